@@ -1,0 +1,57 @@
+"""Who is asking: the organization, role and label of a request's user or API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404
+
+from .models import ApiKey, AuditEvent, Organization, Run
+from .models.accounts import Role, role_allows
+
+
+@dataclass(frozen=True)
+class Actor:
+    organization: Organization
+    role: str
+    label: str
+    user: Any = None
+    api_key: ApiKey | None = None
+
+    def can(self, role: str) -> bool:
+        return role_allows(self.role, role)
+
+    def run_fields(self) -> dict[str, Any]:
+        """The actor columns of a run this actor starts."""
+        return {"actor": self.label, "actor_user": self.user, "actor_api_key": self.api_key}
+
+    def audit(self, action: str, target: str, **details: Any) -> AuditEvent:
+        return AuditEvent.objects.create(
+            organization=self.organization, actor=self.label, actor_user=self.user, actor_api_key=self.api_key,
+            action=action, target=target, details=details,
+        )
+
+
+def actor_for_request(request: Any) -> Actor | None:
+    """The request's actor, or None when it has no organization to act in."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ApiKey):
+        return Actor(auth.organization, auth.role, f"key:{auth.name}", api_key=auth)
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    membership = getattr(user, "membership", None)
+    if membership is not None:
+        return Actor(membership.organization, membership.role, user.get_username(), user=user)
+    if user.is_superuser:
+        return Actor(Organization.objects.default(), Role.ADMIN, user.get_username(), user=user)
+    return None
+
+
+def get_run_for_actor(actor: Actor, public_id: str) -> Run:
+    """The actor's run with that id; 404 for a malformed id or another organization's run."""
+    try:
+        return Run.objects.by_public_id(public_id).select_related("project").get(organization=actor.organization)
+    except (ValueError, Run.DoesNotExist):
+        raise Http404(f"No run {public_id} in your organization.") from None

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import ApiKey, AuditEvent, Membership, Organization, Project, Run, Step
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "created_at"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role"]
+    list_filter = ["role", "organization"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "organization"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "organization", "role", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "hashed_key", "last_used_at"]
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    fk_name = "run"
+    fields = ["position", "step_id", "kind", "status", "started_at", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["uid", "slug", "kind", "status", "trigger_label", "actor", "created_at", "duration_ms"]
+    list_filter = ["status", "kind", "trigger_type"]
+    search_fields = ["slug", "uid"]
+    raw_id_fields = ["parent", "rerun_of", "actor_user", "actor_api_key"]
+    inlines = [StepInline]
+
+
+@admin.register(Step)
+class StepAdmin(admin.ModelAdmin):
+    list_display = ["step_id", "run", "kind", "status", "finished_at"]
+    list_filter = ["kind", "status"]
+    raw_id_fields = ["run", "child_run"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "target"]
+    list_filter = ["action"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]

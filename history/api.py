@@ -1,0 +1,55 @@
+"""GET /api/runs and GET /api/runs/<id>: the record, read-only (actions live in workflows.api)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .access import get_run_for_actor
+from .filters import RunFilter
+from .models import Run
+from .serializers import RunSerializer, parse_include
+
+
+class RunCursorPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
+    invalid_cursor_message = "The cursor is malformed: pass back the `next` or `previous` link unchanged."
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except Exception as exc:  # DRF answers 404 for a bad cursor; §9 wants 400
+            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
+
+
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RunSerializer
+    filterset_class = RunFilter
+    pagination_class = RunCursorPagination
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> Any:
+        return (
+            Run.objects.for_organization(self.request.actor.organization.pk)
+            .select_related("project", "parent", "rerun_of")
+            .order_by("-created_at", "-id")
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        try:
+            include = parse_include(self.request.query_params.get("include", ""))
+        except ValueError as exc:
+            raise ValidationError({"include": [str(exc)]}) from None
+        return {**super().get_serializer_context(), "include": include}
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        run = get_run_for_actor(request.actor, pk or "")
+        return Response(self.get_serializer(run).data)

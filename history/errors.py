@@ -1,0 +1,61 @@
+"""The API's error envelope: ``{"error": {"type", "message", "details"}}`` (§6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The run is not in a state that allows this."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+_TYPES = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def error_response(status_code: int, message: str, details: Any = None, type: str | None = None) -> Response:
+    body = {"error": {"type": type or _TYPES.get(status_code, "error"), "message": message, "details": details or {}}}
+    return Response(body, status=status_code)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    detail = exc.detail
+    if isinstance(detail, (dict, list)):
+        message, details = "Some fields are invalid; see details.", detail
+    else:
+        message, details = str(detail), {}
+    envelope = error_response(response.status_code, message, details)
+    for header in ("WWW-Authenticate", "Retry-After", "Allow"):
+        if header in response:
+            envelope[header] = response[header]
+    return envelope

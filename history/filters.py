@@ -1,0 +1,42 @@
+"""The one run filter, shared by the History page and GET /api/runs (§6, §8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from .models import Run, parse_run_id
+
+
+class RunFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Run.Kind.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Run.Status.choices)
+    workflow = django_filters.CharFilter(method="filter_workflow")
+    agent = django_filters.CharFilter(method="filter_agent")
+    trigger = django_filters.ChoiceFilter(field_name="trigger_type", choices=Run.Trigger.choices)
+    project = django_filters.CharFilter(field_name="project__slug")
+    actor = django_filters.CharFilter(field_name="actor")
+    q = django_filters.CharFilter(method="filter_text")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    min_cost = django_filters.NumberFilter(field_name="total_cost", lookup_expr="gte")
+
+    class Meta:
+        model = Run
+        fields: list[str] = []
+
+    def filter_workflow(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
+        return queryset.filter(kind=Run.Kind.WORKFLOW, slug=value)
+
+    def filter_agent(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
+        return queryset.filter(kind=Run.Kind.AGENT, slug=value)
+
+    def filter_text(self, queryset: QuerySet[Run], name: str, value: Any) -> QuerySet[Run]:
+        """A run id matches exactly; otherwise the slug or the error message contains the text."""
+        value = value.strip()
+        try:
+            return queryset.filter(uid=parse_run_id(value))
+        except ValueError:
+            return queryset.filter(Q(slug__icontains=value) | Q(error__message__icontains=value))

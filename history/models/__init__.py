@@ -1,0 +1,25 @@
+"""The record of every run: who may see it, what it did, what it cost."""
+
+from __future__ import annotations
+
+from .accounts import ApiKey, Membership, Organization, Project, Role
+from .audit import AuditEvent
+from .runs import Run, RunQuerySet, parse_run_id
+from .steps import Step
+from .telemetry import LogRecord, Span, UsageItem
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "LogRecord",
+    "Membership",
+    "Organization",
+    "Project",
+    "Role",
+    "Run",
+    "RunQuerySet",
+    "Span",
+    "Step",
+    "UsageItem",
+    "parse_run_id",
+]

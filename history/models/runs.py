@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+RUN_ID_PREFIX = "run_"
+
+
+def parse_run_id(public_id: str) -> uuid.UUID:
+    """Turn ``run_<32 hex>`` into the run's UUID, or raise ValueError saying what is wrong."""
+    if not public_id.startswith(RUN_ID_PREFIX):
+        raise ValueError(f"{public_id!r} is not a run id: run ids look like run_<32 hex digits>.")
+    try:
+        return uuid.UUID(hex=public_id[len(RUN_ID_PREFIX) :])
+    except ValueError:
+        raise ValueError(f"{public_id!r} is not a run id: run ids look like run_<32 hex digits>.") from None
+
+
+class RunQuerySet(models.QuerySet["Run"]):
+    def for_organization(self, organization_id: int) -> RunQuerySet:
+        return self.filter(organization_id=organization_id)
+
+    def recent_for_list(self) -> RunQuerySet:
+        # Newest first with the id as tiebreaker: the order of every keyset-paginated list.
+        return self.select_related("project").order_by("-created_at", "-id")
+
+    def by_public_id(self, public_id: str) -> RunQuerySet:
+        return self.filter(uid=parse_run_id(public_id))
+
+
+class Run(models.Model):
+    class Kind(models.TextChoices):
+        WORKFLOW = "workflow", "Workflow"
+        AGENT = "agent", "Agent"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SLEEPING = "sleeping", "Sleeping"
+        WAITING = "waiting", "Waiting on hook"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    class Trigger(models.TextChoices):
+        API = "api", "API"
+        CLI = "cli", "CLI"
+        UI = "ui", "UI"
+        WEBHOOK = "webhook", "Webhook"
+        SCHEDULE = "schedule", "Schedule"
+        POLL = "poll", "Poll"
+        WORKFLOW = "workflow", "Workflow"
+        WORKFLOW_TOOL = "workflow_tool", "Workflow tool"
+        AGENT = "agent", "Agent"
+        RETRY = "retry", "Retry"
+
+    TERMINAL = (Status.SUCCESS, Status.FAILED, Status.CANCELED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.SLEEPING, Status.WAITING)
+    SUSPENDED = (Status.SLEEPING, Status.WAITING)
+
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("history.Organization", on_delete=models.CASCADE, related_name="runs")
+    project = models.ForeignKey("history.Project", on_delete=models.PROTECT, related_name="runs")
+    kind = models.CharField("type", max_length=16, choices=Kind.choices, default=Kind.WORKFLOW)
+    slug = models.CharField(max_length=100, help_text="Slug of the workflow or agent this run executes.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    input = models.JSONField(default=dict, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(
+        null=True, blank=True, help_text="type, message, traceback and step_id of the failure."
+    )
+
+    actor = models.CharField(max_length=200, blank=True, help_text="Who started the run.")
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_api_key = models.ForeignKey("history.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    trigger_type = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.API)
+    trigger_label = models.CharField(max_length=200, blank=True)
+    trigger_id = models.CharField(max_length=200, blank=True, help_text="The trigger attachment that started it.")
+    trigger_raw = models.JSONField(default=dict, blank=True, help_text="The raw trigger value, without secrets.")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns")
+    attempt = models.PositiveIntegerField(default=1, help_text="Raised by each retry of the run.")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    queue_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    total_cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+    models_used = models.JSONField("models", default=list, blank=True)
+    services_used = models.JSONField("services", default=list, blank=True)
+    step_count = models.PositiveIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+    conversation = models.JSONField(default=list, blank=True)
+
+    # Engine bookkeeping.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When its task message was last sent.")
+    wake_at = models.DateTimeField(null=True, blank=True, help_text="When a suspended run is woken.")
+    deadline_at = models.DateTimeField(null=True, blank=True, help_text="When the workflow's timeout expires.")
+    # Bumped by every hook resume and child completion, so a worker that suspends the run
+    # at the same moment can tell it was woken meanwhile (see workflows.store.suspend_run).
+    wakeups = models.PositiveIntegerField(default=0)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Keyset pagination of History and GET /api/runs, unfiltered and by each filter.
+            models.Index(fields=["organization", "-created_at", "-id"], name="history_run_org_created"),
+            models.Index(fields=["organization", "status", "-created_at", "-id"], name="history_run_org_status"),
+            models.Index(fields=["organization", "slug", "-created_at", "-id"], name="history_run_org_slug"),
+            models.Index(fields=["organization", "kind", "-created_at", "-id"], name="history_run_org_kind"),
+            models.Index(
+                fields=["organization", "trigger_type", "-created_at", "-id"], name="history_run_org_trigger"
+            ),
+            # Used by workflows.store.due_run_ids() (the timer beat).
+            models.Index(fields=["wake_at"], name="history_run_wake", condition=Q(status__in=["sleeping", "waiting"])),
+            # Used by workflows.store.stale_run_ids() (the sweeper).
+            models.Index(
+                fields=["status", "enqueued_at"], name="history_run_active", condition=Q(status__in=["queued", "running"])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.slug} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:run-detail", args=[self.public_id])
+
+    @property
+    def public_id(self) -> str:
+        return f"{RUN_ID_PREFIX}{self.uid.hex}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+
+class Step(models.Model):
+    """One durable step of a run, in the order the workflow asked for it (§4.3)."""
+
+    class Kind(models.TextChoices):
+        ACTION = "action", "Action"
+        WORKFLOW = "workflow", "Child workflow"
+        AGENT = "agent", "Agent"
+        LLM = "llm", "LLM call"
+        SLEEP = "sleep", "Sleep"
+        HOOK = "hook", "Hook"
+        NOW = "now", "Clock"
+        UUID = "uuid", "UUID"
+
+    class Status(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        SLEEPING = "sleeping", "Sleeping"
+        WAITING = "waiting", "Waiting"
+
+    run = models.ForeignKey("history.Run", on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(help_text="Call order within the run, from 0.")
+    step_id = models.CharField(max_length=200, help_text="step:<key>#<n>")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    input = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    attempts = models.JSONField(default=list, blank=True, help_text="Each attempt's timing and error.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    wake_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a sleep ends, a retry is due or a hook times out."
+    )
+    token = models.CharField(max_length=64, null=True, blank=True, help_text="A hook's resume token.")
+    child_run = models.ForeignKey(
+        "history.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="parent_steps"
+    )
+    resumed_by = models.CharField(max_length=200, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="history_step_run_position"),
+            # Used by POST /hooks/<token>.
+            models.UniqueConstraint(fields=["token"], name="history_step_token", condition=Q(token__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step_id} ({self.status})"

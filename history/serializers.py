@@ -1,0 +1,97 @@
+"""The run envelope of §6 and its optional parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from .models import Run, Step
+
+INCLUDES = ("steps", "trace", "usage", "trigger", "messages")
+
+
+class StepSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="step_id")
+    attempts = serializers.SerializerMethodField()
+    attempt_errors = serializers.JSONField(source="attempts")
+    child_run_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Step
+        fields = [
+            "id", "position", "kind", "status", "attempts", "attempt_errors", "input", "output", "error",
+            "started_at", "finished_at", "wake_at", "child_run_id", "resumed_by", "cost",
+        ]
+
+    def get_attempts(self, step: Step) -> int:
+        return len(step.attempts) or (1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0)
+
+    def get_child_run_id(self, step: Step) -> str | None:
+        return f"run_{step.child_run.uid.hex}" if step.child_run_id and step.child_run else None
+
+
+class RunSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    trigger = serializers.SerializerMethodField()
+    project = serializers.CharField(source="project.slug")
+    parent_id = serializers.SerializerMethodField()
+    rerun_of_id = serializers.SerializerMethodField()
+    models = serializers.JSONField(source="models_used")
+    services = serializers.JSONField(source="services_used")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = [
+            "id", "kind", "slug", "status", "input", "output", "error", "trigger", "actor", "project",
+            "parent_id", "rerun_of_id", "attempt", "created_at", "started_at", "finished_at", "queue_ms",
+            "duration_ms", "total_cost", "models", "services", "step_count", "message_count", "url",
+        ]
+
+    def get_trigger(self, run: Run) -> dict[str, Any]:
+        trigger = {"type": run.trigger_type, "label": run.trigger_label}
+        if "trigger" in self.context.get("include", ()):
+            trigger |= {"id": run.trigger_id, "raw": run.trigger_raw}
+        return trigger
+
+    def get_parent_id(self, run: Run) -> str | None:
+        return f"run_{run.parent.uid.hex}" if run.parent_id and run.parent else None
+
+    def get_rerun_of_id(self, run: Run) -> str | None:
+        return f"run_{run.rerun_of.uid.hex}" if run.rerun_of_id and run.rerun_of else None
+
+    def get_url(self, run: Run) -> str:
+        request = self.context.get("request")
+        path = f"/history/{run.public_id}/"
+        return request.build_absolute_uri(path) if request else path
+
+    def to_representation(self, run: Run) -> dict[str, Any]:
+        data = super().to_representation(run)
+        include = self.context.get("include", ())
+        if "steps" in include:
+            data["steps"] = StepSerializer(run.steps.select_related("child_run"), many=True).data
+        if "usage" in include:
+            data["usage"] = list(run.usage_items.values(
+                "kind", "provider", "model", "service", "tokens_in", "tokens_out", "quantity", "unit",
+                "unit_price_in", "unit_price_out", "cost", "created_at",
+            ))
+        if "trace" in include:
+            data["trace"] = {
+                "spans": list(run.spans.values(
+                    "trace_id", "span_id", "parent_span_id", "name", "kind", "status", "started_at", "ended_at", "attributes"
+                )),
+                "logs": list(run.log_records.values("span_id", "created_at", "level", "logger", "message", "attributes")),
+            }
+        if "messages" in include:
+            data["messages"] = run.conversation
+        return data
+
+
+def parse_include(raw: str) -> tuple[str, ...]:
+    """``?include=steps,trace`` as a tuple; raises ValueError naming unknown parts."""
+    parts = tuple(p.strip() for p in raw.split(",") if p.strip())
+    unknown = [p for p in parts if p not in INCLUDES]
+    if unknown:
+        raise ValueError(f"include={','.join(unknown)} is not known: choose from {', '.join(INCLUDES)}.")
+    return parts

@@ -1,0 +1,115 @@
+"""API routes that act on the engine: start runs, change their state, resume hooks (§6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from history.access import get_run_for_actor
+from history.errors import Conflict, PayloadTooLarge, error_response
+from history.models import Run
+from history.models.accounts import Role
+from history.permissions import require_role
+from history.serializers import RunSerializer
+
+from . import runs
+from .conf import engine_settings
+from .registry import registry
+
+CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
+
+
+def read_json(request: Request) -> Any:
+    """The JSON body: 413 past KEYSTROKE_MAX_PAYLOAD, 415 when not JSON, 400 when malformed."""
+    limit = engine_settings()["MAX_PAYLOAD"]
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ParseError("Content-Length is not a number.") from None
+    if length > limit:
+        raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
+    return request.data if length else {}
+
+
+def field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "(body)"
+        fields.setdefault(name, []).append(error["msg"])
+    return fields
+
+
+def invalid_input(exc: ValidationError, what: str) -> Response:
+    fields = field_errors(exc)
+    summary = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in fields.items())
+    return error_response(400, f"Invalid {what}: {summary}", {"fields": fields}, type="invalid_input")
+
+
+class WorkflowListView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"results": [w.describe() for w in registry.workflows()]})
+
+
+class StartWorkflowView(APIView):
+    def post(self, request: Request, slug: str) -> Response:
+        require_role(request.actor, Role.OPERATOR)
+        workflow = registry.workflow(slug)
+        if workflow is None:
+            raise NotFound(f"No workflow {slug!r} is registered: GET /api/workflows lists them.")
+        body = read_json(request)
+        try:
+            data = workflow.validate_input(body)
+        except ValidationError as exc:
+            return invalid_input(exc, f"input for {slug}")
+        trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
+        raw = {"user_agent": request.headers.get("User-Agent", "")}
+        run = runs.start_run(workflow, data, request.actor, trigger_type=trigger, trigger_raw=raw)
+        url = request.build_absolute_uri(f"/history/{run.public_id}/")
+        return Response({"run_id": run.public_id, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED)
+
+
+class RunActionView(APIView):
+    """POST /api/runs/<id>/cancel | retry | rerun."""
+
+    actions = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
+
+    def post(self, request: Request, pk: str, action: str) -> Response:
+        require_role(request.actor, Role.OPERATOR)
+        run = get_run_for_actor(request.actor, pk)
+        try:
+            result = self.actions[action](run, request.actor)
+        except runs.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        code = status.HTTP_201_CREATED if action == "rerun" else status.HTTP_200_OK
+        return Response(RunSerializer(result, context={"request": request}).data, status=code)
+
+
+class HookView(APIView):
+    """GET|POST /hooks/<token>: the token is the credential, so no API key is needed (§4.4)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, token: str) -> Response:
+        return self._resume(token, {k: v for k, v in request.query_params.items()})
+
+    def post(self, request: Request, token: str) -> Response:
+        return self._resume(token, read_json(request))
+
+    def _resume(self, token: str, payload: Any) -> Response:
+        try:
+            step = runs.resume_hook(token, payload, resumed_by="hook URL")
+        except runs.HookNotFound as exc:
+            raise NotFound(str(exc)) from None
+        except runs.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        except ValidationError as exc:
+            return invalid_input(exc, "hook payload")
+        return Response({"ok": True, "run_id": step.run.public_id, "step_id": step.step_id})

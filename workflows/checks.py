@@ -1,0 +1,31 @@
+"""System checks for deployment invariants and the project registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.db import connection
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
+    problems = []
+    if not settings.USE_TZ or settings.TIME_ZONE != "UTC":
+        problems.append(
+            Error("Runs are timed in UTC.", hint="Set USE_TZ = True and TIME_ZONE = 'UTC'.", id="keystroke.E001")
+        )
+    if not getattr(settings, "CELERY_BROKER_URL", ""):
+        problems.append(
+            Error("No Celery broker is configured.", hint="Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0.", id="keystroke.E002")
+        )
+    if connection.vendor != "postgresql" and not settings.DEBUG:
+        problems.append(
+            Warning(
+                "The database is not PostgreSQL; the embedded SQLite default is for one machine only.",
+                hint="Set DATABASE_URL=postgres://… for production.",
+                id="keystroke.W001",
+            )
+        )
+    return problems

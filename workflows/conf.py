@@ -1,0 +1,30 @@
+"""Engine settings: ``KEYSTROKE_WORKFLOWS`` over these defaults, read when used."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # The user project (§4.7): one or more folders, separated by os.pathsep.
+    "PROJECT_DIR": "examples",
+    # Base of absolute links such as a hook's resume_url.
+    "PUBLIC_URL": "http://127.0.0.1:8000",
+    # Largest request body accepted, in bytes (§9).
+    "MAX_PAYLOAD": 1024 * 1024,
+    # A worker renews its lease every third of this; a lapsed lease lets the sweeper requeue the run.
+    "LEASE_SECONDS": 30.0,
+    # A queued run whose message is older than this is assumed lost and enqueued again.
+    "STALE_QUEUED_SECONDS": 60.0,
+}
+
+
+def engine_settings() -> dict[str, Any]:
+    return {**DEFAULTS, **getattr(settings, "KEYSTROKE_WORKFLOWS", {})}
+
+
+def project_dirs() -> list[Path]:
+    return [Path(settings.BASE_DIR, p).resolve() for p in engine_settings()["PROJECT_DIR"].split(os.pathsep) if p]

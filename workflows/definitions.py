@@ -1,0 +1,181 @@
+"""Workflow and action definitions: checked when defined, registered by slug."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import sys
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .durations import parse_duration
+from .engine import StepContext, current_pass
+from .errors import OutputValidationError
+from .registry import registry
+from .retry import RetryPolicy, as_policy
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+
+
+def _caller_file() -> str:
+    # Two frames up: the define_* function, then the module that called it.
+    return sys._getframe(2).f_globals.get("__file__", "<unknown>")  # noqa: SLF001
+
+
+def _check_common(what: str, slug: Any, input: Any, output: Any) -> None:
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise ValueError(f"{what}(slug={slug!r}): a slug is lowercase letters, digits and dashes, e.g. 'send-invoice'.")
+    for name, model in (("input", input), ("output", output)):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise ValueError(
+                f"{what}(slug={slug!r}, {name}={model!r}): {name} must be a pydantic BaseModel subclass, "
+                "e.g. class GreetingIn(BaseModel): name: str."
+            )
+
+
+def _positional_count(fn: Any) -> int:
+    params = inspect.signature(fn).parameters.values()
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+def _coerce(model: type[BaseModel], value: Any) -> BaseModel:
+    if isinstance(value, model):
+        return value
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    return model.model_validate(value)
+
+
+class Workflow:
+    """A durable workflow. Start runs through the API or CLI; in tests, ``execute_workflow``."""
+
+    kind = "workflow"
+
+    def __init__(
+        self, *, slug: str, name: str, description: str, input: type[BaseModel], output: type[BaseModel],
+        run: Any, timeout: timedelta | None, retries: RetryPolicy | None, source: str,
+    ) -> None:
+        self.slug, self.name, self.description = slug, name, description
+        self.input, self.output, self.run_fn = input, output, run
+        self.timeout, self.retries, self.source = timeout, retries, source
+
+    def __repr__(self) -> str:
+        return f"<Workflow {self.slug}>"
+
+    async def run(self, input: Any) -> Any:
+        """Inside a workflow: start this workflow as a child run and wait for its output."""
+        pass_ = current_pass()
+        if pass_ is None:
+            raise RuntimeError(
+                f"{self.slug}.run() starts a child run and works only inside a workflow; start a run with "
+                "POST /api/workflows/<slug>, `keystroke workflows run`, or execute_workflow() in tests."
+            )
+        data = _coerce(self.input, input).model_dump(mode="json")
+        output = await pass_.step("workflow", self.slug, input=data, target=self)
+        return self.output.model_validate(output)
+
+    def validate_input(self, data: Any) -> dict[str, Any]:
+        """Validated input as JSON; raises pydantic.ValidationError naming the bad fields."""
+        return _coerce(self.input, data).model_dump(mode="json")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "kind": self.kind,
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input.model_json_schema(),
+            "output_schema": self.output.model_json_schema(),
+            "triggers": [],
+        }
+
+
+class Action:
+    """A unit of work that runs as one durable step inside a workflow."""
+
+    kind = "action"
+
+    def __init__(
+        self, *, slug: str, name: str, description: str, input: type[BaseModel], output: type[BaseModel],
+        run: Any, timeout: timedelta | None, retries: RetryPolicy | None, source: str,
+    ) -> None:
+        self.slug, self.name, self.description = slug, name, description
+        self.input, self.output, self.fn = input, output, run
+        self.timeout, self.retries, self.source = timeout, retries, source
+        self.wants_ctx = _positional_count(run) >= 2
+
+    def __repr__(self) -> str:
+        return f"<Action {self.slug}>"
+
+    async def run(self, input: Any) -> Any:
+        """A durable step inside a workflow; outside one, simply calls the function."""
+        data = _coerce(self.input, input)
+        pass_ = current_pass()
+        if pass_ is None:
+            ctx = StepContext(None, None, 1, None, logging.getLogger(f"keystroke.step.{self.slug}"))
+            result = self.fn(data, ctx) if self.wants_ctx else self.fn(data)
+            if inspect.isawaitable(result):
+                result = await result
+            return self.output.model_validate(self._output_json(result))
+        output = await pass_.step("action", self.slug, input=data.model_dump(mode="json"), target=self)
+        return self.output.model_validate(output)
+
+    def execute(self, input: Any, ctx: StepContext) -> Any:
+        """Run one attempt for the engine, in a worker thread; returns the output as JSON."""
+        data = self.input.model_validate(input)
+        result = self.fn(data, ctx) if self.wants_ctx else self.fn(data)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return self._output_json(result)
+
+    def _output_json(self, result: Any) -> Any:
+        try:
+            return _coerce(self.output, result).model_dump(mode="json")
+        except ValidationError as exc:
+            raise OutputValidationError(
+                f"Action {self.slug!r} returned a value that does not match {self.output.__name__}: {exc}"
+            ) from None
+
+
+def define_workflow(
+    *, slug: str, input: type[BaseModel], output: type[BaseModel], run: Any, name: str | None = None,
+    description: str = "", timeout: float | str | timedelta | None = None, retries: int | RetryPolicy | None = None,
+) -> Workflow:
+    """Define and register a workflow (§4.1). See ``workflows.sdk`` for the full docs."""
+    _check_common("define_workflow", slug, input, output)
+    if not inspect.iscoroutinefunction(run) or _positional_count(run) != 2:
+        raise ValueError(
+            f"define_workflow(slug={slug!r}): run must be an `async def run(input, ctx)` function, got {run!r}."
+        )
+    workflow = Workflow(
+        slug=slug, name=name or slug.replace("-", " ").capitalize(), description=description, input=input,
+        output=output, run=run,
+        timeout=parse_duration(timeout, f"define_workflow(slug={slug!r}, timeout)") if timeout is not None else None,
+        retries=as_policy(retries, f"define_workflow(slug={slug!r})"), source=_caller_file(),
+    )
+    registry.add(workflow)
+    return workflow
+
+
+def define_action(
+    *, slug: str, input: type[BaseModel], output: type[BaseModel], run: Any, name: str | None = None,
+    description: str = "", timeout: float | str | timedelta | None = None, retries: int | RetryPolicy | None = None,
+) -> Action:
+    """Define and register an action (§4.2). See ``workflows.sdk`` for the full docs."""
+    _check_common("define_action", slug, input, output)
+    if not callable(run) or _positional_count(run) not in (1, 2):
+        raise ValueError(
+            f"define_action(slug={slug!r}): run must be a function taking (input) or (input, ctx), got {run!r}."
+        )
+    action = Action(
+        slug=slug, name=name or slug.replace("-", " ").capitalize(), description=description, input=input,
+        output=output, run=run,
+        timeout=parse_duration(timeout, f"define_action(slug={slug!r}, timeout)") if timeout is not None else None,
+        retries=as_policy(retries, f"define_action(slug={slug!r})"), source=_caller_file(),
+    )
+    registry.add(action)
+    return action

@@ -1,0 +1,122 @@
+"""The event log the replay core reads and writes, and its in-memory implementation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .replay import Outcome
+
+SUCCESS, FAILED, SLEEPING, WAITING = "success", "failed", "sleeping", "waiting"
+
+
+@dataclass
+class StepRecord:
+    """What the log holds for one step: the same fields as ``history.Step``."""
+
+    position: int
+    step_id: str
+    kind: str
+    status: str
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    wake_at: datetime | None = None
+    token: str | None = None
+    child_run_id: str | None = None
+
+
+class EventLog(Protocol):
+    """Where one run's steps are kept. The worker's is the database (``workflows.store``)."""
+
+    run_id: str
+
+    def load(self) -> dict[int, StepRecord]:
+        """Every recorded step of the run, by position, in one read."""
+        ...
+
+    def record(self, record: StepRecord) -> None:
+        """Persist a step (insert or update by position); raise RunStopped if the run is no longer ours."""
+        ...
+
+    def start_child(self, record: StepRecord, workflow: Any, input: dict[str, Any]) -> StepRecord:
+        """Start a child run for a workflow step and return the step's record as it now stands."""
+        ...
+
+    def hook_token(self, step_id: str) -> str:
+        """The resume token of a hook: unguessable, and the same on every replay."""
+        ...
+
+    def hook_url(self, token: str) -> str:
+        """The absolute URL that resumes a hook."""
+        ...
+
+
+class MemoryEventLog:
+    """An event log held in memory, for tests and ``execute_workflow`` (§4.8).
+
+    Seed it with outputs to skip steps: ``MemoryEventLog.seeded({"step:greet#0": {"text": "hi"}})``.
+    Child workflows run inline, each on a log of its own (``children``).
+    """
+
+    def __init__(self, records: list[StepRecord] | None = None, run_id: str = "run_memory") -> None:
+        self.run_id = run_id
+        self.records: dict[int, StepRecord] = {r.position: r for r in records or []}
+        self.children: dict[str, MemoryEventLog] = {}
+        self.writes = 0
+
+    @classmethod
+    def seeded(cls, outputs: dict[str, Any], run_id: str = "run_memory") -> MemoryEventLog:
+        """A log whose first steps, in the given order, completed with the given outputs."""
+        records = [
+            StepRecord(position=i, step_id=step_id, kind=_kind_of(step_id), status=SUCCESS, output=output)
+            for i, (step_id, output) in enumerate(outputs.items())
+        ]
+        return cls(records, run_id=run_id)
+
+    def load(self) -> dict[int, StepRecord]:
+        return {p: replace(r) for p, r in self.records.items()}
+
+    def record(self, record: StepRecord) -> None:
+        self.writes += 1
+        self.records[record.position] = replace(record)
+
+    def start_child(self, record: StepRecord, workflow: Any, input: dict[str, Any]) -> StepRecord:
+        from .replay import Completed, Failed, execute
+
+        child_id = f"{self.run_id}.{record.position}"
+        log = self.children.setdefault(child_id, MemoryEventLog(run_id=child_id))
+        outcome: Outcome = execute(workflow, input, log)
+        record = replace(record, child_run_id=child_id, status=WAITING)
+        if isinstance(outcome, Completed):
+            record = replace(record, status=SUCCESS, output=outcome.output)
+        elif isinstance(outcome, Failed):
+            record = replace(record, status=FAILED, error=outcome.error)
+        self.record(record)
+        return record
+
+    def hook_token(self, step_id: str) -> str:
+        return hmac.new(b"memory", f"{self.run_id}:{step_id}".encode(), hashlib.sha256).hexdigest()[:40]
+
+    def hook_url(self, token: str) -> str:
+        return f"memory://hooks/{token}"
+
+    def resume_hook(self, token: str, payload: dict[str, Any]) -> None:
+        """Resume a waiting hook, as ``POST /hooks/<token>`` does on a server."""
+        for record in self.records.values():
+            if record.token == token and record.status == WAITING:
+                record.status, record.output = SUCCESS, payload
+                return
+        raise KeyError(f"no waiting hook has token {token!r}")
+
+
+def _kind_of(step_id: str) -> str:
+    key = step_id.removeprefix("step:").rsplit("#", 1)[0]
+    return {"sleep": "sleep", "now": "now", "uuid": "uuid", "llm": "llm"}.get(key, "action")

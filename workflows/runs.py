@@ -1,0 +1,139 @@
+"""What people and programs do to runs: start, cancel, retry, rerun, resume a hook (§5)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from pydantic import BaseModel, ValidationError
+
+from history.access import Actor
+from history.models import Run, Step
+
+from . import store
+from .queue import enqueue_on_commit
+
+
+class InvalidState(Exception):
+    """The run's status does not allow the change (HTTP 409)."""
+
+
+class HookNotFound(Exception):
+    """No hook has that token (HTTP 404)."""
+
+
+TRIGGER_LABELS = {Run.Trigger.API: "API", Run.Trigger.CLI: "CLI", Run.Trigger.UI: "UI"}
+
+
+@transaction.atomic(durable=True)
+def start_run(
+    workflow: Any, input: dict[str, Any], actor: Actor, trigger_type: str = Run.Trigger.API,
+    trigger_raw: dict[str, Any] | None = None,
+) -> Run:
+    """Create a queued run for already-validated input; its message is sent after commit."""
+    return store.create_run_txn(
+        workflow, input, organization=actor.organization, project=actor.organization.default_project(),
+        trigger_type=trigger_type, trigger_label=TRIGGER_LABELS.get(trigger_type, trigger_type),
+        trigger_raw=trigger_raw or {}, **actor.run_fields(),
+    )
+
+
+@transaction.atomic(durable=True)
+def cancel_run(run: Run, actor: Actor) -> Run:
+    """Cancel a run and its active descendants; a running one stops at its next step boundary."""
+    if not _cancel_txn(run.pk):
+        raise InvalidState(f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs can be canceled.")
+    frontier = [run.pk]
+    while frontier:
+        children = list(Run.objects.filter(parent_id__in=frontier, status__in=Run.ACTIVE).values_list("pk", flat=True))
+        frontier = [pk for pk in children if _cancel_txn(pk)]
+    run.refresh_from_db()
+    if run.parent_id:
+        store.settle_parent_step_txn(run, Run.Status.CANCELED, None)
+    actor.audit("run.cancel", run.public_id)
+    return run
+
+
+def _cancel_txn(run_pk: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Run.objects.filter(pk=run_pk, status__in=Run.ACTIVE).update(
+            status=Run.Status.CANCELED, finished_at=now, wake_at=None, lease_owner="", lease_expires_at=None
+        )
+    )
+
+
+@transaction.atomic(durable=True)
+def retry_run(run: Run, actor: Actor) -> Run:
+    """Continue a failed or canceled run in place from its first unfinished step (§5.3)."""
+    now = timezone.now()
+    updated = Run.objects.filter(pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)).update(
+        status=Run.Status.QUEUED, attempt=run.attempt + 1, error=None, output=None, finished_at=None,
+        duration_ms=None, wake_at=None, queued_at=now, enqueued_at=now,
+    )
+    if not updated:
+        raise InvalidState(f"Run {run.public_id} is {run.status}; only failed or canceled runs can be retried.")
+    # Failed steps run again; so do child steps whose child ended without success.
+    Step.objects.filter(run=run, status=Step.Status.FAILED).delete()
+    Step.objects.filter(run=run, status=Step.Status.WAITING, child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED)).delete()
+    enqueue_on_commit(run.pk)
+    actor.audit("run.retry", run.public_id, attempt=run.attempt + 1)
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic(durable=True)
+def rerun_run(run: Run, actor: Actor) -> Run:
+    """Start a new run with the same input, linked to the original (§5.3)."""
+    from .registry import registry
+
+    workflow = registry.workflow(run.slug)
+    if workflow is None:
+        raise InvalidState(f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be rerun.")
+    new = store.create_run_txn(
+        workflow, run.input, organization=run.organization, project=run.project, rerun_of=run,
+        trigger_type=Run.Trigger.RETRY, trigger_label="Retry", trigger_raw={"rerun_of": run.public_id},
+        **actor.run_fields(),
+    )
+    actor.audit("run.rerun", run.public_id, new_run=new.public_id)
+    return new
+
+
+def hook_schema(step: Step) -> type[BaseModel] | None:
+    path = (step.input or {}).get("schema")
+    if not path:
+        return None
+    module, _, name = path.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target  # type: ignore[no-any-return]
+
+
+@transaction.atomic(durable=True)
+def resume_hook(token: str, payload: Any, resumed_by: str) -> Step:
+    """Deliver a hook's payload and wake its run; a second resume is refused (§4.4).
+
+    Raises HookNotFound, InvalidState, or pydantic.ValidationError for a payload that does
+    not match the hook's schema.
+    """
+    step = Step.objects.select_related("run").filter(token=token).first()
+    if step is None:
+        raise HookNotFound("No hook has this token: check the URL, or the run was deleted.")
+    if step.status != Step.Status.WAITING or step.run.is_terminal:
+        state = "was already resumed" if step.status == Step.Status.SUCCESS else f"is {step.status}"
+        raise InvalidState(f"Hook {step.step_id} of run {step.run.public_id} {state} (run {step.run.status}).")
+    schema = hook_schema(step)
+    if not isinstance(payload, dict):
+        raise ValidationError.from_exception_data("payload", [{"type": "dict_type", "loc": (), "input": payload}])
+    value = schema.model_validate(payload).model_dump(mode="json") if schema else payload
+    if not Step.objects.filter(pk=step.pk, status=Step.Status.WAITING).update(
+        status=Step.Status.SUCCESS, output=value, finished_at=timezone.now(), resumed_by=resumed_by
+    ):
+        raise InvalidState(f"Hook {step.step_id} of run {step.run.public_id} was already resumed.")
+    store.wake_run_txn(step.run_id)
+    Actor(step.run.organization, "operator", resumed_by).audit("hook.resume", step.run.public_id, step_id=step.step_id)
+    step.refresh_from_db()
+    return step

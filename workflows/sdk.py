@@ -1,0 +1,132 @@
+"""The authoring SDK: the one module workflow code imports.
+
+A workflow is an ``async def run(input, ctx)`` that calls durable steps: actions
+(``await action.run(x)``), child workflows (``await other.run(x)``), ``ctx.sleep()``,
+``ctx.hook()``, ``now()`` and ``uuid4()``. Every step is recorded as it finishes. When the
+run resumes (after a crash, a sleep, a hook or a deploy) ``run`` starts again from the top
+and each recorded step returns its recorded result instead of executing again.
+
+Plain code between steps runs again on every replay, so a workflow body must be
+deterministic. Do not call, directly in a workflow body:
+
+* ``datetime.now()``, ``time.time()``: use ``await now()`` (or ``await ctx.now()``);
+* ``random``, ``uuid.uuid4()``: use ``await uuid4()``, or do it inside an action;
+* ``asyncio.sleep()``, ``time.sleep()``: use ``await ctx.sleep("5m")``;
+* network, file or database I/O: put it in an action.
+
+Steps run at least once: a crash after a side effect and before its record commits
+repeats that step, so pass ``StepContext.idempotency_key`` to the systems you call.
+``asyncio.gather(a.run(x), b.run(y))`` runs steps concurrently; their ids follow call
+order, so replay is deterministic.
+"""
+
+from __future__ import annotations
+
+import uuid as _uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from .definitions import Action, Workflow, define_action, define_workflow
+from .engine import (
+    Completed,
+    Context,
+    Failed,
+    HookHandle,
+    MemoryEventLog,
+    Outcome,
+    StepContext,
+    Suspended,
+    SuspendItem,
+    current_pass,
+    execute,
+)
+from .engine.context import recorded_now, recorded_uuid
+from .engine.replay import utcnow
+from .errors import (
+    ChildWorkflowFailed,
+    HookTimeout,
+    NonDeterminismError,
+    NonRetryableError,
+    OutputValidationError,
+    RetriesExhausted,
+    StepFailed,
+    StepTimeout,
+    WorkflowError,
+    WorkflowTimeout,
+)
+from .retry import RetryPolicy
+
+__all__ = [
+    "Action",
+    "ChildWorkflowFailed",
+    "Completed",
+    "Context",
+    "Failed",
+    "HookHandle",
+    "HookTimeout",
+    "MemoryEventLog",
+    "NonDeterminismError",
+    "NonRetryableError",
+    "Outcome",
+    "OutputValidationError",
+    "RetriesExhausted",
+    "RetryPolicy",
+    "StepContext",
+    "StepFailed",
+    "StepTimeout",
+    "Suspended",
+    "SuspendItem",
+    "Workflow",
+    "WorkflowError",
+    "WorkflowTimeout",
+    "define_action",
+    "define_workflow",
+    "execute_workflow",
+    "now",
+    "sleep",
+    "uuid4",
+]
+
+
+def execute_workflow(
+    workflow: Workflow, input: Any, event_log: MemoryEventLog | None = None, *, clock: Any = utcnow
+) -> Outcome:
+    """Run one durable pass of ``workflow`` in-process, with no database, broker or network.
+
+    Args:
+        workflow: A workflow made by ``define_workflow``.
+        input: Its input, as a model instance or a dict; it is round-tripped through JSON
+            like on a server, so values that would not survive storage fail here.
+        event_log: The history to replay. Seed it (``MemoryEventLog.seeded({...})``) to
+            skip steps; pass the same log again to continue a suspended run.
+        clock: A function returning the current aware datetime, to test sleeps and timeouts.
+
+    Returns:
+        ``Completed(output)``, ``Failed(error)`` or ``Suspended(items)``, where each item is a
+        sleep, a retry backoff, a hook (with its token) or a child run.
+    """
+    log = event_log if event_log is not None else MemoryEventLog()
+    return execute(workflow, workflow.validate_input(input), log, clock=clock)
+
+
+def _pass_or_fail(what: str) -> Any:
+    pass_ = current_pass()
+    if pass_ is None:
+        raise RuntimeError(f"{what} is a durable step and works only inside a workflow's run().")
+    return pass_
+
+
+async def now() -> datetime:
+    """The current UTC time, recorded as a step so that replay sees the same value."""
+    return await recorded_now(_pass_or_fail("now()"))
+
+
+async def uuid4() -> _uuid.UUID:
+    """A random UUID, recorded as a step so that replay sees the same value."""
+    return await recorded_uuid(_pass_or_fail("uuid4()"))
+
+
+async def sleep(duration: float | str | timedelta) -> None:
+    """Durably suspend the run, as ``ctx.sleep(duration)`` does."""
+    pass_ = _pass_or_fail("sleep()")
+    await Context(pass_, pass_.workflow).sleep(duration)

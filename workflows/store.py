@@ -1,0 +1,295 @@
+"""The only module that writes run and step rows (STYLE §2).
+
+Functions ending in ``_txn`` run inside the caller's transaction and never open one.
+Every status change is a conditional UPDATE: a count other than 1 means someone else
+(a cancel, another worker, the sweeper) got there first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from history.models import Run, Step
+
+from .conf import engine_settings
+from .engine import Completed, Failed, StepRecord, Suspended
+from .errors import RunStopped
+from .queue import enqueue_on_commit
+
+_STEP_FIELDS = (
+    "position", "step_id", "kind", "status", "input", "output", "error", "attempts",
+    "started_at", "finished_at", "wake_at", "token",
+)
+
+
+# -- creating runs --------------------------------------------------------------------------
+
+
+def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
+    now = timezone.now()
+    deadline = now + workflow.timeout if workflow.timeout else None
+    run = Run.objects.create(
+        kind=workflow.kind, slug=workflow.slug, input=input, status=Run.Status.QUEUED, created_at=now,
+        queued_at=now, enqueued_at=now, deadline_at=deadline, **fields,
+    )
+    enqueue_on_commit(run.pk)
+    return run
+
+
+# -- the event log of one run ----------------------------------------------------------------
+
+
+class DatabaseEventLog:
+    """The replay core's event log, on ``history.Step`` rows, guarded by the run's lease."""
+
+    def __init__(self, run: Run, owner: str) -> None:
+        self.run, self.owner, self.run_id = run, owner, run.public_id
+
+    def load(self) -> dict[int, StepRecord]:
+        rows = Step.objects.filter(run_id=self.run.pk).values(*_STEP_FIELDS, "child_run__uid")
+        return {row["position"]: _to_record(row) for row in rows}
+
+    def record(self, record: StepRecord) -> None:
+        if not record_step(self.run.pk, self.owner, record):
+            raise RunStopped
+
+    def start_child(self, record: StepRecord, workflow: Any, input: dict[str, Any]) -> StepRecord:
+        with transaction.atomic():
+            child = create_run_txn(
+                workflow, input, organization_id=self.run.organization_id, project_id=self.run.project_id,
+                parent=self.run, actor=self.run.actor, actor_user_id=self.run.actor_user_id,
+                actor_api_key_id=self.run.actor_api_key_id, trigger_type=Run.Trigger.WORKFLOW,
+                trigger_label=f"Workflow · {self.run.slug}",
+                trigger_raw={"parent_run_id": self.run.public_id, "step_id": record.step_id},
+            )
+            record = replace(record, child_run_id=child.public_id)
+            if not record_step(self.run.pk, self.owner, record, child_pk=child.pk):
+                raise RunStopped  # rolls the child back with the step
+        return record
+
+    def hook_token(self, step_id: str) -> str:
+        message = f"hook:{self.run.uid.hex}:{step_id}".encode()
+        return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:40]
+
+    def hook_url(self, token: str) -> str:
+        return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
+
+
+def _to_record(row: dict[str, Any]) -> StepRecord:
+    child = row.pop("child_run__uid")
+    return StepRecord(**row, child_run_id=f"run_{child.hex}" if child else None)
+
+
+_RECORD_SQL = """
+WITH guard AS (
+    SELECT id FROM history_run WHERE id = %s AND lease_owner = %s AND status = 'running' FOR SHARE
+)
+INSERT INTO history_step (run_id, position, step_id, kind, status, input, output, error, attempts,
+                          started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost)
+SELECT guard.id, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s, '', 0
+FROM guard
+ON CONFLICT (run_id, position) DO UPDATE SET
+    status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error,
+    attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at, wake_at = EXCLUDED.wake_at,
+    child_run_id = COALESCE(EXCLUDED.child_run_id, history_step.child_run_id)
+    WHERE history_step.status NOT IN ('success', 'failed')
+RETURNING id
+"""
+
+
+def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | None = None) -> bool:
+    """Insert or advance one step, only while ``owner`` holds the running run's lease.
+
+    One statement and one commit on PostgreSQL. False when the run is no longer ours
+    (canceled, or the lease was taken over) or the step was already settled by someone
+    else (a hook resumed meanwhile): either way this pass must stop.
+    """
+    if connection.vendor != "postgresql":
+        return _record_step_portable(run_pk, owner, record, child_pk)
+    dumps = json.dumps
+    params = [
+        run_pk, owner, record.position, record.step_id, record.kind, record.status,
+        dumps(record.input), dumps(record.output), dumps(record.error), dumps(record.attempts),
+        record.started_at, record.finished_at, record.wake_at, record.token, child_pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL, params)
+        return cursor.fetchone() is not None
+
+
+def _record_step_portable(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> bool:
+    values = {name: getattr(record, name) for name in _STEP_FIELDS}
+    with transaction.atomic():
+        if not Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).exists():
+            return False
+        step = Step.objects.filter(run_id=run_pk, position=record.position).first()
+        if step is None:
+            Step.objects.create(run_id=run_pk, child_run_id=child_pk, **values)
+            return True
+        if step.status in (Step.Status.SUCCESS, Step.Status.FAILED):
+            return False
+        for name in ("status", "output", "error", "attempts", "finished_at", "wake_at"):
+            setattr(step, name, values[name])
+        step.child_run_id = child_pk or step.child_run_id
+        step.save()
+        return True
+
+
+# -- claiming, finishing and suspending --------------------------------------------------------
+
+
+_CLAIM_SQL = """
+UPDATE history_run SET status = 'running', lease_owner = %s, lease_expires_at = %s,
+       started_at = COALESCE(started_at, %s)
+WHERE id = %s AND (status = 'queued' OR (status = 'running' AND lease_expires_at < %s))
+RETURNING *
+"""
+
+
+def claim_run(run_pk: int, owner: str) -> Run | None:
+    """Take the lease on a queued run (or one whose worker died); None if it is not ours to run."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=engine_settings()["LEASE_SECONDS"])
+    rows = list(Run.objects.raw(_CLAIM_SQL, [owner, lease, now, run_pk, now]))
+    return rows[0] if rows else None
+
+
+def renew_lease(run_pk: int, owner: str) -> bool:
+    lease = timezone.now() + timedelta(seconds=engine_settings()["LEASE_SECONDS"])
+    return bool(
+        Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).update(lease_expires_at=lease)
+    )
+
+
+def _step_count() -> Subquery:
+    steps = Step.objects.filter(run=OuterRef("pk")).values("run").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(steps), 0)
+
+
+def conclude_run(run: Run, owner: str, outcome: Completed | Failed | Suspended) -> None:
+    """Record how a pass ended; a run woken while it was suspending goes straight back to the queue."""
+    if isinstance(outcome, Suspended):
+        if not suspend_run(run, owner, outcome):
+            release_run(run.pk, owner)
+        return
+    finish_run(run, owner, outcome)
+
+
+@transaction.atomic
+def finish_run(run: Run, owner: str, outcome: Completed | Failed) -> bool:
+    now = timezone.now()
+    started = run.started_at or now
+    status = Run.Status.SUCCESS if isinstance(outcome, Completed) else Run.Status.FAILED
+    updated = Run.objects.filter(pk=run.pk, lease_owner=owner, status=Run.Status.RUNNING).update(
+        status=status, output=outcome.output if isinstance(outcome, Completed) else None,
+        error=outcome.error if isinstance(outcome, Failed) else None, finished_at=now,
+        duration_ms=_ms(now - started), queue_ms=_ms(started - run.queued_at), lease_owner="",
+        lease_expires_at=None, wake_at=None, step_count=_step_count(),
+    )
+    if updated and run.parent_id:
+        settle_parent_step_txn(run, status, outcome)
+    return bool(updated)
+
+
+def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:
+    status = Run.Status.WAITING if outcome.waits_on_others else Run.Status.SLEEPING
+    # wakeups unchanged since the claim: no hook resume or child completion slipped in.
+    return bool(
+        Run.objects.filter(pk=run.pk, lease_owner=owner, status=Run.Status.RUNNING, wakeups=run.wakeups).update(
+            status=status, wake_at=outcome.wake_at, lease_owner="", lease_expires_at=None, step_count=_step_count()
+        )
+    )
+
+
+@transaction.atomic
+def release_run(run_pk: int, owner: str) -> bool:
+    """Give a run we still hold back to the queue (it was woken, or a step was settled meanwhile)."""
+    now = timezone.now()
+    updated = Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).update(
+        status=Run.Status.QUEUED, lease_owner="", lease_expires_at=None, queued_at=now, enqueued_at=now
+    )
+    if updated:
+        enqueue_on_commit(run_pk)
+    return bool(updated)
+
+
+def _ms(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))
+
+
+# -- waking runs ------------------------------------------------------------------------------
+
+
+def wake_run_txn(run_pk: int) -> None:
+    """Tell a run something it waits on happened: requeue it if suspended, else mark it woken."""
+    now = timezone.now()
+    Run.objects.filter(pk=run_pk).update(wakeups=F("wakeups") + 1)
+    if Run.objects.filter(pk=run_pk, status__in=Run.SUSPENDED).update(
+        status=Run.Status.QUEUED, wake_at=None, queued_at=now, enqueued_at=now
+    ):
+        enqueue_on_commit(run_pk)
+
+
+def settle_parent_step_txn(child: Run, status: str, outcome: Completed | Failed | None) -> None:
+    """Hand a finished child's result to the parent step waiting on it, and wake the parent."""
+    if status == Run.Status.SUCCESS and isinstance(outcome, Completed):
+        values: dict[str, Any] = {"status": Step.Status.SUCCESS, "output": outcome.output}
+    else:
+        cause = outcome.error if isinstance(outcome, Failed) else {"type": "Canceled", "message": "canceled"}
+        message = f"child run {child.public_id} ({child.slug}) {status}: {cause.get('message', '')}"
+        values = {
+            "status": Step.Status.FAILED,
+            "error": {"type": "ChildWorkflowFailed", "message": message, "attempts": [cause]},
+        }
+    if Step.objects.filter(child_run=child, status=Step.Status.WAITING).update(finished_at=timezone.now(), **values):
+        wake_run_txn(child.parent_id)  # type: ignore[arg-type]
+
+
+def due_run_ids(now: datetime, limit: int = 500) -> list[int]:
+    """Suspended runs whose timer (sleep, retry backoff, hook timeout) has come."""
+    return list(
+        Run.objects.filter(status__in=Run.SUSPENDED, wake_at__lte=now).order_by("wake_at").values_list("pk", flat=True)[:limit]
+    )
+
+
+def fire_timer(run_pk: int, now: datetime) -> bool:
+    with transaction.atomic():
+        if Run.objects.filter(pk=run_pk, status__in=Run.SUSPENDED, wake_at__lte=now).update(
+            status=Run.Status.QUEUED, wake_at=None, queued_at=now, enqueued_at=now
+        ):
+            enqueue_on_commit(run_pk)
+            return True
+    return False
+
+
+def _stale(now: datetime) -> Q:
+    """Runs whose worker died (lease lapsed) or whose queue message seems lost."""
+    stale_before = now - timedelta(seconds=engine_settings()["STALE_QUEUED_SECONDS"])
+    lost = Q(status=Run.Status.QUEUED, enqueued_at__lt=stale_before)
+    dead = Q(status=Run.Status.RUNNING, lease_expires_at__lt=now)
+    return lost | dead
+
+
+def stale_run_ids(now: datetime, limit: int = 500) -> list[int]:
+    return list(Run.objects.filter(_stale(now)).order_by("enqueued_at").values_list("pk", flat=True)[:limit])
+
+
+def requeue_stale(run_pk: int, now: datetime) -> bool:
+    with transaction.atomic():
+        if Run.objects.filter(_stale(now), pk=run_pk).update(
+            status=Run.Status.QUEUED, lease_owner="", lease_expires_at=None, enqueued_at=now
+        ):
+            enqueue_on_commit(run_pk)
+            return True
+    return False

@@ -1,0 +1,28 @@
+"""Celery tasks: thin adapters that take a run's primary key and call the engine."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import store
+from .runner import resume_run
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def execute_run(run_pk: int) -> str:
+    return resume_run(run_pk)
+
+
+@shared_task
+def fire_timers() -> int:
+    """Wake suspended runs whose sleep, retry backoff or hook timeout has come (run by beat)."""
+    now = timezone.now()
+    return sum(store.fire_timer(pk, now) for pk in store.due_run_ids(now))
+
+
+@shared_task
+def sweep_runs() -> int:
+    """Requeue runs whose worker died or whose message was lost: the database is the truth."""
+    now = timezone.now()
+    return sum(store.requeue_stale(pk, now) for pk in store.stale_run_ids(now))
