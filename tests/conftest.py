@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from history.models import ApiKey, Organization
+from history.models.accounts import Role
+
+from .support import Process, start_beat, start_worker
+
+
+class Stack:
+    """Workers and a beat process for one test; everything is stopped after it."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.processes: list[Process] = []
+
+    def worker(self, **env: str) -> Process:
+        process = start_worker(self.log_dir, **env)
+        self.processes.append(process)
+        return process
+
+    def beat(self) -> Process:
+        process = start_beat(self.log_dir)
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name} ---\n{p.output()[-4000:]}" for p in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+
+@pytest.fixture
+def stack(transactional_db: None, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    stack = Stack(tmp_path)
+    yield stack
+    stack.stop()
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(stack.logs())
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def org() -> Organization:
+    return Organization.objects.default()
+
+
+def api_client(org: Organization, role: str = Role.OPERATOR) -> APIClient:
+    _, raw = ApiKey.issue(org, f"test-{role}", role)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def api(org: Organization) -> APIClient:
+    return api_client(org)

@@ -1,0 +1,25 @@
+"""Settings for the test suite: PostgreSQL and Redis, short engine timings, a private queue.
+
+Values already in the environment win, so CI can point the suite elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/keystroke")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+# A queue of its own, so messages left by another test session are never consumed here.
+os.environ.setdefault("KEYSTROKE_QUEUE", f"keystroke-test-{uuid.uuid4().hex[:8]}")
+os.environ.setdefault("KEYSTROKE_PROJECT_DIR", os.pathsep.join(["examples", "tests/project"]))
+os.environ.setdefault("KEYSTROKE_HOME", tempfile.mkdtemp(prefix="keystroke-test-"))
+os.environ.setdefault("KEYSTROKE_LEASE_SECONDS", "3")
+os.environ.setdefault("KEYSTROKE_STALE_QUEUED_SECONDS", "2")
+os.environ.setdefault("KEYSTROKE_TIMER_INTERVAL", "0.5")
+os.environ.setdefault("KEYSTROKE_SWEEP_INTERVAL", "1")
+
+from keystroke_site.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

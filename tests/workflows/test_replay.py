@@ -1,0 +1,270 @@
+"""Replay semantics of the engine core, in-process on MemoryEventLog (§4.3, §4.8)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import BaseModel
+
+from workflows.registry import registry
+from workflows.sdk import (
+    Completed,
+    Context,
+    Failed,
+    MemoryEventLog,
+    NonRetryableError,
+    RetryPolicy,
+    Suspended,
+    define_action,
+    define_workflow,
+    execute_workflow,
+    now,
+    uuid4,
+)
+
+CALLS: list[str] = []
+
+
+class Item(BaseModel):
+    name: str
+
+
+class Text(BaseModel):
+    text: str
+
+
+class Texts(BaseModel):
+    texts: list[str]
+
+
+def _upper(item: Item) -> Text:
+    CALLS.append(f"upper:{item.name}")
+    return Text(text=item.name.upper())
+
+
+async def _reverse(item: Item) -> Text:
+    await asyncio.sleep(0.01)
+    CALLS.append(f"reverse:{item.name}")
+    return Text(text=item.name[::-1])
+
+
+ATTEMPTS: dict[str, int] = {}
+
+
+def _flaky(item: Item) -> Text:
+    ATTEMPTS[item.name] = ATTEMPTS.get(item.name, 0) + 1
+    if item.name.startswith("fatal"):
+        raise NonRetryableError("bad record")
+    raise ValueError(f"boom {ATTEMPTS[item.name]}")
+
+
+upper = define_action(slug="replay-upper", input=Item, output=Text, run=_upper)
+reverse = define_action(slug="replay-reverse", input=Item, output=Text, run=_reverse)
+flaky = define_action(slug="replay-flaky", input=Item, output=Text, run=_flaky, retries=RetryPolicy(max_attempts=3, initial_interval=5))
+
+PLAIN_CODE_RUNS: list[str] = []
+
+
+async def _sequence(item: Item, ctx: Context) -> Texts:
+    first = await upper.run(item)
+    PLAIN_CODE_RUNS.append("between")
+    second = await reverse.run(Item(name=first.text))
+    return Texts(texts=[first.text, second.text])
+
+
+async def _parallel(item: Item, ctx: Context) -> Texts:
+    results = await asyncio.gather(reverse.run(Item(name="slow")), upper.run(Item(name="fast")), upper.run(item))
+    return Texts(texts=[r.text for r in results])
+
+
+async def _branches(item: Item, ctx: Context) -> Texts:
+    async def branch(name: str) -> str:
+        a = await reverse.run(Item(name=name))
+        b = await upper.run(Item(name=a.text))
+        return b.text
+
+    return Texts(texts=list(await asyncio.gather(branch("ab"), branch("cd"))))
+
+
+async def _sleeper(item: Item, ctx: Context) -> Texts:
+    before = await upper.run(item)
+    await ctx.sleep("1h")
+    after = await reverse.run(item)
+    return Texts(texts=[before.text, after.text])
+
+
+async def _retrying(item: Item, ctx: Context) -> Texts:
+    return Texts(texts=[(await flaky.run(item)).text])
+
+
+async def _clock(item: Item, ctx: Context) -> Texts:
+    return Texts(texts=[(await now()).isoformat(), str(await uuid4())])
+
+
+async def _bad_output(item: Item, ctx: Context) -> Texts:
+    return {"texts": "not a list"}  # type: ignore[return-value]
+
+
+async def _unsafe_wait(item: Item, ctx: Context) -> Texts:
+    await asyncio.sleep(5)
+    return Texts(texts=[])
+
+
+sequence = define_workflow(slug="replay-sequence", input=Item, output=Texts, run=_sequence)
+parallel = define_workflow(slug="replay-parallel", input=Item, output=Texts, run=_parallel)
+branches = define_workflow(slug="replay-branches", input=Item, output=Texts, run=_branches)
+sleeper = define_workflow(slug="replay-sleeper", input=Item, output=Texts, run=_sleeper)
+retrying = define_workflow(slug="replay-retrying", input=Item, output=Texts, run=_retrying)
+clock_workflow = define_workflow(slug="replay-clock", input=Item, output=Texts, run=_clock)
+bad_output = define_workflow(slug="replay-bad-output", input=Item, output=Texts, run=_bad_output)
+unsafe_wait = define_workflow(slug="replay-unsafe-wait", input=Item, output=Texts, run=_unsafe_wait)
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    CALLS.clear()
+    PLAIN_CODE_RUNS.clear()
+    ATTEMPTS.clear()
+
+
+def test_it_records_each_step_and_replays_without_executing_again() -> None:
+    log = MemoryEventLog()
+    assert execute_workflow(sequence, {"name": "ada"}, log) == Completed({"texts": ["ADA", "ADA"]})
+    assert CALLS == ["upper:ada", "reverse:ADA"]
+    assert [r.step_id for r in log.records.values()] == ["step:replay-upper#0", "step:replay-reverse#0"]
+
+    assert execute_workflow(sequence, {"name": "ada"}, log) == Completed({"texts": ["ADA", "ADA"]})
+    assert CALLS == ["upper:ada", "reverse:ADA"], "recorded steps must not run again"
+    assert PLAIN_CODE_RUNS == ["between", "between"], "plain code between steps re-runs on replay"
+
+
+def test_it_skips_a_step_seeded_in_the_log() -> None:
+    log = MemoryEventLog.seeded({"step:replay-upper#0": {"text": "SEEDED"}})
+    assert execute_workflow(sequence, {"name": "ada"}, log) == Completed({"texts": ["SEEDED", "DEDEES"]})
+    assert CALLS == ["reverse:SEEDED"]
+
+
+def test_it_raises_non_determinism_when_the_step_order_changed() -> None:
+    log = MemoryEventLog.seeded({"step:replay-reverse#0": {"text": "x"}})
+    outcome = execute_workflow(sequence, {"name": "ada"}, log)
+    assert isinstance(outcome, Failed)
+    assert outcome.error["type"] == "NonDeterminismError"
+    assert "step:replay-reverse#0" in outcome.error["message"]
+    assert "step:replay-upper#0" in outcome.error["message"]
+    assert "deterministic" in outcome.error["message"]
+    assert CALLS == []
+
+
+def test_it_runs_parallel_steps_concurrently_and_replays_them_in_call_order() -> None:
+    log = MemoryEventLog()
+    first = execute_workflow(parallel, {"name": "ada"}, log)
+    assert first == Completed({"texts": ["wols", "FAST", "ADA"]})
+    ids = [r.step_id for r in sorted(log.records.values(), key=lambda r: r.position)]
+    assert ids == ["step:replay-reverse#0", "step:replay-upper#0", "step:replay-upper#1"]
+    CALLS.clear()
+    assert execute_workflow(parallel, {"name": "ada"}, log) == first
+    assert CALLS == []
+
+
+def test_it_gives_multi_step_branches_the_same_ids_on_every_pass() -> None:
+    log = MemoryEventLog()
+    first = execute_workflow(branches, {"name": "x"}, log)
+    assert first == Completed({"texts": ["BA", "DC"]})
+    ids = [r.step_id for r in sorted(log.records.values(), key=lambda r: r.position)]
+    assert ids == ["step:replay-reverse#0", "step:replay-reverse#1", "step:replay-upper#0", "step:replay-upper#1"]
+    assert execute_workflow(branches, {"name": "x"}, log) == first
+
+
+def test_it_suspends_on_a_sleep_and_continues_when_it_is_due() -> None:
+    log = MemoryEventLog()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    outcome = execute_workflow(sleeper, {"name": "ada"}, log, clock=lambda: start)
+    assert isinstance(outcome, Suspended)
+    assert [(i.kind, i.wake_at) for i in outcome.items] == [("sleep", start + timedelta(hours=1))]
+
+    early = execute_workflow(sleeper, {"name": "ada"}, log, clock=lambda: start + timedelta(minutes=59))
+    assert isinstance(early, Suspended)
+    done = execute_workflow(sleeper, {"name": "ada"}, log, clock=lambda: start + timedelta(hours=1))
+    assert done == Completed({"texts": ["ADA", "ada"]})
+    assert CALLS == ["upper:ada", "reverse:ada"]
+
+
+def test_it_backs_off_durably_then_fails_with_every_attempts_error() -> None:
+    log = MemoryEventLog()
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    first = execute_workflow(retrying, {"name": "x"}, log, clock=lambda: t)
+    assert isinstance(first, Suspended) and first.items[0].kind == "retry"
+    assert timedelta(seconds=4.5) <= first.wake_at - t <= timedelta(seconds=5.5)  # type: ignore[operator]
+    later = t + timedelta(days=1)
+    second = execute_workflow(retrying, {"name": "x"}, log, clock=lambda: later)
+    assert isinstance(second, Suspended)
+    final = execute_workflow(retrying, {"name": "x"}, log, clock=lambda: later + timedelta(days=1))
+    assert isinstance(final, Failed)
+    assert final.error["type"] == "RetriesExhausted"
+    assert final.error["step_id"] == "step:replay-flaky#0"
+    assert [a["message"] for a in final.error["attempts"]] == ["boom 1", "boom 2", "boom 3"]
+    assert "ValueError: boom 3" in final.error["traceback"]
+    assert ATTEMPTS == {"x": 3}
+
+
+def test_it_does_not_retry_a_non_retryable_error() -> None:
+    outcome = execute_workflow(retrying, {"name": "fatal"}, MemoryEventLog())
+    assert isinstance(outcome, Failed)
+    assert outcome.error["type"] == "StepFailed"
+    assert ATTEMPTS == {"fatal": 1}
+
+
+def test_it_records_the_clock_and_uuids_so_replay_sees_the_same_values() -> None:
+    log = MemoryEventLog()
+    first = execute_workflow(clock_workflow, {"name": "x"}, log)
+    second = execute_workflow(clock_workflow, {"name": "x"}, log, clock=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+    assert first == second
+
+
+def test_it_fails_with_output_validation_error_when_the_output_does_not_match() -> None:
+    outcome = execute_workflow(bad_output, {"name": "x"}, MemoryEventLog())
+    assert isinstance(outcome, Failed)
+    assert outcome.error["type"] == "OutputValidationError"
+    assert "Texts" in outcome.error["message"]
+
+
+def test_it_fails_a_workflow_that_awaits_something_that_is_not_a_step() -> None:
+    outcome = execute_workflow(unsafe_wait, {"name": "x"}, MemoryEventLog())
+    assert isinstance(outcome, Failed)
+    assert "ctx.sleep()" in outcome.error["message"]
+
+
+def test_outputs_survive_a_json_round_trip() -> None:
+    log = MemoryEventLog()
+    execute_workflow(sequence, {"name": "ada"}, log)
+    for record in log.records.values():
+        assert json.loads(json.dumps(record.output)) == record.output
+
+
+def test_actions_run_directly_outside_a_workflow() -> None:
+    assert asyncio.run(upper.run({"name": "ada"})) == Text(text="ADA")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"slug": "Bad Slug"}, "lowercase letters"),
+        ({"input": dict}, "pydantic BaseModel"),
+        ({"run": lambda i, c: None}, r"async def run\(input, ctx\)"),
+        ({"retries": -1}, "retries=-1"),
+        ({"timeout": "soon"}, "not a duration"),
+    ],
+)
+def test_definitions_refuse_bad_arguments_with_a_message_that_says_what_to_change(kwargs: dict, message: str) -> None:
+    args = {"slug": "fine-slug", "input": Item, "output": Text, "run": _sequence, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        define_workflow(**args)
+    assert registry.workflow("fine-slug") is None
+
+
+def test_a_duplicate_slug_names_both_files() -> None:
+    with pytest.raises(ValueError, match=r"test_replay\.py.*test_replay\.py|Two definitions"):
+        define_workflow(slug="replay-sequence", input=Item, output=Texts, run=_sequence)

@@ -1,0 +1,6 @@
+"""The ``keystroke`` command-line client (§7): talks to a server over the REST API of §6.
+
+It imports nothing from Django or the engine, so it starts fast and runs against any target.
+"""
+
+from __future__ import annotations
