@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.http import Http404
 
 from .models import ApiKey, AuditEvent, Organization, Run
@@ -50,8 +51,12 @@ def actor_for_request(request: Any) -> Actor | None:
 
 
 def get_run_for_actor(actor: Actor, public_id: str) -> Run:
-    """The actor's run with that id; 404 for a malformed id or another organization's run."""
+    """The actor's run with that id: 400 for a malformed id, 404 for another organization's run."""
     try:
-        return Run.objects.by_public_id(public_id).select_related("project").get(organization=actor.organization)
-    except (ValueError, Run.DoesNotExist):
+        runs = Run.objects.by_public_id(public_id)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    try:
+        return runs.select_related("project").get(organization=actor.organization)
+    except Run.DoesNotExist:
         raise Http404(f"No run {public_id} in your organization.") from None

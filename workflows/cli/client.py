@@ -54,9 +54,21 @@ def error_from(response: httpx.Response) -> CliError:
     """The server's own message when the body is the §6 envelope, else the HTTP reason."""
     try:
         error = response.json()["error"]
-        message, details = str(error["message"]), {"type": error.get("type"), "details": error.get("details")}
+        message = _with_field_errors(str(error["message"]), error.get("details"))
+        details = {"type": error.get("type"), "details": error.get("details")}
     except (ValueError, KeyError, TypeError):
         request = response.request
         message = f"{request.method} {request.url} answered {response.status_code} {response.reason_phrase}"
         details = {"body": response.text[:500]}
     return CliError(message, response.status_code, details)
+
+
+def _with_field_errors(message: str, details: Any) -> str:
+    """DRF's validation errors say "see details": put them on the one line instead."""
+    if isinstance(details, list) and details:
+        summary = "; ".join(map(str, details))
+    elif isinstance(details, dict) and details and all(isinstance(v, list) for v in details.values()):
+        summary = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in details.items())
+    else:
+        return message
+    return f"{message.removesuffix('; see details.')}: {summary}"

@@ -12,7 +12,8 @@ import yaml
 from .errors import CliError
 
 FORMATS = ("json", "yaml", "table")
-MAX_CELL = 48
+MAX_CELL = 48  # list columns stay narrow; a record's values get more room
+MAX_VALUE = 120
 RUN_COLUMNS = ("id", "slug", "status", "trigger.type", "created_at", "duration_ms", "total_cost")
 STEP_COLUMNS = ("id", "kind", "status", "attempts", "started_at", "finished_at")
 
@@ -58,7 +59,7 @@ def table(data: Any, columns: Sequence[str]) -> str:
 
 def record(data: dict[str, Any]) -> str:
     """One object as FIELD/VALUE rows; a ``steps`` list follows as a table of its own."""
-    rows = [[key, cell(value)] for key, value in data.items() if key != "steps"]
+    rows = [[key, cell(value, MAX_VALUE)] for key, value in data.items() if key != "steps"]
     text = grid(rows, ("field", "value"))
     if isinstance(data.get("steps"), list):
         text += "\n\n" + grid([[cell(pluck_or_none(s, c)) for c in STEP_COLUMNS] for s in data["steps"]], STEP_COLUMNS)
@@ -79,7 +80,7 @@ def pluck_or_none(data: Any, path: str) -> Any:
         return None
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, width: int = MAX_CELL) -> str:
     if value is None:
         return "-"
     if isinstance(value, str):
@@ -87,7 +88,7 @@ def cell(value: Any) -> str:
     else:
         text = json.dumps(value, ensure_ascii=False, default=str)
     text = " ".join(text.split())  # one line per row, whatever the value holds
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _short_time(value: str) -> str:

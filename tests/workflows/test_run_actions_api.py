@@ -1,0 +1,90 @@
+"""POST /api/workflows/<slug> and the run actions, without a worker (§5.1, §5.3, §6, §9)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from history.models import AuditEvent, Organization, Run, Step
+
+pytestmark = pytest.mark.django_db
+
+
+def make_run(org: Organization, **fields: object) -> Run:
+    return Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
+
+
+def test_it_starts_a_run_and_enqueues_it_after_commit(api: APIClient, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api.post("/api/workflows/greeting", {"name": "Ada"}, format="json", HTTP_X_KEYSTROKE_CLIENT="cli")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued" and body["url"].endswith(f"/history/{body['run_id']}/")
+    run = Run.objects.get()
+    assert (run.input, run.trigger_type, run.trigger_label, run.actor) == ({"name": "Ada"}, "cli", "CLI", "key:test-operator")
+    assert len(callbacks) == 1, "the message is sent only once the run row is committed"
+
+
+def test_an_unknown_workflow_is_404(api: APIClient) -> None:
+    response = api.post("/api/workflows/nope", {}, format="json")
+    assert response.status_code == 404
+    assert "GET /api/workflows" in response.json()["error"]["message"]
+
+
+def test_it_lists_workflows_with_their_schemas(api: APIClient) -> None:
+    workflows = {w["slug"]: w for w in api.get("/api/workflows").json()["results"]}
+    assert {"greeting", "signup-pipeline", "weekly-sales-summary", "support-escalation"} <= workflows.keys()
+    assert workflows["signup-pipeline"]["input_schema"]["required"] == ["name", "email"]
+
+
+def test_body_errors_have_the_right_status_and_create_nothing(api: APIClient, settings) -> None:
+    settings.KEYSTROKE_WORKFLOWS = {"MAX_PAYLOAD": 100}
+    too_big = api.post("/api/workflows/greeting", {"name": "x" * 200}, format="json")
+    assert too_big.status_code == 413
+    not_json = api.post("/api/workflows/greeting", "name=x", content_type="application/x-www-form-urlencoded")
+    assert not_json.status_code == 415
+    malformed = api.post("/api/workflows/greeting", '{"name": ', content_type="application/json")
+    assert malformed.status_code == 400 and "char 9" in malformed.json()["error"]["message"]
+    assert not Run.objects.exists()
+
+
+def test_cancel_of_a_terminal_run_is_a_conflict(api: APIClient, org: Organization) -> None:
+    run = make_run(org, status="success")
+    response = api.post(f"/api/runs/{run.public_id}/cancel")
+    assert response.status_code == 409
+    assert response.json()["error"]["type"] == "conflict"
+    run.refresh_from_db()
+    assert run.status == "success"
+
+
+def test_cancel_takes_the_children_with_it_and_is_audited(api: APIClient, org: Organization) -> None:
+    parent = make_run(org, status="waiting")
+    child = make_run(org, status="sleeping", parent=parent)
+    grandchild = make_run(org, status="queued", parent=child)
+    done = make_run(org, status="success", parent=parent)
+    assert api.post(f"/api/runs/{parent.public_id}/cancel").status_code == 200
+    statuses = {r.pk: r.status for r in Run.objects.all()}
+    assert statuses == {parent.pk: "canceled", child.pk: "canceled", grandchild.pk: "canceled", done.pk: "success"}
+    event = AuditEvent.objects.get()
+    assert (event.action, event.target, event.actor) == ("run.cancel", parent.public_id, "key:test-operator")
+
+
+def test_retry_is_only_for_failed_or_canceled_runs_and_forgets_the_failed_step(api: APIClient, org: Organization) -> None:
+    assert api.post(f"/api/runs/{make_run(org, status='running').public_id}/retry").status_code == 409
+    run = make_run(org, status="failed", error={"type": "X", "message": "m", "step_id": "step:greet#1"})
+    Step.objects.create(run=run, position=0, step_id="step:greet#0", kind="action", status="success")
+    Step.objects.create(run=run, position=1, step_id="step:greet#1", kind="action", status="failed")
+    response = api.post(f"/api/runs/{run.public_id}/retry")
+    assert response.status_code == 200
+    run.refresh_from_db()
+    assert (run.status, run.attempt, run.error) == ("queued", 2, None)
+    assert list(run.steps.values_list("step_id", flat=True)) == ["step:greet#0"]
+
+
+def test_rerun_starts_a_new_linked_run_with_the_same_input(api: APIClient, org: Organization) -> None:
+    run = make_run(org, status="failed", input={"name": "Ada"})
+    response = api.post(f"/api/runs/{run.public_id}/rerun")
+    assert response.status_code == 201
+    new = Run.objects.get(rerun_of=run)
+    assert response.json()["id"] == new.public_id
+    assert (new.input, new.status, new.trigger_type, new.trigger_label) == ({"name": "Ada"}, "queued", "retry", "Retry")
