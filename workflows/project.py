@@ -25,20 +25,23 @@ def load_project(directories: list[Path]) -> None:
     its modules can import each other relatively. Loading twice is a no-op.
     """
     for index, directory in enumerate(directories):
-        name = package_name(index)
-        if name in sys.modules:
-            continue
-        if not directory.is_dir():
-            raise ProjectError(f"KEYSTROKE_PROJECT_DIR names {directory}, which is not a directory.")
-        package = types.ModuleType(name)
-        package.__path__ = [str(directory)]
-        package.__file__ = str(directory / "__init__.py")
-        sys.modules[name] = package
-        for module in _modules(directory, name):
-            try:
-                importlib.import_module(module)
-            except ValueError as exc:  # a define_* call refused its arguments
-                raise ProjectError(f"{module}: {exc}") from exc
+        load_package(package_name(index), directory)
+
+
+def load_package(name: str, directory: Path) -> None:
+    if name in sys.modules:
+        return
+    if not directory.is_dir():
+        raise ProjectError(f"KEYSTROKE_PROJECT_DIR names {directory}, which is not a directory.")
+    package = types.ModuleType(name)
+    package.__path__ = [str(directory)]
+    package.__file__ = str(directory / "__init__.py")
+    sys.modules[name] = package
+    for module in _modules(directory, name):
+        try:
+            importlib.import_module(module)
+        except ValueError as exc:  # a define_* call refused its arguments
+            raise ProjectError(f"{module}: {exc}") from exc
 
 
 def _modules(directory: Path, package: str) -> list[str]:

@@ -14,6 +14,7 @@ from workflows.sdk import (
     Completed,
     Context,
     Failed,
+    HookTimeout,
     MemoryEventLog,
     NonRetryableError,
     RetryPolicy,
@@ -268,3 +269,58 @@ def test_definitions_refuse_bad_arguments_with_a_message_that_says_what_to_chang
 def test_a_duplicate_slug_names_both_files() -> None:
     with pytest.raises(ValueError, match=r"test_replay\.py.*test_replay\.py|Two definitions"):
         define_workflow(slug="replay-sequence", input=Item, output=Texts, run=_sequence)
+
+
+class Decision(BaseModel):
+    approved: bool
+
+
+async def _hooked(item: Item, ctx: Context) -> Texts:
+    hook = ctx.hook("decision", schema=Decision, timeout="1d")
+    published = await upper.run(Item(name=hook.resume_url))
+    try:
+        decision = await hook
+    except HookTimeout:
+        return Texts(texts=[published.text, "timed out"])
+    return Texts(texts=[published.text, str(decision.approved)])
+
+
+async def _parent(item: Item, ctx: Context) -> Texts:
+    child = await sequence.run(item)
+    return Texts(texts=["parent", *child.texts])
+
+
+hooked = define_workflow(slug="replay-hooked", input=Item, output=Texts, run=_hooked)
+parent = define_workflow(slug="replay-parent", input=Item, output=Texts, run=_parent)
+
+
+def test_a_hook_suspends_with_a_stable_token_and_returns_the_resumed_payload() -> None:
+    log = MemoryEventLog()
+    first = execute_workflow(hooked, {"name": "x"}, log)
+    assert isinstance(first, Suspended) and first.waits_on_others
+    (item,) = first.items
+    assert item.kind == "hook" and item.url == f"memory://hooks/{item.token}"
+    again = execute_workflow(hooked, {"name": "x"}, log)
+    assert isinstance(again, Suspended) and again.items[0].token == item.token, "same token on every replay"
+    log.resume_hook(item.token or "", {"approved": True})
+    assert execute_workflow(hooked, {"name": "x"}, log) == Completed({"texts": [item.url.upper(), "True"]})
+    assert CALLS == [f"upper:{item.url}"]
+
+
+def test_a_hook_not_resumed_in_time_raises_hook_timeout_in_the_workflow() -> None:
+    log = MemoryEventLog()
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    first = execute_workflow(hooked, {"name": "x"}, log, clock=lambda: t)
+    assert isinstance(first, Suspended) and first.wake_at == t + timedelta(days=1)
+    outcome = execute_workflow(hooked, {"name": "x"}, log, clock=lambda: t + timedelta(days=2))
+    assert isinstance(outcome, Completed) and outcome.output["texts"][1] == "timed out"
+
+
+def test_a_child_workflow_runs_on_its_own_log_and_replays_from_the_parents() -> None:
+    log = MemoryEventLog()
+    assert execute_workflow(parent, {"name": "ada"}, log) == Completed({"texts": ["parent", "ADA", "ADA"]})
+    assert [r.step_id for r in log.records.values()] == ["step:replay-sequence#0"]
+    assert list(log.children) == ["run_memory.0"]
+    CALLS.clear()
+    assert execute_workflow(parent, {"name": "ada"}, log) == Completed({"texts": ["parent", "ADA", "ADA"]})
+    assert CALLS == []

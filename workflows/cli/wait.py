@@ -11,7 +11,7 @@ from .client import Client
 from .errors import CliError
 
 TERMINAL = ("success", "failed", "canceled")
-SUSPENDED = {"sleeping": "sleeping until a timer fires", "waiting": "waiting on a hook"}
+SUSPENDED = ("sleeping", "waiting")
 POLL_SECONDS = 0.3
 
 
@@ -53,7 +53,13 @@ class Progress:
         if run["status"] != self.status:
             self.status = run["status"]
             if run["status"] in SUSPENDED:
-                click.echo(f"  … {SUSPENDED[run['status']]}", err=True)
+                click.echo(f"  … {run['status']}{_suspended_at(run)}", err=True)
+
+
+def _suspended_at(run: dict[str, Any]) -> str:
+    # A run waits on a hook or a child run, and sleeps on a timer: the step says which.
+    step = next((s for s in run.get("steps") or [] if s["status"] == run["status"]), None)
+    return f" at {step['id']} ({step['kind']})" if step else ""
 
 
 def failure(run: dict[str, Any]) -> CliError:
