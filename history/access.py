@@ -29,8 +29,13 @@ class Actor:
 
     def audit(self, action: str, target: str, **details: Any) -> AuditEvent:
         return AuditEvent.objects.create(
-            organization=self.organization, actor=self.label, actor_user=self.user, actor_api_key=self.api_key,
-            action=action, target=target, details=details,
+            organization=self.organization,
+            actor=self.label,
+            actor_user=self.user,
+            actor_api_key=self.api_key,
+            action=action,
+            target=target,
+            details=details,
         )
 
 

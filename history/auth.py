@@ -36,7 +36,9 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         key = ApiKey.objects.active().select_related("organization").filter(hashed_key=hash_api_key(raw)).first()
         if key is None:
-            raise AuthenticationFailed("Unknown or revoked API key: create one with `keystroke api-keys create`.")
+            raise AuthenticationFailed(
+                "Unknown or revoked API key: create one with `python manage.py create_api_key --name <name>`."
+            )
         now = timezone.now()
         # Written at most once a minute per key, so busy clients do not write on every call.
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:

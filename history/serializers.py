@@ -20,8 +20,21 @@ class StepSerializer(serializers.ModelSerializer):
     class Meta:
         model = Step
         fields = [
-            "id", "position", "kind", "status", "attempts", "attempt_errors", "input", "output", "error",
-            "started_at", "finished_at", "wake_at", "child_run_id", "resumed_by", "cost",
+            "id",
+            "position",
+            "kind",
+            "status",
+            "attempts",
+            "attempt_errors",
+            "input",
+            "output",
+            "error",
+            "started_at",
+            "finished_at",
+            "wake_at",
+            "child_run_id",
+            "resumed_by",
+            "cost",
         ]
 
     def get_attempts(self, step: Step) -> int:
@@ -44,9 +57,30 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = [
-            "id", "kind", "slug", "status", "input", "output", "error", "trigger", "actor", "project",
-            "parent_id", "rerun_of_id", "attempt", "created_at", "started_at", "finished_at", "queue_ms",
-            "duration_ms", "total_cost", "models", "services", "step_count", "message_count", "url",
+            "id",
+            "kind",
+            "slug",
+            "status",
+            "input",
+            "output",
+            "error",
+            "trigger",
+            "actor",
+            "project",
+            "parent_id",
+            "rerun_of_id",
+            "attempt",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "queue_ms",
+            "duration_ms",
+            "total_cost",
+            "models",
+            "services",
+            "step_count",
+            "message_count",
+            "url",
         ]
 
     def get_trigger(self, run: Run) -> dict[str, Any]:
@@ -72,16 +106,40 @@ class RunSerializer(serializers.ModelSerializer):
         if "steps" in include:
             data["steps"] = StepSerializer(run.steps.select_related("child_run"), many=True).data
         if "usage" in include:
-            data["usage"] = list(run.usage_items.values(
-                "kind", "provider", "model", "service", "tokens_in", "tokens_out", "quantity", "unit",
-                "unit_price_in", "unit_price_out", "cost", "created_at",
-            ))
+            data["usage"] = list(
+                run.usage_items.values(
+                    "kind",
+                    "provider",
+                    "model",
+                    "service",
+                    "tokens_in",
+                    "tokens_out",
+                    "quantity",
+                    "unit",
+                    "unit_price_in",
+                    "unit_price_out",
+                    "cost",
+                    "created_at",
+                )
+            )
         if "trace" in include:
             data["trace"] = {
-                "spans": list(run.spans.values(
-                    "trace_id", "span_id", "parent_span_id", "name", "kind", "status", "started_at", "ended_at", "attributes"
-                )),
-                "logs": list(run.log_records.values("span_id", "created_at", "level", "logger", "message", "attributes")),
+                "spans": list(
+                    run.spans.values(
+                        "trace_id",
+                        "span_id",
+                        "parent_span_id",
+                        "name",
+                        "kind",
+                        "status",
+                        "started_at",
+                        "ended_at",
+                        "attributes",
+                    )
+                ),
+                "logs": list(
+                    run.log_records.values("span_id", "created_at", "level", "logger", "message", "attributes")
+                ),
             }
         if "messages" in include:
             data["messages"] = run.conversation

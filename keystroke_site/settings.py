@@ -56,7 +56,9 @@ KEYSTROKE_HOME = Path(os.environ.get("KEYSTROKE_HOME", BASE_DIR / ".keystroke"))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY", "dev-insecure-keystroke-secret-key-change-me")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

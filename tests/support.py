@@ -37,13 +37,22 @@ class Process:
     """A child process in a session of its own, so a kill reaches every process it forked."""
 
     def __init__(
-        self, name: str, args: list[str], log_dir: Path, ready_text: str | None = None, env: dict[str, str] | None = None
+        self,
+        name: str,
+        args: list[str],
+        log_dir: Path,
+        ready_text: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.log = log_dir / f"{name}-{time.monotonic_ns()}.log"
         self._log_file = open(self.log, "w")  # noqa: SIM115  closed in stop()
         self.proc = subprocess.Popen(
-            args, cwd=ROOT, env=process_env(**(env or {})), stdout=self._log_file, stderr=subprocess.STDOUT,
+            args,
+            cwd=ROOT,
+            env=process_env(**(env or {})),
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         if ready_text:

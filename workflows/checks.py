@@ -18,7 +18,11 @@ def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
         )
     if not getattr(settings, "CELERY_BROKER_URL", ""):
         problems.append(
-            Error("No Celery broker is configured.", hint="Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0.", id="keystroke.E002")
+            Error(
+                "No Celery broker is configured.",
+                hint="Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0.",
+                id="keystroke.E002",
+            )
         )
     if connection.vendor != "postgresql" and not settings.DEBUG:
         problems.append(

@@ -56,8 +56,17 @@ class Workflow:
     kind = "workflow"
 
     def __init__(
-        self, *, slug: str, name: str, description: str, input: type[BaseModel], output: type[BaseModel],
-        run: Any, timeout: timedelta | None, retries: RetryPolicy | None, source: str,
+        self,
+        *,
+        slug: str,
+        name: str,
+        description: str,
+        input: type[BaseModel],
+        output: type[BaseModel],
+        run: Any,
+        timeout: timedelta | None,
+        retries: RetryPolicy | None,
+        source: str,
     ) -> None:
         self.slug, self.name, self.description = slug, name, description
         self.input, self.output, self.run_fn = input, output, run
@@ -100,8 +109,17 @@ class Action:
     kind = "action"
 
     def __init__(
-        self, *, slug: str, name: str, description: str, input: type[BaseModel], output: type[BaseModel],
-        run: Any, timeout: timedelta | None, retries: RetryPolicy | None, source: str,
+        self,
+        *,
+        slug: str,
+        name: str,
+        description: str,
+        input: type[BaseModel],
+        output: type[BaseModel],
+        run: Any,
+        timeout: timedelta | None,
+        retries: RetryPolicy | None,
+        source: str,
     ) -> None:
         self.slug, self.name, self.description = slug, name, description
         self.input, self.output, self.fn = input, output, run
@@ -142,8 +160,15 @@ class Action:
 
 
 def define_workflow(
-    *, slug: str, input: type[BaseModel], output: type[BaseModel], run: Any, name: str | None = None,
-    description: str = "", timeout: float | str | timedelta | None = None, retries: int | RetryPolicy | None = None,
+    *,
+    slug: str,
+    input: type[BaseModel],
+    output: type[BaseModel],
+    run: Any,
+    name: str | None = None,
+    description: str = "",
+    timeout: float | str | timedelta | None = None,
+    retries: int | RetryPolicy | None = None,
 ) -> Workflow:
     """Define and register a workflow (§4.1). See ``workflows.sdk`` for the full docs."""
     _check_common("define_workflow", slug, input, output)
@@ -152,18 +177,30 @@ def define_workflow(
             f"define_workflow(slug={slug!r}): run must be an `async def run(input, ctx)` function, got {run!r}."
         )
     workflow = Workflow(
-        slug=slug, name=name or slug.replace("-", " ").capitalize(), description=description, input=input,
-        output=output, run=run,
+        slug=slug,
+        name=name or slug.replace("-", " ").capitalize(),
+        description=description,
+        input=input,
+        output=output,
+        run=run,
         timeout=parse_duration(timeout, f"define_workflow(slug={slug!r}, timeout)") if timeout is not None else None,
-        retries=as_policy(retries, f"define_workflow(slug={slug!r})"), source=_caller_file(),
+        retries=as_policy(retries, f"define_workflow(slug={slug!r})"),
+        source=_caller_file(),
     )
     registry.add(workflow)
     return workflow
 
 
 def define_action(
-    *, slug: str, input: type[BaseModel], output: type[BaseModel], run: Any, name: str | None = None,
-    description: str = "", timeout: float | str | timedelta | None = None, retries: int | RetryPolicy | None = None,
+    *,
+    slug: str,
+    input: type[BaseModel],
+    output: type[BaseModel],
+    run: Any,
+    name: str | None = None,
+    description: str = "",
+    timeout: float | str | timedelta | None = None,
+    retries: int | RetryPolicy | None = None,
 ) -> Action:
     """Define and register an action (§4.2). See ``workflows.sdk`` for the full docs."""
     _check_common("define_action", slug, input, output)
@@ -172,10 +209,15 @@ def define_action(
             f"define_action(slug={slug!r}): run must be a function taking (input) or (input, ctx), got {run!r}."
         )
     action = Action(
-        slug=slug, name=name or slug.replace("-", " ").capitalize(), description=description, input=input,
-        output=output, run=run,
+        slug=slug,
+        name=name or slug.replace("-", " ").capitalize(),
+        description=description,
+        input=input,
+        output=output,
+        run=run,
         timeout=parse_duration(timeout, f"define_action(slug={slug!r}, timeout)") if timeout is not None else None,
-        retries=as_policy(retries, f"define_action(slug={slug!r})"), source=_caller_file(),
+        retries=as_policy(retries, f"define_action(slug={slug!r})"),
+        source=_caller_file(),
     )
     registry.add(action)
     return action

@@ -45,7 +45,9 @@ class Heartbeat:
                     self.stop.set()  # canceled, or another worker took over
                     return
         except Exception:
-            logger.exception("heartbeat of run %s failed; the lease will lapse and the sweeper will requeue it", self.run_pk)
+            logger.exception(
+                "heartbeat of run %s failed; the lease will lapse and the sweeper will requeue it", self.run_pk
+            )
         finally:
             connection.close()  # this thread's own connection
 
@@ -63,11 +65,20 @@ def resume_run(run_pk: int) -> str:
             f"No workflow {run.slug!r} is registered in this worker's project "
             f"({engine_settings()['PROJECT_DIR']}): deploy it there, or cancel the run."
         )
-        conclude_run(run, owner, Failed({"type": "UnknownWorkflow", "message": message, "step_id": None, "traceback": ""}))
+        conclude_run(
+            run, owner, Failed({"type": "UnknownWorkflow", "message": message, "step_id": None, "traceback": ""})
+        )
         return "failed: unknown workflow"
     with Heartbeat(run.pk, owner) as stop:
         try:
-            outcome = execute(workflow, run.input, DatabaseEventLog(run, owner), attempt=run.attempt, stop=stop, deadline=run.deadline_at)
+            outcome = execute(
+                workflow,
+                run.input,
+                DatabaseEventLog(run, owner),
+                attempt=run.attempt,
+                stop=stop,
+                deadline=run.deadline_at,
+            )
         except RunStopped:
             release_run(run.pk, owner)
             return "stopped"

@@ -29,14 +29,22 @@ TRIGGER_LABELS = {Run.Trigger.API: "API", Run.Trigger.CLI: "CLI", Run.Trigger.UI
 
 @transaction.atomic(durable=True)
 def start_run(
-    workflow: Any, input: dict[str, Any], actor: Actor, trigger_type: str = Run.Trigger.API,
+    workflow: Any,
+    input: dict[str, Any],
+    actor: Actor,
+    trigger_type: str = Run.Trigger.API,
     trigger_raw: dict[str, Any] | None = None,
 ) -> Run:
     """Create a queued run for already-validated input; its message is sent after commit."""
     return store.create_run_txn(
-        workflow, input, organization=actor.organization, project=actor.organization.default_project(),
-        trigger_type=trigger_type, trigger_label=TRIGGER_LABELS.get(trigger_type, trigger_type),
-        trigger_raw=trigger_raw or {}, **actor.run_fields(),
+        workflow,
+        input,
+        organization=actor.organization,
+        project=actor.organization.default_project(),
+        trigger_type=trigger_type,
+        trigger_label=TRIGGER_LABELS.get(trigger_type, trigger_type),
+        trigger_raw=trigger_raw or {},
+        **actor.run_fields(),
     )
 
 
@@ -44,7 +52,9 @@ def start_run(
 def cancel_run(run: Run, actor: Actor) -> Run:
     """Cancel a run and its active descendants; a running one stops at its next step boundary."""
     if not _cancel_txn(run.pk):
-        raise InvalidState(f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs can be canceled.")
+        raise InvalidState(
+            f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs can be canceled."
+        )
     frontier = [run.pk]
     while frontier:
         children = list(Run.objects.filter(parent_id__in=frontier, status__in=Run.ACTIVE).values_list("pk", flat=True))
@@ -70,14 +80,23 @@ def retry_run(run: Run, actor: Actor) -> Run:
     """Continue a failed or canceled run in place from its first unfinished step (§5.3)."""
     now = timezone.now()
     updated = Run.objects.filter(pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)).update(
-        status=Run.Status.QUEUED, attempt=run.attempt + 1, error=None, output=None, finished_at=None,
-        duration_ms=None, wake_at=None, queued_at=now, enqueued_at=now,
+        status=Run.Status.QUEUED,
+        attempt=run.attempt + 1,
+        error=None,
+        output=None,
+        finished_at=None,
+        duration_ms=None,
+        wake_at=None,
+        queued_at=now,
+        enqueued_at=now,
     )
     if not updated:
         raise InvalidState(f"Run {run.public_id} is {run.status}; only failed or canceled runs can be retried.")
     # Failed steps run again; so do child steps whose child ended without success.
     Step.objects.filter(run=run, status=Step.Status.FAILED).delete()
-    Step.objects.filter(run=run, status=Step.Status.WAITING, child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED)).delete()
+    Step.objects.filter(
+        run=run, status=Step.Status.WAITING, child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED)
+    ).delete()
     enqueue_on_commit(run.pk)
     actor.audit("run.retry", run.public_id, attempt=run.attempt + 1)
     run.refresh_from_db()
@@ -93,8 +112,14 @@ def rerun_run(run: Run, actor: Actor) -> Run:
     if workflow is None:
         raise InvalidState(f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be rerun.")
     new = store.create_run_txn(
-        workflow, run.input, organization=run.organization, project=run.project, rerun_of=run,
-        trigger_type=Run.Trigger.RETRY, trigger_label="Retry", trigger_raw={"rerun_of": run.public_id},
+        workflow,
+        run.input,
+        organization=run.organization,
+        project=run.project,
+        rerun_of=run,
+        trigger_type=Run.Trigger.RETRY,
+        trigger_label="Retry",
+        trigger_raw={"rerun_of": run.public_id},
         **actor.run_fields(),
     )
     actor.audit("run.rerun", run.public_id, new_run=new.public_id)

@@ -28,8 +28,18 @@ from .errors import RunStopped
 from .queue import enqueue_on_commit
 
 _STEP_FIELDS = (
-    "position", "step_id", "kind", "status", "input", "output", "error", "attempts",
-    "started_at", "finished_at", "wake_at", "token",
+    "position",
+    "step_id",
+    "kind",
+    "status",
+    "input",
+    "output",
+    "error",
+    "attempts",
+    "started_at",
+    "finished_at",
+    "wake_at",
+    "token",
 )
 
 
@@ -40,8 +50,15 @@ def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
     now = timezone.now()
     deadline = now + workflow.timeout if workflow.timeout else None
     run = Run.objects.create(
-        kind=workflow.kind, slug=workflow.slug, input=input, status=Run.Status.QUEUED, created_at=now,
-        queued_at=now, enqueued_at=now, deadline_at=deadline, **fields,
+        kind=workflow.kind,
+        slug=workflow.slug,
+        input=input,
+        status=Run.Status.QUEUED,
+        created_at=now,
+        queued_at=now,
+        enqueued_at=now,
+        deadline_at=deadline,
+        **fields,
     )
     enqueue_on_commit(run.pk)
     return run
@@ -67,9 +84,15 @@ class DatabaseEventLog:
     def start_child(self, record: StepRecord, workflow: Any, input: dict[str, Any]) -> StepRecord:
         with transaction.atomic():
             child = create_run_txn(
-                workflow, input, organization_id=self.run.organization_id, project_id=self.run.project_id,
-                parent=self.run, actor=self.run.actor, actor_user_id=self.run.actor_user_id,
-                actor_api_key_id=self.run.actor_api_key_id, trigger_type=Run.Trigger.WORKFLOW,
+                workflow,
+                input,
+                organization_id=self.run.organization_id,
+                project_id=self.run.project_id,
+                parent=self.run,
+                actor=self.run.actor,
+                actor_user_id=self.run.actor_user_id,
+                actor_api_key_id=self.run.actor_api_key_id,
+                trigger_type=Run.Trigger.WORKFLOW,
                 trigger_label=f"Workflow · {self.run.slug}",
                 trigger_raw={"parent_run_id": self.run.public_id, "step_id": record.step_id},
             )
@@ -88,6 +111,7 @@ class DatabaseEventLog:
 
 def _to_record(row: dict[str, Any]) -> StepRecord:
     child = row.pop("child_run__uid")
+    row["token"] = row["token"] or None
     return StepRecord(**row, child_run_id=f"run_{child.hex}" if child else None)
 
 
@@ -119,9 +143,21 @@ def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | Non
         return _record_step_portable(run_pk, owner, record, child_pk)
     dumps = json.dumps
     params = [
-        run_pk, owner, record.position, record.step_id, record.kind, record.status,
-        dumps(record.input), dumps(record.output), dumps(record.error), dumps(record.attempts),
-        record.started_at, record.finished_at, record.wake_at, record.token, child_pk,
+        run_pk,
+        owner,
+        record.position,
+        record.step_id,
+        record.kind,
+        record.status,
+        dumps(record.input),
+        dumps(record.output),
+        dumps(record.error),
+        dumps(record.attempts),
+        record.started_at,
+        record.finished_at,
+        record.wake_at,
+        record.token or "",
+        child_pk,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_SQL, params)
@@ -129,7 +165,7 @@ def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | Non
 
 
 def _record_step_portable(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> bool:
-    values = {name: getattr(record, name) for name in _STEP_FIELDS}
+    values = {name: getattr(record, name) for name in _STEP_FIELDS} | {"token": record.token or ""}
     with transaction.atomic():
         if not Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).exists():
             return False
@@ -192,10 +228,16 @@ def finish_run(run: Run, owner: str, outcome: Completed | Failed) -> bool:
     started = run.started_at or now
     status = Run.Status.SUCCESS if isinstance(outcome, Completed) else Run.Status.FAILED
     updated = Run.objects.filter(pk=run.pk, lease_owner=owner, status=Run.Status.RUNNING).update(
-        status=status, output=outcome.output if isinstance(outcome, Completed) else None,
-        error=outcome.error if isinstance(outcome, Failed) else None, finished_at=now,
-        duration_ms=_ms(now - started), queue_ms=_ms(started - run.queued_at), lease_owner="",
-        lease_expires_at=None, wake_at=None, step_count=_step_count(),
+        status=status,
+        output=outcome.output if isinstance(outcome, Completed) else None,
+        error=outcome.error if isinstance(outcome, Failed) else None,
+        finished_at=now,
+        duration_ms=_ms(now - started),
+        queue_ms=_ms(started - run.queued_at),
+        lease_owner="",
+        lease_expires_at=None,
+        wake_at=None,
+        step_count=_step_count(),
     )
     if updated and run.parent_id:
         settle_parent_step_txn(run, status, outcome)
@@ -259,7 +301,9 @@ def settle_parent_step_txn(child: Run, status: str, outcome: Completed | Failed 
 def due_run_ids(now: datetime, limit: int = 500) -> list[int]:
     """Suspended runs whose timer (sleep, retry backoff, hook timeout) has come."""
     return list(
-        Run.objects.filter(status__in=Run.SUSPENDED, wake_at__lte=now).order_by("wake_at").values_list("pk", flat=True)[:limit]
+        Run.objects.filter(status__in=Run.SUSPENDED, wake_at__lte=now)
+        .order_by("wake_at")
+        .values_list("pk", flat=True)[:limit]
     )
 
 

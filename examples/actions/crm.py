@@ -52,8 +52,12 @@ def _post_message(post: Post, ctx: StepContext) -> Posted:
 
 
 lookup_company = define_action(
-    slug="lookup-company", description="Find the company behind an email domain.",
-    input=Lead, output=Company, run=_lookup_company, retries=3,
+    slug="lookup-company",
+    description="Find the company behind an email domain.",
+    input=Lead,
+    output=Company,
+    run=_lookup_company,
+    retries=3,
 )
 score_lead = define_action(
     slug="score-lead", description="Score a company as a sales lead.", input=Company, output=Research, run=_score_lead

@@ -28,6 +28,11 @@ def _fetch_region_sales(input: RegionWeek) -> RegionSales:
 
 
 fetch_region_sales = define_action(
-    slug="fetch-region-sales", description="Read one region's sales for a week.",
-    input=RegionWeek, output=RegionSales, run=_fetch_region_sales, retries=3, timeout="30s",
+    slug="fetch-region-sales",
+    description="Read one region's sales for a week.",
+    input=RegionWeek,
+    output=RegionSales,
+    run=_fetch_region_sales,
+    retries=3,
+    timeout="30s",
 )

@@ -38,5 +38,9 @@ create_ticket = define_action(
     slug="create-ticket", description="Open a ticket.", input=TicketIn, output=Ticket, run=_create_ticket
 )
 notify_oncall = define_action(
-    slug="notify-oncall", description="Page the on-call person with a link.", input=Notice, output=Sent, run=_notify_oncall
+    slug="notify-oncall",
+    description="Page the on-call person with a link.",
+    input=Notice,
+    output=Sent,
+    run=_notify_oncall,
 )

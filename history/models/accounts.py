@@ -40,9 +40,7 @@ class Organization(models.Model):
         return self.name
 
     def default_project(self) -> Project:
-        project, _ = Project.objects.get_or_create(
-            organization=self, slug="default", defaults={"name": "Default"}
-        )
+        project, _ = Project.objects.get_or_create(organization=self, slug="default", defaults={"name": "Default"})
         return project
 
 

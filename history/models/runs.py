@@ -72,9 +72,7 @@ class Run(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     input = models.JSONField(default=dict, blank=True)
     output = models.JSONField(null=True, blank=True)
-    error = models.JSONField(
-        null=True, blank=True, help_text="type, message, traceback and step_id of the failure."
-    )
+    error = models.JSONField(null=True, blank=True, help_text="type, message, traceback and step_id of the failure.")
 
     actor = models.CharField(max_length=200, blank=True, help_text="Who started the run.")
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -120,14 +118,14 @@ class Run(models.Model):
             models.Index(fields=["organization", "status", "-created_at", "-id"], name="history_run_org_status"),
             models.Index(fields=["organization", "slug", "-created_at", "-id"], name="history_run_org_slug"),
             models.Index(fields=["organization", "kind", "-created_at", "-id"], name="history_run_org_kind"),
-            models.Index(
-                fields=["organization", "trigger_type", "-created_at", "-id"], name="history_run_org_trigger"
-            ),
+            models.Index(fields=["organization", "trigger_type", "-created_at", "-id"], name="history_run_org_trigger"),
             # Used by workflows.store.due_run_ids() (the timer beat).
             models.Index(fields=["wake_at"], name="history_run_wake", condition=Q(status__in=["sleeping", "waiting"])),
             # Used by workflows.store.stale_run_ids() (the sweeper).
             models.Index(
-                fields=["status", "enqueued_at"], name="history_run_active", condition=Q(status__in=["queued", "running"])
+                fields=["status", "enqueued_at"],
+                name="history_run_active",
+                condition=Q(status__in=["queued", "running"]),
             ),
         ]
 

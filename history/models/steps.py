@@ -39,7 +39,7 @@ class Step(models.Model):
     wake_at = models.DateTimeField(
         null=True, blank=True, help_text="When a sleep ends, a retry is due or a hook times out."
     )
-    token = models.CharField(max_length=64, null=True, blank=True, help_text="A hook's resume token.")
+    token = models.CharField(max_length=64, blank=True, default="", help_text="A hook's resume token.")
     child_run = models.ForeignKey(
         "history.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="parent_steps"
     )
@@ -51,7 +51,7 @@ class Step(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "position"], name="history_step_run_position"),
             # Used by POST /hooks/<token>.
-            models.UniqueConstraint(fields=["token"], name="history_step_token", condition=Q(token__isnull=False)),
+            models.UniqueConstraint(fields=["token"], name="history_step_token", condition=~Q(token="")),
         ]
 
     def __str__(self) -> str:

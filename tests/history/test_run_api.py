@@ -48,7 +48,9 @@ def test_it_accepts_the_x_api_key_header_and_records_last_use(org: Organization)
     assert key.last_used_at is not None
 
 
-def test_it_lists_only_the_callers_organization_newest_first(api: APIClient, org: Organization, stranger: Organization) -> None:
+def test_it_lists_only_the_callers_organization_newest_first(
+    api: APIClient, org: Organization, stranger: Organization
+) -> None:
     older, newer = make_run(org), make_run(org, "signup-pipeline")
     make_run(stranger)
     response = api.get("/api/runs")
@@ -94,7 +96,9 @@ def test_it_filters_runs(api: APIClient, org: Organization, query: str, expected
     assert [names[r["id"]] for r in response.json()["results"]] == expected
 
 
-@pytest.mark.parametrize("query", ["status=exploded", "kind=robot", "created_after=yesterday", "cursor=zzz", "include=everything"])
+@pytest.mark.parametrize(
+    "query", ["status=exploded", "kind=robot", "created_after=yesterday", "cursor=zzz", "include=everything"]
+)
 def test_bad_filter_values_are_a_400_never_an_unfiltered_list(api: APIClient, org: Organization, query: str) -> None:
     make_run(org)
     response = api.get(f"/api/runs?{query}")
@@ -114,9 +118,29 @@ def test_it_returns_the_envelope_with_steps_when_asked(api: APIClient, org: Orga
     run = make_run(org, status="success", output={"message": "hi"}, trigger_label="API")
     Step.objects.create(run=run, position=0, step_id="step:greet#0", kind="action", status="success", output={"m": 1})
     body = api.get(f"/api/runs/{run.public_id}?include=steps,trigger").json()
-    assert {"id", "kind", "slug", "status", "input", "output", "error", "trigger", "actor", "project", "parent_id",
-            "attempt", "created_at", "started_at", "finished_at", "queue_ms", "duration_ms", "total_cost", "models",
-            "services", "step_count"} <= body.keys()
+    assert {
+        "id",
+        "kind",
+        "slug",
+        "status",
+        "input",
+        "output",
+        "error",
+        "trigger",
+        "actor",
+        "project",
+        "parent_id",
+        "attempt",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "queue_ms",
+        "duration_ms",
+        "total_cost",
+        "models",
+        "services",
+        "step_count",
+    } <= body.keys()
     assert body["trigger"] == {"type": "api", "label": "API", "id": "", "raw": {}}
     assert [(s["id"], s["status"], s["attempts"]) for s in body["steps"]] == [("step:greet#0", "success", 1)]
     assert "steps" not in api.get(f"/api/runs/{run.public_id}").json()

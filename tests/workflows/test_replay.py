@@ -64,7 +64,9 @@ def _flaky(item: Item) -> Text:
 
 upper = define_action(slug="replay-upper", input=Item, output=Text, run=_upper)
 reverse = define_action(slug="replay-reverse", input=Item, output=Text, run=_reverse)
-flaky = define_action(slug="replay-flaky", input=Item, output=Text, run=_flaky, retries=RetryPolicy(max_attempts=3, initial_interval=5))
+flaky = define_action(
+    slug="replay-flaky", input=Item, output=Text, run=_flaky, retries=RetryPolicy(max_attempts=3, initial_interval=5)
+)
 
 PLAIN_CODE_RUNS: list[str] = []
 

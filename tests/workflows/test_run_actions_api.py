@@ -21,7 +21,12 @@ def test_it_starts_a_run_and_enqueues_it_after_commit(api: APIClient, django_cap
     body = response.json()
     assert body["status"] == "queued" and body["url"].endswith(f"/history/{body['run_id']}/")
     run = Run.objects.get()
-    assert (run.input, run.trigger_type, run.trigger_label, run.actor) == ({"name": "Ada"}, "cli", "CLI", "key:test-operator")
+    assert (run.input, run.trigger_type, run.trigger_label, run.actor) == (
+        {"name": "Ada"},
+        "cli",
+        "CLI",
+        "key:test-operator",
+    )
     assert len(callbacks) == 1, "the message is sent only once the run row is committed"
 
 
@@ -69,7 +74,9 @@ def test_cancel_takes_the_children_with_it_and_is_audited(api: APIClient, org: O
     assert (event.action, event.target, event.actor) == ("run.cancel", parent.public_id, "key:test-operator")
 
 
-def test_retry_is_only_for_failed_or_canceled_runs_and_forgets_the_failed_step(api: APIClient, org: Organization) -> None:
+def test_retry_is_only_for_failed_or_canceled_runs_and_forgets_the_failed_step(
+    api: APIClient, org: Organization
+) -> None:
     assert api.post(f"/api/runs/{make_run(org, status='running').public_id}/retry").status_code == 409
     run = make_run(org, status="failed", error={"type": "X", "message": "m", "step_id": "step:greet#1"})
     Step.objects.create(run=run, position=0, step_id="step:greet#0", kind="action", status="success")

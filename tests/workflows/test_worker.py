@@ -50,11 +50,16 @@ def test_it_runs_a_workflow_to_success_on_a_worker(stack: Stack, api: APIClient)
     assert (child.slug, child.status, child.trigger_type) == ("greeting", "success", "workflow")
     assert child.trigger_label == "Workflow · signup-pipeline"
     assert list(run.steps.values_list("step_id", flat=True)) == [
-        "step:lookup-company#0", "step:score-lead#0", "step:greeting#0", "step:post-message#0",
+        "step:lookup-company#0",
+        "step:score-lead#0",
+        "step:greeting#0",
+        "step:post-message#0",
     ]
 
 
-def test_a_killed_worker_loses_nothing_and_completed_steps_run_once(stack: Stack, api: APIClient, tmp_path: Path) -> None:
+def test_a_killed_worker_loses_nothing_and_completed_steps_run_once(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
     marker = tmp_path / "effects"
     first = stack.worker()
     stack.beat()
@@ -90,7 +95,9 @@ def test_a_sleep_survives_a_worker_restart(stack: Stack, api: APIClient, tmp_pat
     assert run.steps.get(kind="sleep").status == "success"
 
 
-def test_a_hook_resumed_over_http_delivers_its_payload(stack: Stack, api: APIClient, tmp_path: Path, live_server) -> None:
+def test_a_hook_resumed_over_http_delivers_its_payload(
+    stack: Stack, api: APIClient, tmp_path: Path, live_server
+) -> None:
     marker = tmp_path / "effects"
     stack.worker(KEYSTROKE_PUBLIC_URL=live_server.url)
     run = start(api, "approval", {"marker": str(marker)})

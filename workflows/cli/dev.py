@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ STOP_SECONDS = 10
 def dev(port: int, host: str) -> None:
     """Run the development stack and point the CLI at it (target "local")."""
     root = project_root()
+    check_port_free(host, port)
     url = f"http://{url_host(host)}:{port}"
     env = child_env(url)
     manage(root, env, "migrate", "--noinput")
@@ -58,6 +60,18 @@ def project_root() -> Path:
     raise CliError("cannot find manage.py: run keystroke dev from the Keystroke project directory")
 
 
+def check_port_free(host: str, port: int) -> None:
+    # Otherwise the readiness poll could be answered by whatever already listens there.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            hint = "is keystroke dev already running? Choose another --port"
+            raise CliError(f"cannot listen on {host}:{port} ({exc.strerror}): {hint}") from None
+
+
 def url_host(host: str) -> str:
     # A wildcard address is where the server listens, not an address a client can call.
     if host in ("0.0.0.0", "", "::"):
@@ -73,7 +87,7 @@ def child_env(url: str) -> dict[str, str]:
 
 def commands(host: str, port: int) -> dict[str, list[str]]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    celery = [sys.executable, "-m", "celery", "-A", "keystroke_site"]
+    celery = [sys.executable, "-m", "celery", "-A", "keystroke_site", "--quiet"]  # no banners around ours
     return {
         "web server": [sys.executable, "manage.py", "runserver", bind, "--noreload"],
         "Celery worker": [*celery, "worker", "-l", "warning", "--concurrency", "2"],
@@ -124,7 +138,7 @@ class Stack:
             click.echo("\n".join(["", *banner, ""]))
             return self.watch()
         except KeyboardInterrupt:
-            click.echo("\nStopping…", err=True)
+            click.echo("\nStopping the web server, worker and beat…", err=True)
             return 0
         finally:
             self.stop()
@@ -158,21 +172,23 @@ class Stack:
     def stop(self) -> None:
         alive = [c for c in self.children.values() if c.poll() is None]
         for child in alive:
-            _signal_group(child, signal.SIGTERM)
+            # Only the main process: a Celery worker shuts its own pool down, and restarts
+            # pool processes that something else kills.
+            child.terminate()
         deadline = time.monotonic() + STOP_SECONDS
         for child in alive:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal_group(child, signal.SIGKILL)
+                _kill_group(child)
                 child.wait()
 
 
-def _signal_group(child: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
     try:
-        os.killpg(child.pid, sig)
+        os.killpg(child.pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass  # it ended between the poll and the signal
+        pass  # it ended between the timeout and the signal
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

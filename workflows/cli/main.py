@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+import httpx
 
 from . import config
 from .client import Client
@@ -74,7 +75,8 @@ def list_runs(params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     page = api.get("/api/runs", params={**params, "limit": limit})
     results = list(page["results"])
     while page.get("next") and len(results) < limit:
-        page = api.get(page["next"])
+        # Only the path: the key goes to the target, whatever host the server put in the link.
+        page = api.get(httpx.URL(page["next"]).raw_path.decode())
         results.extend(page["results"])
     return results[:limit]
 
@@ -88,7 +90,11 @@ def statuses(values: tuple[str, ...]) -> list[str]:
 @click.version_option(package_name="keystroke", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """Keystroke: run and inspect durable workflows."""
+    """Keystroke: run and inspect durable workflows.
+
+    Commands talk to the current target (see `keystroke target show`); KEYSTROKE_URL and
+    KEYSTROKE_API_KEY override it.
+    """
     ctx.meta["keystroke.verbose"] = verbose
 
 

@@ -51,7 +51,7 @@ def pluck(data: Any, path: str) -> Any:
 
 def table(data: Any, columns: Sequence[str]) -> str:
     if isinstance(data, list):
-        return grid([[cell(pluck_or_none(row, c)) for c in columns] for row in data], columns)
+        return grid([row_cells(row, columns) for row in data], columns)
     if isinstance(data, dict):
         return record(data)
     return cell(data)
@@ -62,8 +62,14 @@ def record(data: dict[str, Any]) -> str:
     rows = [[key, cell(value, MAX_VALUE)] for key, value in data.items() if key != "steps"]
     text = grid(rows, ("field", "value"))
     if isinstance(data.get("steps"), list):
-        text += "\n\n" + grid([[cell(pluck_or_none(s, c)) for c in STEP_COLUMNS] for s in data["steps"]], STEP_COLUMNS)
+        text += "\n\n" + grid([row_cells(step, STEP_COLUMNS) for step in data["steps"]], STEP_COLUMNS)
     return text
+
+
+def row_cells(row: Any, columns: Sequence[str]) -> list[str]:
+    # The last column has nothing to its right, so it may run longer.
+    widths = [MAX_CELL] * (len(columns) - 1) + [MAX_VALUE]
+    return [cell(pluck_or_none(row, c), w) for c, w in zip(columns, widths, strict=True)]
 
 
 def grid(rows: list[list[str]], columns: Sequence[str]) -> str:

@@ -94,7 +94,9 @@ class Context:
     async def sleep_until(self, when: datetime) -> None:
         """Suspend the run until ``when``, a timezone-aware datetime."""
         if not isinstance(when, datetime) or when.tzinfo is None:
-            raise ValueError(f"ctx.sleep_until({when!r}) needs a timezone-aware datetime, e.g. datetime(..., tzinfo=UTC).")
+            raise ValueError(
+                f"ctx.sleep_until({when!r}) needs a timezone-aware datetime, e.g. datetime(..., tzinfo=UTC)."
+            )
         await self._pass.step("sleep", "sleep", until=when)
 
     def hook(self, name: str, schema: Any = None, timeout: float | str | timedelta | None = None) -> HookHandle:

@@ -195,7 +195,9 @@ class _Pass:
 
     def _finish(self, main: asyncio.Task[Any]) -> Outcome:
         if main.cancelled():
-            return Failed({"type": "CancelledError", "message": "The workflow coroutine was cancelled.", "step_id": None})
+            return Failed(
+                {"type": "CancelledError", "message": "The workflow coroutine was cancelled.", "step_id": None}
+            )
         exc = main.exception()
         if exc is not None:
             return Failed(error_dict(exc))
@@ -250,7 +252,13 @@ class _Pass:
             now = self.clock()
             token = self.log.hook_token(step_id)
             record = StepRecord(
-                position, step_id, "hook", WAITING, input=input, token=token, started_at=now,
+                position,
+                step_id,
+                "hook",
+                WAITING,
+                input=input,
+                token=token,
+                started_at=now,
                 wake_at=now + timeout if timeout else None,
             )
             self.records[position] = record
@@ -294,8 +302,13 @@ class _Pass:
         if record is None:
             wake_at = req.until if req.until is not None else now + (req.delay or timedelta())
             record = StepRecord(
-                req.position, req.step_id, "sleep", SLEEPING, input={"until": wake_at.isoformat()},
-                started_at=now, wake_at=wake_at,
+                req.position,
+                req.step_id,
+                "sleep",
+                SLEEPING,
+                input={"until": wake_at.isoformat()},
+                started_at=now,
+                wake_at=wake_at,
             )
         if now < record.wake_at:  # type: ignore[operator]
             if record.position not in self.records:
@@ -316,7 +329,9 @@ class _Pass:
 
     def _resolve_workflow(self, req: _Request, record: StepRecord | None) -> bool:
         if record is None:
-            record = StepRecord(req.position, req.step_id, "workflow", WAITING, input=req.input, started_at=self.clock())
+            record = StepRecord(
+                req.position, req.step_id, "workflow", WAITING, input=req.input, started_at=self.clock()
+            )
             record = self.log.start_child(record, req.target, req.input)
             self.records[req.position] = record
         if record.status == SUCCESS:
@@ -329,7 +344,9 @@ class _Pass:
         assert req.compute is not None
         now = self.clock()
         value = req.compute()
-        self._write(StepRecord(req.position, req.step_id, req.kind, SUCCESS, output=value, started_at=now, finished_at=now))
+        self._write(
+            StepRecord(req.position, req.step_id, req.kind, SUCCESS, output=value, started_at=now, finished_at=now)
+        )
         return self._deliver(req, value)
 
     _resolve_now = _resolve_uuid = _resolve_value
@@ -383,7 +400,9 @@ class _Pass:
         record = self.records.get(req.position)
         number = len(record.attempts) + 1 if record else 1
         key = idempotency_key(self.log.run_id, req.step_id)
-        step_ctx = StepContext(self.log.run_id, req.step_id, number, key, logging.getLogger(f"keystroke.step.{req.target.slug}"))
+        step_ctx = StepContext(
+            self.log.run_id, req.step_id, number, key, logging.getLogger(f"keystroke.step.{req.target.slug}")
+        )
         try:
             output = req.target.execute(req.input, step_ctx)
         except Exception as exc:
@@ -401,8 +420,14 @@ class _Pass:
         }
         attempts = [*(record.attempts if record else []), entry]
         base = StepRecord(
-            req.position, req.step_id, "action", SUCCESS, input=req.input, attempts=attempts,
-            started_at=record.started_at if record else attempt.started_at, finished_at=attempt.finished_at,
+            req.position,
+            req.step_id,
+            "action",
+            SUCCESS,
+            input=req.input,
+            attempts=attempts,
+            started_at=record.started_at if record else attempt.started_at,
+            finished_at=attempt.finished_at,
         )
         if attempt.ok:
             self._write(replace(base, output=attempt.output))
@@ -418,7 +443,9 @@ class _Pass:
         errors = [a["error"] for a in attempts if a["error"]]
         summary = f"{attempt.detail['type']}: {attempt.detail['message']}"
         if policy.is_retryable(attempt.exc):
-            error: StepFailed = RetriesExhausted(req.step_id, f"{req.step_id} failed after {number} attempts: {summary}", errors)
+            error: StepFailed = RetriesExhausted(
+                req.step_id, f"{req.step_id} failed after {number} attempts: {summary}", errors
+            )
         else:
             error = StepFailed(req.step_id, f"{req.step_id} failed: {summary}", errors)
         self._write(replace(base, status=FAILED, error=error.to_dict()))

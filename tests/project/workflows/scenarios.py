@@ -33,7 +33,9 @@ class Approved(BaseModel):
 
 async def three_steps(input: Script, ctx: Context) -> Labels:
     one = await effect.run(Effect(marker=input.marker, label="one"))
-    two = await effect.run(Effect(marker=input.marker, label="two", seconds=input.slow_seconds, fail_unless_exists=input.flag))
+    two = await effect.run(
+        Effect(marker=input.marker, label="two", seconds=input.slow_seconds, fail_unless_exists=input.flag)
+    )
     if input.sleep_seconds:
         await ctx.sleep(input.sleep_seconds)
     three = await effect.run(Effect(marker=input.marker, label="three"))
