@@ -1,0 +1,110 @@
+"""`make dev` on the embedded default (SQLite + filesystem broker) runs every example offline.
+
+The CLI is driven as a subprocess against the live stack, as a person would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .support import ROOT, wait_for
+
+KEYSTROKE = str(Path(sys.executable).with_name("keystroke"))
+# The suite's own settings (PostgreSQL, Redis, a test queue) must not leak into the dev stack.
+SUITE_ONLY = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "KEYSTROKE_")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def dev_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SUITE_ONLY)}
+    env |= {"KEYSTROKE_HOME": str(tmp_path / "home"), "KEYSTROKE_CONFIG": str(tmp_path / "cli.json")}
+    log = tmp_path / "dev.log"
+    with open(log, "w") as out:
+        make = subprocess.Popen(
+            ["make", "--no-print-directory", "dev", f"PORT={free_port()}"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for(
+                lambda: "Keystroke is running at" in log.read_text() or make.poll() is not None, 120, 0.2, "make dev"
+            )
+            assert make.poll() is None, log.read_text()
+            yield env
+        finally:
+            os.killpg(make.pid, signal.SIGTERM)
+            make.wait(timeout=30)
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KEYSTROKE, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_make_dev_runs_the_examples_offline_on_the_embedded_default(dev_stack: dict[str, str]) -> None:
+    home = Path(dev_stack["KEYSTROKE_HOME"])
+    assert (home / "db.sqlite3").exists(), "the embedded default is SQLite under KEYSTROKE_HOME"
+
+    greeting = cli(dev_stack, "workflows", "run", "greeting", "--input", '{"name": "Ada"}')
+    assert greeting.returncode == 0, greeting.stderr
+    assert json.loads(greeting.stdout) == {"message": "Hello, Ada!"}
+    assert "step:greet#0" in greeting.stderr, "progress is shown on stderr"
+
+    signup = cli(dev_stack, "workflows", "run", "signup-pipeline", "--input", '{"name": "Ada", "email": "ada@acme.io"}')
+    assert signup.returncode == 0, signup.stderr
+    assert json.loads(signup.stdout)["welcome"] == "Hello, Ada!"
+
+    weekly = cli(dev_stack, "workflows", "run", "weekly-sales-summary", "--input", '{"settle_seconds": 1}')
+    assert weekly.returncode == 0, weekly.stderr
+    assert json.loads(weekly.stdout)["text"].startswith("Week 2026-W47:")
+
+    started = cli(
+        dev_stack,
+        "workflows",
+        "run",
+        "support-escalation",
+        "--input",
+        '{"customer": "acme", "subject": "down"}',
+        "--no-wait",
+    )
+    assert started.returncode == 0, started.stderr
+    run_id = json.loads(started.stdout)["run_id"]
+
+    def hook_token() -> str | None:
+        with sqlite3.connect(home / "db.sqlite3") as db:
+            row = db.execute("SELECT token FROM history_step WHERE kind = 'hook' AND status = 'waiting'").fetchone()
+        return row[0] if row else None
+
+    token = wait_for(hook_token, 60, what="the escalation to wait on its hook")
+    resumed = cli(dev_stack, "hooks", "resume", token, "--payload", '{"resolution": "rebooted", "refund": true}')
+    assert resumed.returncode == 0, resumed.stderr
+
+    def finished() -> dict | None:
+        got = cli(dev_stack, "history", "get", run_id)
+        run = json.loads(got.stdout) if got.returncode == 0 else {}
+        return run if run.get("status") == "success" else None
+
+    run = wait_for(finished, 60, 0.5, "the escalation to finish")
+    assert run["output"]["resolution"] == "rebooted" and run["trigger"]["type"] == "cli"
+
+    bad = cli(dev_stack, "workflows", "run", "greeting", "--input", '{"name": 5}')
+    assert bad.returncode == 1 and bad.stderr.startswith("error: Invalid input for greeting: name")
