@@ -9,7 +9,7 @@ import threading
 import uuid
 from types import TracebackType
 
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from .conf import engine_settings
 from .engine import Failed, execute
@@ -55,7 +55,6 @@ class Heartbeat:
 def resume_run(run_pk: int) -> str:
     """Execute one pass of a run if it is ours to run; return what happened, for logs."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    close_old_connections()
     run = claim_run(run_pk, owner)
     if run is None:
         return "skipped: not queued, or another worker holds it"
