@@ -97,8 +97,7 @@ class RunSerializer(serializers.ModelSerializer):
 
     def get_url(self, run: Run) -> str:
         request = self.context.get("request")
-        path = f"/history/{run.public_id}/"
-        return request.build_absolute_uri(path) if request else path
+        return request.build_absolute_uri(run.get_absolute_url()) if request else run.get_absolute_url()
 
     def to_representation(self, run: Run) -> dict[str, Any]:
         data = super().to_representation(run)

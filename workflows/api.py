@@ -35,7 +35,7 @@ def read_json(request: Request) -> Any:
         raise ParseError("Content-Length is not a number.") from None
     if length > limit:
         raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
-    return request.data if length else {}
+    return request.data
 
 
 def field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -71,7 +71,7 @@ class StartWorkflowView(APIView):
         trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
         raw = {"user_agent": request.headers.get("User-Agent", "")}
         run = runs.start_run(workflow, data, request.actor, trigger_type=trigger, trigger_raw=raw)
-        url = request.build_absolute_uri(f"/history/{run.public_id}/")
+        url = request.build_absolute_uri(run.get_absolute_url())
         return Response({"run_id": run.public_id, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -14,6 +14,7 @@ from history.models import Run, Step
 
 from . import store
 from .queue import enqueue_on_commit
+from .registry import registry
 
 
 class InvalidState(Exception):
@@ -106,8 +107,6 @@ def retry_run(run: Run, actor: Actor) -> Run:
 @transaction.atomic(durable=True)
 def rerun_run(run: Run, actor: Actor) -> Run:
     """Start a new run with the same input, linked to the original (§5.3)."""
-    from .registry import registry
-
     workflow = registry.workflow(run.slug)
     if workflow is None:
         raise InvalidState(f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be rerun.")

@@ -1,0 +1,95 @@
+"""The store's guarded writes: leases, step records, wake-ups, timers and the sweeper (§5.4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from history.models import Organization, Run, Step
+from workflows import store
+from workflows.engine import StepRecord, Suspended, SuspendItem
+
+pytestmark = pytest.mark.django_db
+
+
+def make_run(org: Organization, **fields: object) -> Run:
+    return Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
+
+
+def test_a_run_is_claimed_by_one_worker_at_a_time(org: Organization) -> None:
+    run = make_run(org)
+    first = store.claim_run(run.pk, "worker-a")
+    assert first is not None and first.status == "running" and first.lease_owner == "worker-a"
+    assert store.claim_run(run.pk, "worker-b") is None
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    taken = store.claim_run(run.pk, "worker-b")
+    assert taken is not None and taken.lease_owner == "worker-b"
+    assert taken.started_at == first.started_at, "the first start time is kept"
+
+
+def test_only_the_lease_holder_records_steps(org: Organization) -> None:
+    run = store.claim_run(make_run(org).pk, "worker-a")
+    record = StepRecord(0, "step:greet#0", "action", "success", output={"m": 1})
+    assert not store.record_step(run.pk, "worker-b", record)
+    assert store.record_step(run.pk, "worker-a", record)
+    Run.objects.filter(pk=run.pk).update(status="canceled")
+    assert not store.record_step(run.pk, "worker-a", StepRecord(1, "step:greet#1", "action", "success"))
+    assert list(Step.objects.values_list("step_id", flat=True)) == ["step:greet#0"]
+
+
+def test_a_settled_step_is_never_overwritten(org: Organization) -> None:
+    run = store.claim_run(make_run(org).pk, "worker-a")
+    hook = StepRecord(0, "step:approval#0", "hook", "waiting", token="t0k3n")
+    assert store.record_step(run.pk, "worker-a", hook)
+    Step.objects.filter(token="t0k3n").update(status="success", output={"approved": True})
+    timed_out = StepRecord(0, "step:approval#0", "hook", "failed", error={"type": "HookTimeout"})
+    assert not store.record_step(run.pk, "worker-a", timed_out), "a resume that won the race stands"
+    assert Step.objects.get().output == {"approved": True}
+
+
+def test_a_run_woken_while_suspending_goes_back_to_the_queue(
+    org: Organization, django_capture_on_commit_callbacks
+) -> None:
+    run = store.claim_run(make_run(org).pk, "worker-a")
+    store.wake_run_txn(run.pk)  # a hook resume lands while the worker is still running
+    outcome = Suspended([SuspendItem("hook", "step:approval#0")])
+    with django_capture_on_commit_callbacks() as sent:
+        store.conclude_run(run, "worker-a", outcome)
+    run.refresh_from_db()
+    assert run.status == "queued" and run.lease_owner == ""
+    assert len(sent) == 1
+
+
+def test_a_suspended_run_records_its_status_and_timer(org: Organization) -> None:
+    run = store.claim_run(make_run(org).pk, "worker-a")
+    wake = timezone.now() + timedelta(hours=1)
+    store.conclude_run(run, "worker-a", Suspended([SuspendItem("sleep", "step:sleep#0", wake)], wake))
+    run.refresh_from_db()
+    assert (run.status, run.wake_at, run.lease_owner) == ("sleeping", wake, "")
+
+
+def test_timers_wake_only_due_runs(org: Organization, django_capture_on_commit_callbacks) -> None:
+    now = timezone.now()
+    due = make_run(org, status="sleeping", wake_at=now - timedelta(seconds=1))
+    later = make_run(org, status="waiting", wake_at=now + timedelta(hours=1))
+    assert store.due_run_ids(now) == [due.pk]
+    with django_capture_on_commit_callbacks() as sent:
+        assert store.fire_timer(due.pk, now)
+        assert not store.fire_timer(later.pk, now)
+    assert len(sent) == 1
+    assert Run.objects.get(pk=due.pk).status == "queued"
+
+
+def test_the_sweeper_requeues_dead_and_lost_runs_only(org: Organization) -> None:
+    now = timezone.now()
+    dead = make_run(org, status="running", lease_owner="gone", lease_expires_at=now - timedelta(seconds=1))
+    lost = make_run(org, status="queued", enqueued_at=now - timedelta(minutes=5))
+    make_run(org, status="running", lease_owner="alive", lease_expires_at=now + timedelta(seconds=30))
+    make_run(org, status="queued", enqueued_at=now)
+    make_run(org, status="success", enqueued_at=now - timedelta(minutes=5))
+    assert set(store.stale_run_ids(now)) == {dead.pk, lost.pk}
+    assert store.requeue_stale(dead.pk, now)
+    dead.refresh_from_db()
+    assert (dead.status, dead.lease_owner) == ("queued", "")
