@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import cProfile
-import io
 import os
-import pstats
 import re
 import secrets
 import shutil
@@ -30,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +45,7 @@ POLL_SECONDS = 0.001
 STAT_COLUMNS = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated")
 
 
-# -- environment, database and worker -------------------------------------------------------------
+# -- environment, database and worker ------------------------------------------------------------------
 
 
 def configure_environment(dbname: str, home: Path) -> None:
@@ -66,19 +64,22 @@ def configure_environment(dbname: str, home: Path) -> None:
     sys.path.insert(0, str(ROOT))
 
 
+def admin_execute(statement: str, dbname: str) -> None:
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL(statement).format(sql.Identifier(dbname)))
+
+
 @contextlib.contextmanager
 def throwaway_database() -> Iterator[str]:
     name = f"keystroke_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        # Django sets the session time zone on connect unless it is already UTC: a statement that
-        # would otherwise show up in the commit counts as connection set-up.
-        admin.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'UTC'").format(sql.Identifier(name)))
+    admin_execute("CREATE DATABASE {}", name)
     try:
+        # Django sets the session time zone on connect unless it is already UTC: a statement that
+        # would otherwise count as a commit of the engine's.
+        admin_execute("ALTER DATABASE {} SET timezone TO 'UTC'", name)
         yield name
     finally:
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin_execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
 
 class Worker:
@@ -87,30 +88,16 @@ class Worker:
     def __init__(self, concurrency: int, home: Path) -> None:
         self.node = f"bench-{secrets.token_hex(3)}@{socket.gethostname()}"
         self.log = home / f"{self.node.partition('@')[0]}.log"
-        args = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "keystroke_site",
-            "worker",
-            "-l",
-            "warning",
-            "-c",
-            str(concurrency),
-            "--pool",
-            "prefork",
-            "-n",
-            self.node,
-        ]
+        args = [sys.executable, "-m", "celery", "-A", "keystroke_site", "worker", "-l", "warning"]
+        args += ["-c", str(concurrency), "--pool", "prefork", "-n", self.node]
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
                 args, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
     def wait_ready(self, app: Any, timeout: float = 60) -> None:
-        # Readiness is asked over the broker rather than read from an info-level log, because
-        # info logging writes two lines per task and would be timed along with the engine.
+        # Readiness is asked over the broker rather than read from an info-level log, because info
+        # logging writes two lines per task and would be timed along with the engine.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -134,45 +121,33 @@ class Worker:
             os.killpg(self.proc.pid, signal.SIGKILL)  # pool children that outlived their parent
 
 
-# -- database statistics ------------------------------------------------------------------------------
+# -- database statistics -----------------------------------------------------------------------------------
 
 
-class ServerStats:
-    """pg_stat_database counters of the benchmark database, read over a connection to another database."""
+def settled_counters(admin: psycopg.Connection[Any], dbname: str) -> dict[str, int]:
+    """pg_stat_database counters of the benchmark database once every client has left it.
 
-    def __init__(self, dbname: str) -> None:
-        self.dbname = dbname
-        self.conn = psycopg.connect(f"{SERVER}/postgres", autocommit=True)
-
-    def read(self) -> dict[str, int]:
-        self.conn.execute("SELECT pg_stat_clear_snapshot()")
-        query = f"SELECT {', '.join(STAT_COLUMNS)} FROM pg_stat_database WHERE datname = %s"
-        row = self.conn.execute(query, [self.dbname]).fetchone()
-        assert row is not None
-        return dict(zip(STAT_COLUMNS, row, strict=True))
-
-    def settled(self) -> dict[str, int]:
-        """The counters once every client has left: a backend flushes them when it exits."""
-        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
-        last: dict[str, int] = {}
-        for _ in range(100):
-            time.sleep(0.6)
-            row = self.conn.execute(query, [self.dbname]).fetchone()
-            now = self.read()
-            if row == (0,) and now == last:
-                return now
-            last = now
-        raise RuntimeError("pg_stat_database did not settle; is something else using the benchmark database?")
-
-    def close(self) -> None:
-        self.conn.close()
+    A backend flushes its counters at most once a second while busy, and when it exits.
+    """
+    clients = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
+    counters = f"SELECT {', '.join(STAT_COLUMNS)} FROM pg_stat_database WHERE datname = %s"
+    last: tuple[Any, ...] = ()
+    for _ in range(100):
+        time.sleep(0.6)
+        admin.execute("SELECT pg_stat_clear_snapshot()")
+        busy = admin.execute(clients, [dbname]).fetchone()
+        now = admin.execute(counters, [dbname]).fetchone() or ()
+        if busy == (0,) and now == last:
+            return dict(zip(STAT_COLUMNS, now, strict=True))
+        last = now
+    raise RuntimeError("pg_stat_database did not settle: is something else using the benchmark database?")
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {name: after[name] - before[name] for name in STAT_COLUMNS}
 
 
-# -- the benchmark process's side ---------------------------------------------------------------------
+# -- the benchmark process's side ----------------------------------------------------------------------------
 
 
 class Client:
@@ -204,9 +179,14 @@ class Client:
         self.commits += 1
         return int(run.pk)
 
-    def wait(self, pk: int, timeout: float = 30) -> None:
+    def wait(self, pk: int, head_start: float = 0, timeout: float = 30) -> None:
+        """Poll every millisecond, after sleeping through most of the expected latency.
+
+        Polling from the start would put a query a millisecond on the two cores the worker needs.
+        """
         from history.models import Run
 
+        time.sleep(head_start)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status = Run.objects.filter(pk=pk).values_list("status", flat=True).get()
@@ -234,30 +214,25 @@ class Client:
         raise RuntimeError(f"{len(pks)} runs did not finish within {timeout:g}s")
 
 
-def run_rows(pks: list[int]) -> list[tuple[Any, Any]]:
-    from history.models import Run
-
-    return list(Run.objects.filter(pk__in=pks).values_list("started_at", "finished_at"))
-
-
-# -- phases ------------------------------------------------------------------------------------------------
+# -- phases ---------------------------------------------------------------------------------------------------
 
 
 @dataclass
 class Phase:
     runs: int
-    wall: float
-    durations: list[float]  # seconds, finished_at - started_at of each measured run
-    latencies: list[float] = field(default_factory=list)  # seconds, submit to success seen
-    counters: dict[str, int] = field(default_factory=dict)  # per run, the workers' share
-    extra: dict[str, float] = field(default_factory=dict)
+    wall: float  # seconds
+    durations: list[float]  # seconds, started_at → finished_at of each measured run
+    pickups: list[float]  # seconds, queued_at → started_at (commit, broker, Celery, claim)
+    latencies: list[float] = field(default_factory=list)  # seconds, submit → success seen
+    counters: dict[str, float] = field(default_factory=dict)  # per run, the workers' share
+    submit_seconds: float = 0.0
 
 
 @dataclass
 class Bench:
     dbname: str
     home: Path
-    stats: ServerStats
+    admin: psycopg.Connection[Any]  # to the maintenance database, so that reading counters adds none
     client: Client
     app: Any
 
@@ -265,7 +240,7 @@ class Bench:
         from django.db import connection
 
         connection.close()  # its backend exits and flushes its counters
-        return self.stats.settled()
+        return settled_counters(self.admin, self.dbname)
 
 
 Drive = Callable[[Client], tuple[list[int], float, dict[str, Any]]]
@@ -273,6 +248,8 @@ Drive = Callable[[Client], tuple[list[int], float, dict[str, Any]]]
 
 def worker_phase(bench: Bench, concurrency: int, slug: str, drive: Drive) -> Phase:
     """One worker lifetime: warm it up, drive runs through it, and count what the database did."""
+    from history.models import Run
+
     before, client_before = bench.settle(), bench.client.commits
     worker = Worker(concurrency, bench.home)
     try:
@@ -288,38 +265,67 @@ def worker_phase(bench: Bench, concurrency: int, slug: str, drive: Drive) -> Pha
     total = len(pks) + WARM_UP
     counters["xact_commit"] -= bench.client.commits - client_before
     counters["tup_inserted"] -= total  # the run rows the client inserted
-    durations = [(done - start).total_seconds() for start, done in run_rows(pks)]
+    rows = list(Run.objects.filter(pk__in=pks).values_list("queued_at", "started_at", "finished_at"))
+    durations = [(done - start).total_seconds() for _, start, done in rows]
+    pickups = [(start - queued).total_seconds() for queued, start, _ in rows]
     per_run = {name: value / total for name, value in counters.items()}
-    return Phase(len(pks), wall, durations, extra.pop("latencies", []), per_run, extra)
+    return Phase(len(pks), wall, durations, pickups, counters=per_run, **extra)
 
 
-def sequential(slug: str, n: int) -> Drive:
-    def drive(client: Client) -> tuple[list[int], float, dict[str, Any]]:
-        pks, latencies = [], []
+def sequential(slug: str, n: int, client: Client) -> tuple[list[int], float, dict[str, Any]]:
+    pks, latencies = [], []
+    start = time.perf_counter()
+    for _ in range(n):
+        submitted = time.perf_counter()
+        pks.append(client.submit(slug))
+        client.wait(pks[-1], head_start=0.8 * min(latencies, default=0))
+        latencies.append(time.perf_counter() - submitted)
+    return pks, time.perf_counter() - start, {"latencies": latencies}
+
+
+def burst(slug: str, n: int, client: Client) -> tuple[list[int], float, dict[str, Any]]:
+    from django.utils import timezone
+
+    from history.models import Run
+
+    first, start = timezone.now(), time.perf_counter()
+    pks = [client.submit(slug) for _ in range(n)]
+    submit_seconds = time.perf_counter() - start
+    client.wait_all(pks)
+    last = max(Run.objects.filter(pk__in=pks).values_list("finished_at", flat=True))
+    return pks, (last - first).total_seconds(), {"submit_seconds": submit_seconds}
+
+
+class StatementTimes:
+    """Django execute wrapper: each statement's text and seconds, labelled when reported."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, float]] = []
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         start = time.perf_counter()
-        for _ in range(n):
-            submitted = time.perf_counter()
-            pks.append(client.submit(slug))
-            client.wait(pks[-1])
-            latencies.append(time.perf_counter() - submitted)
-        return pks, time.perf_counter() - start, {"latencies": latencies}
-
-    return drive
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seen.append((sql, time.perf_counter() - start))
 
 
-def burst(slug: str, n: int) -> Drive:
-    def drive(client: Client) -> tuple[list[int], float, dict[str, Any]]:
-        from django.utils import timezone
+class PreparedSteps:
+    """Counts and times store.record_step, whose prepared statement bypasses Django's cursor wrappers."""
 
-        first = timezone.now()
+    def __init__(self, record_step: Callable[..., bool], times: StatementTimes) -> None:
+        self.record_step, self.times, self.sql = record_step, times, []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> bool:
         start = time.perf_counter()
-        pks = [client.submit(slug) for _ in range(n)]
-        submit_seconds = time.perf_counter() - start
-        client.wait_all(pks)
-        last = max(done for _, done in run_rows(pks))
-        return pks, (last - first).total_seconds(), {"submit_seconds": submit_seconds}
+        try:
+            return self.record_step(*args, **kwargs)
+        finally:
+            self.times.seen.append((STEP_SQL, time.perf_counter() - start))
+            self.sql.append(STEP_SQL)
 
-    return drive
+
+STEP_SQL = "INSERT INTO history_step (prepared, WITH guard … ON CONFLICT)"
 
 
 @dataclass
@@ -327,42 +333,38 @@ class InProcess:
     seconds: list[float]
     commits: float
     statements: list[str]
-    profile: str = ""
+    times: StatementTimes
+    alone: list[float]  # the same workflow on MemoryEventLog: the replay core without any database
 
 
-def in_process(bench: Bench, slug: str, n: int, profile: bool = False) -> InProcess:
-    """resume_run called here, without Celery: its SQL statements, commits and time per run."""
+def in_process(bench: Bench, slug: str, n: int) -> InProcess:
+    """resume_run called here, without Celery: its SQL statements, commits and time per pass."""
     from unittest import mock
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from history.models import Run
     from workflows import store
     from workflows.runner import resume_run
+    from workflows.sdk import execute_workflow
 
     with mock.patch.object(store, "enqueue_on_commit"):  # executed here, so no worker message
         pks = [bench.client.submit(slug) for _ in range(n + 1)]
-    before, seconds = bench.settle(), []
-    profiler = cProfile.Profile() if profile else None
-    for pk in pks[:-1]:
-        start = time.perf_counter()
-        with profiler or contextlib.nullcontext():
-            outcome = resume_run(pk)
-        seconds.append(time.perf_counter() - start)
-        assert outcome == "completed", outcome
-    with CaptureQueriesContext(connection) as queries:
+    before, times = bench.settle(), StatementTimes()
+    resume_run(pks[0])  # opens the connection settle() closed: kept out of the timings
+    steps = PreparedSteps(store.record_step, times)
+    with mock.patch.object(store, "record_step", steps), connection.execute_wrapper(times):
+        seconds = [timed(lambda pk=pk: resume_run(pk)) for pk in pks[1:-1]]
+    steps.sql.clear()
+    with mock.patch.object(store, "record_step", steps), CaptureQueriesContext(connection) as queries:
         resume_run(pks[-1])
     commits = delta(before, bench.settle())["xact_commit"] / (n + 1)
-    # The first pass after settle() also opens a connection; keep it out of the timings.
-    return InProcess(seconds[1:], commits, [q["sql"] for q in queries.captured_queries], _top(profiler))
-
-
-def _top(profiler: cProfile.Profile | None) -> str:
-    if profiler is None:
-        return ""
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
-    return out.getvalue()
+    assert set(Run.objects.filter(pk__in=pks).values_list("status", flat=True)) == {Run.Status.SUCCESS}
+    workflow = bench.client.registry.workflow(slug)
+    alone = [timed(lambda: execute_workflow(workflow, {})) for _ in range(n)]
+    statements = [q["sql"] for q in queries.captured_queries] + steps.sql
+    return InProcess(seconds, commits, statements, times, alone)
 
 
 def baseline(dbname: str, n: int) -> dict[str, list[float]]:
@@ -370,35 +372,31 @@ def baseline(dbname: str, n: int) -> dict[str, list[float]]:
     # Client-side binding, as Django's PostgreSQL backend uses by default.
     with psycopg.connect(f"{SERVER}/{dbname}", autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
         conn.execute(
-            "CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, run_id bigint NOT NULL, position integer NOT NULL,"
-            " output jsonb, finished_at timestamptz NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, run_id bigint NOT NULL,"
+            " position integer NOT NULL, output jsonb, finished_at timestamptz NOT NULL)"
         )
         insert = "INSERT INTO bench_baseline (run_id, position, output, finished_at) VALUES (%s, %s, %s, now())"
-        inserts = [_timed(lambda i=i: conn.execute(insert, [1, i, '{"n": 1}'])) for i in range(n)]
-        selects = [_timed(lambda: conn.execute("SELECT 1").fetchone()) for _ in range(n)]
-        conn.execute("DROP TABLE bench_baseline")
+        inserts = [timed(lambda i=i: conn.execute(insert, [1, i, '{"n": 1}'])) for i in range(n)]
+        selects = [timed(lambda: conn.execute("SELECT 1").fetchone()) for _ in range(n)]
     return {"insert": inserts, "select": selects}
 
 
-def _timed(fn: Callable[[], Any]) -> float:
+def timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
 
 
-# -- the report ----------------------------------------------------------------------------------------------
+# -- the report ------------------------------------------------------------------------------------------------
 
 
 def mean_ms(values: list[float], per: int = 1) -> float:
     return statistics.fmean(values) * 1000 / per
 
 
-def p95_ms(values: list[float], per: int = 1) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[-1] * 1000 / per
-
-
 def spread(values: list[float], per: int = 1) -> str:
-    return f"mean {mean_ms(values, per):.3f} ms, p95 {p95_ms(values, per):.3f} ms"
+    p95 = statistics.quantiles(values, n=20, method="inclusive")[-1] * 1000 / per
+    return f"mean {mean_ms(values, per):.2f} ms, p95 {p95:.2f} ms"
 
 
 def statement_label(text: str) -> str:
@@ -412,6 +410,10 @@ def statement_label(text: str) -> str:
 
 def breakdown(statements: list[str]) -> str:
     return ", ".join(f"{n} × {label}" for label, n in Counter(map(statement_label, statements)).items())
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 class Report:
@@ -440,102 +442,118 @@ class Report:
         return "\n".join(lines)
 
 
-def describe_machine(dbname: str) -> str:
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (Linux): steal is time the hypervisor gave to other guests."""
+    with contextlib.suppress(OSError), open("/proc/stat") as stat:
+        return [int(value) for value in stat.readline().split()[1:]]
+    return []
+
+
+def steal_share(before: list[int], after: list[int]) -> str:
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return (
+        f"{100 * spent[7] / sum(spent):.1f}% of CPU time stolen" if len(spent) > 7 and sum(spent) else "steal unknown"
+    )
+
+
+def describe_machine(admin: psycopg.Connection[Any]) -> str:
     import celery
     import django
     import redis
 
-    with psycopg.connect(f"{SERVER}/{dbname}") as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    server = redis.Redis.from_url(REDIS).info("server")["redis_version"]
-    return (
-        f"{os.cpu_count()} cores, PostgreSQL {row[0] if row else '?'}, Redis {server}, Python {sys.version.split()[0]},"
-        f" Django {django.get_version()}, Celery {celery.__version__}"
-    )
+    postgres = (admin.info.parameter_status("server_version") or "?").split()[0]
+    redis_version = redis.Redis.from_url(REDIS).info("server")["redis_version"]
+    python = f"Python {sys.version.split()[0]}, Django {django.get_version()}, Celery {celery.__version__}"
+    return f"{os.cpu_count()} cores, PostgreSQL {postgres}, Redis {redis_version}, {python}"
 
 
-def report_baseline(report: Report, base: dict[str, list[float]]) -> None:
-    report.section(f"Baseline: psycopg, autocommit, {len(base['insert'])} times each")
-    report.add("single-row INSERT + COMMIT", spread(base["insert"]))
-    report.add("SELECT 1 round trip", spread(base["select"]))
+def report_baseline(report: Report, bases: list[dict[str, list[float]]]) -> None:
+    report.section(f"Baseline: psycopg, autocommit, {len(bases[0]['insert'])} times each, at start and at end")
+    report.add("single-row INSERT + COMMIT", " / ".join(spread(base["insert"]) for base in bases))
+    report.add("SELECT 1 round trip", " / ".join(spread(base["select"]) for base in bases))
 
 
-def report_sequential(report: Report, ten: Phase, zero: Phase, workers: int) -> None:
-    report.section(f"Sequential: {ten.runs} × {TEN}, one at a time, worker -c {workers}")
+def report_sequential(report: Report, ten: Phase, zero: Phase) -> None:
+    report.section(f"Sequential: {ten.runs} × {TEN}, one at a time, worker -c 1")
     report.add("throughput", f"{ten.runs / ten.wall:.1f} runs/s ({ten.runs * STEPS / ten.wall:.0f} steps/s)")
     report.add("per-step overhead (run duration / 10)", spread(ten.durations, STEPS))
     report.add("run duration (started_at → finished_at)", spread(ten.durations))
+    report.add("pickup (queued_at → started_at)", spread(ten.pickups))
     report.add("end-to-end latency (submit → success seen)", spread(ten.latencies))
-    report.add(f"{ZERO} run duration ({zero.runs} runs)", spread(zero.durations))
-    report.add(f"{ZERO} end-to-end latency", spread(zero.latencies))
-    marginal = (mean_ms(ten.durations) - mean_ms(zero.durations)) / STEPS
-    report.add("marginal cost of a step ((ten − zero) / 10)", f"mean {marginal:.3f} ms")
+    report.add(f"{ZERO}: run duration ({zero.runs} runs)", spread(zero.durations))
+    report.add(f"{ZERO}: pickup / end-to-end", f"{spread(zero.pickups)} / {spread(zero.latencies)}")
+    report.add(
+        "marginal cost of a step ((ten − zero) / 10)", f"mean {marginal_ms(ten.durations, zero.durations):.2f} ms"
+    )
 
 
 def report_burst(report: Report, phase: Phase, workers: int) -> None:
     report.section(f"Burst: {phase.runs} × {TEN} submitted at once, worker -c {workers}")
     report.add("throughput (first submit → last finished_at)", f"{phase.runs / phase.wall:.1f} runs/s")
-    report.add("submitting alone took", f"{phase.extra['submit_seconds']:.2f} s")
+    report.add("submitting alone took", f"{phase.submit_seconds:.2f} s")
     report.add("per-step overhead (run duration / 10)", spread(phase.durations, STEPS))
+    report.add("pickup (queued_at → started_at)", spread(phase.pickups))
 
 
-def report_database(
-    report: Report, ten: Phase, zero: Phase, burst_phase: Phase | None, sql: dict[str, InProcess]
-) -> None:
-    report.section("Database work per run (pg_stat_database, workers' share; in-process statement capture)")
-    for name, phase in ((f"{TEN}, sequential", ten), (f"{TEN}, burst", burst_phase), (ZERO, zero)):
-        if phase is not None:
-            c = phase.counters
-            rows = f"{c['tup_inserted']:.2f} inserted, {c['tup_updated']:.2f} updated"
-            report.add(
-                f"commits per run: {name}", f"{c['xact_commit']:.2f} ({rows}, {c['xact_rollback']:.2f} rollbacks)"
-            )
-    marginal = (ten.counters["xact_commit"] - zero.counters["xact_commit"]) / STEPS
-    report.add("commits per step, all-in (run / 10)", f"{ten.counters['xact_commit'] / STEPS:.2f}")
-    report.add("commits per step, marginal ((ten − zero) / 10)", f"{marginal:.2f}")
-    statements = {slug: len(result.statements) for slug, result in sql.items()}
-    report.add(f"SQL statements per pass: {TEN}", f"{statements[TEN]} ({breakdown(sql[TEN].statements)})")
-    report.add(f"SQL statements per pass: {ZERO}", f"{statements[ZERO]} ({breakdown(sql[ZERO].statements)})")
-    report.add(
-        "statements per step, all-in / marginal",
-        f"{statements[TEN] / STEPS:.2f} / {(statements[TEN] - statements[ZERO]) / STEPS:.2f}",
-    )
-    report.add("commits per pass in-process (ten / zero)", f"{sql[TEN].commits:.2f} / {sql[ZERO].commits:.2f}")
-    in_process_step = (mean_ms(sql[TEN].seconds) - mean_ms(sql[ZERO].seconds)) / STEPS
-    report.add("in-process resume_run: ten / zero", f"{spread(sql[TEN].seconds)} / {spread(sql[ZERO].seconds)}")
-    report.add("in-process marginal cost of a step", f"mean {in_process_step:.3f} ms")
-
-
-def report_aims(
-    report: Report, base: dict[str, list[float]], phases: dict[str, Phase], sql: dict[str, InProcess]
-) -> None:
-    report.section("Aims")
-    ten, zero = phases["sequential"], phases["zero"]
-    marginal = (ten.counters["xact_commit"] - zero.counters["xact_commit"]) / STEPS
-    verdict = "met" if marginal <= 1.0 else "missed"
-    report.add(
-        "≤ 1 commit per recorded step",
-        f"{verdict}: {marginal:.2f} marginal, {ten.counters['xact_commit'] / STEPS:.2f} all-in",
-    )
-    loads = [statement_label(s) for s in sql[TEN].statements].count("SELECT history_step")
-    report.add(
-        "a run's replay loaded in one query", f"{'met' if loads == 1 else 'missed'}: {loads} step-log query per pass"
-    )
-    insert = mean_ms(base["insert"])
+def report_database(report: Report, phases: dict[str, Phase], passes: dict[str, InProcess]) -> None:
+    report.section("Database work per run (pg_stat_database, the workers' share)")
     for name, phase in phases.items():
-        if name != "zero":
-            ratio = mean_ms(phase.durations, STEPS) / insert
-            report.add(
-                f"per-step overhead ≤ 3× insert+commit ({name})", f"{'met' if ratio <= 3 else 'missed'}: {ratio:.1f}×"
-            )
-    step = (mean_ms(ten.durations) - mean_ms(zero.durations)) / STEPS
+        c = phase.counters
+        rows = f"{c['tup_inserted']:.2f} rows inserted, {c['tup_updated']:.2f} updated"
+        report.add(f"commits per run ({name})", f"{c['xact_commit']:.2f} ({rows}, {c['xact_rollback']:.2f} rollbacks)")
+    ten, zero = phases["sequential"].counters["xact_commit"], phases["zero-step"].counters["xact_commit"]
+    report.add("commits per step, all-in / marginal", f"{ten / STEPS:.2f} / {(ten - zero) / STEPS:.2f}")
+    report_passes(report, passes)
+
+
+def marginal_ms(ten: list[float], zero: list[float]) -> float:
+    return (mean_ms(ten) - mean_ms(zero)) / STEPS
+
+
+def report_passes(report: Report, passes: dict[str, InProcess]) -> None:
+    report.section("One pass in this process, without Celery (resume_run; CaptureQueriesContext)")
+    ten, zero = passes[TEN], passes[ZERO]
+    for slug, result in passes.items():
+        report.add(f"SQL statements: {slug}", f"{len(result.statements)} ({breakdown(result.statements)})")
+    count = len(ten.statements), len(zero.statements)
     report.add(
-        "same, marginal cost of a step (sequential)",
-        f"{'met' if step / insert <= 3 else 'missed'}: {step / insert:.1f}×",
+        "statements per step, all-in / marginal", f"{count[0] / STEPS:.2f} / {(count[0] - count[1]) / STEPS:.2f}"
     )
+    report.add("commits per pass (pg_stat_database): ten / zero", f"{ten.commits:.2f} / {zero.commits:.2f}")
+    report.add("pass time: ten / zero", f"{spread(ten.seconds)} / {spread(zero.seconds)}")
+    report.add("marginal cost of a step", f"mean {marginal_ms(ten.seconds, zero.seconds):.2f} ms")
+    by_label: dict[str, list[float]] = {}
+    for text, seconds in ten.times.seen:
+        by_label.setdefault(statement_label(text), []).append(seconds)
+    for label, values in by_label.items():
+        report.add(f"time in {label} ({TEN})", f"{spread(values)}, {len(values) / len(ten.seconds):.0f} per pass")
+    outside = {
+        slug: mean_ms(p.seconds) - sum(s for _, s in p.times.seen) * 1000 / len(p.seconds) for slug, p in passes.items()
+    }
+    report.add("time outside statements per pass: ten / zero", f"mean {outside[TEN]:.2f} ms / {outside[ZERO]:.2f} ms")
+    report.add("time outside statements: marginal step", f"mean {(outside[TEN] - outside[ZERO]) / STEPS:.2f} ms")
+    report.add("replay core alone (MemoryEventLog): marginal step", f"mean {marginal_ms(ten.alone, zero.alone):.2f} ms")
 
 
-# -- main ------------------------------------------------------------------------------------------------------
+def report_aims(report: Report, insert_ms: float, phases: dict[str, Phase], passes: dict[str, InProcess]) -> None:
+    report.section(f"Aims (ratios against the mean INSERT + COMMIT, {insert_ms:.2f} ms)")
+    ten, zero = phases["sequential"], phases["zero-step"]
+    commits = (ten.counters["xact_commit"] - zero.counters["xact_commit"]) / STEPS
+    all_in = ten.counters["xact_commit"] / STEPS
+    report.add("≤ 1 commit per recorded step", f"{verdict(commits <= 1)}: {commits:.2f} marginal, {all_in:.2f} all-in")
+    loads = [statement_label(s) for s in passes[TEN].statements].count("SELECT history_step")
+    report.add("a run's replay loaded in one query", f"{verdict(loads == 1)}: {loads} step-log query per pass")
+    for name in ("sequential", "burst"):
+        if name in phases:
+            ratio = mean_ms(phases[name].durations, STEPS) / insert_ms
+            report.add(f"per-step overhead ≤ 3× ({name}, all-in)", f"{verdict(ratio <= 3)}: {ratio:.1f}×")
+    ratio = marginal_ms(ten.durations, zero.durations) / insert_ms
+    report.add("per-step overhead ≤ 3× (sequential, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×")
+    ratio = marginal_ms(passes[TEN].seconds, passes[ZERO].seconds) / insert_ms
+    report.add("per-step overhead ≤ 3× (in-process, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×")
+
+
+# -- main -------------------------------------------------------------------------------------------------------
 
 
 def measure(args: argparse.Namespace, dbname: str, home: Path) -> Report:
@@ -547,65 +565,73 @@ def measure(args: argparse.Namespace, dbname: str, home: Path) -> Report:
     call_command("migrate", verbosity=0)
     from keystroke_site.celery import app
 
-    bench = Bench(dbname, home, ServerStats(dbname), Client(), app)
-    report = Report(f"Keystroke engine benchmark — {describe_machine(dbname)}")
+    load, cpu = os.getloadavg()[0], cpu_times()
+    admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True)
+    report = Report(f"Keystroke engine benchmark — {describe_machine(admin)}")
+    bench = Bench(dbname, home, admin, Client(), app)
     try:
         with connection.execute_wrapper(bench.client):
-            results = run_phases(args, bench)
+            bases, passes, phases = run_phases(args, bench)
     finally:
-        bench.stats.close()
-        _delete_queue(app)
-    write_report(report, args, *results)
+        admin.close()
+        delete_queue(os.environ["KEYSTROKE_QUEUE"])
+    report.title += f"; load {load:.2f} at start, {os.getloadavg()[0]:.2f} at end; {steal_share(cpu, cpu_times())}"
+    report_baseline(report, bases)
+    report_sequential(report, phases["sequential"], phases["zero-step"])
+    if "burst" in phases:
+        report_burst(report, phases["burst"], args.workers)
+    report_database(report, phases, passes)
+    report_aims(report, mean_ms(bases[0]["insert"] + bases[1]["insert"]), phases, passes)
     return report
 
 
+def delete_queue(queue: str) -> None:
+    """Remove the private queue and the exchange Celery declared for it, under kombu's Redis key names.
+
+    kombu's queue_delete only forgets bindings this process declared, which are none.
+    """
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        redis.Redis.from_url(REDIS).delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
 def run_phases(args: argparse.Namespace, bench: Bench) -> tuple[Any, ...]:
-    progress = print if args.verbose else (lambda *a, **k: None)
-    progress("baseline…", file=sys.stderr)
-    base = baseline(bench.dbname, args.baseline)
-    progress("in-process passes…", file=sys.stderr)
-    sql = {slug: in_process(bench, slug, args.in_process, args.profile and slug == TEN) for slug in (TEN, ZERO)}
-    progress("sequential…", file=sys.stderr)
-    phases = {"sequential": worker_phase(bench, 1, TEN, sequential(TEN, args.sequential))}
-    phases["zero"] = worker_phase(bench, 1, ZERO, sequential(ZERO, args.zero))
+    def say(what: str) -> None:
+        if args.verbose:
+            print(f"{time.strftime('%H:%M:%S')} {what}", file=sys.stderr)
+
+    say("baseline")
+    bases = [baseline(bench.dbname, args.baseline)]
+    say("in-process passes")
+    passes = {slug: in_process(bench, slug, args.in_process) for slug in (TEN, ZERO)}
+    say("sequential")
+    phases = {"sequential": worker_phase(bench, 1, TEN, partial(sequential, TEN, args.sequential))}
+    phases["zero-step"] = worker_phase(bench, 1, ZERO, partial(sequential, ZERO, args.zero))
     if args.burst:
-        progress("burst…", file=sys.stderr)
-        phases["burst"] = worker_phase(bench, args.workers, TEN, burst(TEN, args.burst))
-    return base, sql, phases
-
-
-def write_report(report: Report, args: argparse.Namespace, base: Any, sql: Any, phases: dict[str, Phase]) -> None:
-    report_baseline(report, base)
-    report_sequential(report, phases["sequential"], phases["zero"], 1)
-    if "burst" in phases:
-        report_burst(report, phases["burst"], args.workers)
-    report_database(report, phases["sequential"], phases["zero"], phases.get("burst"), sql)
-    report_aims(report, base, phases, sql)
-    report.profile = sql[TEN].profile  # type: ignore[attr-defined]
-
-
-def _delete_queue(app: Any) -> None:
-    with contextlib.suppress(Exception), app.connection_for_write() as conn:
-        conn.default_channel.queue_delete(os.environ["KEYSTROKE_QUEUE"])
+        say("burst")
+        phases["burst"] = worker_phase(bench, args.workers, TEN, partial(burst, TEN, args.burst))
+    say("baseline again")
+    bases.append(baseline(bench.dbname, args.baseline))
+    return bases, passes, phases
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(description="Throughput, per-step overhead and database work of the engine.")
     parser.add_argument("--sequential", type=int, default=300, help=f"{TEN} runs one after another (-c 1)")
-    parser.add_argument("--zero", type=int, default=100, help=f"{ZERO} runs one after another, the fixed cost")
-    parser.add_argument("--burst", type=int, default=1000, help=f"{TEN} runs submitted at once (0 to skip)")
+    parser.add_argument("--zero", type=int, default=100, help=f"{ZERO} runs one after another: a run's fixed cost")
+    parser.add_argument("--burst", type=int, default=1000, help=f"{TEN} runs submitted at once (0 skips it)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the burst")
     parser.add_argument("--baseline", type=int, default=2000, help="single-row INSERT + COMMIT repetitions")
-    parser.add_argument("--in-process", type=int, default=50, help="passes per workflow run here, without Celery")
+    parser.add_argument("--in-process", type=int, default=100, help="passes per workflow run here, without Celery")
     parser.add_argument("--markdown", action="store_true", help="also print a section for docs/benchmarks.md")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the in-process ten-step passes")
     parser.add_argument("-v", "--verbose", action="store_true", help="say which phase is running, on stderr")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # SIGTERM ends the benchmark like Ctrl-C does: through the finally blocks that drop the database.
+    # SIGTERM ends the benchmark as Ctrl-C does: through the finally blocks that drop the database.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     home = Path(tempfile.mkdtemp(prefix="keystroke-bench-"))
     try:
@@ -617,8 +643,6 @@ def main(argv: list[str] | None = None) -> int:
     print(report.text())
     if args.markdown:
         print(f"\n{report.markdown()}")
-    if args.profile:
-        print(f"\n{report.profile}")  # type: ignore[attr-defined]
     return 0
 
 

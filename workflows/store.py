@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -115,13 +116,17 @@ def _to_record(row: dict[str, Any]) -> StepRecord:
     return StepRecord(**row, child_run_id=f"run_{child.hex}" if child else None)
 
 
+# Explicit casts let PostgreSQL prepare the statement once per connection. There is no row
+# lock on the run: a cancel committed between the check and the insert records one finished
+# step, which is true; a lease taken over meanwhile means both workers ran it (at least once).
 _RECORD_SQL = """
 WITH guard AS (
-    SELECT id FROM history_run WHERE id = %s AND lease_owner = %s AND status = 'running' FOR SHARE
+    SELECT id FROM history_run WHERE id = %s::bigint AND lease_owner = %s::varchar AND status = 'running'
 )
 INSERT INTO history_step (run_id, position, step_id, kind, status, input, output, error, attempts,
                           started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost)
-SELECT guard.id, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s, '', 0
+SELECT guard.id, %s::int, %s::varchar, %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb,
+       %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::varchar, %s::bigint, '', 0
 FROM guard
 ON CONFLICT (run_id, position) DO UPDATE SET
     status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error,
@@ -135,32 +140,22 @@ RETURNING id
 def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | None = None) -> bool:
     """Insert or advance one step, only while ``owner`` holds the running run's lease.
 
-    One statement and one commit on PostgreSQL. False when the run is no longer ours
-    (canceled, or the lease was taken over) or the step was already settled by someone
+    One prepared statement and one commit on PostgreSQL. False when the run is no longer
+    ours (canceled, or the lease was taken over) or the step was already settled by someone
     else (a hook resumed meanwhile): either way this pass must stop.
     """
     if connection.vendor != "postgresql":
         return _record_step_portable(run_pk, owner, record, child_pk)
     dumps = json.dumps
     params = [
-        run_pk,
-        owner,
-        record.position,
-        record.step_id,
-        record.kind,
-        record.status,
-        dumps(record.input),
-        dumps(record.output),
-        dumps(record.error),
-        dumps(record.attempts),
-        record.started_at,
-        record.finished_at,
-        record.wake_at,
-        record.token or "",
-        child_pk,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD_SQL, params)
+        run_pk, owner, record.position, record.step_id, record.kind, record.status,
+        dumps(record.input), dumps(record.output), dumps(record.error), dumps(record.attempts),
+        record.started_at, record.finished_at, record.wake_at, record.token or "", child_pk,
+    ]  # fmt: skip
+    connection.ensure_connection()
+    # Django's cursors bind on the client and cannot prepare; a plain psycopg cursor can.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_RECORD_SQL, params, prepare=True)
         return cursor.fetchone() is not None
 
 

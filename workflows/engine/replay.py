@@ -372,6 +372,9 @@ class _Pass:
     # -- executing actions --------------------------------------------------------------------
 
     def _execute_all(self, requests: list[_Request]) -> list[_Attempt]:
+        if len(requests) == 1 and requests[0].target.timeout is None:
+            # Nothing to run beside it and no deadline to enforce: spare the thread hand-off.
+            return [self._attempt(requests[0], self.clock())]
         global _executor
         if _executor is None:  # created on first use, so that forked workers each get their own threads
             _executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="keystroke-step")
