@@ -33,3 +33,20 @@ def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
             )
         )
     return problems
+
+
+@register()
+def check_registry(app_configs: Any, **kwargs: Any) -> list[Any]:
+    from .conf import project_dirs
+    from .registry import registry
+
+    if registry.workflows():
+        return []
+    folders = ", ".join(str(p) for p in project_dirs())
+    return [
+        Warning(
+            f"No workflows are registered from {folders}.",
+            hint="Set KEYSTROKE_PROJECT_DIR to your project; its workflows/ folder defines them with define_workflow.",
+            id="workflows.W001",
+        )
+    ]
