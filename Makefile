@@ -22,7 +22,7 @@ dev: install
 
 lint: install
 	$(BIN)/ruff check .
-	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 
 test: install
 	bash scripts/ensure_services.sh
