@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import BadRequest
 from django.http import Http404
 
-from .models import ApiKey, AuditEvent, Organization, Run
+from .models import ApiKey, AuditEvent, Membership, Organization, Run
 from .models.accounts import Role, role_allows
 
 
@@ -47,7 +47,7 @@ def actor_for_request(request: Any) -> Actor | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    membership = getattr(user, "membership", None)
+    membership = Membership.objects.select_related("organization").filter(user=user).first()
     if membership is not None:
         return Actor(membership.organization, membership.role, user.get_username(), user=user)
     if user.is_superuser:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from .models import Run, parse_run_id
+
+RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
 class RunFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Run.Kind.choices)
     status = django_filters.MultipleChoiceFilter(choices=Run.Status.choices)
+    slug = django_filters.CharFilter(field_name="slug", label="Workflow or agent")
     workflow = django_filters.CharFilter(method="filter_workflow")
     agent = django_filters.CharFilter(method="filter_agent")
     trigger = django_filters.ChoiceFilter(field_name="trigger_type", choices=Run.Trigger.choices)
@@ -21,6 +26,9 @@ class RunFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    range = django_filters.ChoiceFilter(
+        choices=[(k, f"Last {k}") for k in RANGES], method="filter_range", label="Time range"
+    )
     min_cost = django_filters.NumberFilter(field_name="total_cost", lookup_expr="gte")
 
     class Meta:
@@ -32,6 +40,9 @@ class RunFilter(django_filters.FilterSet):
 
     def filter_agent(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
         return queryset.filter(kind=Run.Kind.AGENT, slug=value)
+
+    def filter_range(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
+        return queryset.filter(created_at__gte=timezone.now() - RANGES[value])
 
     def filter_text(self, queryset: QuerySet[Run], name: str, value: Any) -> QuerySet[Run]:
         """A run id matches exactly; otherwise the slug or the error message contains the text."""

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from .views import detail, payloads, runs, saved
 
 app_name = "history"
 
 urlpatterns = [
-    path("", views.run_list, name="run-list"),
-    path("<str:run_id>/", views.run_detail, name="run-detail"),
+    path("", runs.run_list, name="run-list"),
+    path("views/", saved.save_view, name="save-view"),
+    path("views/<int:pk>/delete/", saved.delete_view, name="delete-view"),
+    path("<str:run_id>/", detail.run_detail, name="run-detail"),
+    path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
+    path("<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"),
 ]

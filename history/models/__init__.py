@@ -5,6 +5,7 @@ from __future__ import annotations
 from .accounts import ApiKey, Membership, Organization, Project, Role
 from .audit import AuditEvent
 from .runs import Run, RunQuerySet, parse_run_id
+from .saved_views import SavedView
 from .steps import Step
 from .telemetry import LogRecord, Span, UsageItem
 
@@ -18,6 +19,7 @@ __all__ = [
     "Role",
     "Run",
     "RunQuerySet",
+    "SavedView",
     "Span",
     "Step",
     "UsageItem",

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from ..payloads import preview
+
+register = template.Library()
+
+
+@register.inclusion_tag("history/_payload.html")
+def payload(value: Any, title: str, download_url: str = "", open: bool = True) -> dict[str, Any]:
+    """A payload with its JSON/YAML toggle and Copy button; large ones truncated with a download link."""
+    return {"preview": preview(value), "title": title, "download_url": download_url, "open": open}
+
+
+@register.filter
+def duration(ms: int | float | None) -> str:
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m" if hours < 48 else f"{hours // 24}d {hours % 24}h"
+
+
+@register.filter
+def cost(value: Decimal | None) -> str:
+    if not value:
+        return "—"
+    return f"${value:.4f}" if value < 1 else f"${value:.2f}"
+
+
+@register.filter
+def step_duration(step: Any) -> str:
+    if step.started_at and step.finished_at:
+        return duration((step.finished_at - step.started_at).total_seconds() * 1000)
+    return "—"

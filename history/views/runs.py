@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ..filters import RunFilter
+from ..models import Run, SavedView
+from ..pagination import BadCursor, page_after
+from .common import actor_or_403, query_without
+
+# Large JSON columns the list never shows: left unread.
+HEAVY = ("input", "output", "error", "conversation", "trigger_raw")
+COLUMNS = [
+    ("name", "Name", False), ("type", "Type", False), ("status", "Status", False), ("trigger", "Trigger", False),
+    ("actor", "Actor", False), ("started", "Started", False), ("duration", "Duration", False), ("cost", "Cost", False),
+    ("run_id", "Run ID", True), ("queue", "Queue time", True), ("finished", "Finished", True),
+    ("models", "Models", True), ("services", "Services", True), ("steps", "Steps", True),
+]  # fmt: skip
+BUILTIN_VIEWS = [
+    ("Failed", "status=failed"),
+    ("Running", "status=queued&status=running&status=sleeping&status=waiting"),
+]
+
+
+def _slugs(organization_id: int) -> list[str]:
+    # DISTINCT over every run is a full index scan at millions of rows: cached briefly.
+    def load() -> list[str]:
+        runs = Run.objects.for_organization(organization_id)
+        return sorted(set(runs.order_by().values_list("slug", flat=True).distinct()[:500]))
+
+    return cache.get_or_set(f"history:slugs:{organization_id}", load, 300)
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_or_403(request)
+    runs = Run.objects.for_organization(actor.organization.pk).recent_for_list().defer(*HEAVY)
+    filterset = RunFilter(request.GET, queryset=runs)
+    context: dict[str, Any] = {
+        "filter": filterset,
+        "columns": COLUMNS,
+        "builtin_views": BUILTIN_VIEWS,
+        "saved_views": SavedView.objects.filter(user=request.user),
+        "query": query_without(request.GET, "before", "partial"),
+        "slugs": _slugs(actor.organization.pk),
+        "projects": actor.organization.projects.values_list("slug", flat=True),
+        "runs": [],
+    }
+    status = 200
+    if not filterset.is_valid():
+        status = 400
+    else:
+        try:
+            page = page_after(filterset.qs, request.GET.get("before"))
+            context |= {"runs": page.runs, "next_cursor": page.next_cursor}
+            context["live"] = not request.GET.get("before") and any(r.status in Run.ACTIVE for r in page.runs)
+        except BadCursor as exc:
+            context["cursor_error"], status = str(exc), 400
+    template = "history/_run_rows.html" if request.GET.get("partial") == "rows" else "history/run_list.html"
+    return render(request, template, context, status=status)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from ..filters import RunFilter
+from ..models import SavedView
+from .common import actor_or_403
+
+
+@login_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    actor_or_403(request)
+    name = request.POST.get("name", "").strip()[:80]
+    query = request.POST.get("query", "")[:2000]
+    if not name:
+        messages.error(request, "Give the view a name.")
+    elif not RunFilter(QueryDict(query)).is_valid():
+        messages.error(request, "These filters are not valid, so they were not saved.")
+    else:
+        SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+        messages.success(request, f"Saved the view “{name}”.")
+    return redirect(f"/history/?{query}")
+
+
+@login_required
+@require_POST
+def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    view.delete()
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect("history:run-list")

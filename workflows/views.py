@@ -1,0 +1,34 @@
+"""History's Cancel, Retry and Rerun buttons: operators only, audited by the services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from history.access import actor_for_request, get_run_for_actor
+from history.models.accounts import Role
+
+from . import runs
+
+ACTIONS = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
+DONE = {"cancel": "Canceled {run}.", "retry": "Retrying {run} (attempt {attempt}).", "rerun": "Started {run}, a rerun."}
+
+
+@login_required
+@require_POST
+def run_action(request: HttpRequest, run_id: str, action: str) -> HttpResponse:
+    actor = actor_for_request(request)
+    if actor is None or not actor.can(Role.OPERATOR):
+        raise PermissionDenied("Cancel, retry and rerun need the operator role.")
+    run = get_run_for_actor(actor, run_id)
+    try:
+        result = ACTIONS[action](run, actor)
+    except runs.InvalidState as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{run.get_absolute_url()}?tab=overview")
+    messages.success(request, DONE[action].format(run=result.public_id, attempt=result.attempt))
+    return redirect(f"{result.get_absolute_url()}?tab=overview")
