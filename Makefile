@@ -26,5 +26,6 @@ lint: install
 
 test: install
 	bash scripts/ensure_services.sh
+	bash scripts/ensure_chromium.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest

@@ -1,10 +1,10 @@
-"""Realistic runs for demos and benchmarks, generated without the engine (``manage.py seed_history``, §6).
+"""Realistic runs for demos and benchmarks, made without the engine (``manage.py seed_history``, §6).
 
-``Seeder`` yields batches of rows, as tuples in the column order of ``COLUMNS``, so one generator
-feeds both PostgreSQL COPY and ``bulk_create`` on SQLite. JSON columns hold JSON *text*: payloads
-come from small pools rendered once, which keeps a million runs within minutes. Primary keys are
-assigned here, starting after the largest existing ones. The same seed on the same database state
-gives the same rows, apart from times, which are relative to ``now``.
+``Seeder`` yields batches of rows as tuples in the column order of ``COLUMNS``, so one generator
+feeds both PostgreSQL COPY and ``bulk_create`` on SQLite. JSON columns hold JSON *text*, and
+payloads come from pools rendered once, which keeps a million runs within minutes. Primary keys
+are assigned here, after the largest existing ones. The same seed on the same database state
+gives the same rows, apart from times, which count back from ``now``.
 """
 
 from __future__ import annotations
@@ -13,24 +13,12 @@ import json
 import random
 import uuid
 from bisect import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import accumulate
 from typing import Any
-
-from .seeding_catalog import (
-    ACTIVE_STATUSES,
-    SERVICE_PRICES,
-    TARGETS,
-    Target,
-    error_for,
-    model_price,
-    run_payload,
-    step_payload,
-    trigger_for,
-)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "run": (
@@ -63,8 +51,361 @@ JSON_COLUMNS = {
 }
 TABLES = tuple(COLUMNS)
 DAYS = 30
+VARIANTS = 64
 DURATION_PRICE = 0.000000012  # dollars per ms of worker time
 WORKERS = ("celery@worker-1", "celery@worker-2", "celery@worker-3")
+USERS = ("alice", "bob", "priya", "marco", "chen", "fatima")
+API_KEYS = ("key:ci", "key:backend", "key:zapier")
+# provider, price per input token, per output token (dollars)
+MODELS = {
+    "openai:gpt-4o-mini": ("openai", 0.00000015, 0.0000006),
+    "anthropic:claude-sonnet-4-5": ("anthropic", 0.000003, 0.000015),
+    "anthropic:claude-haiku-4-5": ("anthropic", 0.000001, 0.000005),
+}
+SERVICES = {"clearbit": 0.01, "zendesk": 0.0, "pagerduty": 0.0, "stripe": 0.0, "postmark": 0.00125, "s3": 0.000005}
+SCHEDULES = {
+    "weekly-sales-summary": ("weekly", "0 9 * * FRI", "Europe/Berlin"),
+    "invoice-reminder": ("daily", "0 8 * * *", "UTC"),
+    "nightly-export": ("nightly", "0 2 * * *", "UTC"),
+}
+
+
+# -- the catalog: what the seeded organization runs ---------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: cache keys, looked up per step
+class Spec:
+    """A step a target asks for: ``key`` names it (``step:<key>#<n>``), ``payload`` its data."""
+
+    key: str
+    kind: str = "action"
+    share: float = 1.0  # of the run's duration, relative to its other steps
+    service: str = ""
+    model: str = ""
+    payload: str = ""
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: cache keys, looked up per step
+class Target:
+    kind: str
+    slug: str
+    weight: float
+    seconds: tuple[float, float]
+    triggers: tuple[tuple[str, ...], tuple[float, ...]]
+    prefix: tuple[Spec, ...]
+    loop: tuple[Spec, ...] = ()
+    loops: tuple[int, int] = (0, 0)
+    suffix: tuple[Spec, ...] = ()
+    failure_rate: float = 0.08
+    active: tuple[str, ...] = ("running", "running", "sleeping")
+
+
+def _triggers(**weights: float) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    return tuple(weights), tuple(accumulate(weights.values()))
+
+
+def _llm(model: str, payload: str) -> Spec:
+    return Spec("llm", "llm", 2.0, model.split(":")[0], model, payload)
+
+
+RESEARCH = _llm("openai:gpt-4o-mini", "research-turn")
+TRIAGE = _llm("anthropic:claude-sonnet-4-5", "triage-turn")
+TARGETS = (
+    Target(
+        "workflow", "signup-pipeline", 26, (0.8, 6), _triggers(webhook=70, api=20, ui=5, retry=5),
+        (Spec("lookup-company", service="clearbit"), Spec("score-lead"), Spec("greeting", "workflow"),
+         Spec("post-message", payload="post-brief")),
+    ),
+    Target("workflow", "greeting", 8, (0.03, 0.4), _triggers(api=45, cli=30, ui=25), (Spec("greet"),)),
+    Target(
+        "workflow", "support-escalation", 10, (600, 172800), _triggers(api=40, ui=25, workflow_tool=30, retry=5),
+        (Spec("create-ticket", service="zendesk"), Spec("resolution", "hook", 200),
+         Spec("notify-oncall", service="pagerduty")),
+        active=("waiting", "waiting", "running"),
+    ),
+    Target(
+        "workflow", "weekly-sales-summary", 3, (3, 20), _triggers(schedule=85, cli=10, ui=5),
+        (Spec("sleep", "sleep", 4),), (Spec("fetch-region-sales"),), (4, 4),
+        (_llm("anthropic:claude-haiku-4-5", "write-summary"), Spec("post-message", payload="post-summary")),
+        active=("sleeping", "running"),
+    ),
+    Target(
+        "workflow", "invoice-reminder", 12, (1, 8), _triggers(schedule=80, api=15, retry=5),
+        (Spec("list-overdue-invoices", service="stripe"),), (Spec("send-reminder-email", service="postmark"),),
+        (1, 5), (Spec("update-crm"),),
+    ),
+    Target(
+        "workflow", "nightly-export", 8, (30, 600), _triggers(schedule=90, cli=10),
+        (Spec("list-tables"),), (Spec("export-table", share=6),), (2, 6), (Spec("upload-manifest", service="s3"),),
+    ),
+    Target(
+        "agent", "lead-researcher", 8, (3, 45), _triggers(api=50, ui=30, cli=20),
+        (RESEARCH,), (Spec("lookup-company", service="clearbit"), RESEARCH), (1, 3), failure_rate=0.1,
+    ),
+    Target(
+        "agent", "support-triage", 7, (4, 60), _triggers(poll=75, api=25),
+        (TRIAGE,), (Spec("search-knowledge-base"), TRIAGE), (1, 3), failure_rate=0.1,
+    ),
+)  # fmt: skip
+TARGET = {t.slug: t for t in TARGETS}
+
+
+# -- payloads: pools of realistic inputs and outputs, rendered once ------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The person, company and week one variant of the payloads is about."""
+
+    name: str
+    email: str
+    company: str
+    domain: str
+    industry: str
+    employees: int
+    week: str
+    ticket: str
+    issue: str
+    amount: int
+
+
+FIRST = ("Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Edsger", "Barbara", "Dennis", "Frances")
+LAST = ("Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Dijkstra", "Liskov", "Ritchie", "Allen")
+COMPANIES = (
+    ("Northwind", "Logistics"), ("Contoso", "Software"), ("Globex", "Manufacturing"), ("Initech", "Fintech"),
+    ("Umbrella Health", "Healthcare"), ("Hooli", "Consumer internet"), ("Vandelay", "Import/export"),
+    ("Stark Analytics", "Data"),
+)  # fmt: skip
+ISSUES = ("Charged twice for the March invoice", "Cannot log in after SSO change", "Export stuck at 99%")
+REGIONS = ("EMEA", "NA", "LATAM", "APAC")
+EXPORTED = ("orders", "customers", "invoices", "events", "subscriptions", "refunds")
+
+
+@cache
+def subject(variant: int) -> Subject:
+    rng = random.Random(variant)
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    company, industry = rng.choice(COMPANIES)
+    domain = company.lower().replace(" ", "") + ".com"
+    return Subject(
+        f"{first} {last}", f"{first.lower()}.{last.lower()}@{domain}", company, domain, industry,
+        rng.randrange(12, 4800), f"2026-W{rng.randrange(1, 48):02d}", f"TCK-{rng.randrange(10000, 99999)}",
+        rng.choice(ISSUES), rng.randrange(90, 12000),
+    )  # fmt: skip
+
+
+def _company(s: Subject) -> dict[str, Any]:
+    return {"domain": s.domain, "name": s.company, "employees": s.employees, "industry": s.industry}
+
+
+def _brief(s: Subject) -> str:
+    return f"New signup {s.name} <{s.email}>: {s.company} ({s.domain}), about {s.employees} people. Score 72."
+
+
+Builder = Callable[[Subject, int], tuple[Any, Any]]
+STEP_PAYLOADS: dict[str, Builder] = {
+    "greet": lambda s, n: ({"name": s.name}, {"message": f"Hello, {s.name}!"}),
+    "greeting": lambda s, n: ({"name": s.name}, {"message": f"Hello, {s.name}!"}),
+    "lookup-company": lambda s, n: ({"name": s.name, "email": s.email}, _company(s)),
+    "score-lead": lambda s, n: (_company(s), {"summary": _brief(s), "score": 20 + s.employees // 60}),
+    "post-brief": lambda s, n: ({"channel": "#sales", "text": _brief(s)}, {"message_id": f"msg_{s.amount:012x}"}),
+    "post-summary": lambda s, n: (
+        {"channel": "#sales-weekly", "text": f"Week {s.week}: {s.amount * 91:,} EUR from {s.amount // 40} deals."},
+        {"message_id": f"msg_{s.amount * 7:012x}"},
+    ),
+    "create-ticket": lambda s, n: (
+        {"customer": s.email, "subject": s.issue},
+        {"ticket_id": s.ticket, "url": f"https://support.example.com/tickets/{s.ticket}", "priority": "high"},
+    ),
+    "notify-oncall": lambda s, n: (
+        {"ticket_id": s.ticket, "service": "support", "urgency": "high"},
+        {"incident": f"PD-{s.amount * 3}", "paged": "priya", "acknowledged": False},
+    ),
+    "fetch-region-sales": lambda s, n: (
+        {"region": REGIONS[n % 4], "week": s.week},
+        {"region": REGIONS[n % 4], "revenue": s.amount * (17 + n), "deals": s.amount // 90 + n, "currency": "EUR"},
+    ),
+    "write-summary": lambda s, n: (
+        {"prompt": f"Summarise week {s.week} sales for the team in two sentences.", "regions": list(REGIONS)},
+        {"text": f"Week {s.week} closed at {s.amount * 91:,} EUR, led by EMEA; APAC slipped on two late deals."},
+    ),
+    "list-overdue-invoices": lambda s, n: (
+        {"days_overdue": 14, "limit": 50},
+        {"invoices": [{"id": f"in_{s.amount + i:08d}", "customer": s.email, "amount_due": s.amount * (i + 1),
+                       "currency": "eur", "due": "2026-05-01"} for i in range(3)]},
+    ),
+    "send-reminder-email": lambda s, n: (
+        {"invoice_id": f"in_{s.amount + n:08d}", "to": s.email, "template": "overdue-14-days"},
+        {"message_id": f"<{s.amount:x}.{n}@pm.mtasv.net>", "accepted": True},
+    ),
+    "update-crm": lambda s, n: ({"company": s.domain, "field": "dunning_stage", "value": "reminded"}, {"ok": True}),
+    "list-tables": lambda s, n: ({"schema": "public", "since": "2026-05-01T00:00:00Z"}, {"tables": list(EXPORTED)}),
+    "export-table": lambda s, n: (
+        {"table": EXPORTED[n % 6], "chunk": n, "format": "parquet", "bucket": "acme-exports"},
+        {"key": f"exports/{s.week}/{EXPORTED[n % 6]}-{n:05d}.parquet", "rows": s.amount * 9, "bytes": s.amount * 4113},
+    ),
+    "upload-manifest": lambda s, n: (
+        {"bucket": "acme-exports", "prefix": f"exports/{s.week}/"},
+        {"key": f"exports/{s.week}/manifest.json", "etag": f'"{s.amount:032x}"'},
+    ),
+    "search-knowledge-base": lambda s, n: (
+        {"query": s.issue, "top_k": 3},
+        {"articles": [{"id": f"kb-{s.amount % 97 + i}", "title": f"{s.issue} (guide {i + 1})", "score": 0.9 - i / 10}
+                      for i in range(3)]},
+    ),
+    "research-turn": lambda s, n: (
+        {"model": "openai:gpt-4o-mini", "messages": 2 * n + 1, "tools": ["lookup-company"]},
+        {"text": f"{s.company} looks like a fit: {s.employees} people in {s.industry}." if n else "",
+         "tool_calls": [] if n else [{"name": "lookup-company", "arguments": {"email": s.email}}]},
+    ),
+    "triage-turn": lambda s, n: (
+        {"model": "anthropic:claude-sonnet-4-5", "messages": 2 * n + 1, "tools": ["search-knowledge-base"]},
+        {"text": f"Billing issue for {s.ticket}; refund is within policy." if n else "",
+         "tool_calls": [] if n else [{"name": "search-knowledge-base", "arguments": {"query": s.issue}}]},
+    ),
+}  # fmt: skip
+RUN_PAYLOADS: dict[str, Callable[[Subject], tuple[Any, Any]]] = {
+    "greeting": lambda s: ({"name": s.name}, {"message": f"Hello, {s.name}!"}),
+    "signup-pipeline": lambda s: (
+        {"name": s.name, "email": s.email},
+        {"brief": _brief(s), "score": 20 + s.employees // 60, "welcome": f"Hello, {s.name}!"},
+    ),
+    "support-escalation": lambda s: (
+        {"customer": s.email, "subject": s.issue},
+        {"ticket_id": s.ticket, "resolution": "Refunded the duplicate charge and apologised.", "refund": True},
+    ),
+    "weekly-sales-summary": lambda s: (
+        {"week": s.week, "settle_seconds": 2},
+        {"week": s.week, "revenue": s.amount * 91, "deals": s.amount // 40,
+         "text": f"Week {s.week}: {s.amount * 91:,} from {s.amount // 40} deals (EMEA, NA, LATAM, APAC)."},
+    ),
+    "invoice-reminder": lambda s: (
+        {"days_overdue": 14, "dry_run": False},
+        {"reminded": 3, "total_due": s.amount * 6, "currency": "eur", "skipped": []},
+    ),
+    "nightly-export": lambda s: (
+        {"tables": "all", "since": "2026-05-01T00:00:00Z", "bucket": "acme-exports", "format": "parquet"},
+        {"files": 6, "rows": s.amount * 54, "manifest": f"exports/{s.week}/manifest.json"},
+    ),
+    "lead-researcher": lambda s: (
+        {"message": f"Research {s.email} and score the lead."},
+        {"text": f"{s.company} ({s.industry}, {s.employees} people) is a good fit.",
+         "output": {"company": s.company, "score": 20 + s.employees // 60, "next_step": "book a demo"}},
+    ),
+    "support-triage": lambda s: (
+        {"message": f"Ticket {s.ticket} from {s.email}: {s.issue}"},
+        {"text": "Billing issue; refund is within policy.",
+         "output": {"category": "billing", "priority": "high", "escalate": False}},
+    ),
+}  # fmt: skip
+
+
+def dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+@cache
+def step_io(payload: str, variant: int, n: int) -> tuple[str | None, str | None]:
+    build = STEP_PAYLOADS.get(payload)
+    if build is None:
+        return None, None
+    data_in, data_out = build(subject(variant), n)
+    return dumps(data_in), dumps(data_out)
+
+
+@cache
+def run_io(slug: str, variant: int) -> tuple[str | None, str | None]:
+    data_in, data_out = RUN_PAYLOADS[slug](subject(variant))
+    return dumps(data_in), dumps(data_out)
+
+
+@cache
+def conversation(slug: str, variant: int, turns: int, done: bool) -> tuple[str, int]:
+    """An agent's messages after ``turns`` model calls: the user's, tool calls and results, the answer."""
+    s, target = subject(variant), TARGET[slug]
+    tool = target.loop[0].key
+    messages: list[dict[str, Any]] = [{"role": "user", "content": RUN_PAYLOADS[slug](s)[0]["message"]}]
+    for n in range(turns - 1 if done else turns):
+        args, result = STEP_PAYLOADS[tool](s, n)
+        call = {"id": f"call_{variant:04x}{n:04x}", "name": tool, "arguments": args}
+        messages += [{"role": "assistant", "content": "", "tool_calls": [call]},
+                     {"role": "tool", "tool_call_id": call["id"], "name": tool, "content": result}]  # fmt: skip
+    if done:
+        messages.append({"role": "assistant", "content": RUN_PAYLOADS[slug](s)[1]["text"]})
+    return dumps(messages) or "[]", len(messages)
+
+
+@cache
+def json_list(items: tuple[str, ...]) -> str:
+    return dumps(sorted(set(items))) or "[]"
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+CONNECTION = ("ConnectionError", "CRM timed out after 30s", True)
+ERRORS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "lookup-company": (CONNECTION, ("HTTPStatusError", "Clearbit returned 429 Too Many Requests", True)),
+    "score-lead": (("ValidationError", "1 validation error for Research\nscore\n  Input should be less than "
+                                       "or equal to 100 [type=less_than_equal, input_value=140]", False),),
+    "post-brief": (("SlackApiError", "The request to the Slack API failed: channel_not_found (#sales)", False),),
+    "post-summary": (("ConnectionError", "Slack timed out after 10s", True),),
+    "greet": (("ValueError", "name must not be empty", False),),
+    "create-ticket": (("HTTPStatusError", "Zendesk returned 503 Service Unavailable", True),),
+    "notify-oncall": (("HTTPStatusError", "PagerDuty returned 401 Unauthorized: check PAGERDUTY_TOKEN", False),),
+    "fetch-region-sales": (("OperationalError", "canceling statement due to statement timeout", True),),
+    "write-summary": (("OverloadedError", "Error code: 529 - {'type': 'overloaded_error'}", True),),
+    "list-overdue-invoices": (("RateLimitError", "Stripe: Request rate limit exceeded", True),),
+    "send-reminder-email": (("SMTPRecipientsRefused", "550 5.1.1 Recipient address rejected: mailbox "
+                                                      "unavailable", False),),
+    "update-crm": (CONNECTION,),
+    "export-table": (("StepTimeout", "ran longer than its timeout of 300s.", True),
+                     ("OperationalError", "could not serialize access due to concurrent update", True)),
+    "upload-manifest": (("ClientError", "An error occurred (AccessDenied) when calling the PutObject "
+                                        "operation: Access Denied", False),),
+    "search-knowledge-base": (("ConnectionError", "Knowledge base search timed out after 5s", True),),
+    "research-turn": (("RateLimitError", "Error code: 429 - Rate limit reached for gpt-4o-mini on tokens per "
+                                         "min (TPM): Limit 200000, Used 199342", True),),
+    "triage-turn": (("OverloadedError", "Error code: 529 - {'type': 'overloaded_error'}", True),),
+}  # fmt: skip
+
+
+def _traceback(key: str, kind: str, message: str) -> str:
+    module = f"examples/actions/{key.split('-')[-1]}.py"
+    return (
+        "Traceback (most recent call last):\n"
+        '  File "/app/workflows/engine/replay.py", line 410, in _attempt\n'
+        "    output = req.target.execute(req.input, step_ctx)\n"
+        f'  File "/app/{module}", line 42, in _{key.replace("-", "_")}\n'
+        "    response.raise_for_status()\n"
+        f"{kind}: {message}\n"
+    )
+
+
+@cache
+def attempt_error(spec: Spec, step_id: str, choice: int) -> tuple[dict[str, Any], bool]:
+    """One failed attempt of a step: its ``{type, message, traceback}`` and whether it is retried."""
+    options = ERRORS.get(spec.payload or spec.key, (CONNECTION,))
+    kind, message, retryable = options[choice % len(options)]
+    message = f"{step_id} {message}" if kind == "StepTimeout" else message
+    return {"type": kind, "message": message, "traceback": _traceback(spec.key, kind, message)}, retryable
+
+
+@cache
+def step_failure(spec: Spec, step_id: str, choice: int) -> tuple[str, str, tuple[dict[str, Any], ...]]:
+    """How a step fails for good: its recorded error, the run's error, and every attempt's error."""
+    error, retryable = attempt_error(spec, step_id, choice)
+    attempts = (error,) * (3 if retryable else 1)
+    summary = f"{error['type']}: {error['message']}"
+    if retryable:
+        kind, message = "RetriesExhausted", f"{step_id} failed after 3 attempts: {summary}"
+    else:
+        kind, message = "StepFailed", f"{step_id} failed: {summary}"
+    step_error = {"type": kind, "message": message, "step_id": step_id, "attempts": list(attempts)}
+    run_error = {**step_error, "traceback": error["traceback"]}
+    return dumps(step_error) or "", dumps(run_error) or "", attempts
+
+
+# -- generation ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -98,61 +439,69 @@ class Draft:
     target: Target
     status: str
     created: datetime
+    variant: int
     started: datetime | None = None
     finished: datetime | None = None
-    variant: int = 0
+    actor: str = ""
     trace_id: str = ""
     root_span: str = ""
     cost: float = 0.0
-    models: list[str] = field(default_factory=list)
-    services: list[str] = field(default_factory=list)
+    models: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
     error: str | None = None
+    wake_at: datetime | None = None
     child_pk: int | None = None
-
-
-def dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
+    steps: int = 0
 
 
 @cache
-def _plan(target: Target, loops: int, limit: int) -> tuple[tuple[Any, str, float], ...]:
-    """The steps a run of ``target`` asks for: (spec, step id, start as a fraction of the run)."""
+def plan(target: Target, loops: int, limit: int) -> tuple[tuple[Spec, str, int, float, float], ...]:
+    """The steps a run asks for: spec, step id, its n, and start and length as fractions of the run."""
     specs = [*target.prefix, *(target.loop * loops), *target.suffix][:limit]
-    counts: dict[str, int] = {}
     total = sum(s.share for s in specs) or 1.0
-    plan, elapsed = [], 0.0
+    counts: dict[str, int] = {}
+    steps, elapsed = [], 0.0
     for spec in specs:
-        n = counts.get(spec.key, 0)
-        counts[spec.key] = n + 1
-        plan.append((spec, f"step:{spec.key}#{n}", elapsed / total))
+        n = counts[spec.key] = counts.get(spec.key, -1) + 1
+        steps.append((spec, f"step:{spec.key}#{n}", n, elapsed / total, 0.9 * spec.share / total))
         elapsed += spec.share
-    return tuple(plan)
+    return tuple(steps)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def money(value: float) -> str:
+    return f"{value:.6f}"
 
 
 class Seeder:
     def __init__(self, options: SeedOptions) -> None:
         self.o = options
-        # The first run id is part of the seed: a second seeding of one database makes new uids.
+        # The first run id is part of the seed, so seeding a database twice makes new uids.
         self.rng = random.Random(f"{options.seed}:{options.first_ids['run']}")
         self.next_id = dict(options.first_ids)
         self.cum_weights = list(accumulate(t.weight for t in TARGETS))
         self.window = max(20, options.runs // 400)  # active runs are only among the newest
         self.last_of: dict[str, Draft] = {}
         self.last_failed: dict[str, Draft] = {}
+        self.batch = Batch()
+        self.child_window = (options.now, options.now)
 
     def batches(self) -> Iterator[Batch]:
-        batch, made = Batch(), 0
+        made = 0
         while made < self.o.runs:
-            made += self._add_run(batch, made)
-            if len(batch) >= self.o.batch_size:
-                yield batch
-                batch = Batch()
+            made += self._add_run(made)
+            if len(self.batch) >= self.o.batch_size:
+                yield self.batch
+                self.batch = Batch()
         if self.o.big_run_steps:
-            self._add_big_run(batch)
-        if len(batch):
-            yield batch
+            self._add_big_run()
+        if len(self.batch):
+            yield self.batch
 
-    def _take_id(self, table: str) -> int:
+    def _take(self, table: str) -> int:
         pk = self.next_id[table]
         self.next_id[table] = pk + 1
         return pk
@@ -160,22 +509,21 @@ class Seeder:
     def _hex(self, bits: int) -> str:
         return f"{self.rng.getrandbits(bits):0{bits // 4}x}"
 
-    # -- one run ---------------------------------------------------------------------------------
-
-    def _add_run(self, batch: Batch, index: int) -> int:
+    def _add_run(self, index: int) -> int:
         target = TARGETS[bisect(self.cum_weights, self.rng.random() * self.cum_weights[-1])]
         draft = self._draft(target, self._status(target, index), self._created_at(index))
-        loops = self.rng.randint(*target.loops)
-        self._emit(batch, draft, _plan(target, loops, self.o.steps_per_run), self._trigger(draft))
-        if draft.child_pk is None or index + 1 >= self.o.runs:
+        trigger = self._trigger(draft)
+        steps = plan(target, self.rng.randint(*target.loops), self.o.steps_per_run)
+        self._emit(draft, steps, trigger, can_spawn=index + 1 < self.o.runs)
+        if draft.child_pk is None:
             return 1
-        self._add_child(batch, draft)
+        self._add_child(draft)
         return 2
 
     def _created_at(self, index: int) -> datetime:
-        # Traffic grew over the month: density rises linearly to three times the first day's.
+        # Traffic grew over the month: the density rises linearly to three times the first day's.
         f = (index + self.rng.random()) / self.o.runs
-        x = (-1 + (1 + 8 * f) ** 0.5) / 2
+        x = ((1 + 8 * f) ** 0.5 - 1) / 2
         return self.o.now - timedelta(days=DAYS * (1 - x))
 
     def _status(self, target: Target, index: int) -> str:
@@ -185,20 +533,17 @@ class Seeder:
                 return "queued"
             return self.rng.choice(target.active)
         r = self.rng.random() - target.failure_rate
-        return "failed" if r < 0 else ("canceled" if r < 0.035 else "success")
+        return "failed" if r < 0 else ("canceled" if r < 0.03 else "success")
 
-    def _draft(self, target: Target, status: str, created: datetime) -> Draft:
+    def _draft(self, target: Target, status: str, created: datetime, pk: int | None = None) -> Draft:
         uid = uuid.UUID(int=self.rng.getrandbits(128), version=4)
-        draft = Draft(self._take_id("run"), f"run_{uid.hex}", target, status, created)
-        draft.variant = self.rng.randrange(64)
+        draft = Draft(pk or self._take("run"), f"run_{uid.hex}", target, status, created, self.rng.randrange(VARIANTS))
         draft.trace_id, draft.root_span = self._hex(128), self._hex(64)
         if status != "queued":
             draft.started = created + timedelta(milliseconds=self.rng.expovariate(1 / 40))
         if status in ("success", "failed", "canceled"):
             lo, hi = target.seconds
-            seconds = lo * (hi / lo) ** self.rng.random()
-            if status != "success":
-                seconds *= self.rng.uniform(0.1, 0.9)
+            seconds = lo * (hi / lo) ** self.rng.random() * (1 if status == "success" else self.rng.uniform(0.1, 0.9))
             draft.finished = draft.started + timedelta(seconds=seconds)  # type: ignore[operator]
         self.last_of[target.slug] = draft
         return draft
@@ -206,75 +551,276 @@ class Seeder:
     def _trigger(self, draft: Draft) -> tuple[Any, ...]:
         kinds, weights = draft.target.triggers
         kind = self.rng.choices(kinds, cum_weights=weights)[0]
-        source = self.last_failed.get(draft.target.slug) if kind == "retry" else None
-        if kind == "workflow_tool":
-            source = self.last_of.get("support-triage")
+        source = self.last_failed.get(draft.target.slug) if kind == "retry" else self.last_of.get("support-triage")
         if kind in ("retry", "workflow_tool") and source is None:
             kind = "api"
-        return trigger_for(kind, draft, source, self.rng)
+        return self._trigger_row(kind, draft, source)
 
-    def _add_child(self, batch: Batch, parent: Draft) -> None:
-        target = next(t for t in TARGETS if t.slug == "greeting")
-        created = parent.started + timedelta(seconds=0.3)  # type: ignore[operator]
-        draft = self._draft(target, "success", created)
-        draft.pk, self.next_id["run"] = parent.child_pk, self.next_id["run"] - 1  # type: ignore[assignment]
+    def _trigger_row(self, kind: str, draft: Draft, source: Draft | None) -> tuple[Any, ...]:
+        """type, label, attachment id, raw value, actor, parent pk and rerun-of pk."""
+        slug, user = draft.target.slug, self.rng.choice(USERS)
+        if kind == "webhook":
+            raw = (
+                f'{{"endpoint": "signup", "idempotency_key": "evt_{self._hex(48)}", "body_sha256": "{self._hex(64)}"}}'
+            )
+            return kind, "Webhook · signup", f"signup:{slug}", raw, "webhook:signup", None, None
+        if kind == "schedule":
+            name, cron, tz = SCHEDULES[slug]
+            raw = f'{{"cron": "{cron}", "timezone": "{tz}", "slot": "{iso(draft.created)}"}}'
+            return kind, f"Schedule · {name}", f"{name}:{slug}", raw, f"schedule:{name}", None, None
+        if kind == "poll":
+            raw = f'{{"cursor": {{"after": "TCK-{self.rng.randrange(10000, 99999)}"}}, "items": 1}}'
+            return kind, "Poll · tickets", f"tickets:{slug}", raw, "poll:tickets", None, None
+        if kind in ("workflow", "workflow_tool") and source is not None:
+            raw = f'{{"parent_run_id": "{source.public_id}", "step_id": "step:{slug}#0"}}'
+            label = (
+                f"Workflow · {source.target.slug}" if kind == "workflow" else f"Workflow tool · {source.target.slug}"
+            )
+            return kind, label, "", raw, source.actor or f"agent:{source.target.slug}", source.pk, None
+        if kind == "retry" and source is not None:
+            return kind, "Retry", "", f'{{"rerun_of": "{source.public_id}"}}', user, None, source.pk
+        if kind == "api":
+            raw = f'{{"method": "POST", "path": "/api/workflows/{slug}", "user_agent": "python-httpx/0.27.2"}}'
+            return kind, "API", "", raw, self.rng.choice(API_KEYS), None, None
+        raw = f'{{"argv": ["keystroke", "workflows", "run", "{slug}"], "host": "{user}-laptop"}}'
+        return (
+            kind,
+            kind.upper(),
+            "",
+            raw if kind == "cli" else f'{{"path": "/history/?workflow={slug}"}}',
+            user,
+            None,
+            None,
+        )
+
+    def _add_child(self, parent: Draft) -> None:
+        """The greeting a signup pipeline started as its step ``step:greeting#0``, within that step's time."""
+        created, ended = self.child_window
+        draft = self._draft(TARGET["greeting"], "success", created, pk=parent.child_pk)
         draft.variant = parent.variant
-        draft.finished = min(draft.finished, parent.finished or draft.finished)  # type: ignore[type-var]
-        trigger = trigger_for("workflow", draft, parent, self.rng)
-        self._emit(batch, draft, _plan(target, 0, self.o.steps_per_run), trigger)
+        draft.finished = max(draft.started, ended)  # type: ignore[type-var]
+        trigger = self._trigger_row("workflow", draft, parent)
+        self._emit(draft, plan(draft.target, 0, self.o.steps_per_run), trigger, can_spawn=False)
 
-    def _add_big_run(self, batch: Batch) -> None:
-        target = next(t for t in TARGETS if t.slug == "nightly-export")
+    def _add_big_run(self) -> None:
+        """One nightly export of ``big_run_steps`` steps, for the run detail benchmark."""
         created = self.o.now - timedelta(hours=3)
-        draft = self._draft(target, "success", created)
+        draft = self._draft(TARGET["nightly-export"], "success", created)
         draft.finished = created + timedelta(minutes=47)
-        steps = self.o.big_run_steps
-        self._emit(batch, draft, _plan(target, steps - 2, steps), trigger_for("schedule", draft, None, self.rng))
-        batch.big_run = draft.public_id
+        steps = plan(draft.target, max(self.o.big_run_steps - 2, 0), self.o.big_run_steps)
+        self._emit(draft, steps, self._trigger_row("schedule", draft, None), can_spawn=False)
+        self.batch.big_run = draft.public_id
 
     # -- rows ------------------------------------------------------------------------------------
 
-    def _emit(self, batch: Batch, draft: Draft, plan: tuple[Any, ...], trigger: tuple[Any, ...]) -> None:
-        recorded = self._cut(draft, plan)
-        end = draft.finished or self.o.now
-        span = (end - draft.started).total_seconds() if draft.started else 0.0
-        last_llm = draft.root_span
-        for position, (spec, step_id, start) in enumerate(recorded):
-            status = self._step_status(draft, spec, position, len(recorded))
-            t0 = draft.started + timedelta(seconds=span * start)  # type: ignore[operator]
-            t1 = t0 + timedelta(seconds=span * spec.share / len(plan) * 0.9)
-            step_pk = self._step(batch, draft, position, spec, step_id, status, t0, t1)
-            parent_span = last_llm if draft.target.kind == "agent" and spec.kind != "llm" else draft.root_span
-            span_id = self._span(batch, draft, parent_span, step_id, spec, status, t0, t1)
-            last_llm = span_id if spec.kind == "llm" else last_llm
-            self._step_usage(batch, draft, spec, step_pk, t1)
-        self._run_row(batch, draft, trigger, len(recorded))
-        self._run_telemetry(batch, draft)
+    def _emit(self, draft: Draft, steps: tuple[Any, ...], trigger: tuple[Any, ...], can_spawn: bool) -> None:
+        draft.actor = trigger[4]
+        recorded = self._cut(draft, steps)
+        draft.steps = len(recorded)
+        length = ((draft.finished or self.o.now) - draft.started).total_seconds() if draft.started else 0.0
+        parent_span = draft.root_span
+        for position, (spec, step_id, n, start, share) in enumerate(recorded):
+            t0 = draft.started + timedelta(seconds=length * start)  # type: ignore[operator]
+            t1 = t0 + timedelta(seconds=length * share)
+            last = position == len(recorded) - 1
+            if spec.kind == "workflow" and can_spawn:
+                draft.child_pk, self.child_window = self._take("run"), (t0, t1)
+            step_pk, span_id = self._step(draft, position, spec, step_id, n, t0, t1, last, parent_span)
+            if draft.target.kind == "agent" and spec.kind == "llm":
+                parent_span = span_id  # an agent's tool calls nest under the model call that asked for them
+        self._run_row(draft, trigger)
+        self._run_telemetry(draft)
         if draft.status == "failed":
             self.last_failed[draft.target.slug] = draft
 
-    def _cut(self, draft: Draft, plan: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The steps recorded so far: all for a success, up to the failing or current one otherwise."""
+    def _cut(self, draft: Draft, steps: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The steps recorded so far: all of a success, up to the failing or current one otherwise."""
         status = draft.status
-        if status == "success" or not plan:
-            return plan if status == "success" else ()
-        if status == "queued":
-            return ()
-        if status in ("sleeping", "waiting"):
-            blocking = "sleep" if status == "sleeping" else "hook"
-            stop = next((i for i, (s, _, _) in enumerate(plan) if s.kind == blocking), None)
-            return plan if status == "waiting" and stop is not None else plan[: (stop or 0) + 1]
+        if status == "success" or status == "queued" or not steps:
+            return steps if status == "success" else ()
         if status == "failed":
-            failable = [i for i, (s, _, _) in enumerate(plan) if s.kind in ("action", "llm", "hook")]
-            return plan[: self.rng.choice(failable or [0]) + 1]
-        return plan[: self.rng.randrange(len(plan))]  # running or canceled: the step in flight is not recorded
+            failable = [i for i, step in enumerate(steps) if step[0].kind in ("action", "llm")]
+            return steps[: self.rng.choice(failable or [0]) + 1]
+        if status == "waiting":
+            return steps  # every step up to the hook, and those the workflow started before awaiting it
+        if status == "sleeping":
+            stop = next((i for i, step in enumerate(steps) if step[0].kind == "sleep"), 0)
+            return steps[: stop + 1]  # at the sleep, or in the backoff of a first step that failed
+        return steps[: self.rng.randrange(len(steps))]  # running or canceled: the step in flight is not recorded
 
-    def _step_status(self, draft: Draft, spec: Any, position: int, count: int) -> str:
-        last = position == count - 1
-        if draft.status == "failed" and last:
-            return "failed"
-        if draft.status == "waiting" and spec.kind == "hook":
-            return "waiting"
-        if draft.status == "sleeping" and last:
-            return "sleeping"
-        return "retried" if spec.kind == "action" and self.rng.random() < 0.03 else "success"
+    def _step(self, draft: Draft, position: int, spec: Spec, step_id: str, n: int, *times: Any) -> tuple[int, str]:
+        t0, t1, last, parent_span = times
+        pk, span_id = self._take("step"), self._hex(64)
+        data_in, data_out = step_io(spec.payload or spec.key, draft.variant, n)
+        status, error, token, wake_at, attempts = "success", None, "", None, "[]"
+        if spec.kind in ("action", "llm"):
+            attempts = f'[{{"attempt": 1, "started_at": "{iso(t0)}", "finished_at": "{iso(t1)}", "error": null}}]'
+        troubled = last and draft.status in ("failed", "sleeping")
+        if troubled or (spec.kind == "action" and self.rng.random() < 0.03):
+            status, error, attempts, wake_at = self._step_trouble(draft, spec, step_id, t0, t1, last)
+        if spec.kind == "sleep":
+            wake_at = wake_at or t1
+            data_in = f'{{"until": "{iso(wake_at)}"}}'
+        elif spec.kind == "hook":
+            status, token, data_in, data_out, wake_at = self._hook(draft, t0)
+        finished = t1 if status in ("success", "failed") else None
+        cost = self._step_usage(draft, spec, pk, t1) if status == "success" else 0.0
+        draft.cost += cost
+        row = (pk, draft.pk, position, step_id, spec.kind, status, data_in, data_out if status == "success" else None,
+               error, attempts, t0, finished, wake_at, token, draft.child_pk if spec.kind == "workflow" else None,
+               "priya" if token and status == "success" else "", money(cost))  # fmt: skip
+        self.batch.rows["step"].append(row)
+        self._span(draft, span_id, parent_span, step_id, spec, status, t0, t1)
+        return pk, span_id
+
+    def _step_trouble(self, draft: Draft, spec: Spec, step_id: str, t0: datetime, t1: datetime, last: bool) -> Any:
+        """A failed step, a step in retry backoff or at a sleep, or a success after a failed attempt."""
+        if spec.kind == "sleep":
+            draft.wake_at = self.o.now + timedelta(seconds=self.rng.uniform(1, 90))
+            return "sleeping", None, "[]", draft.wake_at
+        choice = self.rng.randrange(4)
+        if last and draft.status == "failed":
+            step_error, draft.error, errors = step_failure(spec, step_id, choice)
+            return "failed", step_error, self._attempts(t0, t1, errors), None
+        error, _ = attempt_error(spec, step_id, choice)
+        self._log(draft, t0, "WARNING", f"keystroke.step.{spec.key}",
+                  f"{step_id} attempt 1 failed: {error['type']}: {error['message']}; retrying in 2s")  # fmt: skip
+        if last and draft.status == "sleeping":
+            draft.wake_at = self.o.now + timedelta(seconds=self.rng.uniform(1, 30))
+            return "sleeping", dumps(error), self._attempts(t0, t0, (error,)), draft.wake_at
+        return "success", None, self._attempts(t0, t1, (error, None)), None
+
+    @staticmethod
+    def _attempts(t0: datetime, t1: datetime, errors: tuple[dict[str, Any] | None, ...]) -> str:
+        step = (t1 - t0) / len(errors)
+        return dumps([
+            {"attempt": i + 1, "started_at": iso(t0 + step * i), "finished_at": iso(t0 + step * (i + 0.8)), "error": e}
+            for i, e in enumerate(errors)
+        ]) or "[]"  # fmt: skip
+
+    def _hook(self, draft: Draft, t0: datetime) -> tuple[str, str, str, str | None, datetime]:
+        """A hook's status, token, input, output and timeout; resolved only once the run succeeded."""
+        token, timeout = self._hex(160), t0 + timedelta(days=7)
+        data_in = dumps({
+            "name": "resolution", "schema": "keystroke_project.workflows.support_escalation:Resolution",
+            "timeout": "7d", "resume_url": f"http://localhost:8000/hooks/{token}",
+        })  # fmt: skip
+        if draft.status == "success":
+            return "success", token, data_in or "", RESOLVED, timeout
+        if draft.status == "waiting":
+            draft.wake_at = timeout
+        return "waiting", token, data_in or "", None, timeout
+
+    def _step_usage(self, draft: Draft, spec: Spec, step_pk: int, at: datetime) -> float:
+        """Line items of a model call or a paid service call; returns their cost."""
+        usage = self.batch.rows["usage"]
+        if spec.model:
+            provider, price_in, price_out = MODELS[spec.model]
+            tokens_in, tokens_out = self.rng.randrange(300, 3000), self.rng.randrange(40, 600)
+            cost = tokens_in * price_in + tokens_out * price_out
+            usage.append((self._take("usage"), draft.pk, step_pk, "model", provider, spec.model, "", tokens_in,
+                          tokens_out, tokens_in + tokens_out, "tokens", f"{price_in:.12f}", f"{price_out:.12f}",
+                          money(cost), at))  # fmt: skip
+            draft.models += (spec.model,)
+            draft.services += (provider,)
+            return cost
+        if not spec.service:
+            return 0.0
+        draft.services += (spec.service,)
+        price = SERVICES[spec.service]
+        if price:
+            usage.append((self._take("usage"), draft.pk, step_pk, "service", "", "", spec.service, 0, 0, 1, "calls",
+                          f"{price:.12f}", "0", money(price), at))  # fmt: skip
+        return price
+
+    def _span(self, draft: Draft, span_id: str, parent: str, name: str, spec: Spec, status: str, *times: Any) -> None:
+        t0, t1 = times
+        ended = t1 if status in ("success", "failed") else None
+        otel_status = {"success": "ok", "failed": "error"}.get(status, "unset")
+        self.batch.rows["span"].append((
+            self._take("span"), draft.pk, draft.trace_id, span_id, parent, name,
+            "client" if spec.model or spec.service else "internal", otel_status, t0, ended, span_attributes(name, spec),
+        ))  # fmt: skip
+
+    def _log(self, draft: Draft, at: datetime, level: str, logger: str, message: str) -> None:
+        self.batch.rows["log"].append((self._take("log"), draft.pk, draft.root_span, at, level, logger, message, "{}"))
+
+    def _run_telemetry(self, draft: Draft) -> None:
+        """The run's root span, its duration line item and its log lines."""
+        if draft.started is None:
+            return
+        done = draft.finished
+        status = {"success": "ok", "failed": "error"}.get(draft.status, "unset")
+        attributes = f'{{"keystroke.run_id": "{draft.public_id}", "keystroke.slug": "{draft.target.slug}"}}'
+        self.batch.rows["span"].append((self._take("span"), draft.pk, draft.trace_id, draft.root_span, "",
+                                        f"{draft.target.kind} {draft.target.slug}", "internal", status,
+                                        draft.started, done, attributes))  # fmt: skip
+        worker = WORKERS[draft.pk % len(WORKERS)]
+        self._log(draft, draft.started, "INFO", "keystroke.run", f"Run started (attempt 1) on {worker}")
+        if done is not None:
+            ms = int((done - draft.started).total_seconds() * 1000)
+            self.batch.rows["usage"].append(
+                (
+                    self._take("usage"),
+                    draft.pk,
+                    None,
+                    "duration",
+                    "",
+                    "",
+                    "",
+                    0,
+                    0,
+                    ms,
+                    "ms",
+                    f"{DURATION_PRICE:.12f}",
+                    "0",
+                    money(ms * DURATION_PRICE),
+                    done,
+                )
+            )
+            self._log(draft, done, *RUN_END[draft.status](draft, ms))  # fmt: skip
+        elif draft.status in ("sleeping", "waiting"):
+            self._log(draft, draft.started, "INFO", "keystroke.run", f"Suspended until {iso(draft.wake_at)}")  # type: ignore[arg-type]
+
+    def _run_row(self, draft: Draft, trigger: tuple[Any, ...]) -> None:
+        kind, label, trigger_id, raw, actor, parent, rerun_of = trigger
+        target, started, finished = draft.target, draft.started, draft.finished
+        data_in, data_out = run_io(target.slug, draft.variant)
+        queue_ms = int((started - draft.created).total_seconds() * 1000) if started else None
+        duration_ms = int((finished - started).total_seconds() * 1000) if finished and started else None
+        cost = draft.cost + (duration_ms or 0) * DURATION_PRICE
+        messages, count = "[]", 0
+        if target.kind == "agent":
+            turns = draft.models.count(RESEARCH.model) + draft.models.count(TRIAGE.model)
+            messages, count = conversation(target.slug, draft.variant, turns, draft.status == "success")
+        running = draft.status == "running"
+        self.batch.rows["run"].append((
+            draft.pk, draft.public_id[4:], self.o.organization_id, self.o.project_id, target.kind, target.slug,
+            draft.status, data_in, data_out if draft.status == "success" else None, draft.error, actor, kind, label,
+            trigger_id, raw, parent, rerun_of, 1, draft.created, draft.created, started, finished, queue_ms,
+            duration_ms, money(cost), json_list(draft.models), json_list(draft.services), draft.steps, count, messages,
+            WORKERS[draft.pk % 3] if running else "", self.o.now + timedelta(seconds=30) if running else None,
+            draft.created, draft.wake_at, draft.created + timedelta(hours=1) if target.slug in SCHEDULES else None, 0,
+        ))  # fmt: skip
+
+
+RESOLVED = dumps({"resolution": "Refunded the duplicate charge and apologised.", "refund": True})
+RUN_END: dict[str, Callable[[Draft, int], tuple[str, str, str]]] = {
+    "success": lambda d, ms: ("INFO", "keystroke.run", f"Run succeeded in {ms} ms"),
+    "failed": lambda d, ms: (
+        "ERROR",
+        "keystroke.run",
+        f"Run failed after {ms} ms: " + json.loads(d.error or "{}")["message"],
+    ),
+    "canceled": lambda d, ms: ("WARNING", "keystroke.run", f"Run canceled by {d.actor} after {ms} ms"),
+}
+
+
+@cache
+def span_attributes(step_id: str, spec: Spec) -> str:
+    attributes: dict[str, Any] = {"keystroke.step_id": step_id, "keystroke.step_kind": spec.kind}
+    if spec.model:
+        attributes |= {"gen_ai.system": spec.model.split(":")[0], "gen_ai.request.model": spec.model.split(":")[1]}
+    if spec.service:
+        attributes["keystroke.service"] = spec.service
+    return dumps(attributes) or "{}"

@@ -59,8 +59,17 @@
   });
 
   document.addEventListener("submit", function (event) {
-    var message = event.target.dataset.confirm;
+    var form = event.target;
+    var message = form.dataset.confirm;
     if (message && !window.confirm(message)) event.preventDefault();
+    if (form.matches("[data-filters]")) {
+      // Shareable URLs: only the filters that are set.
+      event.preventDefault();
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) { if (value) params.append(key, value); });
+      var query = params.toString();
+      window.location = form.action + (query ? "?" + query : "");
+    }
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -1,0 +1,173 @@
+"""History in a real browser: Debian's headless Chromium driven by Playwright (§8).
+
+Screenshots of the list and of each tab are written to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from history.models import LogRecord, Membership, Organization, Run, Span, Step
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are still plain sync code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def person(org: Organization, name: str, role: str) -> None:
+    user = User.objects.create_user(name, password="pw-12345678")
+    Membership.objects.create(user=user, organization=org, role=role)
+
+
+def seed(org: Organization) -> dict[str, Run]:
+    project, now = org.default_project(), timezone.now()
+    failed = Run.objects.create(
+        organization=org, project=project, slug="signup-pipeline", status="failed", trigger_label="API",
+        actor="alice", input={"name": "Ada", "email": "ada@acme.io"}, started_at=now, finished_at=now,
+        duration_ms=1234, step_count=2, error={
+            "type": "RetriesExhausted", "message": "step:lookup-company#0 failed after 3 attempts: CRM timed out",
+            "step_id": "step:lookup-company#0", "traceback": "Traceback (most recent call last):\n  ...\nTimeoutError",
+        },
+    )  # fmt: skip
+    Step.objects.create(
+        run=failed, position=0, step_id="step:lookup-company#0", kind="action", status="failed",
+        input={"email": "ada@acme.io"}, attempts=[{"attempt": n, "error": {"type": "TimeoutError", "message": "CRM timed out"}} for n in (1, 2, 3)],
+        error={"type": "RetriesExhausted", "message": "CRM timed out"}, started_at=now, finished_at=now,
+    )  # fmt: skip
+    root = Span.objects.create(
+        run=failed,
+        trace_id="a" * 32,
+        span_id="1" * 16,
+        name="workflow signup-pipeline",
+        started_at=now,
+        ended_at=now + timezone.timedelta(seconds=1),
+    )
+    Span.objects.create(
+        run=failed,
+        trace_id="a" * 32,
+        span_id="2" * 16,
+        parent_span_id=root.span_id,
+        name="step lookup-company",
+        started_at=now,
+        ended_at=now + timezone.timedelta(milliseconds=600),
+    )
+    LogRecord.objects.create(
+        run=failed, span_id="2" * 16, created_at=now, level="WARNING", logger="crm", message="retrying"
+    )
+    sleeping = Run.objects.create(
+        organization=org, project=project, slug="weekly-sales-summary", status="sleeping", trigger_label="Schedule · weekly",
+        started_at=now, wake_at=now + timezone.timedelta(hours=1), input={"week": "2026-W47"},
+    )  # fmt: skip
+    done = Run.objects.create(
+        organization=org, project=project, slug="greeting", status="success", trigger_label="CLI",
+        input={"name": "Grace"}, output={"message": "Hello, Grace!"}, started_at=now, finished_at=now, duration_ms=12,
+    )  # fmt: skip
+    return {"failed": failed, "sleeping": sleeping, "done": done}
+
+
+def sign_in(page: Page, base: str, name: str) -> None:
+    page.goto(f"{base}/accounts/login/?next=/history/")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill("pw-12345678")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/history/")
+
+
+@pytest.fixture
+def runs(live_server) -> dict[str, Run]:
+    org = Organization.objects.default()
+    person(org, "alice", "operator")
+    person(org, "victor", "viewer")
+    return seed(org)
+
+
+def test_an_operator_finds_a_failed_run_copies_its_input_and_cancels_a_sleeping_one(
+    browser: Browser, live_server, runs: dict[str, Run]
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    sign_in(page, live_server.url, "alice")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "history-list.png")
+
+    page.get_by_role("checkbox", name="Failed").check()  # filters submit themselves
+    expect(page).to_have_url(f"{live_server.url}/history/?status=failed", ignore_case=True)
+    table = page.locator("[data-runs] tbody")
+    expect(table.locator("tr")).to_have_count(1)
+    expect(table).to_contain_text("signup-pipeline")
+
+    table.get_by_role("link", name="signup-pipeline").click()
+    panel = page.locator("#panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("RetriesExhausted")
+    expect(panel).to_contain_text("step:lookup-company#0")
+    page.screenshot(path=SCREENSHOTS / "history-overview.png")
+
+    box = panel.locator("[data-payload]").filter(has_text="Input").first
+    box.get_by_role("button", name="YAML").click()
+    shown = box.locator("pre:not([hidden]) code")
+    expect(shown).to_contain_text("email: ada@acme.io")
+    box.get_by_role("button", name="Copy").click()
+    expect(box.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == shown.text_content() == "name: Ada\nemail: ada@acme.io\n"
+
+    for tab, expected in (
+        ("Steps", "3 attempts"),
+        ("Metadata", runs["failed"].public_id),
+        ("Trace", "step lookup-company"),
+    ):
+        panel.get_by_role("link", name=tab, exact=True).click()
+        expect(panel.locator(".tabs [aria-current=page]")).to_have_text(tab)
+        expect(panel).to_contain_text(expected)
+        page.screenshot(path=SCREENSHOTS / f"history-{tab.lower()}.png")
+
+    page.goto(f"{live_server.url}/history/?status=sleeping")
+    page.wait_for_load_state("load")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(panel).to_contain_text("weekly-sales-summary")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+
+    page.goto(f"{live_server.url}{runs['sleeping'].get_absolute_url()}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".run-header .status")).to_have_text("Canceled")
+    runs["sleeping"].refresh_from_db()
+    assert runs["sleeping"].status == "canceled"
+    context.close()
+
+
+def test_a_viewer_gets_no_cancel_button(browser: Browser, live_server, runs: dict[str, Run]) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    sign_in(page, live_server.url, "victor")
+    page.goto(f"{live_server.url}{runs['sleeping'].get_absolute_url()}")
+    expect(page.locator(".run-header")).to_contain_text("weekly-sales-summary")
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    page.screenshot(path=SCREENSHOTS / "history-phone-viewer.png")
+    page.close()
