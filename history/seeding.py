@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, count
 from typing import Any
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -112,13 +111,13 @@ RESEARCH = _llm("openai:gpt-4o-mini", "research-turn")
 TRIAGE = _llm("anthropic:claude-sonnet-4-5", "triage-turn")
 TARGETS = (
     Target(
-        "workflow", "signup-pipeline", 26, (0.8, 6), _triggers(webhook=70, api=20, ui=5, retry=5),
+        "workflow", "signup-pipeline", 17, (0.8, 6), _triggers(webhook=70, api=20, ui=5, retry=5),
         (Spec("lookup-company", service="clearbit"), Spec("score-lead"), Spec("greeting", "workflow"),
          Spec("post-message", payload="post-brief")),
     ),
-    Target("workflow", "greeting", 8, (0.03, 0.4), _triggers(api=45, cli=30, ui=25), (Spec("greet"),)),
+    Target("workflow", "greeting", 6, (0.03, 0.4), _triggers(api=45, cli=30, ui=25), (Spec("greet"),)),
     Target(
-        "workflow", "support-escalation", 10, (600, 172800), _triggers(api=40, ui=25, workflow_tool=30, retry=5),
+        "workflow", "support-escalation", 12, (600, 172800), _triggers(api=40, ui=25, workflow_tool=30, retry=5),
         (Spec("create-ticket", service="zendesk"), Spec("resolution", "hook", 200),
          Spec("notify-oncall", service="pagerduty")),
         active=("waiting", "waiting", "running"),
@@ -130,12 +129,12 @@ TARGETS = (
         active=("sleeping", "running"),
     ),
     Target(
-        "workflow", "invoice-reminder", 12, (1, 8), _triggers(schedule=80, api=15, retry=5),
+        "workflow", "invoice-reminder", 15, (1, 8), _triggers(schedule=80, api=15, retry=5),
         (Spec("list-overdue-invoices", service="stripe"),), (Spec("send-reminder-email", service="postmark"),),
         (1, 5), (Spec("update-crm"),),
     ),
     Target(
-        "workflow", "nightly-export", 8, (30, 600), _triggers(schedule=90, cli=10),
+        "workflow", "nightly-export", 10, (30, 600), _triggers(schedule=90, cli=10),
         (Spec("list-tables"),), (Spec("export-table", share=6),), (2, 6), (Spec("upload-manifest", service="s3"),),
     ),
     Target(
@@ -143,7 +142,7 @@ TARGETS = (
         (RESEARCH,), (Spec("lookup-company", service="clearbit"), RESEARCH), (1, 3), failure_rate=0.1,
     ),
     Target(
-        "agent", "support-triage", 7, (4, 60), _triggers(poll=75, api=25),
+        "agent", "support-triage", 6, (4, 60), _triggers(poll=75, api=25),
         (TRIAGE,), (Spec("search-knowledge-base"), TRIAGE), (1, 3), failure_rate=0.1,
     ),
 )  # fmt: skip
@@ -363,6 +362,8 @@ ERRORS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "upload-manifest": (("ClientError", "An error occurred (AccessDenied) when calling the PutObject "
                                         "operation: Access Denied", False),),
     "search-knowledge-base": (("ConnectionError", "Knowledge base search timed out after 5s", True),),
+    "list-tables": (("OperationalError", 'connection to server at "warehouse.internal" (10.0.3.12), port 5432 '
+                                         "failed: timeout expired", True),),
     "research-turn": (("RateLimitError", "Error code: 429 - Rate limit reached for gpt-4o-mini on tokens per "
                                          "min (TPM): Limit 200000, Used 199342", True),),
     "triage-turn": (("OverloadedError", "Error code: 529 - {'type': 'overloaded_error'}", True),),
@@ -391,8 +392,8 @@ def attempt_error(spec: Spec, step_id: str, choice: int) -> tuple[dict[str, Any]
 
 
 @cache
-def step_failure(spec: Spec, step_id: str, choice: int) -> tuple[str, str, tuple[dict[str, Any], ...]]:
-    """How a step fails for good: its recorded error, the run's error, and every attempt's error."""
+def step_failure(spec: Spec, step_id: str, choice: int) -> tuple[str, str, tuple[dict[str, Any], ...], str]:
+    """How a step fails for good: its recorded error, the run's error, every attempt's error, a summary."""
     error, retryable = attempt_error(spec, step_id, choice)
     attempts = (error,) * (3 if retryable else 1)
     summary = f"{error['type']}: {error['message']}"
@@ -402,10 +403,72 @@ def step_failure(spec: Spec, step_id: str, choice: int) -> tuple[str, str, tuple
         kind, message = "StepFailed", f"{step_id} failed: {summary}"
     step_error = {"type": kind, "message": message, "step_id": step_id, "attempts": list(attempts)}
     run_error = {**step_error, "traceback": error["traceback"]}
-    return dumps(step_error) or "", dumps(run_error) or "", attempts
+    return dumps(step_error) or "", dumps(run_error) or "", attempts, f"{kind}: {message}"
 
 
 # -- generation ----------------------------------------------------------------------------------
+
+ATTEMPTED = ("action", "llm")
+TERMINAL = ("success", "failed", "canceled")
+OTEL_STATUS = {"success": "ok", "failed": "error"}
+DAY = 86400.0
+_MINUTES: dict[float, str] = {}
+
+
+def stamp(moment: float) -> str:
+    """Epoch seconds as ISO 8601 text, for COPY and JSON alike: twice as fast as datetime.isoformat()."""
+    minute = moment // 60
+    second = moment - minute * 60
+    prefix = _MINUTES.get(minute)
+    if prefix is None:
+        prefix = _MINUTES[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+    return f"{prefix}{second if second < 59.9999995 else 59.999999:09.6f}+00:00"
+
+
+def money(value: float) -> str:
+    return f"{value:.6f}"
+
+
+def attempts_json(t0: float, t1: float, errors: tuple[dict[str, Any] | None, ...]) -> str:
+    step = (t1 - t0) / len(errors)
+    entries = [
+        {"attempt": i + 1, "started_at": stamp(t0 + step * i), "finished_at": stamp(t0 + step * (i + 0.8)), "error": e}
+        for i, e in enumerate(errors)
+    ]
+    return dumps(entries) or "[]"
+
+
+@cache
+def span_attributes(step_id: str, spec: Spec) -> str:
+    attributes: dict[str, Any] = {"keystroke.step_id": step_id, "keystroke.step_kind": spec.kind}
+    if spec.model:
+        attributes |= {"gen_ai.system": spec.model.split(":")[0], "gen_ai.request.model": spec.model.split(":")[1]}
+    if spec.service:
+        attributes["keystroke.service"] = spec.service
+    return dumps(attributes) or "{}"
+
+
+@cache
+def plan(target: Target, loops: int, limit: int) -> tuple[tuple[Spec, str, int, float, float], ...]:
+    """The steps a run asks for: spec, step id, its n, and start and length as fractions of the run."""
+    specs = [*target.prefix, *(target.loop * loops), *target.suffix][:limit]
+    total = sum(s.share for s in specs) or 1.0
+    counts: dict[str, int] = {}
+    steps, elapsed = [], 0.0
+    for spec in specs:
+        n = counts[spec.key] = counts.get(spec.key, -1) + 1
+        steps.append((spec, f"step:{spec.key}#{n}", n, elapsed / total, 0.9 * spec.share / total))
+        elapsed += spec.share
+    return tuple(steps)
+
+
+RESOLVED = dumps({"resolution": "Refunded the duplicate charge and apologised.", "refund": True})
+HOOK_SCHEMA = "keystroke_project.workflows.support_escalation:Resolution"
+RUN_END: dict[str, Callable[[Draft, int], tuple[str, str]]] = {
+    "success": lambda d, ms: ("INFO", f"Run succeeded in {ms} ms"),
+    "failed": lambda d, ms: ("ERROR", f"Run failed after {ms} ms: {d.summary}"),
+    "canceled": lambda d, ms: ("WARNING", f"Run canceled by {d.actor} after {ms} ms"),
+}
 
 
 @dataclass(frozen=True)
@@ -432,48 +495,27 @@ class Batch:
 
 @dataclass(slots=True)
 class Draft:
-    """One run while its rows are made."""
+    """One run while its rows are made; times are epoch seconds."""
 
     pk: int
     public_id: str
     target: Target
     status: str
-    created: datetime
+    created: float
     variant: int
-    started: datetime | None = None
-    finished: datetime | None = None
+    trace_id: str
+    root_span: str
+    started: float | None = None
+    finished: float | None = None
     actor: str = ""
-    trace_id: str = ""
-    root_span: str = ""
     cost: float = 0.0
     models: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     error: str | None = None
-    wake_at: datetime | None = None
+    summary: str = ""
+    wake_at: float | None = None
     child_pk: int | None = None
     steps: int = 0
-
-
-@cache
-def plan(target: Target, loops: int, limit: int) -> tuple[tuple[Spec, str, int, float, float], ...]:
-    """The steps a run asks for: spec, step id, its n, and start and length as fractions of the run."""
-    specs = [*target.prefix, *(target.loop * loops), *target.suffix][:limit]
-    total = sum(s.share for s in specs) or 1.0
-    counts: dict[str, int] = {}
-    steps, elapsed = [], 0.0
-    for spec in specs:
-        n = counts[spec.key] = counts.get(spec.key, -1) + 1
-        steps.append((spec, f"step:{spec.key}#{n}", n, elapsed / total, 0.9 * spec.share / total))
-        elapsed += spec.share
-    return tuple(steps)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def money(value: float) -> str:
-    return f"{value:.6f}"
 
 
 class Seeder:
@@ -481,13 +523,16 @@ class Seeder:
         self.o = options
         # The first run id is part of the seed, so seeding a database twice makes new uids.
         self.rng = random.Random(f"{options.seed}:{options.first_ids['run']}")
-        self.next_id = dict(options.first_ids)
+        ids = options.first_ids
+        self.run_ids, self.step_ids, self.usage_ids = count(ids["run"]), count(ids["step"]), count(ids["usage"])
+        self.span_ids, self.log_ids = count(ids["span"]), count(ids["log"])
+        self.now = options.now.timestamp()
         self.cum_weights = list(accumulate(t.weight for t in TARGETS))
         self.window = max(20, options.runs // 400)  # active runs are only among the newest
         self.last_of: dict[str, Draft] = {}
         self.last_failed: dict[str, Draft] = {}
-        self.batch = Batch()
-        self.child_window = (options.now, options.now)
+        self.child_window = (self.now, self.now)
+        self._new_batch()
 
     def batches(self) -> Iterator[Batch]:
         made = 0
@@ -495,16 +540,17 @@ class Seeder:
             made += self._add_run(made)
             if len(self.batch) >= self.o.batch_size:
                 yield self.batch
-                self.batch = Batch()
+                self._new_batch()
         if self.o.big_run_steps:
             self._add_big_run()
         if len(self.batch):
             yield self.batch
 
-    def _take(self, table: str) -> int:
-        pk = self.next_id[table]
-        self.next_id[table] = pk + 1
-        return pk
+    def _new_batch(self) -> None:
+        self.batch = Batch()
+        rows = self.batch.rows
+        self.add_run, self.add_step, self.add_usage = rows["run"].append, rows["step"].append, rows["usage"].append
+        self.add_span, self.add_log = rows["span"].append, rows["log"].append
 
     def _hex(self, bits: int) -> str:
         return f"{self.rng.getrandbits(bits):0{bits // 4}x}"
@@ -520,11 +566,11 @@ class Seeder:
         self._add_child(draft)
         return 2
 
-    def _created_at(self, index: int) -> datetime:
+    def _created_at(self, index: int) -> float:
         # Traffic grew over the month: the density rises linearly to three times the first day's.
         f = (index + self.rng.random()) / self.o.runs
         x = ((1 + 8 * f) ** 0.5 - 1) / 2
-        return self.o.now - timedelta(days=DAYS * (1 - x))
+        return self.now - DAYS * DAY * (1 - x)
 
     def _status(self, target: Target, index: int) -> str:
         rank = self.o.runs - 1 - index
@@ -535,16 +581,19 @@ class Seeder:
         r = self.rng.random() - target.failure_rate
         return "failed" if r < 0 else ("canceled" if r < 0.03 else "success")
 
-    def _draft(self, target: Target, status: str, created: datetime, pk: int | None = None) -> Draft:
-        uid = uuid.UUID(int=self.rng.getrandbits(128), version=4)
-        draft = Draft(pk or self._take("run"), f"run_{uid.hex}", target, status, created, self.rng.randrange(VARIANTS))
-        draft.trace_id, draft.root_span = self._hex(128), self._hex(64)
+    def _draft(self, target: Target, status: str, created: float, pk: int | None = None) -> Draft:
+        # A version 4 UUID: random bits with the version and variant fields set.
+        uid = self.rng.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48) | (0x4000 << 64) | (0x8000 << 48)
+        variant, trace_id, root_span = self.rng.randrange(VARIANTS), self._hex(128), self._hex(64)
+        draft = Draft(
+            pk or next(self.run_ids), f"run_{uid:032x}", target, status, created, variant, trace_id, root_span
+        )
         if status != "queued":
-            draft.started = created + timedelta(milliseconds=self.rng.expovariate(1 / 40))
-        if status in ("success", "failed", "canceled"):
+            draft.started = created + self.rng.expovariate(25)  # queue time, 40 ms on average
+        if status in TERMINAL:
             lo, hi = target.seconds
-            seconds = lo * (hi / lo) ** self.rng.random() * (1 if status == "success" else self.rng.uniform(0.1, 0.9))
-            draft.finished = draft.started + timedelta(seconds=seconds)  # type: ignore[operator]
+            seconds = lo * (hi / lo) ** self.rng.random()
+            draft.finished = draft.started + seconds * (1 if status == "success" else self.rng.uniform(0.1, 0.9))  # type: ignore[operator]
         self.last_of[target.slug] = draft
         return draft
 
@@ -561,37 +610,30 @@ class Seeder:
         slug, user = draft.target.slug, self.rng.choice(USERS)
         if kind == "webhook":
             raw = (
-                f'{{"endpoint": "signup", "idempotency_key": "evt_{self._hex(48)}", "body_sha256": "{self._hex(64)}"}}'
+                f'{{"endpoint": "signup", "idempotency_key": "evt_{self._hex(48)}", "body_sha256": "{self._hex(256)}"}}'
             )
             return kind, "Webhook · signup", f"signup:{slug}", raw, "webhook:signup", None, None
         if kind == "schedule":
             name, cron, tz = SCHEDULES[slug]
-            raw = f'{{"cron": "{cron}", "timezone": "{tz}", "slot": "{iso(draft.created)}"}}'
+            raw = f'{{"cron": "{cron}", "timezone": "{tz}", "slot": "{stamp(draft.created)}"}}'
             return kind, f"Schedule · {name}", f"{name}:{slug}", raw, f"schedule:{name}", None, None
         if kind == "poll":
             raw = f'{{"cursor": {{"after": "TCK-{self.rng.randrange(10000, 99999)}"}}, "items": 1}}'
             return kind, "Poll · tickets", f"tickets:{slug}", raw, "poll:tickets", None, None
         if kind in ("workflow", "workflow_tool") and source is not None:
             raw = f'{{"parent_run_id": "{source.public_id}", "step_id": "step:{slug}#0"}}'
-            label = (
-                f"Workflow · {source.target.slug}" if kind == "workflow" else f"Workflow tool · {source.target.slug}"
-            )
-            return kind, label, "", raw, source.actor or f"agent:{source.target.slug}", source.pk, None
+            label = "Workflow" if kind == "workflow" else "Workflow tool"
+            actor = source.actor or f"agent:{source.target.slug}"
+            return kind, f"{label} · {source.target.slug}", "", raw, actor, source.pk, None
         if kind == "retry" and source is not None:
             return kind, "Retry", "", f'{{"rerun_of": "{source.public_id}"}}', user, None, source.pk
         if kind == "api":
             raw = f'{{"method": "POST", "path": "/api/workflows/{slug}", "user_agent": "python-httpx/0.27.2"}}'
             return kind, "API", "", raw, self.rng.choice(API_KEYS), None, None
-        raw = f'{{"argv": ["keystroke", "workflows", "run", "{slug}"], "host": "{user}-laptop"}}'
-        return (
-            kind,
-            kind.upper(),
-            "",
-            raw if kind == "cli" else f'{{"path": "/history/?workflow={slug}"}}',
-            user,
-            None,
-            None,
-        )
+        if kind == "cli":
+            raw = f'{{"argv": ["keystroke", "workflows", "run", "{slug}"], "host": "{user}-laptop"}}'
+            return kind, "CLI", "", raw, user, None, None
+        return kind, "UI", "", f'{{"path": "/history/?workflow={slug}"}}', user, None, None
 
     def _add_child(self, parent: Draft) -> None:
         """The greeting a signup pipeline started as its step ``step:greeting#0``, within that step's time."""
@@ -603,33 +645,24 @@ class Seeder:
         self._emit(draft, plan(draft.target, 0, self.o.steps_per_run), trigger, can_spawn=False)
 
     def _add_big_run(self) -> None:
-        """One nightly export of ``big_run_steps`` steps, for the run detail benchmark."""
-        created = self.o.now - timedelta(hours=3)
-        draft = self._draft(TARGET["nightly-export"], "success", created)
-        draft.finished = created + timedelta(minutes=47)
+        """One nightly export of ``big_run_steps`` steps, three hours ago, for the run detail benchmark."""
+        draft = self._draft(TARGET["nightly-export"], "success", self.now - 3 * 3600)
+        draft.finished = draft.created + 47 * 60
         steps = plan(draft.target, max(self.o.big_run_steps - 2, 0), self.o.big_run_steps)
         self._emit(draft, steps, self._trigger_row("schedule", draft, None), can_spawn=False)
         self.batch.big_run = draft.public_id
 
-    # -- rows ------------------------------------------------------------------------------------
+    # -- rows of one run -------------------------------------------------------------------------
 
     def _emit(self, draft: Draft, steps: tuple[Any, ...], trigger: tuple[Any, ...], can_spawn: bool) -> None:
         draft.actor = trigger[4]
         recorded = self._cut(draft, steps)
         draft.steps = len(recorded)
-        length = ((draft.finished or self.o.now) - draft.started).total_seconds() if draft.started else 0.0
-        parent_span = draft.root_span
-        for position, (spec, step_id, n, start, share) in enumerate(recorded):
-            t0 = draft.started + timedelta(seconds=length * start)  # type: ignore[operator]
-            t1 = t0 + timedelta(seconds=length * share)
-            last = position == len(recorded) - 1
-            if spec.kind == "workflow" and can_spawn:
-                draft.child_pk, self.child_window = self._take("run"), (t0, t1)
-            step_pk, span_id = self._step(draft, position, spec, step_id, n, t0, t1, last, parent_span)
-            if draft.target.kind == "agent" and spec.kind == "llm":
-                parent_span = span_id  # an agent's tool calls nest under the model call that asked for them
-        self._run_row(draft, trigger)
-        self._run_telemetry(draft)
+        if recorded:
+            self._steps(draft, recorded, can_spawn)
+        times = [stamp(t) if t is not None else None for t in (draft.created, draft.started, draft.finished)]
+        self._run_row(draft, trigger, *times)
+        self._run_telemetry(draft, *times[1:])
         if draft.status == "failed":
             self.last_failed[draft.target.slug] = draft
 
@@ -639,7 +672,7 @@ class Seeder:
         if status == "success" or status == "queued" or not steps:
             return steps if status == "success" else ()
         if status == "failed":
-            failable = [i for i, step in enumerate(steps) if step[0].kind in ("action", "llm")]
+            failable = [i for i, step in enumerate(steps) if step[0].kind in ATTEMPTED]
             return steps[: self.rng.choice(failable or [0]) + 1]
         if status == "waiting":
             return steps  # every step up to the hook, and those the workflow started before awaiting it
@@ -648,179 +681,140 @@ class Seeder:
             return steps[: stop + 1]  # at the sleep, or in the backoff of a first step that failed
         return steps[: self.rng.randrange(len(steps))]  # running or canceled: the step in flight is not recorded
 
-    def _step(self, draft: Draft, position: int, spec: Spec, step_id: str, n: int, *times: Any) -> tuple[int, str]:
-        t0, t1, last, parent_span = times
-        pk, span_id = self._take("step"), self._hex(64)
+    def _steps(self, draft: Draft, recorded: tuple[Any, ...], can_spawn: bool) -> None:
+        start = draft.started or self.now
+        length, last = (draft.finished or self.now) - start, len(recorded) - 1
+        model_span, agent = draft.root_span, draft.target.kind == "agent"
+        for position, (spec, step_id, n, offset, share) in enumerate(recorded):
+            t0 = start + length * offset
+            t1 = t0 + length * share
+            if spec.kind == "workflow" and can_spawn:
+                draft.child_pk, self.child_window = next(self.run_ids), (t0, t1)
+            # An agent's tool calls nest under the model call that asked for them.
+            parent_span = model_span if agent and spec.kind != "llm" else draft.root_span
+            span_id = self._step(draft, position, spec, step_id, n, t0, t1, position == last, parent_span)
+            model_span = span_id if spec.kind == "llm" else model_span
+
+    def _step(self, draft: Draft, position: int, spec: Spec, step_id: str, n: int, *where: Any) -> str:
+        t0, t1, last, parent_span = where
+        pk, s0, s1 = next(self.step_ids), stamp(t0), stamp(t1)
         data_in, data_out = step_io(spec.payload or spec.key, draft.variant, n)
         status, error, token, wake_at, attempts = "success", None, "", None, "[]"
-        if spec.kind in ("action", "llm"):
-            attempts = f'[{{"attempt": 1, "started_at": "{iso(t0)}", "finished_at": "{iso(t1)}", "error": null}}]'
-        troubled = last and draft.status in ("failed", "sleeping")
-        if troubled or (spec.kind == "action" and self.rng.random() < 0.03):
+        if spec.kind in ATTEMPTED:
+            attempts = f'[{{"attempt": 1, "started_at": "{s0}", "finished_at": "{s1}", "error": null}}]'
+        if last and draft.status in ("failed", "sleeping") or spec.kind == "action" and self.rng.random() < 0.03:
             status, error, attempts, wake_at = self._step_trouble(draft, spec, step_id, t0, t1, last)
         if spec.kind == "sleep":
-            wake_at = wake_at or t1
-            data_in = f'{{"until": "{iso(wake_at)}"}}'
+            wake_at = wake_at or s1
+            data_in = f'{{"until": "{wake_at}"}}'
         elif spec.kind == "hook":
             status, token, data_in, data_out, wake_at = self._hook(draft, t0)
-        finished = t1 if status in ("success", "failed") else None
-        cost = self._step_usage(draft, spec, pk, t1) if status == "success" else 0.0
-        draft.cost += cost
-        row = (pk, draft.pk, position, step_id, spec.kind, status, data_in, data_out if status == "success" else None,
-               error, attempts, t0, finished, wake_at, token, draft.child_pk if spec.kind == "workflow" else None,
-               "priya" if token and status == "success" else "", money(cost))  # fmt: skip
-        self.batch.rows["step"].append(row)
-        self._span(draft, span_id, parent_span, step_id, spec, status, t0, t1)
-        return pk, span_id
+        done, ok = status == "success" or status == "failed", status == "success"
+        cost = self._step_usage(draft, spec, pk, s1) if ok and (spec.model or spec.service) else 0.0
+        self.add_step((
+            pk, draft.pk, position, step_id, spec.kind, status, data_in, data_out if ok else None, error, attempts,
+            s0, s1 if done else None, wake_at, token, draft.child_pk if spec.kind == "workflow" else None,
+            "priya" if token and ok else "", money(cost) if cost else "0",
+        ))  # fmt: skip
+        span_id = self._hex(64)
+        self.add_span((
+            next(self.span_ids), draft.pk, draft.trace_id, span_id, parent_span, step_id,
+            "client" if spec.model or spec.service else "internal", OTEL_STATUS.get(status, "unset"), s0,
+            s1 if done else None, span_attributes(step_id, spec),
+        ))  # fmt: skip
+        return span_id
 
-    def _step_trouble(self, draft: Draft, spec: Spec, step_id: str, t0: datetime, t1: datetime, last: bool) -> Any:
-        """A failed step, a step in retry backoff or at a sleep, or a success after a failed attempt."""
+    def _step_trouble(self, draft: Draft, spec: Spec, step_id: str, t0: float, t1: float, last: bool) -> Any:
+        """A failed step, a step at a sleep or in retry backoff, or a success after a failed attempt."""
         if spec.kind == "sleep":
-            draft.wake_at = self.o.now + timedelta(seconds=self.rng.uniform(1, 90))
-            return "sleeping", None, "[]", draft.wake_at
+            draft.wake_at = self.now + self.rng.uniform(1, 90)
+            return "sleeping", None, "[]", stamp(draft.wake_at)
         choice = self.rng.randrange(4)
         if last and draft.status == "failed":
-            step_error, draft.error, errors = step_failure(spec, step_id, choice)
-            return "failed", step_error, self._attempts(t0, t1, errors), None
+            step_error, draft.error, errors, draft.summary = step_failure(spec, step_id, choice)
+            return "failed", step_error, attempts_json(t0, t1, errors), None
         error, _ = attempt_error(spec, step_id, choice)
-        self._log(draft, t0, "WARNING", f"keystroke.step.{spec.key}",
-                  f"{step_id} attempt 1 failed: {error['type']}: {error['message']}; retrying in 2s")  # fmt: skip
+        message = f"{step_id} attempt 1 failed: {error['type']}: {error['message']}; retrying in 2s"
+        self._log(draft, stamp((t0 + t1) / 2), "WARNING", f"keystroke.step.{spec.key}", message)
         if last and draft.status == "sleeping":
-            draft.wake_at = self.o.now + timedelta(seconds=self.rng.uniform(1, 30))
-            return "sleeping", dumps(error), self._attempts(t0, t0, (error,)), draft.wake_at
-        return "success", None, self._attempts(t0, t1, (error, None)), None
+            draft.wake_at = self.now + self.rng.uniform(1, 30)
+            return "sleeping", dumps(error), attempts_json(t0, t0 + 0.2, (error,)), stamp(draft.wake_at)
+        return "success", None, attempts_json(t0, t1, (error, None)), None
 
-    @staticmethod
-    def _attempts(t0: datetime, t1: datetime, errors: tuple[dict[str, Any] | None, ...]) -> str:
-        step = (t1 - t0) / len(errors)
-        return dumps([
-            {"attempt": i + 1, "started_at": iso(t0 + step * i), "finished_at": iso(t0 + step * (i + 0.8)), "error": e}
-            for i, e in enumerate(errors)
-        ]) or "[]"  # fmt: skip
-
-    def _hook(self, draft: Draft, t0: datetime) -> tuple[str, str, str, str | None, datetime]:
-        """A hook's status, token, input, output and timeout; resolved only once the run succeeded."""
-        token, timeout = self._hex(160), t0 + timedelta(days=7)
-        data_in = dumps({
-            "name": "resolution", "schema": "keystroke_project.workflows.support_escalation:Resolution",
-            "timeout": "7d", "resume_url": f"http://localhost:8000/hooks/{token}",
-        })  # fmt: skip
+    def _hook(self, draft: Draft, t0: float) -> tuple[str, str, str, str | None, str]:
+        """A hook's status, token, input, output and timeout; it is resolved only in runs that succeeded."""
+        token, timeout = self._hex(160), t0 + 7 * DAY
+        data_in = (
+            f'{{"name": "resolution", "schema": "{HOOK_SCHEMA}", "timeout": "7d", '
+            f'"resume_url": "http://localhost:8000/hooks/{token}"}}'
+        )
         if draft.status == "success":
-            return "success", token, data_in or "", RESOLVED, timeout
+            return "success", token, data_in, RESOLVED, stamp(timeout)
         if draft.status == "waiting":
             draft.wake_at = timeout
-        return "waiting", token, data_in or "", None, timeout
+        return "waiting", token, data_in, None, stamp(timeout)
 
-    def _step_usage(self, draft: Draft, spec: Spec, step_pk: int, at: datetime) -> float:
-        """Line items of a model call or a paid service call; returns their cost."""
-        usage = self.batch.rows["usage"]
+    def _step_usage(self, draft: Draft, spec: Spec, step_pk: int, at: str) -> float:
+        """The line item of a model call or of a paid service call; returns its cost."""
         if spec.model:
             provider, price_in, price_out = MODELS[spec.model]
             tokens_in, tokens_out = self.rng.randrange(300, 3000), self.rng.randrange(40, 600)
             cost = tokens_in * price_in + tokens_out * price_out
-            usage.append((self._take("usage"), draft.pk, step_pk, "model", provider, spec.model, "", tokens_in,
-                          tokens_out, tokens_in + tokens_out, "tokens", f"{price_in:.12f}", f"{price_out:.12f}",
-                          money(cost), at))  # fmt: skip
+            self.add_usage((
+                next(self.usage_ids), draft.pk, step_pk, "model", provider, spec.model, "", tokens_in, tokens_out,
+                tokens_in + tokens_out, "tokens", f"{price_in:.12f}", f"{price_out:.12f}", money(cost), at,
+            ))  # fmt: skip
             draft.models += (spec.model,)
             draft.services += (provider,)
-            return cost
-        if not spec.service:
-            return 0.0
-        draft.services += (spec.service,)
-        price = SERVICES[spec.service]
-        if price:
-            usage.append((self._take("usage"), draft.pk, step_pk, "service", "", "", spec.service, 0, 0, 1, "calls",
-                          f"{price:.12f}", "0", money(price), at))  # fmt: skip
-        return price
+        else:
+            cost = SERVICES[spec.service]
+            draft.services += (spec.service,)
+            if cost:
+                self.add_usage((next(self.usage_ids), draft.pk, step_pk, "service", "", "", spec.service, 0, 0, 1,
+                                "calls", f"{cost:.12f}", "0", money(cost), at))  # fmt: skip
+        draft.cost += cost
+        return cost
 
-    def _span(self, draft: Draft, span_id: str, parent: str, name: str, spec: Spec, status: str, *times: Any) -> None:
-        t0, t1 = times
-        ended = t1 if status in ("success", "failed") else None
-        otel_status = {"success": "ok", "failed": "error"}.get(status, "unset")
-        self.batch.rows["span"].append((
-            self._take("span"), draft.pk, draft.trace_id, span_id, parent, name,
-            "client" if spec.model or spec.service else "internal", otel_status, t0, ended, span_attributes(name, spec),
-        ))  # fmt: skip
+    def _log(self, draft: Draft, at: str, level: str, logger: str, message: str) -> None:
+        self.add_log((next(self.log_ids), draft.pk, draft.root_span, at, level, logger, message, "{}"))
 
-    def _log(self, draft: Draft, at: datetime, level: str, logger: str, message: str) -> None:
-        self.batch.rows["log"].append((self._take("log"), draft.pk, draft.root_span, at, level, logger, message, "{}"))
-
-    def _run_telemetry(self, draft: Draft) -> None:
+    def _run_telemetry(self, draft: Draft, started: str | None, finished: str | None) -> None:
         """The run's root span, its duration line item and its log lines."""
-        if draft.started is None:
+        if started is None:
             return
-        done = draft.finished
-        status = {"success": "ok", "failed": "error"}.get(draft.status, "unset")
         attributes = f'{{"keystroke.run_id": "{draft.public_id}", "keystroke.slug": "{draft.target.slug}"}}'
-        self.batch.rows["span"].append((self._take("span"), draft.pk, draft.trace_id, draft.root_span, "",
-                                        f"{draft.target.kind} {draft.target.slug}", "internal", status,
-                                        draft.started, done, attributes))  # fmt: skip
-        worker = WORKERS[draft.pk % len(WORKERS)]
-        self._log(draft, draft.started, "INFO", "keystroke.run", f"Run started (attempt 1) on {worker}")
-        if done is not None:
-            ms = int((done - draft.started).total_seconds() * 1000)
-            self.batch.rows["usage"].append(
-                (
-                    self._take("usage"),
-                    draft.pk,
-                    None,
-                    "duration",
-                    "",
-                    "",
-                    "",
-                    0,
-                    0,
-                    ms,
-                    "ms",
-                    f"{DURATION_PRICE:.12f}",
-                    "0",
-                    money(ms * DURATION_PRICE),
-                    done,
-                )
-            )
-            self._log(draft, done, *RUN_END[draft.status](draft, ms))  # fmt: skip
-        elif draft.status in ("sleeping", "waiting"):
-            self._log(draft, draft.started, "INFO", "keystroke.run", f"Suspended until {iso(draft.wake_at)}")  # type: ignore[arg-type]
-
-    def _run_row(self, draft: Draft, trigger: tuple[Any, ...]) -> None:
-        kind, label, trigger_id, raw, actor, parent, rerun_of = trigger
-        target, started, finished = draft.target, draft.started, draft.finished
-        data_in, data_out = run_io(target.slug, draft.variant)
-        queue_ms = int((started - draft.created).total_seconds() * 1000) if started else None
-        duration_ms = int((finished - started).total_seconds() * 1000) if finished and started else None
-        cost = draft.cost + (duration_ms or 0) * DURATION_PRICE
-        messages, count = "[]", 0
-        if target.kind == "agent":
-            turns = draft.models.count(RESEARCH.model) + draft.models.count(TRIAGE.model)
-            messages, count = conversation(target.slug, draft.variant, turns, draft.status == "success")
-        running = draft.status == "running"
-        self.batch.rows["run"].append((
-            draft.pk, draft.public_id[4:], self.o.organization_id, self.o.project_id, target.kind, target.slug,
-            draft.status, data_in, data_out if draft.status == "success" else None, draft.error, actor, kind, label,
-            trigger_id, raw, parent, rerun_of, 1, draft.created, draft.created, started, finished, queue_ms,
-            duration_ms, money(cost), json_list(draft.models), json_list(draft.services), draft.steps, count, messages,
-            WORKERS[draft.pk % 3] if running else "", self.o.now + timedelta(seconds=30) if running else None,
-            draft.created, draft.wake_at, draft.created + timedelta(hours=1) if target.slug in SCHEDULES else None, 0,
+        self.add_span((
+            next(self.span_ids), draft.pk, draft.trace_id, draft.root_span, "", f"{draft.target.kind} "
+            f"{draft.target.slug}", "internal", OTEL_STATUS.get(draft.status, "unset"), started, finished, attributes,
         ))  # fmt: skip
+        self._log(draft, started, "INFO", "keystroke.run", f"Run started (attempt 1) on {WORKERS[draft.pk % 3]}")
+        if finished is not None:
+            ms = round((draft.finished - draft.started) * 1000)  # type: ignore[operator]
+            self.add_usage((next(self.usage_ids), draft.pk, None, "duration", "", "", "", 0, 0, ms, "ms",
+                            f"{DURATION_PRICE:.12f}", "0", money(ms * DURATION_PRICE), finished))  # fmt: skip
+            self._log(draft, finished, RUN_END[draft.status](draft, ms)[0], "keystroke.run",
+                      RUN_END[draft.status](draft, ms)[1])  # fmt: skip
+        elif draft.wake_at is not None:
+            self._log(draft, started, "INFO", "keystroke.run", f"Suspended until {stamp(draft.wake_at)}")
 
-
-RESOLVED = dumps({"resolution": "Refunded the duplicate charge and apologised.", "refund": True})
-RUN_END: dict[str, Callable[[Draft, int], tuple[str, str, str]]] = {
-    "success": lambda d, ms: ("INFO", "keystroke.run", f"Run succeeded in {ms} ms"),
-    "failed": lambda d, ms: (
-        "ERROR",
-        "keystroke.run",
-        f"Run failed after {ms} ms: " + json.loads(d.error or "{}")["message"],
-    ),
-    "canceled": lambda d, ms: ("WARNING", "keystroke.run", f"Run canceled by {d.actor} after {ms} ms"),
-}
-
-
-@cache
-def span_attributes(step_id: str, spec: Spec) -> str:
-    attributes: dict[str, Any] = {"keystroke.step_id": step_id, "keystroke.step_kind": spec.kind}
-    if spec.model:
-        attributes |= {"gen_ai.system": spec.model.split(":")[0], "gen_ai.request.model": spec.model.split(":")[1]}
-    if spec.service:
-        attributes["keystroke.service"] = spec.service
-    return dumps(attributes) or "{}"
+    def _run_row(self, draft: Draft, trigger: tuple[Any, ...], created: str, *times: str | None) -> None:
+        started, finished = times
+        kind, label, trigger_id, raw, actor, parent, rerun_of = trigger
+        target, status = draft.target, draft.status
+        data_in, data_out = run_io(target.slug, draft.variant)
+        queue_ms = round((draft.started - draft.created) * 1000) if draft.started else None
+        duration_ms = round((draft.finished - draft.started) * 1000) if draft.finished else None  # type: ignore[operator]
+        messages, message_count = "[]", 0
+        if target.kind == "agent" and draft.started is not None:
+            turns = draft.models.count(RESEARCH.model) + draft.models.count(TRIAGE.model)
+            messages, message_count = conversation(target.slug, draft.variant, turns, status == "success")
+        lease = (WORKERS[draft.pk % 3], stamp(self.now + 30)) if status == "running" else ("", None)
+        deadline = stamp(draft.created + 3600) if target.slug in SCHEDULES else None
+        self.add_run((
+            draft.pk, draft.public_id[4:], self.o.organization_id, self.o.project_id, target.kind, target.slug,
+            status, data_in, data_out if status == "success" else None, draft.error, actor, kind, label, trigger_id,
+            raw, parent, rerun_of, 1, created, created, started, finished, queue_ms, duration_ms,
+            money(draft.cost + (duration_ms or 0) * DURATION_PRICE), json_list(draft.models),
+            json_list(draft.services), draft.steps, message_count, messages, *lease, created,
+            stamp(draft.wake_at) if draft.wake_at else None, deadline, 0,
+        ))  # fmt: skip

@@ -14,7 +14,7 @@ from ..trace import waterfall
 from .common import actor_or_403
 
 TABS = ("overview", "steps", "metadata", "trace")
-STEPS_PER_PAGE = 100
+STEPS_PER_PAGE = 50
 SPAN_LIMIT = 2000
 
 

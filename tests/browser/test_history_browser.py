@@ -45,18 +45,36 @@ def person(org: Organization, name: str, role: str) -> None:
 def seed(org: Organization) -> dict[str, Run]:
     project, now = org.default_project(), timezone.now()
     failed = Run.objects.create(
-        organization=org, project=project, slug="signup-pipeline", status="failed", trigger_label="API",
-        actor="alice", input={"name": "Ada", "email": "ada@acme.io"}, started_at=now, finished_at=now,
-        duration_ms=1234, step_count=2, error={
-            "type": "RetriesExhausted", "message": "step:lookup-company#0 failed after 3 attempts: CRM timed out",
-            "step_id": "step:lookup-company#0", "traceback": "Traceback (most recent call last):\n  ...\nTimeoutError",
+        organization=org,
+        project=project,
+        slug="signup-pipeline",
+        status="failed",
+        trigger_label="API",
+        actor="alice",
+        input={"name": "Ada", "email": "ada@acme.io"},
+        started_at=now,
+        finished_at=now,
+        duration_ms=1234,
+        step_count=2,
+        error={
+            "type": "RetriesExhausted",
+            "message": "step:lookup-company#0 failed after 3 attempts: CRM timed out",
+            "step_id": "step:lookup-company#0",
+            "traceback": "Traceback (most recent call last):\n  ...\nTimeoutError",
         },
-    )  # fmt: skip
+    )
     Step.objects.create(
-        run=failed, position=0, step_id="step:lookup-company#0", kind="action", status="failed",
-        input={"email": "ada@acme.io"}, attempts=[{"attempt": n, "error": {"type": "TimeoutError", "message": "CRM timed out"}} for n in (1, 2, 3)],
-        error={"type": "RetriesExhausted", "message": "CRM timed out"}, started_at=now, finished_at=now,
-    )  # fmt: skip
+        run=failed,
+        position=0,
+        step_id="step:lookup-company#0",
+        kind="action",
+        status="failed",
+        input={"email": "ada@acme.io"},
+        attempts=[{"attempt": n, "error": {"type": "TimeoutError", "message": "CRM timed out"}} for n in (1, 2, 3)],
+        error={"type": "RetriesExhausted", "message": "CRM timed out"},
+        started_at=now,
+        finished_at=now,
+    )
     root = Span.objects.create(
         run=failed,
         trace_id="a" * 32,
@@ -78,13 +96,27 @@ def seed(org: Organization) -> dict[str, Run]:
         run=failed, span_id="2" * 16, created_at=now, level="WARNING", logger="crm", message="retrying"
     )
     sleeping = Run.objects.create(
-        organization=org, project=project, slug="weekly-sales-summary", status="sleeping", trigger_label="Schedule · weekly",
-        started_at=now, wake_at=now + timezone.timedelta(hours=1), input={"week": "2026-W47"},
-    )  # fmt: skip
+        organization=org,
+        project=project,
+        slug="weekly-sales-summary",
+        status="sleeping",
+        trigger_label="Schedule · weekly",
+        started_at=now,
+        wake_at=now + timezone.timedelta(hours=1),
+        input={"week": "2026-W47"},
+    )
     done = Run.objects.create(
-        organization=org, project=project, slug="greeting", status="success", trigger_label="CLI",
-        input={"name": "Grace"}, output={"message": "Hello, Grace!"}, started_at=now, finished_at=now, duration_ms=12,
-    )  # fmt: skip
+        organization=org,
+        project=project,
+        slug="greeting",
+        status="success",
+        trigger_label="CLI",
+        input={"name": "Grace"},
+        output={"message": "Hello, Grace!"},
+        started_at=now,
+        finished_at=now,
+        duration_ms=12,
+    )
     return {"failed": failed, "sleeping": sleeping, "done": done}
 
 
