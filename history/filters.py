@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 
 from .models import Run, parse_run_id
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, converted to UTC so odd offsets (``+20:05``) never reach the database."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(
+                "This time is out of range: use an ISO 8601 time such as 2026-11-20T09:00:00Z."
+            ) from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
 
 RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -25,12 +48,13 @@ class RunFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__slug")
     actor = django_filters.CharFilter(field_name="actor")
     q = django_filters.CharFilter(method="filter_text")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     range = django_filters.ChoiceFilter(
         choices=[(k, f"Last {k}") for k in RANGES], method="filter_range", label="Time range"
     )
     min_cost = django_filters.NumberFilter(field_name="total_cost", lookup_expr="gte")
+    model = django_filters.CharFilter(method="filter_model", label="Model used, e.g. openai:gpt-4o-mini")
 
     class Meta:
         model = Run
@@ -41,6 +65,11 @@ class RunFilter(django_filters.FilterSet):
 
     def filter_agent(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
         return queryset.filter(kind=Run.Kind.AGENT, slug=value)
+
+    def filter_model(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
+        if connection.vendor == "postgresql":
+            return queryset.filter(models_used__contains=[value])  # jsonb containment
+        return queryset.filter(models_used__icontains=f'"{value}"')  # SQLite keeps JSON as text
 
     def filter_range(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
         return queryset.filter(created_at__gte=timezone.now() - RANGES[value])

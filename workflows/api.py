@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from pydantic import ValidationError
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -52,12 +54,36 @@ def invalid_input(exc: ValidationError, what: str) -> Response:
     return error_response(400, f"Invalid {what}: {summary}", {"fields": fields}, type="invalid_input")
 
 
+ERROR = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {"type": serializers.CharField(), "message": serializers.CharField(), "details": serializers.JSONField()},
+        )
+    },
+)
+ERRORS = {code: OpenApiResponse(ERROR) for code in (400, 401, 403, 404, 409, 413, 415)}
+WORKFLOWS = inline_serializer("WorkflowPage", {"results": serializers.ListField(child=serializers.JSONField())})
+STARTED = inline_serializer(
+    "RunStarted", {"run_id": serializers.CharField(), "status": serializers.CharField(), "url": serializers.URLField()}
+)
+RESUMED = inline_serializer(
+    "HookResumed",
+    {"ok": serializers.BooleanField(), "run_id": serializers.CharField(), "step_id": serializers.CharField()},
+)
+
+
 class WorkflowListView(APIView):
+    @extend_schema(responses={200: WORKFLOWS, **ERRORS}, summary="List workflows with their input and output schemas")
     def get(self, request: Request) -> Response:
         return Response({"results": [w.describe() for w in registry.workflows()]})
 
 
 class StartWorkflowView(APIView):
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={202: STARTED, **ERRORS}, summary="Start a run; the body is its input"
+    )
     def post(self, request: Request, slug: str) -> Response:
         require_role(request.actor, Role.OPERATOR)
         workflow = registry.workflow(slug)
@@ -80,6 +106,7 @@ class RunActionView(APIView):
 
     actions = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
 
+    @extend_schema(request=None, responses={200: RunSerializer, 201: RunSerializer, **ERRORS}, summary="Change a run")
     def post(self, request: Request, pk: str, action: str) -> Response:
         require_role(request.actor, Role.OPERATOR)
         run = get_run_for_actor(request.actor, pk)
@@ -97,9 +124,13 @@ class HookView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        request=None, responses={200: RESUMED, **ERRORS}, summary="Resume a hook from a link (query = payload)"
+    )
     def get(self, request: Request, token: str) -> Response:
         return self._resume(token, {k: v for k, v in request.query_params.items()})
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Resume a hook")
     def post(self, request: Request, token: str) -> Response:
         return self._resume(token, read_json(request))
 

@@ -7,7 +7,10 @@ from . import api, views
 urlpatterns = [
     path("api/workflows", api.WorkflowListView.as_view(), name="workflow-list"),
     path("api/workflows/<slug:slug>", api.StartWorkflowView.as_view(), name="workflow-start"),
-    re_path(r"^api/runs/(?P<pk>[^/]+)/(?P<action>cancel|retry|rerun)$", api.RunActionView.as_view(), name="run-action"),
+    *(
+        path(f"api/runs/<str:pk>/{action}", api.RunActionView.as_view(), {"action": action}, name=f"run-{action}")
+        for action in api.RunActionView.actions
+    ),
     path("hooks/<str:token>", api.HookView.as_view(), name="hook"),
     re_path(r"^history/(?P<run_id>[^/]+)/(?P<action>cancel|retry|rerun)/$", views.run_action, name="run-ui-action"),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -79,6 +80,7 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
 
 
 class ApiKey(models.Model):
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
@@ -95,6 +97,10 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def public_id(self) -> str:
+        return f"key_{self.uid.hex}"
 
     @classmethod
     def issue(cls, organization: Organization, name: str, role: str = Role.OPERATOR) -> tuple[ApiKey, str]:

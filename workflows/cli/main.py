@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 import httpx
 
 from . import config
+from .agents import agents
+from .api_keys import api_keys
 from .client import Client
+from .common import (
+    client,
+    include_option,
+    include_params,
+    output_options,
+    parse_json,
+    show_run,
+    start_run,
+    status_option,
+    summary_option,
+    wait_options,
+)
+from .completion import completion, workflow_slugs
 from .dev import dev
 from .errors import CliError
-from .output import FORMATS, emit, to_json
-from .wait import failure, wait_for_run
-
-F = Callable[..., Any]
+from .output import emit, to_json
+from .target import target
+from .triggers import triggers
 
 
 class KeystrokeGroup(click.Group):
@@ -39,36 +51,6 @@ def report(exc: CliError, verbose: bool) -> None:
         click.echo(f"details: {to_json(exc.details)}", err=True)
 
 
-def output_options(fn: F) -> F:
-    fn = click.option("--field", help="Print only this dotted path of the result, e.g. output.message.")(fn)
-    return click.option("--output", "-o", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)(fn)
-
-
-def status_option(fn: F) -> F:
-    text = "Only runs with this status (repeatable, or comma-separated)."
-    return click.option("--status", multiple=True, help=text)(fn)
-
-
-def include_option(fn: F) -> F:
-    return click.option("--include", default="", help="Extra parts: steps,trace,usage,trigger,messages.")(fn)
-
-
-def client() -> Client:
-    return Client(config.current_target())
-
-
-def parse_json(raw: str | None, option: str, object_only: bool = True) -> Any:
-    if raw is None:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise CliError(f"{option} is not valid JSON: {exc}") from None
-    if object_only and not isinstance(value, dict):
-        raise CliError(f'{option} must be a JSON object, like \'{{"name": "Ada"}}\'')
-    return value
-
-
 def list_runs(params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     """Follows the cursor until ``limit`` runs are read (one request unless limit > a page)."""
     api = client()
@@ -83,6 +65,11 @@ def list_runs(params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
 
 def statuses(values: tuple[str, ...]) -> list[str]:
     return [s.strip() for v in values for s in v.split(",") if s.strip()]
+
+
+def limit_option(default: int) -> Any:
+    text = "At most this many runs, newest first."
+    return click.option("--limit", type=click.IntRange(1, 10_000), default=default, show_default=True, help=text)
 
 
 @click.group(cls=KeystrokeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,24 +101,17 @@ def workflows_list(fmt: str, field: str | None) -> None:
 
 
 @workflows.command("run")
-@click.argument("slug")
+@click.argument("slug", shell_complete=workflow_slugs)
 @click.option("--input", "raw_input", help="The input, a JSON object.")
-@click.option("--no-wait", is_flag=True, help="Print the run id and return at once.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True, help="Seconds to wait.")
+@wait_options
+@summary_option
 @output_options
-def workflows_run(slug: str, raw_input: str | None, no_wait: bool, timeout: float, fmt: str, field: str | None) -> None:
+def workflows_run(
+    slug: str, raw_input: str | None, no_wait: bool, timeout: float, summary: bool, fmt: str, field: str | None
+) -> None:
     """Start a run; by default wait for it and print its output."""
     body = parse_json(raw_input, "--input")
-    api = client()
-    started = api.post(f"/api/workflows/{slug}", body)
-    if no_wait:
-        emit(started, fmt, field)
-        return
-    click.echo(f"{started['run_id']} {started['status']}: {started['url']}", err=True)
-    run = wait_for_run(api, started["run_id"], timeout)
-    if run["status"] != "success":
-        raise failure(run)
-    emit(run["output"], fmt, field)
+    start_run(f"/api/workflows/{slug}", body, no_wait, timeout, fmt, field, summary)
 
 
 @workflows.group("runs")
@@ -140,9 +120,9 @@ def workflow_runs() -> None:
 
 
 @workflow_runs.command("list")
-@click.argument("slug")
+@click.argument("slug", shell_complete=workflow_slugs)
 @status_option
-@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@limit_option(20)
 @output_options
 def runs_list(slug: str, status: tuple[str, ...], limit: int, fmt: str, field: str | None) -> None:
     """Recent runs of a workflow, newest first."""
@@ -150,16 +130,17 @@ def runs_list(slug: str, status: tuple[str, ...], limit: int, fmt: str, field: s
 
 
 @workflow_runs.command("get")
-@click.argument("slug")
+@click.argument("slug", shell_complete=workflow_slugs)
 @click.argument("run_id")
 @include_option
+@summary_option
 @output_options
-def runs_get(slug: str, run_id: str, include: str, fmt: str, field: str | None) -> None:
+def runs_get(slug: str, run_id: str, include: str, summary: bool, fmt: str, field: str | None) -> None:
     """One run of a workflow, as the §6 run envelope."""
-    run = client().get(f"/api/runs/{run_id}", params={"include": include} if include else None)
+    run = client().get(f"/api/runs/{run_id}", params=include_params(include))
     if run.get("kind") != "workflow" or run.get("slug") != slug:
         raise CliError(f"run {run_id} is a run of {run.get('kind')} {run.get('slug')!r}, not of workflow {slug!r}")
-    emit(run, fmt, field)
+    show_run(run, fmt, field, summary)
 
 
 @workflow_runs.command("cancel")
@@ -190,7 +171,7 @@ def history() -> None:
 @click.option("--kind", type=click.Choice(("workflow", "agent")))
 @status_option
 @click.option("--project", help="Project slug.")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@limit_option(50)
 @output_options
 def history_list(
     kind: str | None, status: tuple[str, ...], project: str | None, limit: int, fmt: str, field: str | None
@@ -203,10 +184,11 @@ def history_list(
 @history.command("get")
 @click.argument("run_id")
 @include_option
+@summary_option
 @output_options
-def history_get(run_id: str, include: str, fmt: str, field: str | None) -> None:
+def history_get(run_id: str, include: str, summary: bool, fmt: str, field: str | None) -> None:
     """One run, as the §6 run envelope."""
-    emit(client().get(f"/api/runs/{run_id}", params={"include": include} if include else None), fmt, field)
+    show_run(client().get(f"/api/runs/{run_id}", params=include_params(include)), fmt, field, summary)
 
 
 # -- hooks -------------------------------------------------------------------------------------
@@ -225,51 +207,13 @@ def hooks_resume(token: str, payload: str | None, fmt: str, field: str | None) -
     """Resume a hook by its token (the last part of its resume URL)."""
     body = parse_json(payload, "--payload", object_only=False)
     # The token is the credential (§4.4), so no API key is required or sent.
-    target = config.current_target(require_token=False)
-    api = Client(config.Target(target.name, target.url, None, target.source))
+    current = config.current_target(require_token=False)
+    api = Client(config.Target(current.name, current.url, None, current.source))
     emit(api.post(f"/hooks/{token.rstrip('/').rsplit('/', 1)[-1]}", body), fmt, field)
 
 
-# -- target ------------------------------------------------------------------------------------
-
-
-@cli.group()
-def target() -> None:
-    """Choose the server the CLI talks to."""
-
-
-@target.command("show")
-@click.option("--output", "-o", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-def target_show(fmt: str) -> None:
-    """The current server and whether an API key is set (the key is never shown whole)."""
-    current = config.current_target(require_token=False)
-    info = {
-        "name": current.name,
-        "url": current.url,
-        "key": config.mask(current.token),
-        "source": current.source,
-        "config": str(config.config_path()),
-    }
-    click.echo(to_json(info) if fmt == "json" else "\n".join(f"{k}: {v}" for k, v in info.items()))
-
-
-@target.command("use")
-@click.argument("name_or_url")
-@click.option("--token", help="API key for the server (create one with manage.py create_api_key).")
-def target_use(name_or_url: str, token: str | None) -> None:
-    """`local` for the `keystroke dev` server, a stored target's name, or a URL with --token."""
-    if "://" not in name_or_url:
-        path = config.select_target(name_or_url)
-        click.echo(f"Using target {name_or_url!r} (saved in {path}).")
-        return
-    if not token:
-        raise CliError("a URL needs an API key: keystroke target use <url> --token <key>")
-    name = config.name_for_url(name_or_url)
-    path = config.store_target(name, name_or_url, token)
-    click.echo(f"Using {name_or_url.rstrip('/')} as target {name!r}, key {config.mask(token)} (saved in {path}).")
-
-
-cli.add_command(dev)
+for command in (agents, triggers, api_keys, target, completion, dev):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -16,6 +16,15 @@ MAX_CELL = 48  # list columns stay narrow; a record's values get more room
 MAX_VALUE = 120
 RUN_COLUMNS = ("id", "slug", "status", "trigger.type", "created_at", "duration_ms", "total_cost")
 STEP_COLUMNS = ("id", "kind", "status", "attempts", "started_at", "finished_at")
+STATUS_COLOURS = {
+    "success": "green",
+    "failed": "red",
+    "canceled": "yellow",
+    "queued": "cyan",
+    "running": "cyan",
+    "sleeping": "magenta",
+    "waiting": "magenta",
+}
 
 
 def emit(data: Any, fmt: str = "json", field: str | None = None, columns: Sequence[str] = RUN_COLUMNS) -> None:
@@ -59,7 +68,7 @@ def table(data: Any, columns: Sequence[str]) -> str:
 
 def record(data: dict[str, Any]) -> str:
     """One object as FIELD/VALUE rows; a ``steps`` list follows as a table of its own."""
-    rows = [[key, cell(value, MAX_VALUE)] for key, value in data.items() if key != "steps"]
+    rows = [[key, paint(key, cell(value, MAX_VALUE))] for key, value in data.items() if key != "steps"]
     text = grid(rows, ("field", "value"))
     if isinstance(data.get("steps"), list):
         text += "\n\n" + grid([row_cells(step, STEP_COLUMNS) for step in data["steps"]], STEP_COLUMNS)
@@ -69,14 +78,29 @@ def record(data: dict[str, Any]) -> str:
 def row_cells(row: Any, columns: Sequence[str]) -> list[str]:
     # The last column has nothing to its right, so it may run longer.
     widths = [MAX_CELL] * (len(columns) - 1) + [MAX_VALUE]
-    return [cell(pluck_or_none(row, c), w) for c, w in zip(columns, widths, strict=True)]
+    return [paint(c, cell(pluck_or_none(row, c), w)) for c, w in zip(columns, widths, strict=True)]
+
+
+def paint(column: str, text: str) -> str:
+    """Colours a status; click.echo drops the colour again when stdout is not a terminal."""
+    colour = STATUS_COLOURS.get(text) if column == "status" else None
+    return click.style(text, fg=colour) if colour else text
 
 
 def grid(rows: list[list[str]], columns: Sequence[str]) -> str:
-    header = [c.upper() for c in columns]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(columns))]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
+    header = [click.style(c.upper(), bold=True) for c in columns]
+    widths = [max(visible_len(r[i]) for r in [header, *rows]) for i in range(len(columns))]
+    lines = ["  ".join(pad(v, w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
     return "\n".join(lines) if rows else "\n".join([lines[0], "(none)"])
+
+
+def visible_len(text: str) -> int:
+    return len(click.unstyle(text))
+
+
+def pad(text: str, width: int) -> str:
+    # Not str.ljust: colour codes take bytes but no columns.
+    return text + " " * (width - visible_len(text))
 
 
 def pluck_or_none(data: Any, path: str) -> Any:

@@ -1,0 +1,79 @@
+"""API keys over the API (§6): create (shown once), list, revoke. Organization admins only."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .errors import Conflict
+from .models import ApiKey
+from .models.accounts import Role
+from .permissions import require_role
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "role", "created_at", "last_used_at", "revoked_at"]
+
+
+class NewApiKeySerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The key itself: shown in this response only.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+class ApiKeyRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.OPERATOR)
+
+
+class ApiKeyPageSerializer(serializers.Serializer):
+    results = ApiKeySerializer(many=True)
+
+
+class ApiKeyListView(APIView):
+    @extend_schema(responses=ApiKeyPageSerializer, summary="List the organization's API keys")
+    def get(self, request: Request) -> Response:
+        require_role(request.actor, Role.ADMIN)
+        keys = ApiKey.objects.filter(organization=request.actor.organization).order_by("-created_at")
+        return Response({"results": ApiKeySerializer(keys, many=True).data})
+
+    @extend_schema(request=ApiKeyRequestSerializer, responses={201: NewApiKeySerializer}, summary="Create an API key")
+    def post(self, request: Request) -> Response:
+        require_role(request.actor, Role.ADMIN)
+        form = ApiKeyRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        key, raw = ApiKey.issue(request.actor.organization, form.validated_data["name"], form.validated_data["role"])
+        request.actor.audit("api_key.create", key.public_id, name=key.name, role=key.role)
+        key.key = raw  # type: ignore[attr-defined]  # shown once, never stored
+        return Response(NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeView(APIView):
+    @extend_schema(request=None, responses=ApiKeySerializer, summary="Revoke an API key")
+    def post(self, request: Request, pk: str) -> Response:
+        require_role(request.actor, Role.ADMIN)
+        try:
+            uid = uuid.UUID(hex=pk.removeprefix("key_"))
+        except ValueError:
+            raise NotFound(f"{pk!r} is not an API key id: they look like key_<32 hex digits>.") from None
+        keys = ApiKey.objects.filter(organization=request.actor.organization, uid=uid)
+        key = keys.first()
+        if key is None:
+            raise NotFound(f"No API key {pk} in your organization.")
+        if not keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            raise Conflict(f"API key {pk} was already revoked.")
+        request.actor.audit("api_key.revoke", key.public_id, name=key.name)
+        key.refresh_from_db()
+        return Response(ApiKeySerializer(key).data)

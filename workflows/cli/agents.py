@@ -1,0 +1,25 @@
+"""``keystroke agents``: prompt an agent and wait for its answer, like ``workflows run``."""
+
+from __future__ import annotations
+
+import click
+
+from .common import output_options, start_run, summary_option, wait_options
+
+
+@click.group()
+def agents() -> None:
+    """Prompt agents."""
+
+
+@agents.command("prompt")
+@click.argument("slug")
+@click.option("--message", "-m", required=True, help="What to ask the agent.")
+@wait_options
+@summary_option
+@output_options
+def agents_prompt(
+    slug: str, message: str, no_wait: bool, timeout: float, summary: bool, fmt: str, field: str | None
+) -> None:
+    """Start an agent run with a message; by default wait for it and print its output."""
+    start_run(f"/api/agents/{slug}/prompt", {"message": message}, no_wait, timeout, fmt, field, summary)
