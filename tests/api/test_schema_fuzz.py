@@ -56,9 +56,15 @@ def test_the_schema_is_valid_openapi_and_covers_every_route() -> None:
     assert {"bearerAuth", "apiKeyHeader"} <= set(document["components"]["securitySchemes"])
 
 
-def test_the_schema_and_the_docs_are_served_to_members(api: APIClient) -> None:
+def test_the_schema_and_the_docs_are_served_to_members(api: APIClient, admin_client) -> None:
     assert api.get("/api/schema/?format=json").json()["info"]["title"] == "Keystroke API"
     assert APIClient().get("/api/schema/").status_code == 401
+    docs = admin_client.get("/api/docs/")  # a signed-in superuser: the browser's session
+    assert (
+        docs.status_code == 200
+        and b"swagger-ui" in docs.content
+        and b"/static/drf_spectacular_sidecar/" in docs.content
+    )
 
 
 @pytest.fixture
