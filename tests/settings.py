@@ -9,7 +9,8 @@ import os
 import tempfile
 import uuid
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/keystroke")
+# A database name of its own (pytest-django adds "test_"), so two sessions never drop each other's.
+os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/keystroke_{os.getpid()}")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 # A queue of its own, so messages left by another test session are never consumed here.
 os.environ.setdefault("KEYSTROKE_QUEUE", f"keystroke-test-{uuid.uuid4().hex[:8]}")

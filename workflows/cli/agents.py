@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import output_options, start_run, summary_option, wait_options
+from .common import output_options, start_and_follow, summary_option, wait_options
 
 
 @click.group()
@@ -22,4 +22,4 @@ def agents_prompt(
     slug: str, message: str, no_wait: bool, timeout: float, summary: bool, fmt: str, field: str | None
 ) -> None:
     """Start an agent run with a message; by default wait for it and print its output."""
-    start_run(f"/api/agents/{slug}/prompt", {"message": message}, no_wait, timeout, fmt, field, summary)
+    start_and_follow(f"/api/agents/{slug}/prompt", {"message": message}, no_wait, timeout, fmt, field, summary)

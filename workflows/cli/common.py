@@ -42,9 +42,9 @@ def summary_option(fn: F) -> F:
 
 
 def wait_options(fn: F) -> F:
-    fn = click.option("--no-wait", is_flag=True, help="Print the run id and return at once.")(fn)
     text = "Seconds to wait."
-    return click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True, help=text)(fn)
+    fn = click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True, help=text)(fn)
+    return click.option("--no-wait", is_flag=True, help="Print the run id and return at once.")(fn)
 
 
 def parse_json(raw: str | None, option: str, object_only: bool = True) -> Any:
@@ -59,7 +59,9 @@ def parse_json(raw: str | None, option: str, object_only: bool = True) -> Any:
     return value
 
 
-def start_run(path: str, body: Any, no_wait: bool, timeout: float, fmt: str, field: str | None, summary: bool) -> None:
+def start_and_follow(
+    path: str, body: Any, no_wait: bool, timeout: float, fmt: str, field: str | None, summary: bool
+) -> None:
     """POSTs to a route that answers 202 ``{"run_id", "status", "url"}``, then follows the run."""
     if no_wait and summary:
         # Checked before the POST, so a usage mistake starts nothing.

@@ -19,7 +19,7 @@ from .common import (
     output_options,
     parse_json,
     show_run,
-    start_run,
+    start_and_follow,
     status_option,
     summary_option,
     wait_options,
@@ -111,7 +111,7 @@ def workflows_run(
 ) -> None:
     """Start a run; by default wait for it and print its output."""
     body = parse_json(raw_input, "--input")
-    start_run(f"/api/workflows/{slug}", body, no_wait, timeout, fmt, field, summary)
+    start_and_follow(f"/api/workflows/{slug}", body, no_wait, timeout, fmt, field, summary)
 
 
 @workflows.group("runs")

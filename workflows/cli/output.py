@@ -117,8 +117,13 @@ def cell(value: Any, width: int = MAX_CELL) -> str:
         text = _short_time(value)
     else:
         text = json.dumps(value, ensure_ascii=False, default=str)
-    text = " ".join(text.split())  # one line per row, whatever the value holds
+    text = visible(" ".join(text.split()))  # one line per row, whatever the value holds
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def visible(text: str) -> str:
+    """Control characters as escapes: a value must not recolour or move the reader's terminal."""
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text)
 
 
 def _short_time(value: str) -> str:
