@@ -50,27 +50,44 @@ def _coerce(model: type[BaseModel], value: Any) -> BaseModel:
     return model.model_validate(value)
 
 
-class Workflow:
-    """A durable workflow. Start runs through the API or CLI; in tests, ``execute_workflow``."""
+class Definition:
+    """What workflows and actions share: a slug, typed input and output, a function, a policy."""
 
-    kind = "workflow"
+    kind = ""
 
     def __init__(
         self,
         *,
         slug: str,
-        name: str,
-        description: str,
         input: type[BaseModel],
         output: type[BaseModel],
         run: Any,
-        timeout: timedelta | None,
-        retries: RetryPolicy | None,
-        source: str,
+        name: str | None = None,
+        description: str = "",
+        timeout: float | str | timedelta | None = None,
+        retries: int | RetryPolicy | None = None,
+        source: str = "<unknown>",
     ) -> None:
-        self.slug, self.name, self.description = slug, name, description
-        self.input, self.output, self.run_fn = input, output, run
-        self.timeout, self.retries, self.source = timeout, retries, source
+        what = f"define_{self.kind}(slug={slug!r})"
+        _check_common(f"define_{self.kind}", slug, input, output)
+        self.check_function(what, run)
+        self.slug, self.name, self.description = slug, name or slug.replace("-", " ").capitalize(), description
+        self.input, self.output, self.fn, self.source = input, output, run, source
+        self.timeout = parse_duration(timeout, f"{what}, timeout") if timeout is not None else None
+        self.retries = as_policy(retries, what)
+
+    def check_function(self, what: str, run: Any) -> None:
+        raise NotImplementedError
+
+
+class Workflow(Definition):
+    """A durable workflow. Start runs through the API or CLI; in tests, ``execute_workflow``."""
+
+    kind = "workflow"
+
+    def check_function(self, what: str, run: Any) -> None:
+        if not inspect.iscoroutinefunction(run) or _positional_count(run) != 2:
+            raise ValueError(f"{what}: run must be an `async def run(input, ctx)` function, got {run!r}.")
 
     def __repr__(self) -> str:
         return f"<Workflow {self.slug}>"
@@ -103,28 +120,18 @@ class Workflow:
         }
 
 
-class Action:
+class Action(Definition):
     """A unit of work that runs as one durable step inside a workflow."""
 
     kind = "action"
 
-    def __init__(
-        self,
-        *,
-        slug: str,
-        name: str,
-        description: str,
-        input: type[BaseModel],
-        output: type[BaseModel],
-        run: Any,
-        timeout: timedelta | None,
-        retries: RetryPolicy | None,
-        source: str,
-    ) -> None:
-        self.slug, self.name, self.description = slug, name, description
-        self.input, self.output, self.fn = input, output, run
-        self.timeout, self.retries, self.source = timeout, retries, source
-        self.wants_ctx = _positional_count(run) >= 2
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.wants_ctx = _positional_count(self.fn) >= 2
+
+    def check_function(self, what: str, run: Any) -> None:
+        if not callable(run) or _positional_count(run) not in (1, 2):
+            raise ValueError(f"{what}: run must be a function taking (input) or (input, ctx), got {run!r}.")
 
     def __repr__(self) -> str:
         return f"<Action {self.slug}>"
@@ -171,22 +178,10 @@ def define_workflow(
     retries: int | RetryPolicy | None = None,
 ) -> Workflow:
     """Define and register a workflow (§4.1). See ``workflows.sdk`` for the full docs."""
-    _check_common("define_workflow", slug, input, output)
-    if not inspect.iscoroutinefunction(run) or _positional_count(run) != 2:
-        raise ValueError(
-            f"define_workflow(slug={slug!r}): run must be an `async def run(input, ctx)` function, got {run!r}."
-        )
     workflow = Workflow(
-        slug=slug,
-        name=name or slug.replace("-", " ").capitalize(),
-        description=description,
-        input=input,
-        output=output,
-        run=run,
-        timeout=parse_duration(timeout, f"define_workflow(slug={slug!r}, timeout)") if timeout is not None else None,
-        retries=as_policy(retries, f"define_workflow(slug={slug!r})"),
-        source=_caller_file(),
-    )
+        slug=slug, input=input, output=output, run=run, name=name, description=description, timeout=timeout,
+        retries=retries, source=_caller_file(),
+    )  # fmt: skip
     registry.add(workflow)
     return workflow
 
@@ -203,21 +198,9 @@ def define_action(
     retries: int | RetryPolicy | None = None,
 ) -> Action:
     """Define and register an action (§4.2). See ``workflows.sdk`` for the full docs."""
-    _check_common("define_action", slug, input, output)
-    if not callable(run) or _positional_count(run) not in (1, 2):
-        raise ValueError(
-            f"define_action(slug={slug!r}): run must be a function taking (input) or (input, ctx), got {run!r}."
-        )
     action = Action(
-        slug=slug,
-        name=name or slug.replace("-", " ").capitalize(),
-        description=description,
-        input=input,
-        output=output,
-        run=run,
-        timeout=parse_duration(timeout, f"define_action(slug={slug!r}, timeout)") if timeout is not None else None,
-        retries=as_policy(retries, f"define_action(slug={slug!r})"),
-        source=_caller_file(),
-    )
+        slug=slug, input=input, output=output, run=run, name=name, description=description, timeout=timeout,
+        retries=retries, source=_caller_file(),
+    )  # fmt: skip
     registry.add(action)
     return action

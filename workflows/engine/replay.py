@@ -183,7 +183,7 @@ class _Pass:
 
     async def _main(self, input: Any, ctx: Context) -> Any:
         data = self.workflow.input.model_validate(input)
-        return await self.workflow.run_fn(data, ctx)
+        return await self.workflow.fn(data, ctx)
 
     def _run_until_idle(self) -> None:
         while True:
