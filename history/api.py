@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
@@ -25,9 +26,14 @@ class RunCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Request) -> Any:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except Exception as exc:  # DRF answers 404 for a bad cursor; §9 wants 400
             raise ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
+        # DRF trusts the position inside the cursor; a forged one must not reach the query.
+        position = parse_datetime(cursor.position) if cursor and cursor.position else None
+        if cursor and cursor.position and (position is None or position.tzinfo is None):
+            raise ValidationError({"cursor": [self.invalid_cursor_message]})
+        return cursor
 
 
 class RunViewSet(viewsets.ReadOnlyModelViewSet):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
 
@@ -28,8 +28,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         when = datetime.fromisoformat(created)
         if when.tzinfo is None:
             raise ValueError
-        return when, int(pk)
-    except ValueError:
+        return when.astimezone(UTC), int(pk)
+    except (ValueError, OverflowError):
         raise BadCursor("The page cursor is malformed: use the links on the page.") from None
 
 

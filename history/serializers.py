@@ -41,7 +41,7 @@ class StepSerializer(serializers.ModelSerializer):
         return len(step.attempts) or (1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0)
 
     def get_child_run_id(self, step: Step) -> str | None:
-        return f"run_{step.child_run.uid.hex}" if step.child_run_id and step.child_run else None
+        return step.child_run.public_id if step.child_run_id and step.child_run else None
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -90,10 +90,10 @@ class RunSerializer(serializers.ModelSerializer):
         return trigger
 
     def get_parent_id(self, run: Run) -> str | None:
-        return f"run_{run.parent.uid.hex}" if run.parent_id and run.parent else None
+        return run.parent.public_id if run.parent_id and run.parent else None
 
     def get_rerun_of_id(self, run: Run) -> str | None:
-        return f"run_{run.rerun_of.uid.hex}" if run.rerun_of_id and run.rerun_of else None
+        return run.rerun_of.public_id if run.rerun_of_id and run.rerun_of else None
 
     def get_url(self, run: Run) -> str:
         request = self.context.get("request")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -37,7 +38,14 @@ def read_json(request: Request) -> Any:
         raise ParseError("Content-Length is not a number.") from None
     if length > limit:
         raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
-    return request.data
+    return refuse_nul(request.data)
+
+
+def refuse_nul(data: Any) -> Any:
+    """JSON allows \\u0000 but PostgreSQL's jsonb cannot store it: say so instead of failing later."""
+    if "\\u0000" in json.dumps(data):
+        raise ParseError("The payload contains a NUL character (\\u0000), which cannot be stored; remove it.")
+    return data
 
 
 def field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -128,7 +136,7 @@ class HookView(APIView):
         request=None, responses={200: RESUMED, **ERRORS}, summary="Resume a hook from a link (query = payload)"
     )
     def get(self, request: Request, token: str) -> Response:
-        return self._resume(token, {k: v for k, v in request.query_params.items()})
+        return self._resume(token, refuse_nul({k: v for k, v in request.query_params.items()}))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Resume a hook")
     def post(self, request: Request, token: str) -> Response:

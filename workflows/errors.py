@@ -36,10 +36,6 @@ class StepFailed(WorkflowError):
         self.step_id = step_id
         self.errors = errors or []
 
-    @property
-    def cause_type(self) -> str:
-        return self.errors[-1].get("type", "") if self.errors else ""
-
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "step_id": self.step_id, "attempts": self.errors}
 

@@ -6,13 +6,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from types import TracebackType
 
-from django.db import connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from .conf import engine_settings
-from .engine import Failed, execute
+from .engine import Failed, error_dict, execute
 from .errors import RunStopped
 from .registry import registry
 from .store import DatabaseEventLog, claim_run, conclude_run, release_run, renew_lease
@@ -38,18 +39,32 @@ class Heartbeat:
         self._thread.join()
 
     def _beat(self) -> None:
-        interval = engine_settings()["LEASE_SECONDS"] / 3
+        lease = engine_settings()["LEASE_SECONDS"]
+        renewed = time.monotonic()
         try:
-            while not self._done.wait(interval):
-                if not renew_lease(self.run_pk, self.owner):
-                    self.stop.set()  # canceled, or another worker took over
+            while not self._done.wait(lease / 3):
+                result = self._renew()
+                if result:
+                    renewed = time.monotonic()
+                elif result is False or self._renew_failed_for_good(renewed, lease):
+                    self.stop.set()  # canceled, taken over, or the lease lapsed while the database was away
                     return
-        except Exception:
-            logger.exception(
-                "heartbeat of run %s failed; the lease will lapse and the sweeper will requeue it", self.run_pk
-            )
         finally:
             connection.close()  # this thread's own connection
+
+    def _renew(self) -> bool | None:
+        """True when renewed, False when the run is no longer ours, None when the database failed."""
+        try:
+            return renew_lease(self.run_pk, self.owner)
+        except DatabaseError:
+            logger.warning("heartbeat of run %s could not reach the database; retrying", self.run_pk, exc_info=True)
+            connection.close()  # reconnect on the next beat
+            return None
+
+    def _renew_failed_for_good(self, renewed: float, lease: float) -> bool:
+        # A transient error keeps the step going while the lease still holds; past it, another
+        # worker may already have the run, so this one must stop.
+        return time.monotonic() - renewed >= lease
 
 
 def resume_run(run_pk: int) -> str:
@@ -68,18 +83,16 @@ def resume_run(run_pk: int) -> str:
             run, owner, Failed({"type": "UnknownWorkflow", "message": message, "step_id": None, "traceback": ""})
         )
         return "failed: unknown workflow"
+    log = DatabaseEventLog(run, owner)
     with Heartbeat(run.pk, owner) as stop:
         try:
-            outcome = execute(
-                workflow,
-                run.input,
-                DatabaseEventLog(run, owner),
-                attempt=run.attempt,
-                stop=stop,
-                deadline=run.deadline_at,
-            )
+            outcome = execute(workflow, run.input, log, attempt=run.attempt, stop=stop, deadline=run.deadline_at)
         except RunStopped:
             release_run(run.pk, owner)
             return "stopped"
+        except DatabaseError as exc:
+            if isinstance(exc, (OperationalError, InterfaceError)):
+                raise  # the database is away: the lease lapses and the sweeper retries the run
+            outcome = Failed(error_dict(exc))  # a write the database refuses would fail on every retry
     conclude_run(run, owner, outcome)
     return type(outcome).__name__.lower()

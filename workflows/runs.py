@@ -52,14 +52,11 @@ def start_run(
 @transaction.atomic(durable=True)
 def cancel_run(run: Run, actor: Actor) -> Run:
     """Cancel a run and its active descendants; a running one stops at its next step boundary."""
-    if not _cancel_txn(run.pk):
+    if not store.cancel_run_txn(run.pk):
         raise InvalidState(
             f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs can be canceled."
         )
-    frontier = [run.pk]
-    while frontier:
-        children = list(Run.objects.filter(parent_id__in=frontier, status__in=Run.ACTIVE).values_list("pk", flat=True))
-        frontier = [pk for pk in children if _cancel_txn(pk)]
+    store.cancel_descendants_txn(run.pk)
     run.refresh_from_db()
     if run.parent_id:
         store.settle_parent_step_txn(run, Run.Status.CANCELED, None)
@@ -67,20 +64,15 @@ def cancel_run(run: Run, actor: Actor) -> Run:
     return run
 
 
-def _cancel_txn(run_pk: int) -> bool:
-    now = timezone.now()
-    return bool(
-        Run.objects.filter(pk=run_pk, status__in=Run.ACTIVE).update(
-            status=Run.Status.CANCELED, finished_at=now, wake_at=None, lease_owner="", lease_expires_at=None
-        )
-    )
-
-
 @transaction.atomic(durable=True)
 def retry_run(run: Run, actor: Actor) -> Run:
     """Continue a failed or canceled run in place from its first unfinished step (§5.3)."""
     now = timezone.now()
+    workflow = registry.workflow(run.slug)
+    # The timeout counts again from the retry, or an old deadline would fail it at once.
+    deadline = now + workflow.timeout if workflow is not None and workflow.timeout else None
     updated = Run.objects.filter(pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)).update(
+        deadline_at=deadline,
         status=Run.Status.QUEUED,
         attempt=run.attempt + 1,
         error=None,

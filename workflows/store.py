@@ -234,9 +234,28 @@ def finish_run(run: Run, owner: str, outcome: Completed | Failed) -> bool:
         wake_at=None,
         step_count=_step_count(),
     )
-    if updated and run.parent_id:
-        settle_parent_step_txn(run, status, outcome)
+    if updated:
+        cancel_descendants_txn(run.pk)  # children still waiting or running have no one to report to
+        if run.parent_id:
+            settle_parent_step_txn(run, status, outcome)
     return bool(updated)
+
+
+def cancel_run_txn(run_pk: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Run.objects.filter(pk=run_pk, status__in=Run.ACTIVE).update(
+            status=Run.Status.CANCELED, finished_at=now, wake_at=None, lease_owner="", lease_expires_at=None
+        )
+    )
+
+
+def cancel_descendants_txn(run_pk: int) -> None:
+    """Cancel every active child, grandchild… of a run; a running one stops at its next step."""
+    frontier = [run_pk]
+    while frontier:
+        children = Run.objects.filter(parent_id__in=frontier, status__in=Run.ACTIVE).values_list("pk", flat=True)
+        frontier = [pk for pk in list(children) if cancel_run_txn(pk)]
 
 
 def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:

@@ -228,3 +228,10 @@ def test_the_admin_cancels_selected_runs_and_reports_the_skipped(org: Organizati
     assert "Canceled 1 run(s); skipped 1 that had already finished." in response.content.decode()
     assert Run.objects.get(pk=active.pk).status == "canceled"
     assert Run.objects.get(pk=done.pk).status == "success"
+
+
+def test_a_page_cursor_out_of_range_is_a_400(alice: Client) -> None:
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b"0001-01-01T00:00:00+05:00|1").decode().rstrip("=")
+    assert alice.get(f"/history/?before={cursor}").status_code == 400

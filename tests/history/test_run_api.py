@@ -155,3 +155,12 @@ def test_a_viewer_can_read_but_not_act(org: Organization) -> None:
     run.refresh_from_db()
     assert run.status == "queued"
     assert not Run.objects.exclude(pk=run.pk).exists()
+
+
+def test_a_forged_cursor_position_is_a_400(api: APIClient, org: Organization) -> None:
+    import base64
+
+    make_run(org)
+    forged = base64.b64encode(b"p=notadate").decode()
+    response = api.get(f"/api/runs?cursor={forged}")
+    assert response.status_code == 400 and "cursor" in response.json()["error"]["details"]

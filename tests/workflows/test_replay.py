@@ -326,3 +326,48 @@ def test_a_child_workflow_runs_on_its_own_log_and_replays_from_the_parents() -> 
     CALLS.clear()
     assert execute_workflow(parent, {"name": "ada"}, log) == Completed({"texts": ["parent", "ADA", "ADA"]})
     assert CALLS == []
+
+
+def _nan(item: Item) -> Text:
+    ATTEMPTS["nan"] = ATTEMPTS.get("nan", 0) + 1
+    return {"value": float("nan")}  # type: ignore[return-value]
+
+
+class Score(BaseModel):
+    value: float
+
+
+nan_action = define_action(slug="replay-nan", input=Item, output=Score, run=_nan, retries=3)
+
+
+def _exits(item: Item) -> Text:
+    raise SystemExit(3)
+
+
+exits = define_action(slug="replay-exits", input=Item, output=Text, run=_exits, retries=0)
+
+
+async def _unstorable(item: Item, ctx: Context) -> Texts:
+    score = await nan_action.run(item)
+    return Texts(texts=[str(score.value)])
+
+
+async def _exiting(item: Item, ctx: Context) -> Texts:
+    return Texts(texts=[(await exits.run(item)).text])
+
+
+unstorable = define_workflow(slug="replay-unstorable", input=Item, output=Texts, run=_unstorable)
+exiting = define_workflow(slug="replay-exiting", input=Item, output=Texts, run=_exiting)
+
+
+def test_an_output_json_cannot_store_fails_the_step_at_once_instead_of_looping() -> None:
+    log = MemoryEventLog()
+    outcome = execute_workflow(unstorable, {"name": "x"}, log)
+    assert isinstance(outcome, Failed) and outcome.error["type"] == "StepFailed"
+    assert "cannot be stored as JSON" in outcome.error["message"]
+    assert ATTEMPTS == {"nan": 1}, "not retried: it would fail the same way every time"
+
+
+def test_an_action_raising_system_exit_fails_its_step_not_the_worker() -> None:
+    outcome = execute_workflow(exiting, {"name": "x"}, MemoryEventLog())
+    assert isinstance(outcome, Failed) and outcome.error["attempts"][0]["type"] == "SystemExit"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from history.models import AuditEvent, Organization, Run, Step
@@ -11,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def make_run(org: Organization, **fields: object) -> Run:
-    return Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
+    return Run.objects.create(organization=org, project=org.default_project(), **{"slug": "greeting", **fields})
 
 
 def test_it_starts_a_run_and_enqueues_it_after_commit(api: APIClient, django_capture_on_commit_callbacks) -> None:
@@ -95,3 +98,17 @@ def test_rerun_starts_a_new_linked_run_with_the_same_input(api: APIClient, org: 
     new = Run.objects.get(rerun_of=run)
     assert response.json()["id"] == new.public_id
     assert (new.input, new.status, new.trigger_type, new.trigger_label) == ({"name": "Ada"}, "queued", "retry", "Retry")
+
+
+def test_retry_restarts_the_timeout_of_a_workflow_that_has_one(api: APIClient, org: Organization) -> None:
+    expired = timezone.now() - timedelta(hours=2)
+    run = make_run(org, slug="weekly-sales-summary", status="failed", deadline_at=expired)
+    assert api.post(f"/api/runs/{run.public_id}/retry").status_code == 200
+    run.refresh_from_db()
+    assert run.deadline_at > timezone.now() + timedelta(minutes=59), "the one-hour timeout counts from the retry"
+
+
+def test_a_nul_character_in_input_is_a_400_not_a_500(api: APIClient) -> None:
+    response = api.post("/api/workflows/greeting", {"name": "A\u0000"}, format="json")
+    assert response.status_code == 400 and "NUL" in response.json()["error"]["message"]
+    assert not Run.objects.exists()

@@ -93,3 +93,15 @@ def test_the_sweeper_requeues_dead_and_lost_runs_only(org: Organization) -> None
     assert store.requeue_stale(dead.pk, now)
     dead.refresh_from_db()
     assert (dead.status, dead.lease_owner) == ("queued", "")
+
+
+def test_a_finished_parent_cancels_its_active_children(org: Organization) -> None:
+    from workflows.engine import Failed
+
+    parent = store.claim_run(make_run(org).pk, "worker-a")
+    child = make_run(org, status="waiting", parent=parent)
+    grandchild = make_run(org, status="running", parent=child, lease_owner="w", lease_expires_at=timezone.now())
+    done = make_run(org, status="success", parent=parent)
+    assert store.finish_run(parent, "worker-a", Failed({"type": "X", "message": "m", "step_id": None}))
+    statuses = dict(Run.objects.values_list("pk", "status"))
+    assert (statuses[child.pk], statuses[grandchild.pk], statuses[done.pk]) == ("canceled", "canceled", "success")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import traceback
 from collections import defaultdict
@@ -202,15 +203,16 @@ class _Pass:
         if exc is not None:
             return Failed(error_dict(exc))
         result = main.result()
+        what = f"Workflow {self.workflow.slug!r}"
         try:
-            output = self.workflow.output.model_validate(_plain(result))
+            output = self.workflow.output.model_validate(_plain(result)).model_dump(mode="json")
+            check_storable(output, what)
+        except OutputValidationError as err:
+            return Failed(error_dict(err))
         except Exception as err:  # pydantic.ValidationError, kept generic: no pydantic import here
-            message = (
-                f"Workflow {self.workflow.slug!r} returned a value that does not match "
-                f"{self.workflow.output.__name__}: {err}"
-            )
+            message = f"{what} returned a value that does not match {self.workflow.output.__name__}: {err}"
             return Failed(error_dict(OutputValidationError(message)))
-        return Completed(output.model_dump(mode="json"))
+        return Completed(output)
 
     def _suspended(self) -> Outcome:
         if not self.waiting:
@@ -408,7 +410,10 @@ class _Pass:
         )
         try:
             output = req.target.execute(req.input, step_ctx)
-        except Exception as exc:
+            check_storable(output, f"Action {req.target.slug!r}")
+        except RunStopped:
+            raise
+        except BaseException as exc:  # SystemExit or CancelledError from user code fails the attempt too
             return _Attempt(False, exc=exc, started_at=started_at, finished_at=utcnow(), detail=_exc_detail(exc))
         return _Attempt(True, output=output, started_at=started_at, finished_at=utcnow())
 
@@ -460,21 +465,37 @@ def _plain(value: Any) -> Any:
     return dump(mode="json") if callable(dump) else value
 
 
+def check_storable(value: Any, what: str) -> None:
+    """Refuse values JSON columns cannot hold (NaN, Infinity, NUL): they would fail every retry."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise OutputValidationError(f"{what} returned a value that cannot be stored as JSON: {exc}") from None
+    if "\\u0000" in text:
+        raise OutputValidationError(f"{what} returned text with a NUL character, which cannot be stored.")
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "\\x00")
+
+
 def _exc_detail(exc: BaseException) -> dict[str, Any]:
     return {
         "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc)),
+        "message": _text(str(exc)),
+        "traceback": _text("".join(traceback.format_exception(exc))),
     }
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:
     """The ``error`` a failed run records: type, message, traceback and failing step."""
-    detail = exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__, "message": str(exc)}
+    detail = (
+        exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__, "message": _text(str(exc))}
+    )
     detail.setdefault("step_id", None)
     attempts = detail.get("attempts") or []
     # A step failure is best explained by the step's own traceback, not the workflow's.
-    detail["traceback"] = attempts[-1].get("traceback") if attempts else "".join(traceback.format_exception(exc))
+    detail["traceback"] = attempts[-1].get("traceback") if attempts else _text("".join(traceback.format_exception(exc)))
     return detail
 
 
