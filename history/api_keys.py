@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .errors import Conflict
+from .keys import issue_api_key, revoke_api_key
 from .models import ApiKey
 from .models.accounts import Role
 from .permissions import require_role
@@ -54,8 +54,7 @@ class ApiKeyListView(APIView):
         require_role(request.actor, Role.ADMIN)
         form = ApiKeyRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        key, raw = ApiKey.issue(request.actor.organization, form.validated_data["name"], form.validated_data["role"])
-        request.actor.audit("api_key.create", key.public_id, name=key.name, role=key.role)
+        key, raw = issue_api_key(request.actor, form.validated_data["name"], form.validated_data["role"])
         key.key = raw  # type: ignore[attr-defined]  # shown once, never stored
         return Response(NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
@@ -68,12 +67,9 @@ class ApiKeyRevokeView(APIView):
             uid = uuid.UUID(hex=pk.removeprefix("key_"))
         except ValueError:
             raise NotFound(f"{pk!r} is not an API key id: they look like key_<32 hex digits>.") from None
-        keys = ApiKey.objects.filter(organization=request.actor.organization, uid=uid)
-        key = keys.first()
+        key = ApiKey.objects.filter(organization=request.actor.organization, uid=uid).first()
         if key is None:
             raise NotFound(f"No API key {pk} in your organization.")
-        if not keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        if not revoke_api_key(request.actor, key):
             raise Conflict(f"API key {pk} was already revoked.")
-        request.actor.audit("api_key.revoke", key.public_id, name=key.name)
-        key.refresh_from_db()
         return Response(ApiKeySerializer(key).data)

@@ -5,7 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from history.access import Actor
-from history.models import ApiKey, Organization
+from history.keys import issue_api_key
+from history.models import Organization
 from history.models.accounts import Role
 
 
@@ -21,7 +22,6 @@ class Command(BaseCommand):
         organization = Organization.objects.filter(slug=org).first()
         if organization is None:
             raise CommandError(f"No organization {org!r}: create it with `create_user … --org {org}` first.")
-        key, raw = ApiKey.issue(organization, name, role)
-        Actor(organization, Role.ADMIN, "manage.py").audit("api_key.create", key.prefix, name=name, role=role)
+        key, raw = issue_api_key(Actor(organization, Role.ADMIN, "manage.py"), name, role)
         self.stdout.write(f"Created API key {name!r} ({role}) in {organization.slug}. It is shown once:")
         self.stdout.write(raw)
