@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from types import TracebackType
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
@@ -17,6 +18,7 @@ from .engine import Failed, error_dict, execute
 from .errors import RunStopped
 from .registry import registry
 from .store import DatabaseEventLog, claim_run, conclude_run, release_run, renew_lease
+from .tracing import RunTrace, tracing_enabled
 
 logger = logging.getLogger("keystroke.runner")
 
@@ -84,9 +86,11 @@ def resume_run(run_pk: int) -> str:
         )
         return "failed: unknown workflow"
     log = DatabaseEventLog(run, owner)
-    with Heartbeat(run.pk, owner) as stop:
+    with RunTrace(run) if tracing_enabled() else nullcontext() as tracer, Heartbeat(run.pk, owner) as stop:
         try:
-            outcome = execute(workflow, run.input, log, attempt=run.attempt, stop=stop, deadline=run.deadline_at)
+            outcome = execute(
+                workflow, run.input, log, attempt=run.attempt, stop=stop, deadline=run.deadline_at, tracer=tracer
+            )
         except RunStopped:
             release_run(run.pk, owner)
             return "stopped"

@@ -21,7 +21,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from history.models import Run, Step
+from history.models import LogRecord, Run, Span, Step, UsageItem
 
 from .conf import engine_settings
 from .engine import Completed, Failed, StepRecord, Suspended
@@ -235,6 +235,7 @@ def finish_run(run: Run, owner: str, outcome: Completed | Failed) -> bool:
         step_count=_step_count(),
     )
     if updated:
+        UsageItem.objects.create(run_id=run.pk, kind=UsageItem.Kind.DURATION, quantity=_ms(now - started), unit="ms")
         cancel_descendants_txn(run.pk)  # children still waiting or running have no one to report to
         if run.parent_id:
             settle_parent_step_txn(run, status, outcome)
@@ -278,6 +279,13 @@ def release_run(run_pk: int, owner: str) -> bool:
     if updated:
         enqueue_on_commit(run_pk)
     return bool(updated)
+
+
+def save_trace(run_pk: int, spans: list[dict[str, Any]], logs: list[dict[str, Any]]) -> None:
+    """A pass's spans and log records, in one batch (not a write per span)."""
+    with transaction.atomic():
+        Span.objects.bulk_create([Span(run_id=run_pk, **span) for span in spans], batch_size=500)
+        LogRecord.objects.bulk_create([LogRecord(run_id=run_pk, **log) for log in logs], batch_size=500)
 
 
 def _ms(delta: timedelta) -> int:

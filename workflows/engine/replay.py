@@ -18,6 +18,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -56,6 +57,26 @@ def utcnow() -> datetime:
 
 class Stop(Protocol):
     def is_set(self) -> bool: ...
+
+
+class StepSpan(Protocol):
+    def failed(self, exc: BaseException) -> None: ...
+
+
+class Tracer(Protocol):
+    """Wraps each attempt of a step, e.g. in an OpenTelemetry span (``workflows.tracing``)."""
+
+    def step(self, step_id: str, kind: str, attempt: int) -> AbstractContextManager[StepSpan]: ...
+
+
+class _NoSpan:
+    def failed(self, exc: BaseException) -> None:
+        pass
+
+
+class _NoTracer:
+    def step(self, step_id: str, kind: str, attempt: int) -> AbstractContextManager[StepSpan]:
+        return nullcontext(_NoSpan())
 
 
 @dataclass(frozen=True)
@@ -126,13 +147,14 @@ def execute(
     attempt: int = 1,
     stop: Stop | None = None,
     deadline: datetime | None = None,
+    tracer: Tracer | None = None,
 ) -> Outcome:
     """Run one durable pass of ``workflow`` and say how it ended.
 
     Raises RunStopped when ``stop`` is set or the log refuses a write (run canceled or
     lease lost): nothing more is recorded and the caller lets go of the run.
     """
-    return _Pass(workflow, log, clock, attempt, stop, deadline).run(input)
+    return _Pass(workflow, log, clock, attempt, stop, deadline, tracer or _NoTracer()).run(input)
 
 
 class _Pass:
@@ -144,9 +166,10 @@ class _Pass:
         attempt: int,
         stop: Stop | None,
         deadline: datetime | None,
+        tracer: Tracer,
     ) -> None:
         self.workflow, self.log, self.clock, self.attempt = workflow, log, clock, attempt
-        self.stop, self.deadline = stop, deadline
+        self.stop, self.deadline, self.tracer = stop, deadline, tracer
         self.records = log.load()
         self.next_position = 0
         self.key_counts: defaultdict[str, int] = defaultdict(int)
@@ -408,13 +431,15 @@ class _Pass:
         step_ctx = StepContext(
             self.log.run_id, req.step_id, number, key, logging.getLogger(f"keystroke.step.{req.target.slug}")
         )
-        try:
-            output = req.target.execute(req.input, step_ctx)
-            check_storable(output, f"Action {req.target.slug!r}")
-        except RunStopped:
-            raise
-        except BaseException as exc:  # SystemExit or CancelledError from user code fails the attempt too
-            return _Attempt(False, exc=exc, started_at=started_at, finished_at=utcnow(), detail=_exc_detail(exc))
+        with self.tracer.step(req.step_id, req.kind, number) as span:
+            try:
+                output = req.target.execute(req.input, step_ctx)
+                check_storable(output, f"Action {req.target.slug!r}")
+            except RunStopped:
+                raise
+            except BaseException as exc:  # SystemExit or CancelledError from user code fails the attempt too
+                span.failed(exc)
+                return _Attempt(False, exc=exc, started_at=started_at, finished_at=utcnow(), detail=_exc_detail(exc))
         return _Attempt(True, output=output, started_at=started_at, finished_at=utcnow())
 
     def _after_attempt(self, req: _Request, attempt: _Attempt) -> None:
