@@ -55,19 +55,20 @@ class _Collector(SpanProcessor):
 
 
 _collector = _Collector()
-_provider: TracerProvider | None = None
+_tracer: trace.Tracer | None = None
 
 
 def tracer() -> trace.Tracer:
-    global _provider
-    if _provider is None:  # made on first use, after Celery's fork
-        _provider = TracerProvider(resource=Resource.create({"service.name": "keystroke"}))
-        _provider.add_span_processor(_collector)
+    global _tracer
+    if _tracer is None:  # made on first use, after Celery's fork
+        provider = TracerProvider(resource=Resource.create({"service.name": "keystroke"}))
+        provider.add_span_processor(_collector)
         if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    return _provider.get_tracer("keystroke")
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        _tracer = provider.get_tracer("keystroke")
+    return _tracer
 
 
 def tracing_enabled() -> bool:
