@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from .models import Run, Step
+from .payloads import hide_hook_tokens
 
 INCLUDES = ("steps", "trace", "usage", "trigger", "messages")
 
@@ -142,7 +143,8 @@ class RunSerializer(serializers.ModelSerializer):
             }
         if "messages" in include:
             data["messages"] = run.conversation
-        return data
+        actor = getattr(self.context.get("request"), "actor", None)
+        return data if actor is not None and actor.can("operator") else hide_hook_tokens(data)
 
 
 def parse_include(raw: str) -> tuple[str, ...]:

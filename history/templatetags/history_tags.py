@@ -5,15 +5,17 @@ from typing import Any
 
 from django import template
 
-from ..payloads import preview
+from ..payloads import hide_hook_tokens, preview
 
 register = template.Library()
 
 
-@register.inclusion_tag("history/_payload.html")
-def payload(value: Any, title: str, download_url: str = "", open: bool = True) -> dict[str, Any]:
+@register.inclusion_tag("history/_payload.html", takes_context=True)
+def payload(context: template.Context, value: Any, title: str, download_url: str = "") -> dict[str, Any]:
     """A payload with its JSON/YAML toggle and Copy button; large ones truncated with a download link."""
-    return {"preview": preview(value), "title": title, "download_url": download_url, "open": open}
+    if not context.get("can_operate"):
+        value = hide_hook_tokens(value)
+    return {"preview": preview(value), "title": title, "download_url": download_url}
 
 
 @register.filter

@@ -7,16 +7,20 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 
 from ..access import get_run_for_actor
-from ..payloads import as_json, as_yaml
+from ..models.accounts import Role
+from ..payloads import as_json, as_yaml, hide_hook_tokens
 from .common import actor_or_403
 
 RUN_FIELDS = ("input", "output", "error", "conversation", "trigger_raw")
 STEP_FIELDS = ("input", "output", "error", "attempts")
 
 
-def _download(value: Any, name: str, fmt: str) -> HttpResponse:
+def _download(request: HttpRequest, value: Any, name: str) -> HttpResponse:
+    fmt = request.GET.get("format", "json")
     if fmt not in ("json", "yaml"):
         raise BadRequest("format must be json or yaml.")
+    if not actor_or_403(request).can(Role.OPERATOR):
+        value = hide_hook_tokens(value)
     text = as_json(value) if fmt == "json" else as_yaml(value)
     content_type = "application/json" if fmt == "json" else "application/yaml"
     response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
@@ -30,7 +34,7 @@ def run_payload(request: HttpRequest, run_id: str, field: str) -> HttpResponse:
     if field not in RUN_FIELDS:
         raise Http404(f"A run has no payload named {field!r}.")
     run = get_run_for_actor(actor_or_403(request), run_id)
-    return _download(getattr(run, field), f"{run.public_id}-{field}", request.GET.get("format", "json"))
+    return _download(request, getattr(run, field), f"{run.public_id}-{field}")
 
 
 @login_required
@@ -41,4 +45,4 @@ def step_payload(request: HttpRequest, run_id: str, position: int, field: str) -
     step = run.steps.filter(position=position).first()
     if step is None:
         raise Http404(f"Run {run.public_id} has no step at position {position}.")
-    return _download(getattr(step, field), f"{run.public_id}-step{position}-{field}", request.GET.get("format", "json"))
+    return _download(request, getattr(step, field), f"{run.public_id}-step{position}-{field}")

@@ -235,3 +235,23 @@ def test_a_page_cursor_out_of_range_is_a_400(alice: Client) -> None:
 
     cursor = base64.urlsafe_b64encode(b"0001-01-01T00:00:00+05:00|1").decode().rstrip("=")
     assert alice.get(f"/history/?before={cursor}").status_code == 400
+
+
+def test_viewers_never_see_a_hook_token_that_a_step_input_carries(org: Organization) -> None:
+    token = "ab" * 20
+    run = make_run(org, status="waiting")
+    Step.objects.create(
+        run=run, position=0, step_id="step:notify#0", kind="action", status="success",
+        input={"resume_url": f"http://k.example/hooks/{token}"},
+    )  # fmt: skip
+    viewer, operator = member(org, Role.VIEWER, "victor"), member(org, Role.OPERATOR, "olga")
+    page = f"/history/{run.public_id}/?tab=steps"
+    assert token not in viewer.get(page).content.decode()
+    assert "/hooks/[hidden from viewers]" in viewer.get(page).content.decode()
+    assert token in operator.get(page).content.decode()
+    assert token not in viewer.get(f"/history/{run.public_id}/steps/0/input/").content.decode()
+    from ..conftest import api_client
+
+    body = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}?include=steps").content.decode()
+    assert token not in body
+    assert token in api_client(org, Role.OPERATOR).get(f"/api/runs/{run.public_id}?include=steps").content.decode()
