@@ -85,7 +85,13 @@ RESUMED = inline_serializer(
 class WorkflowListView(APIView):
     @extend_schema(responses={200: WORKFLOWS, **ERRORS}, summary="List workflows with their input and output schemas")
     def get(self, request: Request) -> Response:
-        return Response({"results": [w.describe() for w in registry.workflows()]})
+        return Response({"results": [w.describe() for w in registry.of_kind("workflow")]})
+
+
+class AgentListView(APIView):
+    @extend_schema(responses={200: WORKFLOWS, **ERRORS}, summary="List agents with their models and tools")
+    def get(self, request: Request) -> Response:
+        return Response({"results": [a.describe() for a in registry.of_kind("agent")]})
 
 
 class StartWorkflowView(APIView):
@@ -93,20 +99,35 @@ class StartWorkflowView(APIView):
         request=OpenApiTypes.OBJECT, responses={202: STARTED, **ERRORS}, summary="Start a run; the body is its input"
     )
     def post(self, request: Request, slug: str) -> Response:
-        require_role(request.actor, Role.OPERATOR)
-        workflow = registry.workflow(slug)
-        if workflow is None:
-            raise NotFound(f"No workflow {slug!r} is registered: GET /api/workflows lists them.")
-        body = read_json(request)
-        try:
-            data = workflow.validate_input(body)
-        except ValidationError as exc:
-            return invalid_input(exc, f"input for {slug}")
-        trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
-        raw = {"user_agent": request.headers.get("User-Agent", "")}
-        run = runs.start_run(workflow, data, request.actor, trigger_type=trigger, trigger_raw=raw)
-        url = request.build_absolute_uri(run.get_absolute_url())
-        return Response({"run_id": run.public_id, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED)
+        return start(request, slug, "workflow")
+
+
+class PromptAgentView(APIView):
+    @extend_schema(
+        request=inline_serializer("AgentPrompt", {"message": serializers.CharField()}),
+        responses={202: STARTED, **ERRORS},
+        summary="Start an agent run with a message",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        return start(request, slug, "agent")
+
+
+def start(request: Request, slug: str, kind: str) -> Response:
+    """Start a workflow or agent run: 202 with its id, 400 naming bad fields and no run row."""
+    require_role(request.actor, Role.OPERATOR)
+    target = registry.target(slug, kind)
+    if target is None:
+        raise NotFound(f"No {kind} {slug!r} is registered: GET /api/{kind}s lists them.")
+    body = read_json(request)
+    try:
+        data = target.validate_input(body)
+    except ValidationError as exc:
+        return invalid_input(exc, f"input for {slug}")
+    trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
+    raw = {"user_agent": request.headers.get("User-Agent", "")}
+    run = runs.start_run(target, data, request.actor, trigger_type=trigger, trigger_raw=raw)
+    url = request.build_absolute_uri(run.get_absolute_url())
+    return Response({"run_id": run.public_id, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED)
 
 
 class RunActionView(APIView):

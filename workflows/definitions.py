@@ -79,6 +79,21 @@ class Definition:
     def check_function(self, what: str, run: Any) -> None:
         raise NotImplementedError
 
+    def validate_input(self, data: Any) -> dict[str, Any]:
+        """Validated input as JSON; raises pydantic.ValidationError naming the bad fields."""
+        return _coerce(self.input, data).model_dump(mode="json")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "kind": self.kind,
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input.model_json_schema(),
+            "output_schema": self.output.model_json_schema(),
+            "triggers": [],
+        }
+
 
 class Workflow(Definition):
     """A durable workflow. Start runs through the API or CLI; in tests, ``execute_workflow``."""
@@ -94,6 +109,10 @@ class Workflow(Definition):
 
     async def run(self, input: Any) -> Any:
         """Inside a workflow: start this workflow as a child run and wait for its output."""
+        return await self.start_child(input)
+
+    async def start_child(self, input: Any, tool_of: str | None = None) -> Any:
+        """Start a child run (``tool_of``: the agent using this workflow as a tool) and wait for it."""
         pass_ = current_pass()
         if pass_ is None:
             raise RuntimeError(
@@ -101,23 +120,8 @@ class Workflow(Definition):
                 "POST /api/workflows/<slug>, `keystroke workflows run`, or execute_workflow() in tests."
             )
         data = _coerce(self.input, input).model_dump(mode="json")
-        output = await pass_.step("workflow", self.slug, input=data, target=self)
+        output = await pass_.step("workflow", self.slug, input=data, target=self, tool_of=tool_of)
         return self.output.model_validate(output)
-
-    def validate_input(self, data: Any) -> dict[str, Any]:
-        """Validated input as JSON; raises pydantic.ValidationError naming the bad fields."""
-        return _coerce(self.input, data).model_dump(mode="json")
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "slug": self.slug,
-            "kind": self.kind,
-            "name": self.name,
-            "description": self.description,
-            "input_schema": self.input.model_json_schema(),
-            "output_schema": self.output.model_json_schema(),
-            "triggers": [],
-        }
 
 
 class Action(Definition):

@@ -22,10 +22,18 @@ class Registry:
         table[definition.slug] = definition
 
     def workflow(self, slug: str) -> Any | None:
+        """The workflow or agent a run with this slug executes."""
         return self.targets.get(slug)
 
     def workflows(self) -> list[Any]:
         return sorted(self.targets.values(), key=lambda d: d.slug)
+
+    def of_kind(self, kind: str) -> list[Any]:
+        return [target for target in self.workflows() if target.kind == kind]
+
+    def target(self, slug: str, kind: str) -> Any | None:
+        target = self.targets.get(slug)
+        return target if target is not None and target.kind == kind else None
 
 
 registry = Registry()

@@ -1,8 +1,9 @@
 """The authoring SDK: the one module workflow code imports.
 
 A workflow is an ``async def run(input, ctx)`` that calls durable steps: actions
-(``await action.run(x)``), child workflows (``await other.run(x)``), ``ctx.sleep()``,
-``ctx.hook()``, ``now()`` and ``uuid4()``. Every step is recorded as it finishes. When the
+(``await action.run(x)``), child workflows (``await other.run(x)``), agents
+(``await agent.prompt("…")``), ``prompt_llm()``, ``ctx.sleep()``, ``ctx.hook()``, ``now()``
+and ``uuid4()``. Every step is recorded as it finishes. When the
 run resumes (after a crash, a sleep, a hook or a deploy) ``run`` starts again from the top
 and each recorded step returns its recorded result instead of executing again.
 
@@ -54,16 +55,20 @@ from .errors import (
     WorkflowError,
     WorkflowTimeout,
 )
+from .llm import Agent, AgentResult, MissingModelKey, define_agent, prompt_llm
 from .retry import RetryPolicy
 
 __all__ = [
     "Action",
+    "Agent",
+    "AgentResult",
     "ChildWorkflowFailed",
     "Completed",
     "Context",
     "Failed",
     "HookHandle",
     "HookTimeout",
+    "MissingModelKey",
     "MemoryEventLog",
     "NonDeterminismError",
     "NonRetryableError",
@@ -80,9 +85,11 @@ __all__ = [
     "WorkflowError",
     "WorkflowTimeout",
     "define_action",
+    "define_agent",
     "define_workflow",
     "execute_workflow",
     "now",
+    "prompt_llm",
     "sleep",
     "uuid4",
 ]

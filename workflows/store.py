@@ -12,6 +12,7 @@ import hmac
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -41,6 +42,8 @@ _STEP_FIELDS = (
     "finished_at",
     "wake_at",
     "token",
+    "parent_position",
+    "cost",
 )
 
 
@@ -82,7 +85,13 @@ class DatabaseEventLog:
         if not record_step(self.run.pk, self.owner, record):
             raise RunStopped
 
-    def start_child(self, record: StepRecord, workflow: Any, input: dict[str, Any]) -> StepRecord:
+    def start_child(
+        self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
+    ) -> StepRecord:
+        if tool_of:
+            trigger = {"trigger_type": Run.Trigger.WORKFLOW_TOOL, "trigger_label": f"Workflow tool · {tool_of}"}
+        else:
+            trigger = {"trigger_type": Run.Trigger.WORKFLOW, "trigger_label": f"Workflow · {self.run.slug}"}
         with transaction.atomic():
             child = create_run_txn(
                 workflow,
@@ -93,9 +102,8 @@ class DatabaseEventLog:
                 actor=self.run.actor,
                 actor_user_id=self.run.actor_user_id,
                 actor_api_key_id=self.run.actor_api_key_id,
-                trigger_type=Run.Trigger.WORKFLOW,
-                trigger_label=f"Workflow · {self.run.slug}",
-                trigger_raw={"parent_run_id": self.run.public_id, "step_id": record.step_id},
+                trigger_raw={"parent_run_id": self.run.public_id, "step_id": record.step_id, "agent": tool_of},
+                **trigger,
             )
             record = replace(record, child_run_id=child.public_id)
             if not record_step(self.run.pk, self.owner, record, child_pk=child.pk):
@@ -124,12 +132,12 @@ WITH guard AS (
     SELECT id FROM history_run WHERE id = %s::bigint AND lease_owner = %s::varchar AND status = 'running'
 )
 INSERT INTO history_step (run_id, position, step_id, kind, status, input, output, error, attempts,
-                          started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost)
+                          started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost, parent_position)
 SELECT guard.id, %s::int, %s::varchar, %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb,
-       %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::varchar, %s::bigint, '', 0
+       %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::varchar, %s::bigint, '', %s::numeric, %s::int
 FROM guard
 ON CONFLICT (run_id, position) DO UPDATE SET
-    status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error,
+    status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error, cost = EXCLUDED.cost,
     attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at, wake_at = EXCLUDED.wake_at,
     child_run_id = COALESCE(EXCLUDED.child_run_id, history_step.child_run_id)
     WHERE history_step.status NOT IN ('success', 'failed')
@@ -140,10 +148,21 @@ RETURNING id
 def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | None = None) -> bool:
     """Insert or advance one step, only while ``owner`` holds the running run's lease.
 
-    One prepared statement and one commit on PostgreSQL. False when the run is no longer
-    ours (canceled, or the lease was taken over) or the step was already settled by someone
-    else (a hook resumed meanwhile): either way this pass must stop.
+    One prepared statement and one commit on PostgreSQL; a step with usage lines (a model
+    call, a paid service) also adds them and the run's totals, in the same transaction.
+    False when the run is no longer ours (canceled, or the lease was taken over) or the step
+    was already settled by someone else (a hook resumed meanwhile): either way this pass must stop.
     """
+    if not record.usage:
+        return _record_step(run_pk, owner, record, child_pk) is not None
+    with transaction.atomic():
+        step_pk = _record_step(run_pk, owner, record, child_pk)
+        if step_pk is not None:
+            add_usage_txn(run_pk, step_pk, record.usage)
+        return step_pk is not None
+
+
+def _record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> int | None:
     if connection.vendor != "postgresql":
         return _record_step_portable(run_pk, owner, record, child_pk)
     dumps = json.dumps
@@ -151,30 +170,52 @@ def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | Non
         run_pk, owner, record.position, record.step_id, record.kind, record.status,
         dumps(record.input), dumps(record.output), dumps(record.error), dumps(record.attempts),
         record.started_at, record.finished_at, record.wake_at, record.token or "", child_pk,
+        record.cost, record.parent_position,
     ]  # fmt: skip
     connection.ensure_connection()
     # Django's cursors bind on the client and cannot prepare; a plain psycopg cursor can.
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(_RECORD_SQL, params, prepare=True)
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+        return row[0] if row else None
 
 
-def _record_step_portable(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> bool:
+def _record_step_portable(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> int | None:
     values = {name: getattr(record, name) for name in _STEP_FIELDS} | {"token": record.token or ""}
     with transaction.atomic():
         if not Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).exists():
-            return False
+            return None
         step = Step.objects.filter(run_id=run_pk, position=record.position).first()
         if step is None:
-            Step.objects.create(run_id=run_pk, child_run_id=child_pk, **values)
-            return True
+            return Step.objects.create(run_id=run_pk, child_run_id=child_pk, **values).pk
         if step.status in (Step.Status.SUCCESS, Step.Status.FAILED):
-            return False
-        for name in ("status", "output", "error", "attempts", "finished_at", "wake_at"):
+            return None
+        for name in ("status", "output", "error", "attempts", "finished_at", "wake_at", "cost"):
             setattr(step, name, values[name])
         step.child_run_id = child_pk or step.child_run_id
         step.save()
-        return True
+        return step.pk
+
+
+def add_usage_txn(run_pk: int, step_pk: int | None, usage: list[dict[str, Any]]) -> None:
+    """Add priced usage lines to a run and fold them into its cost, models and services."""
+    items = [UsageItem(run_id=run_pk, step_id=step_pk, **_usage_fields(item)) for item in usage]
+    UsageItem.objects.bulk_create(items)
+    run = Run.objects.select_for_update().only("total_cost", "models_used", "services_used").get(pk=run_pk)
+    models = {item["label"] for item in usage if item.get("label")}
+    services = {item.get("provider") or item.get("service") for item in usage} - {"", None}
+    Run.objects.filter(pk=run_pk).update(
+        total_cost=run.total_cost + sum((item.cost for item in items), Decimal(0)),
+        models_used=sorted(set(run.models_used) | models),
+        services_used=sorted(set(run.services_used) | services),
+    )
+
+
+_USAGE_FIELDS = {f.name for f in UsageItem._meta.concrete_fields} - {"id", "run", "step", "created_at"}
+
+
+def _usage_fields(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name in _USAGE_FIELDS}
 
 
 # -- claiming, finishing and suspending --------------------------------------------------------
@@ -236,10 +277,26 @@ def finish_run(run: Run, owner: str, outcome: Completed | Failed) -> bool:
     )
     if updated:
         UsageItem.objects.create(run_id=run.pk, kind=UsageItem.Kind.DURATION, quantity=_ms(now - started), unit="ms")
+        if run.kind == Run.Kind.AGENT:
+            save_conversation_txn(run.pk)
         cancel_descendants_txn(run.pk)  # children still waiting or running have no one to report to
         if run.parent_id:
             settle_parent_step_txn(run, status, outcome)
     return bool(updated)
+
+
+def save_conversation_txn(run_pk: int) -> None:
+    """Copy an agent run's conversation from its agent step (its output, or the error it ended with)."""
+    step = Step.objects.filter(run_id=run_pk, kind=Step.Kind.AGENT, parent_position=None).order_by("position")
+    row = step.values("output", "error").first()
+    if row is None:
+        return
+    if row["output"]:
+        messages = row["output"].get("conversation", [])
+    else:
+        causes = (row["error"] or {}).get("attempts") or [{}]
+        messages = causes[-1].get("conversation", [])
+    Run.objects.filter(pk=run_pk).update(conversation=messages, message_count=len(messages))
 
 
 def cancel_run_txn(run_pk: int) -> bool:

@@ -114,6 +114,7 @@ class RunTrace:
         self.run, self.trace_id = run, run.uid.int
         self._remote_parent = random.getrandbits(64)
         self._logs = _RunLogs(self.trace_id)
+        self._open: dict[str, trace.Span] = {}  # agent and prompt_llm steps in progress, by step id
 
     def __enter__(self) -> RunTrace:
         _collector.watch(self.trace_id)
@@ -129,6 +130,8 @@ class RunTrace:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         logging.getLogger().removeHandler(self._logs)
+        for span in self._open.values():  # steps still in progress when the pass suspended
+            span.end()
         if exc is not None:
             StepSpan(self.span).failed(exc)
         self.span.end()
@@ -137,12 +140,32 @@ class RunTrace:
         save_trace(self.run.pk, spans, self._logs.records)
 
     @contextmanager
-    def step(self, step_id: str, kind: str, attempt: int) -> Iterator[StepSpan]:
+    def step(
+        self, step_id: str, kind: str, attempt: int, parent: str | None, attributes: dict[str, Any]
+    ) -> Iterator[StepSpan]:
         """The span of one attempt of a step; it is current in the step's thread, so its logs attach."""
-        attributes = {"keystroke.step_id": step_id, "keystroke.step_kind": kind, "keystroke.attempt": attempt}
-        parent = trace.set_span_in_context(self.span)
-        with tracer().start_as_current_span(f"step {step_id}", context=parent, attributes=attributes) as span:
+        attributes = {
+            "keystroke.step_id": step_id, "keystroke.step_kind": kind, "keystroke.attempt": attempt, **attributes,
+        }  # fmt: skip
+        context = trace.set_span_in_context(self._open.get(parent or "", self.span))
+        with tracer().start_as_current_span(f"step {step_id}", context=context, attributes=attributes) as span:
             yield StepSpan(span)
+
+    def open(self, step_id: str, kind: str, parent: str | None) -> None:
+        """Start the span of an agent or prompt_llm step; its model and tool calls nest under it."""
+        context = trace.set_span_in_context(self._open.get(parent or "", self.span))
+        attributes = {"keystroke.step_id": step_id, "keystroke.step_kind": kind}
+        if kind == "agent":
+            attributes |= {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": _key(step_id)}
+        self._open[step_id] = tracer().start_span(f"step {step_id}", context=context, attributes=attributes)
+
+    def close(self, step_id: str, exc: BaseException | None) -> None:
+        span = self._open.pop(step_id, None)
+        if span is None:
+            return
+        if exc is not None:
+            StepSpan(span).failed(exc)
+        span.end()
 
     def _row(self, span: ReadableSpan) -> dict[str, Any]:
         parent = span.parent.span_id if span.parent and span.parent.span_id != self._remote_parent else None
@@ -157,3 +180,7 @@ class RunTrace:
             "ended_at": datetime.fromtimestamp(span.end_time / 1e9, UTC) if span.end_time else None,
             "attributes": redact(dict(span.attributes or {})),
         }
+
+
+def _key(step_id: str) -> str:
+    return step_id.removeprefix("step:").rsplit("#", 1)[0]

@@ -7,6 +7,8 @@ from . import api, views
 urlpatterns = [
     path("api/workflows", api.WorkflowListView.as_view(), name="workflow-list"),
     path("api/workflows/<slug:slug>", api.StartWorkflowView.as_view(), name="workflow-start"),
+    path("api/agents", api.AgentListView.as_view(), name="agent-list"),
+    path("api/agents/<slug:slug>/prompt", api.PromptAgentView.as_view(), name="agent-prompt"),
     *(
         path(f"api/runs/<str:pk>/{action}", api.RunActionView.as_view(), {"action": action}, name=f"run-{action}")
         for action in api.RunActionView.actions

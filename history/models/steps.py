@@ -14,6 +14,7 @@ class Step(models.Model):
         WORKFLOW = "workflow", "Child workflow"
         AGENT = "agent", "Agent"
         LLM = "llm", "LLM call"
+        MODEL = "model", "Model call"
         SLEEP = "sleep", "Sleep"
         HOOK = "hook", "Hook"
         NOW = "now", "Clock"
@@ -45,6 +46,9 @@ class Step(models.Model):
     )
     resumed_by = models.CharField(max_length=200, blank=True)
     cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
+    parent_position = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Position of the agent or prompt_llm step this step ran inside."
+    )
 
     class Meta:
         ordering = ["position"]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import click
 
-from .common import output_options, start_and_follow, summary_option, wait_options
+from .common import client, output_options, start_and_follow, summary_option, wait_options
+from .output import emit
 
 
 @click.group()
 def agents() -> None:
-    """Prompt agents."""
+    """List and prompt agents."""
+
+
+@agents.command("list")
+@output_options
+def agents_list(fmt: str, field: str | None) -> None:
+    """The registered agents."""
+    emit(client().get("/api/agents")["results"], fmt, field, ("slug", "model", "name", "description"))
 
 
 @agents.command("prompt")

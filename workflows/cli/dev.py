@@ -23,6 +23,7 @@ from . import config
 from .errors import CliError
 
 READY_SECONDS = 60
+MODEL_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 STOP_SECONDS = 10
 
 
@@ -44,6 +45,7 @@ def dev(port: int, host: str) -> None:
         url,
         [
             f"Keystroke is running at {url}/",
+            *models_notice(env),
             f"Log in as {username} with password {password}",
             f'API key for the CLI: {key} (saved as target "{config.LOCAL}")',
             "Press Ctrl-C to stop.",
@@ -82,7 +84,15 @@ def url_host(host: str) -> str:
 def child_env(url: str) -> dict[str, str]:
     env = {**os.environ, "DEBUG": "1", "PYTHONUNBUFFERED": "1"}
     env.setdefault("KEYSTROKE_PUBLIC_URL", url)
+    if not any(env.get(name) for name in (*MODEL_KEYS, "OPENAI_BASE_URL")):
+        env.setdefault("KEYSTROKE_OFFLINE_MODELS", "1")  # so every example runs without a key or network
     return env
+
+
+def models_notice(env: dict[str, str]) -> list[str]:
+    if env.get("KEYSTROKE_OFFLINE_MODELS") == "1":
+        return [f"No model key is set ({', '.join(MODEL_KEYS)}): agents use the offline test model"]
+    return []
 
 
 def commands(host: str, port: int) -> dict[str, list[str]]:

@@ -7,8 +7,9 @@ import logging
 import re
 import uuid
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from ..durations import parse_duration
@@ -51,6 +52,7 @@ class StepContext:
         idempotency_key: Stable across attempts and replays: pass it to external systems so a
             repeated step (steps run at least once) does no harm.
         logger: A logger for this step.
+        usage: The usage lines this attempt recorded (see ``charge``).
     """
 
     run_id: str | None
@@ -58,6 +60,27 @@ class StepContext:
     attempt: int
     idempotency_key: str | None
     logger: logging.Logger
+    usage: list[dict[str, Any]] = field(default_factory=list)
+
+    def charge(self, service: str, cost: Decimal | str | float, *, quantity: float = 1, unit: str = "call") -> None:
+        """Declare a paid call to an external service, e.g. ``ctx.charge("clearbit", "0.02")``.
+
+        It becomes a usage line of the run, adds to the step's and the run's cost, and puts
+        ``service`` in the run's services used.
+        """
+        if not isinstance(service, str) or not service.strip():
+            raise ValueError(f"ctx.charge(service={service!r}): name the service, e.g. ctx.charge('clearbit', '0.02').")
+        try:
+            price = Decimal(str(cost))
+        except InvalidOperation:
+            raise ValueError(
+                f"ctx.charge({service!r}, cost={cost!r}): cost is an amount in USD, e.g. '0.02'."
+            ) from None
+        if not price.is_finite() or price < 0:
+            raise ValueError(f"ctx.charge({service!r}, cost={cost!r}): cost must be a finite amount of at least 0.")
+        self.usage.append(
+            {"kind": "service", "service": service.strip(), "quantity": str(quantity), "unit": unit, "cost": str(price)}
+        )
 
 
 class HookHandle:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -31,6 +32,10 @@ class StepRecord:
     wake_at: datetime | None = None
     token: str | None = None
     child_run_id: str | None = None
+    parent_position: int | None = None  # the agent or prompt_llm step this step ran inside
+    cost: Decimal = Decimal(0)  # the step's usage so far, priced
+    # Usage lines this write adds (model calls, paid services); not read back by load().
+    usage: list[dict[str, Any]] = field(default_factory=list)
 
 
 class EventLog(Protocol):
@@ -46,8 +51,13 @@ class EventLog(Protocol):
         """Persist a step (insert or update by position); raise RunStopped if the run is no longer ours."""
         ...
 
-    def start_child(self, record: StepRecord, workflow: Any, input: dict[str, Any]) -> StepRecord:
-        """Start a child run for a workflow step and return the step's record as it now stands."""
+    def start_child(
+        self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
+    ) -> StepRecord:
+        """Start a child run for a workflow step and return the step's record as it now stands.
+
+        ``tool_of`` names the agent when the workflow runs as that agent's tool.
+        """
         ...
 
     def hook_token(self, step_id: str) -> str:
@@ -70,6 +80,7 @@ class MemoryEventLog:
         self.run_id = run_id
         self.records: dict[int, StepRecord] = {r.position: r for r in records or []}
         self.children: dict[str, MemoryEventLog] = {}
+        self.usage: list[dict[str, Any]] = []  # every usage line recorded, with its step's position
         self.writes = 0
 
     @classmethod
@@ -86,9 +97,12 @@ class MemoryEventLog:
 
     def record(self, record: StepRecord) -> None:
         self.writes += 1
-        self.records[record.position] = replace(record)
+        self.usage += [{**item, "position": record.position} for item in record.usage]
+        self.records[record.position] = replace(record, usage=[])
 
-    def start_child(self, record: StepRecord, workflow: Any, input: dict[str, Any]) -> StepRecord:
+    def start_child(
+        self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
+    ) -> StepRecord:
         from .replay import Completed, Failed, execute
 
         child_id = f"{self.run_id}.{record.position}"
@@ -119,4 +133,4 @@ class MemoryEventLog:
 
 def _kind_of(step_id: str) -> str:
     key = step_id.removeprefix("step:").rsplit("#", 1)[0]
-    return {"sleep": "sleep", "now": "now", "uuid": "uuid", "llm": "llm"}.get(key, "action")
+    return {"sleep": "sleep", "now": "now", "uuid": "uuid", "llm": "llm", "model": "model"}.get(key, "action")

@@ -16,11 +16,12 @@ import json
 import logging
 import traceback
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from ..errors import (
@@ -43,6 +44,8 @@ from .log import FAILED, SLEEPING, SUCCESS, WAITING, EventLog, StepRecord
 logger = logging.getLogger("keystroke.engine")
 
 _current: contextvars.ContextVar[_Pass | None] = contextvars.ContextVar("keystroke_pass", default=None)
+# The position of the agent or prompt_llm step whose body is running: steps asked for there are its children.
+_parent: contextvars.ContextVar[int | None] = contextvars.ContextVar("keystroke_parent_step", default=None)
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -64,9 +67,19 @@ class StepSpan(Protocol):
 
 
 class Tracer(Protocol):
-    """Wraps each attempt of a step, e.g. in an OpenTelemetry span (``workflows.tracing``)."""
+    """Spans for steps, e.g. OpenTelemetry ones (``workflows.tracing``).
 
-    def step(self, step_id: str, kind: str, attempt: int) -> AbstractContextManager[StepSpan]: ...
+    ``step`` wraps one attempt of an executed step; ``open``/``close`` bracket an agent or
+    prompt_llm step across rounds. ``parent`` is the step id of the enclosing one, if any.
+    """
+
+    def step(
+        self, step_id: str, kind: str, attempt: int, parent: str | None, attributes: dict[str, Any]
+    ) -> AbstractContextManager[StepSpan]: ...
+
+    def open(self, step_id: str, kind: str, parent: str | None) -> None: ...
+
+    def close(self, step_id: str, exc: BaseException | None) -> None: ...
 
 
 class _NoSpan:
@@ -75,8 +88,16 @@ class _NoSpan:
 
 
 class _NoTracer:
-    def step(self, step_id: str, kind: str, attempt: int) -> AbstractContextManager[StepSpan]:
+    def step(
+        self, step_id: str, kind: str, attempt: int, parent: str | None, attributes: dict[str, Any]
+    ) -> AbstractContextManager[StepSpan]:
         return nullcontext(_NoSpan())
+
+    def open(self, step_id: str, kind: str, parent: str | None) -> None:
+        pass
+
+    def close(self, step_id: str, exc: BaseException | None) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,8 @@ class _Request:
     delay: timedelta | None = None
     until: datetime | None = None
     compute: Callable[[], Any] | None = None
+    tool_of: str | None = None  # the agent slug, when a workflow runs as an agent's tool
+    attributes: dict[str, Any] = field(default_factory=dict)  # extra span attributes
 
 
 @dataclass
@@ -136,6 +159,7 @@ class _Attempt:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    usage: list[dict[str, Any]] = field(default_factory=list)
 
 
 def execute(
@@ -173,6 +197,7 @@ class _Pass:
         self.records = log.load()
         self.next_position = 0
         self.key_counts: defaultdict[str, int] = defaultdict(int)
+        self.parents: dict[int, int] = {}  # child position -> enclosing agent/prompt_llm step position
         self.batch: list[_Request] = []
         self.waiting: list[tuple[_Request, SuspendItem]] = []
         self.unflushed: list[StepRecord] = []
@@ -255,6 +280,9 @@ class _Pass:
         self.next_position += 1
         step_id = f"step:{key}#{self.key_counts[key]}"
         self.key_counts[key] += 1
+        parent = _parent.get()
+        if parent is not None:
+            self.parents[position] = parent
         record = self.records.get(position)
         if record is not None and record.step_id != step_id:
             self.fatal = NonDeterminismError(self.log.run_id, position, record.step_id, step_id)
@@ -285,10 +313,54 @@ class _Pass:
                 token=token,
                 started_at=now,
                 wake_at=now + timeout if timeout else None,
+                parent_position=self.parents.get(position),
             )
             self.records[position] = record
             self.unflushed.append(record)
         return record
+
+    async def composite(self, kind: str, key: str, input: Any, body: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``body`` as one step (an agent prompt, a prompt_llm) whose own steps are its children.
+
+        The body runs again on every replay, so its children are asked for in the same order
+        and answered from the log: a finished model call is never made twice.
+        """
+        position, step_id, record = self.allocate(key, kind)
+        settled = record is not None and record.status in (SUCCESS, FAILED)
+        if record is None:
+            record = StepRecord(
+                position, step_id, kind, WAITING, input=input, started_at=self.clock(),
+                parent_position=self.parents.get(position),
+            )  # fmt: skip
+            self._queue(record)
+        parent = self.parents.get(position)
+        if not settled:
+            self.tracer.open(step_id, kind, self.records[parent].step_id if parent is not None else None)
+        token = _parent.set(position)
+        try:
+            output = await body()
+        except Exception as exc:
+            if self.fatal is not None:
+                raise
+            if settled:
+                raise restore_step_error(step_id, record.error or {}) from None
+            self.tracer.close(step_id, exc)
+            detail = getattr(exc, "to_dict", None)
+            cause = detail() if callable(detail) else _exc_detail(exc)
+            error = StepFailed(step_id, f"{step_id} failed: {cause['type']}: {cause['message']}", [cause])
+            self._queue(replace(record, status=FAILED, error=error.to_dict(), finished_at=self.clock()))
+            raise error from exc
+        finally:
+            _parent.reset(token)
+        if not settled:
+            self.tracer.close(step_id, None)
+            self._queue(replace(record, status=SUCCESS, output=output, finished_at=self.clock()))
+        return output
+
+    def _queue(self, record: StepRecord) -> None:
+        """Record from workflow code: written before the next round runs (a write may raise RunStopped)."""
+        self.records[record.position] = record
+        self.unflushed.append(record)
 
     # -- resolving a round of steps ---------------------------------------------------------
 
@@ -321,6 +393,8 @@ class _Pass:
         if record is not None and record.wake_at and self.clock() < record.wake_at:
             return self._suspend(req, SuspendItem("retry", req.step_id, wake_at=record.wake_at))
         return True
+
+    _resolve_model = _resolve_action  # a model call is retried like an action
 
     def _resolve_sleep(self, req: _Request, record: StepRecord | None) -> bool:
         now = self.clock()
@@ -355,9 +429,10 @@ class _Pass:
     def _resolve_workflow(self, req: _Request, record: StepRecord | None) -> bool:
         if record is None:
             record = StepRecord(
-                req.position, req.step_id, "workflow", WAITING, input=req.input, started_at=self.clock()
-            )
-            record = self.log.start_child(record, req.target, req.input)
+                req.position, req.step_id, "workflow", WAITING, input=req.input, started_at=self.clock(),
+                parent_position=self.parents.get(req.position),
+            )  # fmt: skip
+            record = self.log.start_child(record, req.target, req.input, req.tool_of)
             self.records[req.position] = record
         if record.status == SUCCESS:
             return self._deliver(req, record.output)
@@ -391,8 +466,9 @@ class _Pass:
         return False
 
     def _write(self, record: StepRecord) -> None:
+        record = replace(record, parent_position=self.parents.get(record.position))
         self.log.record(record)
-        self.records[record.position] = record
+        self.records[record.position] = replace(record, usage=[])
 
     # -- executing actions --------------------------------------------------------------------
 
@@ -431,7 +507,9 @@ class _Pass:
         step_ctx = StepContext(
             self.log.run_id, req.step_id, number, key, logging.getLogger(f"keystroke.step.{req.target.slug}")
         )
-        with self.tracer.step(req.step_id, req.kind, number) as span:
+        parent = self.parents.get(req.position)
+        parent_id = self.records[parent].step_id if parent is not None else None
+        with self.tracer.step(req.step_id, req.kind, number, parent_id, req.attributes) as span:
             try:
                 output = req.target.execute(req.input, step_ctx)
                 check_storable(output, f"Action {req.target.slug!r}")
@@ -439,8 +517,11 @@ class _Pass:
                 raise
             except BaseException as exc:  # SystemExit or CancelledError from user code fails the attempt too
                 span.failed(exc)
-                return _Attempt(False, exc=exc, started_at=started_at, finished_at=utcnow(), detail=_exc_detail(exc))
-        return _Attempt(True, output=output, started_at=started_at, finished_at=utcnow())
+                return _Attempt(
+                    False, exc=exc, started_at=started_at, finished_at=utcnow(), detail=_exc_detail(exc),
+                    usage=step_ctx.usage,
+                )  # fmt: skip
+        return _Attempt(True, output=output, started_at=started_at, finished_at=utcnow(), usage=step_ctx.usage)
 
     def _after_attempt(self, req: _Request, attempt: _Attempt) -> None:
         record = self.records.get(req.position)
@@ -452,15 +533,18 @@ class _Pass:
             "error": attempt.detail or None,
         }
         attempts = [*(record.attempts if record else []), entry]
+        cost = (record.cost if record else Decimal(0)) + sum((Decimal(u["cost"]) for u in attempt.usage), Decimal(0))
         base = StepRecord(
             req.position,
             req.step_id,
-            "action",
+            req.kind,
             SUCCESS,
             input=req.input,
             attempts=attempts,
             started_at=record.started_at if record else attempt.started_at,
             finished_at=attempt.finished_at,
+            cost=cost,
+            usage=attempt.usage,
         )
         if attempt.ok:
             self._write(replace(base, output=attempt.output))

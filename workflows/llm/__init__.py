@@ -1,0 +1,6 @@
+"""Agents, ``prompt_llm`` and model calls as durable steps, on pydantic-ai (§4.5)."""
+
+from .agents import Agent, AgentPrompt, AgentReply, AgentResult, define_agent, prompt_llm
+from .providers import MissingModelKey
+
+__all__ = ["Agent", "AgentPrompt", "AgentReply", "AgentResult", "MissingModelKey", "define_agent", "prompt_llm"]
