@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,12 @@ from history.models import ApiKey, Organization
 from history.models.accounts import Role
 
 from .support import Process, start_beat, start_worker
+
+# Agents answer offline, in this process and the workers it starts, unless a test points a
+# worker at its loopback model server (tests/llm_server.py). A developer's own keys stay unused.
+os.environ["KEYSTROKE_OFFLINE_MODELS"] = "1"
+for _key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"):
+    os.environ.pop(_key, None)
 
 
 class Stack:

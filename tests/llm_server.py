@@ -23,7 +23,9 @@ def text_reply(text: str, tokens_in: int = 1000, tokens_out: int = 500) -> dict[
 
 def tool_reply(name: str, arguments: dict[str, Any], tokens_in: int = 1000, tokens_out: int = 500) -> dict[str, Any]:
     call = {"id": f"call_{name}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
-    return _completion({"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls", tokens_in, tokens_out)
+    return _completion(
+        {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls", tokens_in, tokens_out
+    )
 
 
 def _completion(message: dict[str, Any], finish: str, tokens_in: int, tokens_out: int) -> dict[str, Any]:

@@ -20,10 +20,6 @@ os.environ.setdefault("KEYSTROKE_LEASE_SECONDS", "3")
 os.environ.setdefault("KEYSTROKE_STALE_QUEUED_SECONDS", "2")
 os.environ.setdefault("KEYSTROKE_TIMER_INTERVAL", "0.5")
 os.environ.setdefault("KEYSTROKE_SWEEP_INTERVAL", "1")
-# Agents answer offline unless a test points a worker at its loopback model server.
-os.environ["KEYSTROKE_OFFLINE_MODELS"] = "1"
-for _key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY"):
-    os.environ.pop(_key, None)
 
 from keystroke_site.settings import *  # noqa: E402, F403
 

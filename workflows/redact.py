@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 MASK = "[redacted]"
-SECRET_NAMES = re.compile(r"(?i)(authorization|api[_-]?key|token|secret|password|passwd|cookie)")
+# "token" but not token counts such as gen_ai.usage.input_tokens or max_tokens.
+SECRET_NAMES = re.compile(r"(?i)(authorization|api[_-]?key|token(?!s)|secret|password|passwd|cookie)")
 SECRET_TEXT = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"  # Authorization: Bearer …
     r"|\b(sk|ks|xox[abp]|ghp|gho)[-_][A-Za-z0-9_-]{10,}"  # provider, Keystroke, Slack and GitHub keys

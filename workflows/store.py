@@ -205,7 +205,7 @@ def add_usage_txn(run_pk: int, step_pk: int | None, usage: list[dict[str, Any]])
     models = {item["label"] for item in usage if item.get("label")}
     services = {item.get("provider") or item.get("service") for item in usage} - {"", None}
     Run.objects.filter(pk=run_pk).update(
-        total_cost=run.total_cost + sum((item.cost for item in items), Decimal(0)),
+        total_cost=run.total_cost + sum((Decimal(item["cost"]) for item in usage), Decimal(0)),
         models_used=sorted(set(run.models_used) | models),
         services_used=sorted(set(run.services_used) | services),
     )

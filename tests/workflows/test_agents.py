@@ -112,12 +112,19 @@ def test_invalid_output_on_every_try_fails_the_agent_step_with_its_conversation(
 
 
 def test_model_calls_record_tokens_and_a_cost_priced_by_genai_prices(openai: LoopbackOpenAI) -> None:
-    openai.answer(text_reply("Ada works at Example.", 1200, 300), tool_reply("final_result", {"score": 5, "reason": "x"}))
+    openai.answer(
+        text_reply("Ada works at Example.", 1200, 300), tool_reply("final_result", {"score": 5, "reason": "x"})
+    )
     log = MemoryEventLog()
     outcome = execute(registry.workflow("llm-steps"), {"question": "Who is Ada?"}, log)
 
     assert outcome == Completed({"text": "Ada works at Example.", "verdict": {"score": 5, "reason": "x"}})
-    assert [r.step_id for _, r in sorted(log.records.items())] == ["step:llm#0", "step:model#0", "step:llm#1", "step:model#1"]
+    assert [r.step_id for _, r in sorted(log.records.items())] == [
+        "step:llm#0",
+        "step:model#0",
+        "step:llm#1",
+        "step:model#1",
+    ]
     first = log.usage[0]
     expected = calc_price(Usage(input_tokens=1200, output_tokens=300), "gpt-4o-mini", provider_id="openai")
     assert (first["provider"], first["model"], first["label"]) == ("openai", "gpt-4o-mini", "openai:gpt-4o-mini")

@@ -32,3 +32,9 @@ def test_secret_named_fields_are_masked_at_any_depth_and_the_rest_kept() -> None
 
 def test_ordinary_text_is_left_alone() -> None:
     assert redact_text("posting to #sales: 3 deals, score 41") == "posting to #sales: 3 deals, score 41"
+
+
+def test_token_counts_are_not_secrets() -> None:
+    assert redact({"gen_ai.usage.input_tokens": 10, "access_token": "x", "max_tokens": 5}) == {
+        "gen_ai.usage.input_tokens": 10, "access_token": "[redacted]", "max_tokens": 5,
+    }  # fmt: skip
