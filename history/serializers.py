@@ -34,6 +34,7 @@ class StepSerializer(serializers.ModelSerializer):
             "finished_at",
             "wake_at",
             "child_run_id",
+            "parent_position",
             "resumed_by",
             "cost",
         ]

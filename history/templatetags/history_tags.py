@@ -38,6 +38,8 @@ def duration(ms: int | float | None) -> str:
 def cost(value: Decimal | None) -> str:
     if not value:
         return "—"
+    if value < Decimal("0.01"):  # a model call often costs a fraction of a cent
+        return f"${value:.6f}".rstrip("0")
     return f"${value:.4f}" if value < 1 else f"${value:.2f}"
 
 

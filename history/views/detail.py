@@ -8,8 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ..access import get_run_for_actor
+from ..conversation import display_messages
 from ..models import Run
 from ..models.accounts import Role
+from ..payloads import hide_hook_tokens
 from ..trace import waterfall
 from .common import actor_or_403
 
@@ -26,19 +28,20 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     if tab not in TABS:
         raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(TABS)}.")
     context = {"run": run, "tab": tab, "tabs": TABS, "can_operate": actor.can(Role.OPERATOR)}
-    context |= TAB_CONTEXT[tab](request, run)
+    context |= TAB_CONTEXT[tab](request, run, context["can_operate"])
     partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
     template = "history/_run_panel.html" if partial else "history/run_detail.html"
     return render(request, template, context)
 
 
-def _overview(request: HttpRequest, run: Run) -> dict[str, Any]:
+def _overview(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     usage = list(run.usage_items.order_by("created_at", "id"))
     failing = run.steps.filter(step_id=run.error.get("step_id")).first() if run.error else None
-    return {"usage": usage, "failing_step": failing}
+    messages = run.conversation if can_operate else hide_hook_tokens(run.conversation)
+    return {"usage": usage, "failing_step": failing, "conversation": display_messages(messages or [])}
 
 
-def _steps(request: HttpRequest, run: Run) -> dict[str, Any]:
+def _steps(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     try:
         page = max(0, int(request.GET.get("page", "0")))
     except ValueError:
@@ -59,7 +62,7 @@ def _steps(request: HttpRequest, run: Run) -> dict[str, Any]:
     }
 
 
-def _metadata(request: HttpRequest, run: Run) -> dict[str, Any]:
+def _metadata(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     children = run.children.only("uid", "slug", "status", "created_at").order_by("created_at")[:100]
     reruns = run.reruns.only("uid", "slug", "status").order_by("created_at")[:20]
     parent = Run.objects.only("uid", "slug", "status").filter(pk=run.parent_id).first() if run.parent_id else None
@@ -67,7 +70,7 @@ def _metadata(request: HttpRequest, run: Run) -> dict[str, Any]:
     return {"children": children, "reruns": reruns, "parent": parent, "rerun_of": rerun_of}
 
 
-def _trace(request: HttpRequest, run: Run) -> dict[str, Any]:
+def _trace(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     spans = list(run.spans.all()[:SPAN_LIMIT])
     logs = list(run.log_records.all()[:SPAN_LIMIT])
     raw = [

@@ -255,3 +255,29 @@ def test_viewers_never_see_a_hook_token_that_a_step_input_carries(org: Organizat
     body = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}?include=steps").content.decode()
     assert token not in body
     assert token in api_client(org, Role.OPERATOR).get(f"/api/runs/{run.public_id}?include=steps").content.decode()
+
+
+def test_an_agent_run_shows_its_conversation_and_each_steps_cost(alice: Client, org: Organization) -> None:
+    conversation = [
+        {"role": "user", "content": "Research <b>ada</b>@example.com"},
+        {"role": "assistant", "content": "", "model": "gpt-4o-mini",
+         "tool_calls": [{"id": "c1", "name": "lookup-company", "arguments": {"domain": "example.com"}}]},
+        {"role": "tool", "tool_call_id": "c1", "name": "lookup-company", "content": {"employees": 1854}},
+        {"role": "error", "content": "UnexpectedModelBehavior: Tool 'lookup-company' exceeded max retries"},
+    ]  # fmt: skip
+    run = make_run(org, "lead-researcher", kind="agent", status="failed", conversation=conversation, message_count=4)
+    Step.objects.create(run=run, position=0, step_id="step:lead-researcher#0", kind="agent", status="failed",
+                        input={"message": "Research", "model": "openai:gpt-4o-mini"})  # fmt: skip
+    Step.objects.create(run=run, position=1, step_id="step:model#0", kind="model", status="success",
+                        input={"model": "openai:gpt-4o-mini"}, parent_position=0, cost="0.000450")  # fmt: skip
+
+    overview = alice.get(f"/history/{run.public_id}/").content.decode()
+    assert "Conversation (4 messages)" in overview
+    assert "Research &lt;b&gt;ada&lt;/b&gt;@example.com" in overview
+    assert "<code>lookup-company</code>" in overview and "&quot;domain&quot;: &quot;example.com&quot;" in overview
+    assert "Tool result · lookup-company" in overview and "&quot;employees&quot;: 1854" in overview
+    assert 'class="message role-error"' in overview and "exceeded max retries" in overview
+
+    steps = alice.get(f"/history/{run.public_id}/?tab=steps").content.decode()
+    assert 'class="step step-success step-child"' in steps
+    assert "Model call openai:gpt-4o-mini" in steps and "$0.00045" in steps
