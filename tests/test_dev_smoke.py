@@ -77,6 +77,10 @@ def test_make_dev_runs_the_examples_offline_on_the_embedded_default(dev_stack: d
     assert weekly.returncode == 0, weekly.stderr
     assert json.loads(weekly.stdout)["text"].startswith("Week 2026-W47:")
 
+    agent = cli(dev_stack, "agents", "prompt", "lead-researcher", "--message", "Research ada@acme.io")
+    assert agent.returncode == 0, agent.stderr
+    assert set(json.loads(agent.stdout)["output"]) == {"company", "score", "reason"}, "offline: no key is set"
+
     started = cli(
         dev_stack,
         "workflows",

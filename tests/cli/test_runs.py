@@ -176,3 +176,15 @@ def test_runs_waiting_on_a_hook_are_canceled_or_resumed(cli: Cli, stack: Stack, 
     twice = cli.fails("hooks", "resume", f"http://elsewhere/hooks/{token}", "--payload", '{"approved": false}')
     assert "was already resumed" in twice.stderr
     assert "No hook has this token" in cli.fails("hooks", "resume", "not-a-token").stderr
+
+
+def test_it_prompts_an_agent_and_prints_its_structured_output(cli: Cli, stack: Stack) -> None:
+    stack.worker()
+    answered = cli.ok("agents", "prompt", "lead-researcher", "--message", "Research ada@example.com")
+    reply = answered.json()
+    assert set(reply["output"]) == {"company", "score", "reason"}, "the offline model answers with a LeadScore"
+    run = run_of(started_id(answered.stderr))
+    assert (run.kind, run.trigger_type, run.models_used) == ("agent", "cli", ["test"])
+    assert run.message_count == len(run.conversation) > 4
+    assert "lead-researcher" in cli.ok("agents", "list", "--output", "table").stdout
+    assert cli.fails("agents", "prompt", "greeting", "-m", "hi").code == 1, "a workflow is not an agent"
