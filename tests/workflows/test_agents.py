@@ -167,3 +167,20 @@ def test_definitions_name_the_fix() -> None:
 def test_outside_a_workflow_prompt_llm_simply_calls_the_model() -> None:
     text = asyncio.run(prompt_llm("Say hi", model="anthropic:claude-sonnet-4-5"))
     assert text == "success (no tool calls)"
+
+
+def test_an_agent_tool_runs_that_agent_as_a_nested_step_and_paid_services_are_lines() -> None:
+    log = MemoryEventLog()
+    outcome = prompt("manager", "Size up example.com", log)
+
+    assert isinstance(outcome, Completed), outcome
+    steps = [(r.step_id, r.kind, r.parent_position) for _, r in sorted(log.records.items())]
+    assert steps[:4] == [
+        ("step:manager#0", "agent", None), ("step:model#0", "model", 0), ("step:paid-lookup#0", "action", 0),
+        ("step:summariser#0", "agent", 0),
+    ]  # fmt: skip
+    assert [s for s in steps if s[2] == 3] == [("step:model#1", "model", 3)]
+    service = [u for u in log.usage if u["kind"] == "service"]
+    assert service == [{"kind": "service", "service": "clearbit", "quantity": "1", "unit": "call", "cost": "0.02",
+                        "position": 2}]  # fmt: skip
+    assert log.records[2].cost == Decimal("0.02")

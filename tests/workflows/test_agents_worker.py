@@ -76,7 +76,11 @@ def test_an_agent_run_records_its_conversation_usage_cost_and_trace(
     spans = {s.name: s for s in run.spans.all()}
     agent_span, model_span = spans["step step:scripted-researcher#0"], spans["step step:model#0"]
     assert model_span.parent_span_id == agent_span.span_id
-    assert spans["step step:effect#0"].parent_span_id == agent_span.span_id
+    tool_span = spans["step step:effect#0"]
+    assert tool_span.parent_span_id == agent_span.span_id
+    assert tool_span.attributes["gen_ai.operation.name"] == "execute_tool"
+    assert tool_span.attributes["gen_ai.tool.name"] == "effect"
+    assert tool_span.attributes["gen_ai.tool.call.id"] == "call_effect"
     assert model_span.attributes["gen_ai.operation.name"] == "chat"
     assert model_span.attributes["gen_ai.provider.name"] == "openai"
     assert model_span.attributes["gen_ai.usage.input_tokens"] == 1000

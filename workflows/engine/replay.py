@@ -46,6 +46,10 @@ logger = logging.getLogger("keystroke.engine")
 _current: contextvars.ContextVar[_Pass | None] = contextvars.ContextVar("keystroke_pass", default=None)
 # The position of the agent or prompt_llm step whose body is running: steps asked for there are its children.
 _parent: contextvars.ContextVar[int | None] = contextvars.ContextVar("keystroke_parent_step", default=None)
+# Span attributes for the next step asked for in this context, e.g. an agent's tool call.
+step_attributes: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "keystroke_step_attributes", default=None
+)
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -291,6 +295,9 @@ class _Pass:
 
     async def step(self, kind: str, key: str, **fields: Any) -> Any:
         position, step_id, _ = self.allocate(key, kind)
+        extra = step_attributes.get()
+        if extra:
+            fields["attributes"] = {**extra, **fields.get("attributes", {})}
         return await self.wait_for(position, step_id, kind, **fields)
 
     async def wait_for(self, position: int, step_id: str, kind: str, **fields: Any) -> Any:
@@ -336,7 +343,7 @@ class _Pass:
         parent = self.parents.get(position)
         if not settled:
             self.tracer.open(step_id, kind, self.records[parent].step_id if parent is not None else None)
-        token = _parent.set(position)
+        token, attributes = _parent.set(position), step_attributes.set(None)  # a tool call's are not its children's
         try:
             output = await body()
         except Exception as exc:
@@ -352,6 +359,7 @@ class _Pass:
             raise error from exc
         finally:
             _parent.reset(token)
+            step_attributes.reset(attributes)
         if not settled:
             self.tracer.close(step_id, None)
             self._queue(replace(record, status=SUCCESS, output=output, finished_at=self.clock()))

@@ -20,10 +20,11 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_ai import Agent as PydanticAgent
 from pydantic_ai import capture_run_messages
 from pydantic_ai.exceptions import ModelRetry
-from pydantic_ai.tools import Tool
+from pydantic_ai.tools import RunContext, Tool
 
 from ..definitions import Action, Definition, Workflow, _caller_file
 from ..engine import current_pass
+from ..engine.replay import step_attributes
 from ..errors import WorkflowError
 from ..registry import registry
 from ..retry import RetryPolicy
@@ -216,22 +217,25 @@ def _check_tools(what: str, slug: str, tools: Any) -> list[Any]:
 def _tool(agent_slug: str, target: Any) -> Tool[None]:
     """A pydantic-ai tool that runs ``target`` as a durable step of the agent's step."""
 
-    async def call(**arguments: Any) -> Any:
+    async def call(ctx: RunContext[None], **arguments: Any) -> Any:
         try:
             data = target.input.model_validate(arguments)
         except ValidationError as exc:
             raise ModelRetry(f"Invalid arguments for {target.slug}: {exc}") from None
-        if isinstance(target, Agent):
-            result = await target.prompt(data.message)
-            return _plain(result.output)
-        if isinstance(target, Workflow):
-            return _plain(await target.start_child(data, tool_of=agent_slug))
-        return _plain(await target.run(data))
+        attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": target.slug}
+        token = step_attributes.set(attributes | {"gen_ai.tool.call.id": ctx.tool_call_id or ""})
+        try:
+            if isinstance(target, Agent):
+                return _plain((await target.prompt(data.message)).output)
+            if isinstance(target, Workflow):
+                return _plain(await target.start_child(data, tool_of=agent_slug))
+            return _plain(await target.run(data))
+        finally:
+            step_attributes.reset(token)
 
+    schema = target.input.model_json_schema()
     description = target.description or target.name
-    return Tool.from_schema(
-        call, name=target.slug, description=description, json_schema=target.input.model_json_schema()
-    )
+    return Tool.from_schema(call, name=target.slug, description=description, json_schema=schema, takes_ctx=True)
 
 
 def _plain(value: Any) -> Any:
