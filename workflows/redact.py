@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 MASK = "[redacted]"
-# "token" but not token counts such as gen_ai.usage.input_tokens or max_tokens.
-SECRET_NAMES = re.compile(r"(?i)(authorization|api[_-]?key|token(?!s)|secret|password|passwd|cookie)")
+SECRET_NAMES = re.compile(r"(?i)(authorization|api[_-]?key|token|secret|password|passwd|cookie)")
+# Token counts, not tokens: gen_ai.usage.input_tokens, max_tokens…
+TOKEN_COUNTS = re.compile(r"(?i)(gen_ai\.usage\.)?(input|output|max|total|prompt|completion|cached|reasoning)_tokens")
 SECRET_TEXT = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"  # Authorization: Bearer …
     r"|\b(sk|ks|xox[abp]|ghp|gho)[-_][A-Za-z0-9_-]{10,}"  # provider, Keystroke, Slack and GitHub keys
@@ -23,10 +24,14 @@ def redact_text(text: str) -> str:
     return SECRET_TEXT.sub(mask, text)
 
 
+def _secret_name(key: str) -> bool:
+    return bool(SECRET_NAMES.search(key)) and not TOKEN_COUNTS.fullmatch(key)
+
+
 def redact(value: Any) -> Any:
     """A copy of ``value`` with secret-looking keys masked and secret-looking text replaced."""
     if isinstance(value, dict):
-        return {k: MASK if SECRET_NAMES.search(str(k)) else redact(v) for k, v in value.items()}
+        return {k: MASK if _secret_name(str(k)) else redact(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(v) for v in value]
     if isinstance(value, str):

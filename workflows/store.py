@@ -201,11 +201,11 @@ def add_usage_txn(run_pk: int, step_pk: int | None, usage: list[dict[str, Any]])
     """Add priced usage lines to a run and fold them into its cost, models and services."""
     items = [UsageItem(run_id=run_pk, step_id=step_pk, **_usage_fields(item)) for item in usage]
     UsageItem.objects.bulk_create(items)
-    run = Run.objects.select_for_update().only("total_cost", "models_used", "services_used").get(pk=run_pk)
+    run = Run.objects.select_for_update().only("models_used", "services_used").get(pk=run_pk)
     models = {item["label"] for item in usage if item.get("label")}
     services = {item.get("provider") or item.get("service") for item in usage} - {"", None}
     Run.objects.filter(pk=run_pk).update(
-        total_cost=run.total_cost + sum((Decimal(item["cost"]) for item in usage), Decimal(0)),
+        total_cost=F("total_cost") + sum((Decimal(item["cost"]) for item in usage), Decimal(0)),
         models_used=sorted(set(run.models_used) | models),
         services_used=sorted(set(run.services_used) | services),
     )

@@ -35,6 +35,6 @@ def test_ordinary_text_is_left_alone() -> None:
 
 
 def test_token_counts_are_not_secrets() -> None:
-    assert redact({"gen_ai.usage.input_tokens": 10, "access_token": "x", "max_tokens": 5}) == {
-        "gen_ai.usage.input_tokens": 10, "access_token": "[redacted]", "max_tokens": 5,
+    assert redact({"gen_ai.usage.input_tokens": 10, "access_token": "x", "max_tokens": 5, "refresh_tokens": "y"}) == {
+        "gen_ai.usage.input_tokens": 10, "access_token": "[redacted]", "max_tokens": 5, "refresh_tokens": "[redacted]",
     }  # fmt: skip

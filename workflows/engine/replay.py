@@ -353,7 +353,7 @@ class _Pass:
                 raise restore_step_error(step_id, record.error or {}) from None
             self.tracer.close(step_id, exc)
             detail = getattr(exc, "to_dict", None)
-            cause = detail() if callable(detail) else _exc_detail(exc)
+            cause = storable(detail() if callable(detail) else _exc_detail(exc))
             error = StepFailed(step_id, f"{step_id} failed: {cause['type']}: {cause['message']}", [cause])
             self._queue(replace(record, status=FAILED, error=error.to_dict(), finished_at=self.clock()))
             raise error from exc
@@ -362,7 +362,7 @@ class _Pass:
             step_attributes.reset(attributes)
         if not settled:
             self.tracer.close(step_id, None)
-            self._queue(replace(record, status=SUCCESS, output=output, finished_at=self.clock()))
+            self._queue(replace(record, status=SUCCESS, output=storable(output), finished_at=self.clock()))
         return output
 
     def _queue(self, record: StepRecord) -> None:
@@ -590,6 +590,12 @@ def check_storable(value: Any, what: str) -> None:
         raise OutputValidationError(f"{what} returned a value that cannot be stored as JSON: {exc}") from None
     if "\\u0000" in text:
         raise OutputValidationError(f"{what} returned text with a NUL character, which cannot be stored.")
+
+
+def storable(value: Any) -> Any:
+    """``value`` with NUL characters escaped and NaN made null: what a JSON column accepts."""
+    text = json.dumps(value, default=str).replace("\\u0000", "\\\\x00")
+    return json.loads(text, parse_constant=lambda constant: None)
 
 
 def _text(value: str) -> str:

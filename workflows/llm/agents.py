@@ -235,7 +235,11 @@ def _tool(agent_slug: str, target: Any) -> Tool[None]:
 
     schema = target.input.model_json_schema()
     description = target.description or target.name
-    return Tool.from_schema(call, name=target.slug, description=description, json_schema=schema, takes_ctx=True)
+    # One tool call at a time: concurrent ones would ask for their steps in an order that
+    # depends on timing (a retry in one branch), and replay needs the same order every pass.
+    return Tool.from_schema(
+        call, name=target.slug, description=description, json_schema=schema, takes_ctx=True, sequential=True
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -63,7 +63,7 @@ class ModelCall:
         return {"response": dump_messages([response])[0]}
 
     async def request(self) -> ModelResponse:
-        model = request_model(self.name)
+        model = request_model(self.name, self.timeout.total_seconds() if self.timeout else None)
         try:
             async with model:
                 return await model.request(self.messages, self.settings, self.parameters)

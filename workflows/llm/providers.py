@@ -47,7 +47,7 @@ def planning_model(name: str) -> Model:
     return _build(name, api_key="unused")
 
 
-def request_model(name: str) -> Model:
+def request_model(name: str, timeout: float | None = None) -> Model:
     """A fresh model that sends requests: it owns an HTTP client for the event loop it is used on."""
     if name == OFFLINE_MODEL:
         return OfflineModel()
@@ -59,10 +59,10 @@ def request_model(name: str) -> Model:
             f"Model {name} needs an API key: set {variable} in the worker's environment "
             f"(or {OFFLINE_ENV}=1 to use the offline test model)."
         )
-    return _build(name, api_key=key or "not-needed")
+    return _build(name, api_key=key or "not-needed", timeout=timeout)
 
 
-def _build(name: str, api_key: str) -> Model:
+def _build(name: str, api_key: str, timeout: float | None = None) -> Model:
     provider, _, model = name.partition(":")
     # Retries are the step's (durable, with backoff), so the SDK's own are off.
     if provider == "openai":
@@ -70,11 +70,18 @@ def _build(name: str, api_key: str) -> Model:
         from pydantic_ai.models.openai import OpenAIChatModel
         from pydantic_ai.providers.openai import OpenAIProvider
 
-        client = AsyncOpenAI(api_key=api_key, base_url=os.environ.get("OPENAI_BASE_URL") or None, max_retries=0)
+        base_url = os.environ.get("OPENAI_BASE_URL") or None
+        client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, **_timeout(timeout))
         return OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client))
     from anthropic import AsyncAnthropic
     from pydantic_ai.models.anthropic import AnthropicModel
     from pydantic_ai.providers.anthropic import AnthropicProvider
 
-    client = AsyncAnthropic(api_key=api_key, base_url=os.environ.get("ANTHROPIC_BASE_URL") or None, max_retries=0)
+    base_url = os.environ.get("ANTHROPIC_BASE_URL") or None
+    client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, **_timeout(timeout))
     return AnthropicModel(model, provider=AnthropicProvider(anthropic_client=client))
+
+
+def _timeout(seconds: float | None) -> dict[str, float]:
+    # The step's timeout also ends the HTTP request, so a call abandoned by the engine is not left running.
+    return {"timeout": seconds} if seconds else {}
