@@ -416,6 +416,7 @@ class _Pass:
                 input={"until": wake_at.isoformat()},
                 started_at=now,
                 wake_at=wake_at,
+                parent_position=self.parents.get(req.position),
             )
         if now < record.wake_at:  # type: ignore[operator]
             if record.position not in self.records:
@@ -453,8 +454,11 @@ class _Pass:
         now = self.clock()
         value = req.compute()
         self._write(
-            StepRecord(req.position, req.step_id, req.kind, SUCCESS, output=value, started_at=now, finished_at=now)
-        )
+            StepRecord(
+                req.position, req.step_id, req.kind, SUCCESS, output=value, started_at=now, finished_at=now,
+                parent_position=self.parents.get(req.position),
+            )
+        )  # fmt: skip
         return self._deliver(req, value)
 
     _resolve_now = _resolve_uuid = _resolve_value
@@ -474,9 +478,9 @@ class _Pass:
         return False
 
     def _write(self, record: StepRecord) -> None:
-        record = replace(record, parent_position=self.parents.get(record.position))
         self.log.record(record)
-        self.records[record.position] = replace(record, usage=[])
+        # Usage lines belong to the write that adds them; a later write of this step must not repeat them.
+        self.records[record.position] = replace(record, usage=[]) if record.usage else record
 
     # -- executing actions --------------------------------------------------------------------
 
@@ -553,6 +557,7 @@ class _Pass:
             finished_at=attempt.finished_at,
             cost=cost,
             usage=attempt.usage,
+            parent_position=self.parents.get(req.position),
         )
         if attempt.ok:
             self._write(replace(base, output=attempt.output))

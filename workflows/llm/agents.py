@@ -23,11 +23,12 @@ from pydantic_ai.exceptions import ModelRetry
 from pydantic_ai.tools import RunContext, Tool
 
 from ..definitions import Action, Definition, Workflow, _caller_file
+from ..durations import parse_duration
 from ..engine import current_pass
 from ..engine.replay import step_attributes
 from ..errors import WorkflowError
 from ..registry import registry
-from ..retry import RetryPolicy
+from ..retry import RetryPolicy, as_policy
 from .conversation import conversation
 from .model_call import DurableModel
 from .providers import check_model_name, used_name
@@ -171,9 +172,6 @@ async def prompt_llm(
     Inside a workflow this is a durable step whose model call is its child step; outside one
     it simply calls the model.
     """
-    from ..durations import parse_duration
-    from ..retry import as_policy
-
     check_model_name(model, "prompt_llm()")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("prompt_llm(prompt): give the model a non-empty prompt.")
