@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 MASK = "[redacted]"
@@ -24,6 +25,7 @@ def redact_text(text: str) -> str:
     return SECRET_TEXT.sub(mask, text)
 
 
+@lru_cache(maxsize=4096)  # span attribute keys repeat on every step
 def _secret_name(key: str) -> bool:
     return bool(SECRET_NAMES.search(key)) and not TOKEN_COUNTS.fullmatch(key)
 

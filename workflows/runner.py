@@ -14,7 +14,7 @@ from types import TracebackType
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from .conf import engine_settings
-from .engine import Failed, error_dict, execute
+from .engine import Failed, Outcome, error_dict, execute
 from .errors import RunStopped
 from .registry import registry
 from .store import DatabaseEventLog, claim_run, conclude_run, release_run, renew_lease
@@ -86,17 +86,21 @@ def resume_run(run_pk: int) -> str:
         )
         return "failed: unknown workflow"
     log = DatabaseEventLog(run, owner)
+    outcome: Outcome | None = None
     with RunTrace(run) if tracing_enabled() else nullcontext() as tracer, Heartbeat(run.pk, owner) as stop:
         try:
             outcome = execute(
                 workflow, run.input, log, attempt=run.attempt, stop=stop, deadline=run.deadline_at, tracer=tracer
             )
         except RunStopped:
-            release_run(run.pk, owner)
-            return "stopped"
+            pass
         except DatabaseError as exc:
             if isinstance(exc, (OperationalError, InterfaceError)):
                 raise  # the database is away: the lease lapses and the sweeper retries the run
             outcome = Failed(error_dict(exc))  # a write the database refuses would fail on every retry
-    conclude_run(run, owner, outcome)
+    trace = tracer.batch if tracer else None
+    if outcome is None:
+        release_run(run.pk, owner, trace)
+        return "stopped"
+    conclude_run(run, owner, outcome, trace)
     return type(outcome).__name__.lower()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from django.utils import timezone
 from history.models import LogRecord, Run, Span, Step, UsageItem
 
 from .conf import engine_settings
-from .engine import Completed, Failed, StepRecord, Suspended
+from .engine import Completed, Failed, StepRecord, Suspended, storable
 from .errors import RunStopped
 from .queue import enqueue_on_commit
 
@@ -249,17 +249,19 @@ def _step_count() -> Subquery:
     return Coalesce(Subquery(steps), 0)
 
 
-def conclude_run(run: Run, owner: str, outcome: Completed | Failed | Suspended) -> None:
-    """Record how a pass ended; a run woken while it was suspending goes straight back to the queue."""
+@transaction.atomic
+def conclude_run(run: Run, owner: str, outcome: Completed | Failed | Suspended, trace: Trace | None = None) -> None:
+    """Record how a pass ended, with its trace; a run woken while it was suspending goes back to the queue."""
+    if trace:
+        save_trace_txn(run.pk, trace)
     if isinstance(outcome, Suspended):
         if not suspend_run(run, owner, outcome):
-            release_run(run.pk, owner)
+            release_run_txn(run.pk, owner)
         return
-    finish_run(run, owner, outcome)
+    finish_run_txn(run, owner, outcome)
 
 
-@transaction.atomic
-def finish_run(run: Run, owner: str, outcome: Completed | Failed) -> bool:
+def finish_run_txn(run: Run, owner: str, outcome: Completed | Failed) -> bool:
     now = timezone.now()
     started = run.started_at or now
     status = Run.Status.SUCCESS if isinstance(outcome, Completed) else Run.Status.FAILED
@@ -327,8 +329,14 @@ def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:
 
 
 @transaction.atomic
-def release_run(run_pk: int, owner: str) -> bool:
+def release_run(run_pk: int, owner: str, trace: Trace | None = None) -> bool:
     """Give a run we still hold back to the queue (it was woken, or a step was settled meanwhile)."""
+    if trace:
+        save_trace_txn(run_pk, trace)
+    return release_run_txn(run_pk, owner)
+
+
+def release_run_txn(run_pk: int, owner: str) -> bool:
     now = timezone.now()
     updated = Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).update(
         status=Run.Status.QUEUED, lease_owner="", lease_expires_at=None, queued_at=now, enqueued_at=now
@@ -338,11 +346,59 @@ def release_run(run_pk: int, owner: str) -> bool:
     return bool(updated)
 
 
-def save_trace(run_pk: int, spans: list[dict[str, Any]], logs: list[dict[str, Any]]) -> None:
+@dataclass(frozen=True)
+class Trace:
+    """The spans and log records of one pass, as row dicts (``workflows.tracing`` makes them)."""
+
+    spans: list[dict[str, Any]]
+    logs: list[dict[str, Any]]
+
+    def __bool__(self) -> bool:
+        return bool(self.spans or self.logs)
+
+
+_SPAN_COLUMNS = "trace_id, span_id, parent_span_id, name, kind, status, started_at, ended_at, attributes"
+_SPAN_TYPES = (
+    "trace_id text, span_id text, parent_span_id text, name text, kind text, status text,"
+    " started_at timestamptz, ended_at timestamptz, attributes jsonb"
+)
+_LOG_COLUMNS = "span_id, created_at, level, logger, message, attributes"
+_LOG_TYPES = "span_id text, created_at timestamptz, level text, logger text, message text, attributes jsonb"
+# One statement and one parameter per table, however many rows: the batch travels as a JSON array.
+_TRACE_SQL = {
+    table: f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns}"
+    f" FROM jsonb_to_recordset(%s::jsonb) AS r({types})"
+    for table, columns, types in (
+        ("history_span", _SPAN_COLUMNS, _SPAN_TYPES),
+        ("history_logrecord", _LOG_COLUMNS, _LOG_TYPES),
+    )
+}
+
+
+def save_trace_txn(run_pk: int, trace: Trace) -> None:
     """A pass's spans and log records, in one batch (not a write per span)."""
-    with transaction.atomic():
-        Span.objects.bulk_create([Span(run_id=run_pk, **span) for span in spans], batch_size=500)
-        LogRecord.objects.bulk_create([LogRecord(run_id=run_pk, **log) for log in logs], batch_size=500)
+    if connection.vendor != "postgresql":
+        Span.objects.bulk_create([Span(run_id=run_pk, **span) for span in trace.spans], batch_size=500)
+        LogRecord.objects.bulk_create([LogRecord(run_id=run_pk, **log) for log in trace.logs], batch_size=500)
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        for table, rows in (("history_span", trace.spans), ("history_logrecord", trace.logs)):
+            if rows:
+                cursor.execute(_TRACE_SQL[table], [run_pk, _jsonb_text(rows)], prepare=True)
+
+
+def _jsonb_text(rows: list[dict[str, Any]]) -> str:
+    """``rows`` as JSON that jsonb accepts: NUL characters escaped, NaN made null."""
+    try:
+        text = json.dumps(rows, default=_json_default, allow_nan=False)
+    except ValueError:  # NaN or infinity in an attribute
+        return _jsonb_text(storable(rows))
+    return text.replace("\\u0000", "\\\\x00")
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _ms(delta: timedelta) -> int:

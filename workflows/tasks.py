@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 from django.db import close_old_connections
 from django.utils import timezone
 
 from . import store
 from .runner import resume_run
+from .tracing import flush_exports
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -30,3 +34,9 @@ def sweep_runs() -> int:
     close_old_connections()
     now = timezone.now()
     return sum(store.requeue_stale(pk, now) for pk in store.stale_run_ids(now))
+
+
+@worker_process_shutdown.connect
+def _send_pending_spans(**_: Any) -> None:
+    # A prefork child leaves with os._exit, so atexit would not send the OTLP exporter's last batch.
+    flush_exports()

@@ -102,6 +102,6 @@ def test_a_finished_parent_cancels_its_active_children(org: Organization) -> Non
     child = make_run(org, status="waiting", parent=parent)
     grandchild = make_run(org, status="running", parent=child, lease_owner="w", lease_expires_at=timezone.now())
     done = make_run(org, status="success", parent=parent)
-    assert store.finish_run(parent, "worker-a", Failed({"type": "X", "message": "m", "step_id": None}))
+    store.conclude_run(parent, "worker-a", Failed({"type": "X", "message": "m", "step_id": None}))
     statuses = dict(Run.objects.values_list("pk", "status"))
     assert (statuses[child.pk], statuses[grandchild.pk], statuses[done.pk]) == ("canceled", "canceled", "success")

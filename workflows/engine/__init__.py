@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .context import Context, HookHandle, StepContext
 from .log import EventLog, MemoryEventLog, StepRecord
-from .replay import Completed, Failed, Outcome, Suspended, SuspendItem, current_pass, error_dict, execute
+from .replay import Completed, Failed, Outcome, Suspended, SuspendItem, current_pass, error_dict, execute, storable
 
 __all__ = [
     "Completed",
@@ -21,4 +21,5 @@ __all__ = [
     "current_pass",
     "error_dict",
     "execute",
+    "storable",
 ]
