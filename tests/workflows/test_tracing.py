@@ -123,3 +123,24 @@ def test_a_failed_step_is_exported_with_its_exception(
     failed = spans["step step:effect#1"]
     assert failed.status.code == failed.status.STATUS_CODE_ERROR
     assert [event.name for event in failed.events] == ["exception"]
+
+
+def test_a_trace_with_nul_characters_and_nan_is_stored_not_lost(org: Organization) -> None:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from workflows import store
+
+    run = Run.objects.create(organization=org, project=org.default_project(), slug="traced")
+    now = timezone.now()
+    span = {
+        "trace_id": run.uid.hex, "span_id": "00000000000000aa", "parent_span_id": "", "name": "step a\x00b",
+        "kind": "internal", "status": "unset", "started_at": now, "ended_at": now,
+        "attributes": {"ratio": float("nan"), "note": "nul\x00here"},
+    }  # fmt: skip
+    log = {"span_id": "00000000000000aa", "created_at": now, "level": "INFO", "logger": "x", "message": "a\x00b"}
+    with transaction.atomic():
+        store.save_trace_txn(run.pk, store.Trace([span], [log | {"attributes": {}}]))
+    stored = Span.objects.get(run=run)
+    assert (stored.name, stored.attributes) == ("step a\\x00b", {"ratio": None, "note": "nul\\x00here"})
+    assert LogRecord.objects.get(run=run).message == "a\\x00b"
