@@ -203,6 +203,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.fire_timers",
         "schedule": timedelta(seconds=env_number("KEYSTROKE_TIMER_INTERVAL", 1.0, float)),
     },
+    "fire-triggers": {
+        "task": "workflows.tasks.fire_triggers",
+        "schedule": timedelta(seconds=env_number("KEYSTROKE_TRIGGER_INTERVAL", 10.0, float)),
+    },
     "sweep-runs": {
         "task": "workflows.tasks.sweep_runs",
         "schedule": timedelta(seconds=env_number("KEYSTROKE_SWEEP_INTERVAL", 10.0, float)),

@@ -91,7 +91,7 @@ class Definition:
             "description": self.description,
             "input_schema": self.input.model_json_schema(),
             "output_schema": self.output.model_json_schema(),
-            "triggers": [],
+            "triggers": [a.id for a in registry.attachments() if a.target is self],
         }
 
 

@@ -10,16 +10,29 @@ class Registry:
         # Workflows and agents share one namespace: a run names its target by slug.
         self.targets: dict[str, Any] = {}
         self.actions: dict[str, Any] = {}
+        self.triggers: dict[str, Any] = {}
 
     def add(self, definition: Any) -> None:
-        table = self.actions if definition.kind == "action" else self.targets
+        tables = {"action": self.actions, "trigger": self.triggers}
+        table = tables.get(definition.kind, self.targets)
         existing = table.get(definition.slug)
         if existing is not None and existing is not definition:
             raise ValueError(
                 f"Two definitions have slug {definition.slug!r}: {existing.kind} in {existing.source} and "
                 f"{definition.kind} in {definition.source}. Rename one of them."
             )
+        if definition.kind == "trigger":
+            self._check_endpoint(definition)
         table[definition.slug] = definition
+
+    def _check_endpoint(self, trigger: Any) -> None:
+        endpoint = getattr(trigger, "endpoint", None)
+        for other in self.triggers.values():
+            if endpoint and other is not trigger and getattr(other, "endpoint", None) == endpoint:
+                raise ValueError(
+                    f"Webhooks {other.slug!r} ({other.source}) and {trigger.slug!r} ({trigger.source}) both use "
+                    f"endpoint {endpoint!r}: give each its own, and attach several targets to one webhook instead."
+                )
 
     def workflow(self, slug: str) -> Any | None:
         """The workflow or agent a run with this slug executes."""
@@ -34,6 +47,12 @@ class Registry:
     def target(self, slug: str, kind: str) -> Any | None:
         target = self.targets.get(slug)
         return target if target is not None and target.kind == kind else None
+
+    def webhook(self, endpoint: str) -> Any | None:
+        return next((t for t in self.triggers.values() if getattr(t, "endpoint", None) == endpoint), None)
+
+    def attachments(self) -> list[Any]:
+        return [a for trigger in sorted(self.triggers.values(), key=lambda t: t.slug) for a in trigger.attachments]
 
 
 registry = Registry()

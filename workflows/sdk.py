@@ -57,11 +57,13 @@ from .errors import (
 )
 from .llm import Agent, AgentResult, MissingModelKey, define_agent, prompt_llm
 from .retry import RetryPolicy
+from .triggers.definitions import Attachment, Poll, Schedule, Webhook, define_poll, define_schedule, define_webhook
 
 __all__ = [
     "Action",
     "Agent",
     "AgentResult",
+    "Attachment",
     "ChildWorkflowFailed",
     "Completed",
     "Context",
@@ -74,18 +76,24 @@ __all__ = [
     "NonRetryableError",
     "Outcome",
     "OutputValidationError",
+    "Poll",
     "RetriesExhausted",
     "RetryPolicy",
+    "Schedule",
     "StepContext",
     "StepFailed",
     "StepTimeout",
     "Suspended",
     "SuspendItem",
+    "Webhook",
     "Workflow",
     "WorkflowError",
     "WorkflowTimeout",
     "define_action",
     "define_agent",
+    "define_poll",
+    "define_schedule",
+    "define_webhook",
     "define_workflow",
     "execute_workflow",
     "now",

@@ -10,8 +10,10 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from . import store
+from .registry import registry
 from .runner import resume_run
 from .tracing import flush_exports
+from .triggers import firing
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -34,6 +36,27 @@ def sweep_runs() -> int:
     close_old_connections()
     now = timezone.now()
     return sum(store.requeue_stale(pk, now) for pk in store.stale_run_ids(now))
+
+
+@shared_task
+def fire_triggers() -> int:
+    """Fire due schedule slots, and hand due polls to workers of their own (run by beat)."""
+    close_old_connections()
+    now, fired = timezone.now(), 0
+    for trigger in registry.triggers.values():
+        if trigger.type == "schedule":
+            fired += len(firing.fire_schedule(trigger, now))
+        elif trigger.type == "poll" and firing.poll_due(trigger, now):
+            poll_trigger.delay(trigger.slug)
+    return fired
+
+
+@shared_task
+def poll_trigger(slug: str) -> int:
+    """One tick of a poll; a duplicate message finds the slot taken and does nothing."""
+    close_old_connections()
+    trigger = registry.triggers.get(slug)
+    return len(firing.run_poll(trigger, timezone.now())) if trigger is not None else 0
 
 
 @worker_process_shutdown.connect

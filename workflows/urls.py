@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from . import api, views
+from .triggers import api as trigger_api
 
 urlpatterns = [
     path("api/workflows", api.WorkflowListView.as_view(), name="workflow-list"),
@@ -14,5 +15,17 @@ urlpatterns = [
         for action in api.RunActionView.actions
     ),
     path("hooks/<str:token>", api.HookView.as_view(), name="hook"),
+    path("api/triggers", trigger_api.TriggerListView.as_view(), name="trigger-list"),
+    path("api/triggers/<str:slug>", trigger_api.TriggerDetailView.as_view(), name="trigger-detail"),
+    *(
+        path(
+            f"api/triggers/<str:slug>/{action}",
+            trigger_api.TriggerActionView.as_view(),
+            {"action": action},
+            name=f"trigger-{action}",
+        )
+        for action in trigger_api.TriggerActionView.actions
+    ),  # fmt: skip
+    path("triggers/<slug:endpoint>", trigger_api.WebhookView.as_view(), name="webhook"),
     re_path(r"^history/(?P<run_id>[^/]+)/(?P<action>cancel|retry|rerun)/$", views.run_action, name="run-ui-action"),
 ]

@@ -4,20 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('history', '0007_apikey_uid_required'),
+        ("history", "0007_apikey_uid_required"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='step',
-            name='parent_position',
-            field=models.PositiveIntegerField(blank=True, help_text='Position of the agent or prompt_llm step this step ran inside.', null=True),
+            model_name="step",
+            name="parent_position",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Position of the agent or prompt_llm step this step ran inside.", null=True
+            ),
         ),
         migrations.AlterField(
-            model_name='step',
-            name='kind',
-            field=models.CharField(choices=[('action', 'Action'), ('workflow', 'Child workflow'), ('agent', 'Agent'), ('llm', 'LLM call'), ('model', 'Model call'), ('sleep', 'Sleep'), ('hook', 'Hook'), ('now', 'Clock'), ('uuid', 'UUID')], max_length=16),
+            model_name="step",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("action", "Action"),
+                    ("workflow", "Child workflow"),
+                    ("agent", "Agent"),
+                    ("llm", "LLM call"),
+                    ("model", "Model call"),
+                    ("sleep", "Sleep"),
+                    ("hook", "Hook"),
+                    ("now", "Clock"),
+                    ("uuid", "UUID"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

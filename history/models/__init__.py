@@ -8,6 +8,7 @@ from .runs import Run, RunQuerySet, parse_run_id
 from .saved_views import SavedView
 from .steps import Step
 from .telemetry import LogRecord, Span, UsageItem
+from .triggers import TriggerDelivery, TriggerState
 
 __all__ = [
     "ApiKey",
@@ -22,6 +23,8 @@ __all__ = [
     "SavedView",
     "Span",
     "Step",
+    "TriggerDelivery",
+    "TriggerState",
     "UsageItem",
     "parse_run_id",
 ]

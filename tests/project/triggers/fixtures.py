@@ -1,0 +1,45 @@
+"""Triggers the trigger tests fire: a webhook with two attachments, a DST schedule, a poll on a list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from workflows.sdk import define_poll, define_schedule, define_webhook
+
+from ..workflows.scenarios import Script, approval_workflow, three_steps_workflow
+
+
+class Order(BaseModel):
+    kind: str
+    marker: str
+
+
+orders = define_webhook(slug="orders", endpoint="orders", payload=Order, filter=lambda o: o.kind != "ignored")
+orders.attach(three_steps_workflow, transform=lambda o: Script(marker=o.marker))
+orders.attach(approval_workflow, transform=lambda o: {"marker": o.marker, "flag": o.kind})
+
+nightly = define_schedule(
+    slug="nightly", cron="30 2 * * *", timezone="Europe/Berlin", payload={"marker": "nightly"}
+).attach(three_steps_workflow)
+
+
+class FeedCursor(BaseModel):
+    seen: int = 0
+
+
+# What the poll finds: tests append items, or set FAIL to make the next tick raise.
+FEED: list[dict[str, Any]] = []
+FAIL: list[str] = []
+
+
+def read_feed(cursor: FeedCursor) -> tuple[list[dict[str, Any]], FeedCursor]:
+    if FAIL:
+        raise ConnectionError(FAIL[0])
+    return FEED[cursor.seen :], FeedCursor(seen=len(FEED))
+
+
+feed = define_poll(
+    slug="feed", cron="*/5 * * * *", run=read_feed, state=FeedCursor, filter=lambda item: item.get("keep", True)
+).attach(three_steps_workflow, transform=lambda item: Script(marker=item["marker"]))

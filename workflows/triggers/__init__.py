@@ -1,0 +1,1 @@
+"""Triggers (§4.6): webhooks, schedules and polls that start runs of workflows and agents."""

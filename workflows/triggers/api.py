@@ -1,0 +1,177 @@
+"""Trigger routes (§4.6, §6): the public webhook endpoint and ``/api/triggers`` for people and scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from pydantic import ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from history.errors import Conflict, PayloadTooLarge, error_response
+from history.models.accounts import Role
+from history.permissions import require_role
+
+from ..api import ERRORS, invalid_input, read_json, refuse_nul
+from ..conf import engine_settings
+from ..registry import registry
+from . import firing, state
+from .webhooks import SIGNATURE_HEADER, Unauthorized, authenticate, raw_value
+
+IDEMPOTENCY_KEY_LIMIT = 200
+DELIVERED = inline_serializer(
+    "WebhookDelivered",
+    {
+        "run_id": serializers.CharField(required=False),
+        "run_ids": serializers.ListField(child=serializers.CharField(), required=False),
+        "ok": serializers.BooleanField(required=False),
+        "skipped": serializers.BooleanField(required=False),
+        "reason": serializers.CharField(required=False),
+    },
+)
+TRIGGERS = inline_serializer("TriggerPage", {"results": serializers.ListField(child=serializers.JSONField())})
+ANSWERS = {200: DELIVERED, 202: DELIVERED, 422: OpenApiResponse(ERRORS[400].response), **ERRORS}
+
+
+class WebhookView(APIView):
+    """POST /triggers/<endpoint>: the webhook's secret is the credential, so no API key is needed."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={**ANSWERS, 401: ERRORS[401]}, summary="Deliver a webhook event",
+        auth=[],
+    )  # fmt: skip
+    def post(self, request: Request, endpoint: str) -> Response:
+        webhook = registry.webhook(endpoint)
+        if webhook is None:
+            raise NotFound(f"No webhook listens on /triggers/{endpoint}.")
+        body = _body(request)
+        try:
+            organization, auth = authenticate(
+                webhook, request.query_params.get("token", ""), request.headers.get(SIGNATURE_HEADER, ""), body
+            )
+        except Unauthorized as exc:
+            return error_response(401, str(exc))
+        key = _idempotency_key(request)
+        try:
+            event = webhook.payload.model_validate(_json(request, body))
+        except ValidationError as exc:
+            return invalid_input(exc, f"payload for webhook {webhook.slug}")
+        raw = raw_value(request.headers, request.query_params, body, auth) | {"endpoint": endpoint}
+        if key:
+            raw["idempotency_key"] = key
+        return _answer(lambda: firing.deliver(organization, webhook, event, raw, f"webhook:{webhook.slug}", key))
+
+
+class TriggerListView(APIView):
+    @extend_schema(responses={200: TRIGGERS, **ERRORS}, summary="List triggers: type, target, state, next fire time")
+    def get(self, request: Request) -> Response:
+        return Response({"results": state.rows(request.actor)})
+
+
+class TriggerDetailView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS}, summary="A trigger, or one attachment of it")
+    def get(self, request: Request, slug: str) -> Response:
+        trigger, attachment = _find(slug)
+        row = state.describe(request.actor, trigger, attachment)
+        if attachment is None:
+            row["attachments"] = [state.describe(request.actor, trigger, a) for a in trigger.attachments]
+            row["workflow"] = ", ".join(a.target.slug for a in trigger.attachments)
+        return Response(row | {"definition": trigger.describe()})
+
+
+class TriggerActionView(APIView):
+    """POST /api/triggers/<slug>/invoke | disable | enable."""
+
+    actions = ("invoke", "disable", "enable")
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={**ANSWERS}, summary="Fire, disable or enable a trigger")
+    def post(self, request: Request, slug: str, action: str) -> Response:
+        require_role(request.actor, Role.OPERATOR)
+        trigger, attachment = _find(slug)
+        if action != "invoke":
+            state.set_enabled(request.actor, slug, on=action == "enable")
+            return Response(state.describe(request.actor, trigger, attachment))
+        row = state.describe(request.actor, trigger, attachment)
+        if not row["enabled"]:
+            raise Conflict(f"{slug} is disabled: `keystroke triggers enable {slug}` first.")
+        return _invoke(request, trigger, attachment)
+
+
+def _invoke(request: Request, trigger: Any, attachment: Any) -> Response:
+    actor, raw = request.actor, {"invoked_by": request.actor.label}
+    organization = actor.organization
+    if trigger.type == "webhook":
+        try:
+            event = trigger.payload.model_validate(read_json(request) or {})
+        except ValidationError as exc:
+            return invalid_input(exc, f"payload for webhook {trigger.slug}")
+        return _answer(lambda: firing.deliver(organization, trigger, event, raw, actor.label, only=attachment))
+    if request.data:
+        raise ParseError(f"A {trigger.type} trigger takes no --input: it starts its runs as on its next slot.")
+    if trigger.type == "schedule":
+        return _answer(lambda: firing.invoke_schedule(organization, trigger, raw, actor.label, attachment))
+    runs = firing.run_poll(trigger, timezone.now(), organization=organization, force=True, actor=actor.label)
+    last_error = state.state(organization, trigger.slug).last_error
+    if not runs and last_error:
+        return error_response(422, f"Poll {trigger.slug} failed: {last_error}", type="trigger_failed")
+    status, body = firing.Fired(runs, skipped="the poll found no new items").response()
+    return Response(body, status=status)
+
+
+def _find(slug: str) -> tuple[Any, Any]:
+    try:
+        return state.find(slug)
+    except state.UnknownTrigger as exc:
+        raise NotFound(str(exc)) from None
+
+
+def _answer(fire: Any) -> Response:
+    try:
+        status, body = fire()
+    except firing.TriggerFailed as exc:
+        return error_response(422, str(exc), type="trigger_failed")
+    return Response(body, status=status)
+
+
+def _body(request: Request) -> bytes:
+    limit = engine_settings()["MAX_PAYLOAD"]
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ParseError("Content-Length is not a number.") from None
+    if length > limit:
+        raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
+    body = request.body
+    if len(body) > limit:
+        raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
+    return body
+
+
+def _json(request: Request, body: bytes) -> Any:
+    content_type = request.content_type.split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            content_type or "(none)", detail="Send the event as JSON (Content-Type: application/json)."
+        )
+    try:
+        return refuse_nul(json.loads(body or b"{}"))
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_LIMIT:
+        raise ParseError(f"Idempotency-Key is {len(key)} characters; the limit is {IDEMPOTENCY_KEY_LIMIT}.")
+    return key

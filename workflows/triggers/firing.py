@@ -1,0 +1,208 @@
+"""Starting runs from triggers (§4.6): a webhook delivery, a schedule slot, a poll tick, an invoke."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from pydantic import BaseModel, ValidationError
+
+from history.models import Organization, Run, TriggerDelivery, TriggerState
+
+from .. import store
+from ..redact import redact_text
+from .cron import latest_slot
+from .definitions import Attachment, Poll, Schedule, Trigger
+from .state import enabled, locked_state_txn, state
+
+logger = logging.getLogger("keystroke.triggers")
+
+
+class TriggerFailed(Exception):
+    """A filter or transform raised, or made input the target refuses: nothing was started (HTTP 422)."""
+
+
+@dataclass
+class Fired:
+    """What an event started: runs, or nothing and why."""
+
+    runs: list[Run] = field(default_factory=list)
+    skipped: str = ""
+
+    def response(self) -> tuple[int, dict[str, Any]]:
+        if not self.runs:
+            return 200, {"ok": True, "skipped": True, "reason": self.skipped}
+        return 202, {"run_id": self.runs[0].public_id, "run_ids": [r.public_id for r in self.runs]}
+
+
+def start_txn(
+    organization: Organization, trigger: Trigger, event: Any, raw: dict[str, Any], actor: str,
+    only: Attachment | None = None,
+) -> Fired:  # fmt: skip
+    """One run per enabled attachment accepting ``event``; raises TriggerFailed naming the attachment."""
+    if not state(organization, trigger.slug).enabled:
+        return Fired(skipped=f"trigger {trigger.slug} is disabled")
+    try:
+        if not trigger.accepts(event):
+            return Fired(skipped=f"the filter of {trigger.slug} did not match")
+    except Exception as exc:
+        raise TriggerFailed(f"The filter of trigger {trigger.slug} raised {type(exc).__name__}: {exc}") from exc
+    fired = Fired(skipped="every attachment is disabled")
+    for attachment in [only] if only else trigger.attachments:
+        if enabled(organization, attachment):
+            fired.runs.append(_start_txn(organization, attachment, event, raw, actor))
+    if not trigger.attachments:
+        fired.skipped = f"nothing is attached to {trigger.slug}"
+    return fired
+
+
+def _start_txn(organization: Organization, attachment: Attachment, event: Any, raw: dict[str, Any], actor: str) -> Run:
+    try:
+        input = attachment.input_for(event)
+    except ValidationError as exc:
+        raise TriggerFailed(f"{attachment.id}: the input made for {attachment.target.slug} is invalid: {exc}") from exc
+    except Exception as exc:
+        raise TriggerFailed(f"{attachment.id}: the transform raised {type(exc).__name__}: {exc}") from exc
+    run = store.create_run_txn(
+        attachment.target, input, organization=organization, project=organization.default_project(),
+        trigger_type=attachment.trigger.type, trigger_label=attachment.trigger.label, trigger_id=attachment.id,
+        trigger_raw=raw, actor=actor,
+    )  # fmt: skip
+    now = timezone.now()
+    for key in (attachment.trigger.slug, attachment.id):
+        TriggerState.objects.filter(organization=organization, key=key).update(last_fired_at=now, last_run=run)
+    state(organization, attachment.id)  # so the attachment's row exists to carry its last run next time
+    return run
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+def deliver(
+    organization: Organization, trigger: Trigger, event: BaseModel, raw: dict[str, Any], actor: str,
+    idempotency_key: str = "", only: Attachment | None = None,
+) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    """A webhook delivery: its HTTP status and body; a repeated Idempotency-Key answers as the first did."""
+    delivery = {"organization": organization, "trigger": trigger.slug, "key": idempotency_key}
+    if idempotency_key and (first := TriggerDelivery.objects.filter(**delivery).first()):
+        return first.status_code, first.response
+    try:
+        with transaction.atomic():
+            status, body = start_txn(organization, trigger, event, raw, actor, only).response()
+            if idempotency_key:
+                TriggerDelivery.objects.create(**delivery, response=body, status_code=status)
+    except IntegrityError:  # a concurrent delivery with this key committed first: answer as it did
+        first = TriggerDelivery.objects.get(**delivery)
+        return first.status_code, first.response
+    return status, body
+
+
+# -- schedules and polls ----------------------------------------------------------------------
+
+
+def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
+    """Start the runs of the latest slot at or before ``now`` unless it already fired.
+
+    A slot fires once: the trigger's row is locked while its slot is compared and advanced, so
+    a second beat, or one restarted mid-slot, finds it taken. After downtime only the latest
+    missed slot fires. A schedule seen for the first time waits for its next slot; a disabled
+    one lets its slots pass, so enabling it does not fire a backlog.
+    """
+    organization = Organization.objects.default()
+    slot = latest_slot(trigger.cron, trigger.zone, now)
+    with transaction.atomic():
+        row = locked_state_txn(organization, trigger.slug)
+        previous = row.last_slot
+        if previous is not None and slot <= previous:
+            return []
+        row.last_slot = slot
+        row.save(update_fields=["last_slot"])
+        if previous is None:
+            return []
+        raw = {"slot": slot.isoformat(), "cron": trigger.cron, "timezone": trigger.timezone}
+        return start_txn(organization, trigger, trigger.payload, raw, f"trigger:{trigger.slug}").runs
+
+
+def invoke_schedule(
+    organization: Organization, trigger: Schedule, raw: dict[str, Any], actor: str, only: Attachment | None
+) -> tuple[int, dict[str, Any]]:
+    """Fire a schedule now, outside its slots (``keystroke triggers invoke``)."""
+    with transaction.atomic():
+        return start_txn(organization, trigger, trigger.payload, raw, actor, only).response()
+
+
+def poll_due(trigger: Poll, now: datetime) -> bool:
+    row = state(Organization.objects.default(), trigger.slug)
+    return row.last_slot is None or latest_slot(trigger.cron, trigger.zone, now) > row.last_slot
+
+
+def run_poll(
+    trigger: Poll, now: datetime, organization: Organization | None = None, force: bool = False, actor: str = ""
+) -> list[Run]:
+    """One tick of a poll: take the slot, call ``run(state)``, start a run per item, then save the cursor.
+
+    The runs and the new cursor are written in one transaction, the cursor last: a crash before
+    it commits leaves both as they were, so the next tick fetches the same items again (at
+    least once, never lost). A failing ``run`` is recorded on the trigger and retried on the
+    next tick from the same cursor. ``force`` (an invoke) polls now, whatever the slot.
+    """
+    organization = organization or Organization.objects.default()
+    slot = latest_slot(trigger.cron, trigger.zone, now)
+    with transaction.atomic():
+        row = locked_state_txn(organization, trigger.slug)
+        if not force:
+            if row.last_slot is not None and slot <= row.last_slot:
+                return []
+            row.last_slot = slot
+            row.save(update_fields=["last_slot"])
+        if not row.enabled:
+            return []
+        cursor = row.cursor
+    try:
+        items, new_cursor = _call(trigger, cursor)
+    except Exception as exc:
+        logger.warning("poll %s failed; the next tick retries from the same cursor", trigger.slug, exc_info=True)
+        message = redact_text(f"{type(exc).__name__}: {exc}")
+        TriggerState.objects.filter(pk=row.pk).update(last_error=message, last_error_at=timezone.now())
+        return []
+    raw = {"slot": slot.isoformat(), "cursor": cursor, "forced": force}
+    runs, problems = [], []
+    with transaction.atomic():
+        row = locked_state_txn(organization, trigger.slug)
+        for index, item in enumerate(items):
+            try:
+                with transaction.atomic():  # a bad item is skipped and reported, not retried forever
+                    runs += start_txn(
+                        organization, trigger, item, raw | {"item": index}, actor or f"trigger:{trigger.slug}"
+                    ).runs
+            except TriggerFailed as exc:
+                problems.append(f"item {index}: {exc}")
+        if row.cursor == cursor:  # a slower, overlapping tick must not move the cursor back
+            row.cursor = new_cursor
+        row.last_error, row.last_error_at = "; ".join(problems)[:2000], timezone.now() if problems else None
+        save_cursor_txn(row)
+    return runs
+
+
+def save_cursor_txn(row: TriggerState) -> None:
+    """Written after the tick's runs, in their transaction."""
+    row.save(update_fields=["cursor", "last_error", "last_error_at"])
+
+
+def _call(trigger: Poll, cursor: Any) -> tuple[list[Any], dict[str, Any]]:
+    current = trigger.state.model_validate(cursor or {})
+    result = trigger.fn(current)
+    if inspect.isawaitable(result):
+        result = asyncio.run(result)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"run of poll {trigger.slug} must return (items, new_state), got {type(result).__name__}")
+    items, new_state = result
+    return list(items), trigger.state.model_validate(
+        new_state.model_dump() if isinstance(new_state, BaseModel) else new_state
+    ).model_dump(mode="json")

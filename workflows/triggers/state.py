@@ -1,0 +1,102 @@
+"""The database side of triggers: state rows, webhook secrets, enabling and disabling (audited)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from history.access import Actor
+from history.models import Organization, TriggerState
+
+from ..conf import engine_settings
+from ..registry import registry
+from .cron import next_slot
+from .definitions import Attachment, Trigger
+
+
+class UnknownTrigger(LookupError):
+    """No trigger or attachment has this slug (HTTP 404)."""
+
+
+def find(slug: str) -> tuple[Trigger, Attachment | None]:
+    """The trigger named by ``slug``, or by the attachment id ``<trigger>:<target>``, and that attachment."""
+    trigger_slug, _, target = slug.partition(":")
+    trigger = registry.triggers.get(trigger_slug)
+    attachment = next((a for a in trigger.attachments if a.target.slug == target), None) if trigger else None
+    if trigger is None or (target and attachment is None):
+        raise UnknownTrigger(f"No trigger {slug!r} is defined: `keystroke triggers list` shows them.")
+    return trigger, attachment
+
+
+def state(organization: Organization, key: str) -> TriggerState:
+    """The row of a trigger or attachment, made on first use; a webhook's gets its secret then."""
+    trigger = registry.triggers.get(key)
+    secret = secrets.token_urlsafe(32) if trigger is not None and trigger.type == "webhook" else ""
+    row, _ = TriggerState.objects.get_or_create(organization=organization, key=key, defaults={"secret": secret})
+    return row
+
+
+def locked_state_txn(organization: Organization, key: str) -> TriggerState:
+    """The row, locked until the transaction ends: two beats firing one slot take turns here."""
+    pk = state(organization, key).pk
+    return TriggerState.objects.select_for_update().get(pk=pk)
+
+
+def enabled(organization: Organization, attachment: Attachment) -> bool:
+    rows = TriggerState.objects.filter(organization=organization, key__in=(attachment.trigger.slug, attachment.id))
+    return all(rows.values_list("enabled", flat=True))
+
+
+@transaction.atomic(durable=True)
+def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
+    """Enable or disable a trigger or one attachment, without a deploy; recorded in the audit log."""
+    find(slug)
+    row = locked_state_txn(actor.organization, slug)
+    if row.enabled != on:
+        row.enabled = on
+        row.save(update_fields=["enabled"])
+        actor.audit("trigger.enable" if on else "trigger.disable", slug)
+    return row
+
+
+def webhook_url(trigger: Trigger, row: TriggerState, with_token: bool) -> str:
+    base = engine_settings()["PUBLIC_URL"].rstrip("/")
+    url = f"{base}/triggers/{trigger.endpoint}"  # type: ignore[attr-defined]
+    return f"{url}?token={row.secret}" if with_token else url
+
+
+def describe(
+    actor: Actor, trigger: Trigger, attachment: Attachment | None, now: datetime | None = None
+) -> dict[str, Any]:
+    """A row of ``GET /api/triggers``: an attachment (``slug`` is its id) or a trigger without one."""
+    now = now or timezone.now()
+    trigger_row = state(actor.organization, trigger.slug)
+    own_row = state(actor.organization, attachment.id) if attachment else trigger_row
+    cron = getattr(trigger, "cron", None)
+    return {
+        "slug": attachment.id if attachment else trigger.slug,
+        "trigger": trigger.slug,
+        "type": trigger.type,
+        "workflow": attachment.target.slug if attachment else "",
+        "enabled": trigger_row.enabled and own_row.enabled,
+        "url": webhook_url(trigger, trigger_row, with_token=actor.can("operator")) if trigger.type == "webhook" else "",
+        "cron": cron or "",
+        "timezone": getattr(trigger, "timezone", ""),
+        "next_fire_at": next_slot(cron, trigger.zone, now) if cron else None,  # type: ignore[attr-defined]
+        "last_fired_at": own_row.last_fired_at,
+        "last_run": {"id": own_row.last_run.public_id, "status": own_row.last_run.status} if own_row.last_run else None,
+        "last_error": trigger_row.last_error,
+        "source": trigger.source,
+    }
+
+
+def rows(actor: Actor) -> list[dict[str, Any]]:
+    """Every attachment of every trigger, and the triggers with none."""
+    listed = []
+    for trigger in sorted(registry.triggers.values(), key=lambda t: t.slug):
+        listed += [describe(actor, trigger, a) for a in trigger.attachments] or [describe(actor, trigger, None)]
+    return listed
