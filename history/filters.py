@@ -45,6 +45,7 @@ class RunFilter(django_filters.FilterSet):
     workflow = django_filters.CharFilter(method="filter_workflow")
     agent = django_filters.CharFilter(method="filter_agent")
     trigger = django_filters.ChoiceFilter(field_name="trigger_type", choices=Run.Trigger.choices)
+    trigger_id = django_filters.CharFilter(method="filter_trigger_id", label="A trigger (signup) or attachment")
     project = django_filters.CharFilter(field_name="project__slug")
     actor = django_filters.CharFilter(field_name="actor")
     q = django_filters.CharFilter(method="filter_text")
@@ -65,6 +66,11 @@ class RunFilter(django_filters.FilterSet):
 
     def filter_agent(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
         return queryset.filter(kind=Run.Kind.AGENT, slug=value)
+
+    def filter_trigger_id(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
+        """``signup`` matches every attachment of that trigger; ``signup:signup-pipeline`` one of them."""
+        value = value.strip()
+        return queryset.filter(Q(trigger_id=value) | Q(trigger_id__startswith=f"{value}:"))
 
     def filter_model(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
         if connection.vendor == "postgresql":

@@ -1,17 +1,23 @@
-"""The Run admin's "Cancel selected runs" action, which needs the engine's cancel_run."""
+"""Admin pages that need the engine: cancelling runs, and the triggers with their audited switches."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from history.access import Actor
 from history.admin import RunAdmin
-from history.models import Run
+from history.models import Organization, Run, TriggerState
 from history.models.accounts import Role
 
+from .registry import registry
 from .runs import InvalidState, cancel_run
+from .triggers.cron import next_slot
+from .triggers.state import set_enabled, state
 
 admin.site.unregister(Run)
 
@@ -32,3 +38,63 @@ class EngineRunAdmin(RunAdmin):
                 skipped += 1
         level = messages.SUCCESS if canceled else messages.WARNING
         self.message_user(request, f"Canceled {canceled} run(s); skipped {skipped} that had already finished.", level)
+
+
+@admin.register(TriggerState)
+class TriggerAdmin(admin.ModelAdmin):
+    """The project's triggers per organization: state, next fire time, last run; switched by audited actions."""
+
+    list_display = ["key", "organization", "kind", "targets", "enabled", "next_fire_at", "last_fired_at", "last_run",
+                    "last_error"]  # fmt: skip
+    list_filter = ["enabled", "organization"]
+    search_fields = ["key"]
+    actions = ["enable_selected", "disable_selected"]
+    exclude = ["secret"]  # shown once, by `keystroke triggers url`
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # triggers are defined in the project's triggers/ folder
+
+    def get_readonly_fields(self, request: HttpRequest, obj: TriggerState | None = None) -> list[str]:
+        return [f.name for f in TriggerState._meta.fields if f.name != "secret"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        for organization in Organization.objects.all():  # every defined trigger gets its row
+            for trigger in registry.triggers.values():
+                state(organization, trigger.slug)
+                for attachment in trigger.attachments:
+                    state(organization, attachment.id)
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Type")
+    def kind(self, row: TriggerState) -> str:
+        trigger = registry.triggers.get(row.key.partition(":")[0])
+        return trigger.type if trigger else "(no longer defined)"
+
+    @admin.display(description="Starts")
+    def targets(self, row: TriggerState) -> str:
+        trigger = registry.triggers.get(row.key.partition(":")[0])
+        return (
+            ", ".join(a.target.slug for a in trigger.attachments if a.id == row.key or ":" not in row.key)
+            if trigger
+            else ""
+        )
+
+    @admin.display(description="Next fire time")
+    def next_fire_at(self, row: TriggerState) -> Any:
+        trigger = registry.triggers.get(row.key.partition(":")[0])
+        cron = getattr(trigger, "cron", None)
+        return next_slot(cron, trigger.zone, timezone.now()) if cron else "—"
+
+    @admin.action(description="Enable selected triggers")
+    def enable_selected(self, request: HttpRequest, queryset: QuerySet[TriggerState]) -> None:
+        self._switch(request, queryset, on=True)
+
+    @admin.action(description="Disable selected triggers")
+    def disable_selected(self, request: HttpRequest, queryset: QuerySet[TriggerState]) -> None:
+        self._switch(request, queryset, on=False)
+
+    def _switch(self, request: HttpRequest, queryset: QuerySet[TriggerState], on: bool) -> None:
+        for row in queryset.select_related("organization"):
+            actor = Actor(row.organization, Role.ADMIN, f"admin:{request.user.get_username()}", user=request.user)
+            set_enabled(actor, row.key, on)
+        self.message_user(request, f"{'Enabled' if on else 'Disabled'} {queryset.count()} trigger(s).")

@@ -1,15 +1,14 @@
-"""``agents prompt`` and ``triggers``: the requests they send, checked against a stub server.
-
-The real routes come later; until then the live server answers 404 and the CLI says so.
-"""
+"""``agents prompt`` and ``triggers``: the requests they send (a stub server), and against the real one."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from .conftest import Cli, StubServer, base_env
+from .conftest import Cli, StubServer, base_env, run_of
 
 RUN_ID = "run_" + "a" * 32
 FINISHED = {
@@ -103,3 +102,33 @@ def test_triggers_commands_call_their_routes(stubbed: Cli, stub_server: StubServ
 def test_unknown_agents_and_triggers_exit_1_on_the_real_server(cli: Cli) -> None:
     assert cli.fails("agents", "prompt", "no-such-agent", "-m", "hi").stderr.startswith("error: ")
     assert cli.fails("triggers", "url", "no-such-trigger").stderr.startswith("error: ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_triggers_list_url_invoke_disable_enable_against_the_live_server(cli: Cli, live_server: Any) -> None:
+    from history.models import AuditEvent, Run
+
+    rows = {row["slug"]: row for row in cli.ok("triggers", "list").json()}
+    assert rows["weekly:weekly-sales-summary"]["type"] == "schedule"
+    assert rows["weekly:weekly-sales-summary"]["next_fire_at"]
+    assert rows["signup:signup-pipeline"]["workflow"] == "signup-pipeline"
+
+    url = cli.ok("triggers", "url", "signup").stdout.strip()
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    assert path.startswith("triggers/signup?token=")
+    body = {"type": "signup", "name": "Ada", "email": "ada@example.com"}
+    delivered = httpx.post(f"{live_server.url}/{path}", json=body)
+    assert delivered.status_code == 202, delivered.text
+    run = run_of(delivered.json()["run_id"])
+    assert (run.trigger_type, run.trigger_label, run.input) == ("webhook", "Webhook · signup", {
+        "name": "Ada", "email": "ada@example.com"})  # fmt: skip
+
+    invoked = cli.ok("triggers", "invoke", "weekly").json()
+    assert run_of(invoked["run_id"]).trigger_id == "weekly:weekly-sales-summary"
+    assert cli.ok("triggers", "disable", "weekly").json()["enabled"] is False
+    refused = cli.fails("triggers", "invoke", "weekly")
+    assert "disabled" in refused.stderr
+    assert cli.ok("triggers", "enable", "weekly").json()["enabled"] is True
+    assert list(AuditEvent.objects.filter(target="weekly").values_list("action", flat=True).order_by("id")) == [
+        "trigger.disable", "trigger.enable"]  # fmt: skip
+    assert Run.objects.filter(trigger_type="schedule").count() == 1

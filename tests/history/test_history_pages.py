@@ -281,3 +281,26 @@ def test_an_agent_run_shows_its_conversation_and_each_steps_cost(alice: Client, 
     steps = alice.get(f"/history/{run.public_id}/?tab=steps").content.decode()
     assert 'class="step step-success step-child"' in steps
     assert "Model call openai:gpt-4o-mini" in steps and "$0.00045" in steps
+
+
+def test_the_admin_lists_triggers_with_next_fire_time_and_disables_them_audited(org: Organization) -> None:
+    from history.models import TriggerState
+
+    admin = User.objects.create_superuser("root", password="pw-12345678")
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/admin/history/triggerstate/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "weekly:weekly-sales-summary" in text and "signup:signup-pipeline" in text
+    assert "schedule" in text and "webhook" in text and "poll" in text
+    weekly = TriggerState.objects.get(organization=org, key="weekly")
+    assert weekly.secret == "" and TriggerState.objects.get(organization=org, key="signup").secret
+    response = client.post(
+        "/admin/history/triggerstate/", {"action": "disable_selected", "_selected_action": [weekly.pk]}, follow=True
+    )
+    assert "Disabled 1 trigger(s)" in response.content.decode()
+    weekly.refresh_from_db()
+    assert not weekly.enabled
+    event = AuditEvent.objects.get(action="trigger.disable")
+    assert (event.target, event.actor) == ("weekly", "admin:root")

@@ -82,12 +82,19 @@ def test_a_malformed_run_id_is_a_bad_request(api: APIClient) -> None:
         ("kind=workflow&trigger=cli", ["c"]),
         ("q=disk full", ["b"]),
         ("project=default", ["c", "b", "a"]),
+        ("trigger=webhook", ["b"]),
+        ("trigger_id=signup", ["b"]),
+        ("trigger_id=signup:signup-pipeline", ["b"]),
+        ("trigger_id=sign", []),
     ],
 )
 def test_it_filters_runs(api: APIClient, org: Organization, query: str, expected: list[str]) -> None:
     runs = {
         "a": make_run(org, "greeting", status="running"),
-        "b": make_run(org, "signup-pipeline", status="failed", error={"type": "X", "message": "Disk full"}),
+        "b": make_run(
+            org, "signup-pipeline", status="failed", error={"type": "X", "message": "Disk full"},
+            trigger_type="webhook", trigger_id="signup:signup-pipeline",
+        ),  # fmt: skip
         "c": make_run(org, "greeting", status="success", trigger_type="cli"),
     }
     names = {run.public_id: name for name, run in runs.items()}

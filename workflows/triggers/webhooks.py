@@ -84,6 +84,6 @@ def _parse(signature: str) -> tuple[int, list[str]]:
     parts = [part.strip().partition("=") for part in signature.split(",")]
     timestamps = [value for key, _, value in parts if key == "t"]
     digests = [value for key, _, value in parts if key == "v1"]
-    if len(timestamps) != 1 or not timestamps[0].isdigit() or not digests:
+    if len(timestamps) != 1 or not (timestamps[0].isdecimal() and len(timestamps[0]) <= 12) or not digests:
         raise Unauthorized(f"{SIGNATURE_HEADER} must look like t=<unix seconds>,v1=<hex HMAC-SHA256>.")
     return int(timestamps[0]), digests
