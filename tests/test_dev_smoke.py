@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .support import ROOT, wait_for
@@ -110,5 +111,23 @@ def test_make_dev_runs_the_examples_offline_on_the_embedded_default(dev_stack: d
     run = wait_for(finished, 60, 0.5, "the escalation to finish")
     assert run["output"]["resolution"] == "rebooted" and run["trigger"]["type"] == "cli"
 
+    # The example webhook, called at the URL `triggers url` prints, runs the signup pipeline.
+    url = cli(dev_stack, "triggers", "url", "signup").stdout.strip()
+    delivered = httpx.post(url, json={"type": "signup", "name": "Bo", "email": "bo@acme.io"}, timeout=30)
+    assert delivered.status_code == 202, delivered.text
+    hooked = delivered.json()["run_id"]
+    assert wait_for(lambda: _succeeded(dev_stack, hooked), 60, 0.5, "the webhook's run")["trigger"]["type"] == "webhook"
+
+    # The example poll reads the offline inbox: an urgent line starts an escalation.
+    (home / "support-inbox.jsonl").write_text('{"customer": "acme", "subject": "down", "priority": "urgent"}\n')
+    polled = cli(dev_stack, "triggers", "invoke", "support-inbox")
+    assert polled.returncode == 0 and len(json.loads(polled.stdout)["run_ids"]) == 1, polled.stderr
+
     bad = cli(dev_stack, "workflows", "run", "greeting", "--input", '{"name": 5}')
     assert bad.returncode == 1 and bad.stderr.startswith("error: Invalid input for greeting: name")
+
+
+def _succeeded(env: dict[str, str], run_id: str) -> dict | None:
+    got = cli(env, "history", "get", run_id, "--include", "trigger")
+    run = json.loads(got.stdout) if got.returncode == 0 else {}
+    return run if run.get("status") == "success" else None

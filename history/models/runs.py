@@ -119,7 +119,9 @@ class Run(models.Model):
             models.Index(fields=["organization", "slug", "-created_at", "-id"], name="history_run_org_slug"),
             models.Index(fields=["organization", "kind", "-created_at", "-id"], name="history_run_org_kind"),
             models.Index(fields=["organization", "trigger_type", "-created_at", "-id"], name="history_run_org_trigger"),
-            models.Index(fields=["organization", "trigger_id", "-created_at", "-id"], name="history_run_org_trigger_id"),
+            models.Index(
+                fields=["organization", "trigger_id", "-created_at", "-id"], name="history_run_org_trigger_id"
+            ),
             # Used by workflows.store.due_run_ids() (the timer beat).
             models.Index(fields=["wake_at"], name="history_run_wake", condition=Q(status__in=["sleeping", "waiting"])),
             # Used by workflows.store.stale_run_ids() (the sweeper).

@@ -43,6 +43,7 @@ def api_routes() -> set[str]:
                     "/"
                     + route.replace("<str:pk>", "{id}")
                     .replace("<slug:slug>", "{slug}")
+                    .replace("<str:slug>", "{slug}")
                     .replace("<str:token>", "{token}")
                 )
     return routes

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from history.models import AuditEvent, Organization, Run, TriggerState
+from history.models import AuditEvent, Organization, Role, Run, TriggerState
 from workflows.triggers.state import state
 from workflows.triggers.webhooks import sign
 
@@ -365,8 +365,8 @@ def test_trigger_actions_need_an_api_key() -> None:
 # -- listing -----------------------------------------------------------------------------------
 
 
-def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(api: APIClient, org: Organization) -> None:
-    response = api.get("/api/triggers")
+def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(admin: APIClient, org: Organization) -> None:
+    response = admin.get("/api/triggers")
 
     assert response.status_code == 200, response.content
     rows = {row["slug"]: row for row in response.json()["results"]}
@@ -388,7 +388,7 @@ def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(api: 
     assert weekly["next_fire_at"] and weekly["url"] == ""
 
     started = deliver(body_of(ORDER), token=secret).json()["run_ids"]
-    rows = {row["slug"]: row for row in api.get("/api/triggers").json()["results"]}
+    rows = {row["slug"]: row for row in admin.get("/api/triggers").json()["results"]}
     assert rows["orders:three-steps"]["last_run"]["id"] == Run.objects.get(trigger_id="orders:three-steps").public_id
     assert rows["orders:three-steps"]["last_run"]["status"] == "queued"
     assert rows["orders:approval"]["last_run"]["id"] in started
@@ -401,13 +401,14 @@ def test_a_viewer_sees_the_webhook_url_without_its_secret(org: Organization, sec
     assert secret not in json.dumps(rows)
 
 
-def test_one_trigger_or_attachment_by_slug(api: APIClient, secret: str) -> None:
-    attachment = api.get("/api/triggers/orders:three-steps")
+def test_one_trigger_or_attachment_by_slug(admin: APIClient, api: APIClient, secret: str) -> None:
+    attachment = admin.get("/api/triggers/orders:three-steps")
     assert attachment.status_code == 200, attachment.content
     assert attachment.json()["slug"] == "orders:three-steps"
     assert attachment.json()["workflow"] == "three-steps"
     assert attachment.json()["url"].endswith(f"/triggers/orders?token={secret}")
     assert attachment.json()["definition"]["endpoint"] == "orders"
+    assert api.get("/api/triggers/orders:three-steps").json()["url"].endswith("/triggers/orders"), "only admins see it"
 
     trigger = api.get("/api/triggers/orders").json()
     assert {row["slug"] for row in trigger["attachments"]} == ATTACHMENTS
@@ -492,8 +493,14 @@ def test_idempotency_keys_and_disabling_are_per_organization(org: Organization, 
 
 def test_another_organizations_key_lists_its_own_secret(org: Organization, secret: str) -> None:
     acme = Organization.objects.create(slug="acme", name="Acme")
-    rows = {row["slug"]: row for row in api_client(acme).get("/api/triggers").json()["results"]}
+    rows = {row["slug"]: row for row in api_client(acme, Role.ADMIN).get("/api/triggers").json()["results"]}
 
     acme_secret = TriggerState.objects.get(organization=acme, key="orders").secret
     assert rows["orders:three-steps"]["url"].endswith(f"?token={acme_secret}")
     assert secret not in json.dumps(rows)
+
+
+def test_an_operator_may_invoke_but_only_an_admin_switches_triggers(api: APIClient) -> None:
+    assert_error(api.post("/api/triggers/orders/disable"), 403)
+    assert not AuditEvent.objects.filter(action="trigger.disable").exists()
+    assert api.post("/api/triggers/orders:three-steps/invoke", ORDER, format="json").status_code == 202

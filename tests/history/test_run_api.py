@@ -92,8 +92,12 @@ def test_it_filters_runs(api: APIClient, org: Organization, query: str, expected
     runs = {
         "a": make_run(org, "greeting", status="running"),
         "b": make_run(
-            org, "signup-pipeline", status="failed", error={"type": "X", "message": "Disk full"},
-            trigger_type="webhook", trigger_id="signup:signup-pipeline",
+            org,
+            "signup-pipeline",
+            status="failed",
+            error={"type": "X", "message": "Disk full"},
+            trigger_type="webhook",
+            trigger_id="signup:signup-pipeline",
         ),  # fmt: skip
         "c": make_run(org, "greeting", status="success", trigger_type="cli"),
     }

@@ -83,7 +83,7 @@ def describe(
         "type": trigger.type,
         "workflow": attachment.target.slug if attachment else "",
         "enabled": trigger_row.enabled and own_row.enabled,
-        "url": webhook_url(trigger, trigger_row, with_token=actor.can("operator")) if trigger.type == "webhook" else "",
+        "url": webhook_url(trigger, trigger_row, with_token=actor.can("admin")) if trigger.type == "webhook" else "",
         "cron": cron or "",
         "timezone": getattr(trigger, "timezone", ""),
         "next_fire_at": next_slot(cron, trigger.zone, now) if cron else None,  # type: ignore[attr-defined]
