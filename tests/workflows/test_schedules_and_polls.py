@@ -189,3 +189,26 @@ def test_a_bad_item_is_reported_and_skipped_without_blocking_the_others(feed: li
     assert [run.input["marker"] for run in runs] == ["a", "c"]
     row = TriggerState.objects.get(key="feed")
     assert row.cursor == {"seen": 3} and "item 1" in row.last_error and "KeyError" in row.last_error
+
+
+def test_the_beat_task_fires_a_due_schedule_once_and_a_poll_tick_runs_in_its_own_task(
+    feed: list[dict[str, object]],
+) -> None:
+    from django.utils import timezone
+
+    from workflows import tasks
+
+    org = Organization.objects.default()
+    for key in ("nightly", "weekly", "support-inbox"):  # seen three days ago: one slot of each is due now
+        TriggerState.objects.create(organization=org, key=key, last_slot=timezone.now() - timedelta(days=3))
+    TriggerState.objects.create(organization=org, key="feed", last_slot=timezone.now())  # not due
+    with mock.patch.object(tasks.poll_trigger, "delay") as queued:  # the broker is another test's business
+        fired = tasks.fire_triggers()
+    weekly = Run.objects.filter(trigger_id="weekly:weekly-sales-summary").count()  # a Friday in the last 3 days?
+    assert weekly <= 1 and fired == 1 + weekly
+    assert [call.args for call in queued.call_args_list] == [("support-inbox",)]
+    assert len(nightly_runs()) == 1
+    assert tasks.fire_triggers() == 0, "the next beat finds the slots taken"
+    feed.append({"marker": "x"})
+    TriggerState.objects.filter(key="feed").update(last_slot=timezone.now() - timedelta(days=1))
+    assert tasks.poll_trigger("feed") == 1 and tasks.poll_trigger("feed") == 0
