@@ -70,6 +70,8 @@ class RunFilter(django_filters.FilterSet):
     def filter_trigger_id(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
         """``signup`` matches every attachment of that trigger; ``signup:signup-pipeline`` one of them."""
         value = value.strip()
+        if not value:
+            return queryset
         return queryset.filter(Q(trigger_id=value) | Q(trigger_id__startswith=f"{value}:"))
 
     def filter_model(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:

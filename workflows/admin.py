@@ -17,7 +17,7 @@ from history.models.accounts import Role
 from .registry import registry
 from .runs import InvalidState, cancel_run
 from .triggers.cron import next_slot
-from .triggers.state import set_enabled, state
+from .triggers.state import NotHere, UnknownTrigger, set_enabled, state
 
 admin.site.unregister(Run)
 
@@ -85,16 +85,26 @@ class TriggerAdmin(admin.ModelAdmin):
         cron = getattr(trigger, "cron", None)
         return next_slot(cron, trigger.zone, timezone.now()) if cron else "—"
 
-    @admin.action(description="Enable selected triggers")
+    def has_delete_permission(self, request: HttpRequest, obj: TriggerState | None = None) -> bool:
+        return False  # a row holds a poll's cursor and a webhook's secret: deleting it would lose both
+
+    @admin.action(description="Enable selected triggers", permissions=["change"])
     def enable_selected(self, request: HttpRequest, queryset: QuerySet[TriggerState]) -> None:
         self._switch(request, queryset, on=True)
 
-    @admin.action(description="Disable selected triggers")
+    @admin.action(description="Disable selected triggers", permissions=["change"])
     def disable_selected(self, request: HttpRequest, queryset: QuerySet[TriggerState]) -> None:
         self._switch(request, queryset, on=False)
 
     def _switch(self, request: HttpRequest, queryset: QuerySet[TriggerState], on: bool) -> None:
+        switched, refused = 0, []
         for row in queryset.select_related("organization"):
             actor = Actor(row.organization, Role.ADMIN, f"admin:{request.user.get_username()}", user=request.user)
-            set_enabled(actor, row.key, on)
-        self.message_user(request, f"{'Enabled' if on else 'Disabled'} {queryset.count()} trigger(s).")
+            try:
+                set_enabled(actor, row.key, on)
+                switched += 1
+            except (UnknownTrigger, NotHere) as exc:
+                refused.append(str(exc))
+        self.message_user(request, f"{'Enabled' if on else 'Disabled'} {switched} trigger(s).")
+        if refused:
+            self.message_user(request, " ".join(refused), messages.WARNING)

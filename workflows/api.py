@@ -24,6 +24,7 @@ from history.serializers import RunSerializer
 
 from . import runs
 from .conf import engine_settings
+from .engine import has_json_nul
 from .registry import registry
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
@@ -43,7 +44,7 @@ def read_json(request: Request) -> Any:
 
 def refuse_nul(data: Any) -> Any:
     """JSON allows \\u0000 but PostgreSQL's jsonb cannot store it: say so instead of failing later."""
-    if "\\u0000" in json.dumps(data):
+    if has_json_nul(json.dumps(data)):
         raise ParseError("The payload contains a NUL character (\\u0000), which cannot be stored; remove it.")
     return data
 

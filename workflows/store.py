@@ -25,7 +25,7 @@ from django.utils import timezone
 from history.models import LogRecord, Run, Span, Step, UsageItem
 
 from .conf import engine_settings
-from .engine import Completed, Failed, StepRecord, Suspended, storable
+from .engine import Completed, Failed, StepRecord, Suspended, escape_json_nul, storable
 from .errors import RunStopped
 from .queue import enqueue_on_commit
 
@@ -394,7 +394,7 @@ def _jsonb_text(rows: list[dict[str, Any]]) -> str:
         text = json.dumps(rows, default=_json_default, allow_nan=False)
     except ValueError:  # NaN or infinity in an attribute
         return _jsonb_text(storable(rows))
-    return text.replace("\\u0000", "\\\\x00")
+    return escape_json_nul(text)
 
 
 def _json_default(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
@@ -14,6 +15,8 @@ from .registry import registry
 from .runner import resume_run
 from .tracing import flush_exports
 from .triggers import firing
+
+logger = logging.getLogger("keystroke.triggers")
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -44,10 +47,13 @@ def fire_triggers() -> int:
     close_old_connections()
     now, fired = timezone.now(), 0
     for trigger in registry.triggers.values():
-        if trigger.type == "schedule":
-            fired += len(firing.fire_schedule(trigger, now))
-        elif trigger.type == "poll" and firing.poll_due(trigger, now):
-            poll_trigger.delay(trigger.slug)
+        try:
+            if trigger.type == "schedule":
+                fired += len(firing.fire_schedule(trigger, now))
+            elif trigger.type == "poll" and firing.poll_due(trigger, now):
+                poll_trigger.delay(trigger.slug)
+        except Exception:  # one broken trigger must not hold up the others; the next beat tries again
+            logger.exception("trigger %s could not be fired", trigger.slug)
     return fired
 
 

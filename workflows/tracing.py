@@ -164,8 +164,8 @@ class _RunLogs(logging.Handler):
             {
                 "span_id": f"{span.span_id:016x}",
                 "created_at": datetime.fromtimestamp(record.created, UTC),
-                "level": record.levelname,
-                "logger": record.name,
+                "level": record.levelname[:16],
+                "logger": record.name[:200],
                 "message": redact_text(record.getMessage()),
                 "attributes": {"thread": record.threadName, "module": record.module, "line": record.lineno},
             }

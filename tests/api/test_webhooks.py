@@ -504,3 +504,16 @@ def test_an_operator_may_invoke_but_only_an_admin_switches_triggers(api: APIClie
     assert_error(api.post("/api/triggers/orders/disable"), 403)
     assert not AuditEvent.objects.filter(action="trigger.disable").exists()
     assert api.post("/api/triggers/orders:three-steps/invoke", ORDER, format="json").status_code == 202
+
+
+def test_a_signature_with_non_ascii_characters_is_401(secret: str) -> None:
+    assert_error(deliver(body_of(ORDER), signature=f"t={int(time.time())},v1={'é' * 64}"), 401)
+    assert not Run.objects.exists()
+
+
+def test_schedules_cannot_be_switched_in_an_organization_they_do_not_fire_in() -> None:
+    acme = Organization.objects.create(slug="acme", name="Acme")
+    admin = api_client(acme, Role.ADMIN)
+    assert_error(admin.post("/api/triggers/weekly/disable"), 409)
+    row = next(r for r in admin.get("/api/triggers").json()["results"] if r["slug"] == "weekly:weekly-sales-summary")
+    assert row["next_fire_at"] is None and row["enabled"] is False

@@ -55,7 +55,7 @@ def test_cron_slots_follow_wall_clock_time_across_daylight_saving() -> None:
 @pytest.mark.parametrize(
     ("cron", "zone", "field"),
     [("0 9 * *", "UTC", "cron"), ("61 * * * *", "UTC", "cron"), ("0 0 9 * * * *", "UTC", "cron"),
-     ("0 9 * * FRI", "Mars/Olympus", "timezone")],
+     ("0 0 30 2 *", "UTC", "cron"), ("0 9 * * FRI", "Mars/Olympus", "timezone")],
 )  # fmt: skip
 def test_a_bad_cron_or_zone_is_refused_naming_the_field(cron: str, zone: str, field: str) -> None:
     with pytest.raises(ValueError, match=f"{field}="):
@@ -212,3 +212,34 @@ def test_the_beat_task_fires_a_due_schedule_once_and_a_poll_tick_runs_in_its_own
     feed.append({"marker": "x"})
     TriggerState.objects.filter(key="feed").update(last_slot=timezone.now() - timedelta(days=1))
     assert tasks.poll_trigger("feed") == 1 and tasks.poll_trigger("feed") == 0
+
+
+def test_a_schedule_whose_payload_does_not_fit_is_refused_when_attached() -> None:
+    from workflows.sdk import define_schedule
+
+    schedule = define_schedule(slug="bad-payload", cron="@daily", payload={"slow_seconds": "soon"})
+    try:
+        with pytest.raises(ValueError, match="marker"):
+            schedule.attach(registry.targets["three-steps"])
+        assert schedule.attachments == []
+    finally:
+        del registry.triggers["bad-payload"]
+
+
+def test_a_slot_whose_runs_cannot_start_is_recorded_and_stays_taken() -> None:
+    from keystroke_project_2.triggers import fixtures
+
+    flaky = registry.triggers["flaky"]
+    firing.fire_schedule(flaky, utc(2026, 11, 2, 9, 1))
+    fixtures.BROKEN.append("the CRM field map is wrong")
+    try:
+        assert firing.fire_schedule(flaky, utc(2026, 11, 2, 9, 6)) == []
+    finally:
+        fixtures.BROKEN.clear()
+    row = TriggerState.objects.get(key="flaky")
+    assert "RuntimeError: the CRM field map is wrong" in row.last_error
+    assert row.last_slot == utc(2026, 11, 2, 9, 5), "taken: the next beat does not retry it every 10 seconds"
+    assert firing.fire_schedule(flaky, utc(2026, 11, 2, 9, 8)) == []
+    assert len(firing.fire_schedule(flaky, utc(2026, 11, 2, 9, 11))) == 1
+    row.refresh_from_db()
+    assert row.last_error == ""

@@ -136,11 +136,14 @@ def test_a_trace_with_nul_characters_and_nan_is_stored_not_lost(org: Organizatio
     span = {
         "trace_id": run.uid.hex, "span_id": "00000000000000aa", "parent_span_id": "", "name": "step a\x00b",
         "kind": "internal", "status": "unset", "started_at": now, "ended_at": now,
-        "attributes": {"ratio": float("nan"), "note": "nul\x00here"},
+        "attributes": {"ratio": float("nan"), "note": "nul\x00here", "json": "a literal \\u0000 stays"},
     }  # fmt: skip
     log = {"span_id": "00000000000000aa", "created_at": now, "level": "INFO", "logger": "x", "message": "a\x00b"}
     with transaction.atomic():
         store.save_trace_txn(run.pk, store.Trace([span], [log | {"attributes": {}}]))
     stored = Span.objects.get(run=run)
-    assert (stored.name, stored.attributes) == ("step a\\x00b", {"ratio": None, "note": "nul\\x00here"})
+    assert (stored.name, stored.attributes) == (
+        "step a\\x00b",
+        {"ratio": None, "note": "nul\\x00here", "json": "a literal \\u0000 stays"},
+    )
     assert LogRecord.objects.get(run=run).message == "a\\x00b"

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from .context import Context, HookHandle, StepContext
 from .log import EventLog, MemoryEventLog, StepRecord
-from .replay import Completed, Failed, Outcome, Suspended, SuspendItem, current_pass, error_dict, execute, storable
+from .replay import (
+    Completed,
+    Failed,
+    Outcome,
+    Suspended,
+    SuspendItem,
+    current_pass,
+    error_dict,
+    escape_json_nul,
+    execute,
+    has_json_nul,
+    storable,
+)
 
 __all__ = [
     "Completed",
@@ -20,6 +32,8 @@ __all__ = [
     "Suspended",
     "current_pass",
     "error_dict",
+    "escape_json_nul",
     "execute",
+    "has_json_nul",
     "storable",
 ]

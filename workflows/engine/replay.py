@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import re
 import traceback
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -587,19 +588,32 @@ def _plain(value: Any) -> Any:
     return dump(mode="json") if callable(dump) else value
 
 
+# A \u0000 escape in JSON text, not the text "\\u0000" (a backslash then u0000), which is storable.
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def has_json_nul(text: str) -> bool:
+    return _JSON_NUL.search(text) is not None
+
+
+def escape_json_nul(text: str) -> str:
+    """JSON text whose NUL characters are spelled out as the four characters \\x00: jsonb refuses NUL."""
+    return _JSON_NUL.sub(r"\1\\\\x00", text)
+
+
 def check_storable(value: Any, what: str) -> None:
     """Refuse values JSON columns cannot hold (NaN, Infinity, NUL): they would fail every retry."""
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise OutputValidationError(f"{what} returned a value that cannot be stored as JSON: {exc}") from None
-    if "\\u0000" in text:
+    if has_json_nul(text):
         raise OutputValidationError(f"{what} returned text with a NUL character, which cannot be stored.")
 
 
 def storable(value: Any) -> Any:
     """``value`` with NUL characters escaped and NaN made null: what a JSON column accepts."""
-    text = json.dumps(value, default=str).replace("\\u0000", "\\\\x00")
+    text = escape_json_nul(json.dumps(value, default=str))
     return json.loads(text, parse_constant=lambda constant: None)
 
 

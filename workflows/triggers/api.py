@@ -107,7 +107,10 @@ class TriggerActionView(APIView):
         require_role(request.actor, Role.OPERATOR if action == "invoke" else Role.ADMIN)
         trigger, attachment = _find(slug)
         if action != "invoke":
-            state.set_enabled(request.actor, slug, on=action == "enable")
+            try:
+                state.set_enabled(request.actor, slug, on=action == "enable")
+            except state.NotHere as exc:
+                raise Conflict(str(exc)) from None
             return Response(state.describe(request.actor, trigger, attachment))
         row = state.describe(request.actor, trigger, attachment)
         if not row["enabled"]:

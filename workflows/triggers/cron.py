@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 # More than any daylight-saving shift: how far around ``now`` wall-clock iteration starts.
 _SHIFT = timedelta(hours=3)
@@ -26,11 +26,16 @@ def check_cron(what: str, cron: object, timezone: object) -> ZoneInfo:
             "or an alias such as @daily or @hourly, e.g. '0 9 * * FRI'."
         )
     try:
-        return ZoneInfo(str(timezone))
+        zone = ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
             f"{what}, timezone={timezone!r}: use an IANA zone name such as 'Europe/Berlin' or 'UTC'."
         ) from None
+    try:
+        next_slot(cron, zone, datetime.now(UTC))
+    except CroniterBadDateError:
+        raise ValueError(f"{what}, cron={cron!r}: this expression never matches a date, e.g. 30 February.") from None
+    return zone
 
 
 def latest_slot(cron: str, zone: ZoneInfo, now: datetime) -> datetime:

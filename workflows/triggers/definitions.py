@@ -12,6 +12,7 @@ from ..definitions import SLUG, Definition, _caller_file
 from ..registry import registry
 from .cron import check_cron
 
+SLUG_LIMIT = 60  # an attachment id, <trigger>:<target>, must fit the run's trigger_id
 Filter = Callable[[Any], bool]
 Transform = Callable[[Any], Any]
 
@@ -37,8 +38,10 @@ class Trigger:
 
     def __init__(self, slug: str, filter: Filter | None, name: str | None, description: str, source: str) -> None:
         what = f"define_{self.type}(slug={slug!r})"
-        if not isinstance(slug, str) or not SLUG.match(slug):
-            raise ValueError(f"{what}: a slug is lowercase letters, digits and dashes, e.g. 'new-signup'.")
+        if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > SLUG_LIMIT:
+            raise ValueError(
+                f"{what}: a slug is up to {SLUG_LIMIT} lowercase letters, digits and dashes, e.g. 'new-signup'."
+            )
         if filter is not None and not callable(filter):
             raise ValueError(f"{what}: filter must be a function taking the event and returning True or False.")
         self.slug, self.filter, self.source = slug, filter, source
@@ -100,6 +103,15 @@ class Schedule(Trigger):
         if payload is not None and not isinstance(payload, dict):
             raise ValueError(f"{what}, payload={payload!r}: payload is the input as a dict, e.g. {{'week': 'last'}}.")
         self.cron, self.timezone, self.payload = cron, timezone, payload or {}
+
+    def attach(self, target: Definition, transform: Transform | None = None) -> Attachment:
+        attachment = super().attach(target, transform)
+        try:  # the payload is static: check it now rather than at every slot
+            attachment.input_for(self.payload)
+        except Exception as exc:  # a ValidationError, or a transform that raised
+            self.attachments.remove(attachment)
+            raise ValueError(f"{self.slug}.attach({target.slug}): the payload is not valid input: {exc}") from None
+        return attachment
 
     def describe(self) -> dict[str, Any]:
         return super().describe() | {"cron": self.cron, "timezone": self.timezone, "payload": self.payload}

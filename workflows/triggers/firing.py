@@ -75,9 +75,9 @@ def _start_txn(organization: Organization, attachment: Attachment, event: Any, r
         trigger_raw=raw, actor=actor,
     )  # fmt: skip
     now = timezone.now()
+    state(organization, attachment.id)  # the attachment's row, to carry its own last run
     for key in (attachment.trigger.slug, attachment.id):
         TriggerState.objects.filter(organization=organization, key=key).update(last_fired_at=now, last_run=run)
-    state(organization, attachment.id)  # so the attachment's row exists to carry its last run next time
     return run
 
 
@@ -98,7 +98,9 @@ def deliver(
             if idempotency_key:
                 TriggerDelivery.objects.create(**delivery, response=body, status_code=status)
     except IntegrityError:  # a concurrent delivery with this key committed first: answer as it did
-        first = TriggerDelivery.objects.get(**delivery)
+        first = TriggerDelivery.objects.filter(**delivery).first() if idempotency_key else None
+        if first is None:
+            raise
         return first.status_code, first.response
     return status, body
 
@@ -126,7 +128,18 @@ def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
         if previous is None:
             return []
         raw = {"slot": slot.isoformat(), "cron": trigger.cron, "timezone": trigger.timezone}
-        return start_txn(organization, trigger, trigger.payload, raw, f"trigger:{trigger.slug}").runs
+        try:
+            with transaction.atomic():  # the slot stays taken even when its runs cannot start
+                runs = start_txn(organization, trigger, trigger.payload, raw, f"trigger:{trigger.slug}").runs
+        except TriggerFailed as exc:
+            logger.warning("schedule %s could not start the runs of slot %s: %s", trigger.slug, slot, exc)
+            row.last_error, row.last_error_at = redact_text(str(exc))[:2000], timezone.now()
+            row.save(update_fields=["last_error", "last_error_at"])
+            return []
+        if row.last_error:
+            row.last_error, row.last_error_at = "", None
+            row.save(update_fields=["last_error", "last_error_at"])
+        return runs
 
 
 def invoke_schedule(

@@ -17,9 +17,20 @@ from ..registry import registry
 from .cron import next_slot
 from .definitions import Attachment, Trigger
 
+DEFAULT_ORGANIZATION = "default"  # Organization.objects.default()'s slug
+
 
 class UnknownTrigger(LookupError):
     """No trigger or attachment has this slug (HTTP 404)."""
+
+
+class NotHere(Exception):
+    """Schedules and polls fire in the default organization only: elsewhere they cannot be switched (HTTP 409)."""
+
+
+def fires_in(organization: Organization, trigger: Trigger) -> bool:
+    """Webhooks start runs in the organization whose secret a request proves; schedules and polls in the default."""
+    return trigger.type == "webhook" or organization.slug == DEFAULT_ORGANIZATION
 
 
 def find(slug: str) -> tuple[Trigger, Attachment | None]:
@@ -54,7 +65,9 @@ def enabled(organization: Organization, attachment: Attachment) -> bool:
 @transaction.atomic(durable=True)
 def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
     """Enable or disable a trigger or one attachment, without a deploy; recorded in the audit log."""
-    find(slug)
+    trigger, _ = find(slug)
+    if not fires_in(actor.organization, trigger):
+        raise NotHere(f"{trigger.type.capitalize()} {trigger.slug} fires in the default organization only.")
     row = locked_state_txn(actor.organization, slug)
     if row.enabled != on:
         row.enabled = on
@@ -76,13 +89,13 @@ def describe(
     now = now or timezone.now()
     trigger_row = state(actor.organization, trigger.slug)
     own_row = state(actor.organization, attachment.id) if attachment else trigger_row
-    cron = getattr(trigger, "cron", None)
+    cron = getattr(trigger, "cron", None) if fires_in(actor.organization, trigger) else None
     return {
         "slug": attachment.id if attachment else trigger.slug,
         "trigger": trigger.slug,
         "type": trigger.type,
         "workflow": attachment.target.slug if attachment else "",
-        "enabled": trigger_row.enabled and own_row.enabled,
+        "enabled": trigger_row.enabled and own_row.enabled and fires_in(actor.organization, trigger),
         "url": webhook_url(trigger, trigger_row, with_token=actor.can("admin")) if trigger.type == "webhook" else "",
         "cron": cron or "",
         "timezone": getattr(trigger, "timezone", ""),

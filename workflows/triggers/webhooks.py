@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from ..redact import redact
 from .definitions import Webhook
 
 SIGNATURE_HEADER = "X-Keystroke-Signature"
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 TOLERANCE_SECONDS = 300
 # Credentials and the signature stay out of the run's raw trigger value.
 _DROPPED_HEADERS = {"authorization", "cookie", "x-api-key", SIGNATURE_HEADER.lower()}
@@ -51,7 +53,7 @@ def authenticate(
                 f"within {TOLERANCE_SECONDS} seconds: sign each delivery when it is sent."
             )
         for row in rows:
-            expected = _digest(row.secret, timestamp, body)
+            expected = _digest(row.secret, timestamp, body).encode()
             if any(hmac.compare_digest(expected, digest) for digest in digests):
                 return row.organization, "signature"
         raise Unauthorized(
@@ -80,10 +82,10 @@ def _digest(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def _parse(signature: str) -> tuple[int, list[str]]:
+def _parse(signature: str) -> tuple[int, list[bytes]]:
     parts = [part.strip().partition("=") for part in signature.split(",")]
     timestamps = [value for key, _, value in parts if key == "t"]
-    digests = [value for key, _, value in parts if key == "v1"]
+    digests = [value.lower().encode() for key, _, value in parts if key == "v1" and _HEX_DIGEST.fullmatch(value)]
     if len(timestamps) != 1 or not (timestamps[0].isdecimal() and len(timestamps[0]) <= 12) or not digests:
         raise Unauthorized(f"{SIGNATURE_HEADER} must look like t=<unix seconds>,v1=<hex HMAC-SHA256>.")
     return int(timestamps[0]), digests

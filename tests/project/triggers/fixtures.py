@@ -43,3 +43,18 @@ def read_feed(cursor: FeedCursor) -> tuple[list[dict[str, Any]], FeedCursor]:
 feed = define_poll(
     slug="feed", cron="*/5 * * * *", run=read_feed, state=FeedCursor, filter=lambda item: item.get("keep", True)
 ).attach(three_steps_workflow, transform=lambda item: Script(marker=item["marker"]))
+
+
+# Set to make the flaky schedule's transform raise, as a project bug would.
+BROKEN: list[str] = []
+
+
+def _flaky(payload: dict[str, Any]) -> dict[str, Any]:
+    if BROKEN:
+        raise RuntimeError(BROKEN[0])
+    return payload
+
+
+flaky = define_schedule(slug="flaky", cron="*/5 * * * *", payload={"marker": "flaky"}).attach(
+    three_steps_workflow, transform=_flaky
+)
