@@ -32,14 +32,20 @@ CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
 
 def read_json(request: Request) -> Any:
     """The JSON body: 413 past KEYSTROKE_MAX_PAYLOAD, 415 when not JSON, 400 when malformed."""
+    check_size(request)
+    return refuse_nul(request.data)
+
+
+def check_size(request: Request, length: int | None = None) -> None:
+    """413 when the body (its Content-Length, unless ``length`` is known) is past KEYSTROKE_MAX_PAYLOAD."""
     limit = engine_settings()["MAX_PAYLOAD"]
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ParseError("Content-Length is not a number.") from None
+    if length is None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ParseError("Content-Length is not a number.") from None
     if length > limit:
         raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
-    return refuse_nul(request.data)
 
 
 def refuse_nul(data: Any) -> Any:

@@ -517,3 +517,12 @@ def test_schedules_cannot_be_switched_in_an_organization_they_do_not_fire_in() -
     assert_error(admin.post("/api/triggers/weekly/disable"), 409)
     row = next(r for r in admin.get("/api/triggers").json()["results"] if r["slug"] == "weekly:weekly-sales-summary")
     assert row["next_fire_at"] is None and row["enabled"] is False
+
+
+def test_listing_triggers_reads_their_state_in_one_query_however_many_there_are(
+    admin: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    assert admin.get("/api/triggers").status_code == 200  # first listing makes the rows
+    deliver(body_of(ORDER), token=TriggerState.objects.get(key="orders").secret)  # rows with last runs
+    with django_assert_max_num_queries(3):  # the API key, its last use, the trigger states with last runs
+        assert len(admin.get("/api/triggers").json()["results"]) >= 7

@@ -16,12 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from history.errors import Conflict, PayloadTooLarge, error_response
+from history.errors import Conflict, error_response
 from history.models.accounts import Role
 from history.permissions import require_role
 
-from ..api import ERRORS, invalid_input, read_json, refuse_nul
-from ..conf import engine_settings
+from ..api import ERRORS, check_size, invalid_input, read_json, refuse_nul
 from ..registry import registry
 from . import firing, state
 from .webhooks import SIGNATURE_HEADER, Unauthorized, authenticate, raw_value
@@ -89,9 +88,11 @@ class TriggerDetailView(APIView):
     )  # fmt: skip
     def get(self, request: Request, slug: str) -> Response:
         trigger, attachment = _find(slug)
-        row = state.describe(request.actor, trigger, attachment)
+        ids = [a.id for a in trigger.attachments]
+        known = state.states(request.actor.organization, [trigger.slug, *ids])
+        row = state.describe(request.actor, trigger, attachment, known)
         if attachment is None:
-            row["attachments"] = [state.describe(request.actor, trigger, a) for a in trigger.attachments]
+            row["attachments"] = [state.describe(request.actor, trigger, a, known) for a in trigger.attachments]
             row["workflow"] = ", ".join(a.target.slug for a in trigger.attachments)
         return Response(row | {"definition": trigger.describe()})
 
@@ -155,16 +156,9 @@ def _answer(fire: Any) -> Response:
 
 
 def _body(request: Request) -> bytes:
-    limit = engine_settings()["MAX_PAYLOAD"]
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ParseError("Content-Length is not a number.") from None
-    if length > limit:
-        raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
+    check_size(request)  # before reading: a huge body is refused unread
     body = request.body
-    if len(body) > limit:
-        raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
+    check_size(request, len(body))  # a body sent without Content-Length
     return body
 
 
