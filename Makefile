@@ -4,14 +4,15 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: install dev test lint
+.PHONY: install dev test lint lock
 
+# The locks pin every transitive dependency with its hashes; pip refuses anything else.
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Keystroke needs Python 3.11+: set PYTHON=python3.12 or similar")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -19,6 +20,11 @@ install: $(STAMP)
 
 dev: install
 	$(BIN)/keystroke dev --port $(PORT)
+
+# Recompile the locks after editing requirements.in or requirements-dev.in.
+lock: install
+	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements.txt requirements.in
+	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements-dev.txt requirements-dev.in
 
 lint: install
 	$(BIN)/ruff check .
