@@ -31,8 +31,8 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def beat(self) -> Process:
-        process = start_beat(self.log_dir)
+    def beat(self, **env: str) -> Process:
+        process = start_beat(self.log_dir, **env)
         self.processes.append(process)
         return process
 

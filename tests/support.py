@@ -84,7 +84,14 @@ def start_worker(log_dir: Path, concurrency: int = 2, **env: str) -> Process:
     return Process("worker", args, log_dir, ready_text=" ready.", env=env)
 
 
-def start_beat(log_dir: Path) -> Process:
+def start_beat(log_dir: Path, **env: str) -> Process:
     schedule = log_dir / f"beat-schedule-{time.monotonic_ns()}"
     args = [sys.executable, "-m", "celery", "-A", "keystroke_site", "beat", "-l", "info", "-s", str(schedule)]
-    return Process("beat", args, log_dir, ready_text="beat: Starting")
+    return Process("beat", args, log_dir, ready_text="beat: Starting", env=env)
+
+
+def start_web(log_dir: Path, port: int, **env: str) -> Process:
+    """The production web server (``keystroke serve``, gunicorn) against the test database."""
+    keystroke = str(Path(sys.executable).with_name("keystroke"))
+    args = [keystroke, "serve", "--port", str(port), "--workers", "2"]
+    return Process("web", args, log_dir, ready_text="Booting worker", env=env)

@@ -28,6 +28,7 @@ from .completion import completion, workflow_slugs
 from .dev import dev
 from .errors import CliError
 from .output import emit, to_json
+from .serve import serve
 from .target import target
 from .triggers import triggers
 
@@ -212,7 +213,7 @@ def hooks_resume(token: str, payload: str | None, fmt: str, field: str | None) -
     emit(api.post(f"/hooks/{token.rstrip('/').rsplit('/', 1)[-1]}", body), fmt, field)
 
 
-for command in (agents, triggers, api_keys, target, completion, dev):
+for command in (agents, triggers, api_keys, target, completion, dev, serve):
     cli.add_command(command)
 
 

@@ -1,0 +1,130 @@
+"""Private PostgreSQL and Redis servers for tests that restart them.
+
+The shared servers on the standard ports are never touched: each instance here has its own
+port and data directory, and is stopped by the PID it was started with.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from .support import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class PrivateRedis:
+    """A redis-server on a port of its own; ``restart`` keeps the port (and drops the data)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="keystroke-redis-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> PrivateRedis:
+        args = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(
+            [*args, "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for(lambda: _accepts(self.port), 20, what=f"redis on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed (Debian package postgresql)")
+    return found[-1]
+
+
+def _postgres_user() -> dict[str, str]:
+    return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster in a temporary directory, run as the ``postgres`` user (initdb refuses root)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="keystroke-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._as_postgres([_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"])
+
+    def url(self, name: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def _as_postgres(self, args: list[str]) -> None:
+        subprocess.run(args, check=True, capture_output=True, **_postgres_user())
+
+    def start(self) -> PrivatePostgres:
+        args = [_pg_bin("postgres"), "-D", str(self.data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1"]
+        args += ["-c", f"unix_socket_directories={self.dir}", "-c", "fsync=off", "-c", "max_connections=200"]
+        with open(self.log, "ab") as log:
+            # Started directly as the postgres user, so the PID is the postmaster's own.
+            self.proc = subprocess.Popen(args, stdout=log, stderr=log, **_postgres_user())
+        wait_for(lambda: _accepts(self.port), 30, what=f"PostgreSQL on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        """A fast shutdown (SIGINT to the postmaster): clients are disconnected, as in a restart."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(30)
+        self.proc = None
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+    def createdb(self, name: str) -> str:
+        psql = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        self._as_postgres([*psql, "-c", f'CREATE DATABASE "{name}"'])
+        return self.url(name)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,72 @@
+"""``keystroke serve``: the production web server (gunicorn) with sensible defaults.
+
+``runserver`` is for ``keystroke dev`` only. This replaces the process with gunicorn, so a
+process manager's signals (SIGTERM for a graceful stop, SIGHUP to reload) reach it directly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+def default_workers() -> int:
+    # gunicorn's own rule of thumb: two per core plus one.
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def gunicorn_args(host: str, port: int, workers: int, timeout: int) -> list[str]:
+    args = [
+        sys.executable, "-m", "gunicorn", "keystroke_site.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--timeout", str(timeout),
+        "--graceful-timeout", str(timeout),
+        "--keep-alive", "5",
+        # Recycling workers now and then bounds the memory a leak or a huge payload can hold.
+        "--max-requests", "2000",
+        "--max-requests-jitter", "200",
+        "--access-logfile", "-",
+        "--error-logfile", "-",
+    ]  # fmt: skip
+    proxies = os.environ.get("KEYSTROKE_FORWARDED_ALLOW_IPS")
+    if proxies:
+        # Which peers may set X-Forwarded-*; without it gunicorn trusts only 127.0.0.1.
+        args += ["--forwarded-allow-ips", proxies]
+    return args
+
+
+@click.command()
+@click.option(
+    "--host",
+    default=lambda: os.environ.get("KEYSTROKE_HOST", "127.0.0.1"),
+    show_default="127.0.0.1",
+    help="Address to listen on (KEYSTROKE_HOST); 0.0.0.0 for every interface.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=lambda: int(os.environ.get("PORT", 8000)),
+    show_default="8000",
+    help="Port to listen on (PORT).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=lambda: int(os.environ.get("KEYSTROKE_WEB_WORKERS") or default_workers()),
+    show_default="2 × cores + 1",
+    help="Web worker processes (KEYSTROKE_WEB_WORKERS).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(1, 3600),
+    default=30,
+    show_default=True,
+    help="Seconds before a stuck request's worker is restarted.",
+)
+def serve(host: str, port: int, workers: int, timeout: int) -> None:
+    """Serve the web app and the API with gunicorn (run migrate and collectstatic first)."""
+    args = gunicorn_args(host, port, workers, timeout)
+    os.execv(args[0], args)
