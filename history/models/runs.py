@@ -130,6 +130,13 @@ class Run(models.Model):
                 name="history_run_active",
                 condition=Q(status__in=["queued", "running"]),
             ),
+            # Used by workflows.store.expired_roots_txn() (the retention prune): finished top-level
+            # runs of one status, oldest first; children are found through parent_id.
+            models.Index(
+                fields=["status", "finished_at", "id"],
+                name="history_run_expiry",
+                condition=Q(parent__isnull=True, status__in=["success", "failed", "canceled"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ on and off and tracked here, per organization."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 
@@ -43,6 +44,12 @@ class TriggerDelivery(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "trigger", "key"], name="history_delivery_unique_key")
+        ]
+        indexes = [
+            # Used by the retention prune: deliveries past their idempotency window, oldest first,
+            # and the deliveries that answered with a run being deleted.
+            models.Index(fields=["created_at"], name="history_delivery_created"),
+            models.Index(KeyTextTransform("run_id", "response"), name="history_delivery_run"),
         ]
 
     def __str__(self) -> str:
