@@ -32,13 +32,20 @@ class TriggerState(models.Model):
 
 
 class TriggerDelivery(models.Model):
-    """A webhook delivery with an Idempotency-Key: a repeat answers what the first one did."""
+    """A request with an Idempotency-Key (a webhook delivery, or an API start under trigger
+    ``api``): a repeat answers what the first one did."""
 
     organization = models.ForeignKey("history.Organization", on_delete=models.CASCADE, related_name="+")
     trigger = models.CharField(max_length=100)
     key = models.CharField(max_length=200)
     response = models.JSONField(default=dict)
     status_code = models.PositiveSmallIntegerField(default=202)
+    request_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="SHA-256 of what was asked, so a key reused for another request is refused.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
