@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from pydantic import ValidationError
@@ -28,6 +30,7 @@ from .engine import has_json_nul
 from .registry import registry
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
+IDEMPOTENCY_KEY_LIMIT = 200
 
 
 def read_json(request: Request) -> Any:
@@ -53,6 +56,22 @@ def refuse_nul(data: Any) -> Any:
     if has_json_nul(json.dumps(data)):
         raise ParseError("The payload contains a NUL character (\\u0000), which cannot be stored; remove it.")
     return data
+
+
+def idempotency_key(request: Request) -> str:
+    """The request's Idempotency-Key ("" for none): at most 200 printable ASCII characters."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_LIMIT:
+        raise ParseError(f"Idempotency-Key is {len(key)} characters; the limit is {IDEMPOTENCY_KEY_LIMIT}.")
+    if not all(" " <= char <= "~" for char in key):
+        raise ParseError("Idempotency-Key may hold printable ASCII characters only; a UUID is a good key.")
+    return key
+
+
+def request_digest(kind: str, slug: str, body: Any) -> str:
+    """What a start asks for, so a key reused for a different start can be told apart."""
+    canonical = json.dumps([kind, slug, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -120,21 +139,35 @@ class PromptAgentView(APIView):
 
 
 def start(request: Request, slug: str, kind: str) -> Response:
-    """Start a workflow or agent run: 202 with its id, 400 naming bad fields and no run row."""
+    """Start a workflow or agent run: 202 with its id, 400 naming bad fields and no run row.
+
+    With an Idempotency-Key, a repeat answers 200 with the first run's body instead of
+    starting another.
+    """
     require_role(request.actor, Role.OPERATOR)
     target = registry.target(slug, kind)
     if target is None:
         raise NotFound(f"No {kind} {slug!r} is registered: GET /api/{kind}s lists them.")
+    key = idempotency_key(request)
     body = read_json(request)
+    once = runs.Once(key, request_digest(kind, slug, body)) if key else None
     try:
+        if once and (first := runs.first_start(request.actor.organization, once)):
+            return _started(request, first, status.HTTP_200_OK)
         data = target.validate_input(body)
+        trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
+        raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
+        started, new = runs.start_run_once(target, data, request.actor, once, trigger_type=trigger, trigger_raw=raw)
     except ValidationError as exc:
         return invalid_input(exc, f"input for {slug}")
-    trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
-    raw = {"user_agent": request.headers.get("User-Agent", "")}
-    run = runs.start_run(target, data, request.actor, trigger_type=trigger, trigger_raw=raw)
-    url = request.build_absolute_uri(run.get_absolute_url())
-    return Response({"run_id": run.public_id, "status": run.status, "url": url}, status=status.HTTP_202_ACCEPTED)
+    except runs.IdempotencyKeyReused as exc:
+        return error_response(422, str(exc), type="idempotency_key_reused")
+    return _started(request, started, status.HTTP_202_ACCEPTED if new else status.HTTP_200_OK)
+
+
+def _started(request: Request, started: dict[str, Any], code: int) -> Response:
+    url = request.build_absolute_uri(reverse("history:run-detail", args=[started["run_id"]]))
+    return Response({**started, "url": url}, status=code)
 
 
 class RunActionView(APIView):

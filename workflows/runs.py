@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from history.access import Actor
-from history.models import Run, Step
+from history.models import Organization, Run, Step, TriggerDelivery
 
 from . import store
 from .queue import enqueue_on_commit
@@ -25,7 +26,22 @@ class HookNotFound(Exception):
     """No hook has that token (HTTP 404)."""
 
 
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key that already started a different run (HTTP 422)."""
+
+
 TRIGGER_LABELS = {Run.Trigger.API: "API", Run.Trigger.CLI: "CLI", Run.Trigger.UI: "UI"}
+# Idempotency records of API starts share the webhook deliveries' table under this name;
+# workflow and agent starts share one key space per organization.
+API_STARTS = "api"
+
+
+@dataclass(frozen=True)
+class Once:
+    """An Idempotency-Key and the digest of the start it was sent with."""
+
+    key: str
+    digest: str
 
 
 @transaction.atomic(durable=True)
@@ -35,9 +51,14 @@ def start_run(
     actor: Actor,
     trigger_type: str = Run.Trigger.API,
     trigger_raw: dict[str, Any] | None = None,
+    once: Once | None = None,
 ) -> Run:
-    """Create a queued run for already-validated input; its message is sent after commit."""
-    return store.create_run_txn(
+    """Create a queued run for already-validated input; its message is sent after commit.
+
+    With ``once``, the idempotency record is written in the same transaction as the run, so
+    there is never one without the other.
+    """
+    run = store.create_run_txn(
         workflow,
         input,
         organization=actor.organization,
@@ -47,6 +68,46 @@ def start_run(
         trigger_raw=trigger_raw or {},
         **actor.run_fields(),
     )
+    if once:
+        TriggerDelivery.objects.create(
+            organization=actor.organization,
+            trigger=API_STARTS,
+            key=once.key,
+            request_digest=once.digest,
+            response=started_body(run),
+        )
+    return run
+
+
+def started_body(run: Run) -> dict[str, Any]:
+    return {"run_id": run.public_id, "status": run.status}
+
+
+def first_start(organization: Organization, once: Once) -> dict[str, Any] | None:
+    """What the first start with this key answered, or None; a key sent with another start is refused."""
+    first = TriggerDelivery.objects.filter(organization=organization, trigger=API_STARTS, key=once.key).first()
+    if first is None:
+        return None
+    if first.request_digest != once.digest:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {once.key!r} was already used for a different start (run {first.response.get('run_id')}):"
+            " send a new key for a new request."
+        )
+    return first.response
+
+
+def start_run_once(
+    workflow: Any, input: dict[str, Any], actor: Actor, once: Once | None, **origin: Any
+) -> tuple[dict[str, Any], bool]:
+    """Start a run unless ``once`` already started one: (the start's body, whether it is new)."""
+    try:
+        return started_body(start_run(workflow, input, actor, once=once, **origin)), True
+    except IntegrityError:
+        # A concurrent request with the same key committed first; its run stands, this one rolled back.
+        first = first_start(actor.organization, once) if once else None
+        if first is None:
+            raise
+        return first, False
 
 
 @transaction.atomic(durable=True)

@@ -80,9 +80,12 @@ def cli(live_server: Any, transactional_db: None, tmp_path: Path) -> Cli:
 
 @dataclass
 class StubServer:
-    """A canned HTTP server for routes the real server does not have yet; it records requests."""
+    """A canned HTTP server for routes the real server does not have yet; it records requests.
 
-    routes: dict[tuple[str, str], tuple[int, Any]]
+    A route may hold a list of answers, given in turn (the last one again and again).
+    """
+
+    routes: dict[tuple[str, str], Any]
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
 
@@ -100,7 +103,8 @@ def _handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length)) if length else None
             path = self.path.split("?", 1)[0]
             stub.requests.append({"method": method, "path": self.path, "body": body, "headers": dict(self.headers)})
-            status, payload = stub.routes.get((method, path), (404, {"error": {"message": f"no route {path}"}}))
+            answer = stub.routes.get((method, path), (404, {"error": {"message": f"no route {path}"}}))
+            status, payload = (answer.pop(0) if len(answer) > 1 else answer[0]) if isinstance(answer, list) else answer
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

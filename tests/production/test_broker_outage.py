@@ -53,23 +53,23 @@ def _run(response: httpx.Response) -> Run:
     return Run.objects.get(uid=parse_run_id(response.json()["run_id"]))
 
 
-def _finished_run(org: Organization, status: str) -> Run:
+def _finished_run(org: Organization, status: str, marker: str) -> Run:
     now = timezone.now()
     fields = {"status": status, "created_at": now, "queued_at": now, "finished_at": now}
     return Run.objects.create(
-        organization=org, project=org.default_project(), slug="three-steps", **fields, input={"marker": "outage-retry"}
+        organization=org, project=org.default_project(), slug="three-steps", **fields, input={"marker": marker}
     )
 
 
 def test_every_request_that_creates_a_run_succeeds_while_the_broker_is_down(
-    web: httpx.Client, redis: PrivateRedis, stack: Stack, org: Organization
+    web: httpx.Client, redis: PrivateRedis, stack: Stack, org: Organization, tmp_path: Path
 ) -> None:
-    started = _run(web.post("/api/workflows/three-steps", json={"marker": "outage-start"}))
+    started = _run(web.post("/api/workflows/three-steps", json={"marker": str(tmp_path / "start")}))
     prompted = _run(web.post("/api/agents/lead-researcher/prompt", json={"message": "Research ada@acme.io"}))
     hook_url = web.get("/api/triggers/signup").json()["url"]
     event = {"type": "signup", "name": "Ada", "email": "ada@acme.io"}
     webhook = _run(web.post(httpx.URL(hook_url).raw_path.decode(), json=event))
-    failed = _finished_run(org, Run.Status.FAILED)
+    failed = _finished_run(org, Run.Status.FAILED, str(tmp_path / "retry"))
     retry = web.post(f"/api/runs/{failed.public_id}/retry")
     assert retry.status_code == 200, retry.text
     rerun = web.post(f"/api/runs/{failed.public_id}/rerun")
@@ -80,7 +80,7 @@ def test_every_request_that_creates_a_run_succeeds_while_the_broker_is_down(
         project=org.default_project(),
         slug="approval",
         status=Run.Status.WAITING,
-        input={"marker": "outage-hook"},
+        input={"marker": str(tmp_path / "hook")},
     )
     Step.objects.create(
         run=waiting,

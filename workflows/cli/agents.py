@@ -27,7 +27,15 @@ def agents_list(fmt: str, field: str | None) -> None:
 @summary_option
 @output_options
 def agents_prompt(
-    slug: str, message: str, no_wait: bool, timeout: float, summary: bool, fmt: str, field: str | None
+    slug: str,
+    message: str,
+    no_wait: bool,
+    timeout: float,
+    idempotency_key: str | None,
+    summary: bool,
+    fmt: str,
+    field: str | None,
 ) -> None:
     """Start an agent run with a message; by default wait for it and print its output."""
-    start_and_follow(f"/api/agents/{slug}/prompt", {"message": message}, no_wait, timeout, fmt, field, summary)
+    body = {"message": message}
+    start_and_follow(f"/api/agents/{slug}/prompt", body, no_wait, timeout, fmt, field, summary, idempotency_key)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import click
 import httpx
 
 from .config import Target
 from .errors import CliError
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# A start is retried this many times after a failure that may be passing (no answer, 502-504),
+# always with the same Idempotency-Key, so a retry never starts a second run.
+START_RETRIES = (0.5, 1.0, 2.0)
+RETRYABLE_STATUS = {502, 503, 504}
 
 
 class Client:
@@ -26,6 +32,22 @@ class Client:
     def post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, json=body if body is not None else {})
 
+    def start(self, path: str, body: Any, idempotency_key: str) -> Any:
+        """POST a run start, retried with its Idempotency-Key while the server is briefly away."""
+        headers = {"Idempotency-Key": idempotency_key}
+        for delay in START_RETRIES:
+            try:
+                response = self._http.post(path, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                reason = f"no answer ({type(exc).__name__})"
+            else:
+                if response.status_code not in RETRYABLE_STATUS:
+                    return self._answer(response)
+                reason = f"{response.status_code} {response.reason_phrase}"
+            click.echo(f"start: {reason}; retrying in {delay:g} s with the same Idempotency-Key", err=True)
+            time.sleep(delay)
+        return self.request("POST", path, json=body, headers=headers)
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
@@ -34,6 +56,9 @@ class Client:
             raise CliError(f"cannot reach {self.base_url}: {hint}") from None
         except httpx.HTTPError as exc:
             raise CliError(f"{method} {self.base_url}{path} failed: {exc}") from None
+        return self._answer(response)
+
+    def _answer(self, response: httpx.Response) -> Any:
         if response.is_error:
             raise error_from(response)
         return _json(response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -44,7 +45,9 @@ def summary_option(fn: F) -> F:
 def wait_options(fn: F) -> F:
     text = "Seconds to wait."
     fn = click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True, help=text)(fn)
-    return click.option("--no-wait", is_flag=True, help="Print the run id and return at once.")(fn)
+    fn = click.option("--no-wait", is_flag=True, help="Print the run id and return at once.")(fn)
+    key_help = "Start at most one run for this key (a repeat prints the first run); one is made up when left out."
+    return click.option("--idempotency-key", help=key_help)(fn)
 
 
 def parse_json(raw: str | None, option: str, object_only: bool = True) -> Any:
@@ -60,14 +63,21 @@ def parse_json(raw: str | None, option: str, object_only: bool = True) -> Any:
 
 
 def start_and_follow(
-    path: str, body: Any, no_wait: bool, timeout: float, fmt: str, field: str | None, summary: bool
+    path: str,
+    body: Any,
+    no_wait: bool,
+    timeout: float,
+    fmt: str,
+    field: str | None,
+    summary: bool,
+    idempotency_key: str | None,
 ) -> None:
     """POSTs to a route that answers 202 ``{"run_id", "status", "url"}``, then follows the run."""
     if no_wait and summary:
         # Checked before the POST, so a usage mistake starts nothing.
         raise click.UsageError("--summary describes a finished run: leave out --no-wait")
     api = client()
-    started = api.post(path, body)
+    started = api.start(path, body, idempotency_key or f"cli-{uuid.uuid4()}")
     if no_wait:
         emit(started, fmt, field)
         return

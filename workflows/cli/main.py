@@ -108,11 +108,18 @@ def workflows_list(fmt: str, field: str | None) -> None:
 @summary_option
 @output_options
 def workflows_run(
-    slug: str, raw_input: str | None, no_wait: bool, timeout: float, summary: bool, fmt: str, field: str | None
+    slug: str,
+    raw_input: str | None,
+    no_wait: bool,
+    timeout: float,
+    idempotency_key: str | None,
+    summary: bool,
+    fmt: str,
+    field: str | None,
 ) -> None:
     """Start a run; by default wait for it and print its output."""
     body = parse_json(raw_input, "--input")
-    start_and_follow(f"/api/workflows/{slug}", body, no_wait, timeout, fmt, field, summary)
+    start_and_follow(f"/api/workflows/{slug}", body, no_wait, timeout, fmt, field, summary, idempotency_key)
 
 
 @workflows.group("runs")

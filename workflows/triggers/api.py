@@ -20,12 +20,11 @@ from history.errors import Conflict, error_response
 from history.models.accounts import Role
 from history.permissions import require_role
 
-from ..api import ERRORS, check_size, invalid_input, read_json, refuse_nul
+from ..api import ERRORS, check_size, idempotency_key, invalid_input, read_json, refuse_nul
 from ..registry import registry
 from . import firing, state
 from .webhooks import SIGNATURE_HEADER, Unauthorized, authenticate, raw_value
 
-IDEMPOTENCY_KEY_LIMIT = 200
 DELIVERED = inline_serializer(
     "WebhookDelivered",
     {
@@ -61,7 +60,7 @@ class WebhookView(APIView):
             )
         except Unauthorized as exc:
             return error_response(401, str(exc))
-        key = _idempotency_key(request)
+        key = idempotency_key(request)
         try:
             event = webhook.payload.model_validate(_json(request, body))
         except ValidationError as exc:
@@ -172,10 +171,3 @@ def _json(request: Request, body: bytes) -> Any:
         return refuse_nul(json.loads(body or b"{}"))
     except json.JSONDecodeError as exc:
         raise ParseError(f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
-
-
-def _idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > IDEMPOTENCY_KEY_LIMIT:
-        raise ParseError(f"Idempotency-Key is {len(key)} characters; the limit is {IDEMPOTENCY_KEY_LIMIT}.")
-    return key
