@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.sweep_runs",
         "schedule": timedelta(seconds=env_number("KEYSTROKE_SWEEP_INTERVAL", 10.0, float)),
     },
+    "prune-runs": {
+        "task": "workflows.tasks.prune_runs",
+        "schedule": timedelta(seconds=env_number("KEYSTROKE_PRUNE_INTERVAL", 300.0, float)),
+    },
 }
 
 # Engine knobs; workflows/conf.py holds their defaults and what each one means.
@@ -220,6 +224,9 @@ _ENGINE_ENV = {
     "MAX_PAYLOAD": ("KEYSTROKE_MAX_PAYLOAD", int),
     "LEASE_SECONDS": ("KEYSTROKE_LEASE_SECONDS", float),
     "STALE_QUEUED_SECONDS": ("KEYSTROKE_STALE_QUEUED_SECONDS", float),
+    "RETENTION": ("KEYSTROKE_RETENTION", str),
+    "DELIVERY_RETENTION": ("KEYSTROKE_DELIVERY_RETENTION", str),
+    "PRUNE_SECONDS": ("KEYSTROKE_PRUNE_SECONDS", float),
 }
 KEYSTROKE_WORKFLOWS = {
     key: env_number(name, 0, cast) if cast is not str else os.environ[name]

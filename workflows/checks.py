@@ -50,3 +50,22 @@ def check_registry(app_configs: Any, **kwargs: Any) -> list[Any]:
             id="workflows.W001",
         )
     ]
+
+
+@register("retention")
+def check_retention(app_configs: Any, **kwargs: Any) -> list[Any]:
+    """A policy that cannot be read must stop start-up, not make the prune delete the wrong runs."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .retention import configured_policy, delivery_window
+
+    problems = []
+    for read, name, id in (
+        (configured_policy, "KEYSTROKE_RETENTION", "workflows.E010"),
+        (delivery_window, "KEYSTROKE_DELIVERY_RETENTION", "workflows.E011"),
+    ):
+        try:
+            read()
+        except ImproperlyConfigured as exc:
+            problems.append(Error(str(exc), hint=f"Fix {name} in the environment, or unset it for the default.", id=id))
+    return problems

@@ -19,6 +19,13 @@ DEFAULTS: dict[str, Any] = {
     "LEASE_SECONDS": 30.0,
     # A queued run whose message is older than this is assumed lost and enqueued again.
     "STALE_QUEUED_SECONDS": 60.0,
+    # How long finished runs are kept, by status (workflows.retention); empty keeps every run.
+    "RETENTION": "",
+    # How long a webhook or API delivery answers a repeated Idempotency-Key; at least 24h.
+    "DELIVERY_RETENTION": "7d",
+    # Runs deleted per transaction by the prune, and how long one beat's prune may go on.
+    "PRUNE_BATCH_SIZE": 500,
+    "PRUNE_SECONDS": 60.0,
 }
 
 

@@ -16,6 +16,7 @@ from .durations import parse_duration
 from .engine import StepContext, current_pass
 from .errors import OutputValidationError
 from .registry import registry
+from .retention import parse_retention
 from .retry import RetryPolicy, as_policy
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
@@ -66,6 +67,7 @@ class Definition:
         description: str = "",
         timeout: float | str | timedelta | None = None,
         retries: int | RetryPolicy | None = None,
+        retention: str | dict[str, Any] | None = None,
         source: str = "<unknown>",
     ) -> None:
         what = f"define_{self.kind}(slug={slug!r})"
@@ -75,6 +77,8 @@ class Definition:
         self.input, self.output, self.fn, self.source = input, output, run, source
         self.timeout = parse_duration(timeout, f"{what}, timeout") if timeout is not None else None
         self.retries = as_policy(retries, what)
+        # Statuses it names override KEYSTROKE_RETENTION for this target's runs; the rest follow it.
+        self.retention = parse_retention(retention, f"{what}, retention")
 
     def check_function(self, what: str, run: Any) -> None:
         raise NotImplementedError
@@ -180,11 +184,19 @@ def define_workflow(
     description: str = "",
     timeout: float | str | timedelta | None = None,
     retries: int | RetryPolicy | None = None,
+    retention: str | dict[str, Any] | None = None,
 ) -> Workflow:
-    """Define and register a workflow (§4.1). See ``workflows.sdk`` for the full docs."""
+    """Define and register a workflow (§4.1). See ``workflows.sdk`` for the full docs.
+
+    ``retention`` says how long this workflow's finished runs are kept, by status, instead of
+    ``KEYSTROKE_RETENTION``: ``"success=7d,failed=90d"``, ``{"success": "7d"}``, one duration for
+    every status (``"30d"``), or ``"forever"``. A status it leaves out follows
+    ``KEYSTROKE_RETENTION``; ``None`` (the default) follows it for all. Durations need a unit
+    (``12h``, ``30d``, ``4w``); ``"forever"`` or ``None`` as a dict value keeps that status.
+    """
     workflow = Workflow(
         slug=slug, input=input, output=output, run=run, name=name, description=description, timeout=timeout,
-        retries=retries, source=_caller_file(),
+        retries=retries, retention=retention, source=_caller_file(),
     )  # fmt: skip
     registry.add(workflow)
     return workflow

@@ -472,3 +472,144 @@ def requeue_stale(run_pk: int, now: datetime) -> bool:
             enqueue_on_commit(run_pk)
             return True
     return False
+
+
+# -- retention ----------------------------------------------------------------------------------
+# The deletes of workflows.retention. A batch of runs goes in one transaction, table by table by
+# run id (every run_id column is indexed), never through Django's collector, which loads each
+# row before deleting it. Foreign keys are checked at commit, so the order of the tables is free.
+
+_PRUNED_COLUMNS = ("id", "uid", "organization_id", "slug", "status", "finished_at")
+_ROWS_OF_A_RUN = (("usage", "history_usageitem"), ("steps", "history_step"), ("spans", "history_span"),
+                  ("logs", "history_logrecord"))  # fmt: skip
+# SET_NULL links: a rerun, a trigger's last run and (defensively) a step outside the tree.
+_LINKS_TO_A_RUN = (("history_run", "rerun_of_id"), ("history_triggerstate", "last_run_id"),
+                   ("history_step", "child_run_id"))  # fmt: skip
+
+_DESCENDANTS_SQL = """
+WITH RECURSIVE tree (root_id, id) AS (
+    SELECT parent_id, id FROM history_run WHERE {roots}
+    UNION ALL
+    SELECT tree.root_id, child.id FROM history_run child JOIN tree ON child.parent_id = tree.id
+)
+SELECT r.id, r.uid, r.organization_id, r.slug, r.status, r.finished_at, tree.root_id
+FROM tree JOIN history_run r ON r.id = tree.id {lock}
+"""
+
+
+def expired_roots_txn(
+    status: str, before: datetime, only: tuple[str, ...], exclude: tuple[str, ...],
+    after: tuple[datetime, int] | None, limit: int, lock: bool,
+) -> list[Run]:  # fmt: skip
+    """Top-level runs of ``status`` finished before ``before``, oldest first, past the ``after`` cursor.
+
+    Locked rows are skipped, not waited for: two prunes at once take different batches, and a
+    run being retried is left for the next prune.
+    """
+    runs = Run.objects.filter(parent__isnull=True, status=status, finished_at__lt=before)
+    if only:
+        runs = runs.filter(slug__in=only)
+    if exclude:
+        runs = runs.exclude(slug__in=exclude)
+    if after is not None:
+        # finished_at >= starts the index range at the cursor; the OR breaks ties by id.
+        finished, pk = after
+        runs = runs.filter(Q(finished_at__gt=finished) | Q(pk__gt=pk), finished_at__gte=finished)
+    if lock:
+        runs = runs.select_for_update(skip_locked=True)
+    return list(runs.only(*_PRUNED_COLUMNS).order_by("finished_at", "id")[:limit])
+
+
+def run_descendants_txn(root_pks: list[int], lock: bool) -> list[Run]:
+    """Every child, grandchild… of these runs, with ``root_id``; locked, so none is retried meanwhile."""
+    roots, params = _any("parent_id", root_pks)
+    locking = "FOR UPDATE OF r" if lock and connection.features.has_select_for_update_of else ""
+    return list(Run.objects.raw(_DESCENDANTS_SQL.format(roots=roots, lock=locking), params))
+
+
+def delete_runs_txn(runs: list[Run], delivered: tuple[datetime, datetime]) -> dict[tuple[int, str], int]:
+    """Delete whole trees of runs with every row that belongs to them; the rows by organization and kind.
+
+    ``delivered`` bounds the deliveries that answered with one of these runs and go with them.
+    """
+    counts = _rows_of_runs(runs, delivered, delete=True)
+    pks = [run.pk for run in runs]
+    with connection.cursor() as cursor:
+        for table, column in _LINKS_TO_A_RUN:
+            match, params = _any(column, pks)
+            cursor.execute(f"UPDATE {table} SET {column} = NULL WHERE {match}", params)
+        match, params = _any("id", pks)
+        cursor.execute(f"DELETE FROM history_run WHERE {match}", params)
+    return counts
+
+
+def count_runs_rows(runs: list[Run], delivered: tuple[datetime, datetime]) -> dict[tuple[int, str], int]:
+    """What ``delete_runs_txn`` would delete besides the runs, and delete nothing (a dry run)."""
+    return _rows_of_runs(runs, delivered, delete=False)
+
+
+def delete_old_deliveries_txn(before: datetime, limit: int) -> dict[int, int]:
+    """Delete up to ``limit`` deliveries made before ``before``, oldest first; how many, by organization."""
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    oldest = f"id IN (SELECT id FROM history_triggerdelivery WHERE created_at < %s ORDER BY created_at LIMIT %s{lock})"
+    return _take_rows("history_triggerdelivery", oldest, [_when(before), limit], "organization_id", delete=True)
+
+
+def count_old_deliveries(before: datetime) -> dict[int, int]:
+    return _take_rows("history_triggerdelivery", "created_at < %s", [_when(before)], "organization_id", delete=False)
+
+
+def _rows_of_runs(runs: list[Run], delivered: tuple[datetime, datetime], delete: bool) -> dict[tuple[int, str], int]:
+    counts: dict[tuple[int, str], int] = {}
+    match, params = _any("run_id", [run.pk for run in runs])
+    for kind, table in _ROWS_OF_A_RUN:
+        for org, n in _take_rows(table, match, params, "run_id", delete).items():
+            counts[org, kind] = n
+    since, before = delivered
+    match, params = _any(_delivery_run_id(), [run.public_id for run in runs])
+    where = f"{match} AND created_at >= %s AND created_at < %s"
+    for org, n in _take_rows("history_triggerdelivery", where, [*params, _when(since), _when(before)],
+                             "organization_id", delete).items():  # fmt: skip
+        counts[org, "deliveries"] = n
+    return counts
+
+
+def _take_rows(table: str, where: str, params: list[Any], key: str, delete: bool) -> dict[int, int]:
+    """Count the rows of ``table`` matching ``where`` by organization, and delete them unless a dry run.
+
+    ``key`` is the column that gives the organization: its own, or its run's. On PostgreSQL one
+    statement does both, as DELETE … RETURNING feeds the count.
+    """
+    org, join = ("gone.organization_id", "") if key == "organization_id" else (
+        "r.organization_id", f"JOIN history_run r ON r.id = gone.{key}")  # fmt: skip
+    postgres = connection.vendor == "postgresql"
+    if delete and postgres:
+        sql = f"WITH gone AS (DELETE FROM {table} WHERE {where} RETURNING {key}) SELECT {org}, count(*) FROM gone"
+        sql += f" {join}"
+    else:
+        sql = f"SELECT {org}, count(*) FROM {table} gone {join} WHERE {where}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} GROUP BY {org}", params)
+        counts = dict(cursor.fetchall())
+        if delete and not postgres and counts:
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+    return counts
+
+
+def _any(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """``column`` is one of ``values``: one array parameter on PostgreSQL, a placeholder per value elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _delivery_run_id() -> str:
+    # The run a delivery answered with: a webhook's first run, or an API start's run. The
+    # PostgreSQL form matches the expression index history_delivery_run.
+    if connection.vendor == "postgresql":
+        return "(response ->> 'run_id')"
+    return "json_extract(response, '$.run_id')"
+
+
+def _when(moment: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(moment)

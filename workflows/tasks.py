@@ -10,7 +10,8 @@ from celery.signals import worker_process_shutdown
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import store
+from . import retention, store
+from .conf import engine_settings
 from .registry import registry
 from .runner import resume_run
 from .tracing import flush_exports
@@ -63,6 +64,17 @@ def poll_trigger(slug: str) -> int:
     close_old_connections()
     trigger = registry.triggers.get(slug)
     return len(firing.run_poll(trigger, timezone.now())) if trigger is not None else 0
+
+
+@shared_task
+def prune_runs() -> int:
+    """Delete finished runs past their retention, batch by batch, for a bounded time (run by beat)."""
+    close_old_connections()
+    pruned = retention.prune(seconds=engine_settings()["PRUNE_SECONDS"])
+    if pruned.total:
+        done = "" if pruned.finished else "; out of time, the next prune goes on"
+        logging.getLogger("keystroke.retention").info("deleted %d expired runs%s", pruned.total, done)
+    return pruned.total
 
 
 @worker_process_shutdown.connect

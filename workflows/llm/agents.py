@@ -255,11 +255,17 @@ def define_agent(
     description: str = "",
     timeout: float | str | timedelta | None = None,
     retries: int | RetryPolicy | None = None,
+    retention: str | dict[str, Any] | None = None,
 ) -> Agent:
-    """Define and register an agent (§4.5). ``timeout`` and ``retries`` apply to each model call."""
+    """Define and register an agent (§4.5). ``timeout`` and ``retries`` apply to each model call.
+
+    ``retention`` keeps this agent's finished runs for their own time, by status, as it does
+    for ``define_workflow``: e.g. ``"success=7d"``, ``{"failed": "90d"}`` or ``"forever"``;
+    statuses left out follow ``KEYSTROKE_RETENTION``.
+    """
     agent = Agent(
         slug=slug, model=model, system_prompt=system_prompt, tools=tools, output=output, name=name,
-        description=description, timeout=timeout, retries=retries, source=_caller_file(),
+        description=description, timeout=timeout, retries=retries, retention=retention, source=_caller_file(),
     )  # fmt: skip
     registry.add(agent)
     return agent
