@@ -179,7 +179,8 @@ def _statements_of_one_batch(org: Organization, runs: int, steps: int) -> int:
     for _ in range(runs):
         run = with_rows(make_run(org, age=40 * DAY))
         for position in range(2, steps):
-            Step.objects.create(run=run, position=position, step_id=f"step:s#{position}", kind="action", status="success")
+            step_id = f"step:s#{position}"
+            Step.objects.create(run=run, position=position, step_id=step_id, kind="action", status="success")
     with CaptureQueriesContext(connection) as captured:
         pruned = retention.prune(batch_size=50)
     assert pruned.batches == 1 and pruned.total == runs

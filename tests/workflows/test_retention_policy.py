@@ -34,7 +34,8 @@ async def _nothing(input: Empty, ctx: Any) -> Empty:
         (" Success = 12h , failed=forever ", {"success": timedelta(hours=12), "failed": None}),
         ("30d", {"success": 30 * DAY, "failed": 30 * DAY, "canceled": 30 * DAY}),
         ("forever", {"success": None, "failed": None, "canceled": None}),
-        ({"success": "7d", "failed": timedelta(weeks=2), "canceled": None}, {"success": 7 * DAY, "failed": 14 * DAY, "canceled": None}),
+        ({"success": "7d", "failed": timedelta(weeks=2), "canceled": None},
+         {"success": 7 * DAY, "failed": 14 * DAY, "canceled": None}),
         (None, {}),
     ],
 )  # fmt: skip
