@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import BadRequest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -62,3 +65,33 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if header in response:
             envelope[header] = response[header]
     return envelope
+
+
+# Paths answered in the JSON error envelope; everything else is a page for people.
+API_PATHS = ("/api/", "/hooks/", "/triggers/")
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's last resort for an unhandled exception (``handler500``).
+
+    While the database is away the answer is 503 with Retry-After, so clients and load
+    balancers retry instead of reporting a bug. It renders without the request context,
+    because that would reach for the session, and so the database, again.
+    """
+    unavailable = isinstance(sys.exc_info()[1], (OperationalError, InterfaceError))
+    status_code = 503 if unavailable else 500
+    if request.path.startswith(API_PATHS):
+        if unavailable:
+            message, kind = "The database cannot be reached; try again in a few seconds.", "database_unavailable"
+        else:
+            message, kind = "The server failed to answer this request; the error is in its log.", "server_error"
+        response: HttpResponse = JsonResponse(
+            {"error": {"type": kind, "message": message, "details": {}}}, status=status_code
+        )
+    else:
+        page = render_to_string("errors/server_error.html", {"unavailable": unavailable})
+        response = HttpResponse(page, status=status_code)
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

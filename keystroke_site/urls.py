@@ -4,6 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+# The database may be the thing that failed: this handler answers without touching it.
+handler500 = "history.errors.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/history/", permanent=False)),
     path("admin/", admin.site.urls),
