@@ -1,16 +1,21 @@
-"""API-key authentication: ``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``."""
+"""API-key authentication (``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``) and sign-in throttling."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_client_username, get_cool_off
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from .models import ApiKey
 from .models.accounts import hash_api_key
+from .throttle import api_key_retry_after, client_ip, record_api_key_failure
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -34,8 +39,14 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = _raw_key(request)
         if raw is None:
             return None
+        address = client_ip(request)
+        # Checked before the key is: a throttled guesser must not learn which of its keys is right.
+        wait = api_key_retry_after(address)
+        if wait is not None:
+            raise Throttled(wait, "Too many unknown or revoked API keys from this address.")
         key = ApiKey.objects.active().select_related("organization").filter(hashed_key=hash_api_key(raw)).first()
         if key is None:
+            record_api_key_failure(request, address)
             raise AuthenticationFailed(
                 "Unknown or revoked API key: create one with `python manage.py create_api_key --name <name>`."
             )
@@ -57,3 +68,29 @@ def _raw_key(request: Any) -> str | None:
     if len(parts) == 2 and parts[0].lower() == b"bearer":
         return parts[1].decode(errors="replace")
     return None
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """Refuses a sign-in while its username is locked out from the client's address.
+
+    A sign-in without a request (a shell, a management command, the test client's ``login()``)
+    has no address to lock, so it is not throttled.
+    """
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> None:
+        if request is not None:
+            super().authenticate(request, username, password, **kwargs)
+
+
+def locked_out(request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None) -> HttpResponse:
+    """The lockout page: 429, with how long to wait in words and in Retry-After."""
+    cool_off = get_cool_off(request) or timedelta(0)
+    context = {
+        "username": get_client_username(request, credentials) or "",
+        "minutes": max(1, round(cool_off.total_seconds() / 60)),
+    }
+    page = render(request, "registration/locked_out.html", context, status=429)
+    page["Retry-After"] = str(int(cool_off.total_seconds()))
+    return page

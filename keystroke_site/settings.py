@@ -3,6 +3,9 @@
 With no environment at all the project runs on its embedded default: SQLite (WAL) and
 kombu's filesystem broker under ``.keystroke/``. Production sets ``DATABASE_URL`` to
 PostgreSQL and ``CELERY_BROKER_URL`` to Redis or RabbitMQ.
+
+With ``DEBUG`` off (production) start-up refuses a weak ``SECRET_KEY``, and an ``https://``
+``KEYSTROKE_PUBLIC_URL`` turns on secure cookies, HSTS and the redirect to HTTPS.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,7 +43,12 @@ def env_number(name: str, default: float, cast: type = int) -> float:
     try:
         return cast(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a {cast.__name__}.") from None
+        kind = "whole number" if cast is int else "number"
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a {kind}.") from None
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env_number(name, default, int))
 
 
 def env_secret(name: str, default: str) -> str:
@@ -54,11 +64,105 @@ def env_secret(name: str, default: str) -> str:
 
 KEYSTROKE_HOME = Path(os.environ.get("KEYSTROKE_HOME", BASE_DIR / ".keystroke"))
 
+
+def checked_secret_key(key: str) -> str:
+    """Sessions, password reset links and hook resume tokens (HMACs) are signed with SECRET_KEY."""
+    if not key:
+        problem = "is not set"
+    elif key == DEV_SECRET_KEY:
+        problem = "is the development default, which anyone can read in the source"
+    elif len(key) < 50:
+        problem = f"is {len(key)} characters long; it needs at least 50"
+    elif len(set(key)) < 5:
+        problem = f"has only {len(set(key))} different characters"
+    else:
+        return key
+    raise ImproperlyConfigured(
+        f"SECRET_KEY {problem}. With DEBUG off it signs sessions and hook resume tokens, so it must be "
+        "a long random secret. Generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'` "
+        "and set SECRET_KEY, or write it to a file and set SECRET_KEY_FILE to that path."
+    )
+
+
+def env_origin(name: str) -> tuple[str, str, str] | None:
+    """``(scheme, host, origin)`` of an ``http(s)://host[:port]`` URL, or None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an http(s)://host[:port] URL: give the address people open, "
+            "such as https://keystroke.example.com, without a path."
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    return parts.scheme, host, f"{parts.scheme}://{netloc}"
+
+
+def env_proxies(name: str) -> int:
+    """How many reverse proxies stand in front of the app: 0 (none), 1, or more."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in _FALSE or raw in _TRUE:
+        return int(raw in _TRUE)
+    if raw.isdigit():
+        return int(raw)
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a number of proxies: use 0 (the app is reached directly), 1 (one "
+        "reverse proxy in front of it) or how many proxies each request passes through."
+    )
+
+
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_secret("SECRET_KEY", "dev-insecure-keystroke-secret-key-change-me")
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()
-]
+# For DEBUG only (keystroke dev): it is public, so production refuses it.
+DEV_SECRET_KEY = "dev-insecure-keystroke-secret-key-change-me"
+SECRET_KEY = env_secret("SECRET_KEY", "") or (DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG:
+    SECRET_KEY = checked_secret_key(SECRET_KEY)
+
+# The address people open (also the base of hook resume and webhook URLs).
+_public = env_origin("KEYSTROKE_PUBLIC_URL")
+_https = _public is not None and _public[0] == "https"
+if os.environ.get("ALLOWED_HOSTS", "").strip():
+    ALLOWED_HOSTS = [h.strip() for h in os.environ["ALLOWED_HOSTS"].split(",") if h.strip()]
+else:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver", *([_public[1]] if _public else [])]
+# Browsers send the public origin with every form post; behind a TLS proxy it differs from the
+# scheme and host the app sees unless the proxy is trusted.
+CSRF_TRUSTED_ORIGINS = [_public[2]] if _public else []
+
+# Served over HTTPS: cookies never travel in clear, and browsers remember to use HTTPS only.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+_hsts_seconds = env_int("KEYSTROKE_HSTS_SECONDS", 365 * 24 * 3600)
+SECURE_HSTS_SECONDS = _hsts_seconds if _https else 0
+# Covers only hosts under the public one (for keystroke.example.com, *.keystroke.example.com).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KEYSTROKE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole registrable domain for months, so it is the operator's call; while it
+# is off, Django's reminder about it (security.W021) is silenced.
+SECURE_HSTS_PRELOAD = env_bool("KEYSTROKE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_SSL_REDIRECT = env_bool("KEYSTROKE_SSL_REDIRECT", _https)
+# Load balancers probe these over plain HTTP and must get an answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)/?$"]
+
+# Behind a reverse proxy the app sees the proxy's connection: trust the scheme, host and client
+# address it forwards. Only with every request passing through it, or clients could claim them.
+KEYSTROKE_TRUST_PROXY = env_proxies("KEYSTROKE_TRUST_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KEYSTROKE_TRUST_PROXY else None
+USE_X_FORWARDED_HOST = bool(KEYSTROKE_TRUST_PROXY)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -72,6 +176,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "history",
     "workflows",
 ]
@@ -79,12 +185,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "history.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "keystroke_site.urls"
@@ -135,7 +245,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", KEYSTROKE_HOME / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or KEYSTROKE_HOME / "staticfiles")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from static/ too, so the embedded default needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
@@ -146,6 +256,75 @@ STORAGES = {
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/history/"
+
+# Pages may use only this server's own scripts, styles and images: an injected inline script or
+# a file from elsewhere does not run. The API docs page runs its inline setup with a nonce
+# (templates/drf_spectacular/swagger_ui.html); a page that asks for no nonce gets none.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],  # the API docs draw their icons as data: images, which cannot run code
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Sign-in throttling (django-axes): after KEYSTROKE_LOGIN_FAILURE_LIMIT failures a username is
+# locked out from that client address for the cool-off. Keyed by both, so a guesser can neither
+# lock a person out everywhere nor lock out everyone behind a shared address (an office NAT).
+AUTHENTICATION_BACKENDS = ["history.auth.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("KEYSTROKE_LOGIN_FAILURE_LIMIT", 5)
+AXES_ENABLED = AXES_FAILURE_LIMIT > 0
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("KEYSTROKE_LOGIN_COOLOFF_SECONDS", 15 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout do not extend it, so the wait the lockout page announces holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "history.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "history.auth.locked_out"
+
+# Unknown or revoked API keys: past the limit within the window, the address gets 429 until the
+# window has passed. The count lives in the database, so every web worker and host shares it.
+KEYSTROKE_API_KEY_FAILURE_LIMIT = env_int("KEYSTROKE_API_KEY_FAILURE_LIMIT", 10)
+KEYSTROKE_API_KEY_FAILURE_WINDOW = env_int("KEYSTROKE_API_KEY_FAILURE_WINDOW", 60)
+
+
+def email_url(raw: str) -> tuple[str, int, str, str, bool, bool]:
+    """``smtp://``, ``smtp+tls://`` (STARTTLS) or ``smtps://`` (TLS) ``user:password@host:port``."""
+    schemes = {"smtp": (25, False, False), "smtp+tls": (587, True, False), "smtps": (465, False, True)}
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in schemes or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL={raw!r} is not an smtp://, smtp+tls:// (STARTTLS) or smtps:// (TLS) URL, "
+            "such as smtp+tls://user:password@mail.example.com:587."
+        )
+    default_port, tls, ssl = schemes[parts.scheme]
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    return parts.hostname, port or default_port, user, password, tls, ssl
+
+
+# Email sends password reset links; without a mail server the reset pages do not exist.
+if os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_URL_FILE"):
+    EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL = email_url(
+        env_secret("EMAIL_URL", "")
+    )
+else:
+    EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "keystroke@localhost")
+KEYSTROKE_PASSWORD_RESET = bool(EMAIL_HOST)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -10,7 +10,7 @@ handler500 = "history.errors.server_error"
 urlpatterns = [
     path("", RedirectView.as_view(url="/history/", permanent=False)),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("history.account_urls")),
     path("history/", include("history.urls")),
     path("", include("history.api_urls")),
     path("", include("workflows.urls")),

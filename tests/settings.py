@@ -20,6 +20,8 @@ os.environ.setdefault("KEYSTROKE_LEASE_SECONDS", "3")
 os.environ.setdefault("KEYSTROKE_STALE_QUEUED_SECONDS", "2")
 os.environ.setdefault("KEYSTROKE_TIMER_INTERVAL", "0.5")
 os.environ.setdefault("KEYSTROKE_SWEEP_INTERVAL", "1")
+# DEBUG is off here as in production, so the key must be a strong one; child processes inherit it.
+os.environ.setdefault("SECRET_KEY", "test-only-" + "k3ystr0ke-suite-secret-" * 3)
 
 from keystroke_site.settings import *  # noqa: E402, F403
 
