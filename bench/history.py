@@ -92,6 +92,7 @@ def configure_environment(dbname: str, home: Path) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # production settings refuse to start without one
     sys.path.insert(0, str(ROOT))
 
 
