@@ -9,6 +9,7 @@ per-process cache would let each gunicorn worker count on its own.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from axes.models import AccessFailureLog
 from django.conf import settings
 from django.utils import timezone
+
+log = logging.getLogger(__name__)
 
 # Not a valid Django username (it has a space and brackets), so it never mixes with a person's failures.
 API_KEY_USERNAME = "(api key)"
@@ -74,6 +77,13 @@ def record_api_key_failure(request: Any, address: str | None) -> None:
     # Older failures no longer count; dropping them keeps the table at most `limit` rows per address.
     window = timedelta(seconds=settings.KEYSTROKE_API_KEY_FAILURE_WINDOW)
     _failures(address).filter(attempt_time__lte=timezone.now() - window).delete()
+    if api_key_retry_after(address) is not None:
+        log.warning(
+            "API keys from %s are refused (429) for up to %s s: %s unknown or revoked keys in that time",
+            address,
+            settings.KEYSTROKE_API_KEY_FAILURE_WINDOW,
+            settings.KEYSTROKE_API_KEY_FAILURE_LIMIT,
+        )
 
 
 def _failures(address: str | None) -> Any:
