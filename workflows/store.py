@@ -486,16 +486,6 @@ _ROWS_OF_A_RUN = (("usage", "history_usageitem"), ("steps", "history_step"), ("s
 _LINKS_TO_A_RUN = (("history_run", "rerun_of_id"), ("history_triggerstate", "last_run_id"),
                    ("history_step", "child_run_id"))  # fmt: skip
 
-_DESCENDANTS_SQL = """
-WITH RECURSIVE tree (root_id, id) AS (
-    SELECT parent_id, id FROM history_run WHERE {roots}
-    UNION ALL
-    SELECT tree.root_id, child.id FROM history_run child JOIN tree ON child.parent_id = tree.id
-)
-SELECT r.id, r.uid, r.organization_id, r.slug, r.status, r.finished_at, tree.root_id
-FROM tree JOIN history_run r ON r.id = tree.id {lock}
-"""
-
 
 def expired_roots_txn(
     status: str, before: datetime, only: tuple[str, ...], exclude: tuple[str, ...],
@@ -521,10 +511,24 @@ def expired_roots_txn(
 
 
 def run_descendants_txn(root_pks: list[int], lock: bool) -> list[Run]:
-    """Every child, grandchild… of these runs, with ``root_id``; locked, so none is retried meanwhile."""
-    roots, params = _any("parent_id", root_pks)
-    locking = "FOR UPDATE OF r" if lock and connection.features.has_select_for_update_of else ""
-    return list(Run.objects.raw(_DESCENDANTS_SQL.format(roots=roots, lock=locking), params))
+    """Every child, grandchild… of these runs, each with ``root_id``; locked, so none is retried meanwhile.
+
+    One indexed look per generation (parent_id IN …) rather than a recursive CTE, whose work
+    table the planner cannot size: it answered one with scans of the whole run table.
+    """
+    found: list[Run] = []
+    root_of = {pk: pk for pk in root_pks}
+    generation = list(root_pks)
+    while generation:
+        children = Run.objects.filter(parent_id__in=generation).only(*_PRUNED_COLUMNS, "parent_id")
+        if lock:
+            children = children.select_for_update()
+        generation = []
+        for child in children:
+            child.root_id = root_of[child.pk] = root_of[child.parent_id]  # type: ignore[attr-defined]
+            found.append(child)
+            generation.append(child.pk)
+    return found
 
 
 def delete_runs_txn(runs: list[Run], delivered: tuple[datetime, datetime]) -> dict[tuple[int, str], int]:
@@ -550,8 +554,12 @@ def count_runs_rows(runs: list[Run], delivered: tuple[datetime, datetime]) -> di
 
 def delete_old_deliveries_txn(before: datetime, limit: int) -> dict[int, int]:
     """Delete up to ``limit`` deliveries made before ``before``, oldest first; how many, by organization."""
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    oldest = f"id IN (SELECT id FROM history_triggerdelivery WHERE created_at < %s ORDER BY created_at LIMIT %s{lock})"
+    oldest = "SELECT id FROM history_triggerdelivery WHERE created_at < %s ORDER BY created_at LIMIT %s"
+    if connection.vendor == "postgresql":
+        # ARRAY(…) is computed once, so the DELETE finds its rows by primary key, not by a hash join.
+        oldest = f"id = ANY(ARRAY({oldest} FOR UPDATE SKIP LOCKED))"
+    else:
+        oldest = f"id IN ({oldest})"
     return _take_rows("history_triggerdelivery", oldest, [_when(before), limit], "organization_id", delete=True)
 
 
@@ -561,35 +569,33 @@ def count_old_deliveries(before: datetime) -> dict[int, int]:
 
 def _rows_of_runs(runs: list[Run], delivered: tuple[datetime, datetime], delete: bool) -> dict[tuple[int, str], int]:
     counts: dict[tuple[int, str], int] = {}
-    match, params = _any("run_id", [run.pk for run in runs])
+    organization_of = {run.pk: run.organization_id for run in runs}
+    match, params = _any("run_id", list(organization_of))
     for kind, table in _ROWS_OF_A_RUN:
-        for org, n in _take_rows(table, match, params, "run_id", delete).items():
-            counts[org, kind] = n
+        for run_pk, n in _take_rows(table, match, params, "run_id", delete).items():
+            key = (organization_of[run_pk], kind)
+            counts[key] = counts.get(key, 0) + n
     since, before = delivered
     match, params = _any(_delivery_run_id(), [run.public_id for run in runs])
     where = f"{match} AND created_at >= %s AND created_at < %s"
-    for org, n in _take_rows("history_triggerdelivery", where, [*params, _when(since), _when(before)],
-                             "organization_id", delete).items():  # fmt: skip
+    params += [_when(since), _when(before)]
+    for org, n in _take_rows("history_triggerdelivery", where, params, "organization_id", delete).items():
         counts[org, "deliveries"] = n
     return counts
 
 
 def _take_rows(table: str, where: str, params: list[Any], key: str, delete: bool) -> dict[int, int]:
-    """Count the rows of ``table`` matching ``where`` by organization, and delete them unless a dry run.
+    """Count the rows of ``table`` matching ``where`` by ``key`` (a column), and delete them unless a dry run.
 
-    ``key`` is the column that gives the organization: its own, or its run's. On PostgreSQL one
-    statement does both, as DELETE … RETURNING feeds the count.
+    On PostgreSQL one statement does both: DELETE … RETURNING feeds the count.
     """
-    org, join = ("gone.organization_id", "") if key == "organization_id" else (
-        "r.organization_id", f"JOIN history_run r ON r.id = gone.{key}")  # fmt: skip
     postgres = connection.vendor == "postgresql"
     if delete and postgres:
-        sql = f"WITH gone AS (DELETE FROM {table} WHERE {where} RETURNING {key}) SELECT {org}, count(*) FROM gone"
-        sql += f" {join}"
+        sql = f"WITH gone AS (DELETE FROM {table} WHERE {where} RETURNING {key}) SELECT {key}, count(*) FROM gone"
     else:
-        sql = f"SELECT {org}, count(*) FROM {table} gone {join} WHERE {where}"
+        sql = f"SELECT {key}, count(*) FROM {table} WHERE {where}"
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} GROUP BY {org}", params)
+        cursor.execute(f"{sql} GROUP BY {key}", params)
         counts = dict(cursor.fetchall())
         if delete and not postgres and counts:
             cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
