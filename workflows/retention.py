@@ -251,11 +251,11 @@ def _delivery_batches(plan: _Plan, pruned: Pruned) -> Iterator[bool]:
             else:
                 gone = store.delete_old_deliveries_txn(plan.deliveries_before, plan.limit)
         pruned.rows.update({(org, "deliveries"): n for org, n in gone.items()})
-        if plan.dry_run or sum(gone.values()) < plan.limit:
-            if gone:
-                yield True
+        done = plan.dry_run or sum(gone.values()) < plan.limit
+        if gone:
+            yield True
+        if done:
             return
-        yield True
 
 
 def _rule_batches(plan: _Plan, rule: Rule, pruned: Pruned) -> Iterator[bool]:
