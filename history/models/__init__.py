@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .accounts import ApiKey, Membership, Organization, Project, Role
 from .audit import AuditEvent
+from .metrics import MetricIncrement, MetricTotal
 from .runs import Run, RunQuerySet, parse_run_id
 from .saved_views import SavedView
 from .steps import Step
@@ -15,6 +16,8 @@ __all__ = [
     "AuditEvent",
     "LogRecord",
     "Membership",
+    "MetricIncrement",
+    "MetricTotal",
     "Organization",
     "Project",
     "Role",

@@ -130,6 +130,8 @@ class Run(models.Model):
                 name="history_run_active",
                 condition=Q(status__in=["queued", "running"]),
             ),
+            # Used by history.metrics (GET /metrics): how many runs wait in the queue, and since when.
+            models.Index(fields=["queued_at"], name="history_run_queued", condition=Q(status="queued")),
             # Used by workflows.store.expired_roots_txn() (the retention prune): finished top-level
             # runs of one status, oldest first; children are found through parent_id.
             models.Index(
