@@ -157,6 +157,8 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_SSL_REDIRECT = env_bool("KEYSTROKE_SSL_REDIRECT", _https)
 # Load balancers probe these over plain HTTP and must get an answer, not a redirect.
 SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)/?$"]
+# When set, GET /metrics needs "Authorization: Bearer <token>"; unset, it is open (internal network only).
+KEYSTROKE_METRICS_TOKEN = env_secret("KEYSTROKE_METRICS_TOKEN", "")
 
 # Behind a reverse proxy the app sees the proxy's connection: trust the scheme, host and client
 # address it forwards. Only with every request passing through it, or clients could claim them.

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from history.models import LogRecord, Run, Span, Step, UsageItem
 
+from . import metrics
 from .conf import engine_settings
 from .engine import Completed, Failed, StepRecord, Suspended, escape_json_nul, storable
 from .errors import RunStopped
@@ -64,6 +65,7 @@ def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
         deadline_at=deadline,
         **fields,
     )
+    metrics.add_txn(metrics.run_started(run.slug))
     enqueue_on_commit(run.pk)
     return run
 
@@ -76,6 +78,7 @@ class DatabaseEventLog:
 
     def __init__(self, run: Run, owner: str) -> None:
         self.run, self.owner, self.run_id = run, owner, run.public_id
+        self.timings = metrics.StepTimings()  # counted when the pass concludes, not per step
 
     def load(self) -> dict[int, StepRecord]:
         rows = Step.objects.filter(run_id=self.run.pk).values(*_STEP_FIELDS, "child_run__uid")
@@ -84,6 +87,7 @@ class DatabaseEventLog:
     def record(self, record: StepRecord) -> None:
         if not record_step(self.run.pk, self.owner, record):
             raise RunStopped
+        self.timings.observe(record)
 
     def start_child(
         self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
@@ -250,15 +254,23 @@ def _step_count() -> Subquery:
 
 
 @transaction.atomic
-def conclude_run(run: Run, owner: str, outcome: Completed | Failed | Suspended, trace: Trace | None = None) -> None:
+def conclude_run(
+    run: Run,
+    owner: str,
+    outcome: Completed | Failed | Suspended,
+    trace: Trace | None = None,
+    timings: metrics.StepTimings | None = None,
+) -> None:
     """Record how a pass ended, with its trace; a run woken while it was suspending goes back to the queue."""
     if trace:
         save_trace_txn(run.pk, trace)
+    counts = timings.counts() if timings else []
     if isinstance(outcome, Suspended):
         if not suspend_run(run, owner, outcome):
             release_run_txn(run.pk, owner)
-        return
-    finish_run_txn(run, owner, outcome)
+    elif finish_run_txn(run, owner, outcome):
+        counts += metrics.run_finished(run.slug, "success" if isinstance(outcome, Completed) else "failed")
+    metrics.add_txn(counts)  # the whole pass in one statement
 
 
 def finish_run_txn(run: Run, owner: str, outcome: Completed | Failed) -> bool:
@@ -303,11 +315,12 @@ def save_conversation_txn(run_pk: int) -> None:
 
 def cancel_run_txn(run_pk: int) -> bool:
     now = timezone.now()
-    return bool(
-        Run.objects.filter(pk=run_pk, status__in=Run.ACTIVE).update(
-            status=Run.Status.CANCELED, finished_at=now, wake_at=None, lease_owner="", lease_expires_at=None
-        )
+    canceled = Run.objects.filter(pk=run_pk, status__in=Run.ACTIVE).update(
+        status=Run.Status.CANCELED, finished_at=now, wake_at=None, lease_owner="", lease_expires_at=None
     )
+    if canceled:
+        metrics.count_canceled_txn(run_pk)
+    return bool(canceled)
 
 
 def cancel_descendants_txn(run_pk: int) -> None:
@@ -329,10 +342,14 @@ def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:
 
 
 @transaction.atomic
-def release_run(run_pk: int, owner: str, trace: Trace | None = None) -> bool:
+def release_run(
+    run_pk: int, owner: str, trace: Trace | None = None, timings: metrics.StepTimings | None = None
+) -> bool:
     """Give a run we still hold back to the queue (it was woken, or a step was settled meanwhile)."""
     if trace:
         save_trace_txn(run_pk, trace)
+    if timings:
+        metrics.add_txn(timings.counts())  # the steps this pass settled before it stopped
     return release_run_txn(run_pk, owner)
 
 
@@ -469,6 +486,7 @@ def requeue_stale(run_pk: int, now: datetime) -> bool:
         if Run.objects.filter(_stale(now), pk=run_pk).update(
             status=Run.Status.QUEUED, lease_owner="", lease_expires_at=None, enqueued_at=now
         ):
+            metrics.add_txn(metrics.SWEEPER_REQUEUE)
             enqueue_on_commit(run_pk)
             return True
     return False

@@ -1,0 +1,400 @@
+"""Probes and Prometheus metrics: /healthz, /readyz and /metrics, with real workers behind them."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import httpx
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import BaseModel
+from rest_framework.test import APIClient
+
+from history.health import check_broker, check_database
+from history.models import Organization, Run
+from workflows import metrics, store, tasks
+from workflows.registry import registry
+from workflows.runner import resume_run
+from workflows.sdk import Context, define_action, define_workflow
+
+from ..conftest import Stack
+from ..services import free_port
+from ..support import Process, wait_for
+
+KEYSTROKE = str(Path(sys.executable).with_name("keystroke"))
+
+
+class Tick(BaseModel):
+    n: int
+
+
+tick = define_action(slug="metrics-tick", input=Tick, output=Tick, run=lambda input: input, retries=0)
+
+
+async def _ten_steps(input: Tick, ctx: Context) -> Tick:
+    for n in range(10):
+        await tick.run(Tick(n=n))
+    return Tick(n=10)
+
+
+ten_steps = define_workflow(slug="metrics-ten-steps", input=Tick, output=Tick, run=_ten_steps)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def scrape(client: Client, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """GET /metrics and parse it as Prometheus does: {(sample name, sorted labels): value}."""
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def make_run(org: Organization, **fields: Any) -> Run:
+    return Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
+
+
+def start(api: APIClient, slug: str, input: dict[str, Any]) -> Run:
+    response = api.post(f"/api/workflows/{slug}", input, format="json")
+    assert response.status_code == 202, response.content
+    return Run.objects.get(uid=response.json()["run_id"].removeprefix("run_"))
+
+
+def status_becomes(run: Run, *statuses: str, timeout: float = 30) -> Run:
+    def check() -> Run | None:
+        run.refresh_from_db()
+        return run if run.status in statuses else None
+
+    return wait_for(check, timeout, what=f"{run.public_id} to become {'/'.join(statuses)} (is {run.status})")
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers: a broker or database that hangs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+class Statements:
+    """Every statement sent to PostgreSQL: Django's and the store's prepared ones alike."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        original = psycopg.Cursor.execute
+
+        def execute(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+            self.sql.append(str(query))
+            return original(cursor, query, *args, **kwargs)
+
+        self._patch = mock.patch.object(psycopg.Cursor, "execute", execute)
+
+    def __enter__(self) -> Statements:
+        self._patch.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._patch.stop()
+
+    def touching(self, table: str) -> list[str]:
+        return [sql for sql in self.sql if table in sql]
+
+
+# -- /healthz ------------------------------------------------------------------------------------
+
+
+def test_it_answers_healthz_without_touching_the_database(client: Client) -> None:
+    # No django_db mark: any query would raise.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+# -- /readyz -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_is_ready_when_postgres_and_redis_answer(client: Client) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"database": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_it_answers_503_naming_the_broker_when_it_refuses(client: Client, settings: Any) -> None:
+    settings.CELERY_BROKER_URL = f"redis://:s3cret-pw@127.0.0.1:{free_port()}/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body["broker"].startswith("error: ") and "refused" in body["broker"]
+    assert b"s3cret-pw" not in response.content
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://127.0.0.1:6379/0", "amqp://guest:guest@127.0.0.1:5672//", "filesystem://"],
+    ids=["redis", "rabbitmq", "filesystem"],
+)
+def test_it_reaches_each_kind_of_broker(url: str, tmp_path: Path) -> None:
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)} if url == "filesystem://" else {}
+    assert check_broker(url, options) == "ok"
+
+
+def test_it_reports_a_broker_that_refuses_without_its_password() -> None:
+    closed = free_port()
+    for url in (f"redis://:s3cret-pw@127.0.0.1:{closed}/0", f"amqp://guest:s3cret-pw@127.0.0.1:{closed}//"):
+        result = check_broker(url, {})
+        assert result.startswith("error: ") and "refused" in result, result
+        assert "s3cret-pw" not in result
+    refused = check_broker("amqp://guest:s3cret-pw@127.0.0.1:5672//", {})
+    assert refused.startswith("error: ") and "ACCESS_REFUSED" in refused and "s3cret-pw" not in refused
+
+
+def test_it_reports_a_filesystem_broker_whose_folder_is_missing(tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone")
+    result = check_broker("filesystem://", {"data_folder_in": missing, "data_folder_out": missing})
+    assert result.startswith("error: ") and "gone" in result
+
+
+def test_it_gives_up_quickly_on_a_broker_that_never_answers(silent_port: int) -> None:
+    for url in (f"redis://127.0.0.1:{silent_port}/0", f"amqp://guest:guest@127.0.0.1:{silent_port}//"):
+        began = time.monotonic()
+        result = check_broker(url, {})
+        assert time.monotonic() - began < 5, url
+        assert result.startswith("error: "), result
+
+
+@pytest.mark.django_db
+def test_it_reports_a_database_that_refuses_without_its_password() -> None:
+    unreachable = connection.copy()
+    unreachable.settings_dict.update(PORT=free_port(), PASSWORD="s3cret-pw")
+    result = check_database(unreachable)
+    assert result.startswith("error: ") and "refused" in result, result
+    assert "s3cret-pw" not in result
+    assert check_database(connection) == "ok"
+
+
+@pytest.mark.django_db
+def test_it_gives_up_quickly_on_a_database_that_never_answers(silent_port: int) -> None:
+    silent = connection.copy()
+    silent.settings_dict["PORT"] = silent_port
+    began = time.monotonic()
+    result = check_database(silent)
+    assert time.monotonic() - began < 5
+    assert result.startswith("error: ") and "timeout" in result, result
+
+
+def test_it_names_the_database_and_the_broker_on_a_server_that_reaches_neither(tmp_path: Path) -> None:
+    closed, port = free_port(), free_port()
+    env = {
+        "DATABASE_URL": f"postgres://postgres:s3cret-pw@127.0.0.1:{closed}/keystroke",
+        "CELERY_BROKER_URL": f"redis://:s3cret-pw@127.0.0.1:{closed}/0",
+    }
+    process = Process(
+        "web", [KEYSTROKE, "serve", "--port", str(port), "--workers", "1"], tmp_path, "Booting worker", env
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as web:
+            wait_for(lambda: _answers(web, "/healthz"), 30, what="the web server")
+            assert web.get("/healthz").json() == {"status": "ok"}
+            ready = web.get("/readyz")
+    finally:
+        process.stop()
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["database"].startswith("error: ") and body["broker"].startswith("error: ")
+    assert "s3cret-pw" not in ready.text
+
+
+def _answers(web: httpx.Client, path: str) -> bool:
+    try:
+        return web.get(path).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+# -- /metrics: format and access -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_serves_every_series_in_the_prometheus_text_format(client: Client) -> None:
+    samples = scrape(client)
+    for name in (
+        "keystroke_runs_queued",
+        "keystroke_runs_queued_oldest_age_seconds",
+        "keystroke_active_leases",
+        "keystroke_due_timers",
+        "keystroke_sweeper_requeues_total",
+    ):
+        assert value(samples, name) == 0, name
+
+
+@pytest.mark.django_db
+def test_it_requires_the_metrics_token_when_one_is_set(client: Client, settings: Any) -> None:
+    settings.KEYSTROKE_METRICS_TOKEN = "metrics-t0ken"
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Basic metrics-t0ken"}).status_code == 401
+    denied = client.get("/metrics", headers={"Authorization": "Bearer metrics-t0kenx"})
+    assert denied.status_code == 401 and denied["WWW-Authenticate"].startswith("Bearer")
+    assert scrape(client, Authorization="Bearer metrics-t0ken")
+
+
+# -- /metrics: what the database holds -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_counts_queued_runs_and_the_age_of_the_oldest(client: Client, org: Organization) -> None:
+    now = timezone.now()
+    make_run(org, status="queued", queued_at=now - timedelta(seconds=90))
+    make_run(org, status="queued", queued_at=now - timedelta(seconds=5))
+    make_run(org, status="success", queued_at=now - timedelta(hours=1))
+    samples = scrape(client)
+    assert value(samples, "keystroke_runs_queued") == 2
+    assert 90 <= value(samples, "keystroke_runs_queued_oldest_age_seconds") < 120
+
+
+@pytest.mark.django_db
+def test_it_counts_due_timers_and_live_leases(client: Client, org: Organization) -> None:
+    now = timezone.now()
+    make_run(org, status="sleeping", wake_at=now - timedelta(seconds=3))
+    make_run(org, status="waiting", wake_at=now - timedelta(seconds=1))  # a hook timeout that has come
+    make_run(org, status="sleeping", wake_at=now + timedelta(hours=1))
+    make_run(org, status="running", lease_owner="w1", lease_expires_at=now + timedelta(seconds=30))
+    make_run(org, status="running", lease_owner="w2", lease_expires_at=now - timedelta(seconds=1))
+    samples = scrape(client)
+    assert value(samples, "keystroke_due_timers") == 2
+    assert value(samples, "keystroke_active_leases") == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the task closes a connection left in a transaction
+def test_it_counts_a_sweeper_requeue_after_a_lease_lapses(client: Client, org: Organization) -> None:
+    lapsed = timezone.now() - timedelta(seconds=1)
+    run = make_run(org, status="running", lease_owner="dead-worker", lease_expires_at=lapsed)
+    with mock.patch("workflows.store.enqueue_on_commit"):
+        assert tasks.sweep_runs() == 1
+    run.refresh_from_db()
+    assert run.status == "queued"
+    assert value(scrape(client), "keystroke_sweeper_requeues_total") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_a_scrape_in_two_queries(client: Client, org: Organization, django_assert_num_queries: Any) -> None:
+    for n in range(3):
+        with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
+            store.create_run_txn(ten_steps, {"n": n}, organization=org, project=org.default_project())
+    metrics.fold_counts()  # some counts folded into totals, some not yet
+    make_run(org, status="running", lease_owner="dead", lease_expires_at=timezone.now() - timedelta(seconds=1))
+    with mock.patch("workflows.store.enqueue_on_commit"):
+        tasks.sweep_runs()
+    with django_assert_num_queries(2):  # the gauges, then every counter and histogram bucket
+        samples = scrape(client)
+    assert value(samples, "keystroke_runs_started_total", workflow="metrics-ten-steps") == 3
+
+
+@pytest.mark.django_db
+def test_its_gauges_are_read_through_indexes(org: Organization) -> None:
+    from history.metrics import GAUGES_SQL
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a plan with a scan would mean no index fits
+        cursor.execute(f"EXPLAIN {GAUGES_SQL}", [timezone.now(), timezone.now()])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on history_run" not in plan, plan
+    for index in ("history_run_queued", "history_run_active", "history_run_wake"):
+        assert index in plan, plan
+
+
+# -- /metrics: what the engine counts ------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(client: Client, org: Organization) -> None:
+    connection.ensure_connection()
+    with Statements() as created, mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
+        run = store.create_run_txn(ten_steps, {"n": 0}, organization=org, project=org.default_project())
+    with Statements() as executed:
+        assert resume_run(run.pk) == "completed"
+    assert len(created.touching("history_metricincrement")) == 1
+    assert len(executed.touching("history_metricincrement")) == 1, "one statement per pass, none per step"
+    print(f"statements: creating the run {len(created.sql)}, its one pass of ten steps {len(executed.sql)}")
+
+    samples = scrape(client)
+    assert value(samples, "keystroke_runs_started_total", workflow="metrics-ten-steps") == 1
+    assert value(samples, "keystroke_runs_finished_total", workflow="metrics-ten-steps", status="success") == 1
+    assert value(samples, "keystroke_step_duration_seconds_count", kind="action") == 10
+    assert value(samples, "keystroke_step_duration_seconds_bucket", kind="action", le="+Inf") == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_its_counts_when_they_are_folded(client: Client, org: Organization) -> None:
+    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
+        run = store.create_run_txn(ten_steps, {"n": 0}, organization=org, project=org.default_project())
+    resume_run(run.pk)
+    before = scrape(client)
+    metrics.fold_counts()
+    assert scrape(client) == before
+    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
+        store.create_run_txn(ten_steps, {"n": 1}, organization=org, project=org.default_project())
+    metrics.fold_counts()
+    assert value(scrape(client), "keystroke_runs_started_total", workflow="metrics-ten-steps") == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_counts_a_canceled_run_as_finished(client: Client, org: Organization) -> None:
+    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, organization=org,
+                                   project=org.default_project())  # fmt: skip
+        assert store.cancel_run_txn(run.pk)
+    samples = scrape(client)
+    assert value(samples, "keystroke_runs_finished_total", workflow="greeting", status="canceled") == 1
+
+
+def test_it_counts_a_run_on_a_real_worker(stack: Stack, api: APIClient, client: Client, tmp_path: Path) -> None:
+    stack.worker()
+    done = start(api, "three-steps", {"marker": str(tmp_path / "done")})
+    failed = start(api, "three-steps", {"marker": str(tmp_path / "failed"), "flag": str(tmp_path / "no-flag")})
+    sleeping = start(api, "three-steps", {"marker": str(tmp_path / "sleeping"), "sleep_seconds": 1})
+    status_becomes(done, "success")
+    status_becomes(failed, "failed")
+    status_becomes(sleeping, "sleeping")
+    time.sleep(max(0.0, (sleeping.wake_at - timezone.now()).total_seconds()) + 0.1)  # no beat yet to wake it
+
+    samples = scrape(client)
+    assert value(samples, "keystroke_runs_started_total", workflow="three-steps") == 3
+    assert value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="success") == 1
+    assert value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="failed") == 1
+    assert value(samples, "keystroke_due_timers") == 1
+    executed = done.steps.count() + failed.steps.count() + sleeping.steps.exclude(kind="sleep").count()
+    assert executed == 3 + 2 + 2
+    assert value(samples, "keystroke_step_duration_seconds_count", kind="action") == executed
+    assert value(samples, "keystroke_step_duration_seconds_sum", kind="action") > 0
+
+    stack.beat()
+    status_becomes(sleeping, "success")
+    samples = scrape(client)
+    assert value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="success") == 2
+    assert value(samples, "keystroke_step_duration_seconds_count", kind="action") == executed + 1
+    assert value(samples, "keystroke_due_timers") == 0
