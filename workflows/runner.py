@@ -100,7 +100,7 @@ def resume_run(run_pk: int) -> str:
             outcome = Failed(error_dict(exc))  # a write the database refuses would fail on every retry
     trace = tracer.batch if tracer else None
     if outcome is None:
-        release_run(run.pk, owner, trace)
+        release_run(run.pk, owner, trace, log.timings)
         return "stopped"
-    conclude_run(run, owner, outcome, trace)
+    conclude_run(run, owner, outcome, trace, log.timings)
     return type(outcome).__name__.lower()

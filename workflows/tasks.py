@@ -10,7 +10,7 @@ from celery.signals import worker_process_shutdown
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import retention, store
+from . import metrics, retention, store
 from .conf import engine_settings
 from .registry import registry
 from .runner import resume_run
@@ -39,7 +39,9 @@ def sweep_runs() -> int:
     """Requeue runs whose worker died or whose message was lost: the database is the truth."""
     close_old_connections()
     now = timezone.now()
-    return sum(store.requeue_stale(pk, now) for pk in store.stale_run_ids(now))
+    requeued = sum(store.requeue_stale(pk, now) for pk in store.stale_run_ids(now))
+    metrics.fold_counts()  # keeps what a /metrics scrape reads small
+    return requeued
 
 
 @shared_task
