@@ -165,7 +165,7 @@ def explain_one_batch(limit: int) -> list[tuple[str, str]]:
     with CaptureQueriesContext(connection) as captured, rolled_back():
         roots = store.expired_roots_txn(rule.status, rule.before, rule.only, rule.exclude, None, limit, lock=True)
         runs = roots + store.run_descendants_txn([run.pk for run in roots], lock=True)
-        store.delete_runs_txn(runs, (now - retention.delivery_window(), now - retention.IDEMPOTENCY_WINDOW))
+        store.delete_runs_txn(runs, now - retention.IDEMPOTENCY_WINDOW)
         store.delete_old_deliveries_txn(now - retention.delivery_window(), limit)
     plans = []
     for query in captured.captured_queries:

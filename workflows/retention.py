@@ -272,13 +272,20 @@ def _rule_batches(plan: _Plan, rule: Rule, pruned: Pruned) -> Iterator[bool]:
                 return
             runs, after = _whole_trees(store, roots, plan)
             if runs:
-                delivered = (plan.deliveries_before, plan.linked_before)
-                take = store.count_runs_rows if plan.dry_run else store.delete_runs_txn
-                pruned.rows.update(take(runs, delivered))
-                pruned.runs.update((run.organization_id, run.slug, run.status) for run in runs)
+                _take(store, runs, plan, pruned)
         yield True
         if len(roots) < plan.limit and after == (roots[-1].finished_at, roots[-1].pk):
             return  # a short batch, all of it seen: nothing older is left for this rule
+
+
+def _take(store: Any, runs: list[Any], plan: _Plan, pruned: Pruned) -> None:
+    """Delete a batch of runs with their rows; in a dry run, count them."""
+    if plan.dry_run:  # deliveries older than the window are left to the sweep's count
+        rows = store.count_runs_rows(runs, plan.linked_before, plan.deliveries_before)
+    else:  # the sweep went first and took those
+        rows = store.delete_runs_txn(runs, plan.linked_before)
+    pruned.rows.update(rows)
+    pruned.runs.update((run.organization_id, run.slug, run.status) for run in runs)
 
 
 def _whole_trees(store: Any, roots: list[Any], plan: _Plan) -> tuple[list[Any], tuple[datetime, int]]:

@@ -549,12 +549,12 @@ def run_descendants_txn(root_pks: list[int], lock: bool) -> list[Run]:
     return found
 
 
-def delete_runs_txn(runs: list[Run], delivered: tuple[datetime, datetime]) -> dict[tuple[int, str], int]:
+def delete_runs_txn(runs: list[Run], delivered_before: datetime) -> dict[tuple[int, str], int]:
     """Delete whole trees of runs with every row that belongs to them; the rows by organization and kind.
 
-    ``delivered`` bounds the deliveries that answered with one of these runs and go with them.
+    The deliveries that answered with one of these runs go with them if made before ``delivered_before``.
     """
-    counts = _rows_of_runs(runs, delivered, delete=True)
+    counts = _rows_of_runs(runs, delivered_before, None, delete=True)
     pks = [run.pk for run in runs]
     with connection.cursor() as cursor:
         for table, column in _LINKS_TO_A_RUN:
@@ -565,9 +565,14 @@ def delete_runs_txn(runs: list[Run], delivered: tuple[datetime, datetime]) -> di
     return counts
 
 
-def count_runs_rows(runs: list[Run], delivered: tuple[datetime, datetime]) -> dict[tuple[int, str], int]:
-    """What ``delete_runs_txn`` would delete besides the runs, and delete nothing (a dry run)."""
-    return _rows_of_runs(runs, delivered, delete=False)
+def count_runs_rows(
+    runs: list[Run], delivered_before: datetime, delivered_since: datetime
+) -> dict[tuple[int, str], int]:
+    """What ``delete_runs_txn`` would delete besides the runs, and delete nothing (a dry run).
+
+    Deliveries made before ``delivered_since`` are left out: the age sweep counts them.
+    """
+    return _rows_of_runs(runs, delivered_before, delivered_since, delete=False)
 
 
 def delete_old_deliveries_txn(before: datetime, limit: int) -> dict[int, int]:
@@ -585,7 +590,9 @@ def count_old_deliveries(before: datetime) -> dict[int, int]:
     return _take_rows("history_triggerdelivery", "created_at < %s", [_when(before)], "organization_id", delete=False)
 
 
-def _rows_of_runs(runs: list[Run], delivered: tuple[datetime, datetime], delete: bool) -> dict[tuple[int, str], int]:
+def _rows_of_runs(
+    runs: list[Run], delivered_before: datetime, delivered_since: datetime | None, delete: bool
+) -> dict[tuple[int, str], int]:
     counts: dict[tuple[int, str], int] = {}
     organization_of = {run.pk: run.organization_id for run in runs}
     match, params = _any("run_id", list(organization_of))
@@ -593,10 +600,12 @@ def _rows_of_runs(runs: list[Run], delivered: tuple[datetime, datetime], delete:
         for run_pk, n in _take_rows(table, match, params, "run_id", delete).items():
             key = (organization_of[run_pk], kind)
             counts[key] = counts.get(key, 0) + n
-    since, before = delivered
     match, params = _any(_delivery_run_id(), [run.public_id for run in runs])
-    where = f"{match} AND created_at >= %s AND created_at < %s"
-    params += [_when(since), _when(before)]
+    # Without a lower bound on created_at the planner looks the runs up in history_delivery_run
+    # instead of filtering every delivery of the window.
+    where, params = f"{match} AND created_at < %s", [*params, _when(delivered_before)]
+    if delivered_since is not None:
+        where, params = f"{where} AND created_at >= %s", [*params, _when(delivered_since)]
     for org, n in _take_rows("history_triggerdelivery", where, params, "organization_id", delete).items():
         counts[org, "deliveries"] = n
     return counts
