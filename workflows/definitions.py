@@ -186,7 +186,7 @@ def define_workflow(
     retries: int | RetryPolicy | None = None,
     retention: str | dict[str, Any] | None = None,
 ) -> Workflow:
-    """Define and register a workflow (§4.1). See ``workflows.sdk`` for the full docs.
+    """Define and register a workflow. See ``workflows.sdk`` for the full docs.
 
     ``retention`` says how long this workflow's finished runs are kept, by status, instead of
     ``KEYSTROKE_RETENTION``: ``"success=7d,failed=90d"``, ``{"success": "7d"}``, one duration for

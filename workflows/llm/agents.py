@@ -257,7 +257,7 @@ def define_agent(
     retries: int | RetryPolicy | None = None,
     retention: str | dict[str, Any] | None = None,
 ) -> Agent:
-    """Define and register an agent (§4.5). ``timeout`` and ``retries`` apply to each model call.
+    """Define and register an agent. ``timeout`` and ``retries`` apply to each model call.
 
     ``retention`` keeps this agent's finished runs for their own time, by status, as it does
     for ``define_workflow``: e.g. ``"success=7d"``, ``{"failed": "90d"}`` or ``"forever"``;
