@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from workflows.sdk import Context, define_action, define_workflow
 
 from ..conftest import Stack
 from ..services import free_port
-from ..support import Process, wait_for
+from ..support import ROOT, Process, wait_for
 
 KEYSTROKE = str(Path(sys.executable).with_name("keystroke"))
 
@@ -135,8 +136,9 @@ def test_it_answers_healthz_without_touching_the_database(client: Client) -> Non
 
 
 @pytest.mark.django_db
-def test_it_is_ready_when_postgres_and_redis_answer(client: Client) -> None:
-    response = client.get("/readyz")
+def test_it_is_ready_when_postgres_and_redis_answer(client: Client, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(0):  # no session, no sign-in: the check has a connection of its own
+        response = client.get("/readyz")
     assert response.status_code == 200, response.content
     assert response.json() == {"database": "ok", "broker": "ok"}
 
@@ -249,6 +251,9 @@ def test_it_serves_every_series_in_the_prometheus_text_format(client: Client) ->
         "keystroke_sweeper_requeues_total",
     ):
         assert value(samples, name) == 0, name
+    openmetrics = client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert openmetrics["Content-Type"].startswith("application/openmetrics-text")
+    assert openmetrics.content.endswith(b"# EOF\n")
 
 
 @pytest.mark.django_db
@@ -398,3 +403,65 @@ def test_it_counts_a_run_on_a_real_worker(stack: Stack, api: APIClient, client: 
     assert value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="success") == 2
     assert value(samples, "keystroke_step_duration_seconds_count", kind="action") == executed + 1
     assert value(samples, "keystroke_due_timers") == 0
+
+
+SQLITE_SCRIPT = """
+from datetime import timedelta
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+from history.models import Organization, Run
+from workflows import metrics, store
+from workflows.registry import registry
+from workflows.runner import resume_run
+
+call_command("migrate", verbosity=0)
+org = Organization.objects.default()
+
+
+def start(name):
+    with transaction.atomic():
+        return store.create_run_txn(registry.workflow("greeting"), {"name": name}, organization=org,
+                                    project=org.default_project())
+
+
+def scrape():
+    text = Client().get("/metrics").content.decode()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+done, canceled, queued = start("Ada"), start("Bob"), start("Cy")
+assert resume_run(done.pk) == "completed"
+with transaction.atomic():
+    store.cancel_run_txn(canceled.pk)
+Run.objects.filter(pk=queued.pk).update(queued_at=timezone.now() - timedelta(seconds=30))
+ready = Client().get("/readyz")
+assert ready.status_code == 200 and ready.json() == {"database": "ok", "broker": "ok"}, ready.content
+before = scrape()
+assert metrics.fold_counts() == 5, "three starts, one pass, one cancel"
+after = scrape()
+age = ("keystroke_runs_queued_oldest_age_seconds", ())
+assert 30 <= after.pop(age) < 60 and before.pop(age)
+assert before == after, (before, after)
+assert after[("keystroke_runs_started_total", (("workflow", "greeting"),))] == 3
+assert after[("keystroke_runs_finished_total", (("status", "canceled"), ("workflow", "greeting")))] == 1
+assert after[("keystroke_runs_finished_total", (("status", "success"), ("workflow", "greeting")))] == 1
+assert after[("keystroke_step_duration_seconds_count", (("kind", "action"),))] == 1
+assert after[("keystroke_runs_queued", ())] == 1
+print("sqlite ok")
+"""
+
+
+def test_it_works_on_sqlite_and_the_filesystem_broker(tmp_path: Path) -> None:
+    """``keystroke dev`` runs on SQLite and kombu's filesystem broker: the same probes and counts."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "KEYSTROKE_HOME": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "keystroke_site.settings", "DEBUG": "1", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup()\n{SQLITE_SCRIPT}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "sqlite ok" in done.stdout
