@@ -32,7 +32,7 @@ def check_database(database: BaseDatabaseWrapper | None = None) -> str:
     options = probe.settings_dict.setdefault("OPTIONS", {})
     options.pop("pool", None)  # one short-lived connection, not a pool of its own
     if probe.vendor == "postgresql":
-        options["connect_timeout"] = max(1, int(TIMEOUT_SECONDS))
+        options["connect_timeout"] = int(TIMEOUT_SECONDS)  # libpq's limit on connecting and signing in
     try:
         with probe.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -73,7 +73,9 @@ def _check_folders(options: dict[str, Any]) -> None:
 
 
 def _failed(exc: BaseException, password: str | None) -> str:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    for secret in {password, unquote(password or "")} - {None, ""}:
-        message = message.replace(secret, "***")  # type: ignore[arg-type]
+    """``error: <type>: <first line of the message>``, short, with the password masked wherever it shows."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0] if lines else ""
+    for secret in {password, unquote(password)} if password else ():
+        message = message.replace(secret, "***")
     return f"error: {type(exc).__name__}: {message}"[:300].rstrip(": ")

@@ -94,7 +94,9 @@ def gauges(now: datetime) -> Iterator[Metric]:
     )
     yield GaugeMetricFamily("keystroke_active_leases", "Running runs whose worker's lease is live.", value=leases)
     yield GaugeMetricFamily(
-        "keystroke_due_timers", "Sleeping or waiting runs whose wake time has passed and that are not woken yet.", due
+        "keystroke_due_timers",
+        "Sleeping or waiting runs whose wake time has passed and that are not woken yet.",
+        value=due,
     )
 
 
