@@ -66,8 +66,8 @@ COUNTERS = {
 }
 STEP_DURATION = (
     "keystroke_step_duration_seconds",
-    "Time from start to finish of the steps workers executed, by step kind (sleeps, hooks and child runs are waits "
-    "and are not counted).",
+    "Time from start to finish of the steps workers executed, by step kind; a retried step's includes its backoff "
+    "(sleeps, hooks and child runs are waits and are not counted).",
 )
 
 Series = tuple[str, tuple[tuple[str, str], ...]]
