@@ -22,6 +22,12 @@ from .tracing import RunTrace, tracing_enabled
 
 logger = logging.getLogger("keystroke.runner")
 
+# Set in a worker process that was asked to shut down (see workflows.shutdown): the run in
+# hand stops at its next step boundary and goes back to the queue for another worker.
+draining = threading.Event()
+# Set while this process executes a pass, so a second shutdown request can stop it at once.
+executing = threading.Event()
+
 
 class Heartbeat:
     """Renews the run's lease in a thread; ``stop`` is set once the run is no longer ours."""
@@ -89,8 +95,16 @@ def resume_run(run_pk: int) -> str:
     outcome: Outcome | None = None
     with RunTrace(run) if tracing_enabled() else nullcontext() as tracer, Heartbeat(run.pk, owner) as stop:
         try:
+            executing.set()
             outcome = execute(
-                workflow, run.input, log, attempt=run.attempt, stop=stop, deadline=run.deadline_at, tracer=tracer
+                workflow,
+                run.input,
+                log,
+                attempt=run.attempt,
+                stop=stop,
+                deadline=run.deadline_at,
+                tracer=tracer,
+                drain=draining,
             )
         except RunStopped:
             pass
@@ -98,9 +112,14 @@ def resume_run(run_pk: int) -> str:
             if isinstance(exc, (OperationalError, InterfaceError)):
                 raise  # the database is away: the lease lapses and the sweeper retries the run
             outcome = Failed(error_dict(exc))  # a write the database refuses would fail on every retry
+        finally:
+            executing.clear()
     trace = tracer.batch if tracer else None
     if outcome is None:
-        release_run(run.pk, owner, trace, log.timings)
+        released = release_run(run.pk, owner, trace, log.timings)
+        if released and draining.is_set():
+            logger.info("run %s released: this worker is shutting down, another one continues it", run.public_id)
+            return "released: the worker is shutting down"
         return "stopped"
     conclude_run(run, owner, outcome, trace, log.timings)
     return type(outcome).__name__.lower()

@@ -10,7 +10,7 @@ from celery.signals import worker_process_shutdown
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import metrics, retention, store
+from . import metrics, retention, shutdown, store  # noqa: F401  shutdown connects the warm-shutdown handlers
 from .conf import engine_settings
 from .registry import registry
 from .runner import resume_run

@@ -177,13 +177,16 @@ def execute(
     stop: Stop | None = None,
     deadline: datetime | None = None,
     tracer: Tracer | None = None,
+    drain: Stop | None = None,
 ) -> Outcome:
     """Run one durable pass of ``workflow`` and say how it ended.
 
     Raises RunStopped when ``stop`` is set or the log refuses a write (run canceled or
-    lease lost): nothing more is recorded and the caller lets go of the run.
+    lease lost): nothing more is recorded and the caller lets go of the run. ``drain`` (the
+    worker is shutting down) raises RunStopped at the next step boundary instead, once the
+    steps in flight have finished and are recorded, so the next worker repeats none of them.
     """
-    return _Pass(workflow, log, clock, attempt, stop, deadline, tracer or _NoTracer()).run(input)
+    return _Pass(workflow, log, clock, attempt, stop, deadline, tracer or _NoTracer(), drain).run(input)
 
 
 class _Pass:
@@ -196,9 +199,10 @@ class _Pass:
         stop: Stop | None,
         deadline: datetime | None,
         tracer: Tracer,
+        drain: Stop | None = None,
     ) -> None:
         self.workflow, self.log, self.clock, self.attempt = workflow, log, clock, attempt
-        self.stop, self.deadline, self.tracer = stop, deadline, tracer
+        self.stop, self.deadline, self.tracer, self.drain = stop, deadline, tracer, drain
         self.records = log.load()
         self.next_position = 0
         self.key_counts: defaultdict[str, int] = defaultdict(int)
@@ -377,6 +381,8 @@ class _Pass:
         if self.stop is not None and self.stop.is_set():
             raise RunStopped
         self._flush()
+        if self.drain is not None and self.drain.is_set():
+            raise RunStopped
         to_execute = [r for r in batch if self._resolve(r)]
         if to_execute:
             for request, attempt in zip(to_execute, self._execute_all(to_execute), strict=True):

@@ -16,6 +16,12 @@ class Script(BaseModel):
     flag: str = ""
 
 
+class Steps(BaseModel):
+    marker: str
+    count: int = 10
+    seconds: float = 1.0
+
+
 class Labels(BaseModel):
     labels: list[str]
 
@@ -51,5 +57,14 @@ async def approval(input: Script, ctx: Context) -> Approved:
     return Approved(approved=answer.approved, note=answer.note, labels=[first.label, last.label])
 
 
+async def slow_steps(input: Steps, ctx: Context) -> Labels:
+    labels = []
+    for n in range(input.count):
+        done = await effect.run(Effect(marker=input.marker, label=f"s{n}", seconds=input.seconds))
+        labels.append(done.label)
+    return Labels(labels=labels)
+
+
+slow_steps_workflow = define_workflow(slug="slow-steps", input=Steps, output=Labels, run=slow_steps)
 three_steps_workflow = define_workflow(slug="three-steps", input=Script, output=Labels, run=three_steps)
 approval_workflow = define_workflow(slug="approval", input=Script, output=Approved, run=approval)
