@@ -119,7 +119,8 @@ def test_without_trusting_the_proxy_every_page_is_sent_back_to_https_and_no_one_
 
 def test_load_balancer_probes_over_plain_http_are_not_redirected(server) -> None:  # type: ignore[no-untyped-def]
     client = server(trust_proxy="0")
-    for path in ("/healthz", "/readyz", "/metrics"):
+    assert client.get("/healthz").status_code == 200
+    for path in ("/readyz", "/metrics"):
         assert client.get(path).status_code != 301, path
     assert client.get("/history/").status_code == 301
 
