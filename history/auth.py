@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_client_username, get_cool_off
+from axes.models import AccessAttempt
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -85,12 +88,15 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 def locked_out(request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None) -> HttpResponse:
-    """The lockout page: 429, with how long to wait in words and in Retry-After."""
+    """The lockout page: 429, with how long is left to wait in words and in Retry-After."""
+    username = get_client_username(request, credentials) or ""
+    # The lockout ends a cool-off after the last recorded failure (later ones are not recorded).
+    last = AccessAttempt.objects.filter(username=username, ip_address=client_ip(request)).aggregate(
+        last=Max("attempt_time")
+    )["last"]
     cool_off = get_cool_off(request) or timedelta(0)
-    context = {
-        "username": get_client_username(request, credentials) or "",
-        "minutes": max(1, round(cool_off.total_seconds() / 60)),
-    }
+    seconds = max(1, math.ceil(((last or timezone.now()) + cool_off - timezone.now()).total_seconds()))
+    context = {"username": username, "minutes": math.ceil(seconds / 60)}
     page = render(request, "registration/locked_out.html", context, status=429)
-    page["Retry-After"] = str(int(cool_off.total_seconds()))
+    page["Retry-After"] = str(seconds)
     return page

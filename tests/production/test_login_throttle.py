@@ -6,9 +6,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from history.models import Membership, Organization
 from history.models.accounts import Role
@@ -56,6 +58,15 @@ def test_the_right_password_waits_out_the_cool_off_too() -> None:
     response = sign_in(client, "alice", PASSWORD)
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_the_page_tells_how_long_is_left_not_the_whole_cool_off() -> None:
+    lock_out()
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=10))
+    response = sign_in(Client(), "alice", "wrong")
+    assert response.status_code == 429
+    assert 240 <= int(response["Retry-After"]) <= 300
+    assert "Try again in 5 minutes" in response.content.decode()
 
 
 def test_the_admin_sign_in_counts_and_is_locked_too() -> None:
