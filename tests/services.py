@@ -54,8 +54,9 @@ class PrivateRedis:
         return self
 
     def stop(self) -> None:
+        """SIGTERM, as a service manager's restart does: Redis closes every client connection."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(10)
         self.proc = None
 
@@ -124,6 +125,76 @@ class PrivatePostgres:
         psql = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
         self._as_postgres([*psql, "-c", f'CREATE DATABASE "{name}"'])
         return self.url(name)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivateRabbitMQ:
+    """A RabbitMQ node of its own (name, ports, data and no plugins), in a process group of its own.
+
+    rabbitmq-server drops to the rabbitmq user, so its directory belongs to that user; the node
+    is stopped by the PID it writes to its PID file.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="keystroke-rabbitmq-"))
+        (self.dir / "plugins").write_text("[].\n")
+        (self.dir / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.port}\n")
+        if os.geteuid() == 0:
+            for path in (self.dir, self.dir / "plugins", self.dir / "rabbitmq.conf"):
+                shutil.chown(path, "rabbitmq", "rabbitmq")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self) -> PrivateRabbitMQ:
+        env = {
+            **os.environ,
+            "RABBITMQ_NODENAME": f"keystroke{self.port}@localhost",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_CONFIG_FILE": str(self.dir / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "plugins"),
+            "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.dir / "log"),
+            "RABBITMQ_PID_FILE": str(self.dir / "pid"),
+        }
+        with open(self.dir / "server.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                ["rabbitmq-server"], env=env, cwd=self.dir, stdout=log, stderr=log, start_new_session=True
+            )
+        wait_for(lambda: _accepts(self.port), 60, what=f"RabbitMQ on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM to the node's own PID (from its PID file): the Erlang VM shuts down cleanly."""
+        if self.proc is None:
+            return
+        pid_file = self.dir / "pid"
+        if pid_file.exists() and pid_file.read_text().strip().isdigit():
+            try:
+                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        elif self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        wait_for(lambda: not _accepts(self.port), 30, what=f"RabbitMQ on port {self.port} to stop")
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        pid_file.unlink(missing_ok=True)
+        self.proc = None
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
 
     def close(self) -> None:
         self.stop()

@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from ..conftest import Stack
-from ..services import PrivateRedis
+from ..services import PrivateRabbitMQ, PrivateRedis
 from ..support import wait_for
 from ..workflows.test_worker import start, status_becomes
 
@@ -19,6 +19,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def redis() -> Iterator[PrivateRedis]:
     server = PrivateRedis().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def rabbitmq() -> Iterator[PrivateRabbitMQ]:
+    server = PrivateRabbitMQ().start()
     yield server
     server.close()
 
@@ -39,6 +46,23 @@ def test_a_worker_reconnects_after_redis_restarts_under_a_running_task(
     redis.restart(down_seconds=2)
 
     status_becomes(during, "success", timeout=60)
+    after = start(api, "three-steps", {"marker": str(tmp_path / "after")})
+    status_becomes(after, "success", timeout=60)
+    assert worker.proc.poll() is None, worker.output()[-3000:]
+    assert "Unrecoverable error" not in worker.output()
+
+
+def test_a_worker_reconnects_after_rabbitmq_restarts_under_a_running_task(
+    stack: Stack, api: APIClient, rabbitmq: PrivateRabbitMQ, tmp_path: Path
+) -> None:
+    env = {"CELERY_BROKER_URL": rabbitmq.url}
+    worker = stack.worker(**env)
+    stack.beat(**env)
+    during = start(api, "slow-steps", {"marker": str(tmp_path / "during"), "count": 6, "seconds": 0.5})
+    wait_for(lambda: (tmp_path / "during").exists(), 30, what="the slow run to start")
+    rabbitmq.restart(down_seconds=2)
+
+    status_becomes(during, "success", timeout=90)
     after = start(api, "three-steps", {"marker": str(tmp_path / "after")})
     status_becomes(after, "success", timeout=60)
     assert worker.proc.poll() is None, worker.output()[-3000:]
