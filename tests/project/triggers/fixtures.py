@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,8 +22,12 @@ orders = define_webhook(slug="orders", endpoint="orders", payload=Order, filter=
 orders.attach(three_steps_workflow, transform=lambda o: Script(marker=o.marker))
 orders.attach(approval_workflow, transform=lambda o: {"marker": o.marker, "flag": o.kind})
 
+# Where the schedules' runs write their effects when a test's beat fires them: never the checkout.
+NIGHTLY_MARKER = str(Path(tempfile.gettempdir()) / "keystroke-test-nightly")
+FLAKY_MARKER = str(Path(tempfile.gettempdir()) / "keystroke-test-flaky")
+
 nightly = define_schedule(
-    slug="nightly", cron="30 2 * * *", timezone="Europe/Berlin", payload={"marker": "nightly"}
+    slug="nightly", cron="30 2 * * *", timezone="Europe/Berlin", payload={"marker": NIGHTLY_MARKER}
 ).attach(three_steps_workflow)
 
 
@@ -55,6 +61,6 @@ def _flaky(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-flaky = define_schedule(slug="flaky", cron="*/5 * * * *", payload={"marker": "flaky"}).attach(
+flaky = define_schedule(slug="flaky", cron="*/5 * * * *", payload={"marker": FLAKY_MARKER}).attach(
     three_steps_workflow, transform=_flaky
 )
