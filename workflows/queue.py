@@ -8,6 +8,9 @@ from celery import current_app
 from django.db import transaction
 
 EXECUTE_RUN = "workflows.tasks.execute_run"
+# One quick retry, not Celery's default three: the request waits for the publish, and a message
+# that cannot be sent is the sweeper's to send, so a broker that hangs must not hold the request.
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 logger = logging.getLogger("keystroke.queue")
 
@@ -20,15 +23,16 @@ def enqueue_on_commit(run_pk: int) -> None:
     still succeeds.
     """
 
-    # A named function, not a functools.partial: Django's robust path logs the callback's
-    # __qualname__, which a partial lacks, and that turned a broker outage into a 500.
+    # Failures are caught here rather than by on_commit(robust=True): Django's robust path logs
+    # the callback's __qualname__, and the functools.partial once used here had none, which
+    # turned a broker outage into a 500 for a run that had been created.
     def send_execute_run() -> None:
         try:
             # By task name, so the store need not import the tasks module that imports it.
-            current_app.send_task(EXECUTE_RUN, args=[run_pk])
+            current_app.send_task(EXECUTE_RUN, args=[run_pk], retry_policy=PUBLISH_RETRY)
         except Exception as exc:  # any broker failure: the sweeper owns the retry
             logger.warning(
                 "run %s stays queued: the broker refused its message (%s); the sweeper resends it", run_pk, exc
             )
 
-    transaction.on_commit(send_execute_run, robust=True)
+    transaction.on_commit(send_execute_run)
