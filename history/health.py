@@ -33,6 +33,8 @@ def check_database(database: BaseDatabaseWrapper | None = None) -> str:
     options.pop("pool", None)  # one short-lived connection, not a pool of its own
     if probe.vendor == "postgresql":
         options["connect_timeout"] = int(TIMEOUT_SECONDS)  # libpq's limit on connecting and signing in
+        # and the server's on the query, so a database that accepts but does not answer fails too
+        options["options"] = f"-c statement_timeout={int(TIMEOUT_SECONDS * 1000)}"
     try:
         with probe.cursor() as cursor:
             cursor.execute("SELECT 1")

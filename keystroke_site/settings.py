@@ -103,8 +103,9 @@ def env_origin(name: str) -> tuple[str, str, str] | None:
         or parts.query
         or parts.fragment
     ):
+        shown = raw.replace(f":{parts.password}@", ":***@") if parts is not None and parts.password else raw
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not an http(s)://host[:port] URL: give the address people open, "
+            f"{name}={shown!r} is not an http(s)://host[:port] URL: give the address people open, "
             "such as https://keystroke.example.com, without a path."
         )
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
@@ -304,8 +305,10 @@ def email_url(raw: str) -> tuple[str, int, str, str, bool, bool]:
     except ValueError:
         parts, port = None, None
     if parts is None or parts.scheme not in schemes or not parts.hostname:
+        # The message goes to every process's log: never with the password in it.
+        shown = raw.replace(f":{parts.password}@", ":***@") if parts is not None and parts.password else raw
         raise ImproperlyConfigured(
-            f"EMAIL_URL={raw!r} is not an smtp://, smtp+tls:// (STARTTLS) or smtps:// (TLS) URL, "
+            f"EMAIL_URL={shown!r} is not an smtp://, smtp+tls:// (STARTTLS) or smtps:// (TLS) URL, "
             "such as smtp+tls://user:password@mail.example.com:587."
         )
     default_port, tls, ssl = schemes[parts.scheme]

@@ -151,13 +151,10 @@ def start(request: Request, slug: str, kind: str) -> Response:
     key = idempotency_key(request)
     body = read_json(request)
     once = runs.Once(key, request_digest(kind, slug, body)) if key else None
+    trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
+    raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
     try:
-        if once and (first := runs.first_start(request.actor.organization, once)):
-            return _started(request, first, status.HTTP_200_OK)
-        data = target.validate_input(body)
-        trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
-        raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
-        started, new = runs.start_run_once(target, data, request.actor, once, trigger_type=trigger, trigger_raw=raw)
+        started, new = runs.start_once(target, body, request.actor, once, trigger_type=trigger, trigger_raw=raw)
     except ValidationError as exc:
         return invalid_input(exc, f"input for {slug}")
     except runs.IdempotencyKeyReused as exc:

@@ -31,9 +31,9 @@ class IdempotencyKeyReused(Exception):
 
 
 TRIGGER_LABELS = {Run.Trigger.API: "API", Run.Trigger.CLI: "CLI", Run.Trigger.UI: "UI"}
-# Idempotency records of API starts share the webhook deliveries' table under this name;
-# workflow and agent starts share one key space per organization.
-API_STARTS = "api"
+# Idempotency records of API starts share the webhook deliveries' table under this name, which
+# no trigger slug can take; workflow and agent starts share one key space per organization.
+API_STARTS = "(api)"
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,7 @@ def start_run(
         **actor.run_fields(),
     )
     if once:
-        TriggerDelivery.objects.create(
-            organization=actor.organization,
-            trigger=API_STARTS,
-            key=once.key,
-            request_digest=once.digest,
-            response=started_body(run),
-        )
+        store.record_delivery_txn(actor.organization, API_STARTS, once.key, once.digest, started_body(run))
     return run
 
 
@@ -96,10 +90,16 @@ def first_start(organization: Organization, once: Once) -> dict[str, Any] | None
     return first.response
 
 
-def start_run_once(
-    workflow: Any, input: dict[str, Any], actor: Actor, once: Once | None, **origin: Any
-) -> tuple[dict[str, Any], bool]:
-    """Start a run unless ``once`` already started one: (the start's body, whether it is new)."""
+def start_once(workflow: Any, body: Any, actor: Actor, once: Once | None, **origin: Any) -> tuple[dict[str, Any], bool]:
+    """Validate ``body`` and start a run, unless ``once`` already started one.
+
+    Returns the start's body and whether it is new. Raises pydantic.ValidationError (and
+    records nothing, so a corrected retry with the same key starts the run) or
+    IdempotencyKeyReused.
+    """
+    if once and (first := first_start(actor.organization, once)):
+        return first, False
+    input = workflow.validate_input(body)
     try:
         return started_body(start_run(workflow, input, actor, once=once, **origin)), True
     except IntegrityError:

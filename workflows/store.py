@@ -22,7 +22,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from history.models import LogRecord, Run, Span, Step, UsageItem
+from history.models import LogRecord, Organization, Run, Span, Step, TriggerDelivery, UsageItem
 
 from . import metrics
 from .conf import engine_settings
@@ -68,6 +68,23 @@ def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
     metrics.add_txn(metrics.run_started(run.slug))
     enqueue_on_commit(run.pk)
     return run
+
+
+def record_delivery_txn(
+    organization: Organization, trigger: str, key: str, digest: str, response: dict[str, Any], status_code: int = 202
+) -> None:
+    """What a request with an Idempotency-Key answered, in the transaction that started its runs.
+
+    A concurrent request with the same key fails here on the unique key, and its runs roll back.
+    """
+    TriggerDelivery.objects.create(
+        organization=organization,
+        trigger=trigger,
+        key=key,
+        request_digest=digest,
+        response=response,
+        status_code=status_code,
+    )
 
 
 # -- the event log of one run ----------------------------------------------------------------

@@ -137,7 +137,8 @@ def test_an_explicit_allowed_hosts_wins_over_the_public_url(load: Any) -> None:
      "https://h.example.com:99999", "https://user:pw@h.example.com", "https://h.example.com?x=1"],
 )  # fmt: skip
 def test_it_refuses_a_public_url_that_is_not_an_http_origin(load: Any, url: str) -> None:
-    assert refusal(load, KEYSTROKE_PUBLIC_URL=url).startswith(f"KEYSTROKE_PUBLIC_URL={url!r}")
+    shown = url.replace(":pw@", ":***@")
+    assert refusal(load, KEYSTROKE_PUBLIC_URL=url).startswith(f"KEYSTROKE_PUBLIC_URL={shown!r}")
 
 
 @pytest.mark.parametrize("name", ["KEYSTROKE_HSTS_SECONDS", "KEYSTROKE_LOGIN_FAILURE_LIMIT", "EMAIL_PORT"])
@@ -206,11 +207,13 @@ def env_example() -> dict[str, str]:
     return env
 
 
-def test_the_documented_production_environment_passes_check_deploy() -> None:
+def test_the_documented_production_environment_passes_check_deploy(tmp_path: Path) -> None:
     env = env_example()
     assert env["DEBUG"] == "0" and env["KEYSTROKE_PUBLIC_URL"].startswith("https://")
     assert env["SECRET_KEY"] == "", "the example leaves the key to be generated"
     env |= {"SECRET_KEY": STRONG_KEY, "PATH": os.environ["PATH"]}
+    # The example's relative KEYSTROKE_HOME would be created in the checkout.
+    env |= {"KEYSTROKE_HOME": str(tmp_path / "home"), "STATIC_ROOT": str(tmp_path / "static")}
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -230,3 +233,15 @@ def test_every_variable_the_settings_read_is_in_env_example() -> None:
     # A NAME_FILE variant is documented on the line of its NAME.
     missing = sorted(name for name in read if name not in env_example() and not name.endswith("_FILE"))
     assert not missing, f"add these to .env.example with a comment: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EMAIL_URL", "smtp+ssl://mailer:hunter2@mail.example.com:465"),
+        ("KEYSTROKE_PUBLIC_URL", "https://ops:hunter2@x.io/"),
+    ],
+)
+def test_a_refused_url_is_shown_without_its_password(load: Any, name: str, value: str) -> None:
+    message = refusal(load, **{name: value})
+    assert message.startswith(name) and "hunter2" not in message and ":***@" in message

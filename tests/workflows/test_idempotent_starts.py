@@ -28,7 +28,7 @@ def test_it_answers_a_repeat_with_the_first_run(api: APIClient) -> None:
     assert again.status_code == 200
     assert again.json() == first.json(), "the same body, the same run"
     assert Run.objects.count() == 1
-    assert TriggerDelivery.objects.get().trigger == "api"
+    assert TriggerDelivery.objects.get().trigger == "(api)"
 
 
 def test_other_keys_and_no_key_start_other_runs(api: APIClient) -> None:
@@ -107,6 +107,7 @@ def test_concurrent_repeats_start_one_run(org: Organization) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(answers) == 4, "every request answered (a crash in a thread appends nothing)"
     assert Run.objects.count() == 1
     assert {a["run_id"] for a in answers} == {Run.objects.get().public_id}
     assert sorted(a["status"] for a in answers).count(202) == 1

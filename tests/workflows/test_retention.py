@@ -235,7 +235,11 @@ def test_it_deletes_deliveries_past_their_idempotency_window(org: Organization, 
     skipped = {"ok": True, "skipped": True, "reason": "the filter did not match"}
     old = TriggerDelivery.objects.create(organization=org, trigger="signup", key="old", created_at=_ago(8 * DAY))
     api = TriggerDelivery.objects.create(
-        organization=org, trigger="api", key="api-old", created_at=_ago(8 * DAY), response={"run_id": "run_" + "0" * 32}
+        organization=org,
+        trigger="(api)",
+        key="api-old",
+        created_at=_ago(8 * DAY),
+        response={"run_id": "run_" + "0" * 32},
     )
     recent = TriggerDelivery.objects.create(
         organization=org, trigger="signup", key="recent", created_at=_ago(6 * DAY), response=skipped

@@ -96,7 +96,7 @@ def deliver(
         with transaction.atomic():
             status, body = start_txn(organization, trigger, event, raw, actor, only).response()
             if idempotency_key:
-                TriggerDelivery.objects.create(**delivery, response=body, status_code=status)
+                store.record_delivery_txn(organization, trigger.slug, idempotency_key, "", body, status)
     except IntegrityError:  # a concurrent delivery with this key committed first: answer as it did
         first = TriggerDelivery.objects.filter(**delivery).first() if idempotency_key else None
         if first is None:
