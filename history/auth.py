@@ -42,13 +42,14 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = _raw_key(request)
         if raw is None:
             return None
-        address = client_ip(request)
-        # Checked before the key is: a throttled guesser must not learn which of its keys is right.
-        wait = api_key_retry_after(address)
-        if wait is not None:
-            raise Throttled(wait, "Too many unknown or revoked API keys from this address.")
         key = ApiKey.objects.active().select_related("organization").filter(hashed_key=hash_api_key(raw)).first()
         if key is None:
+            # Only unknown keys are throttled: a good key from a throttled address (a shared NAT
+            # with one misconfigured client) still works, and keys are far too long to guess.
+            address = client_ip(request)
+            wait = api_key_retry_after(address)
+            if wait is not None:
+                raise Throttled(wait, "Too many unknown or revoked API keys from this address.")
             record_api_key_failure(request, address)
             raise AuthenticationFailed(
                 "Unknown or revoked API key: create one with `python manage.py create_api_key --name <name>`."

@@ -69,7 +69,7 @@ def record_api_key_failure(request: Any, address: str | None) -> None:
         return
     AccessFailureLog.objects.create(
         username=API_KEY_USERNAME,
-        ip_address=address,
+        ip_address=_bucket(address),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
         http_accept=request.META.get("HTTP_ACCEPT", "")[:1025],
         path_info=request.META.get("PATH_INFO", "")[:255],
@@ -87,4 +87,19 @@ def record_api_key_failure(request: Any, address: str | None) -> None:
 
 
 def _failures(address: str | None) -> Any:
-    return AccessFailureLog.objects.filter(username=API_KEY_USERNAME, ip_address=address)
+    return AccessFailureLog.objects.filter(username=API_KEY_USERNAME, ip_address=_bucket(address))
+
+
+def _bucket(address: str | None) -> str | None:
+    """The client an address stands for: itself, or for IPv6 its /64, which one host can roam freely."""
+    if address is None or ":" not in address:
+        return address
+    return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+
+
+def forget_stale_api_key_failures() -> int:
+    """Delete API-key failures past their window (run with the prune), so addresses that never fail
+    again, like scanners, leave nothing behind."""
+    window = timedelta(seconds=settings.KEYSTROKE_API_KEY_FAILURE_WINDOW)
+    stale = AccessFailureLog.objects.filter(username=API_KEY_USERNAME, attempt_time__lte=timezone.now() - window)
+    return int(stale.delete()[0])

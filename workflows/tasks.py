@@ -10,6 +10,8 @@ from celery.signals import worker_process_shutdown
 from django.db import close_old_connections
 from django.utils import timezone
 
+from history.throttle import forget_stale_api_key_failures
+
 from . import metrics, retention, shutdown, store  # noqa: F401  shutdown connects the warm-shutdown handlers
 from .conf import engine_settings
 from .registry import registry
@@ -72,6 +74,7 @@ def poll_trigger(slug: str) -> int:
 def prune_runs() -> int:
     """Delete finished runs past their retention, batch by batch, for a bounded time (run by beat)."""
     close_old_connections()
+    forget_stale_api_key_failures()
     pruned = retention.prune(seconds=engine_settings()["PRUNE_SECONDS"])
     if pruned.total:
         done = "" if pruned.finished else "; out of time, the next prune goes on"
