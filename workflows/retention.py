@@ -180,6 +180,7 @@ class Pruned:
     rows: Counter[tuple[int, str]] = field(default_factory=Counter)  # (organization, one of ROW_KINDS)
     batches: int = 0
     finished: bool = True  # False: the time budget ran out first; the next prune goes on
+    audits: dict[int, int] = field(default_factory=dict)  # organization -> its audit record of this prune
 
     @property
     def total(self) -> int:
@@ -235,8 +236,6 @@ def prune(
         if next(batches, None) is None:
             break
         pruned.batches += 1
-    if not dry_run:
-        _audit(pruned)
     return pruned
 
 
@@ -250,7 +249,9 @@ def _delivery_batches(plan: _Plan, pruned: Pruned) -> Iterator[bool]:
                 gone = store.count_old_deliveries(plan.deliveries_before)
             else:
                 gone = store.delete_old_deliveries_txn(plan.deliveries_before, plan.limit)
-        pruned.rows.update({(org, "deliveries"): n for org, n in gone.items()})
+            pruned.rows.update({(org, "deliveries"): n for org, n in gone.items()})
+            if not plan.dry_run and gone:
+                _audit_txn(pruned, set(gone))
         done = plan.dry_run or sum(gone.values()) < plan.limit
         if gone:
             yield True
@@ -286,6 +287,8 @@ def _take(store: Any, runs: list[Any], plan: _Plan, pruned: Pruned) -> None:
         rows = store.delete_runs_txn(runs, plan.linked_before)
     pruned.rows.update(rows)
     pruned.runs.update((run.organization_id, run.slug, run.status) for run in runs)
+    if not plan.dry_run:
+        _audit_txn(pruned, {run.organization_id for run in runs})
 
 
 def _whole_trees(store: Any, roots: list[Any], plan: _Plan) -> tuple[list[Any], tuple[datetime, int]]:
@@ -294,7 +297,8 @@ def _whole_trees(store: Any, roots: list[Any], plan: _Plan) -> tuple[list[Any], 
     A batch takes trees until it would pass ``plan.limit`` runs; a tree larger than that goes alone.
     """
     descendants: dict[int, list[Any]] = defaultdict(list)
-    for run in store.run_descendants_txn([root.pk for root in roots], lock=not plan.dry_run):
+    found, busy = store.run_descendants_txn([root.pk for root in roots], lock=not plan.dry_run)
+    for run in found:
         descendants[run.root_id].append(run)
     taken: list[Any] = []
     after = (roots[0].finished_at, roots[0].pk)
@@ -303,19 +307,25 @@ def _whole_trees(store: Any, roots: list[Any], plan: _Plan) -> tuple[list[Any], 
         if taken and len(taken) + len(tree) > plan.limit:
             break
         after = (root.finished_at, root.pk)
-        if all(plan.retention.expired(run, plan.now) for run in tree):
+        if root.pk not in busy and all(plan.retention.expired(run, plan.now) for run in tree):
             taken += tree
     return taken, after
 
 
-def _audit(pruned: Pruned) -> None:
-    """One record per organization that lost runs or deliveries, with the counts."""
+def _audit_txn(pruned: Pruned, organizations: set[int]) -> None:
+    """One record per organization and prune, kept up to date in each batch's transaction, so a
+    prune that dies half-way leaves the counts of the batches it committed."""
     from history.access import Actor
-    from history.models import Organization
+    from history.models import AuditEvent, Organization
     from history.models.accounts import Role
 
-    for organization in Organization.objects.filter(pk__in=pruned.organizations()):
-        Actor(organization, Role.ADMIN, "retention").audit("runs.prune", "runs", **pruned.counts(organization.pk))
+    for organization in sorted(organizations):
+        counts = pruned.counts(organization)
+        if organization in pruned.audits:
+            AuditEvent.objects.filter(pk=pruned.audits[organization]).update(details=counts)
+        else:
+            actor = Actor(Organization.objects.get(pk=organization), Role.ADMIN, "retention")
+            pruned.audits[organization] = actor.audit("runs.prune", "runs", **counts).pk
 
 
 def describe(retention: Retention) -> list[str]:

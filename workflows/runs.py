@@ -163,6 +163,9 @@ def rerun_run(run: Run, actor: Actor) -> Run:
     workflow = registry.workflow(run.slug)
     if workflow is None:
         raise InvalidState(f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be rerun.")
+    # Locked, so a retention prune deleting it either finishes first or waits for the new link.
+    if not Run.objects.select_for_update().filter(pk=run.pk).exists():
+        raise InvalidState(f"Run {run.public_id} was deleted (retention) while it was being rerun.")
     new = store.create_run_txn(
         workflow,
         run.input,

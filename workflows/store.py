@@ -545,25 +545,31 @@ def expired_roots_txn(
     return list(runs.only(*_PRUNED_COLUMNS).order_by("finished_at", "id")[:limit])
 
 
-def run_descendants_txn(root_pks: list[int], lock: bool) -> list[Run]:
-    """Every child, grandchild… of these runs, each with ``root_id``; locked, so none is retried meanwhile.
+def run_descendants_txn(root_pks: list[int], lock: bool) -> tuple[list[Run], set[int]]:
+    """Every child, grandchild… of these runs, each with ``root_id``, and the roots of busy trees.
 
+    With ``lock``, the descendants are locked so none is retried meanwhile, skipping those a
+    worker holds: waiting for them while holding their root could deadlock with that worker,
+    which locks the child and then its parent. A tree with such a run is busy, and kept.
     One indexed look per generation (parent_id IN …) rather than a recursive CTE, whose work
     table the planner cannot size: it answered one with scans of the whole run table.
     """
     found: list[Run] = []
+    busy: set[int] = set()
     root_of = {pk: pk for pk in root_pks}
     generation = list(root_pks)
     while generation:
-        children = Run.objects.filter(parent_id__in=generation).only(*_PRUNED_COLUMNS, "parent_id")
-        if lock:
-            children = children.select_for_update()
+        children = list(Run.objects.filter(parent_id__in=generation).only(*_PRUNED_COLUMNS, "parent_id"))
+        if lock and children:
+            ids = [child.pk for child in children]
+            held = set(Run.objects.filter(pk__in=ids).select_for_update(skip_locked=True).values_list("pk", flat=True))
+            busy |= {root_of[child.parent_id] for child in children if child.pk not in held}
         generation = []
         for child in children:
             child.root_id = root_of[child.pk] = root_of[child.parent_id]  # type: ignore[attr-defined]
             found.append(child)
             generation.append(child.pk)
-    return found
+    return found, busy
 
 
 def delete_runs_txn(runs: list[Run], delivered_before: datetime) -> dict[tuple[int, str], int]:

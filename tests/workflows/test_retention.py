@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -14,7 +15,7 @@ from django.utils import timezone
 from pydantic import BaseModel
 
 from history.models import AuditEvent, Organization, Run, Step, TriggerDelivery, TriggerState
-from workflows import retention, tasks
+from workflows import retention, store, tasks
 from workflows.definitions import Workflow
 from workflows.registry import registry
 
@@ -283,3 +284,49 @@ def test_it_runs_from_the_beat_task(org: Organization, settings: Any) -> None:
 
 def _ago(delta: timedelta) -> Any:
     return timezone.now() - delta
+
+
+def test_a_prune_that_dies_half_way_keeps_the_audit_of_what_it_deleted(org: Organization) -> None:
+    first, second = make_run(org, age=41 * DAY), make_run(org, age=40 * DAY)
+    real = store.delete_runs_txn
+    calls: list[int] = []
+
+    def crash_on_the_second_batch(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the worker died here")
+        return real(*args, **kwargs)
+
+    with mock.patch.object(store, "delete_runs_txn", crash_on_the_second_batch), pytest.raises(RuntimeError):
+        retention.prune(batch_size=1)
+    assert not Run.objects.filter(pk=first.pk).exists() and Run.objects.filter(pk=second.pk).exists()
+    event = AuditEvent.objects.get(action="runs.prune")
+    assert event.details["runs"] == 1 and event.actor == "retention"
+    retention.prune(batch_size=1)
+    assert not Run.objects.exists()
+    assert [e.details["runs"] for e in AuditEvent.objects.filter(action="runs.prune").order_by("pk")] == [1, 1]
+
+
+def test_a_tree_whose_child_a_worker_holds_is_kept_without_waiting(transactional_db: None, org: Organization) -> None:
+    parent = make_run(org, age=40 * DAY)
+    child = make_run(org, age=40 * DAY, parent=parent)
+    holding, release = threading.Event(), threading.Event()
+
+    def worker_concluding_the_child() -> None:  # locks the child first, then would lock its parent
+        with transaction.atomic():
+            list(Run.objects.select_for_update().filter(pk=child.pk))
+            holding.set()
+            release.wait(30)
+        connection.close()
+
+    thread = threading.Thread(target=worker_concluding_the_child)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        pruned = retention.prune(seconds=20)  # waiting for the child here could deadlock with that worker
+    finally:
+        release.set()
+        thread.join()
+    assert pruned.total == 0
+    assert Run.objects.filter(pk__in=[parent.pk, child.pk]).count() == 2
+    assert retention.prune().total == 2
