@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .middleware import MACHINE_PATHS
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -67,8 +69,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return envelope
 
 
-# Paths answered in the JSON error envelope; everything else is a page for people.
-API_PATHS = ("/api/", "/hooks/", "/triggers/")
 RETRY_AFTER_SECONDS = 5
 
 
@@ -81,7 +81,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """
     unavailable = isinstance(sys.exc_info()[1], (OperationalError, InterfaceError))
     status_code = 503 if unavailable else 500
-    if request.path.startswith(API_PATHS):
+    if request.path.startswith(MACHINE_PATHS):
         if unavailable:
             message, kind = "The database cannot be reached; try again in a few seconds.", "database_unavailable"
         else:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
-# Machine endpoints: their answers carry run data, hook URLs and API keys.
-NO_STORE_PREFIXES = ("/api/", "/hooks/", "/triggers/")
+# Endpoints for programs, not people: their answers are JSON, errors included, and carry run
+# data, hook URLs and API keys, so no cache may keep them.
+MACHINE_PATHS = ("/api/", "/hooks/", "/triggers/")
 
 
 class NoStoreMiddleware:
@@ -19,6 +20,6 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path_info.startswith(NO_STORE_PREFIXES):
+        if request.path_info.startswith(MACHINE_PATHS):
             patch_cache_control(response, no_store=True)
         return response

@@ -8,16 +8,16 @@ task that finishes after the reconnect is acknowledged on that old channel. Cele
 count AttributeError as a connection error, so either one ends the worker with
 "Unrecoverable error", and nothing runs until someone restarts it.
 
-Here the failing clean-up is logged and the consumer reconnects as usual, and AttributeError
-counts as a connection error, so a stale acknowledgement is logged and dropped instead of
-ending the worker. The message it could not acknowledge is delivered again, which is
-harmless: a run is claimed by a conditional update, so a duplicate message finds nothing to do.
+Here the failing clean-up is logged and the consumer reconnects as usual, and a task's
+acknowledgement counts AttributeError among the connection errors it may meet, so a stale
+acknowledgement is logged and dropped instead of ending the worker; anywhere else the error
+still ends it. The message it could not acknowledge is delivered again, which is harmless: a
+run is claimed by a conditional update, so a duplicate message finds nothing to do.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
 
@@ -25,9 +25,15 @@ logger = logging.getLogger("keystroke.worker")
 
 
 class Consumer(CeleryConsumer):  # type: ignore[misc]
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.connection_errors = (*self.connection_errors, AttributeError)
+    def update_strategies(self) -> None:
+        # Each task request takes the errors its acknowledgement may meet from the consumer
+        # while its strategy is built: widen them for that moment only.
+        errors = self.connection_errors
+        self.connection_errors = (*errors, AttributeError)
+        try:
+            super().update_strategies()
+        finally:
+            self.connection_errors = errors
 
     def on_connection_error_after_connected(self, exc: Exception) -> None:
         try:
