@@ -78,6 +78,14 @@ class RunStopped(BaseException):
     """
 
 
+class WorkerStopping(RunStopped):
+    """The worker was told again to stop: the pass ends now, in the middle of its step.
+
+    The run is not released: a step running in a thread of this process may not have finished,
+    so the run waits for its lease to lapse before another worker continues it.
+    """
+
+
 def restore_step_error(step_id: str, error: dict[str, Any]) -> WorkflowError:
     """Rebuild the exception a recorded failed step raised, so replay takes the same path."""
     kinds: dict[str, type[WorkflowError]] = {

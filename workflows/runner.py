@@ -15,7 +15,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 from .conf import engine_settings
 from .engine import Failed, Outcome, error_dict, execute
-from .errors import RunStopped
+from .errors import RunStopped, WorkerStopping
 from .registry import registry
 from .store import DatabaseEventLog, claim_run, conclude_run, release_run, renew_lease
 from .tracing import RunTrace, tracing_enabled
@@ -93,6 +93,7 @@ def resume_run(run_pk: int) -> str:
         return "failed: unknown workflow"
     log = DatabaseEventLog(run, owner)
     outcome: Outcome | None = None
+    interrupted = False
     with RunTrace(run) if tracing_enabled() else nullcontext() as tracer, Heartbeat(run.pk, owner) as stop:
         try:
             executing.set()
@@ -106,6 +107,8 @@ def resume_run(run_pk: int) -> str:
                 tracer=tracer,
                 drain=draining,
             )
+        except WorkerStopping:
+            interrupted = True
         except RunStopped:
             pass
         except DatabaseError as exc:
@@ -115,6 +118,9 @@ def resume_run(run_pk: int) -> str:
         finally:
             executing.clear()
     trace = tracer.batch if tracer else None
+    if interrupted:
+        logger.warning("run %s interrupted: this worker was told again to stop; its lease lapses", run.public_id)
+        return "interrupted: the worker was told again to stop"
     if outcome is None:
         released = release_run(run.pk, owner, trace, log.timings)
         if released and draining.is_set():

@@ -2,15 +2,16 @@
 
 Celery's warm shutdown (SIGTERM) stops taking messages and waits for the tasks in hand; a
 run can take hours, and a process manager kills the worker long before that, leaving the run
-to the sweeper once its lease lapses. Here the first SIGTERM a pool process receives lets
-the step in flight finish and be recorded, then releases the run to the queue, where another
-worker takes it at once. A second SIGTERM interrupts the step in flight (it runs again on the
-next worker, as steps run at least once) and releases the run just the same; an idle process
-ends as before.
+to the sweeper once its lease lapses. Here a pool process that is asked to stop while it runs
+a pass lets the step in flight finish and be recorded, then releases the run to the queue,
+where another worker takes it at once.
 
-A service manager usually signals every process of the worker; ``kill <pid>`` reaches only
-the main one, which then asks its pool processes to drain with SIGUSR2 (a second SIGTERM
-would end them instead when they had the first one too).
+A stop reaches a pool process as SIGTERM from the service manager (which signals every
+process of the worker), as SIGUSR2 from the main process when only that one got the SIGTERM,
+or both, in either order. Both within a few seconds are one request. A SIGTERM that comes
+later, while the step is still running, stops the pass at once (WorkerStopping). A pool
+process that runs no pass ends on SIGTERM as before, and so do the main process and the solo
+and thread pools, which this leaves alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -25,36 +27,66 @@ from typing import Any
 from billiard.process import active_children
 from celery.signals import task_prerun, worker_process_init, worker_shutting_down
 
-from .errors import RunStopped
+from .errors import WorkerStopping
 from .runner import draining, executing
 
 DRAIN_SIGNAL = signal.SIGUSR2
-_previous_sigterm: Callable[[int, FrameType | None], Any] | int | None = None
+# Signals of one stop arrive this close together; a SIGTERM after that is a second request.
+SAME_STOP_SECONDS = 5.0
+
+Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
-def _drain(signum: int, frame: FrameType | None) -> None:
-    if signum != signal.SIGTERM or not draining.is_set():
-        draining.set()
-    elif executing.is_set():
-        raise RunStopped  # asked again: stop the pass now; the runner releases the run
-    elif callable(_previous_sigterm):
-        _previous_sigterm(signum, frame)  # asked again while idle: end as billiard's handler does
+class _Process:
+    in_pool = False  # set in prefork pool processes only
+    drain_began: float | None = None
+    previous_sigterm: Handler = signal.SIG_DFL
+
+
+def _begin_drain() -> None:
+    if _Process.drain_began is None:
+        _Process.drain_began = time.monotonic()
+    draining.set()
+
+
+def _on_drain_signal(signum: int, frame: FrameType | None) -> None:
+    _begin_drain()
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    if not executing.is_set():
+        _stop_as_before(signum, frame)
+    elif _Process.drain_began is None or time.monotonic() - _Process.drain_began < SAME_STOP_SECONDS:
+        _begin_drain()
+    else:
+        raise WorkerStopping
+
+
+def _stop_as_before(signum: int, frame: FrameType | None) -> None:
+    previous = _Process.previous_sigterm
+    if callable(previous):
+        previous(signum, frame)  # billiard's handler: a clean exit of the pool process
+    else:
+        signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @worker_process_init.connect
-def _drain_on_request(**_: Any) -> None:
-    signal.signal(DRAIN_SIGNAL, _drain)
+def _in_pool_process(**_: Any) -> None:
+    _Process.in_pool = True
+    signal.signal(DRAIN_SIGNAL, _on_drain_signal)
 
 
 @task_prerun.connect
 def _drain_on_sigterm(**_: Any) -> None:
     # Installed before a task rather than when the process starts: billiard sets its own
     # SIGTERM handler after Celery's process-init hooks have run.
-    global _previous_sigterm
+    if not _Process.in_pool or threading.current_thread() is not threading.main_thread():
+        return
     current = signal.getsignal(signal.SIGTERM)
-    if current is not _drain and threading.current_thread() is threading.main_thread():
-        _previous_sigterm = current
-        signal.signal(signal.SIGTERM, _drain)
+    if current is not _on_sigterm:
+        _Process.previous_sigterm = current
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 @worker_shutting_down.connect
