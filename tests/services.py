@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from .support import wait_for
 
@@ -33,7 +34,28 @@ def _accepts(port: int) -> bool:
         return False
 
 
-class PrivateRedis:
+class _Server:
+    """A server of a test's own: ``restart`` keeps its port, ``close`` also removes its files."""
+
+    dir: Path
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivateRedis(_Server):
     """A redis-server on a port of its own; ``restart`` keeps the port (and drops the data)."""
 
     def __init__(self) -> None:
@@ -60,15 +82,6 @@ class PrivateRedis:
             self.proc.wait(10)
         self.proc = None
 
-    def restart(self, down_seconds: float = 1.0) -> None:
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
@@ -81,7 +94,7 @@ def _postgres_user() -> dict[str, str]:
     return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
 
 
-class PrivatePostgres:
+class PrivatePostgres(_Server):
     """A PostgreSQL cluster in a temporary directory, run as the ``postgres`` user (initdb refuses root)."""
 
     def __init__(self) -> None:
@@ -116,22 +129,13 @@ class PrivatePostgres:
             self.proc.wait(30)
         self.proc = None
 
-    def restart(self, down_seconds: float = 1.0) -> None:
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
-
     def createdb(self, name: str) -> str:
         psql = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
         self._as_postgres([*psql, "-c", f'CREATE DATABASE "{name}"'])
         return self.url(name)
 
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
-
-class PrivateRabbitMQ:
+class PrivateRabbitMQ(_Server):
     """A RabbitMQ node of its own (name, ports, data and no plugins), in a process group of its own.
 
     rabbitmq-server drops to the rabbitmq user, so its directory belongs to that user; the node
@@ -190,12 +194,3 @@ class PrivateRabbitMQ:
             os.killpg(self.proc.pid, signal.SIGKILL)
         pid_file.unlink(missing_ok=True)
         self.proc = None
-
-    def restart(self, down_seconds: float = 1.0) -> None:
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
