@@ -1,11 +1,13 @@
 """History in a real browser: Debian's headless Chromium driven by Playwright (§8).
 
-Screenshots of the list and of each tab are written to docs/screenshots/.
+Screenshots of the list and of each tab are taken on every run; they replace the ones in
+docs/screenshots/ only with KEYSTROKE_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it was.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,11 @@ from history.models import LogRecord, Membership, Organization, Run, Span, Step
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are still plain sync code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("KEYSTROKE_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="keystroke-screenshots-"))
+)
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
