@@ -285,6 +285,8 @@ AXES_ENABLED = AXES_FAILURE_LIMIT > 0
 AXES_COOLOFF_TIME = timedelta(seconds=env_int("KEYSTROKE_LOGIN_COOLOFF_SECONDS", 15 * 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Its log of successful sign-ins would grow by a row per sign-in for ever; failures still count.
+AXES_DISABLE_ACCESS_LOG = True
 # Failures during a lockout do not extend it, so the wait the lockout page announces holds.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "history.throttle.client_ip"
