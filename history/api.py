@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -15,6 +16,8 @@ from .access import get_run_for_actor
 from .filters import RunFilter
 from .models import Run
 from .serializers import RunSerializer, parse_include
+
+MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 class RunCursorPagination(CursorPagination):
@@ -30,8 +33,15 @@ class RunCursorPagination(CursorPagination):
         except Exception as exc:  # DRF answers 404 for a bad cursor; §9 wants 400
             raise ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
         # DRF trusts the position inside the cursor; a forged one must not reach the query.
-        position = parse_datetime(cursor.position) if cursor and cursor.position else None
-        if cursor and cursor.position and (position is None or position.tzinfo is None):
+        try:
+            position = parse_datetime(cursor.position) if cursor and cursor.position else None
+            # A forged offset (-23:59 on the first day of year 1) is past what PostgreSQL takes,
+            # and can leave the range of a UTC time: no real zone is more than 14 hours out.
+            offset = position.utcoffset() if position is not None else None
+            utc = position.astimezone(UTC) if offset is not None and abs(offset) <= MAX_UTC_OFFSET else None
+        except (ValueError, OverflowError):
+            utc = None
+        if cursor and cursor.position and utc is None:
             raise ValidationError({"cursor": [self.invalid_cursor_message]})
         return cursor
 

@@ -26,7 +26,6 @@ from history.serializers import RunSerializer
 
 from . import runs
 from .conf import engine_settings
-from .engine import has_json_nul
 from .registry import registry
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
@@ -34,28 +33,21 @@ IDEMPOTENCY_KEY_LIMIT = 200
 
 
 def read_json(request: Request) -> Any:
-    """The JSON body: 413 past KEYSTROKE_MAX_PAYLOAD, 415 when not JSON, 400 when malformed."""
+    """The JSON body: 413 past KEYSTROKE_MAX_PAYLOAD, 415 when not JSON, 400 when malformed or
+    not storable (history.parsers counts a chunked body while reading it)."""
     check_size(request)
-    return refuse_nul(request.data)
+    return request.data
 
 
-def check_size(request: Request, length: int | None = None) -> None:
-    """413 when the body (its Content-Length, unless ``length`` is known) is past KEYSTROKE_MAX_PAYLOAD."""
+def check_size(request: Request) -> None:
+    """413 when the declared Content-Length is past KEYSTROKE_MAX_PAYLOAD: refused unread."""
     limit = engine_settings()["MAX_PAYLOAD"]
-    if length is None:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise ParseError("Content-Length is not a number.") from None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ParseError("Content-Length is not a number.") from None
     if length > limit:
         raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
-
-
-def refuse_nul(data: Any) -> Any:
-    """JSON allows \\u0000 but PostgreSQL's jsonb cannot store it: say so instead of failing later."""
-    if has_json_nul(json.dumps(data)):
-        raise ParseError("The payload contains a NUL character (\\u0000), which cannot be stored; remove it.")
-    return data
 
 
 def idempotency_key(request: Request) -> str:
@@ -194,7 +186,7 @@ class HookView(APIView):
         request=None, responses={200: RESUMED, **ERRORS}, summary="Resume a hook from a link (query = payload)"
     )
     def get(self, request: Request, token: str) -> Response:
-        return self._resume(token, refuse_nul({k: v for k, v in request.query_params.items()}))
+        return self._resume(token, dict(request.query_params.items()))  # NUL was refused at the door
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Resume a hook")
     def post(self, request: Request, token: str) -> Response:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -17,6 +19,8 @@ def save_view(request: HttpRequest) -> HttpResponse:
     actor_or_403(request)
     name = request.POST.get("name", "").strip()[:80]
     query = request.POST.get("query", "")[:2000]
+    if "\x00" in name or "\x00" in unquote(query):
+        return HttpResponseBadRequest("A view's name and filters cannot hold a NUL character (%00); remove it.")
     if not name:
         messages.error(request, "Give the view a name.")
     elif not RunFilter(QueryDict(query)).is_valid():

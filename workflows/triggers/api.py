@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils import timezone
@@ -16,11 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from history.errors import Conflict, error_response
+from history.errors import Conflict, PayloadTooLarge, error_response
+from history.jsonbody import BadJSON, TooLarge, parse_json, read_limited
 from history.models.accounts import Role
 from history.permissions import require_role
 
-from ..api import ERRORS, check_size, idempotency_key, invalid_input, read_json, refuse_nul
+from ..api import ERRORS, check_size, idempotency_key, invalid_input, read_json
 from ..registry import registry
 from . import firing, state
 from .webhooks import SIGNATURE_HEADER, Unauthorized, authenticate, raw_value
@@ -155,10 +155,12 @@ def _answer(fire: Any) -> Response:
 
 
 def _body(request: Request) -> bytes:
+    """The raw body (its signature covers the bytes), counted while read."""
     check_size(request)  # before reading: a huge body is refused unread
-    body = request.body
-    check_size(request, len(body))  # a body sent without Content-Length
-    return body
+    try:
+        return read_limited(request.stream) if request.stream is not None else b""
+    except TooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from None
 
 
 def _json(request: Request, body: bytes) -> Any:
@@ -168,6 +170,6 @@ def _json(request: Request, body: bytes) -> Any:
             content_type or "(none)", detail="Send the event as JSON (Content-Type: application/json)."
         )
     try:
-        return refuse_nul(json.loads(body or b"{}"))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        return parse_json(body or b"{}")
+    except BadJSON as exc:
+        raise ParseError(str(exc)) from None
