@@ -7,12 +7,15 @@ non-finite numbers, NUL in a path, a query, a header or a saved view, a forged c
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from history.models import Membership, Organization, Run, SavedView, Step, TriggerDelivery
@@ -131,3 +134,48 @@ def test_a_cursor_forged_with_an_extreme_offset_is_a_400(api: APIClient, offset:
     response = api.get("/api/runs", {"cursor": cursor})
     assert response.status_code == 400, response.content[:300]
     assert "cursor" in response.json()["error"]["details"]
+
+
+# -- generated hostile bodies -----------------------------------------------------------------
+
+SPECIALS = ["\\ud800", "\\udfff", "\\u0000", "\\\\", '\\"', "\\u00e9"]
+MARK = "\u00a4"  # stands in a generated string where a special escape goes
+text = st.text(alphabet=["a", "é", MARK, " "], max_size=6)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | text
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@st.composite
+def hostile_bodies(draw: st.DrawFn) -> bytes:
+    """JSON, or nearly: NaN and huge numbers, escapes of surrogates and NUL, deep nesting."""
+    body = json.dumps(draw(values))  # NaN and Infinity come out as bare words, as some senders write them
+    body = body.replace("\\u00a4", draw(st.sampled_from(SPECIALS)))
+    if draw(st.booleans()):
+        depth = draw(st.sampled_from([2, 63, 64, 65, 500, 3000]))
+        body = "[" * depth + body + "]" * depth
+    if draw(st.booleans()):
+        body = body.replace("1", "1e999", 1)
+    return body.encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=hostile_bodies(), route=st.sampled_from(["start", "prompt", "webhook", "invoke", "hook"]))
+def test_generated_hostile_bodies_never_answer_5xx_and_a_refusal_creates_nothing(
+    routes: dict[str, Any], body: bytes, route: str
+) -> None:
+    runs, deliveries = Run.objects.count(), TriggerDelivery.objects.count()
+    response = routes[route](body)
+    assert response.status_code < 500, (route, body[:200], response.content[:300])
+    if response.status_code >= 400:
+        assert set(response.json()["error"]) == {"type", "message", "details"}
+        assert (Run.objects.count(), TriggerDelivery.objects.count()) == (runs, deliveries)
