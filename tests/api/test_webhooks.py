@@ -526,3 +526,11 @@ def test_listing_triggers_reads_their_state_in_one_query_however_many_there_are(
     deliver(body_of(ORDER), token=TriggerState.objects.get(key="orders").secret)  # rows with last runs
     with django_assert_max_num_queries(3):  # the API key, its last use, the trigger states with last runs
         assert len(admin.get("/api/triggers").json()["results"]) >= 7
+
+
+def test_a_refused_signature_says_whether_it_was_old_or_from_the_future(secret: str) -> None:
+    body = body_of(ORDER)
+    old = assert_error(deliver(body, signature=stale(secret, body)), 401)["message"]
+    ahead = assert_error(deliver(body, signature=from_the_future(secret, body)), 401)["message"]
+    assert "301 seconds old" in old or "302 seconds old" in old, old
+    assert "301 seconds in the future" in ahead or "302 seconds in the future" in ahead, ahead

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -48,9 +49,11 @@ def authenticate(
         timestamp, digests = _parse(signature)
         age = (time.time() if now is None else now) - timestamp
         if abs(age) > TOLERANCE_SECONDS:
+            seconds = math.ceil(abs(age))
+            when = f"{seconds} seconds old" if age > 0 else f"{seconds} seconds in the future"
             raise Unauthorized(
-                f"The {SIGNATURE_HEADER} timestamp is {int(age)} seconds away from now; signatures are accepted "
-                f"within {TOLERANCE_SECONDS} seconds: sign each delivery when it is sent."
+                f"The {SIGNATURE_HEADER} timestamp is {when}; signatures are accepted within "
+                f"{TOLERANCE_SECONDS} seconds of now: sign each delivery when it is sent, with a clock in time."
             )
         for row in rows:
             expected = _digest(row.secret, timestamp, body).encode()
