@@ -534,3 +534,16 @@ def test_a_refused_signature_says_whether_it_was_old_or_from_the_future(secret: 
     ahead = assert_error(deliver(body, signature=from_the_future(secret, body)), 401)["message"]
     assert "301 seconds old" in old or "302 seconds old" in old, old
     assert "301 seconds in the future" in ahead or "302 seconds in the future" in ahead, ahead
+
+
+def test_a_replayed_signed_delivery_answers_as_the_first_and_starts_nothing(secret: str) -> None:
+    body = body_of(ORDER)
+    signature = sign(secret, body)
+    first = deliver(body, signature=signature)
+    assert first.status_code == 202
+    for headers in ({}, {"HTTP_IDEMPOTENCY_KEY": "a-new-key"}):  # a new key does not make it a new delivery
+        again = deliver(body, signature=signature, **headers)
+        assert (again.status_code, again.json()) == (202, first.json())
+    assert Run.objects.count() == len(ATTACHMENTS)
+    resigned = deliver(body, signature=sign(secret, body, int(time.time()) - 10))
+    assert resigned.status_code == 202 and resigned.json() != first.json(), "a delivery signed anew is another"

@@ -23,7 +23,7 @@ from history.permissions import require_role
 from ..api import ERRORS, check_size, idempotency_key, invalid_input, read_json
 from ..registry import registry
 from . import firing, state
-from .webhooks import SIGNATURE_HEADER, Unauthorized, authenticate, raw_value
+from .webhooks import SIGNATURE_HEADER, Unauthorized, authenticate, raw_value, signature_key
 
 DELIVERED = inline_serializer(
     "WebhookDelivered",
@@ -68,7 +68,8 @@ class WebhookView(APIView):
         raw = raw_value(request.headers, request.query_params, body, auth) | {"endpoint": endpoint}
         if key:
             raw["idempotency_key"] = key
-        return _answer(lambda: firing.deliver(organization, webhook, event, raw, f"webhook:{webhook.slug}", key))
+        keys = tuple(k for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), auth)) if k)
+        return _answer(lambda: firing.deliver(organization, webhook, event, raw, f"webhook:{webhook.slug}", keys))
 
 
 class TriggerListView(APIView):

@@ -86,23 +86,34 @@ def _start_txn(organization: Organization, attachment: Attachment, event: Any, r
 
 def deliver(
     organization: Organization, trigger: Trigger, event: BaseModel, raw: dict[str, Any], actor: str,
-    idempotency_key: str = "", only: Attachment | None = None,
+    keys: tuple[str, ...] = (), only: Attachment | None = None,
 ) -> tuple[int, dict[str, Any]]:  # fmt: skip
-    """A webhook delivery: its HTTP status and body; a repeated Idempotency-Key answers as the first did."""
-    delivery = {"organization": organization, "trigger": trigger.slug, "key": idempotency_key}
-    if idempotency_key and (first := TriggerDelivery.objects.filter(**delivery).first()):
-        return first.status_code, first.response
+    """A webhook delivery: its HTTP status and body; a repeat of any of ``keys`` answers as the first did.
+
+    The keys are the sender's Idempotency-Key and, for a signed delivery, its signature, so a
+    captured signed request replayed inside its window starts nothing either.
+    """
+    if first := _first_delivery(organization, trigger, keys):
+        return first
     try:
         with transaction.atomic():
             status, body = start_txn(organization, trigger, event, raw, actor, only).response()
-            if idempotency_key:
-                store.record_delivery_txn(organization, trigger.slug, idempotency_key, "", body, status)
-    except IntegrityError:  # a concurrent delivery with this key committed first: answer as it did
-        first = TriggerDelivery.objects.filter(**delivery).first() if idempotency_key else None
-        if first is None:
-            raise
-        return first.status_code, first.response
+            for key in keys:
+                store.record_delivery_txn(organization, trigger.slug, key, "", body, status)
+    except IntegrityError:  # a concurrent delivery with one of these keys committed first: answer as it did
+        if first := _first_delivery(organization, trigger, keys):
+            return first
+        raise
     return status, body
+
+
+def _first_delivery(
+    organization: Organization, trigger: Trigger, keys: tuple[str, ...]
+) -> tuple[int, dict[str, Any]] | None:
+    if not keys:
+        return None
+    first = TriggerDelivery.objects.filter(organization=organization, trigger=trigger.slug, key__in=keys).first()
+    return (first.status_code, first.response) if first else None
 
 
 # -- schedules and polls ----------------------------------------------------------------------

@@ -69,6 +69,11 @@ def authenticate(
     )
 
 
+def signature_key(header: str, auth: str) -> str:
+    """The delivery key of a signed delivery: a repeat of the same signature is the same delivery."""
+    return f"signature:{hashlib.sha256(header.encode()).hexdigest()}" if auth == "signature" else ""
+
+
 def raw_value(headers: Mapping[str, str], query: Mapping[str, str], body: bytes, auth: str) -> dict[str, Any]:
     """What a run records of the request: headers and query without secrets, and a digest of the body."""
     kept = {name: value for name, value in headers.items() if name.lower() not in _DROPPED_HEADERS}
