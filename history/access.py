@@ -10,6 +10,7 @@ from django.http import Http404
 
 from .models import ApiKey, AuditEvent, Membership, Organization, Run
 from .models.accounts import Role, role_allows
+from .throttle import client_ip
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Actor:
     label: str
     user: Any = None
     api_key: ApiKey | None = None
+    address: str | None = None  # the client's, for requests: recorded with every change it makes
 
     def can(self, role: str) -> bool:
         return role_allows(self.role, role)
@@ -28,6 +30,8 @@ class Actor:
         return {"actor": self.label, "actor_user": self.user, "actor_api_key": self.api_key}
 
     def audit(self, action: str, target: str, **details: Any) -> AuditEvent:
+        if self.address:
+            details = {**details, "address": self.address}
         return AuditEvent.objects.create(
             organization=self.organization,
             actor=self.label,
@@ -42,16 +46,17 @@ class Actor:
 def actor_for_request(request: Any) -> Actor | None:
     """The request's actor, or None when it has no organization to act in."""
     auth = getattr(request, "auth", None)
+    address = client_ip(request)
     if isinstance(auth, ApiKey):
-        return Actor(auth.organization, auth.role, f"key:{auth.name}", api_key=auth)
+        return Actor(auth.organization, auth.role, f"key:{auth.name}", api_key=auth, address=address)
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
     membership = Membership.objects.select_related("organization").filter(user=user).first()
     if membership is not None:
-        return Actor(membership.organization, membership.role, user.get_username(), user=user)
+        return Actor(membership.organization, membership.role, user.get_username(), user=user, address=address)
     if user.is_superuser:
-        return Actor(Organization.objects.default(), Role.ADMIN, user.get_username(), user=user)
+        return Actor(Organization.objects.default(), Role.ADMIN, user.get_username(), user=user, address=address)
     return None
 
 

@@ -23,6 +23,7 @@ from history.models import Run
 from history.models.accounts import Role
 from history.permissions import require_role
 from history.serializers import RunSerializer
+from history.throttle import client_ip
 
 from . import runs
 from .conf import engine_settings
@@ -194,7 +195,7 @@ class HookView(APIView):
 
     def _resume(self, token: str, payload: Any) -> Response:
         try:
-            step = runs.resume_hook(token, payload, resumed_by="hook URL")
+            step = runs.resume_hook(token, payload, resumed_by="hook URL", address=client_ip(self.request))
         except runs.HookNotFound as exc:
             raise NotFound(str(exc)) from None
         except runs.InvalidState as exc:

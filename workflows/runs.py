@@ -193,7 +193,7 @@ def hook_schema(step: Step) -> type[BaseModel] | None:
 
 
 @transaction.atomic(durable=True)
-def resume_hook(token: str, payload: Any, resumed_by: str) -> Step:
+def resume_hook(token: str, payload: Any, resumed_by: str, address: str | None = None) -> Step:
     """Deliver a hook's payload and wake its run; a second resume is refused (§4.4).
 
     Raises HookNotFound, InvalidState, or pydantic.ValidationError for a payload that does
@@ -214,6 +214,7 @@ def resume_hook(token: str, payload: Any, resumed_by: str) -> Step:
     ):
         raise InvalidState(f"Hook {step.step_id} of run {step.run.public_id} was already resumed.")
     store.wake_run_txn(step.run_id)
-    Actor(step.run.organization, "operator", resumed_by).audit("hook.resume", step.run.public_id, step_id=step.step_id)
+    actor = Actor(step.run.organization, "operator", resumed_by, address=address)
+    actor.audit("hook.resume", step.run.public_id, step_id=step.step_id)
     step.refresh_from_db()
     return step

@@ -112,3 +112,15 @@ def test_a_nul_character_in_input_is_a_400_not_a_500(api: APIClient) -> None:
     response = api.post("/api/workflows/greeting", {"name": "A\u0000"}, format="json")
     assert response.status_code == 400 and "NUL" in response.json()["error"]["message"]
     assert not Run.objects.exists()
+
+
+def test_changes_are_audited_with_the_client_address(api: APIClient, org: Organization) -> None:
+    run = make_run(org, status="waiting", slug="approval")
+    Step.objects.create(run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="tk")
+    assert (
+        APIClient().post("/hooks/tk", {"approved": True}, format="json", REMOTE_ADDR="198.51.100.7").status_code == 200
+    )
+    resumed = AuditEvent.objects.get(action="hook.resume")
+    assert (resumed.actor, resumed.details["address"]) == ("hook URL", "198.51.100.7")
+    assert api.post(f"/api/runs/{run.public_id}/cancel", REMOTE_ADDR="203.0.113.9").status_code == 200
+    assert AuditEvent.objects.get(action="run.cancel").details["address"] == "203.0.113.9"
