@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -198,26 +199,33 @@ def test_it_spends_the_same_statements_on_a_batch_whatever_it_holds(org: Organiz
     assert small == 3 + (2 + 11) + 2 * 3 + 2
 
 
-def test_it_skips_runs_another_prune_holds(transactional_db: None, org: Organization) -> None:
-    locked = make_run(org, age=40 * DAY)
-    free = make_run(org, age=41 * DAY)
+@contextmanager
+def locked_elsewhere(run: Run) -> Iterator[None]:
+    """Another transaction holds ``run``'s row lock meanwhile, as a second beat or a worker would."""
     holding, release = threading.Event(), threading.Event()
 
-    def other_prune() -> None:  # holds its batch's lock, as a second beat mid-batch does
+    def hold() -> None:
         with transaction.atomic():
-            list(Run.objects.select_for_update().filter(pk=locked.pk))
+            list(Run.objects.select_for_update().filter(pk=run.pk))
             holding.set()
             release.wait(30)
         connection.close()
 
-    thread = threading.Thread(target=other_prune)
+    thread = threading.Thread(target=hold)
     thread.start()
     try:
         assert holding.wait(30)
-        pruned = retention.prune(seconds=20)  # would wait for the lock, and time out, without SKIP LOCKED
+        yield
     finally:
         release.set()
         thread.join()
+
+
+def test_it_skips_runs_another_prune_holds(transactional_db: None, org: Organization) -> None:
+    locked = make_run(org, age=40 * DAY)
+    free = make_run(org, age=41 * DAY)
+    with locked_elsewhere(locked):  # a second beat mid-batch
+        pruned = retention.prune(seconds=20)  # would wait for the lock, and time out, without SKIP LOCKED
     assert pruned.total == 1
     assert set(Run.objects.values_list("pk", flat=True)) == {locked.pk}
     assert not Run.objects.filter(pk=free.pk).exists()
@@ -310,23 +318,8 @@ def test_a_prune_that_dies_half_way_keeps_the_audit_of_what_it_deleted(org: Orga
 def test_a_tree_whose_child_a_worker_holds_is_kept_without_waiting(transactional_db: None, org: Organization) -> None:
     parent = make_run(org, age=40 * DAY)
     child = make_run(org, age=40 * DAY, parent=parent)
-    holding, release = threading.Event(), threading.Event()
-
-    def worker_concluding_the_child() -> None:  # locks the child first, then would lock its parent
-        with transaction.atomic():
-            list(Run.objects.select_for_update().filter(pk=child.pk))
-            holding.set()
-            release.wait(30)
-        connection.close()
-
-    thread = threading.Thread(target=worker_concluding_the_child)
-    thread.start()
-    try:
-        assert holding.wait(30)
+    with locked_elsewhere(child):  # a worker concluding the child locks it, then would lock its parent
         pruned = retention.prune(seconds=20)  # waiting for the child here could deadlock with that worker
-    finally:
-        release.set()
-        thread.join()
     assert pruned.total == 0
     assert Run.objects.filter(pk__in=[parent.pk, child.pk]).count() == 2
     assert retention.prune().total == 2
