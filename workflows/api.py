@@ -6,12 +6,14 @@ import hashlib
 import json
 from typing import Any
 
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from pydantic import ValidationError
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,12 +23,14 @@ from history.access import get_run_for_actor
 from history.errors import Conflict, PayloadTooLarge, error_response
 from history.models import Run
 from history.models.accounts import Role
+from history.parsers import StorableJSONParser
 from history.permissions import require_role
 from history.serializers import RunSerializer
 from history.throttle import client_ip
 
-from . import runs
+from . import runs, views
 from .conf import engine_settings
+from .errors import field_errors
 from .registry import registry
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
@@ -65,14 +69,6 @@ def request_digest(kind: str, slug: str, body: Any) -> str:
     """What a start asks for, so a key reused for a different start can be told apart."""
     canonical = json.dumps([kind, slug, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def field_errors(exc: ValidationError) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for error in exc.errors(include_url=False):
-        name = ".".join(str(part) for part in error["loc"]) or "(body)"
-        fields.setdefault(name, []).append(error["msg"])
-    return fields
 
 
 def invalid_input(exc: ValidationError, what: str) -> Response:
@@ -178,19 +174,27 @@ class RunActionView(APIView):
 
 
 class HookView(APIView):
-    """GET|POST /hooks/<token>: the token is the credential, so no API key is needed (§4.4)."""
+    """GET|POST /hooks/<token>: the token is the credential, so no API key is needed.
+
+    GET shows a page that asks before resuming (a link scanner that fetches the URL changes
+    nothing); its form POSTs the answer. A JSON POST resumes at once and answers JSON.
+    """
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    parser_classes = [StorableJSONParser, FormParser]
 
     @extend_schema(
-        request=None, responses={200: RESUMED, **ERRORS}, summary="Resume a hook from a link (query = payload)"
+        request=None, responses={(200, "text/html"): OpenApiTypes.STR}, summary="The page that answers a hook"
     )
-    def get(self, request: Request, token: str) -> Response:
-        return self._resume(token, dict(request.query_params.items()))  # NUL was refused at the door
+    def get(self, request: Request, token: str) -> HttpResponse:
+        return views.hook_page(request._request, token, dict(request.query_params.items()))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Resume a hook")
-    def post(self, request: Request, token: str) -> Response:
+    def post(self, request: Request, token: str) -> HttpResponse:
+        if request.content_type.startswith("application/x-www-form-urlencoded"):
+            check_size(request)
+            return views.resume_from_form(request._request, token, dict(request.data.items()))
         return self._resume(token, read_json(request))
 
     def _resume(self, token: str, payload: Any) -> Response:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 
 class WorkflowError(Exception):
     """Base of every error the engine raises."""
@@ -97,3 +99,12 @@ def restore_step_error(step_id: str, error: dict[str, Any]) -> WorkflowError:
         return HookTimeout(step_id, error.get("message", ""))
     cls = kinds.get(error.get("type", ""), StepFailed)
     return cls(step_id, error.get("message", ""), error.get("attempts"))
+
+
+def field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """A validation error's messages by field, as the API and the hook page show them."""
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "(body)"
+        fields.setdefault(name, []).append(error["msg"])
+    return fields

@@ -181,6 +181,14 @@ def rerun_run(run: Run, actor: Actor) -> Run:
     return new
 
 
+def find_hook(token: str) -> Step:
+    """The hook with this token, with its run (read only); raises HookNotFound."""
+    step = Step.objects.select_related("run").filter(token=token, kind=Step.Kind.HOOK).first()
+    if step is None:
+        raise HookNotFound("No hook has this token: check the URL, or the run was deleted.")
+    return step
+
+
 def hook_schema(step: Step) -> type[BaseModel] | None:
     path = (step.input or {}).get("schema")
     if not path:
