@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,14 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30, interval: float 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http_status(client: Any, path: str) -> int | None:
+    """The status a server answers ``path`` with, or None while it does not answer yet."""
+    try:
+        return int(client.get(path).status_code)
+    except httpx.TransportError:
+        return None
 
 
 def process_env(**extra: str) -> dict[str, str]:

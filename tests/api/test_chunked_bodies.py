@@ -15,7 +15,7 @@ from workflows.triggers.state import state
 
 from ..conftest import Stack
 from ..services import free_port
-from ..support import start_web, wait_for
+from ..support import http_status, start_web, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +36,7 @@ def test_chunked_bodies_past_the_limit_are_413_and_create_nothing(stack: Stack, 
     big = b'{"name": "' + b"x" * (LIMIT * 2) + b'"}'
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as web:
-        wait_for(lambda: _answers(web), 30, what="the web server")
+        wait_for(lambda: http_status(web, "/api/workflows") == 200, 30, what="the web server")
         for path in ("/api/workflows/greeting", f"/triggers/orders?token={secret}"):
             response = web.post(path, content=chunks(big))
             assert response.request.headers.get("Transfer-Encoding") == "chunked"
@@ -45,10 +45,3 @@ def test_chunked_bodies_past_the_limit_are_413_and_create_nothing(stack: Stack, 
         small = web.post("/api/workflows/greeting", content=chunks(b'{"name": "Ada"}'))
         assert small.status_code == 202, small.text
     assert list(Run.objects.values_list("input", flat=True)) == [{"name": "Ada"}]
-
-
-def _answers(web: httpx.Client) -> bool:
-    try:
-        return web.get("/api/workflows").status_code == 200
-    except httpx.TransportError:
-        return False

@@ -18,7 +18,7 @@ from history.models.accounts import Role
 
 from ..conftest import Stack
 from ..services import PrivateRedis, free_port
-from ..support import start_web, wait_for
+from ..support import http_status, start_web, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,15 +37,8 @@ def web(tmp_path: Path, redis: PrivateRedis, stack: Stack) -> Iterator[httpx.Cli
     stack.processes.append(process)
     _, key = ApiKey.issue(Organization.objects.default(), "outage", Role.ADMIN)
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
-        wait_for(lambda: _answers(c), 30, what="the web server")
+        wait_for(lambda: http_status(c, "/api/workflows") == 200, 30, what="the web server")
         yield c
-
-
-def _answers(client: httpx.Client) -> bool:
-    try:
-        return client.get("/api/workflows").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _run(response: httpx.Response) -> Run:

@@ -13,7 +13,7 @@ from history.models.accounts import Role
 
 from ..conftest import Stack
 from ..services import PrivateRabbitMQ, PrivateRedis, free_port
-from ..support import start_web, wait_for
+from ..support import http_status, start_web, wait_for
 from ..workflows.test_worker import status_becomes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,13 +24,6 @@ def broker(request: pytest.FixtureRequest) -> Iterator[PrivateRedis | PrivateRab
     server = (PrivateRedis if request.param == "redis" else PrivateRabbitMQ)().start()
     yield server
     server.close()
-
-
-def _answers(web: httpx.Client) -> bool:
-    try:
-        return web.get("/api/workflows").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def start(web: httpx.Client, slug: str, input: dict) -> Run:
@@ -51,7 +44,7 @@ def test_a_worker_reconnects_after_its_broker_restarts_under_a_running_task(
     stack.processes.append(start_web(tmp_path, port, **env))  # the API publishes to the same broker
     _, key = ApiKey.issue(Organization.objects.default(), "restart", Role.OPERATOR)
     web = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
-    wait_for(lambda: _answers(web), 30, what="the web server")
+    wait_for(lambda: http_status(web, "/api/workflows") == 200, 30, what="the web server")
     during = start(web, "slow-steps", {"marker": str(tmp_path / "during"), "count": 6, "seconds": 0.5})
     wait_for(lambda: (tmp_path / "during").exists(), 30, what="the slow run to start")
     broker.restart(down_seconds=2)

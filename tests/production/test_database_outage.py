@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ..services import PrivatePostgres, free_port
-from ..support import ROOT, Process, wait_for
+from ..support import ROOT, Process, http_status, wait_for
 
 KEYSTROKE = str(Path(sys.executable).with_name("keystroke"))
 
@@ -44,17 +44,10 @@ def web(tmp_path: Path, postgres: PrivatePostgres) -> Iterator[httpx.Client]:
     )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}) as client:
-            wait_for(lambda: _status(client, "/api/runs") == 200, 30, what="the web server")
+            wait_for(lambda: http_status(client, "/api/runs") == 200, 30, what="the web server")
             yield client
     finally:
         process.stop()
-
-
-def _status(client: httpx.Client, path: str) -> int | None:
-    try:
-        return client.get(path).status_code
-    except httpx.TransportError:
-        return None
 
 
 def test_the_api_answers_503_in_its_envelope_while_the_database_is_down(
@@ -76,4 +69,4 @@ def test_the_api_answers_503_in_its_envelope_while_the_database_is_down(
     assert "database" in page.text and "Traceback" not in page.text
 
     postgres.start()
-    wait_for(lambda: _status(web, "/api/runs") == 200, 30, what="the API to answer again")
+    wait_for(lambda: http_status(web, "/api/runs") == 200, 30, what="the API to answer again")

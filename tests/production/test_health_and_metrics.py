@@ -31,7 +31,7 @@ from workflows.sdk import Context, define_action, define_workflow
 
 from ..conftest import Stack
 from ..services import free_port
-from ..support import ROOT, Process, wait_for
+from ..support import ROOT, Process, http_status, wait_for
 
 KEYSTROKE = str(Path(sys.executable).with_name("keystroke"))
 
@@ -219,7 +219,7 @@ def test_it_names_the_database_and_the_broker_on_a_server_that_reaches_neither(t
     )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as web:
-            wait_for(lambda: _answers(web, "/healthz"), 30, what="the web server")
+            wait_for(lambda: http_status(web, "/healthz") == 200, 30, what="the web server")
             assert web.get("/healthz").json() == {"status": "ok"}
             ready = web.get("/readyz")
     finally:
@@ -228,13 +228,6 @@ def test_it_names_the_database_and_the_broker_on_a_server_that_reaches_neither(t
     body = ready.json()
     assert body["database"].startswith("error: ") and body["broker"].startswith("error: ")
     assert "s3cret-pw" not in ready.text
-
-
-def _answers(web: httpx.Client, path: str) -> bool:
-    try:
-        return web.get(path).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 # -- /metrics: format and access -----------------------------------------------------------------

@@ -11,7 +11,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import psycopg
 import pytest
 
 from ..services import free_port
-from ..support import ROOT, wait_for
+from ..support import ROOT, http_status, wait_for
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 BROKERS = {"redis": "redis://127.0.0.1:6379/0", "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//"}
@@ -104,7 +103,7 @@ def test_a_workflow_runs_to_success_on_the_runtime_install(
     }
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}) as web:
-            wait_for(lambda: _answers(web), 60, what="gunicorn")
+            wait_for(lambda: http_status(web, "/api/workflows") == 200, 60, what="gunicorn")
             started = web.post("/api/workflows/signup-pipeline", json={"name": "Ada", "email": "ada@acme.io"})
             assert started.status_code == 202, started.text
             run_id = started.json()["run_id"]
@@ -127,14 +126,6 @@ def test_a_workflow_runs_to_success_on_the_runtime_install(
                 os.killpg(process.pid, 9)
         for log in logs.values():
             log.close()
-
-
-def _answers(web: httpx.Client) -> bool:
-    try:
-        return web.get("/api/workflows").status_code == 200
-    except httpx.TransportError:
-        time.sleep(0.2)
-        return False
 
 
 def _finished(web: httpx.Client, run_id: str) -> dict | None:

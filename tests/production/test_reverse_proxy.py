@@ -21,7 +21,7 @@ from history.models import Membership, Organization
 from history.models.accounts import Role
 
 from ..services import free_port
-from ..support import Process, start_web, wait_for
+from ..support import Process, http_status, start_web, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,7 @@ def server(tmp_path: Path) -> Iterator[Callable[..., httpx.Client]]:
         processes.append(start_web(tmp_path, port, **env))
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         clients.append(client)
-        wait_for(lambda: _answers(client), 30, what="the web server")
+        wait_for(lambda: (http_status(client, "/healthz") or 500) < 500, 30, what="the web server")
         return client
 
     yield start
@@ -61,13 +61,6 @@ def server(tmp_path: Path) -> Iterator[Callable[..., httpx.Client]]:
         client.close()
     for process in processes:
         process.stop()
-
-
-def _answers(client: httpx.Client) -> bool:
-    try:
-        return client.get("/healthz").status_code < 500
-    except httpx.TransportError:
-        return False
 
 
 def cookie(response: httpx.Response, name: str) -> str:
