@@ -22,11 +22,29 @@ from .tracing import RunTrace, tracing_enabled
 
 logger = logging.getLogger("keystroke.runner")
 
+
+class Flag:
+    """A flag that signal handlers may set: ``threading.Event`` takes a lock, and a handler that
+    interrupts another one holding it (two signals of one stop, close together) never returns."""
+
+    def __init__(self) -> None:
+        self._value = False
+
+    def set(self) -> None:
+        self._value = True
+
+    def clear(self) -> None:
+        self._value = False
+
+    def is_set(self) -> bool:
+        return self._value
+
+
 # Set in a worker process that was asked to shut down (see workflows.shutdown): the run in
 # hand stops at its next step boundary and goes back to the queue for another worker.
-draining = threading.Event()
+draining = Flag()
 # Set while this process executes a pass, so a second shutdown request can stop it at once.
-executing = threading.Event()
+executing = Flag()
 
 
 class Heartbeat:
