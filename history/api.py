@@ -30,7 +30,7 @@ class RunCursorPagination(CursorPagination):
     def decode_cursor(self, request: Request) -> Any:
         try:
             cursor = super().decode_cursor(request)
-        except Exception as exc:  # DRF answers 404 for a bad cursor; §9 wants 400
+        except Exception as exc:  # DRF answers 404 for a bad cursor; a malformed request is a 400
             raise ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
         # DRF trusts the position inside the cursor; a forged one must not reach the query.
         try:

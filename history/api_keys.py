@@ -1,4 +1,4 @@
-"""API keys over the API (§6): create (shown once), list, revoke. Organization admins only."""
+"""API keys over the API: create (shown once), list, revoke. Organization admins only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API's error envelope: ``{"error": {"type", "message", "details"}}`` (§6)."""
+"""The API's error envelope: ``{"error": {"type", "message", "details"}}``."""
 
 from __future__ import annotations
 

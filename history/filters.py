@@ -1,4 +1,4 @@
-"""The one run filter, shared by the History page and GET /api/runs (§6, §8)."""
+"""The one run filter, shared by the History page and GET /api/runs."""
 
 from __future__ import annotations
 

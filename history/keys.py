@@ -1,4 +1,4 @@
-"""Issuing and revoking API keys, each audited in the same transaction (§9)."""
+"""Issuing and revoking API keys, each audited in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .models import ApiKey
 
 @transaction.atomic(durable=True)
 def issue_api_key(actor: Actor, name: str, role: str) -> tuple[ApiKey, str]:
-    """A new key and its raw value, with its audit record in the same transaction (§9)."""
+    """A new key and its raw value, with its audit record in the same transaction."""
     key, raw = ApiKey.issue(actor.organization, name, role)
     actor.audit("api_key.create", key.public_id, name=key.name, role=key.role)
     return key, raw

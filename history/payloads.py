@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-# Larger payloads show their first bytes and a download link (§9).
+# Larger payloads show their first bytes and a download link.
 PREVIEW_LIMIT = 256 * 1024
 
 

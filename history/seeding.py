@@ -1,4 +1,4 @@
-"""Realistic runs for demos and benchmarks, made without the engine (``manage.py seed_history``, §6).
+"""Realistic runs for demos and benchmarks, made without the engine (``manage.py seed_history``).
 
 ``Seeder`` yields batches of rows as tuples in the column order of ``COLUMNS``, so one generator
 feeds both PostgreSQL COPY and ``bulk_create`` on SQLite. JSON columns hold JSON *text*, and

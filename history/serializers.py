@@ -1,4 +1,4 @@
-"""The run envelope of §6 and its optional parts."""
+"""The run envelope of the API and its optional parts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API routes that act on the engine: start runs, change their state, resume hooks (§6)."""
+"""API routes that act on the engine: start runs, change their state, resume hooks."""
 
 from __future__ import annotations
 

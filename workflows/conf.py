@@ -9,11 +9,11 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
-    # The user project (§4.7): one or more folders, separated by os.pathsep.
+    # The user project: one or more folders, separated by os.pathsep.
     "PROJECT_DIR": "examples",
     # Base of absolute links such as a hook's resume_url.
     "PUBLIC_URL": "http://127.0.0.1:8000",
-    # Largest request body accepted, in bytes (§9).
+    # Largest request body accepted, in bytes.
     "MAX_PAYLOAD": 1024 * 1024,
     # A worker renews its lease every third of this; a lapsed lease lets the sweeper requeue the run.
     "LEASE_SECONDS": 30.0,

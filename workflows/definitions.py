@@ -213,7 +213,7 @@ def define_action(
     timeout: float | str | timedelta | None = None,
     retries: int | RetryPolicy | None = None,
 ) -> Action:
-    """Define and register an action (§4.2). See ``workflows.sdk`` for the full docs."""
+    """Define and register an action. See ``workflows.sdk`` for the full docs."""
     action = Action(
         slug=slug, input=input, output=output, run=run, name=name, description=description, timeout=timeout,
         retries=retries, source=_caller_file(),

@@ -1,4 +1,4 @@
-"""Import the user project (§4.7) so that its definitions register."""
+"""Import the user project so that its definitions register."""
 
 from __future__ import annotations
 

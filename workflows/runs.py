@@ -1,4 +1,4 @@
-"""What people and programs do to runs: start, cancel, retry, rerun, resume a hook (§5)."""
+"""What people and programs do to runs: start, cancel, retry, rerun, resume a hook."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def cancel_run(run: Run, actor: Actor) -> Run:
 
 @transaction.atomic(durable=True)
 def retry_run(run: Run, actor: Actor) -> Run:
-    """Continue a failed or canceled run in place from its first unfinished step (§5.3)."""
+    """Continue a failed or canceled run in place from its first unfinished step."""
     now = timezone.now()
     workflow = registry.workflow(run.slug)
     # The timeout counts again from the retry, or an old deadline would fail it at once.
@@ -159,7 +159,7 @@ def retry_run(run: Run, actor: Actor) -> Run:
 
 @transaction.atomic(durable=True)
 def rerun_run(run: Run, actor: Actor) -> Run:
-    """Start a new run with the same input, linked to the original (§5.3)."""
+    """Start a new run with the same input, linked to the original."""
     workflow = registry.workflow(run.slug)
     if workflow is None:
         raise InvalidState(f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be rerun.")
@@ -202,7 +202,7 @@ def hook_schema(step: Step) -> type[BaseModel] | None:
 
 @transaction.atomic(durable=True)
 def resume_hook(token: str, payload: Any, resumed_by: str, address: str | None = None) -> Step:
-    """Deliver a hook's payload and wake its run; a second resume is refused (§4.4).
+    """Deliver a hook's payload and wake its run; a second resume is refused.
 
     Raises HookNotFound, InvalidState, or pydantic.ValidationError for a payload that does
     not match the hook's schema.

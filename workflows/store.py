@@ -1,4 +1,4 @@
-"""The only module that writes run and step rows (STYLE §2).
+"""The only module that writes run and step rows.
 
 Functions ending in ``_txn`` run inside the caller's transaction and never open one.
 Every status change is a conditional UPDATE: a count other than 1 means someone else

@@ -1,4 +1,4 @@
-"""OpenTelemetry spans and Python logging records of a run, stored with the run (§5.2, Trace tab).
+"""OpenTelemetry spans and Python logging records of a run, stored with the run (the Trace tab).
 
 Each pass of a run is a span named after the workflow, with a child span per executed step;
 every pass shares the run's trace id (its UUID), so a run slept over days is one trace.

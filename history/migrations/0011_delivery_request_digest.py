@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('history', '0010_retention_indexes'),
+        ("history", "0010_retention_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='triggerdelivery',
-            name='request_digest',
-            field=models.CharField(blank=True, default='', help_text='SHA-256 of what was asked, so a key reused for another request is refused.', max_length=64),
+            model_name="triggerdelivery",
+            name="request_digest",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="SHA-256 of what was asked, so a key reused for another request is refused.",
+                max_length=64,
+            ),
         ),
     ]

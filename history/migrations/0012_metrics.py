@@ -5,35 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('history', '0011_delivery_request_digest'),
+        ("history", "0011_delivery_request_digest"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MetricIncrement',
+            name="MetricIncrement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('counts', models.JSONField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("counts", models.JSONField()),
             ],
         ),
         migrations.CreateModel(
-            name='MetricTotal',
+            name="MetricTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('labels', models.JSONField(default=dict)),
-                ('value', models.FloatField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("labels", models.JSONField(default=dict)),
+                ("value", models.FloatField(default=0)),
             ],
         ),
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(condition=models.Q(('status', 'queued')), fields=['queued_at'], name='history_run_queued'),
+            model_name="run",
+            index=models.Index(
+                condition=models.Q(("status", "queued")), fields=["queued_at"], name="history_run_queued"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='metrictotal',
-            constraint=models.UniqueConstraint(fields=('name', 'labels'), name='history_metrictotal_series'),
+            model_name="metrictotal",
+            constraint=models.UniqueConstraint(fields=("name", "labels"), name="history_metrictotal_series"),
         ),
     ]

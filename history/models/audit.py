@@ -6,7 +6,7 @@ from django.utils import timezone
 
 
 class AuditEvent(models.Model):
-    """One state change made by a person, a key or a trigger (§9)."""
+    """One state change made by a person, a key or a trigger."""
 
     organization = models.ForeignKey("history.Organization", on_delete=models.CASCADE, related_name="audit_events")
     actor = models.CharField(max_length=200, help_text="Who made the change: a user, an API key or a trigger.")

@@ -7,7 +7,7 @@ from django.db.models import Q
 
 
 class Step(models.Model):
-    """One durable step of a run, in the order the workflow asked for it (§4.3)."""
+    """One durable step of a run, in the order the workflow asked for it."""
 
     class Kind(models.TextChoices):
         ACTION = "action", "Action"

@@ -1,4 +1,4 @@
-"""What the database knows of the project's triggers (§4.6): they are defined in code, switched
+"""What the database knows of the project's triggers: they are defined in code, switched
 on and off and tracked here, per organization."""
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""History pages (§8): the run list, a run's detail panel, payload downloads, saved views."""
+"""History pages: the run list, a run's detail panel, payload downloads, saved views."""

@@ -1,4 +1,4 @@
-"""API keys over the API, and the remaining run filters of §6."""
+"""API keys over the API, and the remaining run filters."""
 
 from __future__ import annotations
 

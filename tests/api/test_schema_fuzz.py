@@ -1,4 +1,4 @@
-"""The OpenAPI schema (§6): valid, covering every route, and fuzzed by schemathesis without a 5xx."""
+"""The OpenAPI schema: valid, covering every route, and fuzzed by schemathesis without a 5xx."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook deliveries to ``POST /triggers/<endpoint>`` and ``/api/triggers`` (§4.6, §6, §9).
+"""Webhook deliveries to ``POST /triggers/<endpoint>`` and ``/api/triggers``.
 
 The test project's webhook ``orders`` (payload ``Order{kind, marker}``, filter ``kind != "ignored"``)
 starts ``three-steps`` and ``approval``. Runs are only created and queued: no worker is needed.

@@ -1,4 +1,4 @@
-"""History in a real browser: Debian's headless Chromium driven by Playwright (§8).
+"""History in a real browser: Debian's headless Chromium driven by Playwright.
 
 Screenshots of the list and of each tab are taken on every run; they replace the ones in
 docs/screenshots/ only with KEYSTROKE_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it was.

@@ -1,4 +1,4 @@
-"""The management commands of §6."""
+"""The management commands that set up a deployment: migrate, create_user and create_api_key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""History pages (§8): login, scoping, filters, keyset pages, the detail tabs, payloads, actions."""
+"""History pages: login, scoping, filters, keyset pages, the detail tabs, payloads, actions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /api/runs and GET /api/runs/<id>: auth, organization scoping, filters, errors (§6, §9)."""
+"""GET /api/runs and GET /api/runs/<id>: auth, organization scoping, filters, errors."""
 
 from __future__ import annotations
 

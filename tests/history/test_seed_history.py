@@ -1,4 +1,4 @@
-"""``manage.py seed_history`` (§6): realistic runs for demos and benchmarks."""
+"""``manage.py seed_history``: realistic runs for demos and benchmarks."""
 
 from __future__ import annotations
 

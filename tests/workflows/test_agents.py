@@ -1,4 +1,4 @@
-"""Agents and prompt_llm in-process: tool calls, structured output, replay, providers (§4.5)."""
+"""Agents and prompt_llm in-process: tool calls, structured output, replay, providers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Agent runs end to end: API, real worker, loopback OpenAI-compatible server, PostgreSQL (§4.5, §5.2)."""
+"""Agent runs end to end: API, real worker, loopback OpenAI-compatible server, PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Loading the user project (§4.7): relative imports, and loud failures naming the files."""
+"""Loading the user project: relative imports, and loud failures naming the files."""
 
 from __future__ import annotations
 

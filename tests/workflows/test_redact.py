@@ -1,4 +1,4 @@
-"""Secrets never reach a span or a log (§5.2 traces)."""
+"""Secrets never reach a span or a log."""
 
 from __future__ import annotations
 

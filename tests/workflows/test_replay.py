@@ -1,4 +1,4 @@
-"""Replay semantics of the engine core, in-process on MemoryEventLog (§4.3, §4.8)."""
+"""Replay semantics of the engine core, in-process on MemoryEventLog."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/workflows/<slug> and the run actions, without a worker (§5.1, §5.3, §6, §9)."""
+"""POST /api/workflows/<slug> and the run actions, without a worker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Schedules and polls (§4.6): each slot once, DST, downtime, concurrent beats; poll cursors at least once."""
+"""Schedules and polls: each slot once, DST, downtime, concurrent beats; poll cursors at least once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The store's guarded writes: leases, step records, wake-ups, timers and the sweeper (§5.4)."""
+"""The store's guarded writes: leases, step records, wake-ups, timers and the sweeper."""
 
 from __future__ import annotations
 

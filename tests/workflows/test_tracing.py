@@ -1,4 +1,4 @@
-"""Traces (§5.2): spans per pass and step, logs attached to their span, secrets redacted."""
+"""Traces: spans per pass and step, logs attached to their span, secrets redacted."""
 
 from __future__ import annotations
 

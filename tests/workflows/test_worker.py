@@ -1,4 +1,4 @@
-"""The engine end to end: real Celery workers and beat, PostgreSQL and Redis (§5.4)."""
+"""The engine end to end: real Celery workers and beat, PostgreSQL and Redis."""
 
 from __future__ import annotations
 

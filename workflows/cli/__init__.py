@@ -1,4 +1,4 @@
-"""The ``keystroke`` command-line client (§7): talks to a server over the REST API of §6.
+"""The ``keystroke`` command-line client: talks to a server over the REST API.
 
 It imports nothing from Django or the engine, so it starts fast and runs against any target.
 """

@@ -1,4 +1,4 @@
-"""A thin HTTP client for the REST API (§6) that turns every failure into a CliError."""
+"""A thin HTTP client for the REST API that turns every failure into a CliError."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def _json(response: httpx.Response) -> Any:
 
 
 def error_from(response: httpx.Response) -> CliError:
-    """The server's own message when the body is the §6 envelope, else the HTTP reason."""
+    """The server's own message when the body is the API's error envelope, else the HTTP reason."""
     try:
         error = response.json()["error"]
         message = _with_field_errors(str(error["message"]), error.get("details"))

@@ -1,7 +1,7 @@
 """``keystroke dev``: the whole system on one machine: web server, Celery worker and beat.
 
 With no DATABASE_URL or CELERY_BROKER_URL exported, settings fall back to SQLite and kombu's
-filesystem broker under KEYSTROKE_HOME, so nothing else needs to be installed (§3).
+filesystem broker under KEYSTROKE_HOME, so nothing else needs to be installed.
 """
 
 from __future__ import annotations

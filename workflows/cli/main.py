@@ -1,4 +1,4 @@
-"""The ``keystroke`` command tree (§7). Exit status: 0 on success, 1 on any failure."""
+"""The ``keystroke`` command tree. Exit status: 0 on success, 1 on any failure."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def runs_list(slug: str, status: tuple[str, ...], limit: int, fmt: str, field: s
 @summary_option
 @output_options
 def runs_get(slug: str, run_id: str, include: str, summary: bool, fmt: str, field: str | None) -> None:
-    """One run of a workflow, as the §6 run envelope."""
+    """One run of a workflow, as the API's run envelope."""
     run = client().get(f"/api/runs/{run_id}", params=include_params(include))
     if run.get("kind") != "workflow" or run.get("slug") != slug:
         raise CliError(f"run {run_id} is a run of {run.get('kind')} {run.get('slug')!r}, not of workflow {slug!r}")
@@ -195,7 +195,7 @@ def history_list(
 @summary_option
 @output_options
 def history_get(run_id: str, include: str, summary: bool, fmt: str, field: str | None) -> None:
-    """One run, as the §6 run envelope."""
+    """One run, as the API's run envelope."""
     show_run(client().get(f"/api/runs/{run_id}", params=include_params(include)), fmt, field, summary)
 
 
@@ -214,7 +214,7 @@ def hooks() -> None:
 def hooks_resume(token: str, payload: str | None, fmt: str, field: str | None) -> None:
     """Resume a hook by its token (the last part of its resume URL)."""
     body = parse_json(payload, "--payload", object_only=False)
-    # The token is the credential (§4.4), so no API key is required or sent.
+    # The token is the credential, so no API key is required or sent.
     current = config.current_target(require_token=False)
     api = Client(config.Target(current.name, current.url, None, current.source))
     emit(api.post(f"/hooks/{token.rstrip('/').rsplit('/', 1)[-1]}", body), fmt, field)
@@ -225,7 +225,7 @@ for command in (agents, triggers, api_keys, target, completion, dev, serve):
 
 
 def main() -> None:
-    """Console-script entry point; usage errors exit 1 as well, as §7 asks."""
+    """Console-script entry point; usage errors exit 1 as well, like every other failure."""
     try:
         code = cli.main(prog_name="keystroke", standalone_mode=False)
     except click.ClickException as exc:

@@ -1,4 +1,4 @@
-"""``keystroke target``: which server the CLI talks to (§7 Targets)."""
+"""``keystroke target``: which server the CLI talks to."""
 
 from __future__ import annotations
 

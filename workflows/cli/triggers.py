@@ -1,4 +1,4 @@
-"""``keystroke triggers``: webhook and schedule triggers (§4.6), a thin layer over the API."""
+"""``keystroke triggers``: webhook and schedule triggers, a thin layer over the API."""
 
 from __future__ import annotations
 

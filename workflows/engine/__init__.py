@@ -1,4 +1,4 @@
-"""The replay core. Imports neither Django nor Celery (§2)."""
+"""The replay core. Imports neither Django nor Celery."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ class EventLog(Protocol):
 
 
 class MemoryEventLog:
-    """An event log held in memory, for tests and ``execute_workflow`` (§4.8).
+    """An event log held in memory, for tests and ``execute_workflow``.
 
     Seed it with outputs to skip steps: ``MemoryEventLog.seeded({"step:greet#0": {"text": "hi"}})``.
     Child workflows run inline, each on a log of its own (``children``).

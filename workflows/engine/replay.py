@@ -1,6 +1,6 @@
 """The replay core: one durable pass of a workflow over an event log.
 
-No Django or Celery here (§2): the worker drives it with the database log and tests with
+No Django or Celery here: the worker drives it with the database log and tests with
 ``MemoryEventLog``. The workflow coroutine runs on a private event loop in lockstep rounds:
 the loop runs until every branch waits on a step; that round's steps are resolved from the
 log or executed (concurrently, in threads); their results are delivered in position order;

@@ -1,4 +1,4 @@
-"""Agents, ``prompt_llm`` and model calls as durable steps, on pydantic-ai (§4.5)."""
+"""Agents, ``prompt_llm`` and model calls as durable steps, on pydantic-ai."""
 
 from .agents import Agent, AgentPrompt, AgentReply, AgentResult, define_agent, prompt_llm
 from .providers import MissingModelKey

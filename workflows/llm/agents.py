@@ -1,4 +1,4 @@
-"""Agents and ``prompt_llm``: durable steps whose model and tool calls are child steps (§4.5).
+"""Agents and ``prompt_llm``: durable steps whose model and tool calls are child steps.
 
 Built on pydantic-ai. Inside a workflow, ``agent.prompt()`` is one step (``step:<slug>#n``)
 and the pydantic-ai agent loop runs in the workflow's own event loop; every model request it

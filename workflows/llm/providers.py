@@ -1,4 +1,4 @@
-"""Model names (``provider:model``), provider keys, and the offline test model (§4.5)."""
+"""Model names (``provider:model``), provider keys, and the offline test model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Trigger routes (§4.6, §6): the public webhook endpoint and ``/api/triggers`` for people and scripts."""
+"""Trigger routes: the public webhook endpoint and ``/api/triggers`` for people and scripts."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ class TriggerActionView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={**ANSWERS}, summary="Fire, disable or enable a trigger")
     def post(self, request: Request, slug: str, action: str) -> Response:
-        # Starting runs is an operator's right; switching triggers an admin's (§8).
+        # Starting runs is an operator's right; switching triggers an admin's.
         require_role(request.actor, Role.OPERATOR if action == "invoke" else Role.ADMIN)
         trigger, attachment = _find(slug)
         if action != "invoke":

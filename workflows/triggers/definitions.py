@@ -1,4 +1,4 @@
-"""Trigger definitions (§4.6): webhooks, schedules and polls, attached to workflows or agents."""
+"""Trigger definitions: webhooks, schedules and polls, attached to workflows or agents."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def define_webhook(
     *, slug: str, endpoint: str, payload: type[BaseModel], filter: Filter | None = None, name: str | None = None,
     description: str = "",
 ) -> Webhook:  # fmt: skip
-    """A webhook trigger (§4.6): ``POST /triggers/<endpoint>``, authenticated by its secret."""
+    """A webhook trigger: ``POST /triggers/<endpoint>``, authenticated by its secret."""
     return _register(
         Webhook(slug=slug, endpoint=endpoint, payload=payload, filter=filter, name=name, description=description,
                 source=_caller_file())
@@ -151,7 +151,7 @@ def define_schedule(
     *, slug: str, cron: str, timezone: str = "UTC", payload: dict[str, Any] | None = None, name: str | None = None,
     description: str = "",
 ) -> Schedule:  # fmt: skip
-    """A schedule trigger (§4.6): each cron slot in ``timezone`` fires once with ``payload``."""
+    """A schedule trigger: each cron slot in ``timezone`` fires once with ``payload``."""
     return _register(
         Schedule(slug=slug, cron=cron, timezone=timezone, payload=payload, filter=None, name=name,
                  description=description, source=_caller_file())
@@ -162,7 +162,7 @@ def define_poll(
     *, slug: str, cron: str, run: Any, state: type[BaseModel], filter: Filter | None = None, timezone: str = "UTC",
     name: str | None = None, description: str = "",
 ) -> Poll:  # fmt: skip
-    """A poll trigger (§4.6): ``run(state)`` on the cron; one run per new item; the cursor saved after."""
+    """A poll trigger: ``run(state)`` on the cron; one run per new item; the cursor saved after."""
     return _register(
         Poll(slug=slug, cron=cron, timezone=timezone, run=run, state=state, filter=filter, name=name,
              description=description, source=_caller_file())

@@ -1,4 +1,4 @@
-"""Starting runs from triggers (§4.6): a webhook delivery, a schedule slot, a poll tick, an invoke."""
+"""Starting runs from triggers: a webhook delivery, a schedule slot, a poll tick, an invoke."""
 
 from __future__ import annotations
 

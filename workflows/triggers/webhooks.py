@@ -1,4 +1,4 @@
-"""Who may call a webhook: its secret as ``?token=``, or an HMAC signature of the body (§4.6)."""
+"""Who may call a webhook: its secret as ``?token=``, or an HMAC signature of the body."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``manage.py seed_history --runs N``: realistic runs for demos and benchmarks (§6).
+"""``manage.py seed_history --runs N``: realistic runs for demos and benchmarks.
 
 On PostgreSQL the rows go in with COPY, a batch per transaction; elsewhere (SQLite demos) with
 ``bulk_create``. Run it on a database the engine is not writing to at the same time: it numbers
