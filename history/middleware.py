@@ -9,9 +9,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 
+from .access import actor_for_request
+from .hook_tokens import TOKEN_SHAPE, hide_in_text
+from .models import Step
+from .models.accounts import Role
+
 # Endpoints for programs, not people: their answers are JSON, errors included, and carry run
 # data, hook URLs and API keys, so no cache may keep them.
 MACHINE_PATHS = ("/api/", "/hooks/", "/triggers/")
+TEXT_TYPES = ("text/", "application/json", "application/yaml", "application/javascript")
 
 
 class NoStoreMiddleware:
@@ -57,3 +63,38 @@ def _where_nul(request: HttpRequest) -> str | None:
         if (name.startswith("HTTP_") or name == "CONTENT_TYPE") and isinstance(value, str) and "\x00" in value:
             return f"{name.removeprefix('HTTP_').replace('_', '-').title()} header"
     return None
+
+
+def tokens_among(text: str) -> set[str]:
+    """The words of ``text`` that are hook tokens, in one query (none when nothing has their shape)."""
+    candidates = {word.lower() for word in TOKEN_SHAPE.findall(text)}
+    if not candidates:
+        return set()
+    return set(Step.objects.filter(token__in=candidates).values_list("token", flat=True))
+
+
+class HideHookTokensMiddleware:
+    """Masks hook tokens and resume URLs in every answer to anyone below operator."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path_info.startswith("/hooks/") or response.streaming:
+            return response
+        if not response.get("Content-Type", "").startswith(TEXT_TYPES):
+            return response
+        charset = response.charset or "utf-8"
+        text = response.content.decode(charset, errors="replace")
+        if not TOKEN_SHAPE.search(text):
+            return response  # most answers: no word of a token's shape, nothing to ask the database
+        actor = actor_for_request(request)
+        if actor is not None and actor.can(Role.OPERATOR):
+            return response
+        hidden = hide_in_text(text, tokens_among(text))
+        if hidden != text:
+            response.content = hidden.encode(charset)
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response

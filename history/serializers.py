@@ -7,7 +7,6 @@ from typing import Any
 from rest_framework import serializers
 
 from .models import Run, Step
-from .payloads import hide_hook_tokens
 
 INCLUDES = ("steps", "trace", "usage", "trigger", "messages")
 
@@ -144,8 +143,7 @@ class RunSerializer(serializers.ModelSerializer):
             }
         if "messages" in include:
             data["messages"] = run.conversation
-        actor = getattr(self.context.get("request"), "actor", None)
-        return data if actor is not None and actor.can("operator") else hide_hook_tokens(data)
+        return data
 
 
 def parse_include(raw: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from types import TracebackType
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
+from . import log_output
 from .conf import engine_settings
 from .engine import Failed, Outcome, error_dict, execute
 from .errors import RunStopped, WorkerStopping
@@ -135,6 +136,7 @@ def resume_run(run_pk: int) -> str:
             outcome = Failed(error_dict(exc))  # a write the database refuses would fail on every retry
         finally:
             executing.clear()
+            log_output.tokens_in_hand.clear()
     trace = tracer.batch if tracer else None
     if interrupted:
         logger.warning("run %s interrupted: this worker was told again to stop; its lease lapses", run.public_id)

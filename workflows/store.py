@@ -24,11 +24,12 @@ from django.utils import timezone
 
 from history.models import LogRecord, Organization, Run, Span, Step, TriggerDelivery, UsageItem
 
-from . import metrics
+from . import log_output, metrics
 from .conf import engine_settings
 from .engine import Completed, Failed, StepRecord, Suspended, escape_json_nul, storable
 from .errors import RunStopped
 from .queue import enqueue_on_commit
+from .redact import redact
 
 _STEP_FIELDS = (
     "position",
@@ -52,6 +53,8 @@ _STEP_FIELDS = (
 
 
 def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
+    if "trigger_raw" in fields:  # what a trigger received: a header, a query or a polled item may carry a secret
+        fields["trigger_raw"] = redact(fields["trigger_raw"])
     now = timezone.now()
     deadline = now + workflow.timeout if workflow.timeout else None
     run = Run.objects.create(
@@ -136,6 +139,9 @@ class DatabaseEventLog:
         return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:40]
 
     def hook_url(self, token: str) -> str:
+        # Asked for every hook handle the pass hands out, replayed ones included: the workflow
+        # may log the token, and this process's log output hides it.
+        log_output.tokens_in_hand.add(token)
         return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
 
 

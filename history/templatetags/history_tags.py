@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 
-from ..payloads import hide_hook_tokens, preview
+from ..payloads import preview
 
 register = template.Library()
 
@@ -13,8 +13,6 @@ register = template.Library()
 @register.inclusion_tag("history/_payload.html", takes_context=True)
 def payload(context: template.Context, value: Any, title: str, download_url: str = "") -> dict[str, Any]:
     """A payload with its JSON/YAML toggle and Copy button; large ones truncated with a download link."""
-    if not context.get("can_operate"):
-        value = hide_hook_tokens(value)
     return {"preview": preview(value), "title": title, "download_url": download_url}
 
 

@@ -11,7 +11,6 @@ from ..access import get_run_for_actor
 from ..conversation import display_messages
 from ..models import Run
 from ..models.accounts import Role
-from ..payloads import hide_hook_tokens
 from ..trace import waterfall
 from .common import actor_or_403
 
@@ -37,8 +36,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
 def _overview(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     usage = list(run.usage_items.order_by("created_at", "id"))
     failing = run.steps.filter(step_id=run.error.get("step_id")).first() if run.error else None
-    messages = run.conversation if can_operate else hide_hook_tokens(run.conversation)
-    return {"usage": usage, "failing_step": failing, "conversation": display_messages(messages or [])}
+    return {"usage": usage, "failing_step": failing, "conversation": display_messages(run.conversation or [])}
 
 
 def _steps(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:

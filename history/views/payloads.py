@@ -6,21 +6,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 
-from ..access import Actor, get_run_for_actor
-from ..models.accounts import Role
-from ..payloads import as_json, as_yaml, hide_hook_tokens
+from ..access import get_run_for_actor
+from ..payloads import as_json, as_yaml
 from .common import actor_or_403
 
 RUN_FIELDS = ("input", "output", "error", "conversation", "trigger_raw")
 STEP_FIELDS = ("input", "output", "error", "attempts")
 
 
-def _download(request: HttpRequest, actor: Actor, value: Any, name: str) -> HttpResponse:
+def _download(request: HttpRequest, value: Any, name: str) -> HttpResponse:
     fmt = request.GET.get("format", "json")
     if fmt not in ("json", "yaml"):
         raise BadRequest("format must be json or yaml.")
-    if not actor.can(Role.OPERATOR):
-        value = hide_hook_tokens(value)
     text = as_json(value) if fmt == "json" else as_yaml(value)
     content_type = "application/json" if fmt == "json" else "application/yaml"
     response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
@@ -35,7 +32,7 @@ def run_payload(request: HttpRequest, run_id: str, field: str) -> HttpResponse:
         raise Http404(f"A run has no payload named {field!r}.")
     actor = actor_or_403(request)
     run = get_run_for_actor(actor, run_id)
-    return _download(request, actor, getattr(run, field), f"{run.public_id}-{field}")
+    return _download(request, getattr(run, field), f"{run.public_id}-{field}")
 
 
 @login_required
@@ -47,4 +44,4 @@ def step_payload(request: HttpRequest, run_id: str, position: int, field: str) -
     step = run.steps.filter(position=position).first()
     if step is None:
         raise Http404(f"Run {run.public_id} has no step at position {position}.")
-    return _download(request, actor, getattr(step, field), f"{run.public_id}-step{position}-{field}")
+    return _download(request, getattr(step, field), f"{run.public_id}-step{position}-{field}")

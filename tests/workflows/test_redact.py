@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from workflows.redact import MASK, redact, redact_text
 
@@ -16,12 +20,23 @@ from workflows.redact import MASK, redact, redact_text
         "api_key=hunter2hunter2",
         'password: "swordfish"',
         "token=eyJhbGciOiJIUzI1NiJ9.x",
+        "Authorization: Basic YWxhZGRpbjpzd29yZGZpc2g=",
+        "requests.get(auth=...) sent basic YWxhZGRpbjpzd29yZGZpc2g=",
+        "AccessDenied for AKIAABCDEFGHIJKLMNOP",
+        "aws_secret_access_key = hunter2hunter2hunter2",
+        "could not connect to postgres://app:hunter2@db.internal:5432/app",
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEabcdefgh12345678\n-----END RSA PRIVATE KEY-----",
+        "key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaABCDEFGHIJKLMNOP",  # cut off before its end
+        '{"db_password": "swordfish"}',
+        "Cookie: sessionid=abcdefgh12345678",
     ],
 )
 def test_secret_looking_text_is_masked(text: str) -> None:
     masked = redact_text(text)
     assert MASK in masked
-    for secret in ("abcdefgh12345678", "ABCDEFGHIJKLMNOP", "abcdefghijklmnopqrstuvwxyz", "hunter2", "swordfish", "eyJ"):
+    secrets = ("abcdefgh12345678", "ABCDEFGHIJKLMNOP", "abcdefghijklmnopqrstuvwxyz", "hunter2", "swordfish", "eyJ")
+    for secret in (*secrets, "YWxhZGRpbjpzd29yZGZpc2g", "MIIE", "b3BlbnNzaA"):
         assert secret not in masked
 
 
@@ -30,8 +45,32 @@ def test_secret_named_fields_are_masked_at_any_depth_and_the_rest_kept() -> None
     assert redact(value) == {"headers": {"Authorization": MASK, "Accept": "json"}, "items": [{"api_key": MASK, "n": 1}]}
 
 
-def test_ordinary_text_is_left_alone() -> None:
-    assert redact_text("posting to #sales: 3 deals, score 41") == "posting to #sales: 3 deals, score 41"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "posting to #sales: 3 deals, score 41",
+        "GET https://api.example.com:8443/v1/items?page=2 answered 503",
+        "used 512 input_tokens and max_tokens=1024",
+        "commit 3f786850e387550fdab836ed7e6dc881de23001b deployed",
+        "resume at https://k.example/hooks/3f786850e387550fdab836ed7e6dc881de23001b",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert redact_text(text) == text
+
+
+@given(
+    secret=st.text(alphabet=string.ascii_letters + string.digits, min_size=8, max_size=40),
+    before=st.text(max_size=30),
+    shape=st.sampled_from(
+        ["Authorization: Bearer {}", "password={}", "api_key: '{}'", "https://u:{}@host/", "Basic {}", "secret={}"]
+    ),
+)
+def test_a_secret_in_any_shape_is_gone_whatever_surrounds_it(secret: str, before: str, shape: str) -> None:
+    assume(secret not in shape + MASK)
+    masked = redact_text(before + " " + shape.format(secret) + "\n")
+    assert secret not in masked.replace(before, "", 1)
+    assert redact_text(masked) == masked  # stored text redacted twice reads the same
 
 
 def test_token_counts_are_not_secrets() -> None:

@@ -220,6 +220,35 @@ def test_it_does_not_retry_a_non_retryable_error() -> None:
     assert ATTEMPTS == {"fatal": 1}
 
 
+LEAKY = "Authorization: Bearer sk-live-0123456789abcdef, then postgres://app:hunter2hunter2@db/app"
+
+
+def _leaky_step(item: Item) -> Text:
+    raise NonRetryableError(f"CRM refused {item.name}: {LEAKY}")
+
+
+leaky_step = define_action(slug="replay-leaky", input=Item, output=Text, run=_leaky_step)
+
+
+async def _leaky(item: Item, ctx: Context) -> Text:
+    if item.name == "in-step":
+        return await leaky_step.run(item)
+    raise RuntimeError(f"workflow gave up: {LEAKY}")
+
+
+leaky = define_workflow(slug="replay-leaky-workflow", input=Item, output=Text, run=_leaky)
+
+
+@pytest.mark.parametrize("where", ["in-step", "in-workflow"])
+def test_secrets_in_an_error_are_redacted_in_its_message_traceback_and_attempts(where: str) -> None:
+    outcome = execute_workflow(leaky, {"name": where}, MemoryEventLog())
+    assert isinstance(outcome, Failed)
+    stored = json.dumps(outcome.error)
+    assert "0123456789abcdef" not in stored and "hunter2" not in stored, stored
+    assert "Bearer [redacted]" in outcome.error["message"] and "[redacted]" in outcome.error["traceback"]
+    assert all("[redacted]" in a["message"] for a in outcome.error.get("attempts", []))
+
+
 def test_it_records_the_clock_and_uuids_so_replay_sees_the_same_values() -> None:
     log = MemoryEventLog()
     first = execute_workflow(clock_workflow, {"name": "x"}, log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from history.models import Organization, Run, Step
@@ -105,3 +106,19 @@ def test_a_finished_parent_cancels_its_active_children(org: Organization) -> Non
     store.conclude_run(parent, "worker-a", Failed({"type": "X", "message": "m", "step_id": None}))
     statuses = dict(Run.objects.values_list("pk", "status"))
     assert (statuses[child.pk], statuses[grandchild.pk], statuses[done.pk]) == ("canceled", "canceled", "success")
+
+
+def test_a_runs_raw_trigger_value_is_stored_without_secrets(org: Organization) -> None:
+    from workflows.registry import registry
+
+    raw = {"item": {"subject": "refund", "password": "swordfish"}, "source": "imap://bot:hunter2hunter2@mail/INBOX"}
+    with transaction.atomic():
+        run = store.create_run_txn(
+            registry.workflow("greeting"), {"name": "Ada"}, organization=org, project=org.default_project(),
+            trigger_type="poll", trigger_raw=raw,
+        )  # fmt: skip
+    run.refresh_from_db()
+    assert run.trigger_raw == {
+        "item": {"subject": "refund", "password": "[redacted]"},
+        "source": "imap://bot:[redacted]@mail/INBOX",
+    }

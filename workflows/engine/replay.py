@@ -38,6 +38,7 @@ from ..errors import (
     WorkflowTimeout,
     restore_step_error,
 )
+from ..redact import redact_text
 from ..retry import DEFAULT_POLICY
 from .context import Context, StepContext, idempotency_key
 from .log import FAILED, SLEEPING, SUCCESS, WAITING, EventLog, StepRecord
@@ -624,7 +625,8 @@ def storable(value: Any) -> Any:
 
 
 def _text(value: str) -> str:
-    return value.replace("\x00", "\\x00")
+    """Error text as it is stored: secrets redacted, NUL spelled out (text columns refuse it)."""
+    return redact_text(value).replace("\x00", "\\x00")
 
 
 def _exc_detail(exc: BaseException) -> dict[str, Any]:
@@ -637,9 +639,8 @@ def _exc_detail(exc: BaseException) -> dict[str, Any]:
 
 def error_dict(exc: BaseException) -> dict[str, Any]:
     """The ``error`` a failed run records: type, message, traceback and failing step."""
-    detail = (
-        exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__, "message": _text(str(exc))}
-    )
+    detail = exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__}
+    detail["message"] = _text(str(exc))
     detail.setdefault("step_id", None)
     attempts = detail.get("attempts") or []
     # A step failure is best explained by the step's own traceback, not the workflow's.

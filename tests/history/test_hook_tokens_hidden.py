@@ -1,0 +1,107 @@
+"""A viewer finds no hook token in any page or API answer, whatever the workflow did with it.
+
+The workflow ``leaky-hook`` logs its token and resume URL, puts them in a span, raises them in
+an error, passes them to a step and returns them. Every GET route of the URL conf is asked
+for both of its runs, by a signed-in viewer and a viewer's API key.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from rest_framework.test import APIClient
+
+from history.models import Membership, Organization, Run, Step
+from history.models.accounts import Role
+from history.serializers import INCLUDES
+from history.views.detail import TABS
+from history.views.payloads import RUN_FIELDS, STEP_FIELDS
+
+from ..conftest import Stack, api_client
+from ..routes import routes
+from ..workflows.test_worker import start, status_becomes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def signed_in(org: Organization, role: str) -> Client:
+    user = User.objects.create_user(f"{role}-user", password="pw-12345678")
+    Membership.objects.create(user=user, organization=org, role=role)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def urls_of(run: Run) -> list[str]:
+    """Every GET URL of the site that can show something of ``run``."""
+    positions = list(run.steps.values_list("position", flat=True))
+    found = []
+    for route in routes():
+        if "token" in route.params or route.name in ("run-ui-action",):
+            continue  # /hooks/<token>'s visitor holds the token; UI actions are POST only
+        if route.name == "run-payload":
+            found += [route.path({"run_id": run.public_id, "field": f}) + f"?format={fmt}"
+                      for f in RUN_FIELDS for fmt in ("json", "yaml")]  # fmt: skip
+        elif route.name == "step-payload":
+            found += [route.path({"run_id": run.public_id, "position": p, "field": f}) + f"?format={fmt}"
+                      for p in positions for f in STEP_FIELDS for fmt in ("json", "yaml")]  # fmt: skip
+        elif route.name == "run-detail":
+            found += [route.path({"run_id": run.public_id}) + f"?tab={tab}" for tab in TABS]
+        elif route.name in ("run-detail-api", "run-list-api"):
+            base = route.path({"pk": run.public_id})
+            found += [base, f"{base}?include={','.join(INCLUDES)}", f"{base}?q={run.public_id}"]
+        elif not route.params:
+            found.append(route.path({}) + f"?q={run.public_id}")
+        else:
+            values = {"pk": run.public_id, "run_id": run.public_id, "slug": "leaky-hook", "endpoint": "signup"}
+            found.append(route.path(values))
+    return found
+
+
+def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
+    stack: Stack, api: APIClient, org: Organization
+) -> None:
+    worker = stack.worker()
+    waiting = start(api, "leaky-hook", {})
+    failed = start(api, "leaky-hook", {"fail": True})
+    status_becomes(failed, "failed")
+    status_becomes(waiting, "waiting")
+    tokens = {run.public_id: run.steps.get(kind="hook").token for run in (waiting, failed)}
+    assert APIClient().post(f"/hooks/{tokens[waiting.public_id]}", {"approved": True}, format="json").status_code == 200
+    status_becomes(waiting, "success")
+    assert waiting.output["token"] == tokens[waiting.public_id]
+    assert tokens[failed.public_id] in failed.error["message"]
+
+    viewers = {"session": signed_in(org, Role.VIEWER), "api key": api_client(org, Role.VIEWER)}
+    operator = signed_in(org, Role.OPERATOR)
+    asked = 0
+    for run in (waiting, failed):
+        token = tokens[run.public_id]
+        for url in urls_of(run):
+            for who, client in viewers.items():
+                for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+                    response = client.get(url, **headers)
+                    assert response.status_code < 500, (who, url, response.status_code)
+                    body = response.content.decode()
+                    assert token not in body and token.upper() not in body, f"{who} sees the token at {url}"
+                    asked += 1
+        trace_tab = operator.get(f"/history/{run.public_id}/?tab=trace").content.decode()
+        assert token in trace_tab, "operators see what the workflow logged, token included"
+    assert asked > 100
+
+    output = worker.output()
+    assert "/hooks/[hidden from viewers]" in output, "the worker logged the resume URL, hidden"
+    assert not any(token in output for token in tokens.values()), "worker output carries no token"
+
+
+def test_only_operators_see_a_bare_token_and_a_commit_id_of_the_same_shape_stays(org: Organization) -> None:
+    run = Run.objects.create(organization=org, project=org.default_project(), slug="greeting", status="waiting")
+    token, commit = "0123456789abcdef" * 2 + "01234567", "3f786850e387550fdab836ed7e6dc881de23001b"
+    Step.objects.create(run=run, position=0, step_id="step:hook:approval#0", kind="hook", status="waiting", token=token)
+    message = f"deployed {commit}; code {token.upper()}, or open %2Fhooks%2F{token}"
+    Run.objects.filter(pk=run.pk).update(error={"type": "X", "message": message})
+    viewer = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}").json()["error"]["message"]
+    assert viewer == f"deployed {commit}; code [hidden from viewers], or open %2Fhooks%2F[hidden from viewers]"
+    operator = api_client(org, Role.OPERATOR).get(f"/api/runs/{run.public_id}").json()["error"]["message"]
+    assert operator == message

@@ -1,0 +1,53 @@
+"""A workflow that puts its hook's token everywhere it can: logs, a span, an error, its output."""
+
+from __future__ import annotations
+
+import logging
+
+from opentelemetry import trace
+from pydantic import BaseModel
+
+from workflows.sdk import Context, NonRetryableError, StepContext, define_action, define_workflow
+
+
+class Leak(BaseModel):
+    fail: bool = False
+
+
+class Link(BaseModel):
+    resume_url: str
+    token: str
+    fail: bool = False
+
+
+class Answer(BaseModel):
+    approved: bool
+
+
+class Leaked(BaseModel):
+    resume_url: str
+    token: str
+    approved: bool
+
+
+def _post_link(input: Link, ctx: StepContext) -> Link:
+    ctx.logger.info("paste %s into the form, or open %s", input.token, input.resume_url)
+    logging.getLogger("chat.client").warning("posted %s to #support", input.resume_url)
+    trace.get_current_span().set_attributes({"chat.link": input.resume_url, "chat.code": input.token})
+    if input.fail:
+        raise NonRetryableError(f"chat refused the link {input.resume_url} (code {input.token})")
+    return input
+
+
+post_link = define_action(slug="post-link", input=Link, output=Link, run=_post_link)
+
+
+async def run(input: Leak, ctx: Context) -> Leaked:
+    hook = ctx.hook("approval", schema=Answer, timeout="1h")
+    ctx.logger.info("waiting on %s", hook.token)
+    await post_link.run(Link(resume_url=hook.resume_url, token=hook.token, fail=input.fail))
+    answer = await hook
+    return Leaked(resume_url=hook.resume_url, token=hook.token, approved=answer.approved)
+
+
+leaky_hook = define_workflow(slug="leaky-hook", input=Leak, output=Leaked, run=run)
