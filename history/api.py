@@ -1,4 +1,7 @@
-"""GET /api/runs and GET /api/runs/<id>: the record, read-only (actions live in workflows.api)."""
+"""GET /api/runs and GET /api/runs/<id>: the record, read-only (actions live in workflows.api).
+
+A list carries previews of each run's payloads; the run's own URL carries them whole.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from rest_framework.response import Response
 
 from .access import get_run_for_actor
 from .filters import RunFilter
+from .listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
 from .models import Run
-from .serializers import RunSerializer, parse_include
+from .serializers import RunListSerializer, RunSerializer, parse_include
 
 MAX_UTC_OFFSET = timedelta(hours=14)
 
@@ -26,6 +30,12 @@ class RunCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 500
     invalid_cursor_message = "The cursor is malformed: pass back the `next` or `previous` link unchanged."
+
+    def get_page_size(self, request: Request) -> int | None:
+        size = super().get_page_size(request)
+        if size and request.query_params.get("include"):
+            return min(size, LIST_PAGE_WITH_PARTS)
+        return size
 
     def decode_cursor(self, request: Request) -> Any:
         try:
@@ -62,12 +72,26 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("-created_at", "-id")
         )
 
-    def get_serializer_context(self) -> dict[str, Any]:
+    def get_serializer_class(self) -> type[RunSerializer]:
+        return RunListSerializer if self.action == "list" else RunSerializer
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        return runs_for_list(queryset, self.include()) if self.action == "list" else queryset
+
+    def include(self) -> tuple[str, ...]:
         try:
             include = parse_include(self.request.query_params.get("include", ""))
         except ValueError as exc:
             raise ValidationError({"include": [str(exc)]}) from None
-        return {**super().get_serializer_context(), "include": include}
+        if self.action == "list" and (refused := [part for part in include if part not in LIST_INCLUDES]):
+            raise ValidationError(
+                {"include": [f"include={','.join(refused)} is served for one run only: GET /api/runs/<id>?include=…"]}
+            )
+        return include
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "include": self.include()}
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         run = get_run_for_actor(request.actor, pk or "")

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
+from . import listing
 from .models import Run, Step
 
 INCLUDES = ("steps", "trace", "usage", "trigger", "messages")
+USAGE_FIELDS = (
+    "kind", "provider", "model", "service", "tokens_in", "tokens_out", "quantity", "unit",
+    "unit_price_in", "unit_price_out", "cost", "created_at",
+)  # fmt: skip
+SPAN_FIELDS = (
+    "trace_id", "span_id", "parent_span_id", "name", "kind", "status", "started_at", "ended_at", "attributes",
+)  # fmt: skip
+LOG_FIELDS = ("span_id", "created_at", "level", "logger", "message", "attributes")
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -106,43 +116,85 @@ class RunSerializer(serializers.ModelSerializer):
         if "steps" in include:
             data["steps"] = StepSerializer(run.steps.select_related("child_run"), many=True).data
         if "usage" in include:
-            data["usage"] = list(
-                run.usage_items.values(
-                    "kind",
-                    "provider",
-                    "model",
-                    "service",
-                    "tokens_in",
-                    "tokens_out",
-                    "quantity",
-                    "unit",
-                    "unit_price_in",
-                    "unit_price_out",
-                    "cost",
-                    "created_at",
-                )
-            )
+            data["usage"] = list(run.usage_items.values(*USAGE_FIELDS))
         if "trace" in include:
             data["trace"] = {
-                "spans": list(
-                    run.spans.values(
-                        "trace_id",
-                        "span_id",
-                        "parent_span_id",
-                        "name",
-                        "kind",
-                        "status",
-                        "started_at",
-                        "ended_at",
-                        "attributes",
-                    )
-                ),
-                "logs": list(
-                    run.log_records.values("span_id", "created_at", "level", "logger", "message", "attributes")
-                ),
+                "spans": list(run.spans.values(*SPAN_FIELDS)),
+                "logs": list(run.log_records.values(*LOG_FIELDS)),
             }
         if "messages" in include:
             data["messages"] = run.conversation
+        return data
+
+
+def _fields(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+class StepListSerializer(StepSerializer):
+    """A step as a list shows it: payload previews, the error's summary, the count of attempts."""
+
+    input = serializers.SerializerMethodField()
+    output = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+
+    class Meta(StepSerializer.Meta):
+        fields = [f for f in StepSerializer.Meta.fields if f != "attempt_errors"]
+
+    def get_attempts(self, step: Step) -> int:
+        return step.attempt_count or (1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0)
+
+    def get_input(self, step: Step) -> dict[str, Any] | None:
+        return listing.preview(step, "input")
+
+    def get_output(self, step: Step) -> dict[str, Any] | None:
+        return listing.preview(step, "output")
+
+    def get_error(self, step: Step) -> dict[str, Any] | None:
+        return listing.error_summary(step)
+
+
+class RunListSerializer(RunSerializer):
+    """A run in ``GET /api/runs``: previews of its payloads and at most a few of each included part.
+
+    ``input`` and ``output`` are ``{"preview", "size", "truncated"}`` (the first 1,024 characters
+    of the JSON and its size in bytes); ``error`` has no traceback; ``api_url`` has it all.
+    """
+
+    input = serializers.SerializerMethodField()
+    output = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    api_url = serializers.SerializerMethodField()
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "api_url"]
+
+    def get_input(self, run: Run) -> dict[str, Any] | None:
+        return listing.preview(run, "input")
+
+    def get_output(self, run: Run) -> dict[str, Any] | None:
+        return listing.preview(run, "output")
+
+    def get_error(self, run: Run) -> dict[str, Any] | None:
+        return listing.error_summary(run)
+
+    def get_api_url(self, run: Run) -> str:
+        path = reverse("run-detail-api", args=[run.public_id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def to_representation(self, run: Run) -> dict[str, Any]:
+        data = super(RunSerializer, self).to_representation(run)
+        include = self.context.get("include", ())
+        if "steps" in include:
+            data["steps"] = StepListSerializer(run.listed_steps, many=True).data
+        if "usage" in include:
+            data["usage"] = [_fields(item, USAGE_FIELDS) for item in run.listed_usage]
+        if "trace" in include:
+            data["trace"] = {
+                "spans": [_fields(span, SPAN_FIELDS) for span in run.listed_spans],
+                "logs": [_fields(record, LOG_FIELDS) for record in run.listed_logs],
+            }
         return data
 
 

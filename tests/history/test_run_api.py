@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -175,3 +178,59 @@ def test_a_forged_cursor_position_is_a_400(api: APIClient, org: Organization) ->
     forged = base64.b64encode(b"p=notadate").decode()
     response = api.get(f"/api/runs?cursor={forged}")
     assert response.status_code == 400 and "cursor" in response.json()["error"]["details"]
+
+
+def test_a_list_carries_previews_so_forty_runs_of_one_mib_answer_under_a_megabyte(
+    api: APIClient, org: Organization
+) -> None:
+    big = {"rows": ["x" * 1000] * 1048}  # a little over 1 MiB of JSON
+    runs = Run.objects.bulk_create(
+        [Run(organization=org, project=org.default_project(), slug="greeting", input=big, output={"ok": n})
+         for n in range(40)]
+    )  # fmt: skip
+    response = api.get("/api/runs?limit=40&include=steps,usage,trace,trigger")
+    assert response.status_code == 200
+    assert len(response.content) < 1_000_000, len(response.content)
+    listed = response.json()["results"]
+    assert len(listed) == 40
+    first = listed[0]
+    assert first["input"]["truncated"] and len(first["input"]["preview"]) == 1024
+    assert first["input"]["size"] > 1024 * 1024 and first["input"]["preview"].startswith('{"rows": ["xxx')
+    assert first["output"] == {"preview": '{"ok": 39}', "size": 10, "truncated": False}
+    whole = api.get(first["api_url"].removeprefix("http://testserver")).json()
+    assert whole["id"] == runs[-1].public_id and whole["input"] == big
+
+
+def test_a_list_serves_its_included_parts_in_the_same_queries_for_any_number_of_runs(
+    api: APIClient, org: Organization, django_assert_num_queries: Any
+) -> None:
+    def add_runs(count: int) -> None:
+        for _ in range(count):
+            run = make_run(org, status="failed", error={"type": "X", "message": "m" * 5000, "traceback": "t" * 9000})
+            Step.objects.bulk_create(
+                [Step(run=run, position=p, step_id=f"step:greet#{p}", kind="action", status="success",
+                      input={"p": p}, output={"big": "y" * 5000}) for p in range(30)]
+            )  # fmt: skip
+
+    add_runs(2)
+    api.get("/api/runs")  # records the key's first use, a write later requests in the minute skip
+    with django_assert_num_queries(6):  # the key, the runs, then steps, usage, spans and logs of the whole page
+        small = api.get("/api/runs?include=steps,usage,trace").json()["results"]
+    add_runs(38)
+    with django_assert_num_queries(6):
+        large = api.get("/api/runs?include=steps,usage,trace").json()["results"]
+    assert len(small) == 2 and len(large) == 40
+    run = large[0]
+    assert len(run["steps"]) == 20, "a list shows the first steps; the run's own URL has all 30"
+    assert run["steps"][0]["output"]["size"] == len('{"big": "' + "y" * 5000 + '"}')
+    assert run["error"] == {"type": "X", "message": "m" * 1024, "step_id": None}
+    assert "traceback" not in json.dumps(run)
+
+
+def test_a_list_refuses_whole_conversations_and_caps_pages_with_parts(api: APIClient, org: Organization) -> None:
+    response = api.get("/api/runs?include=messages")
+    assert response.status_code == 400
+    assert "GET /api/runs/<id>?include=" in response.json()["error"]["details"]["include"][0]
+    Run.objects.bulk_create([Run(organization=org, project=org.default_project(), slug="greeting") for _ in range(60)])
+    assert len(api.get("/api/runs?limit=500").json()["results"]) == 60
+    assert len(api.get("/api/runs?limit=500&include=steps").json()["results"]) == 50
