@@ -21,6 +21,7 @@ SECRET_NAMES = re.compile(
 TOKEN_COUNTS = re.compile(r"(?i)(gen_ai\.usage\.)?(input|output|max|total|prompt|completion|cached|reasoning)_tokens")
 
 # Each alternative keeps at most one group, the text before the secret, and loses the rest.
+# Each starts only at a keyword or a word's start, so a long word costs linear time, not quadratic.
 _SECRET_SHAPES = (
     r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
     r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",  # a JWT: header.claims.signature
@@ -28,9 +29,9 @@ _SECRET_SHAPES = (
     r"((?i:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}",
     r"\b(?:sk|ks|xox[abp]|ghp|gho|ghs|glpat)[-_][A-Za-z0-9_-]{10,}",  # provider, Keystroke, Slack, GitHub, GitLab keys
     r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",  # AWS access key ids
-    r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)[^\s@/]+(?=@)",  # the password of scheme://user:password@host
+    r"(\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@]*:)[^\s@/]+(?=@)",  # the password of scheme://user:password@host
     # name=value and "name": "value" where the name says secret (aws_secret_access_key, db_password…)
-    r"((?i:[a-z0-9_.-]*(?:api[_-]?key|token(?!s)|secret|password|passwd|pwd|credential|private[_-]?key)[a-z0-9_-]*)"
+    r"((?<![a-zA-Z0-9_.-])(?i:[a-z0-9_.-]*(?:api[_-]?key|token(?!s)|secret|password|passwd|pwd|credential|private[_-]?key)[a-z0-9_-]*)"
     r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+",
     r"((?i:(?:set-)?cookie)[\"']?\s*[:=]\s*)[^\r\n\"']+",
 )

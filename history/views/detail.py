@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from ..access import get_run_for_actor
 from ..conversation import display_messages
@@ -20,6 +21,7 @@ SPAN_LIMIT = 2000
 
 
 @login_required
+@require_safe
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     actor = actor_or_403(request)
     run = get_run_for_actor(actor, run_id)

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
 
 from ..access import get_run_for_actor
 from ..payloads import as_json, as_yaml
@@ -26,6 +27,7 @@ def _download(request: HttpRequest, value: Any, name: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def run_payload(request: HttpRequest, run_id: str, field: str) -> HttpResponse:
     """The whole of a run's payload, for those too large to show on the page."""
     if field not in RUN_FIELDS:
@@ -36,6 +38,7 @@ def run_payload(request: HttpRequest, run_id: str, field: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def step_payload(request: HttpRequest, run_id: str, position: int, field: str) -> HttpResponse:
     if field not in STEP_FIELDS:
         raise Http404(f"A step has no payload named {field!r}.")

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from ..filters import RunFilter
 from ..models import Run, SavedView
@@ -36,6 +37,7 @@ def _slugs(organization_id: int) -> list[str]:
 
 
 @login_required
+@require_safe
 def run_list(request: HttpRequest) -> HttpResponse:
     actor = actor_or_403(request)
     runs = Run.objects.for_organization(actor.organization.pk).recent_for_list().defer(*HEAVY)

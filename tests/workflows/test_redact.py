@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import string
+import subprocess
+import sys
 
 import pytest
 from hypothesis import assume, given
@@ -77,3 +79,12 @@ def test_token_counts_are_not_secrets() -> None:
     assert redact({"gen_ai.usage.input_tokens": 10, "access_token": "x", "max_tokens": 5, "refresh_tokens": "y"}) == {
         "gen_ai.usage.input_tokens": 10, "access_token": "[redacted]", "max_tokens": 5, "refresh_tokens": "[redacted]",
     }  # fmt: skip
+
+
+def test_long_words_cost_linear_time_so_a_hostile_path_or_error_cannot_stall_a_process() -> None:
+    # Quadratic patterns took 17 s on 20,000 characters (a request path logged on a 400); these
+    # inputs are ten times longer, so only a linear scan finishes inside the generous timeout.
+    words = '["x" * 200_000, "a." * 100_000, "ab-" * 70_000, "http://" + "u" * 200_000, "eyJ" + "x" * 200_000]'
+    script = f"from workflows.redact import redact_text\nfor w in {words}: redact_text(w)\nprint('done')"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "done", done.stderr[-2000:]
