@@ -24,6 +24,8 @@ from ..workflows.test_worker import start, status_becomes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+CHAT_TOKEN = "chat-secret-0123456789"  # what leaky-hook logs as a bearer credential (the project loads it, not us)
+
 
 def signed_in(org: Organization, role: str) -> Client:
     user = User.objects.create_user(f"{role}-user", password="pw-12345678")
@@ -93,6 +95,7 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
     output = worker.output()
     assert "/hooks/[hidden from viewers]" in output, "the worker logged the resume URL, hidden"
     assert not any(token in output for token in tokens.values()), "worker output carries no token"
+    assert CHAT_TOKEN not in output and "as Bearer [redacted]" in output, "nor the secret the step logged"
 
 
 def test_only_operators_see_a_bare_token_and_a_commit_id_of_the_same_shape_stays(org: Organization) -> None:

@@ -359,7 +359,7 @@ class _Pass:
                 raise restore_step_error(step_id, record.error or {}) from None
             self.tracer.close(step_id, exc)
             detail = getattr(exc, "to_dict", None)
-            cause = storable(detail() if callable(detail) else _exc_detail(exc))
+            cause = storable(_redacted(detail()) if callable(detail) else _exc_detail(exc))
             error = StepFailed(step_id, f"{step_id} failed: {cause['type']}: {cause['message']}", [cause])
             self._queue(replace(record, status=FAILED, error=error.to_dict(), finished_at=self.clock()))
             raise error from exc
@@ -627,6 +627,11 @@ def storable(value: Any) -> Any:
 def _text(value: str) -> str:
     """Error text as it is stored: secrets redacted, NUL spelled out (text columns refuse it)."""
     return redact_text(value).replace("\x00", "\\x00")
+
+
+def _redacted(detail: dict[str, Any]) -> dict[str, Any]:
+    """An error's own ``to_dict()`` with its message and traceback as they are stored."""
+    return {k: _text(v) if k in ("message", "traceback") and isinstance(v, str) else v for k, v in detail.items()}
 
 
 def _exc_detail(exc: BaseException) -> dict[str, Any]:
