@@ -14,33 +14,61 @@ from functools import lru_cache
 from typing import Any
 
 MASK = "[redacted]"
-SECRET_NAMES = re.compile(
-    r"(?i)(authorization|api[_-]?key|token|secret|password|passwd|cookie|credential|private[_-]?key)"
-)
-# Token counts, not tokens: gen_ai.usage.input_tokens, max_tokens…
-TOKEN_COUNTS = re.compile(r"(?i)(gen_ai\.usage\.)?(input|output|max|total|prompt|completion|cached|reasoning)_tokens")
 
-# Each alternative keeps at most one group, the text before the secret, and loses the rest.
-# Each starts only at a keyword or a word's start, so a long word costs linear time, not quadratic.
+# A name says secret when one of these is a part of it: db_password, clientSecret, X-Api-Key,
+# access_tokens; not when the word goes on in lower case (secretary, tokenizer) or the part
+# after it says what the name is about rather than holds (token_count, secret_name, cookie_consent).
+_KEYWORDS = r"api[_-]?key|apikey|token|secret|password|passwd|pwd|credential|private[_-]?key|authorization"
+
+
+def _secret_part(keywords: str) -> str:
+    return (
+        rf"(?i:{keywords})s?(?![a-z])"
+        r"(?![_.-]?(?i:count|type|limit|usage|name|id|length|len|size|policy|url|uri|endpoint|expires|expiry|ttl"
+        r"|consent|banner|file|path)s?(?![a-z]))"
+    )
+
+
+_SECRET_PART = _secret_part(_KEYWORDS)  # in text; a Cookie header has a shape of its own
+SECRET_NAMES = re.compile(_secret_part(_KEYWORDS + "|cookie"))
+# Token counts, not tokens: gen_ai.usage.input_tokens, max_new_tokens, tokens…
+TOKEN_COUNTS = re.compile(
+    r"(?i)(gen_ai\.usage\.)?((input|output|max|max_new|total|prompt|completion|cached|reasoning|num)_)?tokens"
+)
+# A credential after "Bearer" or "Basic" has a digit, +, /, = or a lower-to-upper change, unlike
+# the English words that also follow them ("basic arithmetic").
+_CREDENTIAL = r"(?=[A-Za-z0-9._~+/=-]{0,512}(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9._~+/=-]{8,}"
+_VALUE = r"""(?:"[^"\n]{0,1024}"|'[^'\n]{0,1024}'|[^\s"',;&]+)"""
+
+# Each shape that keeps the text before its secret names that part keep…; the rest is masked.
+# Every shape starts at a keyword or at a word's start and its repeats are bounded, so a long
+# word costs linear time (unbounded ones took 17 s on 20,000 characters).
 _SECRET_SHAPES = (
-    r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+    r"(?s:-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----.*?(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|\Z))",
     r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",  # a JWT: header.claims.signature
-    r"((?i:authorization)[\"']?\s*[:=]\s*[\"']?(?:(?i:bearer|basic|token|digest)\s+)?)[^\s\"',;]{4,}",
-    r"((?i:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}",
+    r"(?P<keep_auth>(?i:authorization)[\"']?\s*[:=]\s*[\"']?(?i:(?:bearer|basic|token|digest)\s+)?)[^\s\"',;]{4,}",
+    r"(?P<keep_scheme>(?i:bearer|basic)\s+)" + _CREDENTIAL,
     r"\b(?:sk|ks|xox[abp]|ghp|gho|ghs|glpat)[-_][A-Za-z0-9_-]{10,}",  # provider, Keystroke, Slack, GitHub, GitLab keys
     r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",  # AWS access key ids
-    r"(\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@]*:)[^\s@/]+(?=@)",  # the password of scheme://user:password@host
-    # name=value and "name": "value" where the name says secret (aws_secret_access_key, db_password…)
-    r"((?<![a-zA-Z0-9_.-])(?i:[a-z0-9_.-]*(?:api[_-]?key|token(?!s)|secret|password|passwd|pwd|credential|private[_-]?key)[a-z0-9_-]*)"
-    r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+",
-    r"((?i:(?:set-)?cookie)[\"']?\s*[:=]\s*)[^\r\n\"']+",
+    # the password of scheme://user:password@host
+    r"(?P<keep_url>\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@]{0,256}:)[^\s@/]{1,256}(?=@)",
+    # a Cookie header, at the start of a line or as a quoted key
+    r"(?P<keep_cookie>(?m:^)[ \t]*(?i:(?:set-)?cookie)\s*:\s*|[\"'](?i:(?:set-)?cookie)[\"']\s*:\s*)" + _VALUE,
+    # name=value and "name": "value" where the name says secret
+    r"(?P<keep_pair>(?P<name>(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,40}?" + _SECRET_PART + r"[A-Za-z0-9_.-]{0,40})"
+    r"[\"']?\s*[:=]\s*)" + _VALUE,
 )
 SECRET_TEXT = re.compile("|".join(_SECRET_SHAPES))
 
 
 def _mask(match: re.Match[str]) -> str:
-    kept = next((group for group in match.groups() if group is not None), "")
-    return f"{kept}{MASK}"
+    name = match.group("name")
+    if name is not None and TOKEN_COUNTS.fullmatch(name):
+        return match.group(0)  # max_tokens=1024
+    kept = next((g for key, g in match.groupdict().items() if key.startswith("keep") and g is not None), "")
+    value = match.group(0)[len(kept) :]
+    quote = value[0] if len(value) > 1 and value[0] in "\"'" and value[-1] == value[0] else ""
+    return f"{kept}{quote}{MASK}{quote}"
 
 
 def redact_text(text: str) -> str:

@@ -55,6 +55,12 @@ def test_secret_named_fields_are_masked_at_any_depth_and_the_rest_kept() -> None
         "used 512 input_tokens and max_tokens=1024",
         "commit 3f786850e387550fdab836ed7e6dc881de23001b deployed",
         "resume at https://k.example/hooks/3f786850e387550fdab836ed7e6dc881de23001b",
+        "Basic arithmetic failed",
+        "Secretary: Jane Doe",
+        "tokenizer: cl100k_base",
+        "token_count: 42, token_type: bearer",
+        "no cookie: consent given",
+        "bearer instruments are payable to whoever holds them",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
@@ -75,6 +81,22 @@ def test_a_secret_in_any_shape_is_gone_whatever_surrounds_it(secret: str, before
     assert redact_text(masked) == masked  # stored text redacted twice reads the same
 
 
+def test_a_quoted_secret_is_masked_whole_and_keeps_its_quotes() -> None:
+    assert (
+        redact_text('{"password": "correct horse battery", "user": "ada"}')
+        == '{"password": "[redacted]", "user": "ada"}'
+    )
+    assert redact_text("db_password='a b c' host=db") == "db_password='[redacted]' host=db"
+
+
+def test_names_that_only_look_like_secrets_keep_their_values() -> None:
+    value = {"tokens": 12, "max_new_tokens": 5, "secretary": "Jane", "cookie_consent": "yes", "token_type": "bearer"}
+    assert redact(value) == value
+    assert redact({"clientSecret": "x", "X-Api-Key": "k", "DB_PASSWORD": "p"}) == {
+        "clientSecret": MASK, "X-Api-Key": MASK, "DB_PASSWORD": MASK,
+    }  # fmt: skip
+
+
 def test_token_counts_are_not_secrets() -> None:
     assert redact({"gen_ai.usage.input_tokens": 10, "access_token": "x", "max_tokens": 5, "refresh_tokens": "y"}) == {
         "gen_ai.usage.input_tokens": 10, "access_token": "[redacted]", "max_tokens": 5, "refresh_tokens": "[redacted]",
@@ -84,7 +106,10 @@ def test_token_counts_are_not_secrets() -> None:
 def test_long_words_cost_linear_time_so_a_hostile_path_or_error_cannot_stall_a_process() -> None:
     # Quadratic patterns took 17 s on 20,000 characters (a request path logged on a 400); these
     # inputs are ten times longer, so only a linear scan finishes inside the generous timeout.
-    words = '["x" * 200_000, "a." * 100_000, "ab-" * 70_000, "http://" + "u" * 200_000, "eyJ" + "x" * 200_000]'
+    words = (
+        '["x" * 200_000, "a." * 100_000, "ab-" * 70_000, "http://" + "u" * 200_000, "eyJ" + "x" * 200_000,'
+        ' "secret" * 50_000, "pwd" * 80_000, "token_" * 40_000, "a://" * 50_000, "Bearer " * 30_000]'
+    )
     script = f"from workflows.redact import redact_text\nfor w in {words}: redact_text(w)\nprint('done')"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "done", done.stderr[-2000:]

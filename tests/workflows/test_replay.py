@@ -400,3 +400,18 @@ def test_an_output_json_cannot_store_fails_the_step_at_once_instead_of_looping()
 def test_an_action_raising_system_exit_fails_its_step_not_the_worker() -> None:
     outcome = execute_workflow(exiting, {"name": "x"}, MemoryEventLog())
     assert isinstance(outcome, Failed) and outcome.error["attempts"][0]["type"] == "SystemExit"
+
+
+def test_every_field_of_an_errors_own_to_dict_is_redacted() -> None:
+    from workflows.engine.replay import error_dict
+    from workflows.errors import WorkflowError
+
+    class Refused(WorkflowError):
+        def to_dict(self) -> dict:
+            return {
+                **super().to_dict(),
+                "response": {"headers": {"Authorization": "Bearer abc123XYZ"}, "body": "token=t0k3n"},
+            }
+
+    error = error_dict(Refused("refused"))
+    assert error["response"] == {"headers": {"Authorization": "[redacted]"}, "body": "token=[redacted]"}

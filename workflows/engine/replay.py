@@ -38,7 +38,7 @@ from ..errors import (
     WorkflowTimeout,
     restore_step_error,
 )
-from ..redact import redact_text
+from ..redact import redact, redact_text
 from ..retry import DEFAULT_POLICY
 from .context import Context, StepContext, idempotency_key
 from .log import FAILED, SLEEPING, SUCCESS, WAITING, EventLog, StepRecord
@@ -359,7 +359,7 @@ class _Pass:
                 raise restore_step_error(step_id, record.error or {}) from None
             self.tracer.close(step_id, exc)
             detail = getattr(exc, "to_dict", None)
-            cause = storable(_redacted(detail()) if callable(detail) else _exc_detail(exc))
+            cause = storable(redact(detail()) if callable(detail) else _exc_detail(exc))
             error = StepFailed(step_id, f"{step_id} failed: {cause['type']}: {cause['message']}", [cause])
             self._queue(replace(record, status=FAILED, error=error.to_dict(), finished_at=self.clock()))
             raise error from exc
@@ -629,11 +629,6 @@ def _text(value: str) -> str:
     return redact_text(value).replace("\x00", "\\x00")
 
 
-def _redacted(detail: dict[str, Any]) -> dict[str, Any]:
-    """An error's own ``to_dict()`` with its message and traceback as they are stored."""
-    return {k: _text(v) if k in ("message", "traceback") and isinstance(v, str) else v for k, v in detail.items()}
-
-
 def _exc_detail(exc: BaseException) -> dict[str, Any]:
     return {
         "type": type(exc).__name__,
@@ -650,7 +645,7 @@ def error_dict(exc: BaseException) -> dict[str, Any]:
     attempts = detail.get("attempts") or []
     # A step failure is best explained by the step's own traceback, not the workflow's.
     detail["traceback"] = attempts[-1].get("traceback") if attempts else _text("".join(traceback.format_exception(exc)))
-    return detail
+    return redact(detail)  # an error's own fields (a response, headers…) may carry secrets too
 
 
 __all__ = [
