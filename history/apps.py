@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class HistoryConfig(AppConfig):
@@ -9,3 +13,17 @@ class HistoryConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  registers the OpenAPI description of API-key auth
+
+        connection_created.connect(_sqlite_functions)
+
+
+def _sqlite_functions(connection: Any, **_: Any) -> None:
+    """PostgreSQL's regexp_replace for SQLite, which the run search uses."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("regexp_replace", 4, _regexp_replace, deterministic=True)
+
+
+def _regexp_replace(text: str | None, pattern: str, replacement: str, flags: str) -> str | None:
+    if text is None:
+        return None
+    return re.sub(pattern, replacement, text, count=0 if "g" in flags else 1)

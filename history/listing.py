@@ -11,6 +11,7 @@ from django.db.models import F, Func, IntegerField, Prefetch, QuerySet, TextFiel
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Left
 
+from .hook_tokens import drop_cut_hex
 from .models import LogRecord, Run, Span, Step, UsageItem
 
 PREVIEW_CHARS = 1024
@@ -21,6 +22,7 @@ LIST_PAGE_WITH_PARTS = 50
 LIST_INCLUDES = ("steps", "usage", "trace", "trigger")
 RUN_PAYLOADS = ("input", "output")
 STEP_PAYLOADS = ("input", "output")
+HEAVY_RUN_FIELDS = ("input", "output", "error", "conversation", "trigger_raw")
 
 
 class OctetLength(Func):
@@ -47,8 +49,10 @@ def _error_summary() -> dict[str, Func | KT]:
 
 def runs_for_list(runs: QuerySet[Run], include: tuple[str, ...]) -> QuerySet[Run]:
     """``runs`` without their payloads, with previews and the included parts of the whole page."""
-    heavy = ["input", "output", "error", "conversation"] + ([] if "trigger" in include else ["trigger_raw"])
-    runs = runs.defer(*heavy).annotate(**_previews(RUN_PAYLOADS), **_error_summary())
+    # The parent and the original of a rerun are joined for their ids only.
+    related = [f"{relation}__{name}" for relation in ("parent", "rerun_of") for name in HEAVY_RUN_FIELDS]
+    payloads = (*RUN_PAYLOADS, "trigger_raw") if "trigger" in include else RUN_PAYLOADS
+    runs = runs.defer(*HEAVY_RUN_FIELDS, *related).annotate(**_previews(payloads), **_error_summary())
     prefetches = []
     if "steps" in include:
         steps = (
@@ -62,11 +66,15 @@ def runs_for_list(runs: QuerySet[Run], include: tuple[str, ...]) -> QuerySet[Run
         usage = UsageItem.objects.order_by("created_at", "id")[:LIST_PART_ITEMS]
         prefetches.append(Prefetch("usage_items", queryset=usage, to_attr="listed_usage"))
     if "trace" in include:
-        spans = Span.objects.order_by("started_at", "id")[:LIST_PART_ITEMS]
-        logs = LogRecord.objects.order_by("created_at", "id")[:LIST_PART_ITEMS]
+        spans = Span.objects.defer("attributes").annotate(**_previews(("attributes",))).order_by("started_at", "id")
+        logs = (
+            LogRecord.objects.defer("message", "attributes")
+            .annotate(**_previews(("attributes",)), message_preview=Left("message", PREVIEW_CHARS))
+            .order_by("created_at", "id")
+        )
         prefetches += [
-            Prefetch("spans", queryset=spans, to_attr="listed_spans"),
-            Prefetch("log_records", queryset=logs, to_attr="listed_logs"),
+            Prefetch("spans", queryset=spans[:LIST_PART_ITEMS], to_attr="listed_spans"),
+            Prefetch("log_records", queryset=logs[:LIST_PART_ITEMS], to_attr="listed_logs"),
         ]
     return runs.prefetch_related(*prefetches)
 
@@ -75,16 +83,25 @@ def _array_length(field: str) -> Func:
     return Func(F(field), function="jsonb_array_length", output_field=IntegerField())
 
 
-def preview(obj: Run | Step, name: str) -> dict[str, object] | None:
-    """A listed payload: its first characters, its size in bytes, and whether it was cut."""
-    size = getattr(obj, f"{name}_size")
-    if size is None:
+def preview(obj: object, name: str) -> dict[str, object] | None:
+    """A listed payload: its first characters, its size in bytes, and whether it was cut.
+
+    A JSON null is no payload, as in the whole record; a cut preview loses the hex digits it
+    ends in, which may be most of a hook token.
+    """
+    size, text = getattr(obj, f"{name}_size"), getattr(obj, f"{name}_preview")
+    if size is None or text == "null":
         return None
-    text = getattr(obj, f"{name}_preview")
-    return {"preview": text, "size": size, "truncated": len(text) == PREVIEW_CHARS and len(text.encode()) < size}
+    truncated = len(text) == PREVIEW_CHARS and len(text.encode()) < size
+    return {"preview": drop_cut_hex(text) if truncated else text, "size": size, "truncated": truncated}
+
+
+def short_text(text: str | None) -> str | None:
+    """A text cut by the database to PREVIEW_CHARS, without the hex digits the cut may have gone through."""
+    return drop_cut_hex(text) if text is not None and len(text) == PREVIEW_CHARS else text
 
 
 def error_summary(obj: Run | Step) -> dict[str, object] | None:
     if obj.error_type is None and obj.error_message is None:
         return None
-    return {"type": obj.error_type, "message": obj.error_message, "step_id": obj.error_step_id}
+    return {"type": obj.error_type, "message": short_text(obj.error_message), "step_id": obj.error_step_id}

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from .hook_tokens import drop_cut_hex
+
 # Larger payloads show their first bytes and a download link.
 PREVIEW_LIMIT = 256 * 1024
 
@@ -49,5 +51,5 @@ def preview(value: Any, limit: int = PREVIEW_LIMIT) -> Preview:
     text = as_json(value)
     size = len(text.encode())
     if size > limit:
-        return Preview(text.encode()[:limit].decode(errors="ignore"), None, True, size)
+        return Preview(drop_cut_hex(text.encode()[:limit].decode(errors="ignore")), None, True, size)
     return Preview(text, as_yaml(value), False, size)

@@ -131,6 +131,15 @@ def _fields(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in names}
 
 
+def _listed_part(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """A span or a log record in a list: its attributes as a preview, a log's message cut short."""
+    data = _fields(obj, tuple(n for n in names if n not in ("attributes", "message")))
+    data["attributes"] = listing.preview(obj, "attributes")
+    if "message" in names:
+        data["message"] = listing.short_text(obj.message_preview)
+    return data
+
+
 class StepListSerializer(StepSerializer):
     """A step as a list shows it: payload previews, the error's summary, the count of attempts."""
 
@@ -158,7 +167,8 @@ class RunListSerializer(RunSerializer):
     """A run in ``GET /api/runs``: previews of its payloads and at most a few of each included part.
 
     ``input`` and ``output`` are ``{"preview", "size", "truncated"}`` (the first 1,024 characters
-    of the JSON and its size in bytes); ``error`` has no traceback; ``api_url`` has it all.
+    of the JSON and its size in bytes), and so are a trigger's raw value and a span's or log's
+    attributes; ``error`` has no traceback, a log's message is cut; ``api_url`` has it all.
     """
 
     input = serializers.SerializerMethodField()
@@ -192,10 +202,16 @@ class RunListSerializer(RunSerializer):
             data["usage"] = [_fields(item, USAGE_FIELDS) for item in run.listed_usage]
         if "trace" in include:
             data["trace"] = {
-                "spans": [_fields(span, SPAN_FIELDS) for span in run.listed_spans],
-                "logs": [_fields(record, LOG_FIELDS) for record in run.listed_logs],
+                "spans": [_listed_part(span, SPAN_FIELDS) for span in run.listed_spans],
+                "logs": [_listed_part(record, LOG_FIELDS) for record in run.listed_logs],
             }
         return data
+
+    def get_trigger(self, run: Run) -> dict[str, Any]:
+        trigger = {"type": run.trigger_type, "label": run.trigger_label}
+        if "trigger" in self.context.get("include", ()):
+            trigger |= {"id": run.trigger_id, "raw": listing.preview(run, "trigger_raw")}
+        return trigger
 
 
 def parse_include(raw: str) -> tuple[str, ...]:

@@ -168,7 +168,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KEYSTROKE_TRUST
 USE_X_FORWARDED_HOST = bool(KEYSTROKE_TRUST_PROXY)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "history.admin_site.KeystrokeAdminConfig",  # the admin, for operators and admins only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -2,7 +2,7 @@
 
 Log lines go to files, journals and aggregators that more people read than may resume a hook,
 so a line loses what ``redact`` removes from stored text, every resume URL, and the bare tokens
-this process handed to workflow code during the current pass.
+this process handed to workflow code during the passes it runs.
 """
 
 from __future__ import annotations
@@ -14,8 +14,20 @@ from history.hook_tokens import hide_in_text
 
 from .redact import redact_text
 
-# The tokens of the pass in hand; a pass runs alone in its process, and only it logs them.
-tokens_in_hand: set[str] = set()
+# The tokens handed to each pass in hand, by its lease owner (a thread pool runs several).
+_tokens_in_hand: dict[str, set[str]] = {}
+
+
+def hold_token(owner: str, token: str) -> None:
+    _tokens_in_hand.setdefault(owner, set()).add(token)
+
+
+def release_tokens(owner: str) -> None:
+    _tokens_in_hand.pop(owner, None)
+
+
+def _tokens() -> set[str]:
+    return set().union(*list(_tokens_in_hand.values()))
 
 
 class RedactingFormatter(logging.Formatter):
@@ -27,7 +39,7 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = self.inner.format(record) if self.inner is not None else super().format(record)
-        return hide_in_text(redact_text(text), tokens_in_hand)
+        return hide_in_text(redact_text(text), _tokens())
 
 
 def redact_handlers(logger: logging.Logger) -> None:

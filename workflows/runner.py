@@ -136,7 +136,7 @@ def resume_run(run_pk: int) -> str:
             outcome = Failed(error_dict(exc))  # a write the database refuses would fail on every retry
         finally:
             executing.clear()
-            log_output.tokens_in_hand.clear()
+            log_output.release_tokens(owner)
     trace = tracer.batch if tracer else None
     if interrupted:
         logger.warning("run %s interrupted: this worker was told again to stop; its lease lapses", run.public_id)

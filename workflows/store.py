@@ -141,7 +141,7 @@ class DatabaseEventLog:
     def hook_url(self, token: str) -> str:
         # Asked for every hook handle the pass hands out, replayed ones included: the workflow
         # may log the token, and this process's log output hides it.
-        log_output.tokens_in_hand.add(token)
+        log_output.hold_token(self.owner, token)
         return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from pydantic import BaseModel, ValidationError
 
 from history.access import actor_for_request, get_run_for_actor
+from history.jsonbody import BadJSON, check_storable
 from history.models import Step
 from history.models.accounts import Role
 from history.throttle import client_ip
@@ -75,6 +76,11 @@ def resume_from_form(request: HttpRequest, token: str, form: dict[str, str]) -> 
     """The form's POST: resume with what it holds, or show the form again with what was wrong."""
     payload = {name: value for name, value in form.items() if value != ""}  # left empty: the default
     try:
+        check_storable(payload)  # a NUL in a field cannot be stored
+    except BadJSON as exc:
+        shown = {name.replace("\x00", ""): value.replace("\x00", "") for name, value in form.items()}
+        return hook_page(request, token, shown, errors={"(form)": [str(exc)]}, status=400)
+    try:
         step = runs.resume_hook(token, payload, resumed_by="hook URL", address=client_ip(request))
     except runs.HookNotFound as exc:
         return _hook_answer(request, str(exc), 404)
@@ -90,8 +96,9 @@ def _fields(schema: type[BaseModel] | None, values: dict[str, str]) -> list[Hook
         return [HookField(name, value) for name, value in values.items()]
     fields = []
     for name, info in schema.model_fields.items():
-        default = "" if info.is_required() or info.default is None else str(info.default).lower()
-        fields.append(HookField(name, values.get(name, default), info.annotation is bool, info.is_required()))
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        shown = "" if default is None else "true" if default is True else "false" if default is False else str(default)
+        fields.append(HookField(name, values.get(name, shown), info.annotation is bool, info.is_required()))
     return fields
 
 

@@ -41,7 +41,7 @@ def _slugs(organization_id: int) -> list[str]:
 def run_list(request: HttpRequest) -> HttpResponse:
     actor = actor_or_403(request)
     runs = Run.objects.for_organization(actor.organization.pk).recent_for_list().defer(*HEAVY)
-    filterset = RunFilter(request.GET, queryset=runs)
+    filterset = RunFilter(request.GET, queryset=runs, request=request)
     context: dict[str, Any] = {
         "filter": filterset,
         "columns": COLUMNS,

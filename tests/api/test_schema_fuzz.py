@@ -9,6 +9,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
 from django.urls import get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
@@ -66,6 +67,14 @@ def test_the_schema_and_the_docs_are_served_to_members(api: APIClient, admin_cli
         and b"swagger-ui" in docs.content
         and b"/static/drf_spectacular_sidecar/" in docs.content
     )
+
+    assert admin_client.get("/api/docs/", HTTP_ACCEPT="application/xml").status_code == 200, "the page is HTML"
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "vvvv", "*/*"])
+def test_the_docs_refuse_an_unknown_key_whatever_the_accept_header(accept: str) -> None:
+    response = Client().get("/api/docs/", HTTP_X_API_KEY="ks_unknown", HTTP_ACCEPT=accept)
+    assert response.status_code == 401  # a 406 rendered through the page's template was a 500
 
 
 @pytest.fixture

@@ -66,6 +66,24 @@ def test_a_form_the_schema_refuses_shows_the_field_and_resumes_nothing(hook: Ste
     assert hook.status == "waiting"
 
 
+def test_a_nul_in_a_form_field_is_a_400_page_and_resumes_nothing(hook: Step) -> None:
+    page = submit({"approved": "true", "note": "a\x00b"})
+    assert page.status_code == 400 and "NUL" in page.content.decode()
+    assert 'name="note"' in page.content.decode(), "the form is shown again"
+    hook.refresh_from_db()
+    assert hook.status == "waiting" and not AuditEvent.objects.exists()
+
+
+def test_the_page_shows_defaults_as_they_are_those_of_a_factory_included(org: Organization) -> None:
+    module = next(m for name, m in sys.modules.items() if name.endswith(".workflows.leaky"))
+    run = Run.objects.create(organization=org, project=org.default_project(), slug="leaky-hook", status="waiting")
+    schema = str(_hook_schema_path("approval", module.Answer))
+    Step.objects.create(run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="t2",
+                        input={"schema": schema})  # fmt: skip
+    html = Client().get("/hooks/t2").content.decode()
+    assert 'value="Ops Team"' in html and "pydanticundefined" not in html.lower()
+
+
 def test_an_unknown_token_is_a_404_page() -> None:
     page = Client().get("/hooks/no-such-token")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
+from history.hook_tokens import cut
 from history.models import Organization, Run, TriggerDelivery, TriggerState
 
 from .. import store
@@ -144,7 +145,7 @@ def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
                 runs = start_txn(organization, trigger, trigger.payload, raw, f"trigger:{trigger.slug}").runs
         except TriggerFailed as exc:
             logger.warning("schedule %s could not start the runs of slot %s: %s", trigger.slug, slot, exc)
-            row.last_error, row.last_error_at = redact_text(str(exc))[:2000], timezone.now()
+            row.last_error, row.last_error_at = cut(redact_text(str(exc)), 2000), timezone.now()
             row.save(update_fields=["last_error", "last_error_at"])
             return []
         if row.last_error:
@@ -209,7 +210,7 @@ def run_poll(
                 problems.append(f"item {index}: {exc}")
         if row.cursor == cursor:  # a slower, overlapping tick must not move the cursor back
             row.cursor = new_cursor
-        row.last_error, row.last_error_at = "; ".join(problems)[:2000], timezone.now() if problems else None
+        row.last_error, row.last_error_at = cut("; ".join(problems), 2000), timezone.now() if problems else None
         save_cursor_txn(row)
     return runs
 

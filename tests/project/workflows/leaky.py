@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from opentelemetry import trace
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from workflows.sdk import Context, NonRetryableError, StepContext, define_action, define_workflow
 
@@ -24,6 +24,8 @@ class Link(BaseModel):
 
 class Answer(BaseModel):
     approved: bool
+    team: str = "Ops Team"  # the hook page shows defaults as they are
+    reviewers: list[str] = Field(default_factory=lambda: ["Ada"])
 
 
 class Leaked(BaseModel):

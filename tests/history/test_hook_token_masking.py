@@ -1,0 +1,119 @@
+"""How hook tokens are masked for viewers: escaped, glued to other hex, cut short, searched for, in the admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from history.hook_tokens import cut
+from history.models import Membership, Organization, Run, Step
+from history.models.accounts import Role
+
+from ..conftest import api_client
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "0123456789abcdef" * 2 + "01234567"
+
+
+def hooked_run(org: Organization, **fields: object) -> Run:
+    fields = {"status": "waiting", **fields}
+    run = Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
+    Step.objects.create(run=run, position=0, step_id="step:hook:approval#0", kind="hook", status="waiting", token=TOKEN)
+    return run
+
+
+def signed_in(org: Organization, role: str, staff: bool = False) -> Client:
+    user = User.objects.create_user(f"{role}-{staff}", password="pw-12345678", is_staff=staff)
+    Membership.objects.create(user=user, organization=org, role=role)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("before", ["\x1e", "\x0b", "%252F", "\\u002f", "\\u00a0", "é", "0x", "ab"])
+def test_a_token_glued_to_an_escape_or_other_hex_is_masked(org: Organization, before: str) -> None:
+    run = hooked_run(org, output={"note": f"code:{before}{TOKEN}"})
+    viewer = signed_in(org, Role.VIEWER)
+    for body in (
+        api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}").content.decode(),
+        viewer.get(f"/history/{run.public_id}/?tab=overview").content.decode(),
+        viewer.get(f"/history/{run.public_id}/payload/output/?format=json").content.decode(),
+        viewer.get(f"/history/{run.public_id}/payload/output/?format=yaml").content.decode(),
+    ):
+        assert TOKEN not in body.lower()
+
+
+@pytest.mark.parametrize("shape", ["\\/hooks\\/{}", "%2Fhooks%2F{}", "%252Fhooks%252F{}", "/HOOKS/{}"])
+def test_an_escaped_resume_url_is_masked_even_for_a_token_the_database_does_not_know(
+    org: Organization, shape: str
+) -> None:
+    other = "f" * 40
+    run = hooked_run(org, output={"link": "https://k.example" + shape.format(other)})
+    body = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}").content.decode()
+    assert other not in body
+
+
+def test_a_preview_cut_inside_a_token_keeps_none_of_its_digits(org: Organization) -> None:
+    pad = "x" * (1024 - len('{"url": "') - len("/hooks/") - 39)
+    hooked_run(org, output={"url": f"{pad}/hooks/{TOKEN}"}, error={"type": "X", "message": "y" * 1000 + TOKEN})
+    listed = api_client(org, Role.OPERATOR).get("/api/runs").json()["results"][0]
+    assert listed["output"]["truncated"] and listed["output"]["preview"].endswith("/hooks/")
+    assert listed["error"]["message"] == "y" * 1000, "the cut message loses the digits it ended in"
+    assert cut("abc " + TOKEN, 10) == "abc " and cut("abc xyz", 5) == "abc x" and cut("abc", 5) == "abc"
+
+
+def test_a_viewer_cannot_spell_a_token_out_through_the_search(org: Organization) -> None:
+    run = hooked_run(
+        org, status="failed", error={"type": "X", "message": f"chat refused https://k.example/hooks/{TOKEN}"}
+    )
+    viewer, operator = api_client(org, Role.VIEWER), api_client(org, Role.OPERATOR)
+    page_viewer = signed_in(org, Role.VIEWER)
+    assert len(viewer.get("/api/runs", {"q": "chat refused"}).json()["results"]) == 1
+    for prefix in ("hooks/0", TOKEN[:8], TOKEN):
+        assert viewer.get("/api/runs", {"q": prefix}).json()["results"] == [], prefix
+        assert run.public_id not in page_viewer.get("/history/", {"q": prefix}).content.decode(), prefix
+    assert run.public_id in page_viewer.get("/history/", {"q": "chat refused"}).content.decode()
+    assert len(operator.get("/api/runs", {"q": TOKEN[:8]}).json()["results"]) == 1
+
+
+def test_the_admin_is_for_operators_and_admins_only(org: Organization) -> None:
+    run = hooked_run(org)
+    staff_viewer = signed_in(org, Role.VIEWER, staff=True)
+    for path in (
+        "/admin/",
+        f"/admin/history/run/{run.pk}/change/",
+        f"/admin/history/step/?token__startswith={TOKEN[:4]}",
+    ):
+        response = staff_viewer.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), path
+    superuser = User.objects.create_superuser("root", password="pw-12345678")
+    client = Client()
+    client.force_login(superuser)
+    assert client.get(f"/admin/history/run/{run.pk}/change/").status_code == 200
+
+
+def test_a_list_previews_a_raw_trigger_value_and_trace_attributes_and_skips_related_payloads(
+    org: Organization,
+) -> None:
+    parent = Run.objects.create(
+        organization=org, project=org.default_project(), slug="greeting", input={"p": "z" * 9000}
+    )
+    Run.objects.create(
+        organization=org, project=org.default_project(), slug="greeting", parent=parent,
+        trigger_raw={"items": ["y" * 1000] * 500}, output=None,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client(org, Role.VIEWER).get("/api/runs?include=trigger,trace")
+    listed = response.json()["results"][0]
+    assert len(response.content) < 20_000
+    assert listed["trigger"]["raw"]["truncated"] and listed["trigger"]["raw"]["size"] > 500_000
+    assert listed["output"] is None and listed["parent_id"] == parent.public_id
+    runs_query = next(q["sql"] for q in queries.captured_queries if 'FROM "history_run"' in q["sql"])
+    joined_payloads = re.findall(r'"T\d+"\."(?:input|output|error|conversation|trigger_raw)"', runs_query)
+    assert joined_payloads == [], "the parent's and the original's payloads are not fetched"
