@@ -544,6 +544,10 @@ def test_a_replayed_signed_delivery_answers_as_the_first_and_starts_nothing(secr
     for headers in ({}, {"HTTP_IDEMPOTENCY_KEY": "a-new-key"}):  # a new key does not make it a new delivery
         again = deliver(body, signature=signature, **headers)
         assert (again.status_code, again.json()) == (202, first.json())
+    stamp, digest = signature.split(",")
+    for spelled in (f"{stamp}, {digest}", f"{digest},{stamp}", f"{stamp},v1={digest.removeprefix('v1=').upper()}", f"{signature},v0=x"):
+        again = deliver(body, signature=spelled)  # the same proof, written otherwise
+        assert (again.status_code, again.json()) == (202, first.json()), spelled
     assert Run.objects.count() == len(ATTACHMENTS)
     resigned = deliver(body, signature=sign(secret, body, int(time.time()) - 10))
     assert resigned.status_code == 202 and resigned.json() != first.json(), "a delivery signed anew is another"

@@ -68,7 +68,7 @@ class WebhookView(APIView):
         raw = raw_value(request.headers, request.query_params, body, auth) | {"endpoint": endpoint}
         if key:
             raw["idempotency_key"] = key
-        keys = tuple(k for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), auth)) if k)
+        keys = tuple(k for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), body, auth)) if k)
         return _answer(lambda: firing.deliver(organization, webhook, event, raw, f"webhook:{webhook.slug}", keys))
 
 

@@ -69,9 +69,16 @@ def authenticate(
     )
 
 
-def signature_key(header: str, auth: str) -> str:
-    """The delivery key of a signed delivery: a repeat of the same signature is the same delivery."""
-    return f"signature:{hashlib.sha256(header.encode()).hexdigest()}" if auth == "signature" else ""
+def signature_key(header: str, body: bytes, auth: str) -> str:
+    """The delivery key of a signed delivery: what its signature signs, the timestamp and the body.
+
+    Not the header's text, which a replay can spell differently (spaces, order, case, another
+    v0=) while it proves the same thing.
+    """
+    if auth != "signature":
+        return ""
+    timestamp, _ = _parse(header)
+    return f"signature:{hashlib.sha256(f'{timestamp}.'.encode() + body).hexdigest()}"
 
 
 def raw_value(headers: Mapping[str, str], query: Mapping[str, str], body: bytes, auth: str) -> dict[str, Any]:
