@@ -545,7 +545,8 @@ def test_a_replayed_signed_delivery_answers_as_the_first_and_starts_nothing(secr
         again = deliver(body, signature=signature, **headers)
         assert (again.status_code, again.json()) == (202, first.json())
     stamp, digest = signature.split(",")
-    for spelled in (f"{stamp}, {digest}", f"{digest},{stamp}", f"{stamp},v1={digest.removeprefix('v1=').upper()}", f"{signature},v0=x"):
+    upper = f"{stamp},v1={digest.removeprefix('v1=').upper()}"
+    for spelled in (f"{stamp}, {digest}", f"{digest},{stamp}", upper, f"{signature},v0=x"):
         again = deliver(body, signature=spelled)  # the same proof, written otherwise
         assert (again.status_code, again.json()) == (202, first.json()), spelled
     assert Run.objects.count() == len(ATTACHMENTS)

@@ -30,6 +30,7 @@ def gunicorn_args(host: str, port: int, workers: int, timeout: int) -> list[str]
         "--max-requests-jitter", "200",
         "--access-logfile", "-",
         "--error-logfile", "-",
+        "--logger-class", "workflows.cli.access_log.RedactingLogger",
     ]  # fmt: skip
     proxies = os.environ.get("KEYSTROKE_FORWARDED_ALLOW_IPS")
     if proxies:
