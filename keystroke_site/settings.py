@@ -432,5 +432,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # axes logs every sign-in step at INFO; its warnings (failures, lockouts) are the ones to keep.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # runserver's request lines (keystroke dev), which show paths such as /hooks/<token>
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -8,13 +8,15 @@ from typing import Any
 
 from django.conf import settings
 
+from history.jsonbody import DEFAULT_MAX_PAYLOAD
+
 DEFAULTS: dict[str, Any] = {
     # The user project: one or more folders, separated by os.pathsep.
     "PROJECT_DIR": "examples",
     # Base of absolute links such as a hook's resume_url.
     "PUBLIC_URL": "http://127.0.0.1:8000",
-    # Largest request body accepted, in bytes.
-    "MAX_PAYLOAD": 1024 * 1024,
+    # Largest request body accepted, in bytes (the request parsers read it too).
+    "MAX_PAYLOAD": DEFAULT_MAX_PAYLOAD,
     # A worker renews its lease every third of this; a lapsed lease lets the sweeper requeue the run.
     "LEASE_SECONDS": 30.0,
     # A queued run whose message is older than this is assumed lost and enqueued again.

@@ -23,7 +23,10 @@ from ..routes import Route, routes
 pytestmark = pytest.mark.django_db
 
 ANONYMOUS = "anonymous"
-CALLERS = (ANONYMOUS, Role.VIEWER, Role.OPERATOR, Role.ADMIN)
+# Members call with a browser's session or with an API key, which only the API takes.
+CALLERS = [(ANONYMOUS, "")] + [
+    (role, how) for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN) for how in ("session", "key")
+]
 RANK = {ANONYMOUS: 0, Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
 PUBLIC = "public"
 
@@ -42,6 +45,7 @@ ROLES: dict[str, dict[str, str]] = {
 }
 # Parameters naming an object of one organization; the others name code (slugs) or credentials.
 OBJECT_PARAMS = {"run_id", "pk"}
+API_PATHS = ("/api/", "/hooks/", "/triggers/")
 
 
 @dataclass
@@ -82,13 +86,13 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
             "field": "input", "position": "0", "action": "cancel"}  # fmt: skip
 
 
-def ask(caller: str, own: Tenant, method: str, path: str) -> tuple[int, str, str]:
+def ask(caller: str, how: str, own: Tenant, method: str, path: str) -> tuple[int, str, str]:
     client = Client()
     headers = {}
-    if caller != ANONYMOUS:
-        user, raw = own.clients[caller]
-        client.force_login(user)  # anew each time: a POST to logout ends the session
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    if how == "session":
+        client.force_login(own.clients[caller][0])  # anew each time: a POST to logout ends the session
+    elif how == "key":
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {own.clients[caller][1]}"
     if method == "GET":
         response = client.get(path, **headers)
     else:
@@ -120,10 +124,12 @@ def test_every_route_holds_its_role_and_organization_boundaries() -> None:
             path = route.path(values_for(route, own, target))
             for method in ("GET", "POST"):
                 need = least_role(route, method)
-                for caller in CALLERS:
-                    status, location, body = ask(caller, own, method, path)
+                for role, how in CALLERS:
+                    status, location, body = ask(role, how, own, method, path)
                     asked += 1
-                    where = f"{caller} {method} {path} ({route.name}) -> {status}"
+                    # A key signs nobody in to a page: there it calls as an anonymous one.
+                    caller = ANONYMOUS if how == "key" and not path.startswith(API_PATHS) else role
+                    where = f"{role} ({how or 'no credentials'}) {method} {path} ({route.name}) -> {status}"
                     if status >= 500:
                         problems.append(f"{where}: a server error")
                     elif target is other and not (status == 404 or refused(caller, status, location)):
@@ -136,7 +142,7 @@ def test_every_route_holds_its_role_and_organization_boundaries() -> None:
                     if leaked:
                         problems.append(f"{where}: shows the other organization's {leaked}")
     assert not problems, "\n".join(problems)
-    assert asked > 300
+    assert asked > 600
     other.run.refresh_from_db()
     other.key.refresh_from_db()
     theirs_after = (other.run.status, other.key.revoked_at, SavedView.objects.filter(pk=other.view.pk).exists())

@@ -27,7 +27,9 @@ from .test_hostile_input import hostile_bodies
 pytestmark = pytest.mark.django_db
 
 ROUTES = routes()
-PLAIN = {"slug": "greeting", "endpoint": "orders", "field": "input", "position": "0", "action": "cancel"}
+# "t" is the token of the admin fixture's waiting hook, so /hooks/<token> reaches a real one.
+PLAIN = {"slug": "greeting", "endpoint": "orders", "field": "input", "position": "0", "action": "cancel", "token": "t"}
+FORM = "application/x-www-form-urlencoded"
 
 hostile_text = st.one_of(
     st.text(max_size=40),
@@ -51,6 +53,14 @@ header_values = st.one_of(
 )  # fmt: skip
 
 
+# What a browser's form posts (the hook page, saved views), NUL and broken escapes included.
+form_bodies = st.dictionaries(
+    st.sampled_from(["approved", "note", "name", "query", "a%00b", "%ED%A0%80"]),
+    st.sampled_from(["true", "false", "", "a%00b", "%ED%A0%80", "%", "x" * 3000]) | st.text(max_size=20),
+    max_size=4,
+).map(lambda fields: ("&".join(f"{quote(k, safe='%')}={quote(v, safe='%')}" for k, v in fields.items())).encode())
+
+
 @st.composite
 def requests(draw: st.DrawFn, route: Route) -> dict[str, Any]:
     values = {}
@@ -63,7 +73,7 @@ def requests(draw: st.DrawFn, route: Route) -> dict[str, Any]:
         "path": route.path(values) + query,
         "method": draw(st.sampled_from(["GET", "POST"])),
         "headers": headers,
-        "body": draw(hostile_bodies()),
+        "body": draw(hostile_bodies().map(lambda b: (b, "application/json")) | form_bodies.map(lambda b: (b, FORM))),
         "admin": draw(st.booleans()),
     }
 
@@ -74,7 +84,8 @@ def _path_part(text: str) -> str:
 
 
 def counts() -> tuple[int, ...]:
-    return tuple(model.objects.count() for model in (Run, TriggerDelivery, AuditEvent, SavedView, ApiKey))
+    rows = tuple(model.objects.count() for model in (Run, TriggerDelivery, AuditEvent, SavedView, ApiKey))
+    return (*rows, Step.objects.filter(status="waiting").count(), Run.objects.filter(status="queued").count())
 
 
 @pytest.fixture
@@ -99,12 +110,13 @@ def test_hostile_requests_to_every_route_never_answer_5xx_and_a_refusal_changes_
     if request["admin"]:
         client.force_login(admin[0])
         headers.setdefault("HTTP_AUTHORIZATION", f"Bearer {admin[1]}")
-    content_type = headers.pop("CONTENT_TYPE", "application/json")
+    body, content_type = request["body"]
+    content_type = headers.pop("CONTENT_TYPE", content_type)
     before = counts()
     if request["method"] == "GET":
         response = client.get(request["path"], **headers)
     else:
-        response = client.post(request["path"], data=request["body"], content_type=content_type, **headers)
+        response = client.post(request["path"], data=body, content_type=content_type, **headers)
     assert response.status_code < 500, (request["path"][:300], response.content[:500])
     if response.status_code >= 400:
         assert counts() == before, (request["path"][:300], response.status_code)

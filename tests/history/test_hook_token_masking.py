@@ -117,3 +117,20 @@ def test_a_list_previews_a_raw_trigger_value_and_trace_attributes_and_skips_rela
     runs_query = next(q["sql"] for q in queries.captured_queries if 'FROM "history_run"' in q["sql"])
     joined_payloads = re.findall(r'"T\d+"\."(?:input|output|error|conversation|trigger_raw)"', runs_query)
     assert joined_payloads == [], "the parent's and the original's payloads are not fetched"
+
+
+def test_a_streamed_answer_is_masked_even_where_a_chunk_ends_inside_a_token(org: Organization) -> None:
+    from django.http import StreamingHttpResponse
+    from django.test import RequestFactory
+
+    from history.middleware import HideHookTokensMiddleware
+
+    hooked_run(org)
+    text = f"first code {TOKEN} then https://k.example/hooks/{TOKEN}\n" * 3
+    chunks = [text[i : i + 7].encode() for i in range(0, len(text), 7)]  # cuts through every token
+    request = RequestFactory().get("/history/export.csv")
+    request.user = User.objects.create_user("streamer")  # no membership: below operator
+    middleware = HideHookTokensMiddleware(lambda _: StreamingHttpResponse(iter(chunks), content_type="text/csv"))
+    body = b"".join(middleware(request).streaming_content).decode()
+    assert TOKEN not in body and body.count("[hidden from viewers]") == 6
+    assert body.replace("[hidden from viewers]", TOKEN) == text
