@@ -353,7 +353,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Keystroke API",
     "DESCRIPTION": "Start, inspect, cancel and retry durable workflow runs. Errors are "
     '`{"error": {"type", "message", "details"}}`.',
-    "VERSION": "1",
+    "VERSION": "2",  # 2: lists carry previews of payloads, not payloads
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["history.permissions.IsOrganizationMember"],
     # Swagger UI from the sidecar package, served by this server: no CDN.
