@@ -134,3 +134,15 @@ def test_a_streamed_answer_is_masked_even_where_a_chunk_ends_inside_a_token(org:
     body = b"".join(middleware(request).streaming_content).decode()
     assert TOKEN not in body and body.count("[hidden from viewers]") == 6
     assert body.replace("[hidden from viewers]", TOKEN) == text
+
+
+def test_a_listed_step_without_output_shows_none_whether_stored_as_sql_or_json_null(org: Organization) -> None:
+    from django.db.models import JSONField, Value
+
+    run = Run.objects.create(organization=org, project=org.default_project(), slug="greeting")
+    for position in (0, 1):
+        Step.objects.create(run=run, position=position, step_id=f"step:s#{position}", kind="action", status="running")
+    Step.objects.filter(run=run, position=1).update(output=Value(None, output_field=JSONField()))  # JSON null
+    assert Step.objects.filter(run=run, output__isnull=True).count() == 1, "one SQL NULL, one JSON null"
+    listed = api_client(org, Role.VIEWER).get("/api/runs?include=steps").json()["results"][0]["steps"]
+    assert [step["output"] for step in listed] == [None, None]
