@@ -23,7 +23,7 @@ TOKEN_LENGTH = 40
 HEX_RUN = re.compile(r"[0-9a-fA-F]{40,}")
 # /hooks/<hex>, with its slashes escaped for JSON or a URL, and with any number of hex digits
 # (a preview may have cut the token short).
-HOOK_URL = re.compile(r"(?i)((?:\\*/|%2f|%252f)hooks(?:\\*/|%2f|%252f))[0-9a-f]+")
+HOOK_URL = re.compile(r"(?i)((?:\\{0,3}/|%2f|%252f)hooks(?:\\{0,3}/|%2f|%252f))[0-9a-f]+")
 # Past this many candidates a response is not searched token by token: every long hex run is
 # masked instead, so a huge hex blob costs one pass and hides nothing.
 MAX_CANDIDATES = 5000

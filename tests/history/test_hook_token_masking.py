@@ -146,3 +146,17 @@ def test_a_listed_step_without_output_shows_none_whether_stored_as_sql_or_json_n
     assert Step.objects.filter(run=run, output__isnull=True).count() == 1, "one SQL NULL, one JSON null"
     listed = api_client(org, Role.VIEWER).get("/api/runs?include=steps").json()["results"][0]["steps"]
     assert [step["output"] for step in listed] == [None, None]
+
+
+def test_masking_costs_linear_time_on_long_runs_of_backslashes_hex_or_hook_paths() -> None:
+    import subprocess
+    import sys
+
+    # An unbounded \\* before "/hooks" scanned a run of backslashes from each of its starts.
+    texts = '["\\\\" * 200_000 + "/hooks/ab", "/hooks/" * 150_000, "ab" * 500_000, "%2fhooks%2f" * 90_000]'
+    script = (
+        "from history.hook_tokens import candidates, hide_in_text\n"
+        f"for t in {texts}: hide_in_text(t, candidates(t))\nprint('done')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "done", done.stderr[-2000:]
