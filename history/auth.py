@@ -88,6 +88,16 @@ class LoginThrottleBackend(AxesStandaloneBackend):
             super().authenticate(request, username, password, **kwargs)
 
 
+def sign_in_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The username django-axes counts failures under, cut to what its table holds (255).
+
+    No account has a longer name (Django allows 150), and a longer one failed the insert: a 500.
+    """
+    data = credentials if credentials else getattr(request, "data", request.POST)
+    username = data.get("username")
+    return username[:255] if isinstance(username, str) else username
+
+
 def locked_out(request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None) -> HttpResponse:
     """The lockout page: 429, with how long is left to wait in words and in Retry-After."""
     username = get_client_username(request, credentials) or ""

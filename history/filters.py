@@ -97,15 +97,15 @@ class RunFilter(django_filters.FilterSet):
             return queryset.filter(uid=parse_run_id(value))
         except ValueError:
             pass
-        message: Any = KT("error__message")
-        if not self._sees_hook_tokens():
-            message = Func(
-                message, Value("[0-9a-fA-F]{40,}"), Value(""), Value("g"),
-                function="regexp_replace", output_field=TextField(),
-            )  # fmt: skip
-        return queryset.alias(searched_error=message).filter(
-            Q(slug__icontains=value) | Q(searched_error__icontains=value)
-        )
+        if self._sees_hook_tokens():
+            return queryset.filter(Q(slug__icontains=value) | Q(error__message__icontains=value))
+        masked = Func(
+            KT("error__message"), Value("[0-9a-fA-F]{40,}"), Value(""), Value("g"),
+            function="regexp_replace", output_field=TextField(),
+        )  # fmt: skip
+        # The plain match first, which the trigram index serves; the masked one only confirms it.
+        matched = Q(error__message__icontains=value) & Q(searched_error__icontains=value)
+        return queryset.alias(searched_error=masked).filter(Q(slug__icontains=value) | matched)
 
     def _sees_hook_tokens(self) -> bool:
         actor = actor_for_request(self.request) if self.request is not None else None

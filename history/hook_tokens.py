@@ -21,9 +21,9 @@ from collections.abc import Collection
 HIDDEN = "[hidden from viewers]"
 TOKEN_LENGTH = 40
 HEX_RUN = re.compile(r"[0-9a-fA-F]{40,}")
-# /hooks/<hex>, with its slashes escaped for JSON or a URL, and with any number of hex digits
-# (a preview may have cut the token short).
-HOOK_URL = re.compile(r"(?i)((?:\\{0,3}/|%2f|%252f)hooks(?:\\{0,3}/|%2f|%252f))[0-9a-f]+")
+# /hooks/<hex>, with its slashes escaped for JSON or a URL, and at least 16 hex digits that end
+# the word (src/hooks/deleteUser.ts is not one; a token cut shorter loses its digits anyway).
+HOOK_URL = re.compile(r"(?i)((?:\\{0,3}/|%2f|%252f)hooks(?:\\*/|%2f|%252f))[0-9a-f]{16,}(?![0-9a-z_])")
 # Past this many candidates a response is not searched token by token: every long hex run is
 # masked instead, so a huge hex blob costs one pass and hides nothing.
 MAX_CANDIDATES = 5000
@@ -37,12 +37,13 @@ def mentions_hooks(text: str) -> bool:
 
 def candidates(text: str) -> set[str] | None:
     """Every 40-digit window of the hex runs of ``text``, lowercased; None when there are too many."""
+    runs = HEX_RUN.findall(text)
+    if sum(len(run) - TOKEN_LENGTH + 1 for run in runs) > MAX_CANDIDATES:
+        return None  # counted before any window is made: a hex blob of megabytes costs no memory
     found: set[str] = set()
-    for run in HEX_RUN.findall(text):
+    for run in runs:
         run = run.lower()
         found.update(run[i : i + TOKEN_LENGTH] for i in range(len(run) - TOKEN_LENGTH + 1))
-        if len(found) > MAX_CANDIDATES:
-            return None
     return found
 
 

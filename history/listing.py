@@ -7,7 +7,9 @@ returns each payload's size and first characters instead of the payload, and an 
 
 from __future__ import annotations
 
-from django.db.models import F, Func, IntegerField, Prefetch, QuerySet, TextField
+from typing import Any
+
+from django.db.models import Func, IntegerField, Prefetch, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Left
 
@@ -28,6 +30,10 @@ HEAVY_RUN_FIELDS = ("input", "output", "error", "conversation", "trigger_raw")
 class OctetLength(Func):
     function = "OCTET_LENGTH"
     output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # SQLite before 3.43 has no OCTET_LENGTH; the length of the text as bytes is the same.
+        return self.as_sql(compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))", **extra)
 
 
 def _previews(fields: tuple[str, ...]) -> dict[str, Func]:
@@ -57,7 +63,7 @@ def runs_for_list(runs: QuerySet[Run], include: tuple[str, ...]) -> QuerySet[Run
     if "steps" in include:
         steps = (
             Step.objects.defer(*STEP_PAYLOADS, "error", "attempts")
-            .annotate(**_previews(STEP_PAYLOADS), **_error_summary(), attempt_count=_array_length("attempts"))
+            .annotate(**_previews(STEP_PAYLOADS), **_error_summary(), attempt_count=JsonArrayLength("attempts"))
             .select_related("child_run")
             .order_by("position")
         )
@@ -79,8 +85,12 @@ def runs_for_list(runs: QuerySet[Run], include: tuple[str, ...]) -> QuerySet[Run
     return runs.prefetch_related(*prefetches)
 
 
-def _array_length(field: str) -> Func:
-    return Func(F(field), function="jsonb_array_length", output_field=IntegerField())
+class JsonArrayLength(Func):
+    function = "JSONB_ARRAY_LENGTH"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSON_ARRAY_LENGTH", **extra)
 
 
 def preview(obj: object, name: str) -> dict[str, object] | None:

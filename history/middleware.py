@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import string
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote
@@ -73,7 +72,10 @@ def _where_nul(request: HttpRequest) -> str | None:
 def hide_for_viewers(text: str) -> str:
     """``text`` as someone below operator may read it: resume URLs and hook tokens masked."""
     found = candidates(text)
-    tokens = set(Step.objects.filter(token__in=found).values_list("token", flat=True)) if found else found
+    # exclude(token=""): the condition of the partial unique index, which PostgreSQL stops
+    # proving by itself past 100 values in the list.
+    hooks = Step.objects.exclude(token="").filter(token__in=found) if found else None
+    tokens = set(hooks.values_list("token", flat=True)) if hooks is not None else found
     return hide_in_text(text, tokens)
 
 
@@ -81,8 +83,9 @@ class HideHookTokensMiddleware:
     """Masks hook tokens and resume URLs in every answer to anyone below operator.
 
     Every answer but binary ones and static files is searched, streamed ones included, so a
-    new page or export cannot forget it. The hook page itself is left alone: its visitor holds
-    the token already.
+    new page or export cannot forget it. The bytes are read as latin-1, one character per
+    byte: the shapes searched are ASCII, and bytes of any other encoding pass unchanged. The
+    hook page itself is left alone: its visitor holds the token already.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -94,47 +97,42 @@ class HideHookTokensMiddleware:
             return response
         if response.get("Content-Type", "").startswith(BINARY_TYPES):
             return response
-        charset = response.charset or "utf-8"
-        sees = _SeesTokens(request)
         if response.streaming:
-            response.streaming_content = _hidden_stream(response.streaming_content, charset, sees)
+            if not _sees_tokens(request):
+                response.streaming_content = _hidden_stream(response.streaming_content)
+                del response["Content-Length"]  # masking changes the length
             return response
-        text = response.content.decode(charset, errors="replace")
-        if not mentions_hooks(text) or sees():
+        text = response.content.decode("latin-1")
+        if not mentions_hooks(text) or _sees_tokens(request):
             return response  # most answers: nothing of a token's shape, no query
         hidden = hide_for_viewers(text)
         if hidden != text:
-            response.content = hidden.encode(charset)
+            response.content = hidden.encode("latin-1")
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
 
 
-class _SeesTokens:
-    """Whether the request's caller may see hook tokens, asked once and only when needed."""
-
-    def __init__(self, request: HttpRequest) -> None:
-        self.request, self.answer = request, None
-
-    def __call__(self) -> bool:
-        if self.answer is None:
-            actor = actor_for_request(self.request)
-            self.answer = actor is not None and actor.can(Role.OPERATOR)
-        return self.answer
+def _sees_tokens(request: HttpRequest) -> bool:
+    actor = actor_for_request(request)
+    return actor is not None and actor.can(Role.OPERATOR)
 
 
-def _hidden_stream(chunks: Iterable[bytes | str], charset: str, sees: _SeesTokens) -> Iterator[bytes]:
-    decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+# What a stream holds back at a chunk's end, at most: a token may go on in the next chunk.
+HOLD_BACK = 8192
+
+
+def _hidden_stream(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
     pending = ""
     for chunk in chunks:
-        pending += decoder.decode(chunk if isinstance(chunk, bytes) else chunk.encode(charset))
-        # Hold back the end, and the whole of a hex run the end is in: a token may go on.
+        pending += (chunk if isinstance(chunk, bytes) else chunk.encode()).decode("latin-1")
+        # Hold back the end, and the hex run the end is in (a longer one is masked whole anyway).
         split = max(0, len(pending) - 64)
-        while split > 0 and pending[split - 1] in string.hexdigits:
+        floor = max(0, split - HOLD_BACK)
+        while split > floor and pending[split - 1] in string.hexdigits:
             split -= 1
         ready, pending = pending[:split], pending[split:]
         if ready:
-            yield (hide_for_viewers(ready) if mentions_hooks(ready) and not sees() else ready).encode(charset)
-    pending += decoder.decode(b"", final=True)
+            yield (hide_for_viewers(ready) if mentions_hooks(ready) else ready).encode("latin-1")
     if pending:
-        yield (hide_for_viewers(pending) if mentions_hooks(pending) and not sees() else pending).encode(charset)
+        yield (hide_for_viewers(pending) if mentions_hooks(pending) else pending).encode("latin-1")

@@ -168,7 +168,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KEYSTROKE_TRUST
 USE_X_FORWARDED_HOST = bool(KEYSTROKE_TRUST_PROXY)
 
 INSTALLED_APPS = [
-    "history.admin_site.KeystrokeAdminConfig",  # the admin, for operators and admins only
+    "history.admin_site.KeystrokeAdminConfig",  # the admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -293,6 +293,7 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "history.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "history.auth.locked_out"
+AXES_USERNAME_CALLABLE = "history.auth.sign_in_username"
 
 # Unknown or revoked API keys: past the limit within the window, the address gets 429 until the
 # window has passed. The count lives in the database, so every web worker and host shares it.

@@ -18,7 +18,7 @@ MASK = "[redacted]"
 # A name says secret when one of these is a part of it: db_password, clientSecret, X-Api-Key,
 # access_tokens; not when the word goes on in lower case (secretary, tokenizer) or the part
 # after it says what the name is about rather than holds (token_count, secret_name, cookie_consent).
-_KEYWORDS = r"api[_-]?key|apikey|token|secret|password|passwd|pwd|credential|private[_-]?key|authorization"
+_KEYWORDS = r"api[_-]?key|apikey|token|secret|password|passwd|credential|private[_-]?key|authorization"
 
 
 def _secret_part(keywords: str) -> str:
@@ -31,14 +31,19 @@ def _secret_part(keywords: str) -> str:
 
 _SECRET_PART = _secret_part(_KEYWORDS)  # in text; a Cookie header has a shape of its own
 SECRET_NAMES = re.compile(_secret_part(_KEYWORDS + "|cookie"))
-# Token counts, not tokens: gen_ai.usage.input_tokens, max_new_tokens, tokens…
+# Token counts, not tokens: a plural "tokens" (max_completion_tokens, tokens_used, tokens) unless
+# a word before it says credential (access_tokens, refresh_tokens).
 TOKEN_COUNTS = re.compile(
-    r"(?i)(gen_ai\.usage\.)?((input|output|max|max_new|total|prompt|completion|cached|reasoning|num)_)?tokens"
+    r"(?i)(?!.*(?:access|refresh|auth|api|bearer|session|oauth|csrf|jwt|id)[_.-]?tokens)"
+    r"(?:[a-z0-9_.-]*[_.-])?tokens(?:[_.-][a-z0-9_.-]*)?"
 )
-# A credential after "Bearer" or "Basic" has a digit, +, /, = or a lower-to-upper change, unlike
-# the English words that also follow them ("basic arithmetic").
-_CREDENTIAL = r"(?=[A-Za-z0-9._~+/=-]{0,512}(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9._~+/=-]{8,}"
-_VALUE = r"""(?:"[^"\n]{0,1024}"|'[^'\n]{0,1024}'|[^\s"',;&]+)"""
+# A credential after "Basic" has a digit, an upper-case letter, + / or =, unlike the English
+# words that also follow the word ("basic arithmetic"); after "Bearer" any word is one.
+_BASIC = r"(?=[A-Za-z0-9+/=]{0,512}[0-9A-Z+/=])[A-Za-z0-9+/=]{8,}"
+_BEARER = r"[A-Za-z0-9._~+/=-]{8,}"
+# A quoted value whole (escaped quotes included), else up to the first space, quote or bracket;
+# never the mask itself, so redacting twice reads the same.
+_VALUE = r"""(?!["']?\[redacted\])(?:"(?:[^"\\\n]|\\.){0,1024}"|'(?:[^'\\\n]|\\.){0,1024}'|["']?[^\s"',;&)\]}>]+)"""
 
 # Each shape that keeps the text before its secret names that part keep…; the rest is masked.
 # Every shape starts at a keyword or at a word's start and its repeats are bounded, so a long
@@ -47,11 +52,12 @@ _SECRET_SHAPES = (
     r"(?s:-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----.*?(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|\Z))",
     r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",  # a JWT: header.claims.signature
     r"(?P<keep_auth>(?i:authorization)[\"']?\s*[:=]\s*[\"']?(?i:(?:bearer|basic|token|digest)\s+)?)[^\s\"',;]{4,}",
-    r"(?P<keep_scheme>(?i:bearer|basic)\s+)" + _CREDENTIAL,
+    r"(?P<keep_bearer>(?i:bearer)\s+)" + _BEARER,
+    r"(?P<keep_basic>(?i:basic)\s+)" + _BASIC,
     r"\b(?:sk|ks|xox[abp]|ghp|gho|ghs|glpat)[-_][A-Za-z0-9_-]{10,}",  # provider, Keystroke, Slack, GitHub, GitLab keys
     r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",  # AWS access key ids
     # the password of scheme://user:password@host
-    r"(?P<keep_url>\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@]{0,256}:)[^\s@/]{1,256}(?=@)",
+    r"(?P<keep_url>\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@]{0,256}:)[^\s@/]{1,4096}(?=@)",
     # a Cookie header, at the start of a line or as a quoted key
     r"(?P<keep_cookie>(?m:^)[ \t]*(?i:(?:set-)?cookie)\s*:\s*|[\"'](?i:(?:set-)?cookie)[\"']\s*:\s*)" + _VALUE,
     # name=value and "name": "value" where the name says secret

@@ -3,6 +3,7 @@ page behind a hook's resume URL."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from history.access import actor_for_request, get_run_for_actor
 from history.jsonbody import BadJSON, check_storable
@@ -97,9 +98,14 @@ def _fields(schema: type[BaseModel] | None, values: dict[str, str]) -> list[Hook
     fields = []
     for name, info in schema.model_fields.items():
         default = None if info.is_required() else info.get_default(call_default_factory=True)
-        shown = "" if default is None else "true" if default is True else "false" if default is False else str(default)
+        shown = "" if default is None else _as_form_text(TypeAdapter(info.annotation).dump_python(default, mode="json"))
         fields.append(HookField(name, values.get(name, shown), info.annotation is bool, info.is_required()))
     return fields
+
+
+def _as_form_text(value: Any) -> str:
+    """A default as the form shows it: JSON's spelling (true, an enum's value, ["a"]), strings as they are."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _hook_answer(request: HttpRequest, message: str, status: int) -> HttpResponse:

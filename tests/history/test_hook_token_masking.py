@@ -82,20 +82,19 @@ def test_a_viewer_cannot_spell_a_token_out_through_the_search(org: Organization)
     assert len(operator.get("/api/runs", {"q": TOKEN[:8]}).json()["results"]) == 1
 
 
-def test_the_admin_is_for_operators_and_admins_only(org: Organization) -> None:
+def test_the_admin_which_spans_every_organization_is_for_superusers_only(org: Organization) -> None:
     run = hooked_run(org)
-    staff_viewer = signed_in(org, Role.VIEWER, staff=True)
-    for path in (
-        "/admin/",
-        f"/admin/history/run/{run.pk}/change/",
-        f"/admin/history/step/?token__startswith={TOKEN[:4]}",
-    ):
-        response = staff_viewer.get(path)
-        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), path
+    pages = ("/admin/", f"/admin/history/run/{run.pk}/change/", f"/admin/history/step/?token__startswith={TOKEN[:4]}")
+    for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN):
+        staff_member = signed_in(org, role, staff=True)
+        for path in pages:
+            response = staff_member.get(path)
+            assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (role, path)
     superuser = User.objects.create_superuser("root", password="pw-12345678")
+    Membership.objects.create(user=superuser, organization=org, role=Role.VIEWER)  # a membership changes nothing
     client = Client()
     client.force_login(superuser)
-    assert client.get(f"/admin/history/run/{run.pk}/change/").status_code == 200
+    assert all(client.get(path).status_code == 200 for path in pages)
 
 
 def test_a_list_previews_a_raw_trigger_value_and_trace_attributes_and_skips_related_payloads(
@@ -126,14 +125,35 @@ def test_a_streamed_answer_is_masked_even_where_a_chunk_ends_inside_a_token(org:
     from history.middleware import HideHookTokensMiddleware
 
     hooked_run(org)
-    text = f"first code {TOKEN} then https://k.example/hooks/{TOKEN}\n" * 3
-    chunks = [text[i : i + 7].encode() for i in range(0, len(text), 7)]  # cuts through every token
+    text = f"first code {TOKEN} then https://k.example/hooks/{TOKEN} é\n" * 3
+    chunks = [text.encode()[i : i + 7] for i in range(0, len(text.encode()), 7)]  # cuts tokens and é
     request = RequestFactory().get("/history/export.csv")
     request.user = User.objects.create_user("streamer")  # no membership: below operator
-    middleware = HideHookTokensMiddleware(lambda _: StreamingHttpResponse(iter(chunks), content_type="text/csv"))
-    body = b"".join(middleware(request).streaming_content).decode()
+
+    def streamed(_: object) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(iter(chunks), content_type="text/csv")
+        response["Content-Length"] = str(len(text.encode()))
+        return response
+
+    response = HideHookTokensMiddleware(streamed)(request)
+    body = b"".join(response.streaming_content).decode()
     assert TOKEN not in body and body.count("[hidden from viewers]") == 6
-    assert body.replace("[hidden from viewers]", TOKEN) == text
+    assert body.replace("[hidden from viewers]", TOKEN) == text, "everything else, é included, is unchanged"
+    assert not response.has_header("Content-Length"), "the length changed"
+
+
+def test_bytes_of_any_encoding_pass_unchanged_around_a_masked_token(org: Organization) -> None:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from history.middleware import HideHookTokensMiddleware
+
+    hooked_run(org)
+    raw = b"\xff\xfe\x00\x81 " + TOKEN.encode() + b" \xc3\xa9\x80"
+    request = RequestFactory().get("/history/export.xlsx")
+    request.user = User.objects.create_user("reader")
+    middleware = HideHookTokensMiddleware(lambda _: HttpResponse(raw, content_type="application/vnd.ms-excel"))
+    assert middleware(request).content == raw.replace(TOKEN.encode(), b"[hidden from viewers]")
 
 
 def test_a_listed_step_without_output_shows_none_whether_stored_as_sql_or_json_null(org: Organization) -> None:
@@ -161,3 +181,22 @@ def test_masking_costs_linear_time_on_long_runs_of_backslashes_hex_or_hook_paths
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "done", done.stderr[-2000:]
+
+
+def test_a_megabytes_long_hex_blob_is_masked_whole_without_making_its_windows() -> None:
+    import subprocess
+    import sys
+
+    # Making every 40-digit window of 4 MB of hex held about 500 MB before the limit was checked.
+    script = (
+        "import resource, secrets\n"
+        "from history.hook_tokens import candidates, hide_in_text\n"
+        "blob = secrets.token_hex(2_000_000)\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "found = candidates(blob)\n"
+        "assert found is None and hide_in_text(blob, found) == '[hidden from viewers]'\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) < 100, f"{done.stdout.strip()} MB more"

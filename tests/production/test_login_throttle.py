@@ -103,3 +103,8 @@ def test_sign_ins_without_a_request_are_not_throttled() -> None:
     # A shell, a management command or the test client's login() has no address to lock.
     assert authenticate(username="alice", password=PASSWORD) is not None
     assert Client().login(username="alice", password=PASSWORD)
+
+
+def test_a_username_longer_than_any_account_is_a_failed_sign_in_not_a_500() -> None:
+    response = sign_in(Client(), "x" * 5000, "wrong")
+    assert response.status_code == 200 and 'name="username"' in response.content.decode(), "the form again"

@@ -82,6 +82,11 @@ def test_the_page_shows_defaults_as_they_are_those_of_a_factory_included(org: Or
                         input={"schema": schema})  # fmt: skip
     html = Client().get("/hooks/t2").content.decode()
     assert 'value="Ops Team"' in html and "pydanticundefined" not in html.lower()
+    assert 'value="normal"' in html, "an enum's default is its value"
+    answer = Client().post(
+        "/hooks/t2", urlencode({"approved": "true", "team": "Ops Team", "urgency": "normal"}), content_type=FORM
+    )
+    assert answer.status_code == 200, answer.content.decode()[-500:]
 
 
 def test_an_unknown_token_is_a_404_page() -> None:

@@ -60,7 +60,6 @@ def test_secret_named_fields_are_masked_at_any_depth_and_the_rest_kept() -> None
         "tokenizer: cl100k_base",
         "token_count: 42, token_type: bearer",
         "no cookie: consent given",
-        "bearer instruments are payable to whoever holds them",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
@@ -71,7 +70,17 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
     secret=st.text(alphabet=string.ascii_letters + string.digits, min_size=8, max_size=40),
     before=st.text(max_size=30),
     shape=st.sampled_from(
-        ["Authorization: Bearer {}", "password={}", "api_key: '{}'", "https://u:{}@host/", "Basic {}", "secret={}"]
+        [
+            "Authorization: Bearer {}",
+            "password={}",
+            "api_key: '{}'",
+            "https://u:{}@host/",
+            "Authorization: Basic {}",
+            "secret={}",
+            "Bearer {}",
+            'password: "{} and more"',
+            "token={}) and",
+        ]
     ),
 )
 def test_a_secret_in_any_shape_is_gone_whatever_surrounds_it(secret: str, before: str, shape: str) -> None:
@@ -79,6 +88,14 @@ def test_a_secret_in_any_shape_is_gone_whatever_surrounds_it(secret: str, before
     masked = redact_text(before + " " + shape.format(secret) + "\n")
     assert secret not in masked.replace(before, "", 1)
     assert redact_text(masked) == masked  # stored text redacted twice reads the same
+
+
+def test_a_secret_past_a_bound_or_an_escaped_quote_is_still_masked() -> None:
+    assert "x" * 50 not in redact_text('password: "' + "x" * 2000 + '"')
+    assert "hunter2" not in redact_text('password: "hunter2 unterminated')
+    assert "p" * 50 not in redact_text("https://u:" + "p" * 3000 + "@host/")
+    assert redact_text('"api_key": "ab\\"cd ef"') == '"api_key": "[redacted]"'
+    assert redact_text("Basic AAAAAAAA and Bearer abcdefghijklmnop") == "Basic [redacted] and Bearer [redacted]"
 
 
 def test_a_quoted_secret_is_masked_whole_and_keeps_its_quotes() -> None:
@@ -90,7 +107,12 @@ def test_a_quoted_secret_is_masked_whole_and_keeps_its_quotes() -> None:
 
 
 def test_names_that_only_look_like_secrets_keep_their_values() -> None:
-    value = {"tokens": 12, "max_new_tokens": 5, "secretary": "Jane", "cookie_consent": "yes", "token_type": "bearer"}
+    value = {"tokens": 12, "max_new_tokens": 5, "secretary": "Jane", "cookie_consent": "yes", "token_type": "bearer",
+             "tokens_used": 7, "cache_read_input_tokens": 3, "PWD": "/srv", "llm.usage.total_tokens": 9}  # fmt: skip
+    assert (
+        redact_text("Usage(tokens_used=512, max_completion_tokens=9)")
+        == "Usage(tokens_used=512, max_completion_tokens=9)"
+    )
     assert redact(value) == value
     assert redact({"clientSecret": "x", "X-Api-Key": "k", "DB_PASSWORD": "p"}) == {
         "clientSecret": MASK, "X-Api-Key": MASK, "DB_PASSWORD": MASK,

@@ -415,3 +415,11 @@ def test_every_field_of_an_errors_own_to_dict_is_redacted() -> None:
 
     error = error_dict(Refused("refused"))
     assert error["response"] == {"headers": {"Authorization": "[redacted]"}, "body": "token=[redacted]"}
+
+
+def test_an_error_keeps_the_names_of_its_type_and_step_whatever_they_look_like() -> None:
+    from workflows.engine.replay import error_dict
+    from workflows.errors import StepFailed
+
+    error = error_dict(StepFailed("step:secret:rotate#0", "step:secret:rotate#0 failed: password=hunter2", []))
+    assert error["step_id"] == "step:secret:rotate#0" and "hunter2" not in error["message"]

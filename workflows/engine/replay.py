@@ -359,7 +359,7 @@ class _Pass:
                 raise restore_step_error(step_id, record.error or {}) from None
             self.tracer.close(step_id, exc)
             detail = getattr(exc, "to_dict", None)
-            cause = storable(redact(detail()) if callable(detail) else _exc_detail(exc))
+            cause = storable(_redacted(detail()) if callable(detail) else _exc_detail(exc))
             error = StepFailed(step_id, f"{step_id} failed: {cause['type']}: {cause['message']}", [cause])
             self._queue(replace(record, status=FAILED, error=error.to_dict(), finished_at=self.clock()))
             raise error from exc
@@ -629,6 +629,12 @@ def _text(value: str) -> str:
     return redact_text(value).replace("\x00", "\\x00")
 
 
+def _redacted(detail: dict[str, Any]) -> dict[str, Any]:
+    """An error as it is stored: every field redacted (a response or headers may carry secrets),
+    but the ones that name things, which a secret-looking slug would otherwise lose."""
+    return {k: v if k in ("type", "step_id") else redact(v) for k, v in detail.items()}
+
+
 def _exc_detail(exc: BaseException) -> dict[str, Any]:
     return {
         "type": type(exc).__name__,
@@ -645,7 +651,7 @@ def error_dict(exc: BaseException) -> dict[str, Any]:
     attempts = detail.get("attempts") or []
     # A step failure is best explained by the step's own traceback, not the workflow's.
     detail["traceback"] = attempts[-1].get("traceback") if attempts else _text("".join(traceback.format_exception(exc)))
-    return redact(detail)  # an error's own fields (a response, headers…) may carry secrets too
+    return _redacted(detail)
 
 
 __all__ = [

@@ -25,7 +25,6 @@ class Command(BaseCommand):
         organization.default_project()
         user, created = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
-        user.is_staff = role == Role.ADMIN
         user.save()
         Membership.objects.update_or_create(user=user, defaults={"organization": organization, "role": role})
         verb = "Created" if created else "Updated"

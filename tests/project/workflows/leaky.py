@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 
 from opentelemetry import trace
@@ -22,10 +23,16 @@ class Link(BaseModel):
     fail: bool = False
 
 
+class Urgency(enum.Enum):
+    NORMAL = "normal"
+    HIGH = "high"
+
+
 class Answer(BaseModel):
     approved: bool
     team: str = "Ops Team"  # the hook page shows defaults as they are
     reviewers: list[str] = Field(default_factory=lambda: ["Ada"])
+    urgency: Urgency = Urgency.NORMAL
 
 
 class Leaked(BaseModel):
