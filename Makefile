@@ -28,6 +28,8 @@ lock: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL=sqlite:///:memory: $(BIN)/mypy history workflows keystroke_site
 	DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 
 test: install

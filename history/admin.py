@@ -30,7 +30,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class StepInline(admin.TabularInline):
     model = Step
     fk_name = "run"
-    fields = ["position", "step_id", "kind", "status", "started_at", "finished_at"]
+    fields = ("position", "step_id", "kind", "status", "started_at", "finished_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -19,6 +19,7 @@ from .access import get_run_for_actor
 from .filters import RunFilter
 from .listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
 from .models import Run
+from .permissions import actor_of
 from .serializers import RunListSerializer, RunSerializer, parse_include
 
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -44,11 +45,12 @@ class RunCursorPagination(CursorPagination):
             raise ValidationError({"cursor": [self.invalid_cursor_message]}) from exc
         # DRF trusts the position inside the cursor; a forged one must not reach the query.
         try:
-            position = parse_datetime(cursor.position) if cursor and cursor.position else None
+            position = parse_datetime(str(cursor.position)) if cursor and cursor.position else None
             # A forged offset (-23:59 on the first day of year 1) is past what PostgreSQL takes,
             # and can leave the range of a UTC time: no real zone is more than 14 hours out.
             offset = position.utcoffset() if position is not None else None
-            utc = position.astimezone(UTC) if offset is not None and abs(offset) <= MAX_UTC_OFFSET else None
+            fits = position is not None and offset is not None and abs(offset) <= MAX_UTC_OFFSET
+            utc = position.astimezone(UTC) if position is not None and fits else None
         except (ValueError, OverflowError):
             utc = None
         if cursor and cursor.position and utc is None:
@@ -67,7 +69,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         return (
-            Run.objects.for_organization(self.request.actor.organization.pk)
+            Run.objects.for_organization(actor_of(self.request).organization.pk)
             .select_related("project", "parent", "rerun_of")
             .order_by("-created_at", "-id")
         )
@@ -94,5 +96,5 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return {**super().get_serializer_context(), "include": self.include()}
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        run = get_run_for_actor(request.actor, pk or "")
+        run = get_run_for_actor(actor_of(request), pk or "")
         return Response(self.get_serializer(run).data)

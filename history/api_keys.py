@@ -15,7 +15,7 @@ from .errors import Conflict
 from .keys import issue_api_key, revoke_api_key
 from .models import ApiKey
 from .models.accounts import Role
-from .permissions import require_role
+from .permissions import actor_of, require_role
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -45,16 +45,16 @@ class ApiKeyPageSerializer(serializers.Serializer):
 class ApiKeyListView(APIView):
     @extend_schema(responses=ApiKeyPageSerializer, summary="List the organization's API keys")
     def get(self, request: Request) -> Response:
-        require_role(request.actor, Role.ADMIN)
-        keys = ApiKey.objects.filter(organization=request.actor.organization).order_by("-created_at")
+        require_role(actor_of(request), Role.ADMIN)
+        keys = ApiKey.objects.filter(organization=actor_of(request).organization).order_by("-created_at")
         return Response({"results": ApiKeySerializer(keys, many=True).data})
 
     @extend_schema(request=ApiKeyRequestSerializer, responses={201: NewApiKeySerializer}, summary="Create an API key")
     def post(self, request: Request) -> Response:
-        require_role(request.actor, Role.ADMIN)
+        require_role(actor_of(request), Role.ADMIN)
         form = ApiKeyRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        key, raw = issue_api_key(request.actor, form.validated_data["name"], form.validated_data["role"])
+        key, raw = issue_api_key(actor_of(request), form.validated_data["name"], form.validated_data["role"])
         key.key = raw  # type: ignore[attr-defined]  # shown once, never stored
         return Response(NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
@@ -62,14 +62,14 @@ class ApiKeyListView(APIView):
 class ApiKeyRevokeView(APIView):
     @extend_schema(request=None, responses=ApiKeySerializer, summary="Revoke an API key")
     def post(self, request: Request, pk: str) -> Response:
-        require_role(request.actor, Role.ADMIN)
+        require_role(actor_of(request), Role.ADMIN)
         try:
             uid = uuid.UUID(hex=pk.removeprefix("key_"))
         except ValueError:
             raise NotFound(f"{pk!r} is not an API key id: they look like key_<32 hex digits>.") from None
-        key = ApiKey.objects.filter(organization=request.actor.organization, uid=uid).first()
+        key = ApiKey.objects.filter(organization=actor_of(request).organization, uid=uid).first()
         if key is None:
             raise NotFound(f"No API key {pk} in your organization.")
-        if not revoke_api_key(request.actor, key):
+        if not revoke_api_key(actor_of(request), key):
             raise Conflict(f"API key {pk} was already revoked.")
         return Response(ApiKeySerializer(key).data)

@@ -60,7 +60,7 @@ def check_broker(url: str | None = None, transport_options: dict[str, Any] | Non
         with broker:
             broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=TIMEOUT_SECONDS)
             if broker.transport.driver_type == "filesystem":
-                _check_folders(broker.transport_options)
+                _check_folders(broker.transport_options or {})
     except Exception as exc:
         return _failed(exc, urlsplit(url).password)
     return "ok"

@@ -45,7 +45,7 @@ def _previews(fields: tuple[str, ...]) -> dict[str, Func]:
     return annotations
 
 
-def _error_summary() -> dict[str, Func | KT]:
+def _error_summary() -> dict[str, Any]:
     return {
         "error_type": KT("error__type"),
         "error_message": Left(KT("error__message"), PREVIEW_CHARS),
@@ -59,7 +59,7 @@ def runs_for_list(runs: QuerySet[Run], include: tuple[str, ...]) -> QuerySet[Run
     related = [f"{relation}__{name}" for relation in ("parent", "rerun_of") for name in HEAVY_RUN_FIELDS]
     payloads = (*RUN_PAYLOADS, "trigger_raw") if "trigger" in include else RUN_PAYLOADS
     runs = runs.defer(*HEAVY_RUN_FIELDS, *related).annotate(**_previews(payloads), **_error_summary())
-    prefetches = []
+    prefetches: list[Prefetch[Any, Any, Any]] = []
     if "steps" in include:
         steps = (
             Step.objects.defer(*STEP_PAYLOADS, "error", "attempts")
@@ -111,7 +111,8 @@ def short_text(text: str | None) -> str | None:
     return drop_cut_hex(text) if text is not None and len(text) == PREVIEW_CHARS else text
 
 
-def error_summary(obj: Run | Step) -> dict[str, object] | None:
+def error_summary(obj: Any) -> dict[str, object] | None:
+    """A listed run's or step's error: the type, the message cut short, the failing step."""
     if obj.error_type is None and obj.error_message is None:
         return None
     return {"type": obj.error_type, "message": short_text(obj.error_message), "step_id": obj.error_step_id}

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 
@@ -97,7 +97,7 @@ class HideHookTokensMiddleware:
             return response
         if response.get("Content-Type", "").startswith(BINARY_TYPES):
             return response
-        if response.streaming:
+        if isinstance(response, StreamingHttpResponse):
             if not _sees_tokens(request):
                 response.streaming_content = _hidden_stream(response.streaming_content)
                 del response["Content-Length"]  # masking changes the length

@@ -21,6 +21,14 @@ class IsOrganizationMember(BasePermission):
         return True
 
 
+def actor_of(request: Any) -> Actor:
+    """The actor IsOrganizationMember found for an API request (every API view runs it first)."""
+    actor = getattr(request, "actor", None)
+    if not isinstance(actor, Actor):
+        raise NotAuthenticated("Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`.")
+    return actor
+
+
 def require_role(actor: Actor, role: str) -> None:
     if not actor.can(role):
         raise PermissionDenied(f"This needs the {role} role; you are a {actor.role}.")

@@ -593,7 +593,7 @@ class Seeder:
         if status in TERMINAL:
             lo, hi = target.seconds
             seconds = lo * (hi / lo) ** self.rng.random()
-            draft.finished = draft.started + seconds * (1 if status == "success" else self.rng.uniform(0.1, 0.9))  # type: ignore[operator]
+            draft.finished = draft.started + seconds * (1 if status == "success" else self.rng.uniform(0.1, 0.9))
         self.last_of[target.slug] = draft
         return draft
 
@@ -661,7 +661,9 @@ class Seeder:
         if recorded:
             self._steps(draft, recorded, can_spawn)
         times = [stamp(t) if t is not None else None for t in (draft.created, draft.started, draft.finished)]
-        self._run_row(draft, trigger, *times)
+        created = times[0]
+        assert created is not None  # every drafted run has a creation time
+        self._run_row(draft, trigger, created, *times[1:])
         self._run_telemetry(draft, *times[1:])
         if draft.status == "failed":
             self.last_failed[draft.target.slug] = draft

@@ -131,7 +131,7 @@ def _fields(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in names}
 
 
-def _listed_part(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+def _listed_part(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
     """A span or a log record in a list: its attributes as a preview, a log's message cut short."""
     data = _fields(obj, tuple(n for n in names if n not in ("attributes", "message")))
     data["attributes"] = listing.preview(obj, "attributes")
@@ -150,7 +150,7 @@ class StepListSerializer(StepSerializer):
     class Meta(StepSerializer.Meta):
         fields = [f for f in StepSerializer.Meta.fields if f != "attempt_errors"]
 
-    def get_attempts(self, step: Step) -> int:
+    def get_attempts(self, step: Any) -> int:  # a step annotated by history.listing
         return step.attempt_count or (1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0)
 
     def get_input(self, step: Step) -> dict[str, Any] | None:
@@ -193,7 +193,7 @@ class RunListSerializer(RunSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
-    def to_representation(self, run: Run) -> dict[str, Any]:
+    def to_representation(self, run: Any) -> dict[str, Any]:  # a run with history.listing's parts
         data = super(RunSerializer, self).to_representation(run)
         include = self.context.get("include", ())
         if "steps" in include:
@@ -208,7 +208,7 @@ class RunListSerializer(RunSerializer):
         return data
 
     def get_trigger(self, run: Run) -> dict[str, Any]:
-        trigger = {"type": run.trigger_type, "label": run.trigger_label}
+        trigger: dict[str, Any] = {"type": run.trigger_type, "label": run.trigger_label}
         if "trigger" in self.context.get("include", ()):
             trigger |= {"id": run.trigger_id, "raw": listing.preview(run, "trigger_raw")}
         return trigger

@@ -83,7 +83,7 @@ class TriggerAdmin(admin.ModelAdmin):
     def next_fire_at(self, row: TriggerState) -> Any:
         trigger = registry.triggers.get(row.key.partition(":")[0])
         cron = getattr(trigger, "cron", None)
-        return next_slot(cron, trigger.zone, timezone.now()) if cron else "—"
+        return next_slot(cron, trigger.zone, timezone.now()) if cron and trigger is not None else "—"
 
     def has_delete_permission(self, request: HttpRequest, obj: TriggerState | None = None) -> bool:
         return False  # a row holds a poll's cursor and a webhook's secret: deleting it would lose both

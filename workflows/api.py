@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpResponse
@@ -24,7 +25,7 @@ from history.errors import Conflict, PayloadTooLarge, error_response
 from history.models import Run
 from history.models.accounts import Role
 from history.parsers import StorableJSONParser
-from history.permissions import require_role
+from history.permissions import actor_of, require_role
 from history.serializers import RunSerializer
 from history.throttle import client_ip
 
@@ -133,7 +134,7 @@ def start(request: Request, slug: str, kind: str) -> Response:
     With an Idempotency-Key, a repeat answers 200 with the first run's body instead of
     starting another.
     """
-    require_role(request.actor, Role.OPERATOR)
+    require_role(actor_of(request), Role.OPERATOR)
     target = registry.target(slug, kind)
     if target is None:
         raise NotFound(f"No {kind} {slug!r} is registered: GET /api/{kind}s lists them.")
@@ -143,7 +144,7 @@ def start(request: Request, slug: str, kind: str) -> Response:
     trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
     raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
     try:
-        started, new = runs.start_once(target, body, request.actor, once, trigger_type=trigger, trigger_raw=raw)
+        started, new = runs.start_once(target, body, actor_of(request), once, trigger_type=trigger, trigger_raw=raw)
     except ValidationError as exc:
         return invalid_input(exc, f"input for {slug}")
     except runs.IdempotencyKeyReused as exc:
@@ -163,10 +164,10 @@ class RunActionView(APIView):
 
     @extend_schema(request=None, responses={200: RunSerializer, 201: RunSerializer, **ERRORS}, summary="Change a run")
     def post(self, request: Request, pk: str, action: str) -> Response:
-        require_role(request.actor, Role.OPERATOR)
-        run = get_run_for_actor(request.actor, pk)
+        require_role(actor_of(request), Role.OPERATOR)
+        run = get_run_for_actor(actor_of(request), pk)
         try:
-            result = self.actions[action](run, request.actor)
+            result = self.actions[action](run, actor_of(request))
         except runs.InvalidState as exc:
             raise Conflict(str(exc)) from None
         code = status.HTTP_201_CREATED if action == "rerun" else status.HTTP_200_OK
@@ -188,13 +189,14 @@ class HookView(APIView):
         request=None, responses={(200, "text/html"): OpenApiTypes.STR}, summary="The page that answers a hook"
     )
     def get(self, request: Request, token: str) -> HttpResponse:
-        return views.hook_page(request._request, token, dict(request.query_params.items()))
+        return views.hook_page(request._request, token, {k: str(v) for k, v in request.query_params.items()})
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Resume a hook")
     def post(self, request: Request, token: str) -> HttpResponse:
         if request.content_type.startswith("application/x-www-form-urlencoded"):
             check_size(request)
-            return views.resume_from_form(request._request, token, dict(request.data.items()))
+            form = request.data if isinstance(request.data, Mapping) else {}
+            return views.resume_from_form(request._request, token, {k: str(v) for k, v in form.items()})
         return self._resume(token, read_json(request))
 
     def _resume(self, token: str, payload: Any) -> Response:

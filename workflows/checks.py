@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connection
 
 
 @register(Tags.compatibility)
 def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
-    problems = []
+    problems: list[CheckMessage] = []
     if not settings.USE_TZ or settings.TIME_ZONE != "UTC":
         problems.append(
             Error("Runs are timed in UTC.", hint="Set USE_TZ = True and TIME_ZONE = 'UTC'.", id="keystroke.E001")
@@ -59,7 +59,7 @@ def check_retention(app_configs: Any, **kwargs: Any) -> list[Any]:
 
     from .retention import configured_policy, delivery_window
 
-    problems = []
+    problems: list[CheckMessage] = []
     for read, name, id in (
         (configured_policy, "KEYSTROKE_RETENTION", "workflows.E010"),
         (delivery_window, "KEYSTROKE_DELIVERY_RETENTION", "workflows.E011"),

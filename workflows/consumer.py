@@ -24,11 +24,11 @@ from celery.worker.consumer import Consumer as CeleryConsumer
 logger = logging.getLogger("keystroke.worker")
 
 
-class Consumer(CeleryConsumer):  # type: ignore[misc]
+class Consumer(CeleryConsumer):
     def update_strategies(self) -> None:
         # Each task request takes the errors its acknowledgement may meet from the consumer
         # while its strategy is built: widen them for that moment only.
-        errors = self.connection_errors
+        errors: tuple[type[BaseException], ...] = getattr(self, "connection_errors", ())
         self.connection_errors = (*errors, AttributeError)
         try:
             super().update_strategies()

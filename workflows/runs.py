@@ -30,7 +30,7 @@ class IdempotencyKeyReused(Exception):
     """An Idempotency-Key that already started a different run (HTTP 422)."""
 
 
-TRIGGER_LABELS = {Run.Trigger.API: "API", Run.Trigger.CLI: "CLI", Run.Trigger.UI: "UI"}
+TRIGGER_LABELS: dict[str, str] = {Run.Trigger.API: "API", Run.Trigger.CLI: "CLI", Run.Trigger.UI: "UI"}
 # Idempotency records of API starts share the webhook deliveries' table under this name, which
 # no trigger slug can take; workflow and agent starts share one key space per organization.
 API_STARTS = "(api)"
@@ -197,7 +197,7 @@ def hook_schema(step: Step) -> type[BaseModel] | None:
     target: Any = importlib.import_module(module)
     for part in name.split("."):
         target = getattr(target, part)
-    return target  # type: ignore[no-any-return]
+    return target
 
 
 @transaction.atomic(durable=True)

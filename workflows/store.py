@@ -271,7 +271,7 @@ def renew_lease(run_pk: int, owner: str) -> bool:
     )
 
 
-def _step_count() -> Subquery:
+def _step_count() -> Coalesce:
     steps = Step.objects.filter(run=OuterRef("pk")).values("run").annotate(n=Count("id")).values("n")
     return Coalesce(Subquery(steps), 0)
 
@@ -569,9 +569,10 @@ def run_descendants_txn(root_pks: list[int], lock: bool) -> tuple[list[Run], set
         if lock and children:
             ids = [child.pk for child in children]
             held = set(Run.objects.filter(pk__in=ids).select_for_update(skip_locked=True).values_list("pk", flat=True))
-            busy |= {root_of[child.parent_id] for child in children if child.pk not in held}
+            busy |= {root_of[child.parent_id] for child in children if child.pk not in held and child.parent_id}
         generation = []
         for child in children:
+            assert child.parent_id is not None  # found through parent_id__in
             child.root_id = root_of[child.pk] = root_of[child.parent_id]  # type: ignore[attr-defined]
             found.append(child)
             generation.append(child.pk)

@@ -154,7 +154,8 @@ class _RunLogs(logging.Handler):
 
     def __init__(self, trace_id: int) -> None:
         super().__init__(level=logging.INFO)
-        self.trace_id, self.records = trace_id, []
+        self.trace_id = trace_id
+        self.records: list[dict[str, Any]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         span = trace.get_current_span().get_span_context()

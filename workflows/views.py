@@ -98,7 +98,11 @@ def _fields(schema: type[BaseModel] | None, values: dict[str, str]) -> list[Hook
     fields = []
     for name, info in schema.model_fields.items():
         default = None if info.is_required() else info.get_default(call_default_factory=True)
-        shown = "" if default is None else _as_form_text(TypeAdapter(info.annotation).dump_python(default, mode="json"))
+        shown = (
+            ""
+            if default is None
+            else _as_form_text(TypeAdapter(info.annotation or Any).dump_python(default, mode="json"))
+        )
         fields.append(HookField(name, values.get(name, shown), info.annotation is bool, info.is_required()))
     return fields
 

@@ -28,7 +28,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     if tab not in TABS:
         raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(TABS)}.")
-    context = {"run": run, "tab": tab, "tabs": TABS, "can_operate": actor.can(Role.OPERATOR)}
+    context: dict[str, Any] = {"run": run, "tab": tab, "tabs": TABS, "can_operate": actor.can(Role.OPERATOR)}
     context |= TAB_CONTEXT[tab](request, run, context["can_operate"])
     partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
     template = "history/_run_panel.html" if partial else "history/run_detail.html"

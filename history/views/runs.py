@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User  # login_required: never the anonymous user
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -33,7 +34,7 @@ def _slugs(organization_id: int) -> list[str]:
         runs = Run.objects.for_organization(organization_id)
         return sorted(set(runs.order_by().values_list("slug", flat=True).distinct()[:500]))
 
-    return cache.get_or_set(f"history:slugs:{organization_id}", load, 300)
+    return cache.get_or_set(f"history:slugs:{organization_id}", load, 300) or []
 
 
 @login_required
@@ -46,7 +47,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "columns": COLUMNS,
         "builtin_views": BUILTIN_VIEWS,
-        "saved_views": SavedView.objects.filter(user=request.user),
+        "saved_views": SavedView.objects.filter(user=cast(User, request.user)),
         "query": query_without(request.GET, "before", "partial"),
         "slugs": _slugs(actor.organization.pk),
         "projects": actor.organization.projects.values_list("slug", flat=True),

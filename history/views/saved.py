@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User  # login_required: never the anonymous user
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -26,7 +28,7 @@ def save_view(request: HttpRequest) -> HttpResponse:
     elif not RunFilter(QueryDict(query)).is_valid():
         messages.error(request, "These filters are not valid, so they were not saved.")
     else:
-        SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+        SavedView.objects.update_or_create(user=cast(User, request.user), name=name, defaults={"query": query})
         messages.success(request, f"Saved the view “{name}”.")
     return redirect(f"/history/?{query}")
 

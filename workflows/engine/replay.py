@@ -645,7 +645,7 @@ def _exc_detail(exc: BaseException) -> dict[str, Any]:
 
 def error_dict(exc: BaseException) -> dict[str, Any]:
     """The ``error`` a failed run records: type, message, traceback and failing step."""
-    detail = exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__}
+    detail: dict[str, Any] = exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__}
     detail["message"] = _text(str(exc))
     detail.setdefault("step_id", None)
     attempts = detail.get("attempts") or []

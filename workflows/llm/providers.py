@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Any
 
 from pydantic_ai.models import Model
 
@@ -71,8 +72,8 @@ def _build(name: str, api_key: str, timeout: float | None = None) -> Model:
         from pydantic_ai.providers.openai import OpenAIProvider
 
         base_url = os.environ.get("OPENAI_BASE_URL") or None
-        client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, **_timeout(timeout))
-        return OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client))
+        openai = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, **_timeout(timeout))
+        return OpenAIChatModel(model, provider=OpenAIProvider(openai_client=openai))
     from anthropic import AsyncAnthropic
     from pydantic_ai.models.anthropic import AnthropicModel
     from pydantic_ai.providers.anthropic import AnthropicProvider
@@ -82,6 +83,6 @@ def _build(name: str, api_key: str, timeout: float | None = None) -> Model:
     return AnthropicModel(model, provider=AnthropicProvider(anthropic_client=client))
 
 
-def _timeout(seconds: float | None) -> dict[str, float]:
+def _timeout(seconds: float | None) -> dict[str, Any]:
     # The step's timeout also ends the HTTP request, so a call abandoned by the engine is not left running.
     return {"timeout": seconds} if seconds else {}

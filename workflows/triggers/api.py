@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from history.errors import Conflict, PayloadTooLarge, error_response
 from history.jsonbody import BadJSON, TooLarge, parse_json, read_limited
 from history.models.accounts import Role
-from history.permissions import require_role
+from history.permissions import actor_of, require_role
 
 from ..api import ERRORS, check_size, idempotency_key, invalid_input, read_json
 from ..registry import registry
@@ -78,7 +78,7 @@ class TriggerListView(APIView):
         operation_id="triggers_list",
     )  # fmt: skip
     def get(self, request: Request) -> Response:
-        return Response({"results": state.rows(request.actor)})
+        return Response({"results": state.rows(actor_of(request))})
 
 
 class TriggerDetailView(APIView):
@@ -89,10 +89,10 @@ class TriggerDetailView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         trigger, attachment = _find(slug)
         ids = [a.id for a in trigger.attachments]
-        known = state.states(request.actor.organization, [trigger.slug, *ids])
-        row = state.describe(request.actor, trigger, attachment, known)
+        known = state.states(actor_of(request).organization, [trigger.slug, *ids])
+        row = state.describe(actor_of(request), trigger, attachment, known)
         if attachment is None:
-            row["attachments"] = [state.describe(request.actor, trigger, a, known) for a in trigger.attachments]
+            row["attachments"] = [state.describe(actor_of(request), trigger, a, known) for a in trigger.attachments]
             row["workflow"] = ", ".join(a.target.slug for a in trigger.attachments)
         return Response(row | {"definition": trigger.describe()})
 
@@ -105,22 +105,22 @@ class TriggerActionView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={**ANSWERS}, summary="Fire, disable or enable a trigger")
     def post(self, request: Request, slug: str, action: str) -> Response:
         # Starting runs is an operator's right; switching triggers an admin's.
-        require_role(request.actor, Role.OPERATOR if action == "invoke" else Role.ADMIN)
+        require_role(actor_of(request), Role.OPERATOR if action == "invoke" else Role.ADMIN)
         trigger, attachment = _find(slug)
         if action != "invoke":
             try:
-                state.set_enabled(request.actor, slug, on=action == "enable")
+                state.set_enabled(actor_of(request), slug, on=action == "enable")
             except state.NotHere as exc:
                 raise Conflict(str(exc)) from None
-            return Response(state.describe(request.actor, trigger, attachment))
-        row = state.describe(request.actor, trigger, attachment)
+            return Response(state.describe(actor_of(request), trigger, attachment))
+        row = state.describe(actor_of(request), trigger, attachment)
         if not row["enabled"]:
             raise Conflict(f"{slug} is disabled: `keystroke triggers enable {slug}` first.")
         return _invoke(request, trigger, attachment)
 
 
 def _invoke(request: Request, trigger: Any, attachment: Any) -> Response:
-    actor, raw = request.actor, {"invoked_by": request.actor.label}
+    actor, raw = actor_of(request), {"invoked_by": actor_of(request).label}
     organization = actor.organization
     if trigger.type == "webhook":
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -78,7 +79,7 @@ class Webhook(Trigger):
 
     type = "webhook"
 
-    def __init__(self, *, endpoint: str, payload: type[BaseModel], **common: Any) -> None:
+    def __init__(self, *, endpoint: str, payload: builtins.type[BaseModel], **common: Any) -> None:
         super().__init__(**common)
         what = f"define_webhook(slug={self.slug!r})"
         if not isinstance(endpoint, str) or not SLUG.match(endpoint):
@@ -122,7 +123,7 @@ class Poll(Trigger):
 
     type = "poll"
 
-    def __init__(self, *, cron: str, timezone: str, run: Any, state: type[BaseModel], **common: Any) -> None:
+    def __init__(self, *, cron: str, timezone: str, run: Any, state: builtins.type[BaseModel], **common: Any) -> None:
         super().__init__(**common)
         what = f"define_poll(slug={self.slug!r})"
         self.zone = check_cron(what, cron, timezone)

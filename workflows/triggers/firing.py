@@ -223,7 +223,7 @@ def save_cursor_txn(row: TriggerState) -> None:
 def _call(trigger: Poll, cursor: Any) -> tuple[list[Any], dict[str, Any]]:
     current = trigger.state.model_validate(cursor or {})
     result = trigger.fn(current)
-    if inspect.isawaitable(result):
+    if inspect.iscoroutine(result):  # an async run
         result = asyncio.run(result)
     if not (isinstance(result, tuple) and len(result) == 2):
         raise TypeError(f"run of poll {trigger.slug} must return (items, new_state), got {type(result).__name__}")

@@ -105,7 +105,7 @@ class Command(BaseCommand):
 
 
 def _next_id(model: type[models.Model]) -> int:
-    return (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    return (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
 
 
 def in_background(batches: Iterator[Batch]) -> Iterator[Batch]:
@@ -185,7 +185,7 @@ def create_batch(batch: Batch) -> None:
             for name in decode:
                 values[name] = json.loads(values[name]) if values[name] is not None else None
             objects.append(model(**values))
-        model.objects.bulk_create(objects)
+        model._default_manager.bulk_create(objects)
 
 
 def reset_sequences() -> None:
