@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from history.models import ApiKey, AuditEvent, Organization, Run
+from history.models import ApiKey, AuditEvent, Organization
 
 from ..conftest import api_client
+from ..factories import make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -55,10 +56,6 @@ def test_only_admins_manage_keys_and_only_their_organizations(admin: APIClient, 
     assert admin.post("/api/api-keys", {"role": "boss"}, format="json").status_code == 400
     other.refresh_from_db()
     assert other.revoked_at is None
-
-
-def make_run(org: Organization, **fields: object) -> Run:
-    return Run.objects.create(organization=org, project=org.default_project(), **{"slug": "greeting", **fields})
 
 
 @pytest.mark.parametrize(

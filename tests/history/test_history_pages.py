@@ -9,27 +9,17 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from history.models import AuditEvent, Membership, Organization, Run, SavedView, Step
+from history.models import AuditEvent, Organization, Run, SavedView, Step
 from history.models.accounts import Role
+
+from ..factories import make_run, member
 
 pytestmark = pytest.mark.django_db
 
 
-def make_run(org: Organization, slug: str = "greeting", **fields: object) -> Run:
-    return Run.objects.create(organization=org, project=org.default_project(), slug=slug, **fields)
-
-
-def member(org: Organization, role: str = Role.OPERATOR, name: str = "alice") -> Client:
-    user = User.objects.create_user(name, password="pw-12345678")
-    Membership.objects.create(user=user, organization=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def alice(org: Organization) -> Client:
-    return member(org)
+    return member(org, name="alice")
 
 
 def test_every_page_requires_login(org: Organization) -> None:
@@ -40,7 +30,7 @@ def test_every_page_requires_login(org: Organization) -> None:
 
 
 def test_the_login_page_signs_a_member_in(org: Organization) -> None:
-    member(org)
+    member(org, name="alice")
     response = Client().post("/accounts/login/", {"username": "alice", "password": "pw-12345678"}, follow=True)
     assert response.redirect_chain[-1][0] == "/history/"
 

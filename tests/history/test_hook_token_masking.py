@@ -15,6 +15,7 @@ from history.models import Membership, Organization, Run, Step
 from history.models.accounts import Role
 
 from ..conftest import api_client
+from ..factories import make_hook, make_run, member
 
 pytestmark = pytest.mark.django_db
 
@@ -22,24 +23,15 @@ TOKEN = "0123456789abcdef" * 2 + "01234567"
 
 
 def hooked_run(org: Organization, **fields: object) -> Run:
-    fields = {"status": "waiting", **fields}
-    run = Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
-    Step.objects.create(run=run, position=0, step_id="step:hook:approval#0", kind="hook", status="waiting", token=TOKEN)
+    run = make_run(org, **{"status": "waiting", **fields})
+    make_hook(run, TOKEN)
     return run
-
-
-def signed_in(org: Organization, role: str, staff: bool = False) -> Client:
-    user = User.objects.create_user(f"{role}-{staff}", password="pw-12345678", is_staff=staff)
-    Membership.objects.create(user=user, organization=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("before", ["\x1e", "\x0b", "%252F", "\\u002f", "\\u00a0", "é", "0x", "ab"])
 def test_a_token_glued_to_an_escape_or_other_hex_is_masked(org: Organization, before: str) -> None:
     run = hooked_run(org, output={"note": f"code:{before}{TOKEN}"})
-    viewer = signed_in(org, Role.VIEWER)
+    viewer = member(org, Role.VIEWER)
     for body in (
         api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}").content.decode(),
         viewer.get(f"/history/{run.public_id}/?tab=overview").content.decode(),
@@ -73,7 +65,7 @@ def test_a_viewer_cannot_spell_a_token_out_through_the_search(org: Organization)
         org, status="failed", error={"type": "X", "message": f"chat refused https://k.example/hooks/{TOKEN}"}
     )
     viewer, operator = api_client(org, Role.VIEWER), api_client(org, Role.OPERATOR)
-    page_viewer = signed_in(org, Role.VIEWER)
+    page_viewer = member(org, Role.VIEWER)
     assert len(viewer.get("/api/runs", {"q": "chat refused"}).json()["results"]) == 1
     for prefix in ("hooks/0", TOKEN[:8], TOKEN):
         assert viewer.get("/api/runs", {"q": prefix}).json()["results"] == [], prefix
@@ -86,7 +78,7 @@ def test_the_admin_which_spans_every_organization_is_for_superusers_only(org: Or
     run = hooked_run(org)
     pages = ("/admin/", f"/admin/history/run/{run.pk}/change/", f"/admin/history/step/?token__startswith={TOKEN[:4]}")
     for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN):
-        staff_member = signed_in(org, role, staff=True)
+        staff_member = member(org, role, staff=True)
         for path in pages:
             response = staff_member.get(path)
             assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (role, path)

@@ -8,32 +8,23 @@ for both of its runs, by a signed-in viewer and a viewer's API key.
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 from rest_framework.test import APIClient
 
 from history.listing import LIST_INCLUDES
-from history.models import Membership, Organization, Run, Step
+from history.models import Organization, Run
 from history.models.accounts import Role
 from history.serializers import INCLUDES
 from history.views.detail import TABS
 from history.views.payloads import RUN_FIELDS, STEP_FIELDS
 
 from ..conftest import Stack, api_client
+from ..factories import make_hook, make_run, member
 from ..routes import routes
 from ..workflows.test_worker import start, status_becomes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHAT_TOKEN = "chat-secret-0123456789"  # what leaky-hook logs as a bearer credential (the project loads it, not us)
-
-
-def signed_in(org: Organization, role: str) -> Client:
-    user = User.objects.create_user(f"{role}-user", password="pw-12345678")
-    Membership.objects.create(user=user, organization=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def urls_of(run: Run) -> list[str]:
@@ -77,8 +68,8 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
     assert waiting.output["token"] == tokens[waiting.public_id]
     assert tokens[failed.public_id] in failed.error["message"]
 
-    viewers = {"session": signed_in(org, Role.VIEWER), "api key": api_client(org, Role.VIEWER)}
-    operator = signed_in(org, Role.OPERATOR)
+    viewers = {"session": member(org, Role.VIEWER), "api key": api_client(org, Role.VIEWER)}
+    operator = member(org, Role.OPERATOR)
     answered: dict[str, int] = {}
     for run in (waiting, failed):
         token = tokens[run.public_id]
@@ -103,9 +94,9 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
 
 
 def test_only_operators_see_a_bare_token_and_a_commit_id_of_the_same_shape_stays(org: Organization) -> None:
-    run = Run.objects.create(organization=org, project=org.default_project(), slug="greeting", status="waiting")
+    run = make_run(org, status="waiting")
     token, commit = "0123456789abcdef" * 2 + "01234567", "3f786850e387550fdab836ed7e6dc881de23001b"
-    Step.objects.create(run=run, position=0, step_id="step:hook:approval#0", kind="hook", status="waiting", token=token)
+    make_hook(run, token)
     message = f"deployed {commit}; code {token.upper()}, or open %2Fhooks%2F{token}"
     Run.objects.filter(pk=run.pk).update(error={"type": "X", "message": message})
     viewer = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}").json()["error"]["message"]

@@ -12,12 +12,9 @@ from history.models import ApiKey, Organization, Run, Step
 from history.models.accounts import Role
 
 from ..conftest import api_client
+from ..factories import make_run
 
 pytestmark = pytest.mark.django_db
-
-
-def make_run(org: Organization, slug: str = "greeting", **fields: object) -> Run:
-    return Run.objects.create(organization=org, project=org.default_project(), slug=slug, **fields)
 
 
 @pytest.fixture

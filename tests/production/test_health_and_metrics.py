@@ -30,6 +30,7 @@ from workflows.runner import resume_run
 from workflows.sdk import Context, define_action, define_workflow
 
 from ..conftest import Stack
+from ..factories import make_run
 from ..services import free_port
 from ..support import ROOT, Process, http_status, wait_for
 
@@ -69,10 +70,6 @@ def scrape(client: Client, **headers: str) -> dict[tuple[str, tuple[tuple[str, s
 
 def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
-
-
-def make_run(org: Organization, **fields: Any) -> Run:
-    return Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
 
 
 def start(api: APIClient, slug: str, input: dict[str, Any]) -> Run:

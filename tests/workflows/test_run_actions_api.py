@@ -10,11 +10,9 @@ from rest_framework.test import APIClient
 
 from history.models import AuditEvent, Organization, Run, Step
 
+from ..factories import make_run
+
 pytestmark = pytest.mark.django_db
-
-
-def make_run(org: Organization, **fields: object) -> Run:
-    return Run.objects.create(organization=org, project=org.default_project(), **{"slug": "greeting", **fields})
 
 
 def test_it_starts_a_run_and_enqueues_it_after_commit(api: APIClient, django_capture_on_commit_callbacks) -> None:

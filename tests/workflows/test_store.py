@@ -12,11 +12,9 @@ from history.models import Organization, Run, Step
 from workflows import store
 from workflows.engine import StepRecord, Suspended, SuspendItem
 
+from ..factories import make_run
+
 pytestmark = pytest.mark.django_db
-
-
-def make_run(org: Organization, **fields: object) -> Run:
-    return Run.objects.create(organization=org, project=org.default_project(), slug="greeting", **fields)
 
 
 def test_a_run_is_claimed_by_one_worker_at_a_time(org: Organization) -> None:

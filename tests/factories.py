@@ -1,0 +1,35 @@
+"""What tests make, in one place: runs, hook steps, and members signed in by role."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.test import Client
+
+from history.models import Membership, Organization, Run, Step
+from history.models.accounts import Role
+
+_names = itertools.count(1)
+
+
+def make_run(org: Organization, slug: str = "greeting", **fields: Any) -> Run:
+    """A run of ``org``'s default project; its fields as given, queued by default."""
+    return Run.objects.create(organization=org, project=org.default_project(), slug=slug, **fields)
+
+
+def make_hook(run: Run, token: str, position: int = 0, **fields: Any) -> Step:
+    """A hook step of ``run`` waiting on ``token``."""
+    fields = {"step_id": f"step:hook:approval#{position}", "kind": "hook", "status": "waiting", **fields}
+    return Step.objects.create(run=run, position=position, token=token, **fields)
+
+
+def member(org: Organization, role: str = Role.OPERATOR, name: str | None = None, staff: bool = False) -> Client:
+    """A browser signed in as a new member of ``org`` with ``role``."""
+    username = name or f"{role}-{next(_names)}"
+    user = User.objects.create_user(username, password="pw-12345678", is_staff=staff)
+    Membership.objects.create(user=user, organization=org, role=role)
+    client = Client()
+    client.force_login(user)
+    return client
