@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from history.models import ApiKey, Organization
 from history.models.accounts import Role
+from workflows.registry import Registry, registry
 
 from .support import Process, start_beat, start_worker
 
@@ -80,6 +81,17 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def scratch_registry() -> Iterator[Registry]:
+    """The project's registry, as it was before the test once the test ends: definitions it made are gone."""
+    tables = ("targets", "actions", "triggers")
+    saved = {name: dict(getattr(registry, name)) for name in tables}
+    yield registry
+    for name in tables:
+        getattr(registry, name).clear()
+        getattr(registry, name).update(saved[name])
 
 
 @pytest.fixture

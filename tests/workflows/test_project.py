@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from workflows.project import ProjectError, load_package
-from workflows.registry import registry
+from workflows.registry import Registry, registry
 
 MODEL = "from pydantic import BaseModel\n\nclass M(BaseModel):\n    x: int = 0\n"
 
@@ -26,14 +26,16 @@ def workflow_module(slug: str, up: str = "..") -> str:
     )
 
 
-def test_it_imports_every_module_with_relative_imports(tmp_path: Path) -> None:
+def test_it_imports_every_module_with_relative_imports(tmp_path: Path, scratch_registry: Registry) -> None:
     write(tmp_path / "actions/shared.py", MODEL)
     write(tmp_path / "workflows/nested/deep.py", workflow_module("project-deep", up="..."))
     load_package("keystroke_test_project_ok", tmp_path)
     assert registry.workflow("project-deep").source == str(tmp_path / "workflows/nested/deep.py")
 
 
-def test_two_definitions_with_one_slug_fail_start_up_naming_both_files(tmp_path: Path) -> None:
+def test_two_definitions_with_one_slug_fail_start_up_naming_both_files(
+    tmp_path: Path, scratch_registry: Registry
+) -> None:
     write(tmp_path / "actions/shared.py", MODEL)
     write(tmp_path / "workflows/a.py", workflow_module("project-twice"))
     write(tmp_path / "workflows/b.py", workflow_module("project-twice"))
@@ -43,6 +45,6 @@ def test_two_definitions_with_one_slug_fail_start_up_naming_both_files(tmp_path:
     assert str(tmp_path / "workflows/b.py") in str(caught.value)
 
 
-def test_a_missing_directory_is_named(tmp_path: Path) -> None:
+def test_a_missing_directory_is_named(tmp_path: Path, scratch_registry: Registry) -> None:
     with pytest.raises(ProjectError, match="not a directory"):
         load_package("keystroke_test_project_missing", tmp_path / "nope")

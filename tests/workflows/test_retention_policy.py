@@ -12,7 +12,7 @@ from django.core.management.base import SystemCheckError
 from pydantic import BaseModel
 
 from workflows import retention
-from workflows.registry import registry
+from workflows.registry import Registry, registry
 from workflows.sdk import define_agent, define_workflow
 
 DAY = timedelta(days=1)
@@ -85,7 +85,7 @@ def test_it_passes_a_good_configuration(settings: Any) -> None:
 
 
 @pytest.mark.parametrize("define", ["workflow", "agent"])
-def test_it_refuses_a_bad_retention_at_definition(define: str) -> None:
+def test_it_refuses_a_bad_retention_at_definition(define: str, scratch_registry: Registry) -> None:
     with pytest.raises(ValueError, match=r"define_\w+\(slug='bad-keep'\), retention='succes=1d'.*finished status"):
         if define == "workflow":
             define_workflow(slug="bad-keep", input=Empty, output=Empty, run=_nothing, retention="succes=1d")
@@ -94,14 +94,11 @@ def test_it_refuses_a_bad_retention_at_definition(define: str) -> None:
     assert registry.workflow("bad-keep") is None
 
 
-def test_it_keeps_a_targets_retention_and_follows_the_global_policy_by_default() -> None:
-    try:
-        keep = define_workflow(slug="keep-week", input=Empty, output=Empty, run=_nothing, retention="success=7d")
-        agent = define_agent(slug="keep-agent", model="openai:gpt-4o-mini", retention={"failed": "forever"})
-        plain = define_workflow(slug="keep-plain", input=Empty, output=Empty, run=_nothing)
-        assert keep.retention == {"success": 7 * DAY}
-        assert agent.retention == {"failed": None}
-        assert plain.retention == {}
-    finally:
-        for slug in ("keep-week", "keep-agent", "keep-plain"):
-            registry.targets.pop(slug, None)
+def test_it_keeps_a_targets_retention_and_follows_the_global_policy_by_default(scratch_registry: Registry) -> None:
+    keep = define_workflow(slug="keep-week", input=Empty, output=Empty, run=_nothing, retention="success=7d")
+    agent = define_agent(slug="keep-agent", model="openai:gpt-4o-mini", retention={"failed": "forever"})
+    plain = define_workflow(slug="keep-plain", input=Empty, output=Empty, run=_nothing)
+    assert keep.retention == {"success": 7 * DAY}
+    assert agent.retention == {"failed": None}
+    assert plain.retention == {}
+    assert scratch_registry.workflow("keep-week") is keep
