@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from history.models import LogRecord, Organization, Run, Span, Step, TriggerDelivery, UsageItem
 
-from . import log_output, metrics
+from . import faults, log_output, metrics
 from .conf import engine_settings
 from .engine import Completed, Failed, StepRecord, Suspended, escape_json_nul, storable
 from .errors import RunStopped
@@ -105,6 +105,8 @@ class DatabaseEventLog:
         return {row["position"]: _to_record(row) for row in rows}
 
     def record(self, record: StepRecord) -> None:
+        if record.status == "success":
+            faults.reach("step-returned", record.step_id)
         if not record_step(self.run.pk, self.owner, record):
             raise RunStopped
         self.timings.observe(record)

@@ -187,3 +187,21 @@ def test_bad_input_is_refused_with_field_errors_and_creates_no_run(api: APIClien
     assert response.json()["error"]["message"].startswith("Invalid input for signup-pipeline: email")
     assert not Run.objects.exists()
     assert not Step.objects.exists()
+
+
+def test_a_crash_after_a_step_returned_and_before_it_was_recorded_runs_the_step_again(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
+    marker = tmp_path / "effects"
+    # The named fault point ends the pool process right there, every time, unlike a timed SIGKILL.
+    first = stack.worker(KEYSTROKE_FAULT="step-returned:step:effect#1")
+    run = start(api, "three-steps", {"marker": str(marker)})
+    wait_for(lambda: "two" in lines(marker), 30, what="the second step to return")
+    wait_for(lambda: "exited with 'exitcode 70'" in first.output(), 30, what="the pool process to end at the fault")
+    first.kill()
+    assert not run.steps.filter(step_id="step:effect#1").exists(), "the step returned but was never recorded"
+
+    stack.worker()
+    stack.beat()  # the sweeper requeues the run once its lease (3 s here) lapses
+    status_becomes(run, "success", timeout=60)
+    assert lines(marker) == ["one", "two", "two", "three"], "only the unrecorded step ran again"
