@@ -44,7 +44,20 @@ class Actor:
 
 
 def actor_for_request(request: Any) -> Actor | None:
-    """The request's actor, or None when it has no organization to act in."""
+    """The request's actor, or None when it has no organization to act in.
+
+    Found once per request: the view, the run filter and the hook-token middleware all ask.
+    """
+    underlying = getattr(request, "_request", request)  # a DRF request wraps Django's
+    actor = getattr(underlying, "_keystroke_actor", None)
+    if actor is None:
+        actor = _find_actor(request)
+        if actor is not None:  # an answer of nobody may change once DRF has authenticated
+            underlying._keystroke_actor = actor
+    return actor
+
+
+def _find_actor(request: Any) -> Actor | None:
     auth = getattr(request, "auth", None)
     address = client_ip(request)
     if isinstance(auth, ApiKey):

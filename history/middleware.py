@@ -71,11 +71,11 @@ def _where_nul(request: HttpRequest) -> str | None:
 
 def hide_for_viewers(text: str) -> str:
     """``text`` as someone below operator may read it: resume URLs and hook tokens masked."""
-    found = candidates(text)
-    # exclude(token=""): the condition of the partial unique index, which PostgreSQL stops
-    # proving by itself past 100 values in the list.
-    hooks = Step.objects.exclude(token="").filter(token__in=found) if found else None
-    tokens = set(hooks.values_list("token", flat=True)) if hooks is not None else found
+    tokens = candidates(text)
+    if tokens:
+        # exclude(token=""): the condition of the partial unique index, which PostgreSQL stops
+        # proving by itself past 100 values in the list.
+        tokens = set(Step.objects.exclude(token="").filter(token__in=tokens).values_list("token", flat=True))
     return hide_in_text(text, tokens)
 
 

@@ -140,12 +140,25 @@ def _listed_part(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
-class StepListSerializer(StepSerializer):
-    """A step as a list shows it: payload previews, the error's summary, the count of attempts."""
+class ListedPayloads(serializers.Serializer):
+    """``input``, ``output`` and ``error`` as a list shows them: previews and the error's summary."""
 
     input = serializers.SerializerMethodField()
     output = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+
+    def get_input(self, obj: Any) -> dict[str, Any] | None:
+        return listing.preview(obj, "input")
+
+    def get_output(self, obj: Any) -> dict[str, Any] | None:
+        return listing.preview(obj, "output")
+
+    def get_error(self, obj: Any) -> dict[str, Any] | None:
+        return listing.error_summary(obj)
+
+
+class StepListSerializer(ListedPayloads, StepSerializer):
+    """A step as a list shows it: payload previews, the error's summary, the count of attempts."""
 
     class Meta(StepSerializer.Meta):
         fields = [f for f in StepSerializer.Meta.fields if f != "attempt_errors"]
@@ -153,17 +166,8 @@ class StepListSerializer(StepSerializer):
     def get_attempts(self, step: Any) -> int:  # a step annotated by history.listing
         return step.attempt_count or (1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0)
 
-    def get_input(self, step: Step) -> dict[str, Any] | None:
-        return listing.preview(step, "input")
 
-    def get_output(self, step: Step) -> dict[str, Any] | None:
-        return listing.preview(step, "output")
-
-    def get_error(self, step: Step) -> dict[str, Any] | None:
-        return listing.error_summary(step)
-
-
-class RunListSerializer(RunSerializer):
+class RunListSerializer(ListedPayloads, RunSerializer):
     """A run in ``GET /api/runs``: previews of its payloads and at most a few of each included part.
 
     ``input`` and ``output`` are ``{"preview", "size", "truncated"}`` (the first 1,024 characters
@@ -171,22 +175,10 @@ class RunListSerializer(RunSerializer):
     attributes; ``error`` has no traceback, a log's message is cut; ``api_url`` has it all.
     """
 
-    input = serializers.SerializerMethodField()
-    output = serializers.SerializerMethodField()
-    error = serializers.SerializerMethodField()
     api_url = serializers.SerializerMethodField()
 
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "api_url"]
-
-    def get_input(self, run: Run) -> dict[str, Any] | None:
-        return listing.preview(run, "input")
-
-    def get_output(self, run: Run) -> dict[str, Any] | None:
-        return listing.preview(run, "output")
-
-    def get_error(self, run: Run) -> dict[str, Any] | None:
-        return listing.error_summary(run)
 
     def get_api_url(self, run: Run) -> str:
         path = reverse("run-detail-api", args=[run.public_id])
