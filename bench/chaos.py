@@ -1,7 +1,8 @@
 """The chaos run at full size, by hand: 1,000 runs submitted through the API while workers are
 SIGKILLed every few seconds and PostgreSQL and Redis restart once each.
 
-    .venv/bin/python bench/chaos.py [--runs 1000] [--submit-seconds 300] [--workers 3] [--kill-every 5]
+    .venv/bin/python bench/chaos.py [--runs 1000] [--submit-seconds 300] [--workers 3] [--kill-every
+    5]
 
 Everything runs on private PostgreSQL and Redis servers started for the run (see
 tests/chaos.py); the shared ones are never touched. It prints what happened and exits 1 if a
@@ -23,7 +24,9 @@ os.environ.setdefault("SECRET_KEY", "chaos-benchmark-" + "k" * 50)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--submit-seconds", type=float, default=300)
     parser.add_argument("--workers", type=int, default=3)
@@ -37,7 +40,8 @@ def main() -> int:
     import django
 
     django.setup()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the report
+    # one line per request would bury the report
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from tests.chaos import Chaos, ChaosPlan
 
     plan = ChaosPlan(

@@ -45,11 +45,14 @@ POLL_SECONDS = 0.001
 STAT_COLUMNS = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated")
 
 
-# -- environment, database and worker ------------------------------------------------------------------
+# -- environment, database and worker
+# ------------------------------------------------------------------
 
 
 def configure_environment(dbname: str, home: Path) -> None:
-    """Point Django and Celery at this benchmark's database, queue and project; before Django is imported."""
+    """Point Django and Celery at this benchmark's database, queue and project; before Django is
+    imported.
+    """
     os.environ.update(
         {
             "DATABASE_URL": f"{SERVER}/{dbname}",
@@ -61,7 +64,8 @@ def configure_environment(dbname: str, home: Path) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # production settings refuse to start without one
+    # production settings refuse to start without one
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     sys.path.insert(0, str(ROOT))
 
 
@@ -84,7 +88,9 @@ def throwaway_database() -> Iterator[str]:
 
 
 class Worker:
-    """A real Celery worker in a session of its own, so stopping it reaches every process it forked."""
+    """A real Celery worker in a session of its own, so stopping it
+    reaches every process it forked.
+    """
 
     def __init__(self, concurrency: int, home: Path) -> None:
         self.node = f"bench-{secrets.token_hex(3)}@{socket.gethostname()}"
@@ -93,7 +99,12 @@ class Worker:
         args += ["-c", str(concurrency), "--pool", "prefork", "-n", self.node]
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
-                args, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                args,
+                cwd=ROOT,
+                env=dict(os.environ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def wait_ready(self, app: Any, timeout: float = 60) -> None:
@@ -122,7 +133,8 @@ class Worker:
             os.killpg(self.proc.pid, signal.SIGKILL)  # pool children that outlived their parent
 
 
-# -- database statistics -----------------------------------------------------------------------------------
+# -- database statistics
+# -----------------------------------------------------------------------------------
 
 
 def settled_counters(admin: psycopg.Connection[Any], dbname: str) -> dict[str, int]:
@@ -130,7 +142,10 @@ def settled_counters(admin: psycopg.Connection[Any], dbname: str) -> dict[str, i
 
     A backend flushes its counters at most once a second while busy, and when it exits.
     """
-    clients = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
+    clients = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = "
+        "'client backend'"
+    )
     counters = f"SELECT {', '.join(STAT_COLUMNS)} FROM pg_stat_database WHERE datname = %s"
     last: tuple[Any, ...] = ()
     for _ in range(100):
@@ -141,14 +156,17 @@ def settled_counters(admin: psycopg.Connection[Any], dbname: str) -> dict[str, i
         if busy == (0,) and now == last:
             return dict(zip(STAT_COLUMNS, now, strict=True))
         last = now
-    raise RuntimeError("pg_stat_database did not settle: is something else using the benchmark database?")
+    raise RuntimeError(
+        "pg_stat_database did not settle: is something else using the benchmark database?"
+    )
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {name: after[name] - before[name] for name in STAT_COLUMNS}
 
 
-# -- the benchmark process's side ----------------------------------------------------------------------------
+# -- the benchmark process's side
+# ----------------------------------------------------------------------------
 
 
 class Client:
@@ -163,8 +181,17 @@ class Client:
         self.registry = registry
         self.commits = 0
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-        """Django execute wrapper: a statement outside transaction.atomic is a transaction of its own."""
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        """Django execute wrapper: a statement outside transaction.atomic is a transaction of its
+        own.
+        """
         if not context["connection"].in_atomic_block:
             self.commits += 1
         return execute(sql, params, many, context)
@@ -205,7 +232,11 @@ class Client:
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            rows = Run.objects.filter(pk__range=(min(pks), max(pks))).values_list("status").annotate(n=Count("id"))
+            rows = (
+                Run.objects.filter(pk__range=(min(pks), max(pks)))
+                .values_list("status")
+                .annotate(n=Count("id"))
+            )
             counts = dict(rows)
             if set(counts) - {Run.Status.SUCCESS, *Run.ACTIVE}:
                 raise RuntimeError(f"Some runs did not succeed: {counts}")
@@ -215,7 +246,8 @@ class Client:
         raise RuntimeError(f"{len(pks)} runs did not finish within {timeout:g}s")
 
 
-# -- phases ---------------------------------------------------------------------------------------------------
+# -- phases
+# --------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -233,7 +265,8 @@ class Phase:
 class Bench:
     dbname: str
     home: Path
-    admin: psycopg.Connection[Any]  # to the maintenance database, so that reading counters adds none
+    # to the maintenance database, so that reading counters adds none
+    admin: psycopg.Connection[Any]
     client: Client
     app: Any
 
@@ -266,7 +299,9 @@ def worker_phase(bench: Bench, concurrency: int, slug: str, drive: Drive) -> Pha
     total = len(pks) + WARM_UP
     counters["xact_commit"] -= bench.client.commits - client_before
     counters["tup_inserted"] -= total  # the run rows the client inserted
-    rows = list(Run.objects.filter(pk__in=pks).values_list("queued_at", "started_at", "finished_at"))
+    rows = list(
+        Run.objects.filter(pk__in=pks).values_list("queued_at", "started_at", "finished_at")
+    )
     durations = [(done - start).total_seconds() for _, start, done in rows]
     pickups = [(start - queued).total_seconds() for queued, start, _ in rows]
     per_run = {name: value / total for name, value in counters.items()}
@@ -303,7 +338,14 @@ class StatementTimes:
     def __init__(self) -> None:
         self.seen: list[tuple[str, float]] = []
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -312,7 +354,9 @@ class StatementTimes:
 
 
 class PreparedSteps:
-    """Counts and times store.record_step, whose prepared statement bypasses Django's cursor wrappers."""
+    """Counts and times store.record_step, whose prepared statement bypasses Django's cursor
+    wrappers.
+    """
 
     def __init__(self, record_step: Callable[..., bool], times: StatementTimes) -> None:
         self.record_step, self.times, self.sql = record_step, times, []
@@ -358,10 +402,15 @@ def in_process(bench: Bench, slug: str, n: int) -> InProcess:
     with mock.patch.object(store, "record_step", steps), connection.execute_wrapper(times):
         seconds = [timed(lambda pk=pk: resume_run(pk)) for pk in pks[1:-1]]
     steps.sql.clear()
-    with mock.patch.object(store, "record_step", steps), CaptureQueriesContext(connection) as queries:
+    with (
+        mock.patch.object(store, "record_step", steps),
+        CaptureQueriesContext(connection) as queries,
+    ):
         resume_run(pks[-1])
     commits = delta(before, bench.settle())["xact_commit"] / (n + 1)
-    assert set(Run.objects.filter(pk__in=pks).values_list("status", flat=True)) == {Run.Status.SUCCESS}
+    assert set(Run.objects.filter(pk__in=pks).values_list("status", flat=True)) == {
+        Run.Status.SUCCESS
+    }
     workflow = bench.client.registry.workflow(slug)
     alone = [timed(lambda: execute_workflow(workflow, {})) for _ in range(n)]
     statements = [q["sql"] for q in queries.captured_queries] + steps.sql
@@ -371,12 +420,18 @@ def in_process(bench: Bench, slug: str, n: int) -> InProcess:
 def baseline(dbname: str, n: int) -> dict[str, list[float]]:
     """A single-row INSERT committed on its own (a step's ideal cost), and a bare round trip."""
     # Client-side binding, as Django's PostgreSQL backend uses by default.
-    with psycopg.connect(f"{SERVER}/{dbname}", autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+    with psycopg.connect(
+        f"{SERVER}/{dbname}", autocommit=True, cursor_factory=psycopg.ClientCursor
+    ) as conn:
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, run_id bigint NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, run_id bigint "
+            "NOT NULL,"
             " position integer NOT NULL, output jsonb, finished_at timestamptz NOT NULL)"
         )
-        insert = "INSERT INTO bench_baseline (run_id, position, output, finished_at) VALUES (%s, %s, %s, now())"
+        insert = (
+            "INSERT INTO bench_baseline (run_id, position, output, finished_at) VALUES (%s, "
+            "%s, %s, now())"
+        )
         inserts = [timed(lambda i=i: conn.execute(insert, [1, i, '{"n": 1}'])) for i in range(n)]
         selects = [timed(lambda: conn.execute("SELECT 1").fetchone()) for _ in range(n)]
     return {"insert": inserts, "select": selects}
@@ -388,7 +443,8 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-# -- the report ------------------------------------------------------------------------------------------------
+# -- the report
+# ------------------------------------------------------------------------------------------------
 
 
 def mean_ms(values: list[float], per: int = 1) -> float:
@@ -401,7 +457,11 @@ def spread(values: list[float], per: int = 1) -> str:
 
 
 def statement_label(text: str) -> str:
-    patterns = (("INSERT", r"INSERT INTO \"?(\w+)"), ("UPDATE", r"^UPDATE \"?(\w+)"), ("SELECT", r"FROM \"?(\w+)"))
+    patterns = (
+        ("INSERT", r"INSERT INTO \"?(\w+)"),
+        ("UPDATE", r"^UPDATE \"?(\w+)"),
+        ("SELECT", r"FROM \"?(\w+)"),
+    )
     for verb, pattern in patterns:
         match = re.search(pattern, text.strip(), re.IGNORECASE)
         if match:
@@ -410,7 +470,9 @@ def statement_label(text: str) -> str:
 
 
 def breakdown(statements: list[str]) -> str:
-    return ", ".join(f"{n} × {label}" for label, n in Counter(map(statement_label, statements)).items())
+    return ", ".join(
+        f"{n} × {label}" for label, n in Counter(map(statement_label, statements)).items()
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -432,7 +494,12 @@ class Report:
         width = max(len(label) for _, rows in self.sections for label, _ in rows) + 2
         lines = [self.title, "=" * len(self.title)]
         for name, rows in self.sections:
-            lines += ["", name, "-" * len(name), *(f"  {label.ljust(width)}{value}" for label, value in rows)]
+            lines += [
+                "",
+                name,
+                "-" * len(name),
+                *(f"  {label.ljust(width)}{value}" for label, value in rows),
+            ]
         return "\n".join(lines)
 
     def markdown(self) -> str:
@@ -444,7 +511,9 @@ class Report:
 
 
 def cpu_times() -> list[int]:
-    """The machine's CPU time counters (Linux): steal is time the hypervisor gave to other guests."""
+    """The machine's CPU time counters (Linux): steal is time the
+    hypervisor gave to other guests.
+    """
     with contextlib.suppress(OSError), open("/proc/stat") as stat:
         return [int(value) for value in stat.readline().split()[1:]]
     return []
@@ -453,7 +522,9 @@ def cpu_times() -> list[int]:
 def steal_share(before: list[int], after: list[int]) -> str:
     spent = [b - a for a, b in zip(before, after, strict=True)]
     return (
-        f"{100 * spent[7] / sum(spent):.1f}% of CPU time stolen" if len(spent) > 7 and sum(spent) else "steal unknown"
+        f"{100 * spent[7] / sum(spent):.1f}% of CPU time stolen"
+        if len(spent) > 7 and sum(spent)
+        else "steal unknown"
     )
 
 
@@ -464,19 +535,27 @@ def describe_machine(admin: psycopg.Connection[Any]) -> str:
 
     postgres = (admin.info.parameter_status("server_version") or "?").split()[0]
     redis_version = redis.Redis.from_url(REDIS).info("server")["redis_version"]
-    python = f"Python {sys.version.split()[0]}, Django {django.get_version()}, Celery {celery.__version__}"
+    python = (
+        f"Python {sys.version.split()[0]}, Django {django.get_version()}, Celery "
+        f"{celery.__version__}"
+    )
     return f"{os.cpu_count()} cores, PostgreSQL {postgres}, Redis {redis_version}, {python}"
 
 
 def report_baseline(report: Report, bases: list[dict[str, list[float]]]) -> None:
-    report.section(f"Baseline: psycopg, autocommit, {len(bases[0]['insert'])} times each, at start and at end")
+    report.section(
+        f"Baseline: psycopg, autocommit, {len(bases[0]['insert'])} times each, at start and at end"
+    )
     report.add("single-row INSERT + COMMIT", " / ".join(spread(base["insert"]) for base in bases))
     report.add("SELECT 1 round trip", " / ".join(spread(base["select"]) for base in bases))
 
 
 def report_sequential(report: Report, ten: Phase, zero: Phase) -> None:
     report.section(f"Sequential: {ten.runs} × {TEN}, one at a time, worker -c 1")
-    report.add("throughput", f"{ten.runs / ten.wall:.1f} runs/s ({ten.runs * STEPS / ten.wall:.0f} steps/s)")
+    report.add(
+        "throughput",
+        f"{ten.runs / ten.wall:.1f} runs/s ({ten.runs * STEPS / ten.wall:.0f} steps/s)",
+    )
     report.add("per-step overhead (run duration / 10)", spread(ten.durations, STEPS))
     report.add("run duration (started_at → finished_at)", spread(ten.durations))
     report.add("pickup (queued_at → started_at)", spread(ten.pickups))
@@ -484,13 +563,16 @@ def report_sequential(report: Report, ten: Phase, zero: Phase) -> None:
     report.add(f"{ZERO}: run duration ({zero.runs} runs)", spread(zero.durations))
     report.add(f"{ZERO}: pickup / end-to-end", f"{spread(zero.pickups)} / {spread(zero.latencies)}")
     report.add(
-        "marginal cost of a step ((ten − zero) / 10)", f"mean {marginal_ms(ten.durations, zero.durations):.2f} ms"
+        "marginal cost of a step ((ten − zero) / 10)",
+        f"mean {marginal_ms(ten.durations, zero.durations):.2f} ms",
     )
 
 
 def report_burst(report: Report, phase: Phase, workers: int) -> None:
     report.section(f"Burst: {phase.runs} × {TEN} submitted at once, worker -c {workers}")
-    report.add("throughput (first submit → last finished_at)", f"{phase.runs / phase.wall:.1f} runs/s")
+    report.add(
+        "throughput (first submit → last finished_at)", f"{phase.runs / phase.wall:.1f} runs/s"
+    )
     report.add("submitting alone took", f"{phase.submit_seconds:.2f} s")
     report.add("per-step overhead (run duration / 10)", spread(phase.durations, STEPS))
     report.add("pickup (queued_at → started_at)", spread(phase.pickups))
@@ -501,9 +583,17 @@ def report_database(report: Report, phases: dict[str, Phase], passes: dict[str, 
     for name, phase in phases.items():
         c = phase.counters
         rows = f"{c['tup_inserted']:.2f} rows inserted, {c['tup_updated']:.2f} updated"
-        report.add(f"commits per run ({name})", f"{c['xact_commit']:.2f} ({rows}, {c['xact_rollback']:.2f} rollbacks)")
-    ten, zero = phases["sequential"].counters["xact_commit"], phases["zero-step"].counters["xact_commit"]
-    report.add("commits per step, all-in / marginal", f"{ten / STEPS:.2f} / {(ten - zero) / STEPS:.2f}")
+        report.add(
+            f"commits per run ({name})",
+            f"{c['xact_commit']:.2f} ({rows}, {c['xact_rollback']:.2f} rollbacks)",
+        )
+    ten, zero = (
+        phases["sequential"].counters["xact_commit"],
+        phases["zero-step"].counters["xact_commit"],
+    )
+    report.add(
+        "commits per step, all-in / marginal", f"{ten / STEPS:.2f} / {(ten - zero) / STEPS:.2f}"
+    )
     report_passes(report, passes)
 
 
@@ -515,46 +605,79 @@ def report_passes(report: Report, passes: dict[str, InProcess]) -> None:
     report.section("One pass in this process, without Celery (resume_run; CaptureQueriesContext)")
     ten, zero = passes[TEN], passes[ZERO]
     for slug, result in passes.items():
-        report.add(f"SQL statements: {slug}", f"{len(result.statements)} ({breakdown(result.statements)})")
+        report.add(
+            f"SQL statements: {slug}", f"{len(result.statements)} ({breakdown(result.statements)})"
+        )
     count = len(ten.statements), len(zero.statements)
     report.add(
-        "statements per step, all-in / marginal", f"{count[0] / STEPS:.2f} / {(count[0] - count[1]) / STEPS:.2f}"
+        "statements per step, all-in / marginal",
+        f"{count[0] / STEPS:.2f} / {(count[0] - count[1]) / STEPS:.2f}",
     )
-    report.add("commits per pass (pg_stat_database): ten / zero", f"{ten.commits:.2f} / {zero.commits:.2f}")
+    report.add(
+        "commits per pass (pg_stat_database): ten / zero", f"{ten.commits:.2f} / {zero.commits:.2f}"
+    )
     report.add("pass time: ten / zero", f"{spread(ten.seconds)} / {spread(zero.seconds)}")
     report.add("marginal cost of a step", f"mean {marginal_ms(ten.seconds, zero.seconds):.2f} ms")
     by_label: dict[str, list[float]] = {}
     for text, seconds in ten.times.seen:
         by_label.setdefault(statement_label(text), []).append(seconds)
     for label, values in by_label.items():
-        report.add(f"time in {label} ({TEN})", f"{spread(values)}, {len(values) / len(ten.seconds):.0f} per pass")
+        report.add(
+            f"time in {label} ({TEN})",
+            f"{spread(values)}, {len(values) / len(ten.seconds):.0f} per pass",
+        )
     outside = {
-        slug: mean_ms(p.seconds) - sum(s for _, s in p.times.seen) * 1000 / len(p.seconds) for slug, p in passes.items()
+        slug: mean_ms(p.seconds) - sum(s for _, s in p.times.seen) * 1000 / len(p.seconds)
+        for slug, p in passes.items()
     }
-    report.add("time outside statements per pass: ten / zero", f"mean {outside[TEN]:.2f} ms / {outside[ZERO]:.2f} ms")
-    report.add("time outside statements: marginal step", f"mean {(outside[TEN] - outside[ZERO]) / STEPS:.2f} ms")
-    report.add("replay core alone (MemoryEventLog): marginal step", f"mean {marginal_ms(ten.alone, zero.alone):.2f} ms")
+    report.add(
+        "time outside statements per pass: ten / zero",
+        f"mean {outside[TEN]:.2f} ms / {outside[ZERO]:.2f} ms",
+    )
+    report.add(
+        "time outside statements: marginal step",
+        f"mean {(outside[TEN] - outside[ZERO]) / STEPS:.2f} ms",
+    )
+    report.add(
+        "replay core alone (MemoryEventLog): marginal step",
+        f"mean {marginal_ms(ten.alone, zero.alone):.2f} ms",
+    )
 
 
-def report_aims(report: Report, insert_ms: float, phases: dict[str, Phase], passes: dict[str, InProcess]) -> None:
+def report_aims(
+    report: Report, insert_ms: float, phases: dict[str, Phase], passes: dict[str, InProcess]
+) -> None:
     report.section(f"Aims (ratios against the mean INSERT + COMMIT, {insert_ms:.2f} ms)")
     ten, zero = phases["sequential"], phases["zero-step"]
     commits = (ten.counters["xact_commit"] - zero.counters["xact_commit"]) / STEPS
     all_in = ten.counters["xact_commit"] / STEPS
-    report.add("≤ 1 commit per recorded step", f"{verdict(commits <= 1)}: {commits:.2f} marginal, {all_in:.2f} all-in")
+    report.add(
+        "≤ 1 commit per recorded step",
+        f"{verdict(commits <= 1)}: {commits:.2f} marginal, {all_in:.2f} all-in",
+    )
     loads = [statement_label(s) for s in passes[TEN].statements].count("SELECT history_step")
-    report.add("a run's replay loaded in one query", f"{verdict(loads == 1)}: {loads} step-log query per pass")
+    report.add(
+        "a run's replay loaded in one query",
+        f"{verdict(loads == 1)}: {loads} step-log query per pass",
+    )
     for name in ("sequential", "burst"):
         if name in phases:
             ratio = mean_ms(phases[name].durations, STEPS) / insert_ms
-            report.add(f"per-step overhead ≤ 3× ({name}, all-in)", f"{verdict(ratio <= 3)}: {ratio:.1f}×")
+            report.add(
+                f"per-step overhead ≤ 3× ({name}, all-in)", f"{verdict(ratio <= 3)}: {ratio:.1f}×"
+            )
     ratio = marginal_ms(ten.durations, zero.durations) / insert_ms
-    report.add("per-step overhead ≤ 3× (sequential, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×")
+    report.add(
+        "per-step overhead ≤ 3× (sequential, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×"
+    )
     ratio = marginal_ms(passes[TEN].seconds, passes[ZERO].seconds) / insert_ms
-    report.add("per-step overhead ≤ 3× (in-process, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×")
+    report.add(
+        "per-step overhead ≤ 3× (in-process, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×"
+    )
 
 
-# -- main -------------------------------------------------------------------------------------------------------
+# -- main
+# --------------------------------------------------------------------------------------------------
 
 
 def measure(args: argparse.Namespace, dbname: str, home: Path) -> Report:
@@ -576,7 +699,10 @@ def measure(args: argparse.Namespace, dbname: str, home: Path) -> Report:
     finally:
         admin.close()
         delete_queue(os.environ["KEYSTROKE_QUEUE"])
-    report.title += f"; load {load:.2f} at start, {os.getloadavg()[0]:.2f} at end; {steal_share(cpu, cpu_times())}"
+    report.title += (
+        f"; load {load:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
+        f"{steal_share(cpu, cpu_times())}"
+    )
     report_baseline(report, bases)
     report_sequential(report, phases["sequential"], phases["zero-step"])
     if "burst" in phases:
@@ -587,14 +713,17 @@ def measure(args: argparse.Namespace, dbname: str, home: Path) -> Report:
 
 
 def delete_queue(queue: str) -> None:
-    """Remove the private queue and the exchange Celery declared for it, under kombu's Redis key names.
+    """Remove the private queue and the exchange Celery declared for it, under kombu's Redis key
+    names.
 
     kombu's queue_delete only forgets bindings this process declared, which are none.
     """
     import redis
 
     with contextlib.suppress(redis.RedisError):
-        redis.Redis.from_url(REDIS).delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        redis.Redis.from_url(REDIS).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
 
 
 def run_phases(args: argparse.Namespace, bench: Bench) -> tuple[Any, ...]:
@@ -618,15 +747,31 @@ def run_phases(args: argparse.Namespace, bench: Bench) -> tuple[Any, ...]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Throughput, per-step overhead and database work of the engine.")
-    parser.add_argument("--sequential", type=int, default=300, help=f"{TEN} runs one after another (-c 1)")
-    parser.add_argument("--zero", type=int, default=100, help=f"{ZERO} runs one after another: a run's fixed cost")
-    parser.add_argument("--burst", type=int, default=1000, help=f"{TEN} runs submitted at once (0 skips it)")
+    parser = argparse.ArgumentParser(
+        description="Throughput, per-step overhead and database work of the engine."
+    )
+    parser.add_argument(
+        "--sequential", type=int, default=300, help=f"{TEN} runs one after another (-c 1)"
+    )
+    parser.add_argument(
+        "--zero", type=int, default=100, help=f"{ZERO} runs one after another: a run's fixed cost"
+    )
+    parser.add_argument(
+        "--burst", type=int, default=1000, help=f"{TEN} runs submitted at once (0 skips it)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the burst")
-    parser.add_argument("--baseline", type=int, default=2000, help="single-row INSERT + COMMIT repetitions")
-    parser.add_argument("--in-process", type=int, default=100, help="passes per workflow run here, without Celery")
-    parser.add_argument("--markdown", action="store_true", help="also print a section for docs/benchmarks.md")
-    parser.add_argument("-v", "--verbose", action="store_true", help="say which phase is running, on stderr")
+    parser.add_argument(
+        "--baseline", type=int, default=2000, help="single-row INSERT + COMMIT repetitions"
+    )
+    parser.add_argument(
+        "--in-process", type=int, default=100, help="passes per workflow run here, without Celery"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print a section for docs/benchmarks.md"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="say which phase is running, on stderr"
+    )
     return parser.parse_args(argv)
 
 

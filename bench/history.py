@@ -92,7 +92,8 @@ def configure_environment(dbname: str, home: Path) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # production settings refuse to start without one
+    # production settings refuse to start without one
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     sys.path.insert(0, str(ROOT))
 
 
@@ -130,7 +131,12 @@ def seed(args: argparse.Namespace) -> Seeding:
     out, result = StringIO(), Seeding()
     started = time.perf_counter()
     call_command(
-        "seed_history", runs=args.runs, big_run_steps=args.big_run_steps, seed=args.seed, stdout=out, stderr=sys.stderr
+        "seed_history",
+        runs=args.runs,
+        big_run_steps=args.big_run_steps,
+        seed=args.seed,
+        stdout=out,
+        stderr=sys.stderr,
     )
     result.seconds = time.perf_counter() - started
     result.big_run = re.search(r"Big run: (run_[0-9a-f]{32})", out.getvalue()).group(1)  # type: ignore[union-attr]
@@ -155,7 +161,9 @@ def logged_in_client() -> Any:
     from history.models.accounts import Role
 
     user = get_user_model().objects.create_user("bench", is_staff=True)
-    Membership.objects.create(user=user, organization=Organization.objects.default(), role=Role.ADMIN)
+    Membership.objects.create(
+        user=user, organization=Organization.objects.default(), role=Role.ADMIN
+    )
     client = Client()
     client.force_login(user)
     return client
@@ -168,16 +176,25 @@ def pages(big_run: str, failed_run: str) -> list[Page]:
     return [
         Page("List, no filter", "/history/", LIST_AIM_MS),
         Page("List, status=failed", "/history/?status=failed", LIST_AIM_MS),
-        Page(f"List, failed + workflow={WORKFLOW}", f"/history/?status=failed&workflow={WORKFLOW}", LIST_AIM_MS),
+        Page(
+            f"List, failed + workflow={WORKFLOW}",
+            f"/history/?status=failed&workflow={WORKFLOW}",
+            LIST_AIM_MS,
+        ),
         Page(f"List, q={WORD} (error text)", f"/history/?q={WORD}", LIST_AIM_MS),
         Page("Detail, 5,000-step run, Steps tab", f"/history/{big_run}/?tab=steps", DETAIL_AIM_MS),
-        Page("Detail, 5,000-step run, Overview tab", f"/history/{big_run}/?tab=overview", DETAIL_AIM_MS),
+        Page(
+            "Detail, 5,000-step run, Overview tab",
+            f"/history/{big_run}/?tab=overview",
+            DETAIL_AIM_MS,
+        ),
         # Not in the aims: the saved view "Running", a rarer word, and a typical failed run.
         Page(
             "List, saved view Running (4 statuses)",
-            "/history/?" + "&".join(f"status={s}" for s in ("queued", "running", "sleeping", "waiting")),
+            "/history/?"
+            + "&".join(f"status={s}" for s in ("queued", "running", "sleeping", "waiting")),
             None,
-        ),  # fmt: skip
+        ),
         Page(f"List, q={RARE_WORD} (rare error text)", f"/history/?q={RARE_WORD}", None),
         Page("Detail, a failed run, Overview tab", f"/history/{failed_run}/?tab=overview", None),
     ]
@@ -202,11 +219,15 @@ def time_page(client: Any, page: Page, requests: int, warm_up: int) -> None:
 def assert_ok(response: Any, page: Page) -> None:
     if response.status_code != 200:
         body = response.content.decode(errors="replace")[:2000]
-        raise SystemExit(f"{page.label}: GET {page.url} answered {response.status_code}, not 200:\n{body}")
+        raise SystemExit(
+            f"{page.label}: GET {page.url} answered {response.status_code}, not 200:\n{body}"
+        )
 
 
 def explain_list_query(page: Page) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) the query that selects the page's runs: FROM history_run ... ORDER BY."""
+    """EXPLAIN (ANALYZE, BUFFERS) the query that selects the page's runs: FROM history_run ... ORDER
+    BY.
+    """
     from django.db import connection
 
     candidates = [q for q, _ in page.queries if 'FROM "history_run"' in q and "ORDER BY" in q]
@@ -235,7 +256,8 @@ def machine() -> str:
     version = connection.cursor().connection.info.server_version
     load = os.getloadavg()[0]
     return (
-        f"{os.cpu_count()} cores, PostgreSQL {version // 10000}.{version % 10000}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, PostgreSQL {version // 10000}.{version % 10000}, Python "
+        f"{platform.python_version()}, "
         f"Django {django.get_version()}; load {load:.2f} at the end"
     )
 
@@ -246,8 +268,20 @@ def short_plan(plan: str) -> str:
     kept = []
     for i, line in enumerate(lines):
         text = re.sub(r"\s*\(cost=[^)]*\)", "", line).replace("  ->  ", "  -> ")
-        if i == 0 or i == 1 and "Buffers:" in text or "->" in text or re.search(r"Execution Time|Filter:|Cond:", text):
-            kept.append(re.sub(r"\(actual time=[\d.]+\.\.([\d.]+) rows=(\d+) loops=(\d+)\)", r"(\1 ms, \2 rows)", text))
+        if (
+            i == 0
+            or i == 1
+            and "Buffers:" in text
+            or "->" in text
+            or re.search(r"Execution Time|Filter:|Cond:", text)
+        ):
+            kept.append(
+                re.sub(
+                    r"\(actual time=[\d.]+\.\.([\d.]+) rows=(\d+) loops=(\d+)\)",
+                    r"(\1 ms, \2 rows)",
+                    text,
+                )
+            )
     return "\n".join(kept)
 
 
@@ -262,17 +296,20 @@ def text_report(args: argparse.Namespace, seeding: Seeding, measured: list[Page]
     rate = seeding.runs / seeding.seconds
     lines = [
         f"History benchmark: {machine()}",
-        f"Seeded {seeding.runs:,} runs in {seeding.seconds:.1f} s ({rate:,.0f} runs/s); VACUUM ANALYZE "
+        f"Seeded {seeding.runs:,} runs in {seeding.seconds:.1f} s ({rate:,.0f} runs/s); VACUUM "
+        f"ANALYZE "
         f"{seeding.vacuum_seconds:.1f} s; database {seeding.database_size}",
         "Rows: " + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items()),
-        f"{args.requests} requests per page after {args.warm_up} warm-ups; server time through Django's test client",
+        f"{args.requests} requests per page after {args.warm_up} warm-ups; server time through "
+        f"Django's test client",
         "",
         f"{'page':<46} {'median':>8} {'p95':>8} {'queries':>7} {'sql ms':>7}  aim",
     ]
     for page in measured:
         sql_ms = sum(ms for _, ms in page.queries)
         lines.append(
-            f"{page.label:<46} {page.median:>8.1f} {page.p95:>8.1f} {len(page.queries):>7} {sql_ms:>7.1f}  "
+            f"{page.label:<46} {page.median:>8.1f} {page.p95:>8.1f} {len(page.queries):>7} "
+            f"{sql_ms:>7.1f}  "
             f"{page.verdict}"
         )
     for page in measured:
@@ -286,11 +323,16 @@ def markdown_report(args: argparse.Namespace, seeding: Seeding, measured: list[P
     lines = [
         f"#### Keystroke History benchmark — {machine()}",
         "",
-        f"`seed_history --runs {args.runs:,}` (plus one run of {args.big_run_steps:,} steps): {seeding.runs:,} runs "
-        f"in {seeding.seconds:.0f} s, **{rate:,.0f} runs/s**; then VACUUM ANALYZE {seeding.vacuum_seconds:.0f} s. "
-        f"Database {seeding.database_size}: " + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items()) + ".",
+        f"`seed_history --runs {args.runs:,}` (plus one run of {args.big_run_steps:,} steps): "
+        f"{seeding.runs:,} runs "
+        f"in {seeding.seconds:.0f} s, **{rate:,.0f} runs/s**; then VACUUM ANALYZE "
+        f"{seeding.vacuum_seconds:.0f} s. "
+        f"Database {seeding.database_size}: "
+        + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items())
+        + ".",
         "",
-        f"Server time of {args.requests} requests per page after {args.warm_up} warm-ups (Django test client, "
+        f"Server time of {args.requests} requests per page after {args.warm_up} warm-ups (Django "
+        f"test client, "
         "session login as an organization admin):",
         "",
         "| Page | Median | p95 | Queries (SQL ms) | Aim, p95 |",
@@ -299,8 +341,10 @@ def markdown_report(args: argparse.Namespace, seeding: Seeding, measured: list[P
     for page in measured:
         sql_ms = sum(ms for _, ms in page.queries)
         lines.append(
-            f"| {page.label} `{page.url.split('/history/', 1)[1][:60] or '/history/'}` | {page.median:.1f} ms | "
-            f"{page.p95:.1f} ms | {len(page.queries)} ({sql_ms:.1f}) | {page.verdict.replace('context', '—')} |"
+            f"| {page.label} `{page.url.split('/history/', 1)[1][:60] or '/history/'}` | "
+            f"{page.median:.1f} ms | "
+            f"{page.p95:.1f} ms | {len(page.queries)} ({sql_ms:.1f}) | "
+            f"{page.verdict.replace('context', '—')} |"
         )
     for page in measured:
         if page.plan:
@@ -313,10 +357,18 @@ def markdown_report(args: argparse.Namespace, seeding: Seeding, measured: list[P
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1_000_000, help="Runs to seed (default 1,000,000).")
-    parser.add_argument("--requests", type=int, default=50, help="Timed requests per page (default 50).")
-    parser.add_argument("--warm-up", type=int, default=3, help="Untimed requests per page first (default 3).")
-    parser.add_argument("--big-run-steps", type=int, default=5000, help="Steps of the detail page's run.")
+    parser.add_argument(
+        "--runs", type=int, default=1_000_000, help="Runs to seed (default 1,000,000)."
+    )
+    parser.add_argument(
+        "--requests", type=int, default=50, help="Timed requests per page (default 50)."
+    )
+    parser.add_argument(
+        "--warm-up", type=int, default=3, help="Untimed requests per page first (default 3)."
+    )
+    parser.add_argument(
+        "--big-run-steps", type=int, default=5000, help="Steps of the detail page's run."
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="Keep the database and print its URL.")
     parser.add_argument("--markdown", action="store_true", help="Also print a Markdown section.")

@@ -73,7 +73,8 @@ class Timings:
         return sum(len(times) for times in self.times_ms.values())
 
 
-# -- database ---------------------------------------------------------------------------------------
+# -- database
+# ---------------------------------------------------------------------------------------
 
 
 def configure_environment(dbname: str, home: Path) -> None:
@@ -88,20 +89,29 @@ def seed(runs: int) -> float:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    call_command("seed_history", runs=runs, big_run_steps=0, stdout=open(os.devnull, "w"), stderr=sys.stderr)
+    call_command(
+        "seed_history", runs=runs, big_run_steps=0, stdout=open(os.devnull, "w"), stderr=sys.stderr
+    )
     add_deliveries()
     vacuum_analyze()
     return time.perf_counter() - started
 
 
 def add_deliveries() -> None:
-    """A delivery for every webhook run, made when the run was, as a real Idempotency-Key would leave."""
+    """A delivery for every webhook run, made when the run was, as a real Idempotency-Key would
+    leave.
+    """
     from django.db import connection
 
     from history.models import TriggerDelivery
 
-    # Columns other branches add (with a default in Django, none in the table) get their default here.
-    extra = {f.column: f.get_default() for f in TriggerDelivery._meta.concrete_fields if f.column == "request_digest"}
+    # Columns other branches add (with a default in Django, none in the table) get their default
+    # here.
+    extra = {
+        f.column: f.get_default()
+        for f in TriggerDelivery._meta.concrete_fields
+        if f.column == "request_digest"
+    }
     names = "".join(f", {column}" for column in extra)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -142,7 +152,8 @@ def median_age() -> str:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT extract(epoch FROM now() - percentile_disc(0.5) WITHIN GROUP (ORDER BY finished_at))::int"
+            "SELECT extract(epoch FROM now() - percentile_disc(0.5) WITHIN GROUP (ORDER BY "
+            "finished_at))::int"
             " FROM history_run WHERE status IN ('success', 'failed', 'canceled')"
         )
         return f"{cursor.fetchone()[0]}s"
@@ -163,7 +174,9 @@ def explain_one_batch(limit: int) -> list[tuple[str, str]]:
     now = timezone.now()
     rule = retention.current_retention().rules(now)[0]
     with CaptureQueriesContext(connection) as captured, rolled_back():
-        roots = store.expired_roots_txn(rule.status, rule.before, rule.only, rule.exclude, None, limit, lock=True)
+        roots = store.expired_roots_txn(
+            rule.status, rule.before, rule.only, rule.exclude, None, limit, lock=True
+        )
         runs = roots + store.run_descendants_txn([run.pk for run in roots], lock=True)
         store.delete_runs_txn(runs, now - retention.IDEMPOTENCY_WINDOW)
         store.delete_old_deliveries_txn(now - retention.delivery_window(), limit)
@@ -190,14 +203,19 @@ def short_plan(plan: str) -> str:
     kept = []
     for line in plan.splitlines():
         text = re.sub(r"\s*\(cost=[^)]*\)", "", line)
-        text = re.sub(r"\(actual time=[\d.]+\.\.([\d.]+) rows=(\d+) loops=(\d+)\)", r"(\1 ms, \2 rows x\3)", text)
+        text = re.sub(
+            r"\(actual time=[\d.]+\.\.([\d.]+) rows=(\d+) loops=(\d+)\)",
+            r"(\1 ms, \2 rows x\3)",
+            text,
+        )
         text = re.sub(r"'\{[^}]{40,}\}'", "'{…}'", text)  # the batch's 500 ids
         if "->" in text or re.search(r"Execution Time|Index Cond|Filter|^\S", text):
             kept.append(text.rstrip()[:200])
     return "\n".join(kept)
 
 
-# -- measuring --------------------------------------------------------------------------------------
+# -- measuring
+# --------------------------------------------------------------------------------------
 
 
 def time_requests(client: Any, timings: Timings, until: Any) -> None:
@@ -209,7 +227,9 @@ def time_requests(client: Any, timings: Timings, until: Any) -> None:
         response = client.get(page)
         timings.times_ms[page].append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
-            raise SystemExit(f"GET {page} answered {response.status_code}:\n{response.content[:2000]!r}")
+            raise SystemExit(
+                f"GET {page} answered {response.status_code}:\n{response.content[:2000]!r}"
+            )
         i += 1
 
 
@@ -227,7 +247,9 @@ def timed_prune(client: Any, retention_value: str) -> tuple[float, str, Timings]
     args = [sys.executable, "manage.py", "prune_runs", "--skip-checks"]
     timings = Timings("during the prune")
     started = time.perf_counter()
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     time_requests(client, timings, lambda: process.poll() is not None)
     output = process.communicate()[0]
     seconds = time.perf_counter() - started
@@ -236,7 +258,8 @@ def timed_prune(client: Any, retention_value: str) -> tuple[float, str, Timings]
     return seconds, output, timings
 
 
-# -- report -----------------------------------------------------------------------------------------
+# -- report
+# -----------------------------------------------------------------------------------------
 
 
 def machine() -> str:
@@ -245,7 +268,8 @@ def machine() -> str:
 
     version = connection.cursor().connection.info.server_version
     return (
-        f"{os.cpu_count()} cores, PostgreSQL {version // 10000}.{version % 10000}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, PostgreSQL {version // 10000}.{version % 10000}, Python "
+        f"{platform.python_version()}, "
         f"Django {django.get_version()}"
     )
 
@@ -255,12 +279,15 @@ def report(args: argparse.Namespace, facts: dict[str, Any], measured: list[Timin
     deleted = before["run"] - after["run"]
     rate = deleted / facts["prune_seconds"]
     lines = [
-        f"Prune benchmark: {machine()}; load {facts['load_start']:.2f} at start, {os.getloadavg()[0]:.2f} at end",
-        f"Seeded {args.runs:,} runs (+ deliveries, VACUUM ANALYZE) in {facts['seed_seconds']:.0f} s",
+        f"Prune benchmark: {machine()}; load {facts['load_start']:.2f} at start, "
+        f"{os.getloadavg()[0]:.2f} at end",
+        f"Seeded {args.runs:,} runs (+ deliveries, VACUUM ANALYZE) "
+        f"in {facts['seed_seconds']:.0f} s",
         f"KEYSTROKE_RETENTION={facts['retention']} (the median age of the finished runs)",
         "Rows before: " + ", ".join(f"{t} {n:,}" for t, n in before.items()),
         "Rows after:  " + ", ".join(f"{t} {n:,}" for t, n in after.items()),
-        f"Prune: {facts['prune_seconds']:.1f} s wall for {deleted:,} runs ({rate:,.0f} runs/s, process start included)",
+        f"Prune: {facts['prune_seconds']:.1f} s wall for {deleted:,} runs ({rate:,.0f} runs/s, "
+        f"process start included)",
         "",
         facts["prune_output"].strip(),
         "",
@@ -270,22 +297,37 @@ def report(args: argparse.Namespace, facts: dict[str, Any], measured: list[Timin
         for page in PAGES:
             n = len(timings.times_ms[page])
             lines.append(
-                f"{page + ' ' + timings.label:<28} {n:>8} {timings.median(page):>8.1f} {timings.p95(page):>8.1f}"
+                f"{page + ' ' + timings.label:<28} {n:>8} {timings.median(page):>8.1f} "
+                f"{timings.p95(page):>8.1f}"
             )
     lines += ["", "Plans of one batch (EXPLAIN ANALYZE, rolled back):"]
     for statement, plan in facts["plans"]:
-        lines += ["", re.sub(r"'\{[^}]{40,}\}'", "'{…}'", " ".join(statement.split()))[:300], short_plan(plan)]
+        lines += [
+            "",
+            re.sub(r"'\{[^}]{40,}\}'", "'{…}'", " ".join(statement.split()))[:300],
+            short_plan(plan),
+        ]
     return "\n".join(lines)
 
 
-# -- main -------------------------------------------------------------------------------------------
+# -- main
+# -------------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1_000_000, help="Runs to seed (default 1,000,000).")
-    parser.add_argument("--baseline", type=int, default=200, help="Timed list requests without a prune (default 200).")
-    parser.add_argument("--batch-size", type=int, default=500, help="Runs of the batch that is EXPLAINed.")
+    parser.add_argument(
+        "--runs", type=int, default=1_000_000, help="Runs to seed (default 1,000,000)."
+    )
+    parser.add_argument(
+        "--baseline",
+        type=int,
+        default=200,
+        help="Timed list requests without a prune (default 200).",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=500, help="Runs of the batch that is EXPLAINed."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the database and print its URL.")
     return parser.parse_args(argv)
 

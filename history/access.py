@@ -61,15 +61,29 @@ def _find_actor(request: Any) -> Actor | None:
     auth = getattr(request, "auth", None)
     address = client_ip(request)
     if isinstance(auth, ApiKey):
-        return Actor(auth.organization, auth.role, f"key:{auth.name}", api_key=auth, address=address)
+        return Actor(
+            auth.organization, auth.role, f"key:{auth.name}", api_key=auth, address=address
+        )
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
     membership = Membership.objects.select_related("organization").filter(user=user).first()
     if membership is not None:
-        return Actor(membership.organization, membership.role, user.get_username(), user=user, address=address)
+        return Actor(
+            membership.organization,
+            membership.role,
+            user.get_username(),
+            user=user,
+            address=address,
+        )
     if user.is_superuser:
-        return Actor(Organization.objects.default(), Role.ADMIN, user.get_username(), user=user, address=address)
+        return Actor(
+            Organization.objects.default(),
+            Role.ADMIN,
+            user.get_username(),
+            user=user,
+            address=address,
+        )
     return None
 
 

@@ -11,5 +11,6 @@ from django.contrib.auth import urls as auth_urls
 urlpatterns = [
     pattern
     for pattern in auth_urls.urlpatterns
-    if settings.KEYSTROKE_PASSWORD_RESET or not (getattr(pattern, "name", "") or "").startswith("password_reset")
+    if settings.KEYSTROKE_PASSWORD_RESET
+    or not (getattr(pattern, "name", "") or "").startswith("password_reset")
 ]

@@ -23,7 +23,15 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "organization", "role", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "organization",
+        "role",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     readonly_fields = ["prefix", "hashed_key", "last_used_at"]
 
 
@@ -39,7 +47,16 @@ class StepInline(admin.TabularInline):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["uid", "slug", "kind", "status", "trigger_label", "actor", "created_at", "duration_ms"]
+    list_display = [
+        "uid",
+        "slug",
+        "kind",
+        "status",
+        "trigger_label",
+        "actor",
+        "created_at",
+        "duration_ms",
+    ]
     list_filter = ["status", "kind", "trigger_type"]
     search_fields = ["slug", "uid"]
     raw_id_fields = ["parent", "rerun_of", "actor_user", "actor_api_key"]

@@ -1,4 +1,5 @@
-"""The Django admin, for superusers only: it spans every organization and shows hook tokens and whole payloads.
+"""The Django admin, for superusers only: it spans every organization and shows hook tokens and
+whole payloads.
 
 Members, whatever their role, work in History and the API, which keep to their organization.
 """

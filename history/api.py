@@ -30,7 +30,9 @@ class RunCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 500
-    invalid_cursor_message = "The cursor is malformed: pass back the `next` or `previous` link unchanged."
+    invalid_cursor_message = (
+        "The cursor is malformed: pass back the `next` or `previous` link unchanged."
+    )
 
     def get_page_size(self, request: Request) -> int | None:
         size = super().get_page_size(request)
@@ -86,9 +88,16 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
             include = parse_include(self.request.query_params.get("include", ""))
         except ValueError as exc:
             raise ValidationError({"include": [str(exc)]}) from None
-        if self.action == "list" and (refused := [part for part in include if part not in LIST_INCLUDES]):
+        if self.action == "list" and (
+            refused := [part for part in include if part not in LIST_INCLUDES]
+        ):
             raise ValidationError(
-                {"include": [f"include={','.join(refused)} is served for one run only: GET /api/runs/<id>?include=…"]}
+                {
+                    "include": [
+                        f"include={','.join(refused)} is served for one run only: GET "
+                        f"/api/runs/<id>?include=…"
+                    ]
+                }
             )
         return include
 

@@ -27,7 +27,9 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 
 class NewApiKeySerializer(ApiKeySerializer):
-    key = serializers.CharField(read_only=True, help_text="The key itself: shown in this response only.")
+    key = serializers.CharField(
+        read_only=True, help_text="The key itself: shown in this response only."
+    )
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
@@ -46,15 +48,23 @@ class ApiKeyListView(APIView):
     @extend_schema(responses=ApiKeyPageSerializer, summary="List the organization's API keys")
     def get(self, request: Request) -> Response:
         require_role(actor_of(request), Role.ADMIN)
-        keys = ApiKey.objects.filter(organization=actor_of(request).organization).order_by("-created_at")
+        keys = ApiKey.objects.filter(organization=actor_of(request).organization).order_by(
+            "-created_at"
+        )
         return Response({"results": ApiKeySerializer(keys, many=True).data})
 
-    @extend_schema(request=ApiKeyRequestSerializer, responses={201: NewApiKeySerializer}, summary="Create an API key")
+    @extend_schema(
+        request=ApiKeyRequestSerializer,
+        responses={201: NewApiKeySerializer},
+        summary="Create an API key",
+    )
     def post(self, request: Request) -> Response:
         require_role(actor_of(request), Role.ADMIN)
         form = ApiKeyRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        key, raw = issue_api_key(actor_of(request), form.validated_data["name"], form.validated_data["role"])
+        key, raw = issue_api_key(
+            actor_of(request), form.validated_data["name"], form.validated_data["role"]
+        )
         key.key = raw  # type: ignore[attr-defined]  # shown once, never stored
         return Response(NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
@@ -66,7 +76,9 @@ class ApiKeyRevokeView(APIView):
         try:
             uid = uuid.UUID(hex=pk.removeprefix("key_"))
         except ValueError:
-            raise NotFound(f"{pk!r} is not an API key id: they look like key_<32 hex digits>.") from None
+            raise NotFound(
+                f"{pk!r} is not an API key id: they look like key_<32 hex digits>."
+            ) from None
         key = ApiKey.objects.filter(organization=actor_of(request).organization, uid=uid).first()
         if key is None:
             raise NotFound(f"No API key {pk} in your organization.")

@@ -20,7 +20,9 @@ class HistoryConfig(AppConfig):
 def _sqlite_functions(connection: Any, **_: Any) -> None:
     """PostgreSQL's regexp_replace for SQLite, which the run search uses."""
     if connection.vendor == "sqlite":
-        connection.connection.create_function("regexp_replace", 4, _regexp_replace, deterministic=True)
+        connection.connection.create_function(
+            "regexp_replace", 4, _regexp_replace, deterministic=True
+        )
 
 
 def _regexp_replace(text: str | None, pattern: str, replacement: str, flags: str) -> str | None:

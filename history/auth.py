@@ -1,4 +1,6 @@
-"""API-key authentication (``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``) and sign-in throttling."""
+"""API-key authentication (``Authorization: Bearer <key>`` or ``X-Api-Key: <key>``) and sign-in
+throttling.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +44,12 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = _raw_key(request)
         if raw is None:
             return None
-        key = ApiKey.objects.active().select_related("organization").filter(hashed_key=hash_api_key(raw)).first()
+        key = (
+            ApiKey.objects.active()
+            .select_related("organization")
+            .filter(hashed_key=hash_api_key(raw))
+            .first()
+        )
         if key is None:
             # Only unknown keys are throttled: a good key from a throttled address (a shared NAT
             # with one misconfigured client) still works, and keys are far too long to guess.
@@ -52,7 +59,8 @@ class ApiKeyAuthentication(BaseAuthentication):
                 raise Throttled(wait, "Too many unknown or revoked API keys from this address.")
             record_api_key_failure(request, address)
             raise AuthenticationFailed(
-                "Unknown or revoked API key: create one with `python manage.py create_api_key --name <name>`."
+                "Unknown or revoked API key: create one with `python manage.py create_api_key "
+                "--name <name>`."
             )
         now = timezone.now()
         # Written at most once a minute per key, so busy clients do not write on every call.
@@ -82,7 +90,11 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     """
 
     def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> None:
         if request is not None:
             super().authenticate(request, username, password, **kwargs)
@@ -98,7 +110,9 @@ def sign_in_username(request: HttpRequest, credentials: dict[str, Any] | None) -
     return username[:255] if isinstance(username, str) else username
 
 
-def locked_out(request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
     """The lockout page: 429, with how long is left to wait in words and in Retry-After."""
     username = get_client_username(request, credentials) or ""
     # The lockout ends a cool-off after the last recorded failure (later ones are not recorded).
@@ -106,7 +120,9 @@ def locked_out(request: HttpRequest, response: HttpResponse | None, credentials:
         last=Max("attempt_time")
     )["last"]
     cool_off = get_cool_off(request) or timedelta(0)
-    seconds = max(1, math.ceil(((last or timezone.now()) + cool_off - timezone.now()).total_seconds()))
+    seconds = max(
+        1, math.ceil(((last or timezone.now()) + cool_off - timezone.now()).total_seconds())
+    )
     context = {"username": username, "minutes": math.ceil(seconds / 60)}
     page = render(request, "registration/locked_out.html", context, status=429)
     page["Retry-After"] = str(seconds)

@@ -24,7 +24,9 @@ class ChunkedBodies:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         if environ.get("wsgi.input_terminated") and not environ.get("CONTENT_LENGTH"):
             limit = max_payload()
             body = environ["wsgi.input"].read(limit + 1)
@@ -35,14 +37,22 @@ class ChunkedBodies:
         return self.app(environ, start_response)
 
 
-def _too_large(environ: dict[str, Any], start_response: Callable[..., Any], limit: int) -> list[bytes]:
+def _too_large(
+    environ: dict[str, Any], start_response: Callable[..., Any], limit: int
+) -> list[bytes]:
     message = f"The body is over {limit} bytes, the limit (KEYSTROKE_MAX_PAYLOAD)."
     if environ.get("PATH_INFO", "").startswith(MACHINE_PATHS):
-        body = json.dumps({"error": {"type": "payload_too_large", "message": message, "details": {}}}).encode()
+        body = json.dumps(
+            {"error": {"type": "payload_too_large", "message": message, "details": {}}}
+        ).encode()
         content_type = "application/json"
     else:
         body, content_type = message.encode(), "text/plain; charset=utf-8"
     # The rest of the body is not read, so the connection cannot carry another request.
-    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Connection", "close")]
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(body))),
+        ("Connection", "close"),
+    ]
     start_response("413 Request Entity Too Large", headers)
     return [body]

@@ -17,8 +17,14 @@ def display_messages(conversation: list[Any]) -> list[dict[str, Any]]:
             for call in message.get("tool_calls") or []
             if isinstance(call, dict)
         ]
-        shown.append({**message, "role": str(message.get("role") or "tool"), "text": _text(message.get("content")),
-                      "tool_calls": calls})  # fmt: skip
+        shown.append(
+            {
+                **message,
+                "role": str(message.get("role") or "tool"),
+                "text": _text(message.get("content")),
+                "tool_calls": calls,
+            }
+        )
     return shown
 
 

@@ -42,8 +42,16 @@ _TYPES = {
 }
 
 
-def error_response(status_code: int, message: str, details: Any = None, type: str | None = None) -> Response:
-    body = {"error": {"type": type or _TYPES.get(status_code, "error"), "message": message, "details": details or {}}}
+def error_response(
+    status_code: int, message: str, details: Any = None, type: str | None = None
+) -> Response:
+    body = {
+        "error": {
+            "type": type or _TYPES.get(status_code, "error"),
+            "message": message,
+            "details": details or {},
+        }
+    }
     return Response(body, status=status_code)
 
 
@@ -83,9 +91,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
     status_code = 503 if unavailable else 500
     if request.path.startswith(MACHINE_PATHS):
         if unavailable:
-            message, kind = "The database cannot be reached; try again in a few seconds.", "database_unavailable"
+            message, kind = (
+                "The database cannot be reached; try again in a few seconds.",
+                "database_unavailable",
+            )
         else:
-            message, kind = "The server failed to answer this request; the error is in its log.", "server_error"
+            message, kind = (
+                "The server failed to answer this request; the error is in its log.",
+                "server_error",
+            )
         response: HttpResponse = JsonResponse(
             {"error": {"type": kind, "message": message, "details": {}}}, status=status_code
         )

@@ -37,18 +37,26 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
-RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+RANGES = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 
 
 class RunFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Run.Kind.choices)
-    # No DISTINCT: nothing here joins, and DISTINCT turns the keyset scan into a sort of every match.
+    # No DISTINCT: nothing here joins, and DISTINCT turns the keyset scan into a sort of every
+    # match.
     status = django_filters.MultipleChoiceFilter(choices=Run.Status.choices, distinct=False)
     slug = django_filters.CharFilter(field_name="slug", label="Workflow or agent")
     workflow = django_filters.CharFilter(method="filter_workflow")
     agent = django_filters.CharFilter(method="filter_agent")
     trigger = django_filters.ChoiceFilter(field_name="trigger_type", choices=Run.Trigger.choices)
-    trigger_id = django_filters.CharFilter(method="filter_trigger_id", label="A trigger (signup) or attachment")
+    trigger_id = django_filters.CharFilter(
+        method="filter_trigger_id", label="A trigger (signup) or attachment"
+    )
     project = django_filters.CharFilter(field_name="project__slug")
     actor = django_filters.CharFilter(field_name="actor")
     q = django_filters.CharFilter(method="filter_text")
@@ -58,7 +66,9 @@ class RunFilter(django_filters.FilterSet):
         choices=[(k, f"Last {k}") for k in RANGES], method="filter_range", label="Time range"
     )
     min_cost = django_filters.NumberFilter(field_name="total_cost", lookup_expr="gte")
-    model = django_filters.CharFilter(method="filter_model", label="Model used, e.g. openai:gpt-4o-mini")
+    model = django_filters.CharFilter(
+        method="filter_model", label="Model used, e.g. openai:gpt-4o-mini"
+    )
 
     class Meta:
         model = Run
@@ -71,7 +81,9 @@ class RunFilter(django_filters.FilterSet):
         return queryset.filter(kind=Run.Kind.AGENT, slug=value)
 
     def filter_trigger_id(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
-        """``signup`` matches every attachment of that trigger; ``signup:signup-pipeline`` one of them."""
+        """``signup`` matches every attachment of that trigger; ``signup:signup-pipeline`` one of
+        them.
+        """
         value = value.strip()
         if not value:
             return queryset
@@ -100,9 +112,13 @@ class RunFilter(django_filters.FilterSet):
         if self._sees_hook_tokens():
             return queryset.filter(Q(slug__icontains=value) | Q(error__message__icontains=value))
         masked = Func(
-            KT("error__message"), Value("[0-9a-fA-F]{40,}"), Value(""), Value("g"),
-            function="regexp_replace", output_field=TextField(),
-        )  # fmt: skip
+            KT("error__message"),
+            Value("[0-9a-fA-F]{40,}"),
+            Value(""),
+            Value("g"),
+            function="regexp_replace",
+            output_field=TextField(),
+        )
         # The plain match first, which the trigram index serves; the masked one only confirms it.
         matched = Q(error__message__icontains=value) & Q(searched_error__icontains=value)
         return queryset.alias(searched_error=masked).filter(Q(slug__icontains=value) | matched)

@@ -19,7 +19,9 @@ from kombu import Connection
 
 TIMEOUT_SECONDS = 2.0
 # Socket read and write limits for each transport (Redis, RabbitMQ), besides the connect timeout.
-_BROKER_TIMEOUTS = {name: TIMEOUT_SECONDS for name in ("socket_timeout", "read_timeout", "write_timeout")}
+_BROKER_TIMEOUTS = {
+    name: TIMEOUT_SECONDS for name in ("socket_timeout", "read_timeout", "write_timeout")
+}
 
 
 def readiness() -> dict[str, str]:
@@ -32,7 +34,8 @@ def check_database(database: BaseDatabaseWrapper | None = None) -> str:
     options = probe.settings_dict.setdefault("OPTIONS", {})
     options.pop("pool", None)  # one short-lived connection, not a pool of its own
     if probe.vendor == "postgresql":
-        options["connect_timeout"] = int(TIMEOUT_SECONDS)  # libpq's limit on connecting and signing in
+        # libpq's limit on connecting and signing in
+        options["connect_timeout"] = int(TIMEOUT_SECONDS)
         # and the server's on the query, so a database that accepts but does not answer fails too
         options["options"] = f"-c statement_timeout={int(TIMEOUT_SECONDS * 1000)}"
     try:
@@ -58,7 +61,9 @@ def check_broker(url: str | None = None, transport_options: dict[str, Any] | Non
     )
     try:
         with broker:
-            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=TIMEOUT_SECONDS)
+            broker.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=TIMEOUT_SECONDS
+            )
             if broker.transport.driver_type == "filesystem":
                 _check_folders(broker.transport_options or {})
     except Exception as exc:
@@ -67,7 +72,8 @@ def check_broker(url: str | None = None, transport_options: dict[str, Any] | Non
 
 
 def _check_folders(options: dict[str, Any]) -> None:
-    # The filesystem transport of ``keystroke dev`` connects to nothing: what can fail is its folders.
+    # The filesystem transport of ``keystroke dev`` connects to nothing: what can fail is its
+    # folders.
     for key in ("data_folder_in", "data_folder_out"):
         folder = options.get(key)
         if folder and not os.access(folder, os.W_OK | os.X_OK):
@@ -75,7 +81,9 @@ def _check_folders(options: dict[str, Any]) -> None:
 
 
 def _failed(exc: BaseException, password: str | None) -> str:
-    """``error: <type>: <first line of the message>``, short, with the password masked wherever it shows."""
+    """``error: <type>: <first line of the message>``, short, with the password masked wherever it
+    shows.
+    """
     lines = str(exc).strip().splitlines()
     message = lines[0] if lines else ""
     for secret in {password, unquote(password)} if password else ():

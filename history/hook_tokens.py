@@ -23,7 +23,9 @@ TOKEN_LENGTH = 40
 HEX_RUN = re.compile(r"[0-9a-fA-F]{40,}")
 # /hooks/<hex>, with its slashes escaped for JSON or a URL, and at least 16 hex digits that end
 # the word (src/hooks/deleteUser.ts is not one; a token cut shorter loses its digits anyway).
-HOOK_URL = re.compile(r"(?i)((?:\\{0,3}/|%2f|%252f)hooks(?:\\*/|%2f|%252f))[0-9a-f]{16,}(?![0-9a-z_])")
+HOOK_URL = re.compile(
+    r"(?i)((?:\\{0,3}/|%2f|%252f)hooks(?:\\*/|%2f|%252f))[0-9a-f]{16,}(?![0-9a-z_])"
+)
 # Past this many candidates a response is not searched token by token: every long hex run is
 # masked instead, so a huge hex blob costs one pass and hides nothing.
 MAX_CANDIDATES = 5000
@@ -31,12 +33,16 @@ _HEX = "0123456789abcdefABCDEF"
 
 
 def mentions_hooks(text: str) -> bool:
-    """Whether ``text`` may hold a token: a resume URL's shape or a long enough run of hex digits."""
+    """Whether ``text`` may hold a token: a resume URL's shape or a
+    long enough run of hex digits.
+    """
     return HOOK_URL.search(text) is not None or HEX_RUN.search(text) is not None
 
 
 def candidates(text: str) -> set[str] | None:
-    """Every 40-digit window of the hex runs of ``text``, lowercased; None when there are too many."""
+    """Every 40-digit window of the hex runs of ``text``,
+    lowercased; None when there are too many.
+    """
     runs = HEX_RUN.findall(text)
     if sum(len(run) - TOKEN_LENGTH + 1 for run in runs) > MAX_CANDIDATES:
         return None  # counted before any window is made: a hex blob of megabytes costs no memory
@@ -59,7 +65,9 @@ def hide_in_text(text: str, tokens: Collection[str] | None) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    """The first ``limit`` characters of ``text``, without a run of hex digits the cut went through."""
+    """The first ``limit`` characters of ``text``, without a run of
+    hex digits the cut went through.
+    """
     if len(text) <= limit:
         return text
     return drop_cut_hex(text[:limit]) if text[limit] in _HEX else text[:limit]

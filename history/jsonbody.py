@@ -44,7 +44,9 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise BadJSON(f"The body is not UTF-8: byte {exc.start} cannot be decoded.") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_int)
+        data = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_int
+        )
     except RecursionError:
         raise BadJSON(f"The JSON is nested deeper than {MAX_DEPTH} levels, the limit.") from None
     except json.JSONDecodeError as exc:
@@ -73,11 +75,16 @@ def check_storable(data: Any) -> None:
 
 def _check_text(text: str) -> None:
     if "\x00" in text:
-        raise BadJSON("The JSON holds a NUL character (\\u0000), which cannot be stored; remove it.")
+        raise BadJSON(
+            "The JSON holds a NUL character (\\u0000), which cannot be stored; remove it."
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        message = "The JSON holds a lone surrogate (such as \\ud800), which is not a character; remove it."
+        message = (
+            "The JSON holds a lone surrogate (such as \\ud800), which is not a character; "
+            "remove it."
+        )
         raise BadJSON(message) from None
 
 
@@ -94,5 +101,7 @@ def _finite_float(text: str) -> float:
 
 def _int(text: str) -> int:
     if len(text) > 4300:  # Python's own limit on converting digits, which raises ValueError
-        raise BadJSON(f"An integer of {len(text)} digits is too long to store; send it as a string.")
+        raise BadJSON(
+            f"An integer of {len(text)} digits is too long to store; send it as a string."
+        )
     return int(text)

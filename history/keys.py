@@ -20,7 +20,9 @@ def issue_api_key(actor: Actor, name: str, role: str) -> tuple[ApiKey, str]:
 @transaction.atomic(durable=True)
 def revoke_api_key(actor: Actor, key: ApiKey) -> bool:
     """Revoke a key once; False when it already was."""
-    if not ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+    if not ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    ):
         return False
     actor.audit("api_key.revoke", key.public_id, name=key.name)
     key.refresh_from_db()

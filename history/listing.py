@@ -33,7 +33,9 @@ class OctetLength(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # SQLite before 3.43 has no OCTET_LENGTH; the length of the text as bytes is the same.
-        return self.as_sql(compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))", **extra)
+        return self.as_sql(
+            compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))", **extra
+        )
 
 
 def _previews(fields: tuple[str, ...]) -> dict[str, Func]:
@@ -56,23 +58,37 @@ def _error_summary() -> dict[str, Any]:
 def runs_for_list(runs: QuerySet[Run], include: tuple[str, ...]) -> QuerySet[Run]:
     """``runs`` without their payloads, with previews and the included parts of the whole page."""
     # The parent and the original of a rerun are joined for their ids only.
-    related = [f"{relation}__{name}" for relation in ("parent", "rerun_of") for name in HEAVY_RUN_FIELDS]
+    related = [
+        f"{relation}__{name}" for relation in ("parent", "rerun_of") for name in HEAVY_RUN_FIELDS
+    ]
     payloads = (*RUN_PAYLOADS, "trigger_raw") if "trigger" in include else RUN_PAYLOADS
-    runs = runs.defer(*HEAVY_RUN_FIELDS, *related).annotate(**_previews(payloads), **_error_summary())
+    runs = runs.defer(*HEAVY_RUN_FIELDS, *related).annotate(
+        **_previews(payloads), **_error_summary()
+    )
     prefetches: list[Prefetch[Any, Any, Any]] = []
     if "steps" in include:
         steps = (
             Step.objects.defer(*STEP_PAYLOADS, "error", "attempts")
-            .annotate(**_previews(STEP_PAYLOADS), **_error_summary(), attempt_count=JsonArrayLength("attempts"))
+            .annotate(
+                **_previews(STEP_PAYLOADS),
+                **_error_summary(),
+                attempt_count=JsonArrayLength("attempts"),
+            )
             .select_related("child_run")
             .order_by("position")
         )
-        prefetches.append(Prefetch("steps", queryset=steps[:LIST_PART_ITEMS], to_attr="listed_steps"))
+        prefetches.append(
+            Prefetch("steps", queryset=steps[:LIST_PART_ITEMS], to_attr="listed_steps")
+        )
     if "usage" in include:
         usage = UsageItem.objects.order_by("created_at", "id")[:LIST_PART_ITEMS]
         prefetches.append(Prefetch("usage_items", queryset=usage, to_attr="listed_usage"))
     if "trace" in include:
-        spans = Span.objects.defer("attributes").annotate(**_previews(("attributes",))).order_by("started_at", "id")
+        spans = (
+            Span.objects.defer("attributes")
+            .annotate(**_previews(("attributes",)))
+            .order_by("started_at", "id")
+        )
         logs = (
             LogRecord.objects.defer("message", "attributes")
             .annotate(**_previews(("attributes",)), message_preview=Left("message", PREVIEW_CHARS))
@@ -103,11 +119,17 @@ def preview(obj: object, name: str) -> dict[str, object] | None:
     if size is None or text == "null":
         return None
     truncated = len(text) == PREVIEW_CHARS and len(text.encode()) < size
-    return {"preview": drop_cut_hex(text) if truncated else text, "size": size, "truncated": truncated}
+    return {
+        "preview": drop_cut_hex(text) if truncated else text,
+        "size": size,
+        "truncated": truncated,
+    }
 
 
 def short_text(text: str | None) -> str | None:
-    """A text cut by the database to PREVIEW_CHARS, without the hex digits the cut may have gone through."""
+    """A text cut by the database to PREVIEW_CHARS, without the hex digits the cut may have gone
+    through.
+    """
     return drop_cut_hex(text) if text is not None and len(text) == PREVIEW_CHARS else text
 
 
@@ -115,4 +137,8 @@ def error_summary(obj: Any) -> dict[str, object] | None:
     """A listed run's or step's error: the type, the message cut short, the failing step."""
     if obj.error_type is None and obj.error_message is None:
         return None
-    return {"type": obj.error_type, "message": short_text(obj.error_message), "step_id": obj.error_step_id}
+    return {
+        "type": obj.error_type,
+        "message": short_text(obj.error_message),
+        "step_id": obj.error_step_id,
+    }

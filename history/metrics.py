@@ -1,4 +1,5 @@
-"""The Prometheus view of the engine: gauges read from the run table, counters from the metric tables.
+"""The Prometheus view of the engine: gauges read from the run table, counters from the metric
+tables.
 
 A scrape makes two queries whatever the number of runs: one for the gauges, each answered by
 a partial index of the runs in that state (never a scan of the run table), and one for the
@@ -17,14 +18,37 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 # Upper bounds of the step duration buckets, in seconds: from a clock step to an hour-long agent.
 # Every kind shows every bucket, so the series do not change shape as observations come in.
-STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, float("inf"))
+STEP_BUCKETS = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+    300,
+    900,
+    3600,
+    float("inf"),
+)
 
 # Each subquery matches the condition of a partial index: history_run_queued, history_run_active
 # and history_run_wake.
@@ -41,18 +65,24 @@ _COUNTS_SQL = {
     "postgresql": """
         SELECT name, labels::text, value FROM history_metrictotal
         UNION ALL
-        SELECT c->>0, (c->1)::text, (c->>2)::float8 FROM history_metricincrement, jsonb_array_elements(counts) AS c
+        SELECT c->>0, (c->1)::text, (c->>2)::float8 FROM history_metricincrement,
+        jsonb_array_elements(counts) AS c
     """,
     "sqlite": """
         SELECT name, labels, value FROM history_metrictotal
         UNION ALL
-        SELECT json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), json_extract(c.value, '$[2]')
+        SELECT json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), json_extract(c.value,
+        '$[2]')
         FROM history_metricincrement, json_each(history_metricincrement.counts) AS c
     """,
 }
 
 COUNTERS = {
-    "runs_started": ("keystroke_runs_started", "Runs created, by workflow or agent slug.", ("workflow",)),
+    "runs_started": (
+        "keystroke_runs_started",
+        "Runs created, by workflow or agent slug.",
+        ("workflow",),
+    ),
     "runs_finished": (
         "keystroke_runs_finished",
         "Runs that ended, by workflow or agent slug and status (success, failed, canceled).",
@@ -60,13 +90,15 @@ COUNTERS = {
     ),
     "sweeper_requeues": (
         "keystroke_sweeper_requeues",
-        "Runs the sweeper enqueued again: their worker's lease lapsed, or their message seemed lost.",
+        "Runs the sweeper enqueued again: their worker's lease lapsed, or their message seemed "
+        "lost.",
         (),
     ),
 }
 STEP_DURATION = (
     "keystroke_step_duration_seconds",
-    "Time from start to finish of the steps workers executed, by step kind; a retried step's includes its backoff "
+    "Time from start to finish of the steps workers executed, by step kind; a retried step's "
+    "includes its backoff "
     "(sleeps, hooks and child runs are waits and are not counted).",
 )
 
@@ -90,9 +122,13 @@ def gauges(now: datetime) -> Iterator[Metric]:
     age = max(0.0, (now - _aware(oldest)).total_seconds()) if oldest else 0.0
     yield GaugeMetricFamily("keystroke_runs_queued", "Runs waiting for a worker.", value=queued)
     yield GaugeMetricFamily(
-        "keystroke_runs_queued_oldest_age_seconds", "How long the oldest queued run has waited.", value=age
+        "keystroke_runs_queued_oldest_age_seconds",
+        "How long the oldest queued run has waited.",
+        value=age,
     )
-    yield GaugeMetricFamily("keystroke_active_leases", "Running runs whose worker's lease is live.", value=leases)
+    yield GaugeMetricFamily(
+        "keystroke_active_leases", "Running runs whose worker's lease is live.", value=leases
+    )
     yield GaugeMetricFamily(
         "keystroke_due_timers",
         "Sleeping or waiting runs whose wake time has passed and that are not woken yet.",
@@ -145,9 +181,12 @@ def step_durations(counts: dict[Series, float]) -> Metric:
 
 
 def _cumulative(counts: dict[float, float]) -> list[tuple[str, float]]:
-    """Per-bucket counts as Prometheus wants them: each bucket holds every observation up to its bound."""
+    """Per-bucket counts as Prometheus wants them: each bucket holds every observation up to its
+    bound.
+    """
     running, cumulative = 0.0, []
-    for bound in sorted({*STEP_BUCKETS, *counts}):  # a bound dropped since still holds its observations
+    # a bound dropped since still holds its observations
+    for bound in sorted({*STEP_BUCKETS, *counts}):
         running += counts.get(bound, 0.0)
         cumulative.append((floatToGoString(bound), running))
     return cumulative

@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 
@@ -20,8 +26,16 @@ from .models.accounts import Role
 # data, hook URLs and API keys, so no cache may keep them.
 MACHINE_PATHS = ("/api/", "/hooks/", "/triggers/")
 # Answers that are not text: nothing in them is searched.
-BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/octet-stream", "application/zip",
-                "application/gzip", "application/pdf")  # fmt: skip
+BINARY_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/octet-stream",
+    "application/zip",
+    "application/gzip",
+    "application/pdf",
+)
 
 
 class NoStoreMiddleware:
@@ -51,7 +65,10 @@ class RefuseNulMiddleware:
         where = _where_nul(request)
         if where is None:
             return self.get_response(request)
-        message = f"The request's {where} holds a NUL character (%00), which is never valid here; remove it."
+        message = (
+            f"The request's {where} holds a NUL character (%00), which is never valid here; "
+            f"remove it."
+        )
         if request.path_info.startswith(MACHINE_PATHS):
             body = {"error": {"type": "invalid_request", "message": message, "details": {}}}
             return JsonResponse(body, status=400)
@@ -64,7 +81,11 @@ def _where_nul(request: HttpRequest) -> str | None:
     if "\x00" in unquote(request.META.get("QUERY_STRING", "")):
         return "query"
     for name, value in request.META.items():
-        if (name.startswith("HTTP_") or name == "CONTENT_TYPE") and isinstance(value, str) and "\x00" in value:
+        if (
+            (name.startswith("HTTP_") or name == "CONTENT_TYPE")
+            and isinstance(value, str)
+            and "\x00" in value
+        ):
             return f"{name.removeprefix('HTTP_').replace('_', '-').title()} header"
     return None
 
@@ -75,7 +96,9 @@ def hide_for_viewers(text: str) -> str:
     if tokens:
         # exclude(token=""): the condition of the partial unique index, which PostgreSQL stops
         # proving by itself past 100 values in the list.
-        tokens = set(Step.objects.exclude(token="").filter(token__in=tokens).values_list("token", flat=True))
+        tokens = set(
+            Step.objects.exclude(token="").filter(token__in=tokens).values_list("token", flat=True)
+        )
     return hide_in_text(text, tokens)
 
 

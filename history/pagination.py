@@ -18,7 +18,11 @@ class BadCursor(ValueError):
 
 
 def encode_cursor(run: Run) -> str:
-    return base64.urlsafe_b64encode(f"{run.created_at.isoformat()}|{run.pk}".encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(f"{run.created_at.isoformat()}|{run.pk}".encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:

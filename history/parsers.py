@@ -12,7 +12,9 @@ from .jsonbody import BadJSON, TooLarge, parse_json, read_limited
 
 
 class StorableJSONParser(JSONParser):
-    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None) -> Any:
+    def parse(
+        self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None
+    ) -> Any:
         try:
             return parse_json(read_limited(stream))
         except TooLarge as exc:

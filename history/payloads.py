@@ -36,7 +36,12 @@ def as_json(value: Any) -> str:
 
 def as_yaml(value: Any) -> str:
     # A JSON round trip first: only plain data reaches the (safe) dumper.
-    return yaml.dump(json.loads(json.dumps(value, default=str)), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    return yaml.dump(
+        json.loads(json.dumps(value, default=str)),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -51,5 +56,7 @@ def preview(value: Any, limit: int = PREVIEW_LIMIT) -> Preview:
     text = as_json(value)
     size = len(text.encode())
     if size > limit:
-        return Preview(drop_cut_hex(text.encode()[:limit].decode(errors="ignore")), None, True, size)
+        return Preview(
+            drop_cut_hex(text.encode()[:limit].decode(errors="ignore")), None, True, size
+        )
     return Preview(text, as_yaml(value), False, size)

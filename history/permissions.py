@@ -15,8 +15,12 @@ class IsOrganizationMember(BasePermission):
         actor = actor_for_request(request)
         if actor is None:
             if getattr(request, "user", None) is not None and request.user.is_authenticated:
-                raise PermissionDenied("Your account belongs to no organization: ask an admin to add you.")
-            raise NotAuthenticated("Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`.")
+                raise PermissionDenied(
+                    "Your account belongs to no organization: ask an admin to add you."
+                )
+            raise NotAuthenticated(
+                "Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`."
+            )
         request.actor = actor
         return True
 
@@ -25,7 +29,9 @@ def actor_of(request: Any) -> Actor:
     """The actor IsOrganizationMember found for an API request (every API view runs it first)."""
     actor = getattr(request, "actor", None)
     if not isinstance(actor, Actor):
-        raise NotAuthenticated("Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`.")
+        raise NotAuthenticated(
+            "Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`."
+        )
     return actor
 
 

@@ -21,28 +21,104 @@ from typing import Any
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "run": (
-        "id", "uid", "organization_id", "project_id", "kind", "slug", "status", "input", "output", "error",
-        "actor", "trigger_type", "trigger_label", "trigger_id", "trigger_raw", "parent_id", "rerun_of_id",
-        "attempt", "created_at", "queued_at", "started_at", "finished_at", "queue_ms", "duration_ms",
-        "total_cost", "models_used", "services_used", "step_count", "message_count", "conversation",
-        "lease_owner", "lease_expires_at", "enqueued_at", "wake_at", "deadline_at", "wakeups",
+        "id",
+        "uid",
+        "organization_id",
+        "project_id",
+        "kind",
+        "slug",
+        "status",
+        "input",
+        "output",
+        "error",
+        "actor",
+        "trigger_type",
+        "trigger_label",
+        "trigger_id",
+        "trigger_raw",
+        "parent_id",
+        "rerun_of_id",
+        "attempt",
+        "created_at",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "queue_ms",
+        "duration_ms",
+        "total_cost",
+        "models_used",
+        "services_used",
+        "step_count",
+        "message_count",
+        "conversation",
+        "lease_owner",
+        "lease_expires_at",
+        "enqueued_at",
+        "wake_at",
+        "deadline_at",
+        "wakeups",
     ),
     "step": (
-        "id", "run_id", "position", "step_id", "kind", "status", "input", "output", "error", "attempts",
-        "started_at", "finished_at", "wake_at", "token", "child_run_id", "resumed_by", "cost",
+        "id",
+        "run_id",
+        "position",
+        "step_id",
+        "kind",
+        "status",
+        "input",
+        "output",
+        "error",
+        "attempts",
+        "started_at",
+        "finished_at",
+        "wake_at",
+        "token",
+        "child_run_id",
+        "resumed_by",
+        "cost",
     ),
     "usage": (
-        "id", "run_id", "step_id", "kind", "provider", "model", "service", "tokens_in", "tokens_out",
-        "quantity", "unit", "unit_price_in", "unit_price_out", "cost", "created_at",
+        "id",
+        "run_id",
+        "step_id",
+        "kind",
+        "provider",
+        "model",
+        "service",
+        "tokens_in",
+        "tokens_out",
+        "quantity",
+        "unit",
+        "unit_price_in",
+        "unit_price_out",
+        "cost",
+        "created_at",
     ),
     "span": (
-        "id", "run_id", "trace_id", "span_id", "parent_span_id", "name", "kind", "status", "started_at",
-        "ended_at", "attributes",
+        "id",
+        "run_id",
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "name",
+        "kind",
+        "status",
+        "started_at",
+        "ended_at",
+        "attributes",
     ),
     "log": ("id", "run_id", "span_id", "created_at", "level", "logger", "message", "attributes"),
-}  # fmt: skip
+}
 JSON_COLUMNS = {
-    "run": {"input", "output", "error", "trigger_raw", "models_used", "services_used", "conversation"},
+    "run": {
+        "input",
+        "output",
+        "error",
+        "trigger_raw",
+        "models_used",
+        "services_used",
+        "conversation",
+    },
     "step": {"input", "output", "error", "attempts"},
     "usage": set(),
     "span": {"attributes"},
@@ -61,7 +137,14 @@ MODELS = {
     "anthropic:claude-sonnet-4-5": ("anthropic", 0.000003, 0.000015),
     "anthropic:claude-haiku-4-5": ("anthropic", 0.000001, 0.000005),
 }
-SERVICES = {"clearbit": 0.01, "zendesk": 0.0, "pagerduty": 0.0, "stripe": 0.0, "postmark": 0.00125, "s3": 0.000005}
+SERVICES = {
+    "clearbit": 0.01,
+    "zendesk": 0.0,
+    "pagerduty": 0.0,
+    "stripe": 0.0,
+    "postmark": 0.00125,
+    "s3": 0.000005,
+}
 SCHEDULES = {
     "weekly-sales-summary": ("weekly", "0 9 * * FRI", "Europe/Berlin"),
     "invoice-reminder": ("daily", "0 8 * * *", "UTC"),
@@ -111,41 +194,94 @@ RESEARCH = _llm("openai:gpt-4o-mini", "research-turn")
 TRIAGE = _llm("anthropic:claude-sonnet-4-5", "triage-turn")
 TARGETS = (
     Target(
-        "workflow", "signup-pipeline", 17, (0.8, 6), _triggers(webhook=70, api=20, ui=5, retry=5),
-        (Spec("lookup-company", service="clearbit"), Spec("score-lead"), Spec("greeting", "workflow"),
-         Spec("post-message", payload="post-brief")),
+        "workflow",
+        "signup-pipeline",
+        17,
+        (0.8, 6),
+        _triggers(webhook=70, api=20, ui=5, retry=5),
+        (
+            Spec("lookup-company", service="clearbit"),
+            Spec("score-lead"),
+            Spec("greeting", "workflow"),
+            Spec("post-message", payload="post-brief"),
+        ),
     ),
-    Target("workflow", "greeting", 6, (0.03, 0.4), _triggers(api=45, cli=30, ui=25), (Spec("greet"),)),
     Target(
-        "workflow", "support-escalation", 12, (600, 172800), _triggers(api=40, ui=25, workflow_tool=30, retry=5),
-        (Spec("create-ticket", service="zendesk"), Spec("resolution", "hook", 200),
-         Spec("notify-oncall", service="pagerduty")),
+        "workflow", "greeting", 6, (0.03, 0.4), _triggers(api=45, cli=30, ui=25), (Spec("greet"),)
+    ),
+    Target(
+        "workflow",
+        "support-escalation",
+        12,
+        (600, 172800),
+        _triggers(api=40, ui=25, workflow_tool=30, retry=5),
+        (
+            Spec("create-ticket", service="zendesk"),
+            Spec("resolution", "hook", 200),
+            Spec("notify-oncall", service="pagerduty"),
+        ),
         active=("waiting", "waiting", "running"),
     ),
     Target(
-        "workflow", "weekly-sales-summary", 3, (3, 20), _triggers(schedule=85, cli=10, ui=5),
-        (Spec("sleep", "sleep", 4),), (Spec("fetch-region-sales"),), (4, 4),
-        (_llm("anthropic:claude-haiku-4-5", "write-summary"), Spec("post-message", payload="post-summary")),
+        "workflow",
+        "weekly-sales-summary",
+        3,
+        (3, 20),
+        _triggers(schedule=85, cli=10, ui=5),
+        (Spec("sleep", "sleep", 4),),
+        (Spec("fetch-region-sales"),),
+        (4, 4),
+        (
+            _llm("anthropic:claude-haiku-4-5", "write-summary"),
+            Spec("post-message", payload="post-summary"),
+        ),
         active=("sleeping", "running"),
     ),
     Target(
-        "workflow", "invoice-reminder", 15, (1, 8), _triggers(schedule=80, api=15, retry=5),
-        (Spec("list-overdue-invoices", service="stripe"),), (Spec("send-reminder-email", service="postmark"),),
-        (1, 5), (Spec("update-crm"),),
+        "workflow",
+        "invoice-reminder",
+        15,
+        (1, 8),
+        _triggers(schedule=80, api=15, retry=5),
+        (Spec("list-overdue-invoices", service="stripe"),),
+        (Spec("send-reminder-email", service="postmark"),),
+        (1, 5),
+        (Spec("update-crm"),),
     ),
     Target(
-        "workflow", "nightly-export", 10, (30, 600), _triggers(schedule=90, cli=10),
-        (Spec("list-tables"),), (Spec("export-table", share=6),), (2, 6), (Spec("upload-manifest", service="s3"),),
+        "workflow",
+        "nightly-export",
+        10,
+        (30, 600),
+        _triggers(schedule=90, cli=10),
+        (Spec("list-tables"),),
+        (Spec("export-table", share=6),),
+        (2, 6),
+        (Spec("upload-manifest", service="s3"),),
     ),
     Target(
-        "agent", "lead-researcher", 8, (3, 45), _triggers(api=50, ui=30, cli=20),
-        (RESEARCH,), (Spec("lookup-company", service="clearbit"), RESEARCH), (1, 3), failure_rate=0.1,
+        "agent",
+        "lead-researcher",
+        8,
+        (3, 45),
+        _triggers(api=50, ui=30, cli=20),
+        (RESEARCH,),
+        (Spec("lookup-company", service="clearbit"), RESEARCH),
+        (1, 3),
+        failure_rate=0.1,
     ),
     Target(
-        "agent", "support-triage", 6, (4, 60), _triggers(poll=75, api=25),
-        (TRIAGE,), (Spec("search-knowledge-base"), TRIAGE), (1, 3), failure_rate=0.1,
+        "agent",
+        "support-triage",
+        6,
+        (4, 60),
+        _triggers(poll=75, api=25),
+        (TRIAGE,),
+        (Spec("search-knowledge-base"), TRIAGE),
+        (1, 3),
+        failure_rate=0.1,
     ),
-)  # fmt: skip
+)
 TARGET = {t.slug: t for t in TARGETS}
 
 
@@ -168,14 +304,45 @@ class Subject:
     amount: int
 
 
-FIRST = ("Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Edsger", "Barbara", "Dennis", "Frances")
-LAST = ("Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Dijkstra", "Liskov", "Ritchie", "Allen")
+FIRST = (
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Linus",
+    "Margaret",
+    "Edsger",
+    "Barbara",
+    "Dennis",
+    "Frances",
+)
+LAST = (
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Torvalds",
+    "Hamilton",
+    "Dijkstra",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+)
 COMPANIES = (
-    ("Northwind", "Logistics"), ("Contoso", "Software"), ("Globex", "Manufacturing"), ("Initech", "Fintech"),
-    ("Umbrella Health", "Healthcare"), ("Hooli", "Consumer internet"), ("Vandelay", "Import/export"),
+    ("Northwind", "Logistics"),
+    ("Contoso", "Software"),
+    ("Globex", "Manufacturing"),
+    ("Initech", "Fintech"),
+    ("Umbrella Health", "Healthcare"),
+    ("Hooli", "Consumer internet"),
+    ("Vandelay", "Import/export"),
     ("Stark Analytics", "Data"),
-)  # fmt: skip
-ISSUES = ("Charged twice for the March invoice", "Cannot log in after SSO change", "Export stuck at 99%")
+)
+ISSUES = (
+    "Charged twice for the March invoice",
+    "Cannot log in after SSO change",
+    "Export stuck at 99%",
+)
 REGIONS = ("EMEA", "NA", "LATAM", "APAC")
 EXPORTED = ("orders", "customers", "invoices", "events", "subscriptions", "refunds")
 
@@ -187,10 +354,17 @@ def subject(variant: int) -> Subject:
     company, industry = rng.choice(COMPANIES)
     domain = company.lower().replace(" ", "") + ".com"
     return Subject(
-        f"{first} {last}", f"{first.lower()}.{last.lower()}@{domain}", company, domain, industry,
-        rng.randrange(12, 4800), f"2026-W{rng.randrange(1, 48):02d}", f"TCK-{rng.randrange(10000, 99999)}",
-        rng.choice(ISSUES), rng.randrange(90, 12000),
-    )  # fmt: skip
+        f"{first} {last}",
+        f"{first.lower()}.{last.lower()}@{domain}",
+        company,
+        domain,
+        industry,
+        rng.randrange(12, 4800),
+        f"2026-W{rng.randrange(1, 48):02d}",
+        f"TCK-{rng.randrange(10000, 99999)}",
+        rng.choice(ISSUES),
+        rng.randrange(90, 12000),
+    )
 
 
 def _company(s: Subject) -> dict[str, Any]:
@@ -198,7 +372,10 @@ def _company(s: Subject) -> dict[str, Any]:
 
 
 def _brief(s: Subject) -> str:
-    return f"New signup {s.name} <{s.email}>: {s.company} ({s.domain}), about {s.employees} people. Score 72."
+    return (
+        f"New signup {s.name} <{s.email}>: {s.company} ({s.domain}), about {s.employees} "
+        f"people. Score 72."
+    )
 
 
 Builder = Callable[[Subject, int], tuple[Any, Any]]
@@ -206,15 +383,28 @@ STEP_PAYLOADS: dict[str, Builder] = {
     "greet": lambda s, n: ({"name": s.name}, {"message": f"Hello, {s.name}!"}),
     "greeting": lambda s, n: ({"name": s.name}, {"message": f"Hello, {s.name}!"}),
     "lookup-company": lambda s, n: ({"name": s.name, "email": s.email}, _company(s)),
-    "score-lead": lambda s, n: (_company(s), {"summary": _brief(s), "score": 20 + s.employees // 60}),
-    "post-brief": lambda s, n: ({"channel": "#sales", "text": _brief(s)}, {"message_id": f"msg_{s.amount:012x}"}),
+    "score-lead": lambda s, n: (
+        _company(s),
+        {"summary": _brief(s), "score": 20 + s.employees // 60},
+    ),
+    "post-brief": lambda s, n: (
+        {"channel": "#sales", "text": _brief(s)},
+        {"message_id": f"msg_{s.amount:012x}"},
+    ),
     "post-summary": lambda s, n: (
-        {"channel": "#sales-weekly", "text": f"Week {s.week}: {s.amount * 91:,} EUR from {s.amount // 40} deals."},
+        {
+            "channel": "#sales-weekly",
+            "text": f"Week {s.week}: {s.amount * 91:,} EUR from {s.amount // 40} deals.",
+        },
         {"message_id": f"msg_{s.amount * 7:012x}"},
     ),
     "create-ticket": lambda s, n: (
         {"customer": s.email, "subject": s.issue},
-        {"ticket_id": s.ticket, "url": f"https://support.example.com/tickets/{s.ticket}", "priority": "high"},
+        {
+            "ticket_id": s.ticket,
+            "url": f"https://support.example.com/tickets/{s.ticket}",
+            "priority": "high",
+        },
     ),
     "notify-oncall": lambda s, n: (
         {"ticket_id": s.ticket, "service": "support", "urgency": "high"},
@@ -222,26 +412,57 @@ STEP_PAYLOADS: dict[str, Builder] = {
     ),
     "fetch-region-sales": lambda s, n: (
         {"region": REGIONS[n % 4], "week": s.week},
-        {"region": REGIONS[n % 4], "revenue": s.amount * (17 + n), "deals": s.amount // 90 + n, "currency": "EUR"},
+        {
+            "region": REGIONS[n % 4],
+            "revenue": s.amount * (17 + n),
+            "deals": s.amount // 90 + n,
+            "currency": "EUR",
+        },
     ),
     "write-summary": lambda s, n: (
-        {"prompt": f"Summarise week {s.week} sales for the team in two sentences.", "regions": list(REGIONS)},
-        {"text": f"Week {s.week} closed at {s.amount * 91:,} EUR, led by EMEA; APAC slipped on two late deals."},
+        {
+            "prompt": f"Summarise week {s.week} sales for the team in two sentences.",
+            "regions": list(REGIONS),
+        },
+        {
+            "text": f"Week {s.week} closed at {s.amount * 91:,} EUR, led by EMEA; APAC slipped on "
+            f"two late deals."
+        },
     ),
     "list-overdue-invoices": lambda s, n: (
         {"days_overdue": 14, "limit": 50},
-        {"invoices": [{"id": f"in_{s.amount + i:08d}", "customer": s.email, "amount_due": s.amount * (i + 1),
-                       "currency": "eur", "due": "2026-05-01"} for i in range(3)]},
+        {
+            "invoices": [
+                {
+                    "id": f"in_{s.amount + i:08d}",
+                    "customer": s.email,
+                    "amount_due": s.amount * (i + 1),
+                    "currency": "eur",
+                    "due": "2026-05-01",
+                }
+                for i in range(3)
+            ]
+        },
     ),
     "send-reminder-email": lambda s, n: (
         {"invoice_id": f"in_{s.amount + n:08d}", "to": s.email, "template": "overdue-14-days"},
         {"message_id": f"<{s.amount:x}.{n}@pm.mtasv.net>", "accepted": True},
     ),
-    "update-crm": lambda s, n: ({"company": s.domain, "field": "dunning_stage", "value": "reminded"}, {"ok": True}),
-    "list-tables": lambda s, n: ({"schema": "public", "since": "2026-05-01T00:00:00Z"}, {"tables": list(EXPORTED)}),
+    "update-crm": lambda s, n: (
+        {"company": s.domain, "field": "dunning_stage", "value": "reminded"},
+        {"ok": True},
+    ),
+    "list-tables": lambda s, n: (
+        {"schema": "public", "since": "2026-05-01T00:00:00Z"},
+        {"tables": list(EXPORTED)},
+    ),
     "export-table": lambda s, n: (
         {"table": EXPORTED[n % 6], "chunk": n, "format": "parquet", "bucket": "acme-exports"},
-        {"key": f"exports/{s.week}/{EXPORTED[n % 6]}-{n:05d}.parquet", "rows": s.amount * 9, "bytes": s.amount * 4113},
+        {
+            "key": f"exports/{s.week}/{EXPORTED[n % 6]}-{n:05d}.parquet",
+            "rows": s.amount * 9,
+            "bytes": s.amount * 4113,
+        },
     ),
     "upload-manifest": lambda s, n: (
         {"bucket": "acme-exports", "prefix": f"exports/{s.week}/"},
@@ -249,20 +470,42 @@ STEP_PAYLOADS: dict[str, Builder] = {
     ),
     "search-knowledge-base": lambda s, n: (
         {"query": s.issue, "top_k": 3},
-        {"articles": [{"id": f"kb-{s.amount % 97 + i}", "title": f"{s.issue} (guide {i + 1})", "score": 0.9 - i / 10}
-                      for i in range(3)]},
+        {
+            "articles": [
+                {
+                    "id": f"kb-{s.amount % 97 + i}",
+                    "title": f"{s.issue} (guide {i + 1})",
+                    "score": 0.9 - i / 10,
+                }
+                for i in range(3)
+            ]
+        },
     ),
     "research-turn": lambda s, n: (
         {"model": "openai:gpt-4o-mini", "messages": 2 * n + 1, "tools": ["lookup-company"]},
-        {"text": f"{s.company} looks like a fit: {s.employees} people in {s.industry}." if n else "",
-         "tool_calls": [] if n else [{"name": "lookup-company", "arguments": {"email": s.email}}]},
+        {
+            "text": f"{s.company} looks like a fit: {s.employees} people in {s.industry}."
+            if n
+            else "",
+            "tool_calls": []
+            if n
+            else [{"name": "lookup-company", "arguments": {"email": s.email}}],
+        },
     ),
     "triage-turn": lambda s, n: (
-        {"model": "anthropic:claude-sonnet-4-5", "messages": 2 * n + 1, "tools": ["search-knowledge-base"]},
-        {"text": f"Billing issue for {s.ticket}; refund is within policy." if n else "",
-         "tool_calls": [] if n else [{"name": "search-knowledge-base", "arguments": {"query": s.issue}}]},
+        {
+            "model": "anthropic:claude-sonnet-4-5",
+            "messages": 2 * n + 1,
+            "tools": ["search-knowledge-base"],
+        },
+        {
+            "text": f"Billing issue for {s.ticket}; refund is within policy." if n else "",
+            "tool_calls": []
+            if n
+            else [{"name": "search-knowledge-base", "arguments": {"query": s.issue}}],
+        },
     ),
-}  # fmt: skip
+}
 RUN_PAYLOADS: dict[str, Callable[[Subject], tuple[Any, Any]]] = {
     "greeting": lambda s: ({"name": s.name}, {"message": f"Hello, {s.name}!"}),
     "signup-pipeline": lambda s: (
@@ -271,32 +514,54 @@ RUN_PAYLOADS: dict[str, Callable[[Subject], tuple[Any, Any]]] = {
     ),
     "support-escalation": lambda s: (
         {"customer": s.email, "subject": s.issue},
-        {"ticket_id": s.ticket, "resolution": "Refunded the duplicate charge and apologised.", "refund": True},
+        {
+            "ticket_id": s.ticket,
+            "resolution": "Refunded the duplicate charge and apologised.",
+            "refund": True,
+        },
     ),
     "weekly-sales-summary": lambda s: (
         {"week": s.week, "settle_seconds": 2},
-        {"week": s.week, "revenue": s.amount * 91, "deals": s.amount // 40,
-         "text": f"Week {s.week}: {s.amount * 91:,} from {s.amount // 40} deals (EMEA, NA, LATAM, APAC)."},
+        {
+            "week": s.week,
+            "revenue": s.amount * 91,
+            "deals": s.amount // 40,
+            "text": f"Week {s.week}: {s.amount * 91:,} from {s.amount // 40} deals (EMEA, NA, "
+            f"LATAM, APAC).",
+        },
     ),
     "invoice-reminder": lambda s: (
         {"days_overdue": 14, "dry_run": False},
         {"reminded": 3, "total_due": s.amount * 6, "currency": "eur", "skipped": []},
     ),
     "nightly-export": lambda s: (
-        {"tables": "all", "since": "2026-05-01T00:00:00Z", "bucket": "acme-exports", "format": "parquet"},
+        {
+            "tables": "all",
+            "since": "2026-05-01T00:00:00Z",
+            "bucket": "acme-exports",
+            "format": "parquet",
+        },
         {"files": 6, "rows": s.amount * 54, "manifest": f"exports/{s.week}/manifest.json"},
     ),
     "lead-researcher": lambda s: (
         {"message": f"Research {s.email} and score the lead."},
-        {"text": f"{s.company} ({s.industry}, {s.employees} people) is a good fit.",
-         "output": {"company": s.company, "score": 20 + s.employees // 60, "next_step": "book a demo"}},
+        {
+            "text": f"{s.company} ({s.industry}, {s.employees} people) is a good fit.",
+            "output": {
+                "company": s.company,
+                "score": 20 + s.employees // 60,
+                "next_step": "book a demo",
+            },
+        },
     ),
     "support-triage": lambda s: (
         {"message": f"Ticket {s.ticket} from {s.email}: {s.issue}"},
-        {"text": "Billing issue; refund is within policy.",
-         "output": {"category": "billing", "priority": "high", "escalate": False}},
+        {
+            "text": "Billing issue; refund is within policy.",
+            "output": {"category": "billing", "priority": "high", "escalate": False},
+        },
     ),
-}  # fmt: skip
+}
 
 
 def dumps(value: Any) -> str | None:
@@ -320,15 +585,21 @@ def run_io(slug: str, variant: int) -> tuple[str | None, str | None]:
 
 @cache
 def conversation(slug: str, variant: int, turns: int, done: bool) -> tuple[str, int]:
-    """An agent's messages after ``turns`` model calls: the user's, tool calls and results, the answer."""
+    """An agent's messages after ``turns`` model calls: the user's, tool calls and results, the
+    answer.
+    """
     s, target = subject(variant), TARGET[slug]
     tool = target.loop[0].key
-    messages: list[dict[str, Any]] = [{"role": "user", "content": RUN_PAYLOADS[slug](s)[0]["message"]}]
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "content": RUN_PAYLOADS[slug](s)[0]["message"]}
+    ]
     for n in range(turns - 1 if done else turns):
         args, result = STEP_PAYLOADS[tool](s, n)
         call = {"id": f"call_{variant:04x}{n:04x}", "name": tool, "arguments": args}
-        messages += [{"role": "assistant", "content": "", "tool_calls": [call]},
-                     {"role": "tool", "tool_call_id": call["id"], "name": tool, "content": result}]  # fmt: skip
+        messages += [
+            {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": call["id"], "name": tool, "content": result},
+        ]
     if done:
         messages.append({"role": "assistant", "content": RUN_PAYLOADS[slug](s)[1]["text"]})
     return dumps(messages) or "[]", len(messages)
@@ -343,31 +614,72 @@ def json_list(items: tuple[str, ...]) -> str:
 
 CONNECTION = ("ConnectionError", "CRM timed out after 30s", True)
 ERRORS: dict[str, tuple[tuple[str, str, bool], ...]] = {
-    "lookup-company": (CONNECTION, ("HTTPStatusError", "Clearbit returned 429 Too Many Requests", True)),
-    "score-lead": (("ValidationError", "1 validation error for Research\nscore\n  Input should be less than "
-                                       "or equal to 100 [type=less_than_equal, input_value=140]", False),),
-    "post-brief": (("SlackApiError", "The request to the Slack API failed: channel_not_found (#sales)", False),),
+    "lookup-company": (
+        CONNECTION,
+        ("HTTPStatusError", "Clearbit returned 429 Too Many Requests", True),
+    ),
+    "score-lead": (
+        (
+            "ValidationError",
+            "1 validation error for Research\nscore\n  Input should be less than "
+            "or equal to 100 [type=less_than_equal, input_value=140]",
+            False,
+        ),
+    ),
+    "post-brief": (
+        ("SlackApiError", "The request to the Slack API failed: channel_not_found (#sales)", False),
+    ),
     "post-summary": (("ConnectionError", "Slack timed out after 10s", True),),
     "greet": (("ValueError", "name must not be empty", False),),
     "create-ticket": (("HTTPStatusError", "Zendesk returned 503 Service Unavailable", True),),
-    "notify-oncall": (("HTTPStatusError", "PagerDuty returned 401 Unauthorized: check PAGERDUTY_TOKEN", False),),
-    "fetch-region-sales": (("OperationalError", "canceling statement due to statement timeout", True),),
+    "notify-oncall": (
+        ("HTTPStatusError", "PagerDuty returned 401 Unauthorized: check PAGERDUTY_TOKEN", False),
+    ),
+    "fetch-region-sales": (
+        ("OperationalError", "canceling statement due to statement timeout", True),
+    ),
     "write-summary": (("OverloadedError", "Error code: 529 - {'type': 'overloaded_error'}", True),),
     "list-overdue-invoices": (("RateLimitError", "Stripe: Request rate limit exceeded", True),),
-    "send-reminder-email": (("SMTPRecipientsRefused", "550 5.1.1 Recipient address rejected: mailbox "
-                                                      "unavailable", False),),
+    "send-reminder-email": (
+        (
+            "SMTPRecipientsRefused",
+            "550 5.1.1 Recipient address rejected: mailbox unavailable",
+            False,
+        ),
+    ),
     "update-crm": (CONNECTION,),
-    "export-table": (("StepTimeout", "ran longer than its timeout of 300s.", True),
-                     ("OperationalError", "could not serialize access due to concurrent update", True)),
-    "upload-manifest": (("ClientError", "An error occurred (AccessDenied) when calling the PutObject "
-                                        "operation: Access Denied", False),),
-    "search-knowledge-base": (("ConnectionError", "Knowledge base search timed out after 5s", True),),
-    "list-tables": (("OperationalError", 'connection to server at "warehouse.internal" (10.0.3.12), port 5432 '
-                                         "failed: timeout expired", True),),
-    "research-turn": (("RateLimitError", "Error code: 429 - Rate limit reached for gpt-4o-mini on tokens per "
-                                         "min (TPM): Limit 200000, Used 199342", True),),
+    "export-table": (
+        ("StepTimeout", "ran longer than its timeout of 300s.", True),
+        ("OperationalError", "could not serialize access due to concurrent update", True),
+    ),
+    "upload-manifest": (
+        (
+            "ClientError",
+            "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied",
+            False,
+        ),
+    ),
+    "search-knowledge-base": (
+        ("ConnectionError", "Knowledge base search timed out after 5s", True),
+    ),
+    "list-tables": (
+        (
+            "OperationalError",
+            'connection to server at "warehouse.internal" (10.0.3.12), port 5432 '
+            "failed: timeout expired",
+            True,
+        ),
+    ),
+    "research-turn": (
+        (
+            "RateLimitError",
+            "Error code: 429 - Rate limit reached for gpt-4o-mini on tokens per "
+            "min (TPM): Limit 200000, Used 199342",
+            True,
+        ),
+    ),
     "triage-turn": (("OverloadedError", "Error code: 529 - {'type': 'overloaded_error'}", True),),
-}  # fmt: skip
+}
 
 
 def _traceback(key: str, kind: str, message: str) -> str:
@@ -384,16 +696,26 @@ def _traceback(key: str, kind: str, message: str) -> str:
 
 @cache
 def attempt_error(spec: Spec, step_id: str, choice: int) -> tuple[dict[str, Any], bool]:
-    """One failed attempt of a step: its ``{type, message, traceback}`` and whether it is retried."""
+    """One failed attempt of a step: its ``{type, message,
+    traceback}`` and whether it is retried.
+    """
     options = ERRORS.get(spec.payload or spec.key, (CONNECTION,))
     kind, message, retryable = options[choice % len(options)]
     message = f"{step_id} {message}" if kind == "StepTimeout" else message
-    return {"type": kind, "message": message, "traceback": _traceback(spec.key, kind, message)}, retryable
+    return {
+        "type": kind,
+        "message": message,
+        "traceback": _traceback(spec.key, kind, message),
+    }, retryable
 
 
 @cache
-def step_failure(spec: Spec, step_id: str, choice: int) -> tuple[str, str, tuple[dict[str, Any], ...], str]:
-    """How a step fails for good: its recorded error, the run's error, every attempt's error, a summary."""
+def step_failure(
+    spec: Spec, step_id: str, choice: int
+) -> tuple[str, str, tuple[dict[str, Any], ...], str]:
+    """How a step fails for good: its recorded error, the run's error, every attempt's error, a
+    summary.
+    """
     error, retryable = attempt_error(spec, step_id, choice)
     attempts = (error,) * (3 if retryable else 1)
     summary = f"{error['type']}: {error['message']}"
@@ -416,12 +738,16 @@ _MINUTES: dict[float, str] = {}
 
 
 def stamp(moment: float) -> str:
-    """Epoch seconds as ISO 8601 text, for COPY and JSON alike: twice as fast as datetime.isoformat()."""
+    """Epoch seconds as ISO 8601 text, for COPY and JSON alike: twice as fast as
+    datetime.isoformat().
+    """
     minute = moment // 60
     second = moment - minute * 60
     prefix = _MINUTES.get(minute)
     if prefix is None:
-        prefix = _MINUTES[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+        prefix = _MINUTES[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime(
+            "%Y-%m-%dT%H:%M:"
+        )
     return f"{prefix}{second if second < 59.9999995 else 59.999999:09.6f}+00:00"
 
 
@@ -432,7 +758,12 @@ def money(value: float) -> str:
 def attempts_json(t0: float, t1: float, errors: tuple[dict[str, Any] | None, ...]) -> str:
     step = (t1 - t0) / len(errors)
     entries = [
-        {"attempt": i + 1, "started_at": stamp(t0 + step * i), "finished_at": stamp(t0 + step * (i + 0.8)), "error": e}
+        {
+            "attempt": i + 1,
+            "started_at": stamp(t0 + step * i),
+            "finished_at": stamp(t0 + step * (i + 0.8)),
+            "error": e,
+        }
         for i, e in enumerate(errors)
     ]
     return dumps(entries) or "[]"
@@ -442,7 +773,10 @@ def attempts_json(t0: float, t1: float, errors: tuple[dict[str, Any] | None, ...
 def span_attributes(step_id: str, spec: Spec) -> str:
     attributes: dict[str, Any] = {"keystroke.step_id": step_id, "keystroke.step_kind": spec.kind}
     if spec.model:
-        attributes |= {"gen_ai.system": spec.model.split(":")[0], "gen_ai.request.model": spec.model.split(":")[1]}
+        attributes |= {
+            "gen_ai.system": spec.model.split(":")[0],
+            "gen_ai.request.model": spec.model.split(":")[1],
+        }
     if spec.service:
         attributes["keystroke.service"] = spec.service
     return dumps(attributes) or "{}"
@@ -450,7 +784,9 @@ def span_attributes(step_id: str, spec: Spec) -> str:
 
 @cache
 def plan(target: Target, loops: int, limit: int) -> tuple[tuple[Spec, str, int, float, float], ...]:
-    """The steps a run asks for: spec, step id, its n, and start and length as fractions of the run."""
+    """The steps a run asks for: spec, step id, its n, and start and
+    length as fractions of the run.
+    """
     specs = [*target.prefix, *(target.loop * loops), *target.suffix][:limit]
     total = sum(s.share for s in specs) or 1.0
     counts: dict[str, int] = {}
@@ -524,7 +860,11 @@ class Seeder:
         # The first run id is part of the seed, so seeding a database twice makes new uids.
         self.rng = random.Random(f"{options.seed}:{options.first_ids['run']}")
         ids = options.first_ids
-        self.run_ids, self.step_ids, self.usage_ids = count(ids["run"]), count(ids["step"]), count(ids["usage"])
+        self.run_ids, self.step_ids, self.usage_ids = (
+            count(ids["run"]),
+            count(ids["step"]),
+            count(ids["usage"]),
+        )
         self.span_ids, self.log_ids = count(ids["span"]), count(ids["log"])
         self.now = options.now.timestamp()
         self.cum_weights = list(accumulate(t.weight for t in TARGETS))
@@ -549,7 +889,11 @@ class Seeder:
     def _new_batch(self) -> None:
         self.batch = Batch()
         rows = self.batch.rows
-        self.add_run, self.add_step, self.add_usage = rows["run"].append, rows["step"].append, rows["usage"].append
+        self.add_run, self.add_step, self.add_usage = (
+            rows["run"].append,
+            rows["step"].append,
+            rows["usage"].append,
+        )
         self.add_span, self.add_log = rows["span"].append, rows["log"].append
 
     def _hex(self, bits: int) -> str:
@@ -583,24 +927,41 @@ class Seeder:
 
     def _draft(self, target: Target, status: str, created: float, pk: int | None = None) -> Draft:
         # A version 4 UUID: random bits with the version and variant fields set.
-        uid = self.rng.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48) | (0x4000 << 64) | (0x8000 << 48)
+        uid = (
+            self.rng.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48)
+            | (0x4000 << 64)
+            | (0x8000 << 48)
+        )
         variant, trace_id, root_span = self.rng.randrange(VARIANTS), self._hex(128), self._hex(64)
         draft = Draft(
-            pk or next(self.run_ids), f"run_{uid:032x}", target, status, created, variant, trace_id, root_span
+            pk or next(self.run_ids),
+            f"run_{uid:032x}",
+            target,
+            status,
+            created,
+            variant,
+            trace_id,
+            root_span,
         )
         if status != "queued":
             draft.started = created + self.rng.expovariate(25)  # queue time, 40 ms on average
         if status in TERMINAL:
             lo, hi = target.seconds
             seconds = lo * (hi / lo) ** self.rng.random()
-            draft.finished = draft.started + seconds * (1 if status == "success" else self.rng.uniform(0.1, 0.9))
+            draft.finished = draft.started + seconds * (
+                1 if status == "success" else self.rng.uniform(0.1, 0.9)
+            )
         self.last_of[target.slug] = draft
         return draft
 
     def _trigger(self, draft: Draft) -> tuple[Any, ...]:
         kinds, weights = draft.target.triggers
         kind = self.rng.choices(kinds, cum_weights=weights)[0]
-        source = self.last_failed.get(draft.target.slug) if kind == "retry" else self.last_of.get("support-triage")
+        source = (
+            self.last_failed.get(draft.target.slug)
+            if kind == "retry"
+            else self.last_of.get("support-triage")
+        )
         if kind in ("retry", "workflow_tool") and source is None:
             kind = "api"
         return self._trigger_row(kind, draft, source)
@@ -610,7 +971,8 @@ class Seeder:
         slug, user = draft.target.slug, self.rng.choice(USERS)
         if kind == "webhook":
             raw = (
-                f'{{"endpoint": "signup", "idempotency_key": "evt_{self._hex(48)}", "body_sha256": "{self._hex(256)}"}}'
+                f'{{"endpoint": "signup", "idempotency_key": "evt_{self._hex(48)}", '
+                f'"body_sha256": "{self._hex(256)}"}}'
             )
             return kind, "Webhook · signup", f"signup:{slug}", raw, "webhook:signup", None, None
         if kind == "schedule":
@@ -628,15 +990,22 @@ class Seeder:
         if kind == "retry" and source is not None:
             return kind, "Retry", "", f'{{"rerun_of": "{source.public_id}"}}', user, None, source.pk
         if kind == "api":
-            raw = f'{{"method": "POST", "path": "/api/workflows/{slug}", "user_agent": "python-httpx/0.27.2"}}'
+            raw = (
+                f'{{"method": "POST", "path": "/api/workflows/{slug}", '
+                '"user_agent": "python-httpx/0.27.2"}'
+            )
             return kind, "API", "", raw, self.rng.choice(API_KEYS), None, None
         if kind == "cli":
-            raw = f'{{"argv": ["keystroke", "workflows", "run", "{slug}"], "host": "{user}-laptop"}}'
+            raw = (
+                f'{{"argv": ["keystroke", "workflows", "run", "{slug}"], "host": "{user}-laptop"}}'
+            )
             return kind, "CLI", "", raw, user, None, None
         return kind, "UI", "", f'{{"path": "/history/?workflow={slug}"}}', user, None, None
 
     def _add_child(self, parent: Draft) -> None:
-        """The greeting a signup pipeline started as its step ``step:greeting#0``, within that step's time."""
+        """The greeting a signup pipeline started as its step ``step:greeting#0``, within that
+        step's time.
+        """
         created, ended = self.child_window
         draft = self._draft(TARGET["greeting"], "success", created, pk=parent.child_pk)
         draft.variant = parent.variant
@@ -645,7 +1014,9 @@ class Seeder:
         self._emit(draft, plan(draft.target, 0, self.o.steps_per_run), trigger, can_spawn=False)
 
     def _add_big_run(self) -> None:
-        """One nightly export of ``big_run_steps`` steps, three hours ago, for the run detail benchmark."""
+        """One nightly export of ``big_run_steps`` steps, three hours ago, for the run detail
+        benchmark.
+        """
         draft = self._draft(TARGET["nightly-export"], "success", self.now - 3 * 3600)
         draft.finished = draft.created + 47 * 60
         steps = plan(draft.target, max(self.o.big_run_steps - 2, 0), self.o.big_run_steps)
@@ -654,13 +1025,18 @@ class Seeder:
 
     # -- rows of one run -------------------------------------------------------------------------
 
-    def _emit(self, draft: Draft, steps: tuple[Any, ...], trigger: tuple[Any, ...], can_spawn: bool) -> None:
+    def _emit(
+        self, draft: Draft, steps: tuple[Any, ...], trigger: tuple[Any, ...], can_spawn: bool
+    ) -> None:
         draft.actor = trigger[4]
         recorded = self._cut(draft, steps)
         draft.steps = len(recorded)
         if recorded:
             self._steps(draft, recorded, can_spawn)
-        times = [stamp(t) if t is not None else None for t in (draft.created, draft.started, draft.finished)]
+        times = [
+            stamp(t) if t is not None else None
+            for t in (draft.created, draft.started, draft.finished)
+        ]
         created = times[0]
         assert created is not None  # every drafted run has a creation time
         self._run_row(draft, trigger, created, *times[1:])
@@ -669,7 +1045,9 @@ class Seeder:
             self.last_failed[draft.target.slug] = draft
 
     def _cut(self, draft: Draft, steps: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The steps recorded so far: all of a success, up to the failing or current one otherwise."""
+        """The steps recorded so far: all of a success, up to the
+        failing or current one otherwise.
+        """
         status = draft.status
         if status == "success" or status == "queued" or not steps:
             return steps if status == "success" else ()
@@ -677,11 +1055,13 @@ class Seeder:
             failable = [i for i, step in enumerate(steps) if step[0].kind in ATTEMPTED]
             return steps[: self.rng.choice(failable or [0]) + 1]
         if status == "waiting":
-            return steps  # every step up to the hook, and those the workflow started before awaiting it
+            # every step up to the hook, and those the workflow started before awaiting it
+            return steps
         if status == "sleeping":
             stop = next((i for i, step in enumerate(steps) if step[0].kind == "sleep"), 0)
             return steps[: stop + 1]  # at the sleep, or in the backoff of a first step that failed
-        return steps[: self.rng.randrange(len(steps))]  # running or canceled: the step in flight is not recorded
+        # running or canceled: the step in flight is not recorded
+        return steps[: self.rng.randrange(len(steps))]
 
     def _steps(self, draft: Draft, recorded: tuple[Any, ...], can_spawn: bool) -> None:
         start = draft.started or self.now
@@ -694,18 +1074,31 @@ class Seeder:
                 draft.child_pk, self.child_window = next(self.run_ids), (t0, t1)
             # An agent's tool calls nest under the model call that asked for them.
             parent_span = model_span if agent and spec.kind != "llm" else draft.root_span
-            span_id = self._step(draft, position, spec, step_id, n, t0, t1, position == last, parent_span)
+            span_id = self._step(
+                draft, position, spec, step_id, n, t0, t1, position == last, parent_span
+            )
             model_span = span_id if spec.kind == "llm" else model_span
 
-    def _step(self, draft: Draft, position: int, spec: Spec, step_id: str, n: int, *where: Any) -> str:
+    def _step(
+        self, draft: Draft, position: int, spec: Spec, step_id: str, n: int, *where: Any
+    ) -> str:
         t0, t1, last, parent_span = where
         pk, s0, s1 = next(self.step_ids), stamp(t0), stamp(t1)
         data_in, data_out = step_io(spec.payload or spec.key, draft.variant, n)
         status, error, token, wake_at, attempts = "success", None, "", None, "[]"
         if spec.kind in ATTEMPTED:
-            attempts = f'[{{"attempt": 1, "started_at": "{s0}", "finished_at": "{s1}", "error": null}}]'
-        if last and draft.status in ("failed", "sleeping") or spec.kind == "action" and self.rng.random() < 0.03:
-            status, error, attempts, wake_at = self._step_trouble(draft, spec, step_id, t0, t1, last)
+            attempts = (
+                f'[{{"attempt": 1, "started_at": "{s0}", "finished_at": "{s1}", "error": null}}]'
+            )
+        if (
+            last
+            and draft.status in ("failed", "sleeping")
+            or spec.kind == "action"
+            and self.rng.random() < 0.03
+        ):
+            status, error, attempts, wake_at = self._step_trouble(
+                draft, spec, step_id, t0, t1, last
+            )
         if spec.kind == "sleep":
             wake_at = wake_at or s1
             data_in = f'{{"until": "{wake_at}"}}'
@@ -713,21 +1106,51 @@ class Seeder:
             status, token, data_in, data_out, wake_at = self._hook(draft, t0)
         done, ok = status == "success" or status == "failed", status == "success"
         cost = self._step_usage(draft, spec, pk, s1) if ok and (spec.model or spec.service) else 0.0
-        self.add_step((
-            pk, draft.pk, position, step_id, spec.kind, status, data_in, data_out if ok else None, error, attempts,
-            s0, s1 if done else None, wake_at, token, draft.child_pk if spec.kind == "workflow" else None,
-            "priya" if token and ok else "", money(cost) if cost else "0",
-        ))  # fmt: skip
+        self.add_step(
+            (
+                pk,
+                draft.pk,
+                position,
+                step_id,
+                spec.kind,
+                status,
+                data_in,
+                data_out if ok else None,
+                error,
+                attempts,
+                s0,
+                s1 if done else None,
+                wake_at,
+                token,
+                draft.child_pk if spec.kind == "workflow" else None,
+                "priya" if token and ok else "",
+                money(cost) if cost else "0",
+            )
+        )
         span_id = self._hex(64)
-        self.add_span((
-            next(self.span_ids), draft.pk, draft.trace_id, span_id, parent_span, step_id,
-            "client" if spec.model or spec.service else "internal", OTEL_STATUS.get(status, "unset"), s0,
-            s1 if done else None, span_attributes(step_id, spec),
-        ))  # fmt: skip
+        self.add_span(
+            (
+                next(self.span_ids),
+                draft.pk,
+                draft.trace_id,
+                span_id,
+                parent_span,
+                step_id,
+                "client" if spec.model or spec.service else "internal",
+                OTEL_STATUS.get(status, "unset"),
+                s0,
+                s1 if done else None,
+                span_attributes(step_id, spec),
+            )
+        )
         return span_id
 
-    def _step_trouble(self, draft: Draft, spec: Spec, step_id: str, t0: float, t1: float, last: bool) -> Any:
-        """A failed step, a step at a sleep or in retry backoff, or a success after a failed attempt."""
+    def _step_trouble(
+        self, draft: Draft, spec: Spec, step_id: str, t0: float, t1: float, last: bool
+    ) -> Any:
+        """A failed step, a step at a sleep or in retry backoff, or a success after a failed
+        attempt.
+        """
         if spec.kind == "sleep":
             draft.wake_at = self.now + self.rng.uniform(1, 90)
             return "sleeping", None, "[]", stamp(draft.wake_at)
@@ -740,11 +1163,18 @@ class Seeder:
         self._log(draft, stamp((t0 + t1) / 2), "WARNING", f"keystroke.step.{spec.key}", message)
         if last and draft.status == "sleeping":
             draft.wake_at = self.now + self.rng.uniform(1, 30)
-            return "sleeping", dumps(error), attempts_json(t0, t0 + 0.2, (error,)), stamp(draft.wake_at)
+            return (
+                "sleeping",
+                dumps(error),
+                attempts_json(t0, t0 + 0.2, (error,)),
+                stamp(draft.wake_at),
+            )
         return "success", None, attempts_json(t0, t1, (error, None)), None
 
     def _hook(self, draft: Draft, t0: float) -> tuple[str, str, str, str | None, str]:
-        """A hook's status, token, input, output and timeout; it is resolved only in runs that succeeded."""
+        """A hook's status, token, input, output and timeout; it is resolved only in runs that
+        succeeded.
+        """
         token, timeout = self._hex(160), t0 + 7 * DAY
         data_in = (
             f'{{"name": "resolution", "schema": "{HOOK_SCHEMA}", "timeout": "7d", '
@@ -762,44 +1192,123 @@ class Seeder:
             provider, price_in, price_out = MODELS[spec.model]
             tokens_in, tokens_out = self.rng.randrange(300, 3000), self.rng.randrange(40, 600)
             cost = tokens_in * price_in + tokens_out * price_out
-            self.add_usage((
-                next(self.usage_ids), draft.pk, step_pk, "model", provider, spec.model, "", tokens_in, tokens_out,
-                tokens_in + tokens_out, "tokens", f"{price_in:.12f}", f"{price_out:.12f}", money(cost), at,
-            ))  # fmt: skip
+            self.add_usage(
+                (
+                    next(self.usage_ids),
+                    draft.pk,
+                    step_pk,
+                    "model",
+                    provider,
+                    spec.model,
+                    "",
+                    tokens_in,
+                    tokens_out,
+                    tokens_in + tokens_out,
+                    "tokens",
+                    f"{price_in:.12f}",
+                    f"{price_out:.12f}",
+                    money(cost),
+                    at,
+                )
+            )
             draft.models += (spec.model,)
             draft.services += (provider,)
         else:
             cost = SERVICES[spec.service]
             draft.services += (spec.service,)
             if cost:
-                self.add_usage((next(self.usage_ids), draft.pk, step_pk, "service", "", "", spec.service, 0, 0, 1,
-                                "calls", f"{cost:.12f}", "0", money(cost), at))  # fmt: skip
+                self.add_usage(
+                    (
+                        next(self.usage_ids),
+                        draft.pk,
+                        step_pk,
+                        "service",
+                        "",
+                        "",
+                        spec.service,
+                        0,
+                        0,
+                        1,
+                        "calls",
+                        f"{cost:.12f}",
+                        "0",
+                        money(cost),
+                        at,
+                    )
+                )
         draft.cost += cost
         return cost
 
     def _log(self, draft: Draft, at: str, level: str, logger: str, message: str) -> None:
-        self.add_log((next(self.log_ids), draft.pk, draft.root_span, at, level, logger, message, "{}"))
+        self.add_log(
+            (next(self.log_ids), draft.pk, draft.root_span, at, level, logger, message, "{}")
+        )
 
     def _run_telemetry(self, draft: Draft, started: str | None, finished: str | None) -> None:
         """The run's root span, its duration line item and its log lines."""
         if started is None:
             return
-        attributes = f'{{"keystroke.run_id": "{draft.public_id}", "keystroke.slug": "{draft.target.slug}"}}'
-        self.add_span((
-            next(self.span_ids), draft.pk, draft.trace_id, draft.root_span, "", f"{draft.target.kind} "
-            f"{draft.target.slug}", "internal", OTEL_STATUS.get(draft.status, "unset"), started, finished, attributes,
-        ))  # fmt: skip
-        self._log(draft, started, "INFO", "keystroke.run", f"Run started (attempt 1) on {WORKERS[draft.pk % 3]}")
+        attributes = (
+            f'{{"keystroke.run_id": "{draft.public_id}", "keystroke.slug": "{draft.target.slug}"}}'
+        )
+        self.add_span(
+            (
+                next(self.span_ids),
+                draft.pk,
+                draft.trace_id,
+                draft.root_span,
+                "",
+                f"{draft.target.kind} {draft.target.slug}",
+                "internal",
+                OTEL_STATUS.get(draft.status, "unset"),
+                started,
+                finished,
+                attributes,
+            )
+        )
+        self._log(
+            draft,
+            started,
+            "INFO",
+            "keystroke.run",
+            f"Run started (attempt 1) on {WORKERS[draft.pk % 3]}",
+        )
         if finished is not None:
             ms = round((draft.finished - draft.started) * 1000)  # type: ignore[operator]
-            self.add_usage((next(self.usage_ids), draft.pk, None, "duration", "", "", "", 0, 0, ms, "ms",
-                            f"{DURATION_PRICE:.12f}", "0", money(ms * DURATION_PRICE), finished))  # fmt: skip
-            self._log(draft, finished, RUN_END[draft.status](draft, ms)[0], "keystroke.run",
-                      RUN_END[draft.status](draft, ms)[1])  # fmt: skip
+            self.add_usage(
+                (
+                    next(self.usage_ids),
+                    draft.pk,
+                    None,
+                    "duration",
+                    "",
+                    "",
+                    "",
+                    0,
+                    0,
+                    ms,
+                    "ms",
+                    f"{DURATION_PRICE:.12f}",
+                    "0",
+                    money(ms * DURATION_PRICE),
+                    finished,
+                )
+            )
+            self._log(
+                draft,
+                finished,
+                RUN_END[draft.status](draft, ms)[0],
+                "keystroke.run",
+                RUN_END[draft.status](draft, ms)[1],
+            )
         elif draft.wake_at is not None:
-            self._log(draft, started, "INFO", "keystroke.run", f"Suspended until {stamp(draft.wake_at)}")
+            self._log(
+                draft, started, "INFO", "keystroke.run", f"Suspended until {stamp(draft.wake_at)}"
+            )
 
-    def _run_row(self, draft: Draft, trigger: tuple[Any, ...], created: str, *times: str | None) -> None:
+    def _run_row(
+        self, draft: Draft, trigger: tuple[Any, ...], created: str, *times: str | None
+    ) -> None:
         started, finished = times
         kind, label, trigger_id, raw, actor, parent, rerun_of = trigger
         target, status = draft.target, draft.status
@@ -809,14 +1318,47 @@ class Seeder:
         messages, message_count = "[]", 0
         if target.kind == "agent" and draft.started is not None:
             turns = draft.models.count(RESEARCH.model) + draft.models.count(TRIAGE.model)
-            messages, message_count = conversation(target.slug, draft.variant, turns, status == "success")
+            messages, message_count = conversation(
+                target.slug, draft.variant, turns, status == "success"
+            )
         lease = (WORKERS[draft.pk % 3], stamp(self.now + 30)) if status == "running" else ("", None)
         deadline = stamp(draft.created + 3600) if target.slug in SCHEDULES else None
-        self.add_run((
-            draft.pk, draft.public_id[4:], self.o.organization_id, self.o.project_id, target.kind, target.slug,
-            status, data_in, data_out if status == "success" else None, draft.error, actor, kind, label, trigger_id,
-            raw, parent, rerun_of, 1, created, created, started, finished, queue_ms, duration_ms,
-            money(draft.cost + (duration_ms or 0) * DURATION_PRICE), json_list(draft.models),
-            json_list(draft.services), draft.steps, message_count, messages, *lease, created,
-            stamp(draft.wake_at) if draft.wake_at else None, deadline, 0,
-        ))  # fmt: skip
+        self.add_run(
+            (
+                draft.pk,
+                draft.public_id[4:],
+                self.o.organization_id,
+                self.o.project_id,
+                target.kind,
+                target.slug,
+                status,
+                data_in,
+                data_out if status == "success" else None,
+                draft.error,
+                actor,
+                kind,
+                label,
+                trigger_id,
+                raw,
+                parent,
+                rerun_of,
+                1,
+                created,
+                created,
+                started,
+                finished,
+                queue_ms,
+                duration_ms,
+                money(draft.cost + (duration_ms or 0) * DURATION_PRICE),
+                json_list(draft.models),
+                json_list(draft.services),
+                draft.steps,
+                message_count,
+                messages,
+                *lease,
+                created,
+                stamp(draft.wake_at) if draft.wake_at else None,
+                deadline,
+                0,
+            )
+        )

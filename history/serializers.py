@@ -12,12 +12,30 @@ from .models import Run, Step
 
 INCLUDES = ("steps", "trace", "usage", "trigger", "messages")
 USAGE_FIELDS = (
-    "kind", "provider", "model", "service", "tokens_in", "tokens_out", "quantity", "unit",
-    "unit_price_in", "unit_price_out", "cost", "created_at",
-)  # fmt: skip
+    "kind",
+    "provider",
+    "model",
+    "service",
+    "tokens_in",
+    "tokens_out",
+    "quantity",
+    "unit",
+    "unit_price_in",
+    "unit_price_out",
+    "cost",
+    "created_at",
+)
 SPAN_FIELDS = (
-    "trace_id", "span_id", "parent_span_id", "name", "kind", "status", "started_at", "ended_at", "attributes",
-)  # fmt: skip
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "status",
+    "started_at",
+    "ended_at",
+    "attributes",
+)
 LOG_FIELDS = ("span_id", "created_at", "level", "logger", "message", "attributes")
 
 
@@ -49,7 +67,9 @@ class StepSerializer(serializers.ModelSerializer):
         ]
 
     def get_attempts(self, step: Step) -> int:
-        return len(step.attempts) or (1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0)
+        return len(step.attempts) or (
+            1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0
+        )
 
     def get_child_run_id(self, step: Step) -> str | None:
         return step.child_run.public_id if step.child_run_id and step.child_run else None
@@ -108,7 +128,11 @@ class RunSerializer(serializers.ModelSerializer):
 
     def get_url(self, run: Run) -> str:
         request = self.context.get("request")
-        return request.build_absolute_uri(run.get_absolute_url()) if request else run.get_absolute_url()
+        return (
+            request.build_absolute_uri(run.get_absolute_url())
+            if request
+            else run.get_absolute_url()
+        )
 
     def to_representation(self, run: Run) -> dict[str, Any]:
         data = super().to_representation(run)
@@ -141,7 +165,9 @@ def _listed_part(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 class ListedPayloads(serializers.Serializer):
-    """``input``, ``output`` and ``error`` as a list shows them: previews and the error's summary."""
+    """``input``, ``output`` and ``error`` as a list shows them:
+    previews and the error's summary.
+    """
 
     input = serializers.SerializerMethodField()
     output = serializers.SerializerMethodField()
@@ -164,7 +190,9 @@ class StepListSerializer(ListedPayloads, StepSerializer):
         fields = [f for f in StepSerializer.Meta.fields if f != "attempt_errors"]
 
     def get_attempts(self, step: Any) -> int:  # a step annotated by history.listing
-        return step.attempt_count or (1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0)
+        return step.attempt_count or (
+            1 if step.status in (Step.Status.SUCCESS, Step.Status.FAILED) else 0
+        )
 
 
 class RunListSerializer(ListedPayloads, RunSerializer):
@@ -211,5 +239,7 @@ def parse_include(raw: str) -> tuple[str, ...]:
     parts = tuple(p.strip() for p in raw.split(",") if p.strip())
     unknown = [p for p in parts if p not in INCLUDES]
     if unknown:
-        raise ValueError(f"include={','.join(unknown)} is not known: choose from {', '.join(INCLUDES)}.")
+        raise ValueError(
+            f"include={','.join(unknown)} is not known: choose from {', '.join(INCLUDES)}."
+        )
     return parts

@@ -1,4 +1,6 @@
-"""The span waterfall of the Trace tab: each span's depth, offset and width on the run's timeline."""
+"""The span waterfall of the Trace tab: each span's depth, offset
+and width on the run's timeline.
+"""
 
 from __future__ import annotations
 
@@ -49,5 +51,10 @@ def _bar(span: Span, depth: int, start: Any, total: float, logs: list[LogRecord]
     seconds = (span.ended_at - span.started_at).total_seconds() if span.ended_at else None
     width = max(0.5, (seconds or 0) / total * 100)
     return Bar(
-        span, depth, round(offset, 3), round(min(width, 100 - offset), 3), seconds * 1000 if seconds else None, logs
+        span,
+        depth,
+        round(offset, 3),
+        round(min(width, 100 - offset), 3),
+        seconds * 1000 if seconds else None,
+        logs,
     )

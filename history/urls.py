@@ -12,5 +12,7 @@ urlpatterns = [
     path("views/<int:pk>/delete/", saved.delete_view, name="delete-view"),
     path("<str:run_id>/", detail.run_detail, name="run-detail"),
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
-    path("<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"),
+    path(
+        "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"
+    ),
 ]

@@ -78,8 +78,10 @@ def checked_secret_key(key: str) -> str:
     else:
         return key
     raise ImproperlyConfigured(
-        f"SECRET_KEY {problem}. With DEBUG off it signs sessions and hook resume tokens, so it must be "
-        "a long random secret. Generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'` "
+        f"SECRET_KEY {problem}. With DEBUG off it signs sessions and hook resume tokens, so it "
+        f"must be "
+        "a long random secret. Generate one with `python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'` "
         "and set SECRET_KEY, or write it to a file and set SECRET_KEY_FILE to that path."
     )
 
@@ -103,7 +105,11 @@ def env_origin(name: str) -> tuple[str, str, str] | None:
         or parts.query
         or parts.fragment
     ):
-        shown = raw.replace(f":{parts.password}@", ":***@") if parts is not None and parts.password else raw
+        shown = (
+            raw.replace(f":{parts.password}@", ":***@")
+            if parts is not None and parts.password
+            else raw
+        )
         raise ImproperlyConfigured(
             f"{name}={shown!r} is not an http(s)://host[:port] URL: give the address people open, "
             "such as https://keystroke.example.com, without a path."
@@ -140,7 +146,13 @@ _https = _public is not None and _public[0] == "https"
 if os.environ.get("ALLOWED_HOSTS", "").strip():
     ALLOWED_HOSTS = [h.strip() for h in os.environ["ALLOWED_HOSTS"].split(",") if h.strip()]
 else:
-    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver", *([_public[1]] if _public else [])]
+    ALLOWED_HOSTS = [
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
+        "testserver",
+        *([_public[1]] if _public else []),
+    ]
 # Browsers send the public origin with every form post; behind a TLS proxy it differs from the
 # scheme and host the app sees unless the proxy is trusted.
 CSRF_TRUSTED_ORIGINS = [_public[2]] if _public else []
@@ -158,7 +170,8 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_SSL_REDIRECT = env_bool("KEYSTROKE_SSL_REDIRECT", _https)
 # Load balancers probe these over plain HTTP and must get an answer, not a redirect.
 SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)/?$"]
-# When set, GET /metrics needs "Authorization: Bearer <token>"; unset, it is open (internal network only).
+# When set, GET /metrics needs "Authorization: Bearer <token>"; unset, it is open (internal network
+# only).
 KEYSTROKE_METRICS_TOKEN = env_secret("KEYSTROKE_METRICS_TOKEN", "")
 
 # Behind a reverse proxy the app sees the proxy's connection: trust the scheme, host and client
@@ -265,12 +278,16 @@ LOGIN_REDIRECT_URL = "/history/"
 # Pages may use only this server's own scripts, styles and images: an injected inline script or
 # a file from elsewhere does not run. The API docs page runs its inline setup with a nonce
 # (templates/drf_spectacular/swagger_ui.html); a page that asks for no nonce gets none.
+# the API docs draw their icons as data: images, which cannot run code
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, NONCE],
-        "img-src": [SELF, "data:"],  # the API docs draw their icons as data: images, which cannot run code
+        "img-src": [
+            SELF,
+            "data:",
+        ],
         "object-src": [NONE],
         "base-uri": [NONE],
         "form-action": [SELF],
@@ -281,7 +298,10 @@ CONTENT_SECURITY_POLICY = {
 # Sign-in throttling (django-axes): after KEYSTROKE_LOGIN_FAILURE_LIMIT failures a username is
 # locked out from that client address for the cool-off. Keyed by both, so a guesser can neither
 # lock a person out everywhere nor lock out everyone behind a shared address (an office NAT).
-AUTHENTICATION_BACKENDS = ["history.auth.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "history.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AXES_FAILURE_LIMIT = env_int("KEYSTROKE_LOGIN_FAILURE_LIMIT", 5)
 AXES_ENABLED = AXES_FAILURE_LIMIT > 0
 AXES_COOLOFF_TIME = timedelta(seconds=env_int("KEYSTROKE_LOGIN_COOLOFF_SECONDS", 15 * 60))
@@ -303,7 +323,11 @@ KEYSTROKE_API_KEY_FAILURE_WINDOW = env_int("KEYSTROKE_API_KEY_FAILURE_WINDOW", 6
 
 def email_url(raw: str) -> tuple[str, int, str, str, bool, bool]:
     """``smtp://``, ``smtp+tls://`` (STARTTLS) or ``smtps://`` (TLS) ``user:password@host:port``."""
-    schemes = {"smtp": (25, False, False), "smtp+tls": (587, True, False), "smtps": (465, False, True)}
+    schemes = {
+        "smtp": (25, False, False),
+        "smtp+tls": (587, True, False),
+        "smtps": (465, False, True),
+    }
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -311,7 +335,11 @@ def email_url(raw: str) -> tuple[str, int, str, str, bool, bool]:
         parts, port = None, None
     if parts is None or parts.scheme not in schemes or not parts.hostname:
         # The message goes to every process's log: never with the password in it.
-        shown = raw.replace(f":{parts.password}@", ":***@") if parts is not None and parts.password else raw
+        shown = (
+            raw.replace(f":{parts.password}@", ":***@")
+            if parts is not None and parts.password
+            else raw
+        )
         raise ImproperlyConfigured(
             f"EMAIL_URL={shown!r} is not an smtp://, smtp+tls:// (STARTTLS) or smtps:// (TLS) URL, "
             "such as smtp+tls://user:password@mail.example.com:587."
@@ -323,8 +351,8 @@ def email_url(raw: str) -> tuple[str, int, str, str, bool, bool]:
 
 # Email sends password reset links; without a mail server the reset pages do not exist.
 if os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_URL_FILE"):
-    EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL = email_url(
-        env_secret("EMAIL_URL", "")
+    EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL = (
+        email_url(env_secret("EMAIL_URL", ""))
     )
 else:
     EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

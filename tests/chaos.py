@@ -67,20 +67,26 @@ class ChaosReport:
         if self.duplicate_keys:
             found.append(f"{self.duplicate_keys} idempotency keys started more than one run")
         if self.created_behind_5xx:
-            found.append(f"{self.created_behind_5xx} runs were created by a request that answered 5xx")
+            found.append(
+                f"{self.created_behind_5xx} runs were created by a request that answered 5xx"
+            )
         if self.duplicate_steps:
             found.append(f"{self.duplicate_steps} steps were recorded twice")
         if self.misshapen_runs:
-            found.append(f"{self.misshapen_runs} runs do not have exactly their three steps, numbered 0 to 2")
+            found.append(
+                f"{self.misshapen_runs} runs do not have exactly their three steps, numbered 0 to 2"
+            )
         if self.exited_on_their_own:
             found.append(f"processes exited on their own: {self.exited_on_their_own}")
         return found
 
     def lines(self) -> list[str]:
         return [
-            f"submitted {self.submitted}, accepted {self.accepted}, runs {self.runs}: {dict(self.statuses)}",
+            f"submitted {self.submitted}, accepted {self.accepted}, runs {self.runs}: "
+            f"{dict(self.statuses)}",
             f"worker SIGKILLs {self.kills}; restarts: {', '.join(self.restarts) or 'none'}",
-            f"answers retried by the client: {dict(self.server_errors)} 5xx, {self.unanswered} without an answer",
+            f"answers retried by the client: {dict(self.server_errors)} 5xx, {self.unanswered} "
+            f"without an answer",
             f"duplicate runs per key {self.duplicate_keys}, duplicate steps {self.duplicate_steps},"
             f" runs without exactly their three steps {self.misshapen_runs},"
             f" runs created behind a 5xx {self.created_behind_5xx}",
@@ -120,15 +126,23 @@ class Chaos:
 
     def start(self) -> None:
         manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--noinput"], env=self._env(), check=True, capture_output=True)
+        subprocess.run(
+            [*manage, "migrate", "--noinput"], env=self._env(), check=True, capture_output=True
+        )
         done = subprocess.run(
-            [*manage, "create_api_key", "--name", "chaos"], env=self._env(), check=True, capture_output=True, text=True
+            [*manage, "create_api_key", "--name", "chaos"],
+            env=self._env(),
+            check=True,
+            capture_output=True,
+            text=True,
         )
         self.key = done.stdout.strip().splitlines()[-1]
         web = [KEYSTROKE, "serve", "--port", str(self.port), "--workers", "2"]
         self.others.append(self._process("web", web, "Booting worker"))
         beat = [sys.executable, "-m", "celery", "-A", "keystroke_site", "beat", "-l", "info"]
-        self.others.append(self._process("beat", [*beat, "-s", f"{self.home}/beat-schedule"], "beat: Starting"))
+        self.others.append(
+            self._process("beat", [*beat, "-s", f"{self.home}/beat-schedule"], "beat: Starting")
+        )
         for _ in range(self.plan.workers):
             self.add_worker()
 
@@ -136,7 +150,18 @@ class Chaos:
         return process_env(**self.env)
 
     def add_worker(self) -> None:
-        args = [sys.executable, "-m", "celery", "-A", "keystroke_site", "worker", "-l", "info", "-c", "2"]
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "keystroke_site",
+            "worker",
+            "-l",
+            "info",
+            "-c",
+            "2",
+        ]
         worker = self._process("worker", args, " ready.")
         with self.lock:
             self.workers.append(worker)
@@ -159,7 +184,9 @@ class Chaos:
         self.pg.close()
 
     def logs(self, tail: int = 3000) -> str:
-        return "\n".join(f"--- {p.name} ---\n{p.output()[-tail:]}" for p in [*self.others, *self.workers])
+        return "\n".join(
+            f"--- {p.name} ---\n{p.output()[-tail:]}" for p in [*self.others, *self.workers]
+        )
 
     # -- load and faults -----------------------------------------------------------------------
 
@@ -171,7 +198,9 @@ class Chaos:
         delay, answered_5xx = 0.2, False
         while time.monotonic() < deadline:
             try:
-                response = client.post("/api/workflows/three-steps", json=body, headers={"Idempotency-Key": key})
+                response = client.post(
+                    "/api/workflows/three-steps", json=body, headers={"Idempotency-Key": key}
+                )
             except httpx.TransportError:
                 self.report.unanswered += 1
             else:
@@ -181,7 +210,9 @@ class Chaos:
                     self.report.created_behind_5xx += answered_5xx and response.status_code == 200
                     return
                 if response.status_code < 500:
-                    raise AssertionError(f"submission {index}: {response.status_code} {response.text}")
+                    raise AssertionError(
+                        f"submission {index}: {response.status_code} {response.text}"
+                    )
                 self.report.server_errors[response.status_code] += 1
                 answered_5xx = True
             time.sleep(delay)
@@ -190,7 +221,10 @@ class Chaos:
     def faults(self, stop: threading.Event) -> None:
         """Kill a worker every few seconds; restart PostgreSQL once and Redis once on the way."""
         started = time.monotonic()
-        pending = [(self.plan.submit_seconds / 3, "postgres"), (2 * self.plan.submit_seconds / 3, "redis")]
+        pending = [
+            (self.plan.submit_seconds / 3, "postgres"),
+            (2 * self.plan.submit_seconds / 3, "redis"),
+        ]
         while not stop.wait(self.plan.kill_every):
             self.kill_a_worker()
             if pending and time.monotonic() - started >= pending[0][0]:
@@ -203,19 +237,29 @@ class Chaos:
         stop = threading.Event()
         chaos = threading.Thread(target=self.faults, args=(stop,), name="chaos", daemon=True)
         headers = {"Authorization": f"Bearer {self.key}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", headers=headers, timeout=30) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{self.port}", headers=headers, timeout=30
+        ) as client:
             chaos.start()
             deadline = time.monotonic() + self.plan.submit_seconds + self.plan.settle_seconds
             gap = self.plan.submit_seconds / self.plan.runs
             for index in range(self.plan.runs):
                 self.submit(index, client, deadline)
                 time.sleep(gap)
-            chaos_ends = time.monotonic() + max(0.0, self.plan.submit_seconds - (time.monotonic() - began))
-            while chaos.is_alive() and time.monotonic() < chaos_ends and self.report.restarts != ["postgres", "redis"]:
+            chaos_ends = time.monotonic() + max(
+                0.0, self.plan.submit_seconds - (time.monotonic() - began)
+            )
+            while (
+                chaos.is_alive()
+                and time.monotonic() < chaos_ends
+                and self.report.restarts != ["postgres", "redis"]
+            ):
                 time.sleep(0.5)
             stop.set()
             chaos.join()
-            wait_for(self._all_finished, self.plan.settle_seconds, interval=1, what="every run to finish")
+            wait_for(
+                self._all_finished, self.plan.settle_seconds, interval=1, what="every run to finish"
+            )
         self._check()
         self.report.seconds = time.monotonic() - began
         return self.report
@@ -223,13 +267,16 @@ class Chaos:
     # -- the verdict ------------------------------------------------------------------------------
 
     def _query(self, sql: str) -> list[tuple]:
-        with psycopg.connect(self.env["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
+        with psycopg.connect(
+            self.env["DATABASE_URL"].replace("postgres://", "postgresql://")
+        ) as db:
             return db.execute(sql).fetchall()
 
     def _all_finished(self) -> bool:
         try:
             rows = self._query(
-                f"SELECT count(*) FROM history_run WHERE status NOT IN ('success', 'failed', 'canceled')"
+                f"SELECT count(*) FROM history_run WHERE status NOT IN ('success', 'failed', "
+                f"'canceled')"
                 f" AND input->>'marker' LIKE '{self.home}/effects-%'"
             )
         except psycopg.OperationalError:
@@ -241,16 +288,23 @@ class Chaos:
         mine = f"input->>'marker' LIKE '{self.home}/effects-%'"
         self.report.runs = self._query(f"SELECT count(*) FROM history_run WHERE {mine}")[0][0]
         self.report.statuses = Counter(
-            dict(self._query(f"SELECT status, count(*) FROM history_run WHERE {mine} GROUP BY status"))
+            dict(
+                self._query(
+                    f"SELECT status, count(*) FROM history_run WHERE {mine} GROUP BY status"
+                )
+            )
         )
         self.report.duplicate_keys = self._query(
-            "SELECT count(*) FROM (SELECT input->>'marker' FROM history_run GROUP BY 1 HAVING count(*) > 1) d"
+            "SELECT count(*) FROM (SELECT input->>'marker' FROM history_run GROUP BY 1 HAVING "
+            "count(*) > 1) d"
         )[0][0]
         self.report.duplicate_steps = self._query(
-            "SELECT count(*) FROM (SELECT run_id, step_id FROM history_step GROUP BY 1, 2 HAVING count(*) > 1) d"
+            "SELECT count(*) FROM (SELECT run_id, step_id FROM history_step GROUP BY 1, 2 HAVING "
+            "count(*) > 1) d"
         )[0][0]
         self.report.misshapen_runs = self._query(
-            f"SELECT count(*) FROM history_run r WHERE {mine} AND (SELECT array_agg(s.step_id ORDER BY s.position)"
+            f"SELECT count(*) FROM history_run r WHERE {mine} AND (SELECT array_agg(s.step_id "
+            f"ORDER BY s.position)"
             " FROM history_step s WHERE s.run_id = r.id)"
             " IS DISTINCT FROM ARRAY['step:effect#0', 'step:effect#1', 'step:effect#2']::varchar[]"
         )[0][0]

@@ -48,7 +48,9 @@ class Stack:
 
 
 @pytest.fixture
-def stack(transactional_db: None, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
+def stack(
+    transactional_db: None, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     stack = Stack(tmp_path)
     yield stack
     stack.stop()
@@ -67,9 +69,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As this machine's Chromium needs them: no sandbox as root, and no calls out of a closed network.
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +85,18 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
 def scratch_registry() -> Iterator[Registry]:
-    """The project's registry, as it was before the test once the test ends: definitions it made are gone."""
+    """The project's registry, as it was before the test once the test ends: definitions it made are
+    gone.
+    """
     tables = ("targets", "actions", "triggers")
     saved = {name: dict(getattr(registry, name)) for name in tables}
     yield registry

@@ -21,11 +21,18 @@ def make_run(org: Organization, slug: str = "greeting", **fields: Any) -> Run:
 
 def make_hook(run: Run, token: str, position: int = 0, **fields: Any) -> Step:
     """A hook step of ``run`` waiting on ``token``."""
-    fields = {"step_id": f"step:hook:approval#{position}", "kind": "hook", "status": "waiting", **fields}
+    fields = {
+        "step_id": f"step:hook:approval#{position}",
+        "kind": "hook",
+        "status": "waiting",
+        **fields,
+    }
     return Step.objects.create(run=run, position=position, token=token, **fields)
 
 
-def member(org: Organization, role: str = Role.OPERATOR, name: str | None = None, staff: bool = False) -> Client:
+def member(
+    org: Organization, role: str = Role.OPERATOR, name: str | None = None, staff: bool = False
+) -> Client:
     """A browser signed in as a new member of ``org`` with ``role``."""
     username = name or f"{role}-{next(_names)}"
     user = User.objects.create_user(username, password="pw-12345678", is_staff=staff)

@@ -21,21 +21,36 @@ def text_reply(text: str, tokens_in: int = 1000, tokens_out: int = 500) -> dict[
     return _completion({"role": "assistant", "content": text}, "stop", tokens_in, tokens_out)
 
 
-def tool_reply(name: str, arguments: dict[str, Any], tokens_in: int = 1000, tokens_out: int = 500) -> dict[str, Any]:
-    call = {"id": f"call_{name}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+def tool_reply(
+    name: str, arguments: dict[str, Any], tokens_in: int = 1000, tokens_out: int = 500
+) -> dict[str, Any]:
+    call = {
+        "id": f"call_{name}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
     return _completion(
-        {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls", tokens_in, tokens_out
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        "tool_calls",
+        tokens_in,
+        tokens_out,
     )
 
 
-def _completion(message: dict[str, Any], finish: str, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+def _completion(
+    message: dict[str, Any], finish: str, tokens_in: int, tokens_out: int
+) -> dict[str, Any]:
     return {
         "id": "chatcmpl-loopback",
         "object": "chat.completion",
         "created": 1_700_000_000,
         "model": MODEL,
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out, "total_tokens": tokens_in + tokens_out},
+        "usage": {
+            "prompt_tokens": tokens_in,
+            "completion_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        },
     }
 
 
@@ -61,7 +76,11 @@ class LoopbackOpenAI:
                 with owner._lock:
                     owner.requests.append(body)
                     owner.headers.append(dict(self.headers))
-                    status, reply = owner.script.pop(0) if owner.script else (500, {"error": {"message": "no answer"}})
+                    status, reply = (
+                        owner.script.pop(0)
+                        if owner.script
+                        else (500, {"error": {"message": "no answer"}})
+                    )
                 data = json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -25,7 +25,9 @@ class Route:
     def path(self, values: Mapping[str, str]) -> str:
         missing = [p for p in self.params if p not in values]
         if missing:
-            raise KeyError(f"no value for {missing} of route {self.template}: add one to the test's table")
+            raise KeyError(
+                f"no value for {missing} of route {self.template}: add one to the test's table"
+            )
         return re.sub(r"<(\w+)>", lambda m: str(values[m.group(1)]), self.template)
 
 
@@ -40,7 +42,11 @@ def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
 def routes(exclude_prefixes: tuple[str, ...] = ("admin/",)) -> list[Route]:
     found = []
     for raw, name in _walk(get_resolver().url_patterns):
-        if raw.startswith(exclude_prefixes) or raw.startswith("^static") or raw.startswith("static"):
+        if (
+            raw.startswith(exclude_prefixes)
+            or raw.startswith("^static")
+            or raw.startswith("static")
+        ):
             continue
         params = tuple(a or b for a, b in _PARAM.findall(raw))
         template = _PARAM.sub(lambda m: f"<{m.group(1) or m.group(2)}>", raw)

@@ -68,7 +68,17 @@ class PrivateRedis(_Server):
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> PrivateRedis:
-        args = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        args = [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
         self.proc = subprocess.Popen(
             [*args, "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -95,7 +105,9 @@ def _postgres_user() -> dict[str, str]:
 
 
 class PrivatePostgres(_Server):
-    """A PostgreSQL cluster in a temporary directory, run as the ``postgres`` user (initdb refuses root)."""
+    """A PostgreSQL cluster in a temporary directory, run as the ``postgres`` user (initdb refuses
+    root).
+    """
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -105,7 +117,9 @@ class PrivatePostgres(_Server):
         self.proc: subprocess.Popen[bytes] | None = None
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        self._as_postgres([_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"])
+        self._as_postgres(
+            [_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"]
+        )
 
     def url(self, name: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
@@ -114,8 +128,23 @@ class PrivatePostgres(_Server):
         subprocess.run(args, check=True, capture_output=True, **_postgres_user())
 
     def start(self) -> PrivatePostgres:
-        args = [_pg_bin("postgres"), "-D", str(self.data), "-p", str(self.port), "-c", "listen_addresses=127.0.0.1"]
-        args += ["-c", f"unix_socket_directories={self.dir}", "-c", "fsync=off", "-c", "max_connections=200"]
+        args = [
+            _pg_bin("postgres"),
+            "-D",
+            str(self.data),
+            "-p",
+            str(self.port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+        ]
+        args += [
+            "-c",
+            f"unix_socket_directories={self.dir}",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ]
         with open(self.log, "ab") as log:
             # Started directly as the postgres user, so the PID is the postmaster's own.
             self.proc = subprocess.Popen(args, stdout=log, stderr=log, **_postgres_user())
@@ -170,7 +199,12 @@ class PrivateRabbitMQ(_Server):
         }
         with open(self.dir / "server.log", "ab") as log:
             self.proc = subprocess.Popen(
-                ["rabbitmq-server"], env=env, cwd=self.dir, stdout=log, stderr=log, start_new_session=True
+                ["rabbitmq-server"],
+                env=env,
+                cwd=self.dir,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         wait_for(lambda: _accepts(self.port), 60, what=f"RabbitMQ on port {self.port}")
         return self

@@ -17,7 +17,12 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.1, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 30,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -65,7 +70,11 @@ class Process:
             start_new_session=True,
         )
         if ready_text:
-            wait_for(lambda: ready_text in self.output() or self.proc.poll() is not None, 60, what=f"{name} to start")
+            wait_for(
+                lambda: ready_text in self.output() or self.proc.poll() is not None,
+                60,
+                what=f"{name} to start",
+            )
             assert self.proc.poll() is None, f"{name} exited at start:\n{self.output()}"
 
     def output(self) -> str:
@@ -89,13 +98,35 @@ class Process:
 
 
 def start_worker(log_dir: Path, concurrency: int = 2, **env: str) -> Process:
-    args = [sys.executable, "-m", "celery", "-A", "keystroke_site", "worker", "-l", "info", "-c", str(concurrency)]
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "keystroke_site",
+        "worker",
+        "-l",
+        "info",
+        "-c",
+        str(concurrency),
+    ]
     return Process("worker", args, log_dir, ready_text=" ready.", env=env)
 
 
 def start_beat(log_dir: Path, **env: str) -> Process:
     schedule = log_dir / f"beat-schedule-{time.monotonic_ns()}"
-    args = [sys.executable, "-m", "celery", "-A", "keystroke_site", "beat", "-l", "info", "-s", str(schedule)]
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "keystroke_site",
+        "beat",
+        "-l",
+        "info",
+        "-s",
+        str(schedule),
+    ]
     return Process("beat", args, log_dir, ready_text="beat: Starting", env=env)
 
 

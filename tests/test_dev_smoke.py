@@ -34,7 +34,10 @@ def free_port() -> int:
 @pytest.fixture
 def dev_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(SUITE_ONLY)}
-    env |= {"KEYSTROKE_HOME": str(tmp_path / "home"), "KEYSTROKE_CONFIG": str(tmp_path / "cli.json")}
+    env |= {
+        "KEYSTROKE_HOME": str(tmp_path / "home"),
+        "KEYSTROKE_CONFIG": str(tmp_path / "cli.json"),
+    }
     log = tmp_path / "dev.log"
     with open(log, "w") as out:
         make = subprocess.Popen(
@@ -47,7 +50,10 @@ def dev_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
         )
         try:
             wait_for(
-                lambda: "Keystroke is running at" in log.read_text() or make.poll() is not None, 120, 0.2, "make dev"
+                lambda: "Keystroke is running at" in log.read_text() or make.poll() is not None,
+                120,
+                0.2,
+                "make dev",
             )
             assert make.poll() is None, log.read_text()
             yield env
@@ -58,10 +64,14 @@ def dev_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KEYSTROKE, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [KEYSTROKE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
-def test_make_dev_runs_the_examples_offline_on_the_embedded_default(dev_stack: dict[str, str]) -> None:
+def test_make_dev_runs_the_examples_offline_on_the_embedded_default(
+    dev_stack: dict[str, str],
+) -> None:
     home = Path(dev_stack["KEYSTROKE_HOME"])
     assert (home / "db.sqlite3").exists(), "the embedded default is SQLite under KEYSTROKE_HOME"
 
@@ -70,17 +80,30 @@ def test_make_dev_runs_the_examples_offline_on_the_embedded_default(dev_stack: d
     assert json.loads(greeting.stdout) == {"message": "Hello, Ada!"}
     assert "step:greet#0" in greeting.stderr, "progress is shown on stderr"
 
-    signup = cli(dev_stack, "workflows", "run", "signup-pipeline", "--input", '{"name": "Ada", "email": "ada@acme.io"}')
+    signup = cli(
+        dev_stack,
+        "workflows",
+        "run",
+        "signup-pipeline",
+        "--input",
+        '{"name": "Ada", "email": "ada@acme.io"}',
+    )
     assert signup.returncode == 0, signup.stderr
     assert json.loads(signup.stdout)["welcome"] == "Hello, Ada!"
 
-    weekly = cli(dev_stack, "workflows", "run", "weekly-sales-summary", "--input", '{"settle_seconds": 1}')
+    weekly = cli(
+        dev_stack, "workflows", "run", "weekly-sales-summary", "--input", '{"settle_seconds": 1}'
+    )
     assert weekly.returncode == 0, weekly.stderr
     assert json.loads(weekly.stdout)["text"].startswith("Week 2026-W47:")
 
-    agent = cli(dev_stack, "agents", "prompt", "lead-researcher", "--message", "Research ada@acme.io")
+    agent = cli(
+        dev_stack, "agents", "prompt", "lead-researcher", "--message", "Research ada@acme.io"
+    )
     assert agent.returncode == 0, agent.stderr
-    assert set(json.loads(agent.stdout)["output"]) == {"company", "score", "reason"}, "offline: no key is set"
+    assert set(json.loads(agent.stdout)["output"]) == {"company", "score", "reason"}, (
+        "offline: no key is set"
+    )
 
     started = cli(
         dev_stack,
@@ -96,11 +119,20 @@ def test_make_dev_runs_the_examples_offline_on_the_embedded_default(dev_stack: d
 
     def hook_token() -> str | None:
         with sqlite3.connect(home / "db.sqlite3") as db:
-            row = db.execute("SELECT token FROM history_step WHERE kind = 'hook' AND status = 'waiting'").fetchone()
+            row = db.execute(
+                "SELECT token FROM history_step WHERE kind = 'hook' AND status = 'waiting'"
+            ).fetchone()
         return row[0] if row else None
 
     token = wait_for(hook_token, 60, what="the escalation to wait on its hook")
-    resumed = cli(dev_stack, "hooks", "resume", token, "--payload", '{"resolution": "rebooted", "refund": true}')
+    resumed = cli(
+        dev_stack,
+        "hooks",
+        "resume",
+        token,
+        "--payload",
+        '{"resolution": "rebooted", "refund": true}',
+    )
     assert resumed.returncode == 0, resumed.stderr
 
     def finished() -> dict | None:
@@ -113,13 +145,22 @@ def test_make_dev_runs_the_examples_offline_on_the_embedded_default(dev_stack: d
 
     # The example webhook, called at the URL `triggers url` prints, runs the signup pipeline.
     url = cli(dev_stack, "triggers", "url", "signup").stdout.strip()
-    delivered = httpx.post(url, json={"type": "signup", "name": "Bo", "email": "bo@acme.io"}, timeout=30)
+    delivered = httpx.post(
+        url, json={"type": "signup", "name": "Bo", "email": "bo@acme.io"}, timeout=30
+    )
     assert delivered.status_code == 202, delivered.text
     hooked = delivered.json()["run_id"]
-    assert wait_for(lambda: _succeeded(dev_stack, hooked), 60, 0.5, "the webhook's run")["trigger"]["type"] == "webhook"
+    assert (
+        wait_for(lambda: _succeeded(dev_stack, hooked), 60, 0.5, "the webhook's run")["trigger"][
+            "type"
+        ]
+        == "webhook"
+    )
 
     # The example poll reads the offline inbox: an urgent line starts an escalation.
-    (home / "support-inbox.jsonl").write_text('{"customer": "acme", "subject": "down", "priority": "urgent"}\n')
+    (home / "support-inbox.jsonl").write_text(
+        '{"customer": "acme", "subject": "down", "priority": "urgent"}\n'
+    )
     polled = cli(dev_stack, "triggers", "invoke", "support-inbox")
     assert polled.returncode == 0 and len(json.loads(polled.stdout)["run_ids"]) == 1, polled.stderr
 

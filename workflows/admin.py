@@ -1,4 +1,6 @@
-"""Admin pages that need the engine: cancelling runs, and the triggers with their audited switches."""
+"""Admin pages that need the engine: cancelling runs, and the
+triggers with their audited switches.
+"""
 
 from __future__ import annotations
 
@@ -30,22 +32,42 @@ class EngineRunAdmin(RunAdmin):
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         canceled = skipped = 0
         for run in queryset.select_related("organization"):
-            actor = Actor(run.organization, Role.ADMIN, f"admin:{request.user.get_username()}", user=request.user)
+            actor = Actor(
+                run.organization,
+                Role.ADMIN,
+                f"admin:{request.user.get_username()}",
+                user=request.user,
+            )
             try:
                 cancel_run(run, actor)
                 canceled += 1
             except InvalidState:
                 skipped += 1
         level = messages.SUCCESS if canceled else messages.WARNING
-        self.message_user(request, f"Canceled {canceled} run(s); skipped {skipped} that had already finished.", level)
+        self.message_user(
+            request,
+            f"Canceled {canceled} run(s); skipped {skipped} that had already finished.",
+            level,
+        )
 
 
 @admin.register(TriggerState)
 class TriggerAdmin(admin.ModelAdmin):
-    """The project's triggers per organization: state, next fire time, last run; switched by audited actions."""
+    """The project's triggers per organization: state, next fire time, last run; switched by audited
+    actions.
+    """
 
-    list_display = ["key", "organization", "kind", "targets", "enabled", "next_fire_at", "last_fired_at", "last_run",
-                    "last_error"]  # fmt: skip
+    list_display = [
+        "key",
+        "organization",
+        "kind",
+        "targets",
+        "enabled",
+        "next_fire_at",
+        "last_fired_at",
+        "last_run",
+        "last_error",
+    ]
     list_filter = ["enabled", "organization"]
     search_fields = ["key"]
     actions = ["enable_selected", "disable_selected"]
@@ -54,10 +76,14 @@ class TriggerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # triggers are defined in the project's triggers/ folder
 
-    def get_readonly_fields(self, request: HttpRequest, obj: TriggerState | None = None) -> list[str]:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: TriggerState | None = None
+    ) -> list[str]:
         return [f.name for f in TriggerState._meta.fields if f.name != "secret"]
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
         for organization in Organization.objects.all():  # every defined trigger gets its row
             for trigger in registry.triggers.values():
                 state(organization, trigger.slug)
@@ -74,7 +100,9 @@ class TriggerAdmin(admin.ModelAdmin):
     def targets(self, row: TriggerState) -> str:
         trigger = registry.triggers.get(row.key.partition(":")[0])
         return (
-            ", ".join(a.target.slug for a in trigger.attachments if a.id == row.key or ":" not in row.key)
+            ", ".join(
+                a.target.slug for a in trigger.attachments if a.id == row.key or ":" not in row.key
+            )
             if trigger
             else ""
         )
@@ -83,10 +111,14 @@ class TriggerAdmin(admin.ModelAdmin):
     def next_fire_at(self, row: TriggerState) -> Any:
         trigger = registry.triggers.get(row.key.partition(":")[0])
         cron = getattr(trigger, "cron", None)
-        return next_slot(cron, trigger.zone, timezone.now()) if cron and trigger is not None else "—"
+        return (
+            next_slot(cron, trigger.zone, timezone.now()) if cron and trigger is not None else "—"
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: TriggerState | None = None) -> bool:
-        return False  # a row holds a poll's cursor and a webhook's secret: deleting it would lose both
+        return (
+            False  # a row holds a poll's cursor and a webhook's secret: deleting it would lose both
+        )
 
     @admin.action(description="Enable selected triggers", permissions=["change"])
     def enable_selected(self, request: HttpRequest, queryset: QuerySet[TriggerState]) -> None:
@@ -99,7 +131,12 @@ class TriggerAdmin(admin.ModelAdmin):
     def _switch(self, request: HttpRequest, queryset: QuerySet[TriggerState], on: bool) -> None:
         switched, refused = 0, []
         for row in queryset.select_related("organization"):
-            actor = Actor(row.organization, Role.ADMIN, f"admin:{request.user.get_username()}", user=request.user)
+            actor = Actor(
+                row.organization,
+                Role.ADMIN,
+                f"admin:{request.user.get_username()}",
+                user=request.user,
+            )
             try:
                 set_enabled(actor, row.key, on)
                 switched += 1

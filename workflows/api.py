@@ -53,29 +53,39 @@ def check_size(request: Request) -> None:
     except ValueError:
         raise ParseError("Content-Length is not a number.") from None
     if length > limit:
-        raise PayloadTooLarge(f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD).")
+        raise PayloadTooLarge(
+            f"The body is {length} bytes; the limit is {limit} (KEYSTROKE_MAX_PAYLOAD)."
+        )
 
 
 def idempotency_key(request: Request) -> str:
     """The request's Idempotency-Key ("" for none): at most 200 printable ASCII characters."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > IDEMPOTENCY_KEY_LIMIT:
-        raise ParseError(f"Idempotency-Key is {len(key)} characters; the limit is {IDEMPOTENCY_KEY_LIMIT}.")
+        raise ParseError(
+            f"Idempotency-Key is {len(key)} characters; the limit is {IDEMPOTENCY_KEY_LIMIT}."
+        )
     if not all(" " <= char <= "~" for char in key):
-        raise ParseError("Idempotency-Key may hold printable ASCII characters only; a UUID is a good key.")
+        raise ParseError(
+            "Idempotency-Key may hold printable ASCII characters only; a UUID is a good key."
+        )
     return key
 
 
 def request_digest(kind: str, slug: str, body: Any) -> str:
     """What a start asks for, so a key reused for a different start can be told apart."""
-    canonical = json.dumps([kind, slug, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        [kind, slug, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def invalid_input(exc: ValidationError, what: str) -> Response:
     fields = field_errors(exc)
     summary = "; ".join(f"{name}: {', '.join(msgs)}" for name, msgs in fields.items())
-    return error_response(400, f"Invalid {what}: {summary}", {"fields": fields}, type="invalid_input")
+    return error_response(
+        400, f"Invalid {what}: {summary}", {"fields": fields}, type="invalid_input"
+    )
 
 
 ERROR = inline_serializer(
@@ -83,36 +93,58 @@ ERROR = inline_serializer(
     {
         "error": inline_serializer(
             "ErrorBody",
-            {"type": serializers.CharField(), "message": serializers.CharField(), "details": serializers.JSONField()},
+            {
+                "type": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.JSONField(),
+            },
         )
     },
 )
 ERRORS = {code: OpenApiResponse(ERROR) for code in (400, 401, 403, 404, 409, 413, 415)}
-WORKFLOWS = inline_serializer("WorkflowPage", {"results": serializers.ListField(child=serializers.JSONField())})
+WORKFLOWS = inline_serializer(
+    "WorkflowPage", {"results": serializers.ListField(child=serializers.JSONField())}
+)
 STARTED = inline_serializer(
-    "RunStarted", {"run_id": serializers.CharField(), "status": serializers.CharField(), "url": serializers.URLField()}
+    "RunStarted",
+    {
+        "run_id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "url": serializers.URLField(),
+    },
 )
 RESUMED = inline_serializer(
     "HookResumed",
-    {"ok": serializers.BooleanField(), "run_id": serializers.CharField(), "step_id": serializers.CharField()},
+    {
+        "ok": serializers.BooleanField(),
+        "run_id": serializers.CharField(),
+        "step_id": serializers.CharField(),
+    },
 )
 
 
 class WorkflowListView(APIView):
-    @extend_schema(responses={200: WORKFLOWS, **ERRORS}, summary="List workflows with their input and output schemas")
+    @extend_schema(
+        responses={200: WORKFLOWS, **ERRORS},
+        summary="List workflows with their input and output schemas",
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": [w.describe() for w in registry.of_kind("workflow")]})
 
 
 class AgentListView(APIView):
-    @extend_schema(responses={200: WORKFLOWS, **ERRORS}, summary="List agents with their models and tools")
+    @extend_schema(
+        responses={200: WORKFLOWS, **ERRORS}, summary="List agents with their models and tools"
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": [a.describe() for a in registry.of_kind("agent")]})
 
 
 class StartWorkflowView(APIView):
     @extend_schema(
-        request=OpenApiTypes.OBJECT, responses={202: STARTED, **ERRORS}, summary="Start a run; the body is its input"
+        request=OpenApiTypes.OBJECT,
+        responses={202: STARTED, **ERRORS},
+        summary="Start a run; the body is its input",
     )
     def post(self, request: Request, slug: str) -> Response:
         return start(request, slug, "workflow")
@@ -144,7 +176,9 @@ def start(request: Request, slug: str, kind: str) -> Response:
     trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
     raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
     try:
-        started, new = runs.start_once(target, body, actor_of(request), once, trigger_type=trigger, trigger_raw=raw)
+        started, new = runs.start_once(
+            target, body, actor_of(request), once, trigger_type=trigger, trigger_raw=raw
+        )
     except ValidationError as exc:
         return invalid_input(exc, f"input for {slug}")
     except runs.IdempotencyKeyReused as exc:
@@ -162,7 +196,11 @@ class RunActionView(APIView):
 
     actions = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
 
-    @extend_schema(request=None, responses={200: RunSerializer, 201: RunSerializer, **ERRORS}, summary="Change a run")
+    @extend_schema(
+        request=None,
+        responses={200: RunSerializer, 201: RunSerializer, **ERRORS},
+        summary="Change a run",
+    )
     def post(self, request: Request, pk: str, action: str) -> Response:
         require_role(actor_of(request), Role.OPERATOR)
         run = get_run_for_actor(actor_of(request), pk)
@@ -186,22 +224,32 @@ class HookView(APIView):
     parser_classes = [StorableJSONParser, FormParser]
 
     @extend_schema(
-        request=None, responses={(200, "text/html"): OpenApiTypes.STR}, summary="The page that answers a hook"
+        request=None,
+        responses={(200, "text/html"): OpenApiTypes.STR},
+        summary="The page that answers a hook",
     )
     def get(self, request: Request, token: str) -> HttpResponse:
-        return views.hook_page(request._request, token, {k: str(v) for k, v in request.query_params.items()})
+        return views.hook_page(
+            request._request, token, {k: str(v) for k, v in request.query_params.items()}
+        )
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Resume a hook")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Resume a hook"
+    )
     def post(self, request: Request, token: str) -> HttpResponse:
         if request.content_type.startswith("application/x-www-form-urlencoded"):
             check_size(request)
             form = request.data if isinstance(request.data, Mapping) else {}
-            return views.resume_from_form(request._request, token, {k: str(v) for k, v in form.items()})
+            return views.resume_from_form(
+                request._request, token, {k: str(v) for k, v in form.items()}
+            )
         return self._resume(token, read_json(request))
 
     def _resume(self, token: str, payload: Any) -> Response:
         try:
-            step = runs.resume_hook(token, payload, resumed_by="hook URL", address=client_ip(self.request))
+            step = runs.resume_hook(
+                token, payload, resumed_by="hook URL", address=client_ip(self.request)
+            )
         except runs.HookNotFound as exc:
             raise NotFound(str(exc)) from None
         except runs.InvalidState as exc:

@@ -14,7 +14,11 @@ def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
     problems: list[CheckMessage] = []
     if not settings.USE_TZ or settings.TIME_ZONE != "UTC":
         problems.append(
-            Error("Runs are timed in UTC.", hint="Set USE_TZ = True and TIME_ZONE = 'UTC'.", id="keystroke.E001")
+            Error(
+                "Runs are timed in UTC.",
+                hint="Set USE_TZ = True and TIME_ZONE = 'UTC'.",
+                id="keystroke.E001",
+            )
         )
     if not getattr(settings, "CELERY_BROKER_URL", ""):
         problems.append(
@@ -27,7 +31,8 @@ def check_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
     if connection.vendor != "postgresql" and not settings.DEBUG:
         problems.append(
             Warning(
-                "The database is not PostgreSQL; the embedded SQLite default is for one machine only.",
+                "The database is not PostgreSQL; the embedded SQLite default is for one machine "
+                "only.",
                 hint="Set DATABASE_URL=postgres://… for production.",
                 id="keystroke.W001",
             )
@@ -46,7 +51,8 @@ def check_registry(app_configs: Any, **kwargs: Any) -> list[Any]:
     return [
         Warning(
             f"No workflows are registered from {folders}.",
-            hint="Set KEYSTROKE_PROJECT_DIR to your project; its workflows/ folder defines them with define_workflow.",
+            hint="Set KEYSTROKE_PROJECT_DIR to your project; its workflows/ folder defines them "
+            "with define_workflow.",
             id="workflows.W001",
         )
     ]
@@ -67,5 +73,11 @@ def check_retention(app_configs: Any, **kwargs: Any) -> list[Any]:
         try:
             read()
         except ImproperlyConfigured as exc:
-            problems.append(Error(str(exc), hint=f"Fix {name} in the environment, or unset it for the default.", id=id))
+            problems.append(
+                Error(
+                    str(exc),
+                    hint=f"Fix {name} in the environment, or unset it for the default.",
+                    id=id,
+                )
+            )
     return problems

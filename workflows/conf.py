@@ -17,7 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": "http://127.0.0.1:8000",
     # Largest request body accepted, in bytes (the request parsers read it too).
     "MAX_PAYLOAD": DEFAULT_MAX_PAYLOAD,
-    # A worker renews its lease every third of this; a lapsed lease lets the sweeper requeue the run.
+    # A worker renews its lease every third of this; a lapsed lease lets the sweeper requeue the
+    # run.
     "LEASE_SECONDS": 30.0,
     # A queued run whose message is older than this is assumed lost and enqueued again.
     "STALE_QUEUED_SECONDS": 60.0,
@@ -36,4 +37,8 @@ def engine_settings() -> dict[str, Any]:
 
 
 def project_dirs() -> list[Path]:
-    return [Path(settings.BASE_DIR, p).resolve() for p in engine_settings()["PROJECT_DIR"].split(os.pathsep) if p]
+    return [
+        Path(settings.BASE_DIR, p).resolve()
+        for p in engine_settings()["PROJECT_DIR"].split(os.pathsep)
+        if p
+    ]

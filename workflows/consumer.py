@@ -39,5 +39,7 @@ class Consumer(CeleryConsumer):
         try:
             super().on_connection_error_after_connected(exc)
         except Exception:
-            logger.warning("cleaning up the lost broker connection failed; reconnecting anyway", exc_info=True)
+            logger.warning(
+                "cleaning up the lost broker connection failed; reconnecting anyway", exc_info=True
+            )
             self.connection = None

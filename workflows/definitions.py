@@ -29,11 +29,15 @@ def _caller_file() -> str:
 
 def _check_common(what: str, slug: Any, input: Any, output: Any) -> None:
     if not isinstance(slug, str) or not SLUG.match(slug):
-        raise ValueError(f"{what}(slug={slug!r}): a slug is lowercase letters, digits and dashes, e.g. 'send-invoice'.")
+        raise ValueError(
+            f"{what}(slug={slug!r}): a slug is lowercase letters, digits and dashes, e.g. "
+            f"'send-invoice'."
+        )
     for name, model in (("input", input), ("output", output)):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ValueError(
-                f"{what}(slug={slug!r}, {name}={model!r}): {name} must be a pydantic BaseModel subclass, "
+                f"{what}(slug={slug!r}, {name}={model!r}): {name} must be a pydantic BaseModel "
+                f"subclass, "
                 "e.g. class GreetingIn(BaseModel): name: str."
             )
 
@@ -73,7 +77,11 @@ class Definition:
         what = f"define_{self.kind}(slug={slug!r})"
         _check_common(f"define_{self.kind}", slug, input, output)
         self.check_function(what, run)
-        self.slug, self.name, self.description = slug, name or slug.replace("-", " ").capitalize(), description
+        self.slug, self.name, self.description = (
+            slug,
+            name or slug.replace("-", " ").capitalize(),
+            description,
+        )
         self.input, self.output, self.fn, self.source = input, output, run, source
         self.timeout = parse_duration(timeout, f"{what}, timeout") if timeout is not None else None
         self.retries = as_policy(retries, what)
@@ -106,7 +114,9 @@ class Workflow(Definition):
 
     def check_function(self, what: str, run: Any) -> None:
         if not inspect.iscoroutinefunction(run) or _positional_count(run) != 2:
-            raise ValueError(f"{what}: run must be an `async def run(input, ctx)` function, got {run!r}.")
+            raise ValueError(
+                f"{what}: run must be an `async def run(input, ctx)` function, got {run!r}."
+            )
 
     def __repr__(self) -> str:
         return f"<Workflow {self.slug}>"
@@ -116,12 +126,16 @@ class Workflow(Definition):
         return await self.start_child(input)
 
     async def start_child(self, input: Any, tool_of: str | None = None) -> Any:
-        """Start a child run (``tool_of``: the agent using this workflow as a tool) and wait for it."""
+        """Start a child run (``tool_of``: the agent using this
+        workflow as a tool) and wait for it.
+        """
         pass_ = current_pass()
         if pass_ is None:
             raise RuntimeError(
-                f"{self.slug}.run() starts a child run and works only inside a workflow; start a run with "
-                "POST /api/workflows/<slug>, `keystroke workflows run`, or execute_workflow() in tests."
+                f"{self.slug}.run() starts a child run and works only inside a workflow; start a "
+                f"run with "
+                "POST /api/workflows/<slug>, `keystroke workflows run`, or execute_workflow() in "
+                "tests."
             )
         data = _coerce(self.input, input).model_dump(mode="json")
         output = await pass_.step("workflow", self.slug, input=data, target=self, tool_of=tool_of)
@@ -139,7 +153,9 @@ class Action(Definition):
 
     def check_function(self, what: str, run: Any) -> None:
         if not callable(run) or _positional_count(run) not in (1, 2):
-            raise ValueError(f"{what}: run must be a function taking (input) or (input, ctx), got {run!r}.")
+            raise ValueError(
+                f"{what}: run must be a function taking (input) or (input, ctx), got {run!r}."
+            )
 
     def __repr__(self) -> str:
         return f"<Action {self.slug}>"
@@ -154,7 +170,9 @@ class Action(Definition):
             if inspect.isawaitable(result):
                 result = await result
             return self.output.model_validate(self._output_json(result))
-        output = await pass_.step("action", self.slug, input=data.model_dump(mode="json"), target=self)
+        output = await pass_.step(
+            "action", self.slug, input=data.model_dump(mode="json"), target=self
+        )
         return self.output.model_validate(output)
 
     def execute(self, input: Any, ctx: StepContext) -> Any:
@@ -170,7 +188,8 @@ class Action(Definition):
             return _coerce(self.output, result).model_dump(mode="json")
         except ValidationError as exc:
             raise OutputValidationError(
-                f"Action {self.slug!r} returned a value that does not match {self.output.__name__}: {exc}"
+                f"Action {self.slug!r} returned a value that does not match "
+                f"{self.output.__name__}: {exc}"
             ) from None
 
 
@@ -195,9 +214,17 @@ def define_workflow(
     (``12h``, ``30d``, ``4w``); ``"forever"`` or ``None`` as a dict value keeps that status.
     """
     workflow = Workflow(
-        slug=slug, input=input, output=output, run=run, name=name, description=description, timeout=timeout,
-        retries=retries, retention=retention, source=_caller_file(),
-    )  # fmt: skip
+        slug=slug,
+        input=input,
+        output=output,
+        run=run,
+        name=name,
+        description=description,
+        timeout=timeout,
+        retries=retries,
+        retention=retention,
+        source=_caller_file(),
+    )
     registry.add(workflow)
     return workflow
 
@@ -215,8 +242,15 @@ def define_action(
 ) -> Action:
     """Define and register an action. See ``workflows.sdk`` for the full docs."""
     action = Action(
-        slug=slug, input=input, output=output, run=run, name=name, description=description, timeout=timeout,
-        retries=retries, source=_caller_file(),
-    )  # fmt: skip
+        slug=slug,
+        input=input,
+        output=output,
+        run=run,
+        name=name,
+        description=description,
+        timeout=timeout,
+        retries=retries,
+        source=_caller_file(),
+    )
     registry.add(action)
     return action

@@ -19,10 +19,14 @@ def parse_duration(value: float | str | timedelta, what: str) -> timedelta:
         text = value.strip().lower().replace(" ", "")
         parts = _PART.findall(text)
         if "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"{what}={value!r} is not a duration: write e.g. 30, '30s', '5m', '1h30m', '7d'.")
+            raise ValueError(
+                f"{what}={value!r} is not a duration: write e.g. 30, '30s', '5m', '1h30m', '7d'."
+            )
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     else:
-        raise ValueError(f"{what}={value!r} is not a duration: write e.g. 30, '30s', '5m', '1h30m', '7d'.")
+        raise ValueError(
+            f"{what}={value!r} is not a duration: write e.g. 30, '30s', '5m', '1h30m', '7d'."
+        )
     if seconds < 0:
         raise ValueError(f"{what}={value!r} is negative: durations must be zero or more.")
     return timedelta(seconds=seconds)

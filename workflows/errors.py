@@ -19,11 +19,17 @@ class NonDeterminismError(WorkflowError):
 
     def __init__(self, run_id: str, position: int, recorded: str, requested: str) -> None:
         super().__init__(
-            f"Run {run_id}: at position {position} the history has {recorded} but the code now asks "
+            f"Run {run_id}: at position {position} the history has {recorded} but the code now "
+            f"asks "
             f"for {requested}; check that your workflow is deterministic (no random, clock or I/O "
             "outside steps) and that a deploy did not reorder its steps."
         )
-        self.run_id, self.position, self.recorded, self.requested = run_id, position, recorded, requested
+        self.run_id, self.position, self.recorded, self.requested = (
+            run_id,
+            position,
+            recorded,
+            requested,
+        )
 
 
 class OutputValidationError(WorkflowError):
@@ -33,7 +39,9 @@ class OutputValidationError(WorkflowError):
 class StepFailed(WorkflowError):
     """A step failed with an error that is not retried."""
 
-    def __init__(self, step_id: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, step_id: str, message: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.step_id = step_id
         self.errors = errors or []

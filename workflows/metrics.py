@@ -42,7 +42,8 @@ from history.models import MetricIncrement, MetricTotal
 from .engine import StepRecord
 
 _LE = tuple(floatToGoString(bound) for bound in STEP_BUCKETS)
-# Waits, not work: a worker does not execute these steps, it waits for a timer, a person or a child run.
+# Waits, not work: a worker does not execute these steps, it waits for a timer, a person or a child
+# run.
 WAITS = frozenset({"sleep", "hook", "workflow"})
 FOLD_BATCH = 10_000
 
@@ -57,8 +58,14 @@ class StepTimings:
 
     def observe(self, record: StepRecord) -> None:
         # A settled step has finished_at; a retry's backoff and a waiting step have none yet.
-        if record.finished_at is not None and record.started_at is not None and record.kind not in WAITS:
-            self.seen.append((record.kind, max(0.0, (record.finished_at - record.started_at).total_seconds())))
+        if (
+            record.finished_at is not None
+            and record.started_at is not None
+            and record.kind not in WAITS
+        ):
+            self.seen.append(
+                (record.kind, max(0.0, (record.finished_at - record.started_at).total_seconds()))
+            )
 
     def counts(self) -> list[Count]:
         buckets: dict[tuple[str, str], int] = defaultdict(int)
@@ -67,7 +74,10 @@ class StepTimings:
             buckets[kind, _LE[bisect_left(STEP_BUCKETS, seconds)]] += 1
             sums[kind] += seconds
         return [
-            *(["step_duration_seconds_bucket", {"kind": kind, "le": le}, n] for (kind, le), n in buckets.items()),
+            *(
+                ["step_duration_seconds_bucket", {"kind": kind, "le": le}, n]
+                for (kind, le), n in buckets.items()
+            ),
             *(["step_duration_seconds_sum", {"kind": kind}, total] for kind, total in sums.items()),
         ]
 
@@ -84,17 +94,22 @@ SWEEPER_REQUEUE: list[Count] = [["sweeper_requeues", {}, 1]]
 
 
 def add_txn(counts: list[Count]) -> None:
-    """Count inside the caller's transaction, in one INSERT (none when there is nothing to count)."""
+    """Count inside the caller's transaction, in one INSERT (none
+    when there is nothing to count).
+    """
     if counts:
         MetricIncrement.objects.create(counts=counts)
 
 
 # Reads the slug where the run already is, so a cancel needs no statement to fetch it first.
 _CANCELED_SQL = {
-    "postgresql": "INSERT INTO history_metricincrement (counts) SELECT jsonb_build_array(jsonb_build_array("
-    "'runs_finished', jsonb_build_object('status', 'canceled', 'workflow', slug), 1)) FROM history_run WHERE id = %s",
+    "postgresql": "INSERT INTO history_metricincrement (counts) SELECT "
+    "jsonb_build_array(jsonb_build_array("
+    "'runs_finished', jsonb_build_object('status', 'canceled', 'workflow', slug), 1)) FROM "
+    "history_run WHERE id = %s",
     "sqlite": "INSERT INTO history_metricincrement (counts) SELECT json_array(json_array("
-    "'runs_finished', json_object('status', 'canceled', 'workflow', slug), 1)) FROM history_run WHERE id = %s",
+    "'runs_finished', json_object('status', 'canceled', 'workflow', slug), 1)) FROM history_run "
+    "WHERE id = %s",
 }
 
 
@@ -109,7 +124,8 @@ def count_canceled_txn(run_pk: int) -> None:
 _FOLD_SQL = """
 WITH folded AS (
     DELETE FROM history_metricincrement
-    WHERE id = ANY(ARRAY(SELECT id FROM history_metricincrement ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED))
+    WHERE id = ANY(ARRAY(SELECT id FROM history_metricincrement ORDER BY id LIMIT %s FOR UPDATE SKIP
+    LOCKED))
     RETURNING counts
 ), summed AS (
     SELECT c->>0 AS name, c->1 AS labels, sum((c->>2)::float8) AS value
@@ -124,7 +140,9 @@ SELECT count(*) FROM folded
 
 
 def fold_counts() -> int:
-    """Move every counted increment into the totals, a batch per transaction; how many were moved."""
+    """Move every counted increment into the totals, a batch per
+    transaction; how many were moved.
+    """
     moved = batch = _fold(FOLD_BATCH)
     while batch == FOLD_BATCH:
         batch = _fold(FOLD_BATCH)

@@ -32,7 +32,9 @@ def enqueue_on_commit(run_pk: int) -> None:
             current_app.send_task(EXECUTE_RUN, args=[run_pk], retry_policy=PUBLISH_RETRY)
         except Exception as exc:  # any broker failure: the sweeper owns the retry
             logger.warning(
-                "run %s stays queued: the broker refused its message (%s); the sweeper resends it", run_pk, exc
+                "run %s stays queued: the broker refused its message (%s); the sweeper resends it",
+                run_pk,
+                exc,
             )
 
     transaction.on_commit(send_execute_run)

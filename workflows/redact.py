@@ -1,4 +1,5 @@
-"""The one redaction of secrets in what user code hands us: errors, tracebacks, logs, spans, raw trigger values.
+"""The one redaction of secrets in what user code hands us: errors, tracebacks, logs, spans, raw
+trigger values.
 
 Text is searched for credentials by their shape (bearer and basic credentials, provider keys,
 AWS access keys, JWTs, PEM private keys, passwords in URLs, ``name=value`` pairs whose name
@@ -18,7 +19,9 @@ MASK = "[redacted]"
 # A name says secret when one of these is a part of it: db_password, clientSecret, X-Api-Key,
 # access_tokens; not when the word goes on in lower case (secretary, tokenizer) or the part
 # after it says what the name is about rather than holds (token_count, secret_name, cookie_consent).
-_KEYWORDS = r"api[_-]?key|apikey|token|secret|password|passwd|credential|private[_-]?key|authorization"
+_KEYWORDS = (
+    r"api[_-]?key|apikey|token|secret|password|passwd|credential|private[_-]?key|authorization"
+)
 
 
 def _secret_part(keywords: str) -> str:
@@ -43,25 +46,33 @@ _BASIC = r"(?=[A-Za-z0-9+/=]{0,512}[0-9A-Z+/=])[A-Za-z0-9+/=]{8,}"
 _BEARER = r"[A-Za-z0-9._~+/=-]{8,}"
 # A quoted value whole (escaped quotes included), else up to the first space, quote or bracket;
 # never the mask itself, so redacting twice reads the same.
-_VALUE = r"""(?!["']?\[redacted\])(?:"(?:[^"\\\n]|\\.){0,1024}"|'(?:[^'\\\n]|\\.){0,1024}'|["']?[^\s"',;&)\]}>]+)"""
+_VALUE = (
+    r"""(?!["']?\[redacted\])"""
+    r"""(?:"(?:[^"\\\n]|\\.){0,1024}"|'(?:[^'\\\n]|\\.){0,1024}'|["']?[^\s"',;&)\]}>]+)"""
+)
 
 # Each shape that keeps the text before its secret names that part keep…; the rest is masked.
 # Every shape starts at a keyword or at a word's start and its repeats are bounded, so a long
 # word costs linear time (unbounded ones took 17 s on 20,000 characters).
 _SECRET_SHAPES = (
     r"(?s:-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----.*?(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|\Z))",
-    r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",  # a JWT: header.claims.signature
+    # a JWT: header.claims.signature
+    r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
     r"(?P<keep_auth>(?i:authorization)[\"']?\s*[:=]\s*[\"']?(?i:(?:bearer|basic|token|digest)\s+)?)[^\s\"',;]{4,}",
     r"(?P<keep_bearer>(?i:bearer)\s+)" + _BEARER,
     r"(?P<keep_basic>(?i:basic)\s+)" + _BASIC,
-    r"\b(?:sk|ks|xox[abp]|ghp|gho|ghs|glpat)[-_][A-Za-z0-9_-]{10,}",  # provider, Keystroke, Slack, GitHub, GitLab keys
+    # provider, Keystroke, Slack, GitHub, GitLab keys
+    r"\b(?:sk|ks|xox[abp]|ghp|gho|ghs|glpat)[-_][A-Za-z0-9_-]{10,}",
     r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",  # AWS access key ids
     # the password of scheme://user:password@host
     r"(?P<keep_url>\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^\s:/@]{0,256}:)[^\s@/]{1,4096}(?=@)",
     # a Cookie header, at the start of a line or as a quoted key
-    r"(?P<keep_cookie>(?m:^)[ \t]*(?i:(?:set-)?cookie)\s*:\s*|[\"'](?i:(?:set-)?cookie)[\"']\s*:\s*)" + _VALUE,
+    r"(?P<keep_cookie>(?m:^)[ "
+    r"\t]*(?i:(?:set-)?cookie)\s*:\s*|[\"'](?i:(?:set-)?cookie)[\"']\s*:\s*)" + _VALUE,
     # name=value and "name": "value" where the name says secret
-    r"(?P<keep_pair>(?P<name>(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,40}?" + _SECRET_PART + r"[A-Za-z0-9_.-]{0,40})"
+    r"(?P<keep_pair>(?P<name>(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,40}?"
+    + _SECRET_PART
+    + r"[A-Za-z0-9_.-]{0,40})"
     r"[\"']?\s*[:=]\s*)" + _VALUE,
 )
 SECRET_TEXT = re.compile("|".join(_SECRET_SHAPES))
@@ -71,7 +82,9 @@ def _mask(match: re.Match[str]) -> str:
     name = match.group("name")
     if name is not None and TOKEN_COUNTS.fullmatch(name):
         return match.group(0)  # max_tokens=1024
-    kept = next((g for key, g in match.groupdict().items() if key.startswith("keep") and g is not None), "")
+    kept = next(
+        (g for key, g in match.groupdict().items() if key.startswith("keep") and g is not None), ""
+    )
     value = match.group(0)[len(kept) :]
     quote = value[0] if len(value) > 1 and value[0] in "\"'" and value[-1] == value[0] else ""
     return f"{kept}{quote}{MASK}{quote}"

@@ -18,7 +18,8 @@ class Registry:
         existing = table.get(definition.slug)
         if existing is not None and existing is not definition:
             raise ValueError(
-                f"Two definitions have slug {definition.slug!r}: {existing.kind} in {existing.source} and "
+                f"Two definitions have slug {definition.slug!r}: {existing.kind} in "
+                f"{existing.source} and "
                 f"{definition.kind} in {definition.source}. Rename one of them."
             )
         if definition.kind == "trigger":
@@ -30,8 +31,10 @@ class Registry:
         for other in self.triggers.values():
             if endpoint and other is not trigger and getattr(other, "endpoint", None) == endpoint:
                 raise ValueError(
-                    f"Webhooks {other.slug!r} ({other.source}) and {trigger.slug!r} ({trigger.source}) both use "
-                    f"endpoint {endpoint!r}: give each its own, and attach several targets to one webhook instead."
+                    f"Webhooks {other.slug!r} ({other.source}) and {trigger.slug!r} "
+                    f"({trigger.source}) both use "
+                    f"endpoint {endpoint!r}: give each its own, and attach several targets to one "
+                    f"webhook instead."
                 )
 
     def workflow(self, slug: str) -> Any | None:
@@ -49,10 +52,16 @@ class Registry:
         return target if target is not None and target.kind == kind else None
 
     def webhook(self, endpoint: str) -> Any | None:
-        return next((t for t in self.triggers.values() if getattr(t, "endpoint", None) == endpoint), None)
+        return next(
+            (t for t in self.triggers.values() if getattr(t, "endpoint", None) == endpoint), None
+        )
 
     def attachments(self) -> list[Any]:
-        return [a for trigger in sorted(self.triggers.values(), key=lambda t: t.slug) for a in trigger.attachments]
+        return [
+            a
+            for trigger in sorted(self.triggers.values(), key=lambda t: t.slug)
+            for a in trigger.attachments
+        ]
 
 
 registry = Registry()

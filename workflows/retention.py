@@ -56,7 +56,8 @@ def parse_retention(value: Any, what: str) -> Policy:
         items = _items(value, what)
     else:
         raise ValueError(
-            f"{what}={value!r}: give a string such as {EXAMPLE!r}, a dict such as {{'success': '30d'}}, or None."
+            f"{what}={value!r}: give a string such as {EXAMPLE!r}, a dict such as "
+            f"{{'success': '30d'}}, or None."
         )
     policy: Policy = {}
     for status, keep in items:
@@ -71,12 +72,15 @@ def _items(text: str, what: str) -> list[tuple[str, Any]]:
     if not text:
         return []
     if "=" not in text and "," not in text and text.lower() not in (*STATUSES, *_ACTIVE):
-        return [(status, text) for status in STATUSES]  # one duration, or forever, for every finished status
+        # one duration, or forever, for every finished status
+        return [(status, text) for status in STATUSES]
     items = []
     for part in text.split(","):
         status, equals, keep = (piece.strip() for piece in part.partition("="))
         if not (equals and status and keep):
-            raise ValueError(f"{what}={text!r}: {part.strip()!r} is not status=duration; write e.g. {EXAMPLE}.")
+            raise ValueError(
+                f"{what}={text!r}: {part.strip()!r} is not status=duration; write e.g. {EXAMPLE}."
+            )
         items.append((status.lower(), keep))
     return items
 
@@ -84,7 +88,8 @@ def _items(text: str, what: str) -> list[tuple[str, Any]]:
 def _keep(status: str, keep: Any, what: str, value: Any) -> timedelta | None:
     if status not in STATUSES:
         raise ValueError(
-            f"{what}={value!r}: {status!r} is not a finished status. Name success, failed or canceled, "
+            f"{what}={value!r}: {status!r} is not a finished status. Name success, failed or "
+            f"canceled, "
             f"e.g. {EXAMPLE}; runs that have not finished are never deleted."
         )
     if keep is None or isinstance(keep, str) and keep.strip().lower() == FOREVER:
@@ -93,11 +98,14 @@ def _keep(status: str, keep: Any, what: str, value: Any) -> timedelta | None:
         duration = parse_duration(keep, what)
     except ValueError:
         raise ValueError(
-            f"{what}={value!r}: {keep!r} is not a duration for {status}; write e.g. 12h, 30d or 4w, "
+            f"{what}={value!r}: {keep!r} is not a duration for {status}; write e.g. 12h, 30d or "
+            f"4w, "
             "or forever to keep those runs."
         ) from None
     if duration <= timedelta(0):
-        raise ValueError(f"{what}={value!r}: {status} must be kept longer than zero; write e.g. 1h, or forever.")
+        raise ValueError(
+            f"{what}={value!r}: {status} must be kept longer than zero; write e.g. 1h, or forever."
+        )
     return duration
 
 
@@ -118,7 +126,8 @@ def delivery_window() -> timedelta:
         raise ImproperlyConfigured(f"{exc} The default is 7d.") from None
     if window < IDEMPOTENCY_WINDOW:
         raise ImproperlyConfigured(
-            f"KEYSTROKE_DELIVERY_RETENTION={raw!r} is shorter than 24h: a repeated Idempotency-Key must be "
+            f"KEYSTROKE_DELIVERY_RETENTION={raw!r} is shorter than 24h: a repeated "
+            f"Idempotency-Key must be "
             "answered for at least a day. Set 24h or more (the default is 7d)."
         )
     return window
@@ -160,7 +169,13 @@ class Retention:
             if default is not None:
                 rules.append(Rule(status, now - default, exclude=tuple(sorted(own))))
             for keep in sorted({keep for keep in own.values() if keep is not None}):
-                rules.append(Rule(status, now - keep, only=tuple(sorted(s for s, k in own.items() if k == keep))))
+                rules.append(
+                    Rule(
+                        status,
+                        now - keep,
+                        only=tuple(sorted(s for s, k in own.items() if k == keep)),
+                    )
+                )
         return rules
 
 
@@ -176,11 +191,14 @@ def current_retention() -> Retention:
 class Pruned:
     """What one prune deleted (a dry run: would delete), by organization."""
 
-    runs: Counter[tuple[int, str, str]] = field(default_factory=Counter)  # (organization, slug, status)
-    rows: Counter[tuple[int, str]] = field(default_factory=Counter)  # (organization, one of ROW_KINDS)
+    # (organization, slug, status)
+    runs: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    # (organization, one of ROW_KINDS)
+    rows: Counter[tuple[int, str]] = field(default_factory=Counter)
     batches: int = 0
     finished: bool = True  # False: the time budget ran out first; the next prune goes on
-    audits: dict[int, int] = field(default_factory=dict)  # organization -> its audit record of this prune
+    # organization -> its audit record of this prune
+    audits: dict[int, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -195,8 +213,12 @@ class Pruned:
         for (org, slug, status), n in sorted(self.runs.items()):
             if organization in (None, org):
                 by_workflow[slug][status] = by_workflow[slug].get(status, 0) + n
-        rows = {kind: sum(n for (org, k), n in self.rows.items() if k == kind and organization in (None, org))
-                for kind in ROW_KINDS}  # fmt: skip
+        rows = {
+            kind: sum(
+                n for (org, k), n in self.rows.items() if k == kind and organization in (None, org)
+            )
+            for kind in ROW_KINDS
+        }
         runs = sum(n for statuses in by_workflow.values() for n in statuses.values())
         return {"runs": runs, "by_workflow": dict(by_workflow), **rows}
 
@@ -212,7 +234,11 @@ class _Plan:
 
 
 def prune(
-    *, dry_run: bool = False, seconds: float | None = None, batch_size: int | None = None, now: datetime | None = None
+    *,
+    dry_run: bool = False,
+    seconds: float | None = None,
+    batch_size: int | None = None,
+    now: datetime | None = None,
 ) -> Pruned:
     """Delete expired runs with their rows, and deliveries past their window, batch by batch.
 
@@ -267,7 +293,13 @@ def _rule_batches(plan: _Plan, rule: Rule, pruned: Pruned) -> Iterator[bool]:
     while True:
         with transaction.atomic(durable=True):
             roots = store.expired_roots_txn(
-                rule.status, rule.before, rule.only, rule.exclude, after, plan.limit, lock=not plan.dry_run
+                rule.status,
+                rule.before,
+                rule.only,
+                rule.exclude,
+                after,
+                plan.limit,
+                lock=not plan.dry_run,
             )
             if not roots:
                 return
@@ -291,7 +323,9 @@ def _take(store: Any, runs: list[Any], plan: _Plan, pruned: Pruned) -> None:
         _audit_txn(pruned, {run.organization_id for run in runs})
 
 
-def _whole_trees(store: Any, roots: list[Any], plan: _Plan) -> tuple[list[Any], tuple[datetime, int]]:
+def _whole_trees(
+    store: Any, roots: list[Any], plan: _Plan
+) -> tuple[list[Any], tuple[datetime, int]]:
     """The runs of every tree in which all runs are expired, and the cursor past the last root seen.
 
     A batch takes trees until it would pass ``plan.limit`` runs; a tree larger than that goes alone.
@@ -333,12 +367,16 @@ def describe(retention: Retention) -> list[str]:
     if not retention.rules(timezone.now()):
         return []
     lines = [f"KEYSTROKE_RETENTION: {_policy_text(retention.default) or 'not set'}"]
-    lines += [f"{slug}: {_policy_text(policy)}" for slug, policy in sorted(retention.targets.items())]
+    lines += [
+        f"{slug}: {_policy_text(policy)}" for slug, policy in sorted(retention.targets.items())
+    ]
     return lines
 
 
 def _policy_text(policy: Policy) -> str:
-    return ", ".join(f"{status} {_duration_text(policy[status])}" for status in STATUSES if status in policy)
+    return ", ".join(
+        f"{status} {_duration_text(policy[status])}" for status in STATUSES if status in policy
+    )
 
 
 def _duration_text(keep: timedelta | None) -> str:

@@ -32,7 +32,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"RetryPolicy(max_attempts={self.max_attempts}): allow at least 1 attempt.")
+            raise ValueError(
+                f"RetryPolicy(max_attempts={self.max_attempts}): allow at least 1 attempt."
+            )
         if self.initial_interval < 0 or self.max_interval < 0:
             raise ValueError("RetryPolicy intervals must be zero or more seconds.")
         if self.backoff_coefficient < 1:
@@ -55,7 +57,9 @@ def as_policy(retries: int | RetryPolicy | None, what: str) -> RetryPolicy | Non
     if retries is None or isinstance(retries, RetryPolicy):
         return retries
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"{what}: retries={retries!r} must be a whole number >= 0 or a RetryPolicy(...).")
+        raise ValueError(
+            f"{what}: retries={retries!r} must be a whole number >= 0 or a RetryPolicy(...)."
+        )
     return RetryPolicy(max_attempts=retries + 1)
 
 

@@ -74,17 +74,24 @@ class Heartbeat:
                 if result:
                     renewed = time.monotonic()
                 elif result is False or self._renew_failed_for_good(renewed, lease):
-                    self.stop.set()  # canceled, taken over, or the lease lapsed while the database was away
+                    # canceled, taken over, or the lease lapsed while the database was away
+                    self.stop.set()
                     return
         finally:
             connection.close()  # this thread's own connection
 
     def _renew(self) -> bool | None:
-        """True when renewed, False when the run is no longer ours, None when the database failed."""
+        """True when renewed, False when the run is no longer ours,
+        None when the database failed.
+        """
         try:
             return renew_lease(self.run_pk, self.owner)
         except DatabaseError:
-            logger.warning("heartbeat of run %s could not reach the database; retrying", self.run_pk, exc_info=True)
+            logger.warning(
+                "heartbeat of run %s could not reach the database; retrying",
+                self.run_pk,
+                exc_info=True,
+            )
             connection.close()  # reconnect on the next beat
             return None
 
@@ -107,13 +114,20 @@ def resume_run(run_pk: int) -> str:
             f"({engine_settings()['PROJECT_DIR']}): deploy it there, or cancel the run."
         )
         conclude_run(
-            run, owner, Failed({"type": "UnknownWorkflow", "message": message, "step_id": None, "traceback": ""})
+            run,
+            owner,
+            Failed(
+                {"type": "UnknownWorkflow", "message": message, "step_id": None, "traceback": ""}
+            ),
         )
         return "failed: unknown workflow"
     log = DatabaseEventLog(run, owner)
     outcome: Outcome | None = None
     interrupted = False
-    with RunTrace(run) if tracing_enabled() else nullcontext() as tracer, Heartbeat(run.pk, owner) as stop:
+    with (
+        RunTrace(run) if tracing_enabled() else nullcontext() as tracer,
+        Heartbeat(run.pk, owner) as stop,
+    ):
         try:
             executing.set()
             outcome = execute(
@@ -133,18 +147,25 @@ def resume_run(run_pk: int) -> str:
         except DatabaseError as exc:
             if isinstance(exc, (OperationalError, InterfaceError)):
                 raise  # the database is away: the lease lapses and the sweeper retries the run
-            outcome = Failed(error_dict(exc))  # a write the database refuses would fail on every retry
+            # a write the database refuses would fail on every retry
+            outcome = Failed(error_dict(exc))
         finally:
             executing.clear()
             log_output.release_tokens(owner)
     trace = tracer.batch if tracer else None
     if interrupted:
-        logger.warning("run %s interrupted: this worker was told again to stop; its lease lapses", run.public_id)
+        logger.warning(
+            "run %s interrupted: this worker was told again to stop; its lease lapses",
+            run.public_id,
+        )
         return "interrupted: the worker was told again to stop"
     if outcome is None:
         released = release_run(run.pk, owner, trace, log.timings)
         if released and draining.is_set():
-            logger.info("run %s released: this worker is shutting down, another one continues it", run.public_id)
+            logger.info(
+                "run %s released: this worker is shutting down, another one continues it",
+                run.public_id,
+            )
             return "released: the worker is shutting down"
         return "stopped"
     conclude_run(run, owner, outcome, trace, log.timings)

@@ -30,7 +30,11 @@ class IdempotencyKeyReused(Exception):
     """An Idempotency-Key that already started a different run (HTTP 422)."""
 
 
-TRIGGER_LABELS: dict[str, str] = {Run.Trigger.API: "API", Run.Trigger.CLI: "CLI", Run.Trigger.UI: "UI"}
+TRIGGER_LABELS: dict[str, str] = {
+    Run.Trigger.API: "API",
+    Run.Trigger.CLI: "CLI",
+    Run.Trigger.UI: "UI",
+}
 # Idempotency records of API starts share the webhook deliveries' table under this name, which
 # no trigger slug can take; workflow and agent starts share one key space per organization.
 API_STARTS = "(api)"
@@ -69,7 +73,9 @@ def start_run(
         **actor.run_fields(),
     )
     if once:
-        store.record_delivery_txn(actor.organization, API_STARTS, once.key, once.digest, started_body(run))
+        store.record_delivery_txn(
+            actor.organization, API_STARTS, once.key, once.digest, started_body(run)
+        )
     return run
 
 
@@ -78,19 +84,26 @@ def started_body(run: Run) -> dict[str, Any]:
 
 
 def first_start(organization: Organization, once: Once) -> dict[str, Any] | None:
-    """What the first start with this key answered, or None; a key sent with another start is refused."""
-    first = TriggerDelivery.objects.filter(organization=organization, trigger=API_STARTS, key=once.key).first()
+    """What the first start with this key answered, or None; a key sent with another start is
+    refused.
+    """
+    first = TriggerDelivery.objects.filter(
+        organization=organization, trigger=API_STARTS, key=once.key
+    ).first()
     if first is None:
         return None
     if first.request_digest != once.digest:
         raise IdempotencyKeyReused(
-            f"Idempotency-Key {once.key!r} was already used for a different start (run {first.response.get('run_id')}):"
+            f"Idempotency-Key {once.key!r} was already used for a different start (run "
+            f"{first.response.get('run_id')}):"
             " send a new key for a new request."
         )
     return first.response
 
 
-def start_once(workflow: Any, body: Any, actor: Actor, once: Once | None, **origin: Any) -> tuple[dict[str, Any], bool]:
+def start_once(
+    workflow: Any, body: Any, actor: Actor, once: Once | None, **origin: Any
+) -> tuple[dict[str, Any], bool]:
     """Validate ``body`` and start a run, unless ``once`` already started one.
 
     Returns the start's body and whether it is new. Raises pydantic.ValidationError (and
@@ -103,7 +116,8 @@ def start_once(workflow: Any, body: Any, actor: Actor, once: Once | None, **orig
     try:
         return started_body(start_run(workflow, input, actor, once=once, **origin)), True
     except IntegrityError:
-        # A concurrent request with the same key committed first; its run stands, this one rolled back.
+        # A concurrent request with the same key committed first; its run stands, this one rolled
+        # back.
         first = first_start(actor.organization, once) if once else None
         if first is None:
             raise
@@ -115,7 +129,8 @@ def cancel_run(run: Run, actor: Actor) -> Run:
     """Cancel a run and its active descendants; a running one stops at its next step boundary."""
     if not store.cancel_run_txn(run.pk):
         raise InvalidState(
-            f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs can be canceled."
+            f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs "
+            f"can be canceled."
         )
     store.cancel_descendants_txn(run.pk)
     run.refresh_from_db()
@@ -132,7 +147,9 @@ def retry_run(run: Run, actor: Actor) -> Run:
     workflow = registry.workflow(run.slug)
     # The timeout counts again from the retry, or an old deadline would fail it at once.
     deadline = now + workflow.timeout if workflow is not None and workflow.timeout else None
-    updated = Run.objects.filter(pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)).update(
+    updated = Run.objects.filter(
+        pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)
+    ).update(
         deadline_at=deadline,
         status=Run.Status.QUEUED,
         attempt=run.attempt + 1,
@@ -145,11 +162,15 @@ def retry_run(run: Run, actor: Actor) -> Run:
         enqueued_at=now,
     )
     if not updated:
-        raise InvalidState(f"Run {run.public_id} is {run.status}; only failed or canceled runs can be retried.")
+        raise InvalidState(
+            f"Run {run.public_id} is {run.status}; only failed or canceled runs can be retried."
+        )
     # Failed steps run again; so do child steps whose child ended without success.
     Step.objects.filter(run=run, status=Step.Status.FAILED).delete()
     Step.objects.filter(
-        run=run, status=Step.Status.WAITING, child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED)
+        run=run,
+        status=Step.Status.WAITING,
+        child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED),
     ).delete()
     enqueue_on_commit(run.pk)
     actor.audit("run.retry", run.public_id, attempt=run.attempt + 1)
@@ -162,7 +183,10 @@ def rerun_run(run: Run, actor: Actor) -> Run:
     """Start a new run with the same input, linked to the original."""
     workflow = registry.workflow(run.slug)
     if workflow is None:
-        raise InvalidState(f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be rerun.")
+        raise InvalidState(
+            f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be "
+            f"rerun."
+        )
     # Locked, so a retention prune deleting it either finishes first or waits for the new link.
     if not Run.objects.select_for_update().filter(pk=run.pk).exists():
         raise InvalidState(f"Run {run.public_id} was deleted (retention) while it was being rerun.")
@@ -212,10 +236,14 @@ def resume_hook(token: str, payload: Any, resumed_by: str, address: str | None =
         raise HookNotFound("No hook has this token: check the URL, or the run was deleted.")
     if step.status != Step.Status.WAITING or step.run.is_terminal:
         state = "was already resumed" if step.status == Step.Status.SUCCESS else f"is {step.status}"
-        raise InvalidState(f"Hook {step.step_id} of run {step.run.public_id} {state} (run {step.run.status}).")
+        raise InvalidState(
+            f"Hook {step.step_id} of run {step.run.public_id} {state} (run {step.run.status})."
+        )
     schema = hook_schema(step)
     if not isinstance(payload, dict):
-        raise ValidationError.from_exception_data("payload", [{"type": "dict_type", "loc": (), "input": payload}])
+        raise ValidationError.from_exception_data(
+            "payload", [{"type": "dict_type", "loc": (), "input": payload}]
+        )
     value = schema.model_validate(payload).model_dump(mode="json") if schema else payload
     if not Step.objects.filter(pk=step.pk, status=Step.Status.WAITING).update(
         status=Step.Status.SUCCESS, output=value, finished_at=timezone.now(), resumed_by=resumed_by

@@ -57,7 +57,15 @@ from .errors import (
 )
 from .llm import Agent, AgentResult, MissingModelKey, define_agent, prompt_llm
 from .retry import RetryPolicy
-from .triggers.definitions import Attachment, Poll, Schedule, Webhook, define_poll, define_schedule, define_webhook
+from .triggers.definitions import (
+    Attachment,
+    Poll,
+    Schedule,
+    Webhook,
+    define_poll,
+    define_schedule,
+    define_webhook,
+)
 
 __all__ = [
     "Action",

@@ -56,7 +56,9 @@ def _on_drain_signal(signum: int, frame: FrameType | None) -> None:
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     if not executing.is_set():
         _stop_as_before(signum, frame)
-    elif _Process.drain_began is None or time.monotonic() - _Process.drain_began < SAME_STOP_SECONDS:
+    elif (
+        _Process.drain_began is None or time.monotonic() - _Process.drain_began < SAME_STOP_SECONDS
+    ):
         _begin_drain()
     else:
         raise WorkerStopping

@@ -53,7 +53,8 @@ _STEP_FIELDS = (
 
 
 def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
-    if "trigger_raw" in fields:  # what a trigger received: a header, a query or a polled item may carry a secret
+    # what a trigger received: a header, a query or a polled item may carry a secret
+    if "trigger_raw" in fields:
         fields["trigger_raw"] = redact(fields["trigger_raw"])
     now = timezone.now()
     deadline = now + workflow.timeout if workflow.timeout else None
@@ -74,7 +75,12 @@ def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
 
 
 def record_delivery_txn(
-    organization: Organization, trigger: str, key: str, digest: str, response: dict[str, Any], status_code: int = 202
+    organization: Organization,
+    trigger: str,
+    key: str,
+    digest: str,
+    response: dict[str, Any],
+    status_code: int = 202,
 ) -> None:
     """What a request with an Idempotency-Key answered, in the transaction that started its runs.
 
@@ -115,9 +121,15 @@ class DatabaseEventLog:
         self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
     ) -> StepRecord:
         if tool_of:
-            trigger = {"trigger_type": Run.Trigger.WORKFLOW_TOOL, "trigger_label": f"Workflow tool · {tool_of}"}
+            trigger = {
+                "trigger_type": Run.Trigger.WORKFLOW_TOOL,
+                "trigger_label": f"Workflow tool · {tool_of}",
+            }
         else:
-            trigger = {"trigger_type": Run.Trigger.WORKFLOW, "trigger_label": f"Workflow · {self.run.slug}"}
+            trigger = {
+                "trigger_type": Run.Trigger.WORKFLOW,
+                "trigger_label": f"Workflow · {self.run.slug}",
+            }
         with transaction.atomic():
             child = create_run_txn(
                 workflow,
@@ -128,7 +140,11 @@ class DatabaseEventLog:
                 actor=self.run.actor,
                 actor_user_id=self.run.actor_user_id,
                 actor_api_key_id=self.run.actor_api_key_id,
-                trigger_raw={"parent_run_id": self.run.public_id, "step_id": record.step_id, "agent": tool_of},
+                trigger_raw={
+                    "parent_run_id": self.run.public_id,
+                    "step_id": record.step_id,
+                    "agent": tool_of,
+                },
                 **trigger,
             )
             record = replace(record, child_run_id=child.public_id)
@@ -158,15 +174,20 @@ def _to_record(row: dict[str, Any]) -> StepRecord:
 # step, which is true; a lease taken over meanwhile means both workers ran it (at least once).
 _RECORD_SQL = """
 WITH guard AS (
-    SELECT id FROM history_run WHERE id = %s::bigint AND lease_owner = %s::varchar AND status = 'running'
+    SELECT id FROM history_run WHERE id = %s::bigint AND lease_owner = %s::varchar AND status =
+    'running'
 )
 INSERT INTO history_step (run_id, position, step_id, kind, status, input, output, error, attempts,
-                          started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost, parent_position)
-SELECT guard.id, %s::int, %s::varchar, %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb,
-       %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::varchar, %s::bigint, '', %s::numeric, %s::int
+                          started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost,
+                          parent_position)
+SELECT guard.id, %s::int, %s::varchar, %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, %s::jsonb,
+%s::jsonb,
+       %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::varchar, %s::bigint, '', %s::numeric,
+       %s::int
 FROM guard
 ON CONFLICT (run_id, position) DO UPDATE SET
-    status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error, cost = EXCLUDED.cost,
+    status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error, cost =
+    EXCLUDED.cost,
     attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at, wake_at = EXCLUDED.wake_at,
     child_run_id = COALESCE(EXCLUDED.child_run_id, history_step.child_run_id)
     WHERE history_step.status NOT IN ('success', 'failed')
@@ -196,11 +217,24 @@ def _record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | No
         return _record_step_portable(run_pk, owner, record, child_pk)
     dumps = json.dumps
     params = [
-        run_pk, owner, record.position, record.step_id, record.kind, record.status,
-        dumps(record.input), dumps(record.output), dumps(record.error), dumps(record.attempts),
-        record.started_at, record.finished_at, record.wake_at, record.token or "", child_pk,
-        record.cost, record.parent_position,
-    ]  # fmt: skip
+        run_pk,
+        owner,
+        record.position,
+        record.step_id,
+        record.kind,
+        record.status,
+        dumps(record.input),
+        dumps(record.output),
+        dumps(record.error),
+        dumps(record.attempts),
+        record.started_at,
+        record.finished_at,
+        record.wake_at,
+        record.token or "",
+        child_pk,
+        record.cost,
+        record.parent_position,
+    ]
     connection.ensure_connection()
     # Django's cursors bind on the client and cannot prepare; a plain psycopg cursor can.
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
@@ -209,7 +243,9 @@ def _record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | No
         return row[0] if row else None
 
 
-def _record_step_portable(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> int | None:
+def _record_step_portable(
+    run_pk: int, owner: str, record: StepRecord, child_pk: int | None
+) -> int | None:
     values = {name: getattr(record, name) for name in _STEP_FIELDS} | {"token": record.token or ""}
     with transaction.atomic():
         if not Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).exists():
@@ -240,7 +276,12 @@ def add_usage_txn(run_pk: int, step_pk: int | None, usage: list[dict[str, Any]])
     )
 
 
-_USAGE_FIELDS = {f.name for f in UsageItem._meta.concrete_fields} - {"id", "run", "step", "created_at"}
+_USAGE_FIELDS = {f.name for f in UsageItem._meta.concrete_fields} - {
+    "id",
+    "run",
+    "step",
+    "created_at",
+}
 
 
 def _usage_fields(item: dict[str, Any]) -> dict[str, Any]:
@@ -269,12 +310,16 @@ def claim_run(run_pk: int, owner: str) -> Run | None:
 def renew_lease(run_pk: int, owner: str) -> bool:
     lease = timezone.now() + timedelta(seconds=engine_settings()["LEASE_SECONDS"])
     return bool(
-        Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).update(lease_expires_at=lease)
+        Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).update(
+            lease_expires_at=lease
+        )
     )
 
 
 def _step_count() -> Coalesce:
-    steps = Step.objects.filter(run=OuterRef("pk")).values("run").annotate(n=Count("id")).values("n")
+    steps = (
+        Step.objects.filter(run=OuterRef("pk")).values("run").annotate(n=Count("id")).values("n")
+    )
     return Coalesce(Subquery(steps), 0)
 
 
@@ -286,7 +331,9 @@ def conclude_run(
     trace: Trace | None = None,
     timings: metrics.StepTimings | None = None,
 ) -> None:
-    """Record how a pass ended, with its trace; a run woken while it was suspending goes back to the queue."""
+    """Record how a pass ended, with its trace; a run woken while it was suspending goes back to the
+    queue.
+    """
     if trace:
         save_trace_txn(run.pk, trace)
     counts = timings.counts() if timings else []
@@ -294,7 +341,9 @@ def conclude_run(
         if not suspend_run(run, owner, outcome):
             release_run_txn(run.pk, owner)
     elif finish_run_txn(run, owner, outcome):
-        counts += metrics.run_finished(run.slug, "success" if isinstance(outcome, Completed) else "failed")
+        counts += metrics.run_finished(
+            run.slug, "success" if isinstance(outcome, Completed) else "failed"
+        )
     metrics.add_txn(counts)  # the whole pass in one statement
 
 
@@ -315,7 +364,9 @@ def finish_run_txn(run: Run, owner: str, outcome: Completed | Failed) -> bool:
         step_count=_step_count(),
     )
     if updated:
-        UsageItem.objects.create(run_id=run.pk, kind=UsageItem.Kind.DURATION, quantity=_ms(now - started), unit="ms")
+        UsageItem.objects.create(
+            run_id=run.pk, kind=UsageItem.Kind.DURATION, quantity=_ms(now - started), unit="ms"
+        )
         if run.kind == Run.Kind.AGENT:
             save_conversation_txn(run.pk)
         cancel_descendants_txn(run.pk)  # children still waiting or running have no one to report to
@@ -325,8 +376,12 @@ def finish_run_txn(run: Run, owner: str, outcome: Completed | Failed) -> bool:
 
 
 def save_conversation_txn(run_pk: int) -> None:
-    """Copy an agent run's conversation from its agent step (its output, or the error it ended with)."""
-    step = Step.objects.filter(run_id=run_pk, kind=Step.Kind.AGENT, parent_position=None).order_by("position")
+    """Copy an agent run's conversation from its agent step (its output, or the error it ended
+    with).
+    """
+    step = Step.objects.filter(run_id=run_pk, kind=Step.Kind.AGENT, parent_position=None).order_by(
+        "position"
+    )
     row = step.values("output", "error").first()
     if row is None:
         return
@@ -341,7 +396,11 @@ def save_conversation_txn(run_pk: int) -> None:
 def cancel_run_txn(run_pk: int) -> bool:
     now = timezone.now()
     canceled = Run.objects.filter(pk=run_pk, status__in=Run.ACTIVE).update(
-        status=Run.Status.CANCELED, finished_at=now, wake_at=None, lease_owner="", lease_expires_at=None
+        status=Run.Status.CANCELED,
+        finished_at=now,
+        wake_at=None,
+        lease_owner="",
+        lease_expires_at=None,
     )
     if canceled:
         metrics.count_canceled_txn(run_pk)
@@ -352,7 +411,9 @@ def cancel_descendants_txn(run_pk: int) -> None:
     """Cancel every active child, grandchild… of a run; a running one stops at its next step."""
     frontier = [run_pk]
     while frontier:
-        children = Run.objects.filter(parent_id__in=frontier, status__in=Run.ACTIVE).values_list("pk", flat=True)
+        children = Run.objects.filter(parent_id__in=frontier, status__in=Run.ACTIVE).values_list(
+            "pk", flat=True
+        )
         frontier = [pk for pk in list(children) if cancel_run_txn(pk)]
 
 
@@ -360,8 +421,14 @@ def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:
     status = Run.Status.WAITING if outcome.waits_on_others else Run.Status.SLEEPING
     # wakeups unchanged since the claim: no hook resume or child completion slipped in.
     return bool(
-        Run.objects.filter(pk=run.pk, lease_owner=owner, status=Run.Status.RUNNING, wakeups=run.wakeups).update(
-            status=status, wake_at=outcome.wake_at, lease_owner="", lease_expires_at=None, step_count=_step_count()
+        Run.objects.filter(
+            pk=run.pk, lease_owner=owner, status=Run.Status.RUNNING, wakeups=run.wakeups
+        ).update(
+            status=status,
+            wake_at=outcome.wake_at,
+            lease_owner="",
+            lease_expires_at=None,
+            step_count=_step_count(),
         )
     )
 
@@ -370,7 +437,9 @@ def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:
 def release_run(
     run_pk: int, owner: str, trace: Trace | None = None, timings: metrics.StepTimings | None = None
 ) -> bool:
-    """Give a run we still hold back to the queue (it was woken, or a step was settled meanwhile)."""
+    """Give a run we still hold back to the queue (it was woken, or
+    a step was settled meanwhile).
+    """
     if trace:
         save_trace_txn(run_pk, trace)
     if timings:
@@ -381,7 +450,11 @@ def release_run(
 def release_run_txn(run_pk: int, owner: str) -> bool:
     now = timezone.now()
     updated = Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).update(
-        status=Run.Status.QUEUED, lease_owner="", lease_expires_at=None, queued_at=now, enqueued_at=now
+        status=Run.Status.QUEUED,
+        lease_owner="",
+        lease_expires_at=None,
+        queued_at=now,
+        enqueued_at=now,
     )
     if updated:
         enqueue_on_commit(run_pk)
@@ -399,13 +472,17 @@ class Trace:
         return bool(self.spans or self.logs)
 
 
-_SPAN_COLUMNS = "trace_id, span_id, parent_span_id, name, kind, status, started_at, ended_at, attributes"
+_SPAN_COLUMNS = (
+    "trace_id, span_id, parent_span_id, name, kind, status, started_at, ended_at, attributes"
+)
 _SPAN_TYPES = (
     "trace_id text, span_id text, parent_span_id text, name text, kind text, status text,"
     " started_at timestamptz, ended_at timestamptz, attributes jsonb"
 )
 _LOG_COLUMNS = "span_id, created_at, level, logger, message, attributes"
-_LOG_TYPES = "span_id text, created_at timestamptz, level text, logger text, message text, attributes jsonb"
+_LOG_TYPES = (
+    "span_id text, created_at timestamptz, level text, logger text, message text, attributes jsonb"
+)
 # One statement and one parameter per table, however many rows: the batch travels as a JSON array.
 _TRACE_SQL = {
     table: f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns}"
@@ -420,8 +497,12 @@ _TRACE_SQL = {
 def save_trace_txn(run_pk: int, trace: Trace) -> None:
     """A pass's spans and log records, in one batch (not a write per span)."""
     if connection.vendor != "postgresql":
-        Span.objects.bulk_create([Span(run_id=run_pk, **span) for span in trace.spans], batch_size=500)
-        LogRecord.objects.bulk_create([LogRecord(run_id=run_pk, **log) for log in trace.logs], batch_size=500)
+        Span.objects.bulk_create(
+            [Span(run_id=run_pk, **span) for span in trace.spans], batch_size=500
+        )
+        LogRecord.objects.bulk_create(
+            [LogRecord(run_id=run_pk, **log) for log in trace.logs], batch_size=500
+        )
         return
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
@@ -465,13 +546,19 @@ def settle_parent_step_txn(child: Run, status: str, outcome: Completed | Failed 
     if status == Run.Status.SUCCESS and isinstance(outcome, Completed):
         values: dict[str, Any] = {"status": Step.Status.SUCCESS, "output": outcome.output}
     else:
-        cause = outcome.error if isinstance(outcome, Failed) else {"type": "Canceled", "message": "canceled"}
+        cause = (
+            outcome.error
+            if isinstance(outcome, Failed)
+            else {"type": "Canceled", "message": "canceled"}
+        )
         message = f"child run {child.public_id} ({child.slug}) {status}: {cause.get('message', '')}"
         values = {
             "status": Step.Status.FAILED,
             "error": {"type": "ChildWorkflowFailed", "message": message, "attempts": [cause]},
         }
-    if Step.objects.filter(child_run=child, status=Step.Status.WAITING).update(finished_at=timezone.now(), **values):
+    if Step.objects.filter(child_run=child, status=Step.Status.WAITING).update(
+        finished_at=timezone.now(), **values
+    ):
         wake_run_txn(child.parent_id)  # type: ignore[arg-type]
 
 
@@ -503,7 +590,9 @@ def _stale(now: datetime) -> Q:
 
 
 def stale_run_ids(now: datetime, limit: int = 500) -> list[int]:
-    return list(Run.objects.filter(_stale(now)).order_by("enqueued_at").values_list("pk", flat=True)[:limit])
+    return list(
+        Run.objects.filter(_stale(now)).order_by("enqueued_at").values_list("pk", flat=True)[:limit]
+    )
 
 
 def requeue_stale(run_pk: int, now: datetime) -> bool:
@@ -523,18 +612,31 @@ def requeue_stale(run_pk: int, now: datetime) -> bool:
 # row before deleting it. Foreign keys are checked at commit, so the order of the tables is free.
 
 _PRUNED_COLUMNS = ("id", "uid", "organization_id", "slug", "status", "finished_at")
-_ROWS_OF_A_RUN = (("usage", "history_usageitem"), ("steps", "history_step"), ("spans", "history_span"),
-                  ("logs", "history_logrecord"))  # fmt: skip
+_ROWS_OF_A_RUN = (
+    ("usage", "history_usageitem"),
+    ("steps", "history_step"),
+    ("spans", "history_span"),
+    ("logs", "history_logrecord"),
+)
 # SET_NULL links: a rerun, a trigger's last run and (defensively) a step outside the tree.
-_LINKS_TO_A_RUN = (("history_run", "rerun_of_id"), ("history_triggerstate", "last_run_id"),
-                   ("history_step", "child_run_id"))  # fmt: skip
+_LINKS_TO_A_RUN = (
+    ("history_run", "rerun_of_id"),
+    ("history_triggerstate", "last_run_id"),
+    ("history_step", "child_run_id"),
+)
 
 
 def expired_roots_txn(
-    status: str, before: datetime, only: tuple[str, ...], exclude: tuple[str, ...],
-    after: tuple[datetime, int] | None, limit: int, lock: bool,
-) -> list[Run]:  # fmt: skip
-    """Top-level runs of ``status`` finished before ``before``, oldest first, past the ``after`` cursor.
+    status: str,
+    before: datetime,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+    after: tuple[datetime, int] | None,
+    limit: int,
+    lock: bool,
+) -> list[Run]:
+    """Top-level runs of ``status`` finished before ``before``, oldest first, past the ``after``
+    cursor.
 
     Locked rows are skipped, not waited for: two prunes at once take different batches, and a
     run being retried is left for the next prune.
@@ -567,11 +669,21 @@ def run_descendants_txn(root_pks: list[int], lock: bool) -> tuple[list[Run], set
     root_of = {pk: pk for pk in root_pks}
     generation = list(root_pks)
     while generation:
-        children = list(Run.objects.filter(parent_id__in=generation).only(*_PRUNED_COLUMNS, "parent_id"))
+        children = list(
+            Run.objects.filter(parent_id__in=generation).only(*_PRUNED_COLUMNS, "parent_id")
+        )
         if lock and children:
             ids = [child.pk for child in children]
-            held = set(Run.objects.filter(pk__in=ids).select_for_update(skip_locked=True).values_list("pk", flat=True))
-            busy |= {root_of[child.parent_id] for child in children if child.pk not in held and child.parent_id}
+            held = set(
+                Run.objects.filter(pk__in=ids)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
+            )
+            busy |= {
+                root_of[child.parent_id]
+                for child in children
+                if child.pk not in held and child.parent_id
+            }
         generation = []
         for child in children:
             assert child.parent_id is not None  # found through parent_id__in
@@ -582,9 +694,11 @@ def run_descendants_txn(root_pks: list[int], lock: bool) -> tuple[list[Run], set
 
 
 def delete_runs_txn(runs: list[Run], delivered_before: datetime) -> dict[tuple[int, str], int]:
-    """Delete whole trees of runs with every row that belongs to them; the rows by organization and kind.
+    """Delete whole trees of runs with every row that belongs to them; the rows by organization and
+    kind.
 
-    The deliveries that answered with one of these runs go with them if made before ``delivered_before``.
+    The deliveries that answered with one of these runs go with them if made before
+    ``delivered_before``.
     """
     counts = _rows_of_runs(runs, delivered_before, None, delete=True)
     pks = [run.pk for run in runs]
@@ -608,18 +722,31 @@ def count_runs_rows(
 
 
 def delete_old_deliveries_txn(before: datetime, limit: int) -> dict[int, int]:
-    """Delete up to ``limit`` deliveries made before ``before``, oldest first; how many, by organization."""
-    oldest = "SELECT id FROM history_triggerdelivery WHERE created_at < %s ORDER BY created_at LIMIT %s"
+    """Delete up to ``limit`` deliveries made before ``before``, oldest first; how many, by
+    organization.
+    """
+    oldest = (
+        "SELECT id FROM history_triggerdelivery WHERE created_at < %s ORDER BY created_at LIMIT %s"
+    )
     if connection.vendor == "postgresql":
-        # ARRAY(…) is computed once, so the DELETE finds its rows by primary key, not by a hash join.
+        # ARRAY(…) is computed once, so the DELETE finds its rows by primary key, not by a hash
+        # join.
         oldest = f"id = ANY(ARRAY({oldest} FOR UPDATE SKIP LOCKED))"
     else:
         oldest = f"id IN ({oldest})"
-    return _take_rows("history_triggerdelivery", oldest, [_when(before), limit], "organization_id", delete=True)
+    return _take_rows(
+        "history_triggerdelivery", oldest, [_when(before), limit], "organization_id", delete=True
+    )
 
 
 def count_old_deliveries(before: datetime) -> dict[int, int]:
-    return _take_rows("history_triggerdelivery", "created_at < %s", [_when(before)], "organization_id", delete=False)
+    return _take_rows(
+        "history_triggerdelivery",
+        "created_at < %s",
+        [_when(before)],
+        "organization_id",
+        delete=False,
+    )
 
 
 def _rows_of_runs(
@@ -638,19 +765,25 @@ def _rows_of_runs(
     where, params = f"{match} AND created_at < %s", [*params, _when(delivered_before)]
     if delivered_since is not None:
         where, params = f"{where} AND created_at >= %s", [*params, _when(delivered_since)]
-    for org, n in _take_rows("history_triggerdelivery", where, params, "organization_id", delete).items():
+    for org, n in _take_rows(
+        "history_triggerdelivery", where, params, "organization_id", delete
+    ).items():
         counts[org, "deliveries"] = n
     return counts
 
 
 def _take_rows(table: str, where: str, params: list[Any], key: str, delete: bool) -> dict[int, int]:
-    """Count the rows of ``table`` matching ``where`` by ``key`` (a column), and delete them unless a dry run.
+    """Count the rows of ``table`` matching ``where`` by ``key`` (a column), and delete them unless
+    a dry run.
 
     On PostgreSQL one statement does both: DELETE … RETURNING feeds the count.
     """
     postgres = connection.vendor == "postgresql"
     if delete and postgres:
-        sql = f"WITH gone AS (DELETE FROM {table} WHERE {where} RETURNING {key}) SELECT {key}, count(*) FROM gone"
+        sql = (
+            f"WITH gone AS (DELETE FROM {table} WHERE {where} RETURNING {key}) SELECT {key}, "
+            f"count(*) FROM gone"
+        )
     else:
         sql = f"SELECT {key}, count(*) FROM {table} WHERE {where}"
     with connection.cursor() as cursor:
@@ -662,7 +795,9 @@ def _take_rows(table: str, where: str, params: list[Any], key: str, delete: bool
 
 
 def _any(column: str, values: list[Any]) -> tuple[str, list[Any]]:
-    """``column`` is one of ``values``: one array parameter on PostgreSQL, a placeholder per value elsewhere."""
+    """``column`` is one of ``values``: one array parameter on PostgreSQL, a placeholder per value
+    elsewhere.
+    """
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [values]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)

@@ -57,7 +57,8 @@ def fire_triggers() -> int:
                 fired += len(firing.fire_schedule(trigger, now))
             elif trigger.type == "poll" and firing.poll_due(trigger, now):
                 poll_trigger.delay(trigger.slug)
-        except Exception:  # one broken trigger must not hold up the others; the next beat tries again
+        except Exception:
+            # one broken trigger must not hold up the others; the next beat tries again
             logger.exception("trigger %s could not be fired", trigger.slug)
     return fired
 
@@ -72,13 +73,17 @@ def poll_trigger(slug: str) -> int:
 
 @shared_task
 def prune_runs() -> int:
-    """Delete finished runs past their retention, batch by batch, for a bounded time (run by beat)."""
+    """Delete finished runs past their retention, batch by batch,
+    for a bounded time (run by beat).
+    """
     close_old_connections()
     forget_stale_api_key_failures()
     pruned = retention.prune(seconds=engine_settings()["PRUNE_SECONDS"])
     if pruned.total:
         done = "" if pruned.finished else "; out of time, the next prune goes on"
-        logging.getLogger("keystroke.retention").info("deleted %d expired runs%s", pruned.total, done)
+        logging.getLogger("keystroke.retention").info(
+            "deleted %d expired runs%s", pruned.total, done
+        )
     return pruned.total
 
 

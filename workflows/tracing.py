@@ -43,9 +43,13 @@ _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 class _Span(trace.Span):
     """A span of one pass, recorded in memory until the pass ends."""
 
-    def __init__(self, spans: list[_Span], name: str, trace_id: int, parent: int, attributes: dict[str, Any]) -> None:
+    def __init__(
+        self, spans: list[_Span], name: str, trace_id: int, parent: int, attributes: dict[str, Any]
+    ) -> None:
         self._spans, self.name, self.parent, self.attributes = spans, name, parent, attributes
-        self.context = SpanContext(trace_id, random.getrandbits(64), is_remote=False, trace_flags=_SAMPLED)
+        self.context = SpanContext(
+            trace_id, random.getrandbits(64), is_remote=False, trace_flags=_SAMPLED
+        )
         self.status = Status(StatusCode.UNSET)
         self.events: list[tuple[str, dict[str, Any], int]] = []
         self.start_ns, self.end_ns = time.time_ns(), 0
@@ -59,7 +63,9 @@ class _Span(trace.Span):
     def set_attribute(self, key: str, value: AttributeValue) -> None:
         self.attributes[key] = value
 
-    def add_event(self, name: str, attributes: Attributes = None, timestamp: int | None = None) -> None:
+    def add_event(
+        self, name: str, attributes: Attributes = None, timestamp: int | None = None
+    ) -> None:
         self.events.append((name, dict(attributes or {}), timestamp or time.time_ns()))
 
     def update_name(self, name: str) -> None:
@@ -72,9 +78,12 @@ class _Span(trace.Span):
         self.status = status if isinstance(status, Status) else Status(status, description)
 
     def record_exception(
-        self, exception: BaseException, attributes: Attributes = None, timestamp: int | None = None,
+        self,
+        exception: BaseException,
+        attributes: Attributes = None,
+        timestamp: int | None = None,
         escaped: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         detail = {
             "exception.type": type(exception).__name__,
             "exception.message": redact_text(str(exception)),
@@ -111,7 +120,9 @@ def tracing_enabled() -> bool:
 
 @cache
 def _exporter() -> Any:
-    """The OTLP span processor when OTEL_EXPORTER_OTLP_ENDPOINT is set; made on first use, after Celery's fork."""
+    """The OTLP span processor when OTEL_EXPORTER_OTLP_ENDPOINT is set; made on first use, after
+    Celery's fork.
+    """
     if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -130,17 +141,32 @@ def _export(spans: Sequence[_Span]) -> None:
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-    resource, scope = Resource.create({"service.name": "keystroke"}), InstrumentationScope("keystroke")
+    resource, scope = (
+        Resource.create({"service.name": "keystroke"}),
+        InstrumentationScope("keystroke"),
+    )
     for span in spans:
-        parent = SpanContext(span.context.trace_id, span.parent, is_remote=False, trace_flags=_SAMPLED)
+        parent = SpanContext(
+            span.context.trace_id, span.parent, is_remote=False, trace_flags=_SAMPLED
+        )
         processor.on_end(
             ReadableSpan(
-                name=span.name, context=span.context, parent=parent if span.parent else None, resource=resource,
-                attributes=redact(span.attributes), kind=SpanKind.INTERNAL, status=span.status,
-                events=[Event(name, attributes, timestamp) for name, attributes, timestamp in span.events],
-                start_time=span.start_ns, end_time=span.end_ns, instrumentation_scope=scope,
+                name=span.name,
+                context=span.context,
+                parent=parent if span.parent else None,
+                resource=resource,
+                attributes=redact(span.attributes),
+                kind=SpanKind.INTERNAL,
+                status=span.status,
+                events=[
+                    Event(name, attributes, timestamp)
+                    for name, attributes, timestamp in span.events
+                ],
+                start_time=span.start_ns,
+                end_time=span.end_ns,
+                instrumentation_scope=scope,
             )
-        )  # fmt: skip
+        )
 
 
 def flush_exports(timeout_ms: int = 30_000) -> bool:
@@ -168,7 +194,11 @@ class _RunLogs(logging.Handler):
                 "level": record.levelname[:16],
                 "logger": record.name[:200],
                 "message": redact_text(record.getMessage()),
-                "attributes": {"thread": record.threadName, "module": record.module, "line": record.lineno},
+                "attributes": {
+                    "thread": record.threadName,
+                    "module": record.module,
+                    "line": record.lineno,
+                },
             }
         )
 
@@ -189,7 +219,9 @@ class RunTrace:
         logging.getLogger().addHandler(self._logs)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         logging.getLogger().removeHandler(self._logs)
         for span in list(self._open.values()):  # steps still in progress when the pass suspended
             span.end()
@@ -205,10 +237,15 @@ class RunTrace:
     def step(
         self, step_id: str, kind: str, attempt: int, parent: str | None, attributes: dict[str, Any]
     ) -> Iterator[_Span]:
-        """The span of one attempt of a step; it is current in the step's thread, so its logs attach."""
+        """The span of one attempt of a step; it is current in the step's thread, so its logs
+        attach.
+        """
         attributes = {
-            "keystroke.step_id": step_id, "keystroke.step_kind": kind, "keystroke.attempt": attempt, **attributes,
-        }  # fmt: skip
+            "keystroke.step_id": step_id,
+            "keystroke.step_kind": kind,
+            "keystroke.attempt": attempt,
+            **attributes,
+        }
         span = self._start(f"step {step_id}", parent, attributes)
         token = context.attach(trace.set_span_in_context(span))
         try:
@@ -221,7 +258,10 @@ class RunTrace:
         """Start the span of an agent or prompt_llm step; its model and tool calls nest under it."""
         attributes = {"keystroke.step_id": step_id, "keystroke.step_kind": kind}
         if kind == "agent":
-            attributes |= {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": _key(step_id)}
+            attributes |= {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": _key(step_id),
+            }
         self._open[step_id] = self._start(f"step {step_id}", parent, attributes)
 
     def close(self, step_id: str, exc: BaseException | None) -> None:

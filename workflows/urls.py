@@ -11,7 +11,12 @@ urlpatterns = [
     path("api/agents", api.AgentListView.as_view(), name="agent-list"),
     path("api/agents/<slug:slug>/prompt", api.PromptAgentView.as_view(), name="agent-prompt"),
     *(
-        path(f"api/runs/<str:pk>/{action}", api.RunActionView.as_view(), {"action": action}, name=f"run-{action}")
+        path(
+            f"api/runs/<str:pk>/{action}",
+            api.RunActionView.as_view(),
+            {"action": action},
+            name=f"run-{action}",
+        )
         for action in api.RunActionView.actions
     ),
     path("hooks/<str:token>", api.HookView.as_view(), name="hook"),
@@ -25,7 +30,11 @@ urlpatterns = [
             name=f"trigger-{action}",
         )
         for action in trigger_api.TriggerActionView.actions
-    ),  # fmt: skip
+    ),
     path("triggers/<slug:endpoint>", trigger_api.WebhookView.as_view(), name="webhook"),
-    re_path(r"^history/(?P<run_id>[^/]+)/(?P<action>cancel|retry|rerun)/$", views.run_action, name="run-ui-action"),
+    re_path(
+        r"^history/(?P<run_id>[^/]+)/(?P<action>cancel|retry|rerun)/$",
+        views.run_action,
+        name="run-ui-action",
+    ),
 ]

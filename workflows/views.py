@@ -25,7 +25,11 @@ from . import runs
 from .errors import field_errors
 
 ACTIONS = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
-DONE = {"cancel": "Canceled {run}.", "retry": "Retrying {run} (attempt {attempt}).", "rerun": "Started {run}, a rerun."}
+DONE = {
+    "cancel": "Canceled {run}.",
+    "retry": "Retrying {run} (attempt {attempt}).",
+    "rerun": "Started {run}, a rerun.",
+}
 
 
 @login_required
@@ -68,18 +72,28 @@ def hook_page(
     except runs.HookNotFound as exc:
         return _hook_answer(request, str(exc), 404)
     if step.status != Step.Status.WAITING or step.run.is_terminal:
-        return _hook_answer(request, f"Hook {step.step_id} of run {step.run.public_id} is no longer open.", 409)
-    context = {"step": step, "run": step.run, "fields": _fields(runs.hook_schema(step), values), "errors": errors}
+        return _hook_answer(
+            request, f"Hook {step.step_id} of run {step.run.public_id} is no longer open.", 409
+        )
+    context = {
+        "step": step,
+        "run": step.run,
+        "fields": _fields(runs.hook_schema(step), values),
+        "errors": errors,
+    }
     return render(request, "hooks/resume.html", context, status=status)
 
 
 def resume_from_form(request: HttpRequest, token: str, form: dict[str, str]) -> HttpResponse:
     """The form's POST: resume with what it holds, or show the form again with what was wrong."""
-    payload = {name: value for name, value in form.items() if value != ""}  # left empty: the default
+    # left empty: the default
+    payload = {name: value for name, value in form.items() if value != ""}
     try:
         check_storable(payload)  # a NUL in a field cannot be stored
     except BadJSON as exc:
-        shown = {name.replace("\x00", ""): value.replace("\x00", "") for name, value in form.items()}
+        shown = {
+            name.replace("\x00", ""): value.replace("\x00", "") for name, value in form.items()
+        }
         return hook_page(request, token, shown, errors={"(form)": [str(exc)]}, status=400)
     try:
         step = runs.resume_hook(token, payload, resumed_by="hook URL", address=client_ip(request))
@@ -89,7 +103,9 @@ def resume_from_form(request: HttpRequest, token: str, form: dict[str, str]) -> 
         return _hook_answer(request, str(exc), 409)
     except ValidationError as exc:
         return hook_page(request, token, form, errors=field_errors(exc), status=400)
-    return _hook_answer(request, f"Resumed: run {step.run.public_id} goes on with {step.step_id}'s answer.", 200)
+    return _hook_answer(
+        request, f"Resumed: run {step.run.public_id} goes on with {step.step_id}'s answer.", 200
+    )
 
 
 def _fields(schema: type[BaseModel] | None, values: dict[str, str]) -> list[HookField]:
@@ -101,16 +117,24 @@ def _fields(schema: type[BaseModel] | None, values: dict[str, str]) -> list[Hook
         shown = (
             ""
             if default is None
-            else _as_form_text(TypeAdapter(info.annotation or Any).dump_python(default, mode="json"))
+            else _as_form_text(
+                TypeAdapter(info.annotation or Any).dump_python(default, mode="json")
+            )
         )
-        fields.append(HookField(name, values.get(name, shown), info.annotation is bool, info.is_required()))
+        fields.append(
+            HookField(name, values.get(name, shown), info.annotation is bool, info.is_required())
+        )
     return fields
 
 
 def _as_form_text(value: Any) -> str:
-    """A default as the form shows it: JSON's spelling (true, an enum's value, ["a"]), strings as they are."""
+    """A default as the form shows it: JSON's spelling (true, an enum's value, ["a"]), strings as
+    they are.
+    """
     return value if isinstance(value, str) else json.dumps(value)
 
 
 def _hook_answer(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "hooks/answer.html", {"message": message, "ok": status == 200}, status=status)
+    return render(
+        request, "hooks/answer.html", {"message": message, "ok": status == 200}, status=status
+    )

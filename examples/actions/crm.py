@@ -42,7 +42,9 @@ def _lookup_company(lead: Lead) -> Company:
 
 def _score_lead(company: Company) -> Research:
     score = min(100, 20 + company.employees // 60)
-    return Research(summary=f"{company.name} ({company.domain}), about {company.employees} people.", score=score)
+    return Research(
+        summary=f"{company.name} ({company.domain}), about {company.employees} people.", score=score
+    )
 
 
 def _post_message(post: Post, ctx: StepContext) -> Posted:
@@ -60,8 +62,16 @@ lookup_company = define_action(
     retries=3,
 )
 score_lead = define_action(
-    slug="score-lead", description="Score a company as a sales lead.", input=Company, output=Research, run=_score_lead
+    slug="score-lead",
+    description="Score a company as a sales lead.",
+    input=Company,
+    output=Research,
+    run=_score_lead,
 )
 post_message = define_action(
-    slug="post-message", description="Post a message to a chat channel.", input=Post, output=Posted, run=_post_message
+    slug="post-message",
+    description="Post a message to a chat channel.",
+    input=Post,
+    output=Posted,
+    run=_post_message,
 )

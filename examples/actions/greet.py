@@ -18,5 +18,10 @@ def make_greeting(input: GreetIn) -> GreetOut:
 
 
 greet = define_action(
-    slug="greet", name="Greet", description="Compose a greeting.", input=GreetIn, output=GreetOut, run=make_greeting
+    slug="greet",
+    name="Greet",
+    description="Compose a greeting.",
+    input=GreetIn,
+    output=GreetOut,
+    run=make_greeting,
 )

@@ -35,7 +35,11 @@ def _notify_oncall(input: Notice, ctx: StepContext) -> Sent:
 
 
 create_ticket = define_action(
-    slug="create-ticket", description="Open a ticket.", input=TicketIn, output=Ticket, run=_create_ticket
+    slug="create-ticket",
+    description="Open a ticket.",
+    input=TicketIn,
+    output=Ticket,
+    run=_create_ticket,
 )
 notify_oncall = define_action(
     slug="notify-oncall",

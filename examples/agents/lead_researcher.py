@@ -25,7 +25,8 @@ lead_researcher = define_agent(
     model="openai:gpt-4o-mini",
     system_prompt=(
         "You research B2B leads. Look up the company behind the email, score it as a sales lead, "
-        "and draft a welcome with the greeting workflow. Answer with the company, the score and one sentence why."
+        "and draft a welcome with the greeting workflow. Answer with the company, the score and "
+        "one sentence why."
     ),
     tools=[lookup_company, score_lead, greeting],
     output=LeadScore,

@@ -24,7 +24,11 @@ signup = define_webhook(
     slug="signup",
     endpoint="signup",
     payload=SignupEvent,
-    filter=lambda event: event.type == "signup",  # other event types answer {"ok": true, "skipped": true}
+    filter=lambda event: (
+        event.type == "signup"
+    ),  # other event types answer {"ok": true, "skipped": true}
     description="Signup events from the website.",
 )
-signup_trigger = signup.attach(signup_pipeline, transform=lambda e: SignupIn(name=e.name, email=e.email))
+signup_trigger = signup.attach(
+    signup_pipeline, transform=lambda e: SignupIn(name=e.name, email=e.email)
+)

@@ -33,7 +33,11 @@ class InboxTicket(BaseModel):
 def fetch_new_tickets(cursor: InboxCursor) -> tuple[list[InboxTicket], InboxCursor]:
     inbox = Path(settings.KEYSTROKE_HOME) / "support-inbox.jsonl"
     lines = inbox.read_text().splitlines() if inbox.exists() else []
-    new = [InboxTicket.model_validate(json.loads(line)) for line in lines[cursor.lines_read :] if line.strip()]
+    new = [
+        InboxTicket.model_validate(json.loads(line))
+        for line in lines[cursor.lines_read :]
+        if line.strip()
+    ]
     return new, InboxCursor(lines_read=len(lines))
 
 
@@ -44,4 +48,6 @@ support_inbox = define_poll(
     state=InboxCursor,
     filter=lambda ticket: ticket.priority == "urgent",
     description="Urgent tickets from the support inbox.",
-).attach(support_escalation, transform=lambda t: EscalationIn(customer=t.customer, subject=t.subject))
+).attach(
+    support_escalation, transform=lambda t: EscalationIn(customer=t.customer, subject=t.subject)
+)

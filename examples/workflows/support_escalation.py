@@ -31,8 +31,14 @@ async def run(input: EscalationIn, ctx: Context) -> EscalationOut:
     try:
         resolved = await decision
     except HookTimeout:
-        return EscalationOut(ticket_id=ticket.ticket_id, resolution="expired: nobody answered in 7 days", refund=False)
-    return EscalationOut(ticket_id=ticket.ticket_id, resolution=resolved.resolution, refund=resolved.refund)
+        return EscalationOut(
+            ticket_id=ticket.ticket_id,
+            resolution="expired: nobody answered in 7 days",
+            refund=False,
+        )
+    return EscalationOut(
+        ticket_id=ticket.ticket_id, resolution=resolved.resolution, refund=resolved.refund
+    )
 
 
 support_escalation = define_workflow(

@@ -25,7 +25,9 @@ class SummaryOut(BaseModel):
 async def run(input: SummaryIn, ctx: Context) -> SummaryOut:
     # Late bookings land after the week closes: wait durably (no worker is held).
     await ctx.sleep(input.settle_seconds)
-    regions = await asyncio.gather(*(fetch_region_sales.run(RegionWeek(region=r, week=input.week)) for r in REGIONS))
+    regions = await asyncio.gather(
+        *(fetch_region_sales.run(RegionWeek(region=r, week=input.week)) for r in REGIONS)
+    )
     revenue = sum(r.revenue for r in regions)
     deals = sum(r.deals for r in regions)
     lines = ", ".join(f"{r.region} {r.revenue:,}" for r in regions)

@@ -19,7 +19,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Organization",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("slug", models.SlugField(unique=True)),
                 ("name", models.CharField(max_length=200)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
@@ -28,11 +33,20 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Membership",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 (
                     "role",
                     models.CharField(
-                        choices=[("viewer", "Viewer"), ("operator", "Operator"), ("admin", "Admin")],
+                        choices=[
+                            ("viewer", "Viewer"),
+                            ("operator", "Operator"),
+                            ("admin", "Admin"),
+                        ],
                         default="viewer",
                         max_length=16,
                     ),
@@ -58,17 +72,31 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="ApiKey",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("name", models.CharField(max_length=100)),
                 (
                     "role",
                     models.CharField(
-                        choices=[("viewer", "Viewer"), ("operator", "Operator"), ("admin", "Admin")],
+                        choices=[
+                            ("viewer", "Viewer"),
+                            ("operator", "Operator"),
+                            ("admin", "Admin"),
+                        ],
                         default="operator",
                         max_length=16,
                     ),
                 ),
-                ("prefix", models.CharField(help_text="First characters of the key, to recognise it.", max_length=16)),
+                (
+                    "prefix",
+                    models.CharField(
+                        help_text="First characters of the key, to recognise it.", max_length=16
+                    ),
+                ),
                 ("hashed_key", models.CharField(editable=False, max_length=64, unique=True)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("last_used_at", models.DateTimeField(blank=True, null=True)),
@@ -76,7 +104,9 @@ class Migration(migrations.Migration):
                 (
                     "organization",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="api_keys", to="history.organization"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to="history.organization",
                     ),
                 ),
             ],
@@ -87,14 +117,21 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Project",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("slug", models.SlugField()),
                 ("name", models.CharField(max_length=200)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 (
                     "organization",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="projects", to="history.organization"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="projects",
+                        to="history.organization",
                     ),
                 ),
             ],
@@ -102,7 +139,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Run",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("uid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 (
                     "kind",
@@ -115,7 +157,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "slug",
-                    models.CharField(help_text="Slug of the workflow or agent this run executes.", max_length=100),
+                    models.CharField(
+                        help_text="Slug of the workflow or agent this run executes.", max_length=100
+                    ),
                 ),
                 (
                     "status",
@@ -138,10 +182,15 @@ class Migration(migrations.Migration):
                 (
                     "error",
                     models.JSONField(
-                        blank=True, help_text="type, message, traceback and step_id of the failure.", null=True
+                        blank=True,
+                        help_text="type, message, traceback and step_id of the failure.",
+                        null=True,
                     ),
                 ),
-                ("actor", models.CharField(blank=True, help_text="Who started the run.", max_length=200)),
+                (
+                    "actor",
+                    models.CharField(blank=True, help_text="Who started the run.", max_length=200),
+                ),
                 (
                     "trigger_type",
                     models.CharField(
@@ -164,22 +213,41 @@ class Migration(migrations.Migration):
                 ("trigger_label", models.CharField(blank=True, max_length=200)),
                 (
                     "trigger_id",
-                    models.CharField(blank=True, help_text="The trigger attachment that started it.", max_length=200),
+                    models.CharField(
+                        blank=True,
+                        help_text="The trigger attachment that started it.",
+                        max_length=200,
+                    ),
                 ),
                 (
                     "trigger_raw",
-                    models.JSONField(blank=True, default=dict, help_text="The raw trigger value, without secrets."),
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="The raw trigger value, without secrets.",
+                    ),
                 ),
-                ("attempt", models.PositiveIntegerField(default=1, help_text="Raised by each retry of the run.")),
+                (
+                    "attempt",
+                    models.PositiveIntegerField(
+                        default=1, help_text="Raised by each retry of the run."
+                    ),
+                ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("queued_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("started_at", models.DateTimeField(blank=True, null=True)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 ("queue_ms", models.PositiveIntegerField(blank=True, null=True)),
                 ("duration_ms", models.PositiveIntegerField(blank=True, null=True)),
-                ("total_cost", models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=14)),
+                (
+                    "total_cost",
+                    models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=14),
+                ),
                 ("models_used", models.JSONField(blank=True, default=list, verbose_name="models")),
-                ("services_used", models.JSONField(blank=True, default=list, verbose_name="services")),
+                (
+                    "services_used",
+                    models.JSONField(blank=True, default=list, verbose_name="services"),
+                ),
                 ("step_count", models.PositiveIntegerField(default=0)),
                 ("message_count", models.PositiveIntegerField(default=0)),
                 ("conversation", models.JSONField(blank=True, default=list)),
@@ -187,30 +255,47 @@ class Migration(migrations.Migration):
                 ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "enqueued_at",
-                    models.DateTimeField(blank=True, help_text="When its task message was last sent.", null=True),
+                    models.DateTimeField(
+                        blank=True, help_text="When its task message was last sent.", null=True
+                    ),
                 ),
-                ("wake_at", models.DateTimeField(blank=True, help_text="When a suspended run is woken.", null=True)),
+                (
+                    "wake_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When a suspended run is woken.", null=True
+                    ),
+                ),
                 (
                     "deadline_at",
-                    models.DateTimeField(blank=True, help_text="When the workflow's timeout expires.", null=True),
+                    models.DateTimeField(
+                        blank=True, help_text="When the workflow's timeout expires.", null=True
+                    ),
                 ),
                 ("wakeups", models.PositiveIntegerField(default=0)),
                 (
                     "actor_api_key",
                     models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="history.apikey"
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="history.apikey",
                     ),
                 ),
                 (
                     "actor_user",
                     models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
                     ),
                 ),
                 (
                     "organization",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="runs", to="history.organization"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="history.organization",
                     ),
                 ),
                 (
@@ -226,7 +311,9 @@ class Migration(migrations.Migration):
                 (
                     "project",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="runs", to="history.project"
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="runs",
+                        to="history.project",
                     ),
                 ),
                 (
@@ -244,7 +331,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="LogRecord",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("span_id", models.CharField(blank=True, max_length=16)),
                 ("created_at", models.DateTimeField()),
                 ("level", models.CharField(max_length=16)),
@@ -254,7 +346,9 @@ class Migration(migrations.Migration):
                 (
                     "run",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="log_records", to="history.run"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="log_records",
+                        to="history.run",
                     ),
                 ),
             ],
@@ -265,7 +359,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Span",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("trace_id", models.CharField(max_length=32)),
                 ("span_id", models.CharField(max_length=16)),
                 ("parent_span_id", models.CharField(blank=True, max_length=16)),
@@ -278,7 +377,9 @@ class Migration(migrations.Migration):
                 (
                     "run",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="spans", to="history.run"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="spans",
+                        to="history.run",
                     ),
                 ),
             ],
@@ -289,8 +390,16 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Step",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("position", models.PositiveIntegerField(help_text="Call order within the run, from 0.")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "position",
+                    models.PositiveIntegerField(help_text="Call order within the run, from 0."),
+                ),
                 ("step_id", models.CharField(help_text="step:<key>#<n>", max_length=200)),
                 (
                     "kind",
@@ -323,18 +432,33 @@ class Migration(migrations.Migration):
                 ("input", models.JSONField(blank=True, null=True)),
                 ("output", models.JSONField(blank=True, null=True)),
                 ("error", models.JSONField(blank=True, null=True)),
-                ("attempts", models.JSONField(blank=True, default=list, help_text="Each attempt's timing and error.")),
+                (
+                    "attempts",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Each attempt's timing and error."
+                    ),
+                ),
                 ("started_at", models.DateTimeField(blank=True, null=True)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "wake_at",
                     models.DateTimeField(
-                        blank=True, help_text="When a sleep ends, a retry is due or a hook times out.", null=True
+                        blank=True,
+                        help_text="When a sleep ends, a retry is due or a hook times out.",
+                        null=True,
                     ),
                 ),
-                ("token", models.CharField(blank=True, default="", help_text="A hook's resume token.", max_length=64)),
+                (
+                    "token",
+                    models.CharField(
+                        blank=True, default="", help_text="A hook's resume token.", max_length=64
+                    ),
+                ),
                 ("resumed_by", models.CharField(blank=True, max_length=200)),
-                ("cost", models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=14)),
+                (
+                    "cost",
+                    models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=14),
+                ),
                 (
                     "child_run",
                     models.ForeignKey(
@@ -348,7 +472,9 @@ class Migration(migrations.Migration):
                 (
                     "run",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="history.run"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="history.run",
                     ),
                 ),
             ],
@@ -359,11 +485,20 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="UsageItem",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 (
                     "kind",
                     models.CharField(
-                        choices=[("duration", "Duration"), ("model", "Model call"), ("service", "Service call")],
+                        choices=[
+                            ("duration", "Duration"),
+                            ("model", "Model call"),
+                            ("service", "Service call"),
+                        ],
                         max_length=16,
                     ),
                 ),
@@ -372,19 +507,37 @@ class Migration(migrations.Migration):
                 ("service", models.CharField(blank=True, max_length=200)),
                 ("tokens_in", models.PositiveIntegerField(default=0)),
                 ("tokens_out", models.PositiveIntegerField(default=0)),
-                ("quantity", models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=18)),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=18),
+                ),
                 (
                     "unit",
-                    models.CharField(blank=True, help_text="What quantity counts, e.g. ms or calls.", max_length=32),
+                    models.CharField(
+                        blank=True,
+                        help_text="What quantity counts, e.g. ms or calls.",
+                        max_length=32,
+                    ),
                 ),
-                ("unit_price_in", models.DecimalField(decimal_places=12, default=Decimal("0"), max_digits=18)),
-                ("unit_price_out", models.DecimalField(decimal_places=12, default=Decimal("0"), max_digits=18)),
-                ("cost", models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=14)),
+                (
+                    "unit_price_in",
+                    models.DecimalField(decimal_places=12, default=Decimal("0"), max_digits=18),
+                ),
+                (
+                    "unit_price_out",
+                    models.DecimalField(decimal_places=12, default=Decimal("0"), max_digits=18),
+                ),
+                (
+                    "cost",
+                    models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=14),
+                ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 (
                     "run",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="usage_items", to="history.run"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="usage_items",
+                        to="history.run",
                     ),
                 ),
                 (
@@ -402,25 +555,42 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="AuditEvent",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 (
                     "actor",
-                    models.CharField(help_text="Who made the change: a user, an API key or a trigger.", max_length=200),
+                    models.CharField(
+                        help_text="Who made the change: a user, an API key or a trigger.",
+                        max_length=200,
+                    ),
                 ),
                 ("action", models.CharField(max_length=64)),
-                ("target", models.CharField(help_text="What was changed, e.g. a run id.", max_length=200)),
+                (
+                    "target",
+                    models.CharField(help_text="What was changed, e.g. a run id.", max_length=200),
+                ),
                 ("details", models.JSONField(blank=True, default=dict)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 (
                     "actor_api_key",
                     models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="history.apikey"
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="history.apikey",
                     ),
                 ),
                 (
                     "actor_user",
                     models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
                     ),
                 ),
                 (
@@ -433,39 +603,57 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "indexes": [models.Index(fields=["organization", "-created_at"], name="history_audit_org_created")],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "-created_at"], name="history_audit_org_created"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
             model_name="project",
-            constraint=models.UniqueConstraint(fields=("organization", "slug"), name="history_project_org_slug"),
-        ),
-        migrations.AddIndex(
-            model_name="run",
-            index=models.Index(fields=["organization", "-created_at", "-id"], name="history_run_org_created"),
-        ),
-        migrations.AddIndex(
-            model_name="run",
-            index=models.Index(fields=["organization", "status", "-created_at", "-id"], name="history_run_org_status"),
-        ),
-        migrations.AddIndex(
-            model_name="run",
-            index=models.Index(fields=["organization", "slug", "-created_at", "-id"], name="history_run_org_slug"),
-        ),
-        migrations.AddIndex(
-            model_name="run",
-            index=models.Index(fields=["organization", "kind", "-created_at", "-id"], name="history_run_org_kind"),
-        ),
-        migrations.AddIndex(
-            model_name="run",
-            index=models.Index(
-                fields=["organization", "trigger_type", "-created_at", "-id"], name="history_run_org_trigger"
+            constraint=models.UniqueConstraint(
+                fields=("organization", "slug"), name="history_project_org_slug"
             ),
         ),
         migrations.AddIndex(
             model_name="run",
             index=models.Index(
-                condition=models.Q(("status__in", ["sleeping", "waiting"])), fields=["wake_at"], name="history_run_wake"
+                fields=["organization", "-created_at", "-id"], name="history_run_org_created"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="run",
+            index=models.Index(
+                fields=["organization", "status", "-created_at", "-id"],
+                name="history_run_org_status",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="run",
+            index=models.Index(
+                fields=["organization", "slug", "-created_at", "-id"], name="history_run_org_slug"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="run",
+            index=models.Index(
+                fields=["organization", "kind", "-created_at", "-id"], name="history_run_org_kind"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="run",
+            index=models.Index(
+                fields=["organization", "trigger_type", "-created_at", "-id"],
+                name="history_run_org_trigger",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="run",
+            index=models.Index(
+                condition=models.Q(("status__in", ["sleeping", "waiting"])),
+                fields=["wake_at"],
+                name="history_run_wake",
             ),
         ),
         migrations.AddIndex(
@@ -478,12 +666,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="step",
-            constraint=models.UniqueConstraint(fields=("run", "position"), name="history_step_run_position"),
+            constraint=models.UniqueConstraint(
+                fields=("run", "position"), name="history_step_run_position"
+            ),
         ),
         migrations.AddConstraint(
             model_name="step",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("token", ""), _negated=True), fields=("token",), name="history_step_token"
+                condition=models.Q(("token", ""), _negated=True),
+                fields=("token",),
+                name="history_step_token",
             ),
         ),
     ]

@@ -16,9 +16,19 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="SavedView",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("name", models.CharField(max_length=80)),
-                ("query", models.CharField(help_text="The filters, as the list page's query string.", max_length=2000)),
+                (
+                    "query",
+                    models.CharField(
+                        help_text="The filters, as the list page's query string.", max_length=2000
+                    ),
+                ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 (
                     "user",
@@ -31,7 +41,11 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["name"],
-                "constraints": [models.UniqueConstraint(fields=("user", "name"), name="history_savedview_user_name")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "name"), name="history_savedview_user_name"
+                    )
+                ],
             },
         ),
     ]

@@ -7,5 +7,7 @@ class Migration(migrations.Migration):
     dependencies = [("history", "0004_run_text_search_indexes")]
 
     operations = [
-        migrations.AddField(model_name="apikey", name="uid", field=models.UUIDField(null=True, editable=False))
+        migrations.AddField(
+            model_name="apikey", name="uid", field=models.UUIDField(null=True, editable=False)
+        )
     ]

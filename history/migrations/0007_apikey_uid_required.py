@@ -10,6 +10,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name="apikey", name="uid", field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+            model_name="apikey",
+            name="uid",
+            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
         )
     ]

@@ -13,7 +13,9 @@ class Migration(migrations.Migration):
             model_name="step",
             name="parent_position",
             field=models.PositiveIntegerField(
-                blank=True, help_text="Position of the agent or prompt_llm step this step ran inside.", null=True
+                blank=True,
+                help_text="Position of the agent or prompt_llm step this step ran inside.",
+                null=True,
             ),
         ),
         migrations.AlterField(

@@ -16,7 +16,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="TriggerDelivery",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("trigger", models.CharField(max_length=100)),
                 ("key", models.CharField(max_length=200)),
                 ("response", models.JSONField(default=dict)),
@@ -27,29 +32,46 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="TriggerState",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 (
                     "key",
                     models.CharField(
-                        help_text="A trigger's slug, or an attachment's <trigger>:<target>.", max_length=210
+                        help_text="A trigger's slug, or an attachment's <trigger>:<target>.",
+                        max_length=210,
                     ),
                 ),
                 ("enabled", models.BooleanField(default=True)),
                 (
                     "secret",
-                    models.CharField(blank=True, help_text="A webhook's secret (?token= and HMAC key).", max_length=64),
+                    models.CharField(
+                        blank=True,
+                        help_text="A webhook's secret (?token= and HMAC key).",
+                        max_length=64,
+                    ),
                 ),
-                ("cursor", models.JSONField(blank=True, help_text="A poll's saved state.", null=True)),
+                (
+                    "cursor",
+                    models.JSONField(blank=True, help_text="A poll's saved state.", null=True),
+                ),
                 (
                     "last_slot",
                     models.DateTimeField(
-                        blank=True, help_text="The last cron slot a schedule or poll took.", null=True
+                        blank=True,
+                        help_text="The last cron slot a schedule or poll took.",
+                        null=True,
                     ),
                 ),
                 ("last_fired_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "last_error",
-                    models.TextField(blank=True, help_text="Why the last poll failed; empty after a good one."),
+                    models.TextField(
+                        blank=True, help_text="Why the last poll failed; empty after a good one."
+                    ),
                 ),
                 ("last_error_at", models.DateTimeField(blank=True, null=True)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
@@ -61,28 +83,37 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="run",
             index=models.Index(
-                fields=["organization", "trigger_id", "-created_at", "-id"], name="history_run_org_trigger_id"
+                fields=["organization", "trigger_id", "-created_at", "-id"],
+                name="history_run_org_trigger_id",
             ),
         ),
         migrations.AddField(
             model_name="triggerdelivery",
             name="organization",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="history.organization"
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="history.organization",
             ),
         ),
         migrations.AddField(
             model_name="triggerstate",
             name="last_run",
             field=models.ForeignKey(
-                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="history.run"
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="history.run",
             ),
         ),
         migrations.AddField(
             model_name="triggerstate",
             name="organization",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="triggers", to="history.organization"
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="triggers",
+                to="history.organization",
             ),
         ),
         migrations.AddConstraint(
@@ -93,6 +124,8 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="triggerstate",
-            constraint=models.UniqueConstraint(fields=("organization", "key"), name="history_trigger_org_key"),
+            constraint=models.UniqueConstraint(
+                fields=("organization", "key"), name="history_trigger_org_key"
+            ),
         ),
     ]

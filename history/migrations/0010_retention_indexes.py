@@ -15,7 +15,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="run",
             index=models.Index(
-                condition=models.Q(("parent__isnull", True), ("status__in", ["success", "failed", "canceled"])),
+                condition=models.Q(
+                    ("parent__isnull", True), ("status__in", ["success", "failed", "canceled"])
+                ),
                 fields=["status", "finished_at", "id"],
                 name="history_run_expiry",
             ),
@@ -27,7 +29,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="triggerdelivery",
             index=models.Index(
-                django.db.models.fields.json.KeyTextTransform("run_id", "response"), name="history_delivery_run"
+                django.db.models.fields.json.KeyTextTransform("run_id", "response"),
+                name="history_delivery_run",
             ),
         ),
     ]

@@ -14,14 +14,24 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="MetricIncrement",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("counts", models.JSONField()),
             ],
         ),
         migrations.CreateModel(
             name="MetricTotal",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("name", models.CharField(max_length=100)),
                 ("labels", models.JSONField(default=dict)),
                 ("value", models.FloatField(default=0)),
@@ -30,11 +40,15 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="run",
             index=models.Index(
-                condition=models.Q(("status", "queued")), fields=["queued_at"], name="history_run_queued"
+                condition=models.Q(("status", "queued")),
+                fields=["queued_at"],
+                name="history_run_queued",
             ),
         ),
         migrations.AddConstraint(
             model_name="metrictotal",
-            constraint=models.UniqueConstraint(fields=("name", "labels"), name="history_metrictotal_series"),
+            constraint=models.UniqueConstraint(
+                fields=("name", "labels"), name="history_metrictotal_series"
+            ),
         ),
     ]

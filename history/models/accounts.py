@@ -41,13 +41,19 @@ class Organization(models.Model):
         return self.name
 
     def default_project(self) -> Project:
-        project, _ = Project.objects.get_or_create(organization=self, slug="default", defaults={"name": "Default"})
+        project, _ = Project.objects.get_or_create(
+            organization=self, slug="default", defaults={"name": "Default"}
+        )
         return project
 
 
 class Membership(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
 
     def __str__(self) -> str:
@@ -55,14 +61,18 @@ class Membership(models.Model):
 
 
 class Project(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
     slug = models.SlugField()
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "slug"], name="history_project_org_slug"),
+            models.UniqueConstraint(
+                fields=["organization", "slug"], name="history_project_org_slug"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,10 +91,14 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
 
 class ApiKey(models.Model):
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
-    prefix = models.CharField(max_length=16, help_text="First characters of the key, to recognise it.")
+    prefix = models.CharField(
+        max_length=16, help_text="First characters of the key, to recognise it."
+    )
     hashed_key = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -103,10 +117,16 @@ class ApiKey(models.Model):
         return f"key_{self.uid.hex}"
 
     @classmethod
-    def issue(cls, organization: Organization, name: str, role: str = Role.OPERATOR) -> tuple[ApiKey, str]:
+    def issue(
+        cls, organization: Organization, name: str, role: str = Role.OPERATOR
+    ) -> tuple[ApiKey, str]:
         """Create a key and return it with its raw value, which is never stored."""
         raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
         key = cls.objects.create(
-            organization=organization, name=name, role=role, prefix=raw[:10], hashed_key=hash_api_key(raw)
+            organization=organization,
+            name=name,
+            role=role,
+            prefix=raw[:10],
+            hashed_key=hash_api_key(raw),
         )
         return key, raw

@@ -8,10 +8,18 @@ from django.utils import timezone
 class AuditEvent(models.Model):
     """One state change made by a person, a key or a trigger."""
 
-    organization = models.ForeignKey("history.Organization", on_delete=models.CASCADE, related_name="audit_events")
-    actor = models.CharField(max_length=200, help_text="Who made the change: a user, an API key or a trigger.")
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_api_key = models.ForeignKey("history.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    organization = models.ForeignKey(
+        "history.Organization", on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.CharField(
+        max_length=200, help_text="Who made the change: a user, an API key or a trigger."
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_api_key = models.ForeignKey(
+        "history.ApiKey", null=True, blank=True, on_delete=models.SET_NULL
+    )
     action = models.CharField(max_length=64)
     target = models.CharField(max_length=200, help_text="What was changed, e.g. a run id.")
     details = models.JSONField(default=dict, blank=True)

@@ -19,7 +19,9 @@ def parse_run_id(public_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(hex=public_id[len(RUN_ID_PREFIX) :])
     except ValueError:
-        raise ValueError(f"{public_id!r} is not a run id: run ids look like run_<32 hex digits>.") from None
+        raise ValueError(
+            f"{public_id!r} is not a run id: run ids look like run_<32 hex digits>."
+        ) from None
 
 
 class RunQuerySet(models.QuerySet["Run"]):
@@ -65,24 +67,42 @@ class Run(models.Model):
     SUSPENDED = (Status.SLEEPING, Status.WAITING)
 
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey("history.Organization", on_delete=models.CASCADE, related_name="runs")
+    organization = models.ForeignKey(
+        "history.Organization", on_delete=models.CASCADE, related_name="runs"
+    )
     project = models.ForeignKey("history.Project", on_delete=models.PROTECT, related_name="runs")
     kind = models.CharField("type", max_length=16, choices=Kind.choices, default=Kind.WORKFLOW)
-    slug = models.CharField(max_length=100, help_text="Slug of the workflow or agent this run executes.")
+    slug = models.CharField(
+        max_length=100, help_text="Slug of the workflow or agent this run executes."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     input = models.JSONField(default=dict, blank=True)
     output = models.JSONField(null=True, blank=True)
-    error = models.JSONField(null=True, blank=True, help_text="type, message, traceback and step_id of the failure.")
+    error = models.JSONField(
+        null=True, blank=True, help_text="type, message, traceback and step_id of the failure."
+    )
 
     actor = models.CharField(max_length=200, blank=True, help_text="Who started the run.")
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_api_key = models.ForeignKey("history.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_api_key = models.ForeignKey(
+        "history.ApiKey", null=True, blank=True, on_delete=models.SET_NULL
+    )
     trigger_type = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.API)
     trigger_label = models.CharField(max_length=200, blank=True)
-    trigger_id = models.CharField(max_length=200, blank=True, help_text="The trigger attachment that started it.")
-    trigger_raw = models.JSONField(default=dict, blank=True, help_text="The raw trigger value, without secrets.")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
-    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns")
+    trigger_id = models.CharField(
+        max_length=200, blank=True, help_text="The trigger attachment that started it."
+    )
+    trigger_raw = models.JSONField(
+        default=dict, blank=True, help_text="The raw trigger value, without secrets."
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
     attempt = models.PositiveIntegerField(default=1, help_text="Raised by each retry of the run.")
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -102,9 +122,15 @@ class Run(models.Model):
     # Engine bookkeeping.
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When its task message was last sent.")
-    wake_at = models.DateTimeField(null=True, blank=True, help_text="When a suspended run is woken.")
-    deadline_at = models.DateTimeField(null=True, blank=True, help_text="When the workflow's timeout expires.")
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task message was last sent."
+    )
+    wake_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a suspended run is woken."
+    )
+    deadline_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the workflow's timeout expires."
+    )
     # Bumped by every hook resume and child completion, so a worker that suspends the run
     # at the same moment can tell it was woken meanwhile (see workflows.store.suspend_run).
     wakeups = models.PositiveIntegerField(default=0)
@@ -114,24 +140,44 @@ class Run(models.Model):
     class Meta:
         indexes = [
             # Keyset pagination of History and GET /api/runs, unfiltered and by each filter.
-            models.Index(fields=["organization", "-created_at", "-id"], name="history_run_org_created"),
-            models.Index(fields=["organization", "status", "-created_at", "-id"], name="history_run_org_status"),
-            models.Index(fields=["organization", "slug", "-created_at", "-id"], name="history_run_org_slug"),
-            models.Index(fields=["organization", "kind", "-created_at", "-id"], name="history_run_org_kind"),
-            models.Index(fields=["organization", "trigger_type", "-created_at", "-id"], name="history_run_org_trigger"),
             models.Index(
-                fields=["organization", "trigger_id", "-created_at", "-id"], name="history_run_org_trigger_id"
+                fields=["organization", "-created_at", "-id"], name="history_run_org_created"
+            ),
+            models.Index(
+                fields=["organization", "status", "-created_at", "-id"],
+                name="history_run_org_status",
+            ),
+            models.Index(
+                fields=["organization", "slug", "-created_at", "-id"], name="history_run_org_slug"
+            ),
+            models.Index(
+                fields=["organization", "kind", "-created_at", "-id"], name="history_run_org_kind"
+            ),
+            models.Index(
+                fields=["organization", "trigger_type", "-created_at", "-id"],
+                name="history_run_org_trigger",
+            ),
+            models.Index(
+                fields=["organization", "trigger_id", "-created_at", "-id"],
+                name="history_run_org_trigger_id",
             ),
             # Used by workflows.store.due_run_ids() (the timer beat).
-            models.Index(fields=["wake_at"], name="history_run_wake", condition=Q(status__in=["sleeping", "waiting"])),
+            models.Index(
+                fields=["wake_at"],
+                name="history_run_wake",
+                condition=Q(status__in=["sleeping", "waiting"]),
+            ),
             # Used by workflows.store.stale_run_ids() (the sweeper).
             models.Index(
                 fields=["status", "enqueued_at"],
                 name="history_run_active",
                 condition=Q(status__in=["queued", "running"]),
             ),
-            # Used by history.metrics (GET /metrics): how many runs wait in the queue, and since when.
-            models.Index(fields=["queued_at"], name="history_run_queued", condition=Q(status="queued")),
+            # Used by history.metrics (GET /metrics): how many runs wait in the queue, and since
+            # when.
+            models.Index(
+                fields=["queued_at"], name="history_run_queued", condition=Q(status="queued")
+            ),
             # Used by workflows.store.expired_roots_txn() (the retention prune): finished top-level
             # runs of one status, oldest first; children are found through parent_id.
             models.Index(

@@ -34,20 +34,26 @@ class Step(models.Model):
     input = models.JSONField(null=True, blank=True)
     output = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
-    attempts = models.JSONField(default=list, blank=True, help_text="Each attempt's timing and error.")
+    attempts = models.JSONField(
+        default=list, blank=True, help_text="Each attempt's timing and error."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     wake_at = models.DateTimeField(
         null=True, blank=True, help_text="When a sleep ends, a retry is due or a hook times out."
     )
-    token = models.CharField(max_length=64, blank=True, default="", help_text="A hook's resume token.")
+    token = models.CharField(
+        max_length=64, blank=True, default="", help_text="A hook's resume token."
+    )
     child_run = models.ForeignKey(
         "history.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="parent_steps"
     )
     resumed_by = models.CharField(max_length=200, blank=True)
     cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
     parent_position = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Position of the agent or prompt_llm step this step ran inside."
+        null=True,
+        blank=True,
+        help_text="Position of the agent or prompt_llm step this step ran inside.",
     )
 
     class Meta:
@@ -55,7 +61,9 @@ class Step(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "position"], name="history_step_run_position"),
             # Used by POST /hooks/<token>.
-            models.UniqueConstraint(fields=["token"], name="history_step_token", condition=~Q(token="")),
+            models.UniqueConstraint(
+                fields=["token"], name="history_step_token", condition=~Q(token="")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,9 @@ class UsageItem(models.Model):
         SERVICE = "service", "Service call"
 
     run = models.ForeignKey("history.Run", on_delete=models.CASCADE, related_name="usage_items")
-    step = models.ForeignKey("history.Step", null=True, blank=True, on_delete=models.CASCADE, related_name="usage")
+    step = models.ForeignKey(
+        "history.Step", null=True, blank=True, on_delete=models.CASCADE, related_name="usage"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     provider = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=200, blank=True)
@@ -23,7 +25,9 @@ class UsageItem(models.Model):
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     quantity = models.DecimalField(max_digits=18, decimal_places=6, default=Decimal(0))
-    unit = models.CharField(max_length=32, blank=True, help_text="What quantity counts, e.g. ms or calls.")
+    unit = models.CharField(
+        max_length=32, blank=True, help_text="What quantity counts, e.g. ms or calls."
+    )
     unit_price_in = models.DecimalField(max_digits=18, decimal_places=12, default=Decimal(0))
     unit_price_out = models.DecimalField(max_digits=18, decimal_places=12, default=Decimal(0))
     cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))

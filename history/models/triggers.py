@@ -9,22 +9,38 @@ from django.utils import timezone
 
 
 class TriggerState(models.Model):
-    """One trigger (key = its slug) or one attachment (key = ``<trigger>:<target>``) in an organization."""
+    """One trigger (key = its slug) or one attachment (key = ``<trigger>:<target>``) in an
+    organization.
+    """
 
-    organization = models.ForeignKey("history.Organization", on_delete=models.CASCADE, related_name="triggers")
-    key = models.CharField(max_length=210, help_text="A trigger's slug, or an attachment's <trigger>:<target>.")
+    organization = models.ForeignKey(
+        "history.Organization", on_delete=models.CASCADE, related_name="triggers"
+    )
+    key = models.CharField(
+        max_length=210, help_text="A trigger's slug, or an attachment's <trigger>:<target>."
+    )
     enabled = models.BooleanField(default=True)
-    secret = models.CharField(max_length=64, blank=True, help_text="A webhook's secret (?token= and HMAC key).")
+    secret = models.CharField(
+        max_length=64, blank=True, help_text="A webhook's secret (?token= and HMAC key)."
+    )
     cursor = models.JSONField(null=True, blank=True, help_text="A poll's saved state.")
-    last_slot = models.DateTimeField(null=True, blank=True, help_text="The last cron slot a schedule or poll took.")
+    last_slot = models.DateTimeField(
+        null=True, blank=True, help_text="The last cron slot a schedule or poll took."
+    )
     last_fired_at = models.DateTimeField(null=True, blank=True)
-    last_run = models.ForeignKey("history.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    last_error = models.TextField(blank=True, help_text="Why the last poll failed; empty after a good one.")
+    last_run = models.ForeignKey(
+        "history.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_error = models.TextField(
+        blank=True, help_text="Why the last poll failed; empty after a good one."
+    )
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="history_trigger_org_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="history_trigger_org_key")
+        ]
         ordering = ["key"]
 
     def __str__(self) -> str:
@@ -35,7 +51,9 @@ class TriggerDelivery(models.Model):
     """A request with an Idempotency-Key (a webhook delivery, or an API start under trigger
     ``api``): a repeat answers what the first one did."""
 
-    organization = models.ForeignKey("history.Organization", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        "history.Organization", on_delete=models.CASCADE, related_name="+"
+    )
     trigger = models.CharField(max_length=100)
     key = models.CharField(max_length=200)
     response = models.JSONField(default=dict)
@@ -50,7 +68,9 @@ class TriggerDelivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "trigger", "key"], name="history_delivery_unique_key")
+            models.UniqueConstraint(
+                fields=["organization", "trigger", "key"], name="history_delivery_unique_key"
+            )
         ]
         indexes = [
             # Used by the retention prune: deliveries past their idempotency window, oldest first,

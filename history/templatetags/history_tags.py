@@ -11,8 +11,12 @@ register = template.Library()
 
 
 @register.inclusion_tag("history/_payload.html", takes_context=True)
-def payload(context: template.Context, value: Any, title: str, download_url: str = "") -> dict[str, Any]:
-    """A payload with its JSON/YAML toggle and Copy button; large ones truncated with a download link."""
+def payload(
+    context: template.Context, value: Any, title: str, download_url: str = ""
+) -> dict[str, Any]:
+    """A payload with its JSON/YAML toggle and Copy button; large ones truncated with a download
+    link.
+    """
     return {"preview": preview(value), "title": title, "download_url": download_url}
 
 

@@ -28,9 +28,16 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     if tab not in TABS:
         raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(TABS)}.")
-    context: dict[str, Any] = {"run": run, "tab": tab, "tabs": TABS, "can_operate": actor.can(Role.OPERATOR)}
+    context: dict[str, Any] = {
+        "run": run,
+        "tab": tab,
+        "tabs": TABS,
+        "can_operate": actor.can(Role.OPERATOR),
+    }
     context |= TAB_CONTEXT[tab](request, run, context["can_operate"])
-    partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    partial = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
     template = "history/_run_panel.html" if partial else "history/run_detail.html"
     return render(request, template, context)
 
@@ -38,7 +45,11 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
 def _overview(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     usage = list(run.usage_items.order_by("created_at", "id"))
     failing = run.steps.filter(step_id=run.error.get("step_id")).first() if run.error else None
-    return {"usage": usage, "failing_step": failing, "conversation": display_messages(run.conversation or [])}
+    return {
+        "usage": usage,
+        "failing_step": failing,
+        "conversation": display_messages(run.conversation or []),
+    }
 
 
 def _steps(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
@@ -49,7 +60,9 @@ def _steps(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     start = page * STEPS_PER_PAGE
     # The (run, position) unique index serves this range: cheap at any page of a huge run.
     steps = list(
-        run.steps.filter(position__gte=start).select_related("child_run").order_by("position")[: STEPS_PER_PAGE + 1]
+        run.steps.filter(position__gte=start)
+        .select_related("child_run")
+        .order_by("position")[: STEPS_PER_PAGE + 1]
     )
     more = len(steps) > STEPS_PER_PAGE
     return {
@@ -65,8 +78,16 @@ def _steps(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
 def _metadata(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     children = run.children.only("uid", "slug", "status", "created_at").order_by("created_at")[:100]
     reruns = run.reruns.only("uid", "slug", "status").order_by("created_at")[:20]
-    parent = Run.objects.only("uid", "slug", "status").filter(pk=run.parent_id).first() if run.parent_id else None
-    rerun_of = Run.objects.only("uid", "slug", "status").filter(pk=run.rerun_of_id).first() if run.rerun_of_id else None
+    parent = (
+        Run.objects.only("uid", "slug", "status").filter(pk=run.parent_id).first()
+        if run.parent_id
+        else None
+    )
+    rerun_of = (
+        Run.objects.only("uid", "slug", "status").filter(pk=run.rerun_of_id).first()
+        if run.rerun_of_id
+        else None
+    )
     return {"children": children, "reruns": reruns, "parent": parent, "rerun_of": rerun_of}
 
 
@@ -75,13 +96,24 @@ def _trace(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     logs = list(run.log_records.all()[:SPAN_LIMIT])
     raw = [
         {
-            "trace_id": s.trace_id, "span_id": s.span_id, "parent_span_id": s.parent_span_id, "name": s.name,
-            "kind": s.kind, "status": s.status, "started_at": s.started_at, "ended_at": s.ended_at,
+            "trace_id": s.trace_id,
+            "span_id": s.span_id,
+            "parent_span_id": s.parent_span_id,
+            "name": s.name,
+            "kind": s.kind,
+            "status": s.status,
+            "started_at": s.started_at,
+            "ended_at": s.ended_at,
             "attributes": s.attributes,
         }
         for s in spans
-    ]  # fmt: skip
-    return {"bars": waterfall(spans, logs), "raw_spans": raw, "logs": logs, "span_limit": SPAN_LIMIT}
+    ]
+    return {
+        "bars": waterfall(spans, logs),
+        "raw_spans": raw,
+        "logs": logs,
+        "span_limit": SPAN_LIMIT,
+    }
 
 
 TAB_CONTEXT = {"overview": _overview, "steps": _steps, "metadata": _metadata, "trace": _trace}

@@ -34,8 +34,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
 def metrics(request: HttpRequest) -> HttpResponse:
     token = getattr(settings, "KEYSTROKE_METRICS_TOKEN", "")
     if token and not _bearer_is(request, token):
-        response = HttpResponse("A bearer token is required: Authorization: Bearer <KEYSTROKE_METRICS_TOKEN>.\n",
-                                status=401, content_type="text/plain; charset=utf-8")  # fmt: skip
+        response = HttpResponse(
+            "A bearer token is required: Authorization: Bearer <KEYSTROKE_METRICS_TOKEN>.\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+        )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     body, content_type = exposition(request.headers.get("Accept", ""))
@@ -45,4 +48,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
 def _bearer_is(request: HttpRequest, token: str) -> bool:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     # Constant time, so response times do not reveal how much of a guess was right.
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )

@@ -17,11 +17,21 @@ from .common import actor_or_403, query_without
 # Large JSON columns the list never shows: left unread.
 HEAVY = ("input", "output", "error", "conversation", "trigger_raw")
 COLUMNS = [
-    ("name", "Name", False), ("type", "Type", False), ("status", "Status", False), ("trigger", "Trigger", False),
-    ("actor", "Actor", False), ("started", "Started", False), ("duration", "Duration", False), ("cost", "Cost", False),
-    ("run_id", "Run ID", True), ("queue", "Queue time", True), ("finished", "Finished", True),
-    ("models", "Models", True), ("services", "Services", True), ("steps", "Steps", True),
-]  # fmt: skip
+    ("name", "Name", False),
+    ("type", "Type", False),
+    ("status", "Status", False),
+    ("trigger", "Trigger", False),
+    ("actor", "Actor", False),
+    ("started", "Started", False),
+    ("duration", "Duration", False),
+    ("cost", "Cost", False),
+    ("run_id", "Run ID", True),
+    ("queue", "Queue time", True),
+    ("finished", "Finished", True),
+    ("models", "Models", True),
+    ("services", "Services", True),
+    ("steps", "Steps", True),
+]
 BUILTIN_VIEWS = [
     ("Failed", "status=failed"),
     ("Running", "status=queued&status=running&status=sleeping&status=waiting"),
@@ -60,8 +70,14 @@ def run_list(request: HttpRequest) -> HttpResponse:
         try:
             page = page_after(filterset.qs, request.GET.get("before"))
             context |= {"runs": page.runs, "next_cursor": page.next_cursor}
-            context["live"] = not request.GET.get("before") and any(r.status in Run.ACTIVE for r in page.runs)
+            context["live"] = not request.GET.get("before") and any(
+                r.status in Run.ACTIVE for r in page.runs
+            )
         except BadCursor as exc:
             context["cursor_error"], status = str(exc), 400
-    template = "history/_run_rows.html" if request.GET.get("partial") == "rows" else "history/run_list.html"
+    template = (
+        "history/_run_rows.html"
+        if request.GET.get("partial") == "rows"
+        else "history/run_list.html"
+    )
     return render(request, template, context, status=status)

@@ -22,13 +22,17 @@ def save_view(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("name", "").strip()[:80]
     query = request.POST.get("query", "")[:2000]
     if "\x00" in name or "\x00" in unquote(query):
-        return HttpResponseBadRequest("A view's name and filters cannot hold a NUL character (%00); remove it.")
+        return HttpResponseBadRequest(
+            "A view's name and filters cannot hold a NUL character (%00); remove it."
+        )
     if not name:
         messages.error(request, "Give the view a name.")
     elif not RunFilter(QueryDict(query)).is_valid():
         messages.error(request, "These filters are not valid, so they were not saved.")
     else:
-        SavedView.objects.update_or_create(user=cast(User, request.user), name=name, defaults={"query": query})
+        SavedView.objects.update_or_create(
+            user=cast(User, request.user), name=name, defaults={"query": query}
+        )
         messages.success(request, f"Saved the view “{name}”.")
     return redirect(f"/history/?{query}")
 

@@ -1,4 +1,5 @@
-"""Every route of the URL conf × anonymous, viewer, operator, admin × own and other organization × GET, POST.
+"""Every route of the URL conf × anonymous, viewer, operator, admin × own and other organization ×
+GET, POST.
 
 The routes come from the URL conf, so a new one is covered without editing this file: it is
 refused to anonymous callers unless listed in PUBLIC, readable by viewers, and changed only by
@@ -32,7 +33,18 @@ PUBLIC = "public"
 
 # Routes anyone may call: probes, sign-in, the API's schema, and the two whose URL or
 # signature is the credential (hooks, webhooks).
-PUBLIC_ROUTES = {"", "healthz", "readyz", "metrics", "login", "logout", "schema", "api-docs", "hook", "webhook"}
+PUBLIC_ROUTES = {
+    "",
+    "healthz",
+    "readyz",
+    "metrics",
+    "login",
+    "logout",
+    "schema",
+    "api-docs",
+    "hook",
+    "webhook",
+}
 # The least role of each method where it is not "viewer reads, operator changes".
 ROLES: dict[str, dict[str, str]] = {
     "password_change": {"POST": Role.VIEWER},
@@ -62,42 +74,76 @@ class Tenant:
 
 
 def tenant(slug: str) -> Tenant:
-    org = Organization.objects.default() if slug == "default" else Organization.objects.create(slug=slug, name=slug)
-    run = Run.objects.create(organization=org, project=org.default_project(), slug="approval", status="waiting")
+    org = (
+        Organization.objects.default()
+        if slug == "default"
+        else Organization.objects.create(slug=slug, name=slug)
+    )
+    run = Run.objects.create(
+        organization=org, project=org.default_project(), slug="approval", status="waiting"
+    )
     token = (slug.encode().hex() * 40)[:40]
-    Step.objects.create(run=run, position=0, step_id="step:hook:approval#0", kind="hook", status="waiting", token=token)
+    Step.objects.create(
+        run=run,
+        position=0,
+        step_id="step:hook:approval#0",
+        kind="hook",
+        status="waiting",
+        token=token,
+    )
     key, _ = ApiKey.issue(org, f"{slug}-spare", Role.OPERATOR)
     clients = {}
     for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN):
-        user = User.objects.create_user(f"{slug}-{role}", password="pw-12345678", is_staff=role == Role.ADMIN)
+        user = User.objects.create_user(
+            f"{slug}-{role}", password="pw-12345678", is_staff=role == Role.ADMIN
+        )
         Membership.objects.create(user=user, organization=org, role=role)
         _, raw = ApiKey.issue(org, f"{slug}-{role}", role)
         clients[role] = (user, raw)
-    view = SavedView.objects.create(user=clients[Role.VIEWER][0], name=f"{slug}-failed-view", query="status=failed")
+    view = SavedView.objects.create(
+        user=clients[Role.VIEWER][0], name=f"{slug}-failed-view", query="status=failed"
+    )
     return Tenant(org, run, key, view, token, clients)
 
 
 def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
-    """Parameters for ``route``: objects of ``target``, everything else of the caller's own organization."""
+    """Parameters for ``route``: objects of ``target``, everything else of the caller's own
+    organization.
+    """
     objects = {"api-key-revoke": target.key.public_id, "delete-view": str(target.view.pk)}
     pk = objects.get(route.name, target.run.public_id)
-    slug = {"agent-prompt": "scripted-agent"}.get(route.name, "signup" if "trigger" in route.name else "greeting")
-    return {"run_id": target.run.public_id, "pk": pk, "slug": slug, "token": own.token, "endpoint": "signup",
-            "field": "input", "position": "0", "action": "cancel"}  # fmt: skip
+    slug = {"agent-prompt": "scripted-agent"}.get(
+        route.name, "signup" if "trigger" in route.name else "greeting"
+    )
+    return {
+        "run_id": target.run.public_id,
+        "pk": pk,
+        "slug": slug,
+        "token": own.token,
+        "endpoint": "signup",
+        "field": "input",
+        "position": "0",
+        "action": "cancel",
+    }
 
 
 def ask(caller: str, how: str, own: Tenant, method: str, path: str) -> tuple[int, str, str]:
     client = Client()
     headers = {}
     if how == "session":
-        client.force_login(own.clients[caller][0])  # anew each time: a POST to logout ends the session
+        # anew each time: a POST to logout ends the session
+        client.force_login(own.clients[caller][0])
     elif how == "key":
         headers["HTTP_AUTHORIZATION"] = f"Bearer {own.clients[caller][1]}"
     if method == "GET":
         response = client.get(path, **headers)
     else:
         response = client.post(path, data="{}", content_type="application/json", **headers)
-    return response.status_code, response.get("Location", ""), response.content.decode(errors="replace")
+    return (
+        response.status_code,
+        response.get("Location", ""),
+        response.content.decode(errors="replace"),
+    )
 
 
 def least_role(route: Route, method: str) -> str:
@@ -115,7 +161,11 @@ def refused(caller: str, status: int, location: str) -> bool:
 
 def test_every_route_holds_its_role_and_organization_boundaries() -> None:
     own, other = tenant("default"), tenant("acme")
-    theirs_before = (other.run.status, other.key.revoked_at, SavedView.objects.filter(pk=other.view.pk).exists())
+    theirs_before = (
+        other.run.status,
+        other.key.revoked_at,
+        SavedView.objects.filter(pk=other.view.pk).exists(),
+    )
     problems: list[str] = []
     asked = 0
     for route in routes():
@@ -129,21 +179,35 @@ def test_every_route_holds_its_role_and_organization_boundaries() -> None:
                     asked += 1
                     # A key signs nobody in to a page: there it calls as an anonymous one.
                     caller = ANONYMOUS if how == "key" and not path.startswith(API_PATHS) else role
-                    where = f"{role} ({how or 'no credentials'}) {method} {path} ({route.name}) -> {status}"
+                    where = (
+                        f"{role} ({how or 'no credentials'}) {method} {path} ({route.name}) "
+                        f"-> {status}"
+                    )
                     if status >= 500:
                         problems.append(f"{where}: a server error")
-                    elif target is other and not (status == 404 or refused(caller, status, location)):
+                    elif target is other and not (
+                        status == 404 or refused(caller, status, location)
+                    ):
                         problems.append(f"{where}: another organization's object must be a 404")
-                    elif need != PUBLIC and RANK[caller] < RANK[need] and not refused(caller, status, location):
+                    elif (
+                        need != PUBLIC
+                        and RANK[caller] < RANK[need]
+                        and not refused(caller, status, location)
+                    ):
                         problems.append(f"{where}: needs {need}, must be refused")
                     elif need != PUBLIC and RANK[caller] >= RANK[need] and status in (401, 403):
                         problems.append(f"{where}: {caller} may do this")
-                    leaked = [s for s in other.secrets() if s in body and s not in path]  # a 404 may echo the path
+                    # a 404 may echo the path
+                    leaked = [s for s in other.secrets() if s in body and s not in path]
                     if leaked:
                         problems.append(f"{where}: shows the other organization's {leaked}")
     assert not problems, "\n".join(problems)
     assert asked > 600
     other.run.refresh_from_db()
     other.key.refresh_from_db()
-    theirs_after = (other.run.status, other.key.revoked_at, SavedView.objects.filter(pk=other.view.pk).exists())
+    theirs_after = (
+        other.run.status,
+        other.key.revoked_at,
+        SavedView.objects.filter(pk=other.view.pk).exists(),
+    )
     assert theirs_after == theirs_before, "another organization's run, key and view are unchanged"

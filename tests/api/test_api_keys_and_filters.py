@@ -22,11 +22,15 @@ def admin(org: Organization) -> APIClient:
     return api_client(org, "admin")
 
 
-def test_an_admin_creates_a_key_that_is_shown_once_and_works(admin: APIClient, org: Organization) -> None:
+def test_an_admin_creates_a_key_that_is_shown_once_and_works(
+    admin: APIClient, org: Organization
+) -> None:
     response = admin.post("/api/api-keys", {"name": "ci", "role": "viewer"}, format="json")
     assert response.status_code == 201
     body = response.json()
-    assert body["key"].startswith("ks_") and body["id"].startswith("key_") and body["role"] == "viewer"
+    assert (
+        body["key"].startswith("ks_") and body["id"].startswith("key_") and body["role"] == "viewer"
+    )
     stored = ApiKey.objects.get(name="ci")
     assert stored.hashed_key != body["key"] and body["key"] not in str(stored.__dict__)
     assert "key" not in admin.get("/api/api-keys").json()["results"][0]
@@ -37,7 +41,9 @@ def test_an_admin_creates_a_key_that_is_shown_once_and_works(admin: APIClient, o
     assert AuditEvent.objects.filter(action="api_key.create", target=body["id"]).exists()
 
 
-def test_a_revoked_key_stops_working_and_revoking_twice_conflicts(admin: APIClient, org: Organization) -> None:
+def test_a_revoked_key_stops_working_and_revoking_twice_conflicts(
+    admin: APIClient, org: Organization
+) -> None:
     key, raw = ApiKey.issue(org, "laptop")
     assert admin.post(f"/api/api-keys/{key.public_id}/revoke").status_code == 200
     assert admin.post(f"/api/api-keys/{key.public_id}/revoke").status_code == 409
@@ -47,7 +53,9 @@ def test_a_revoked_key_stops_working_and_revoking_twice_conflicts(admin: APIClie
     assert AuditEvent.objects.filter(action="api_key.revoke", target=key.public_id).count() == 1
 
 
-def test_only_admins_manage_keys_and_only_their_organizations(admin: APIClient, api: APIClient) -> None:
+def test_only_admins_manage_keys_and_only_their_organizations(
+    admin: APIClient, api: APIClient
+) -> None:
     assert api.get("/api/api-keys").status_code == 403
     assert api.post("/api/api-keys", {"name": "x"}, format="json").status_code == 403
     other, _ = ApiKey.issue(Organization.objects.create(slug="acme", name="Acme"), "theirs")
@@ -77,17 +85,25 @@ def test_it_filters_by_model_cost_actor_agent_and_creation_time(
         "old": make_run(org, actor="alice", created_at=now - timedelta(days=2)),
         "new": make_run(org, actor="bob"),
         "agent": make_run(
-            org, kind="agent", slug="lead-researcher", models_used=["openai:gpt-4o-mini"], total_cost=Decimal("0.75")
+            org,
+            kind="agent",
+            slug="lead-researcher",
+            models_used=["openai:gpt-4o-mini"],
+            total_cost=Decimal("0.75"),
         ),
     }
     names = {run.public_id: name for name, run in runs.items()}
     yesterday = (now - timedelta(days=1)).isoformat().replace("+00:00", "Z")
-    response = api.get("/api/runs", {k: v.format(yesterday=yesterday) for k, v in [query.split("=", 1)]})
+    response = api.get(
+        "/api/runs", {k: v.format(yesterday=yesterday) for k, v in [query.split("=", 1)]}
+    )
     assert response.status_code == 200, response.content
     assert {names[r["id"]] for r in response.json()["results"]} == expected
 
 
-def test_a_time_with_an_offset_postgresql_cannot_store_is_converted_not_a_500(api: APIClient) -> None:
+def test_a_time_with_an_offset_postgresql_cannot_store_is_converted_not_a_500(
+    api: APIClient,
+) -> None:
     # Found by the schemathesis run: +20:05 is valid ISO 8601 but out of PostgreSQL's range.
     response = api.get("/api/runs", {"created_after": "0280-07-31T04:59:10+20:05"})
     assert response.status_code == 200

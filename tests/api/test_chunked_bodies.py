@@ -27,7 +27,9 @@ def chunks(payload: bytes, size: int = 8192) -> Iterator[bytes]:
         yield payload[start : start + size]
 
 
-def test_chunked_bodies_past_the_limit_are_413_and_create_nothing(stack: Stack, tmp_path: Path) -> None:
+def test_chunked_bodies_past_the_limit_are_413_and_create_nothing(
+    stack: Stack, tmp_path: Path
+) -> None:
     port = free_port()
     stack.processes.append(start_web(tmp_path, port, KEYSTROKE_MAX_PAYLOAD=str(LIMIT)))
     org = Organization.objects.default()

@@ -31,8 +31,12 @@ INFINITE = b'{"v": 1e999, "name": 1e999}'
 @pytest.fixture
 def hook(org: Organization) -> str:
     """A schema-less hook waiting for its payload."""
-    run = Run.objects.create(organization=org, project=org.default_project(), slug="approval", status="waiting")
-    Step.objects.create(run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="tok")
+    run = Run.objects.create(
+        organization=org, project=org.default_project(), slug="approval", status="waiting"
+    )
+    Step.objects.create(
+        run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="tok"
+    )
     return "tok"
 
 
@@ -67,7 +71,9 @@ def assert_nothing_created() -> None:
 
 
 @pytest.mark.parametrize("route", ["start", "prompt", "webhook", "invoke", "hook"])
-def test_json_nested_too_deep_is_a_400_that_states_the_limit(routes: dict[str, Any], route: str) -> None:
+def test_json_nested_too_deep_is_a_400_that_states_the_limit(
+    routes: dict[str, Any], route: str
+) -> None:
     assert_refused(routes[route](DEEP), 400, "nested", "64")
     assert_nothing_created()
 
@@ -100,15 +106,29 @@ def test_nul_in_a_query_or_a_header_is_a_400(org: Organization, api: APIClient) 
     body = b'{"kind": "paid", "marker": "m"}'
     client = Client()
     cases = [
-        client.post(f"/triggers/orders?token={secret}&x=%00", data=body, content_type="application/json"),
-        client.post(f"/triggers/orders?token={secret}", data=body, content_type="application/json",
-                    HTTP_USER_AGENT="bad\x00agent"),
-        client.post(f"/triggers/orders?token={secret}", data=body, content_type="application/json",
-                    HTTP_X_CUSTOM="a\x00b"),
-        client.post(f"/triggers/orders?token={secret}", data=body, content_type="application/json",
-                    HTTP_IDEMPOTENCY_KEY="k\x00"),
+        client.post(
+            f"/triggers/orders?token={secret}&x=%00", data=body, content_type="application/json"
+        ),
+        client.post(
+            f"/triggers/orders?token={secret}",
+            data=body,
+            content_type="application/json",
+            HTTP_USER_AGENT="bad\x00agent",
+        ),
+        client.post(
+            f"/triggers/orders?token={secret}",
+            data=body,
+            content_type="application/json",
+            HTTP_X_CUSTOM="a\x00b",
+        ),
+        client.post(
+            f"/triggers/orders?token={secret}",
+            data=body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="k\x00",
+        ),
         api.get("/api/runs?q=%00"),
-    ]  # fmt: skip
+    ]
     for response in cases:
         assert_refused(response, 400, "NUL")
     assert not Run.objects.exists()
@@ -119,7 +139,10 @@ def test_nul_in_a_saved_view_is_refused_and_nothing_is_saved(org: Organization) 
     Membership.objects.create(user=user, organization=org, role="viewer")
     client = Client()
     client.force_login(user)
-    for data in ({"name": "bad\x00name", "query": "status=failed"}, {"name": "ok", "query": "q=a\x00b"}):
+    for data in (
+        {"name": "bad\x00name", "query": "status=failed"},
+        {"name": "ok", "query": "q=a\x00b"},
+    ):
         response = client.post("/history/views/", data)
         assert response.status_code == 400, response.content[:300]
         assert b"NUL" in response.content
@@ -158,7 +181,8 @@ values = st.recursive(
 @st.composite
 def hostile_bodies(draw: st.DrawFn) -> bytes:
     """JSON, or nearly: NaN and huge numbers, escapes of surrogates and NUL, deep nesting."""
-    body = json.dumps(draw(values))  # NaN and Infinity come out as bare words, as some senders write them
+    # NaN and Infinity come out as bare words, as some senders write them
+    body = json.dumps(draw(values))
     body = body.replace("\\u00a4", draw(st.sampled_from(SPECIALS)))
     if draw(st.booleans()):
         depth = draw(st.sampled_from([2, 63, 64, 65, 500, 3000]))
@@ -168,8 +192,12 @@ def hostile_bodies(draw: st.DrawFn) -> bytes:
     return body.encode("utf-8", "surrogatepass")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=hostile_bodies(), route=st.sampled_from(["start", "prompt", "webhook", "invoke", "hook"]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=hostile_bodies(), route=st.sampled_from(["start", "prompt", "webhook", "invoke", "hook"])
+)
 def test_generated_hostile_bodies_never_answer_5xx_and_a_refusal_creates_nothing(
     routes: dict[str, Any], body: bytes, route: str
 ) -> None:

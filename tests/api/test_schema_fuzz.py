@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def generated_schema() -> dict:
     # The same document /api/schema/ serves, made in-process so it can be loaded at collection.
-    return json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
+    return json.loads(
+        json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str)
+    )
 
 
 schema = schemathesis.openapi.from_dict(generated_schema())
@@ -39,7 +41,9 @@ def api_routes() -> set[str]:
     for pattern in get_resolver().url_patterns:
         for inner in getattr(pattern, "url_patterns", [pattern]):
             route = str(getattr(inner.pattern, "_route", ""))
-            if route.startswith(("api/", "hooks/")) and not route.startswith(("api/schema", "api/docs")):
+            if route.startswith(("api/", "hooks/")) and not route.startswith(
+                ("api/schema", "api/docs")
+            ):
                 routes.add(
                     "/"
                     + route.replace("<str:pk>", "{id}")
@@ -68,7 +72,9 @@ def test_the_schema_and_the_docs_are_served_to_members(api: APIClient, admin_cli
         and b"/static/drf_spectacular_sidecar/" in docs.content
     )
 
-    assert admin_client.get("/api/docs/", HTTP_ACCEPT="application/xml").status_code == 200, "the page is HTML"
+    assert admin_client.get("/api/docs/", HTTP_ACCEPT="application/xml").status_code == 200, (
+        "the page is HTML"
+    )
 
 
 @pytest.mark.parametrize("accept", ["application/xml", "vvvv", "*/*"])
@@ -90,4 +96,6 @@ def admin_key(org: Organization) -> Iterator[str]:
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_request_makes_the_api_fail_with_a_5xx(case, admin_key: str) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {admin_key}"}, checks=[not_a_server_error])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {admin_key}"}, checks=[not_a_server_error]
+    )

@@ -1,6 +1,7 @@
 """Webhook deliveries to ``POST /triggers/<endpoint>`` and ``/api/triggers``.
 
-The test project's webhook ``orders`` (payload ``Order{kind, marker}``, filter ``kind != "ignored"``)
+The test project's webhook ``orders`` (payload ``Order{kind, marker}``, filter ``kind !=
+"ignored"``)
 starts ``three-steps`` and ``approval``. Runs are only created and queued: no worker is needed.
 """
 
@@ -138,21 +139,41 @@ def from_the_future(secret: str, body: bytes) -> str:
         pytest.param(lambda secret, body: {"token": "not-the-secret"}, id="wrong-token"),
         pytest.param(lambda secret, body: {"token": ""}, id="empty-token"),
         pytest.param(lambda secret, body: {"token": secret[:-1]}, id="truncated-token"),
-        pytest.param(lambda secret, body: {"signature": sign("not-the-secret", body)}, id="signed-with-wrong-secret"),
         pytest.param(
-            lambda secret, body: {"signature": sign(secret, body.replace(b"order-1", b"order-2"))}, id="tampered-body"
+            lambda secret, body: {"signature": sign("not-the-secret", body)},
+            id="signed-with-wrong-secret",
+        ),
+        pytest.param(
+            lambda secret, body: {"signature": sign(secret, body.replace(b"order-1", b"order-2"))},
+            id="tampered-body",
         ),
         pytest.param(lambda secret, body: {"signature": stale(secret, body)}, id="stale-signature"),
-        pytest.param(lambda secret, body: {"signature": from_the_future(secret, body)}, id="future-signature"),
+        pytest.param(
+            lambda secret, body: {"signature": from_the_future(secret, body)}, id="future-signature"
+        ),
         pytest.param(lambda secret, body: {"signature": "garbage"}, id="malformed-garbage"),
         pytest.param(lambda secret, body: {"signature": "t=abc,v1=00"}, id="malformed-timestamp"),
-        pytest.param(lambda secret, body: {"signature": "t=\u00b2,v1=00"}, id="malformed-superscript-digit"),
-        pytest.param(lambda secret, body: {"signature": "t=" + "9" * 400 + ",v1=00"}, id="malformed-huge-timestamp"),
-        pytest.param(lambda secret, body: {"signature": "t=1,t=2,v1=00"}, id="malformed-two-timestamps"),
-        pytest.param(lambda secret, body: {"signature": sign(secret, body).split(",")[1]}, id="malformed-no-t"),
-        pytest.param(lambda secret, body: {"signature": sign(secret, body).split(",")[0]}, id="malformed-no-v1"),
         pytest.param(
-            lambda secret, body: {"HTTP_AUTHORIZATION": f"Bearer {secret}"}, id="secret-as-bearer-is-not-accepted"
+            lambda secret, body: {"signature": "t=\u00b2,v1=00"}, id="malformed-superscript-digit"
+        ),
+        pytest.param(
+            lambda secret, body: {"signature": "t=" + "9" * 400 + ",v1=00"},
+            id="malformed-huge-timestamp",
+        ),
+        pytest.param(
+            lambda secret, body: {"signature": "t=1,t=2,v1=00"}, id="malformed-two-timestamps"
+        ),
+        pytest.param(
+            lambda secret, body: {"signature": sign(secret, body).split(",")[1]},
+            id="malformed-no-t",
+        ),
+        pytest.param(
+            lambda secret, body: {"signature": sign(secret, body).split(",")[0]},
+            id="malformed-no-v1",
+        ),
+        pytest.param(
+            lambda secret, body: {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
+            id="secret-as-bearer-is-not-accepted",
         ),
     ],
 )
@@ -208,7 +229,9 @@ def test_a_payload_of_the_wrong_shape_is_400(secret: str) -> None:
 
 
 def test_a_body_that_is_not_json_is_415(secret: str) -> None:
-    response = deliver(b"kind=paid&marker=m", token=secret, content_type="application/x-www-form-urlencoded")
+    response = deliver(
+        b"kind=paid&marker=m", token=secret, content_type="application/x-www-form-urlencoded"
+    )
 
     assert_error(response, 415)
     assert_error(deliver(b"<order/>", token=secret, content_type="text/xml"), 415)
@@ -238,7 +261,8 @@ def test_a_body_over_the_payload_limit_is_413_and_creates_nothing(secret: str) -
         assert_error(deliver(big, token=secret), 413)
         assert_error(deliver(big, signature=sign(secret, big)), 413)
         assert Run.objects.count() == 0
-        assert deliver(small, token=secret).status_code == 202  # the limit, not the event, refused it
+        # the limit, not the event, refused it
+        assert deliver(small, token=secret).status_code == 202
 
 
 def test_an_unknown_endpoint_is_404(secret: str) -> None:
@@ -249,7 +273,9 @@ def test_an_unknown_endpoint_is_404(secret: str) -> None:
 # -- Idempotency-Key ---------------------------------------------------------------------------
 
 
-def test_a_repeated_idempotency_key_answers_the_first_runs_instead_of_starting_more(secret: str) -> None:
+def test_a_repeated_idempotency_key_answers_the_first_runs_instead_of_starting_more(
+    secret: str,
+) -> None:
     body = body_of(ORDER)
 
     first = deliver(body, token=secret, HTTP_IDEMPOTENCY_KEY="delivery-1")
@@ -309,7 +335,9 @@ def test_disabling_an_attachment_or_the_whole_webhook_and_enabling_them_again(
     assert only_one.status_code == 202
     assert list(Run.objects.values_list("trigger_id", flat=True)) == ["orders:three-steps"]
     assert only_one.json()["run_ids"] == [Run.objects.get().public_id]
-    assert AuditEvent.objects.filter(organization=org, action="trigger.disable", target="orders:approval").exists()
+    assert AuditEvent.objects.filter(
+        organization=org, action="trigger.disable", target="orders:approval"
+    ).exists()
 
     assert admin.post("/api/triggers/orders/disable").status_code == 200
     skipped = deliver(body, token=secret)
@@ -322,12 +350,15 @@ def test_disabling_an_attachment_or_the_whole_webhook_and_enabling_them_again(
     assert admin.post("/api/triggers/orders/enable").status_code == 200
     deliver(body, token=secret)
     assert Run.objects.filter(trigger_id="orders:three-steps").count() == 2
-    assert not Run.objects.filter(trigger_id="orders:approval").exists()  # still disabled on its own
+    # still disabled on its own
+    assert not Run.objects.filter(trigger_id="orders:approval").exists()
 
     assert admin.post("/api/triggers/orders:approval/enable").json()["enabled"] is True
     assert deliver(body, token=secret).status_code == 202
     assert Run.objects.filter(trigger_id="orders:approval").count() == 1
-    assert set(AuditEvent.objects.filter(action="trigger.enable").values_list("target", flat=True)) == {
+    assert set(
+        AuditEvent.objects.filter(action="trigger.enable").values_list("target", flat=True)
+    ) == {
         "orders",
         "orders:approval",
     }
@@ -359,27 +390,40 @@ def test_disabling_an_unknown_trigger_is_404(admin: APIClient) -> None:
 
 def test_trigger_actions_need_an_api_key() -> None:
     assert_error(APIClient().post("/api/triggers/orders/disable"), 401)
-    assert_error(APIClient().post("/api/triggers/orders:three-steps/invoke", ORDER, format="json"), 401)
+    assert_error(
+        APIClient().post("/api/triggers/orders:three-steps/invoke", ORDER, format="json"), 401
+    )
 
 
 # -- listing -----------------------------------------------------------------------------------
 
 
-def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(admin: APIClient, org: Organization) -> None:
+def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(
+    admin: APIClient, org: Organization
+) -> None:
     response = admin.get("/api/triggers")
 
     assert response.status_code == 200, response.content
     rows = {row["slug"]: row for row in response.json()["results"]}
-    assert {"orders:three-steps", "orders:approval", "weekly:weekly-sales-summary", "signup:signup-pipeline"} <= set(
-        rows
-    )
+    assert {
+        "orders:three-steps",
+        "orders:approval",
+        "weekly:weekly-sales-summary",
+        "signup:signup-pipeline",
+    } <= set(rows)
     for row in rows.values():
-        assert {"slug", "type", "workflow", "enabled", "url", "next_fire_at", "last_run"} <= set(row)
+        assert {"slug", "type", "workflow", "enabled", "url", "next_fire_at", "last_run"} <= set(
+            row
+        )
 
     orders = rows["orders:three-steps"]
     secret = TriggerState.objects.get(organization=org, key="orders").secret  # made by the listing
     assert secret
-    assert orders["type"] == "webhook" and orders["workflow"] == "three-steps" and orders["enabled"] is True
+    assert (
+        orders["type"] == "webhook"
+        and orders["workflow"] == "three-steps"
+        and orders["enabled"] is True
+    )
     assert "/triggers/orders?token=" in orders["url"] and orders["url"].endswith(f"?token={secret}")
     assert orders["next_fire_at"] is None and orders["last_run"] is None
 
@@ -389,13 +433,18 @@ def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(admin
 
     started = deliver(body_of(ORDER), token=secret).json()["run_ids"]
     rows = {row["slug"]: row for row in admin.get("/api/triggers").json()["results"]}
-    assert rows["orders:three-steps"]["last_run"]["id"] == Run.objects.get(trigger_id="orders:three-steps").public_id
+    assert (
+        rows["orders:three-steps"]["last_run"]["id"]
+        == Run.objects.get(trigger_id="orders:three-steps").public_id
+    )
     assert rows["orders:three-steps"]["last_run"]["status"] == "queued"
     assert rows["orders:approval"]["last_run"]["id"] in started
 
 
 def test_a_viewer_sees_the_webhook_url_without_its_secret(org: Organization, secret: str) -> None:
-    rows = {row["slug"]: row for row in api_client(org, "viewer").get("/api/triggers").json()["results"]}
+    rows = {
+        row["slug"]: row for row in api_client(org, "viewer").get("/api/triggers").json()["results"]
+    }
 
     assert rows["orders:three-steps"]["url"].endswith("/triggers/orders")
     assert secret not in json.dumps(rows)
@@ -408,7 +457,9 @@ def test_one_trigger_or_attachment_by_slug(admin: APIClient, api: APIClient, sec
     assert attachment.json()["workflow"] == "three-steps"
     assert attachment.json()["url"].endswith(f"/triggers/orders?token={secret}")
     assert attachment.json()["definition"]["endpoint"] == "orders"
-    assert api.get("/api/triggers/orders:three-steps").json()["url"].endswith("/triggers/orders"), "only admins see it"
+    assert api.get("/api/triggers/orders:three-steps").json()["url"].endswith("/triggers/orders"), (
+        "only admins see it"
+    )
 
     trigger = api.get("/api/triggers/orders").json()
     assert {row["slug"] for row in trigger["attachments"]} == ATTACHMENTS
@@ -429,12 +480,18 @@ def test_the_trigger_api_needs_an_api_key() -> None:
 
 
 def test_invoking_an_attachment_starts_only_its_run(api: APIClient, org: Organization) -> None:
-    response = api.post("/api/triggers/orders:three-steps/invoke", {"kind": "x", "marker": "m"}, format="json")
+    response = api.post(
+        "/api/triggers/orders:three-steps/invoke", {"kind": "x", "marker": "m"}, format="json"
+    )
 
     assert response.status_code == 202, response.content
     run = Run.objects.get()
     assert response.json()["run_ids"] == [run.public_id] == [response.json()["run_id"]]
-    assert run.slug == "three-steps" and run.trigger_id == "orders:three-steps" and run.organization == org
+    assert (
+        run.slug == "three-steps"
+        and run.trigger_id == "orders:three-steps"
+        and run.organization == org
+    )
     assert run.trigger_type == "webhook" and run.input["marker"] == "m"
     assert run.actor and run.actor != "webhook:orders"  # the key that invoked it
 
@@ -457,7 +514,9 @@ def test_invoking_a_disabled_trigger_is_409(admin: APIClient) -> None:
 # -- organizations -----------------------------------------------------------------------------
 
 
-def test_each_organizations_secret_starts_runs_in_that_organization(org: Organization, secret: str) -> None:
+def test_each_organizations_secret_starts_runs_in_that_organization(
+    org: Organization, secret: str
+) -> None:
     acme = Organization.objects.create(slug="acme", name="Acme")
     acme_secret = state(acme, "orders").secret
     assert acme_secret and acme_secret != secret
@@ -467,14 +526,18 @@ def test_each_organizations_secret_starts_runs_in_that_organization(org: Organiz
     assert deliver(body, signature=sign(acme_secret, body)).status_code == 202
     assert Run.objects.filter(organization=acme).count() == 4
     assert not Run.objects.filter(organization=org).exists()
-    assert {run.project.organization_id for run in Run.objects.filter(organization=acme)} == {acme.pk}
+    assert {run.project.organization_id for run in Run.objects.filter(organization=acme)} == {
+        acme.pk
+    }
 
     assert deliver(body, token=secret).status_code == 202
     assert Run.objects.filter(organization=acme).count() == 4
     assert Run.objects.filter(organization=org).count() == 2
 
 
-def test_idempotency_keys_and_disabling_are_per_organization(org: Organization, admin: APIClient, secret: str) -> None:
+def test_idempotency_keys_and_disabling_are_per_organization(
+    org: Organization, admin: APIClient, secret: str
+) -> None:
     acme = Organization.objects.create(slug="acme", name="Acme")
     acme_secret = state(acme, "orders").secret
     body = body_of(ORDER)
@@ -493,7 +556,10 @@ def test_idempotency_keys_and_disabling_are_per_organization(org: Organization, 
 
 def test_another_organizations_key_lists_its_own_secret(org: Organization, secret: str) -> None:
     acme = Organization.objects.create(slug="acme", name="Acme")
-    rows = {row["slug"]: row for row in api_client(acme, Role.ADMIN).get("/api/triggers").json()["results"]}
+    rows = {
+        row["slug"]: row
+        for row in api_client(acme, Role.ADMIN).get("/api/triggers").json()["results"]
+    }
 
     acme_secret = TriggerState.objects.get(organization=acme, key="orders").secret
     assert rows["orders:three-steps"]["url"].endswith(f"?token={acme_secret}")
@@ -503,7 +569,9 @@ def test_another_organizations_key_lists_its_own_secret(org: Organization, secre
 def test_an_operator_may_invoke_but_only_an_admin_switches_triggers(api: APIClient) -> None:
     assert_error(api.post("/api/triggers/orders/disable"), 403)
     assert not AuditEvent.objects.filter(action="trigger.disable").exists()
-    assert api.post("/api/triggers/orders:three-steps/invoke", ORDER, format="json").status_code == 202
+    assert (
+        api.post("/api/triggers/orders:three-steps/invoke", ORDER, format="json").status_code == 202
+    )
 
 
 def test_a_signature_with_non_ascii_characters_is_401(secret: str) -> None:
@@ -515,7 +583,11 @@ def test_schedules_cannot_be_switched_in_an_organization_they_do_not_fire_in() -
     acme = Organization.objects.create(slug="acme", name="Acme")
     admin = api_client(acme, Role.ADMIN)
     assert_error(admin.post("/api/triggers/weekly/disable"), 409)
-    row = next(r for r in admin.get("/api/triggers").json()["results"] if r["slug"] == "weekly:weekly-sales-summary")
+    row = next(
+        r
+        for r in admin.get("/api/triggers").json()["results"]
+        if r["slug"] == "weekly:weekly-sales-summary"
+    )
     assert row["next_fire_at"] is None and row["enabled"] is False
 
 
@@ -523,8 +595,10 @@ def test_listing_triggers_reads_their_state_in_one_query_however_many_there_are(
     admin: APIClient, django_assert_max_num_queries: Any
 ) -> None:
     assert admin.get("/api/triggers").status_code == 200  # first listing makes the rows
-    deliver(body_of(ORDER), token=TriggerState.objects.get(key="orders").secret)  # rows with last runs
-    with django_assert_max_num_queries(3):  # the API key, its last use, the trigger states with last runs
+    # rows with last runs
+    deliver(body_of(ORDER), token=TriggerState.objects.get(key="orders").secret)
+    # the API key, its last use, the trigger states with last runs
+    with django_assert_max_num_queries(3):
         assert len(admin.get("/api/triggers").json()["results"]) >= 7
 
 
@@ -541,7 +615,11 @@ def test_a_replayed_signed_delivery_answers_as_the_first_and_starts_nothing(secr
     signature = sign(secret, body)
     first = deliver(body, signature=signature)
     assert first.status_code == 202
-    for headers in ({}, {"HTTP_IDEMPOTENCY_KEY": "a-new-key"}):  # a new key does not make it a new delivery
+    # a new key does not make it a new delivery
+    for headers in (
+        {},
+        {"HTTP_IDEMPOTENCY_KEY": "a-new-key"},
+    ):
         again = deliver(body, signature=signature, **headers)
         assert (again.status_code, again.json()) == (202, first.json())
     stamp, digest = signature.split(",")
@@ -551,4 +629,6 @@ def test_a_replayed_signed_delivery_answers_as_the_first_and_starts_nothing(secr
         assert (again.status_code, again.json()) == (202, first.json()), spelled
     assert Run.objects.count() == len(ATTACHMENTS)
     resigned = deliver(body, signature=sign(secret, body, int(time.time()) - 10))
-    assert resigned.status_code == 202 and resigned.json() != first.json(), "a delivery signed anew is another"
+    assert resigned.status_code == 202 and resigned.json() != first.json(), (
+        "a delivery signed anew is another"
+    )

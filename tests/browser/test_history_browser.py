@@ -1,7 +1,8 @@
 """History in a real browser: Debian's headless Chromium driven by Playwright.
 
 Screenshots of the list and of each tab are taken on every run; they replace the ones in
-docs/screenshots/ only with KEYSTROKE_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it was.
+docs/screenshots/ only with KEYSTROKE_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it
+was.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from history.models import LogRecord, Membership, Organization, Run, Span, Step
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are still plain sync code.
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are still plain sync
+# code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOTS = (
@@ -61,7 +63,10 @@ def seed(org: Organization) -> dict[str, Run]:
         kind="action",
         status="failed",
         input={"email": "ada@acme.io"},
-        attempts=[{"attempt": n, "error": {"type": "TimeoutError", "message": "CRM timed out"}} for n in (1, 2, 3)],
+        attempts=[
+            {"attempt": n, "error": {"type": "TimeoutError", "message": "CRM timed out"}}
+            for n in (1, 2, 3)
+        ],
         error={"type": "RetriesExhausted", "message": "CRM timed out"},
         started_at=now,
         finished_at=now,
@@ -84,7 +89,12 @@ def seed(org: Organization) -> dict[str, Run]:
         ended_at=now + timezone.timedelta(milliseconds=600),
     )
     LogRecord.objects.create(
-        run=failed, span_id="2" * 16, created_at=now, level="WARNING", logger="crm", message="retrying"
+        run=failed,
+        span_id="2" * 16,
+        created_at=now,
+        level="WARNING",
+        logger="crm",
+        message="retrying",
     )
     sleeping = Run.objects.create(
         organization=org,
@@ -156,7 +166,11 @@ def test_an_operator_finds_a_failed_run_copies_its_input_and_cancels_a_sleeping_
     expect(shown).to_contain_text("email: ada@acme.io")
     box.get_by_role("button", name="Copy").click()
     expect(box.get_by_role("button", name="Copied")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()") == shown.text_content() == "name: Ada\nemail: ada@acme.io\n"
+    assert (
+        page.evaluate("navigator.clipboard.readText()")
+        == shown.text_content()
+        == "name: Ada\nemail: ada@acme.io\n"
+    )
 
     for tab, expected in (
         ("Steps", "3 attempts"),
@@ -185,7 +199,9 @@ def test_an_operator_finds_a_failed_run_copies_its_input_and_cancels_a_sleeping_
     context.close()
 
 
-def test_a_viewer_gets_no_cancel_button(browser: Browser, live_server, runs: dict[str, Run]) -> None:
+def test_a_viewer_gets_no_cancel_button(
+    browser: Browser, live_server, runs: dict[str, Run]
+) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
     sign_in(page, live_server.url, "victor")
     page.goto(f"{live_server.url}{runs['sleeping'].get_absolute_url()}")

@@ -42,18 +42,24 @@ class Cli:
 
     def __call__(self, *args: str, **env: str | None) -> Result:
         merged = {k: v for k, v in {**self.env, **env}.items() if v is not None}
-        done = subprocess.run([KEYSTROKE, *args], env=merged, capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [KEYSTROKE, *args], env=merged, capture_output=True, text=True, timeout=120, check=False
+        )
         return Result(args, done.returncode, done.stdout, done.stderr)
 
     def ok(self, *args: str, **env: str | None) -> Result:
         result = self(*args, **env)
-        assert result.code == 0, f"keystroke {' '.join(args)} exited {result.code}:\n{result.stderr}"
+        assert result.code == 0, (
+            f"keystroke {' '.join(args)} exited {result.code}:\n{result.stderr}"
+        )
         return result
 
     def fails(self, *args: str, **env: str | None) -> Result:
         """Exit status 1, an ``error:`` line on stderr and nothing on stdout."""
         result = self(*args, **env)
-        assert result.code == 1, f"keystroke {' '.join(args)} exited {result.code}:\n{result.stdout}{result.stderr}"
+        assert result.code == 1, (
+            f"keystroke {' '.join(args)} exited {result.code}:\n{result.stdout}{result.stderr}"
+        )
         assert result.stdout == "", result.stdout
         return result
 
@@ -75,7 +81,9 @@ def run_of(run_id: str) -> Run:
 @pytest.fixture
 def cli(live_server: Any, transactional_db: None, tmp_path: Path) -> Cli:
     """Pointed at the live server by environment variables, with an admin key."""
-    return Cli(base_env(tmp_path) | {"KEYSTROKE_URL": live_server.url, "KEYSTROKE_API_KEY": issue_key()})
+    return Cli(
+        base_env(tmp_path) | {"KEYSTROKE_URL": live_server.url, "KEYSTROKE_API_KEY": issue_key()}
+    )
 
 
 @dataclass
@@ -102,9 +110,17 @@ def _handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
             path = self.path.split("?", 1)[0]
-            stub.requests.append({"method": method, "path": self.path, "body": body, "headers": dict(self.headers)})
-            answer = stub.routes.get((method, path), (404, {"error": {"message": f"no route {path}"}}))
-            status, payload = (answer.pop(0) if len(answer) > 1 else answer[0]) if isinstance(answer, list) else answer
+            stub.requests.append(
+                {"method": method, "path": self.path, "body": body, "headers": dict(self.headers)}
+            )
+            answer = stub.routes.get(
+                (method, path), (404, {"error": {"message": f"no route {path}"}})
+            )
+            status, payload = (
+                (answer.pop(0) if len(answer) > 1 else answer[0])
+                if isinstance(answer, list)
+                else answer
+            )
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

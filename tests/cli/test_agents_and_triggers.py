@@ -1,4 +1,6 @@
-"""``agents prompt`` and ``triggers``: the requests they send (a stub server), and against the real one."""
+"""``agents prompt`` and ``triggers``: the requests they send (a stub server), and against the real
+one.
+"""
 
 from __future__ import annotations
 
@@ -27,15 +29,25 @@ FINISHED = {
         {"id": "step:search#0", "kind": "tool", "status": "success"},
     ],
 }
-TRIGGER = {"slug": "nightly", "type": "webhook", "workflow": "three-steps", "enabled": True, "url": "http://x/t/abc"}
+TRIGGER = {
+    "slug": "nightly",
+    "type": "webhook",
+    "workflow": "three-steps",
+    "enabled": True,
+    "url": "http://x/t/abc",
+}
 
 
 @pytest.fixture
 def stubbed(stub_server: StubServer, tmp_path: Path) -> Cli:
-    return Cli(base_env(tmp_path) | {"KEYSTROKE_URL": stub_server.url, "KEYSTROKE_API_KEY": "ks_stub"})
+    return Cli(
+        base_env(tmp_path) | {"KEYSTROKE_URL": stub_server.url, "KEYSTROKE_API_KEY": "ks_stub"}
+    )
 
 
-def test_agents_prompt_starts_a_run_and_prints_its_output(stubbed: Cli, stub_server: StubServer) -> None:
+def test_agents_prompt_starts_a_run_and_prints_its_output(
+    stubbed: Cli, stub_server: StubServer
+) -> None:
     started = {"run_id": RUN_ID, "status": "queued", "url": f"http://x/history/{RUN_ID}/"}
     stub_server.routes |= {
         ("POST", "/api/agents/researcher/prompt"): (202, started),
@@ -59,9 +71,16 @@ def test_agents_prompt_starts_a_run_and_prints_its_output(stubbed: Cli, stub_ser
 
 
 def test_a_failed_agent_run_exits_1(stubbed: Cli, stub_server: StubServer) -> None:
-    failed = FINISHED | {"status": "failed", "output": None, "error": {"type": "ToolError", "message": "search down"}}
+    failed = FINISHED | {
+        "status": "failed",
+        "output": None,
+        "error": {"type": "ToolError", "message": "search down"},
+    }
     stub_server.routes |= {
-        ("POST", "/api/agents/researcher/prompt"): (202, {"run_id": RUN_ID, "status": "queued", "url": "u"}),
+        ("POST", "/api/agents/researcher/prompt"): (
+            202,
+            {"run_id": RUN_ID, "status": "queued", "url": "u"},
+        ),
         ("GET", f"/api/runs/{RUN_ID}"): (200, failed),
     }
     result = stubbed.fails("agents", "prompt", "researcher", "-m", "hi")
@@ -72,15 +91,23 @@ def test_triggers_commands_call_their_routes(stubbed: Cli, stub_server: StubServ
     stub_server.routes |= {
         ("GET", "/api/triggers"): (200, {"results": [TRIGGER]}),
         ("GET", "/api/triggers/nightly"): (200, TRIGGER),
-        ("POST", "/api/triggers/nightly/invoke"): (202, {"run_id": RUN_ID, "status": "queued", "url": "u"}),
+        ("POST", "/api/triggers/nightly/invoke"): (
+            202,
+            {"run_id": RUN_ID, "status": "queued", "url": "u"},
+        ),
         ("POST", "/api/triggers/nightly/disable"): (200, TRIGGER | {"enabled": False}),
         ("POST", "/api/triggers/nightly/enable"): (200, TRIGGER),
     }
     assert stubbed.ok("triggers", "list").json() == [TRIGGER]
     table = stubbed.ok("triggers", "list", "-o", "table").stdout.splitlines()
-    assert table[0].split() == ["SLUG", "TYPE", "WORKFLOW", "ENABLED", "URL"] and table[1].startswith("nightly")
+    assert table[0].split() == ["SLUG", "TYPE", "WORKFLOW", "ENABLED", "URL"] and table[
+        1
+    ].startswith("nightly")
     assert stubbed.ok("triggers", "url", "nightly").stdout == "http://x/t/abc\n"
-    assert stubbed.ok("triggers", "invoke", "nightly", "--input", '{"day": "mon"}').json()["run_id"] == RUN_ID
+    assert (
+        stubbed.ok("triggers", "invoke", "nightly", "--input", '{"day": "mon"}').json()["run_id"]
+        == RUN_ID
+    )
     assert stubbed.ok("triggers", "disable", "nightly").json()["enabled"] is False
     assert stubbed.ok("triggers", "enable", "nightly").json()["enabled"] is True
     sent = [(r["method"], r["path"], r["body"]) for r in stub_server.requests]
@@ -92,10 +119,14 @@ def test_triggers_commands_call_their_routes(stubbed: Cli, stub_server: StubServ
     ) in sent
 
     count = len(stub_server.requests)
-    assert stubbed.fails("triggers", "invoke", "nightly", "--input", "{oops").stderr.startswith("error: --input")
+    assert stubbed.fails("triggers", "invoke", "nightly", "--input", "{oops").stderr.startswith(
+        "error: --input"
+    )
     assert len(stub_server.requests) == count, "bad input is refused before anything is sent"
     missing = stubbed.fails("triggers", "url", "nope")
-    assert missing.stderr == "error: no route /api/triggers/nope\n", "the server's own message is shown"
+    assert missing.stderr == "error: no route /api/triggers/nope\n", (
+        "the server's own message is shown"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,7 +136,9 @@ def test_unknown_agents_and_triggers_exit_1_on_the_real_server(cli: Cli) -> None
 
 
 @pytest.mark.django_db(transaction=True)
-def test_triggers_list_url_invoke_disable_enable_against_the_live_server(cli: Cli, live_server: Any) -> None:
+def test_triggers_list_url_invoke_disable_enable_against_the_live_server(
+    cli: Cli, live_server: Any
+) -> None:
     from history.models import AuditEvent, Run
 
     rows = {row["slug"]: row for row in cli.ok("triggers", "list").json()}
@@ -120,8 +153,11 @@ def test_triggers_list_url_invoke_disable_enable_against_the_live_server(cli: Cl
     delivered = httpx.post(f"{live_server.url}/{path}", json=body)
     assert delivered.status_code == 202, delivered.text
     run = run_of(delivered.json()["run_id"])
-    assert (run.trigger_type, run.trigger_label, run.input) == ("webhook", "Webhook · signup", {
-        "name": "Ada", "email": "ada@example.com"})  # fmt: skip
+    assert (run.trigger_type, run.trigger_label, run.input) == (
+        "webhook",
+        "Webhook · signup",
+        {"name": "Ada", "email": "ada@example.com"},
+    )
 
     invoked = cli.ok("triggers", "invoke", "weekly").json()
     assert run_of(invoked["run_id"]).trigger_id == "weekly:weekly-sales-summary"
@@ -129,6 +165,7 @@ def test_triggers_list_url_invoke_disable_enable_against_the_live_server(cli: Cl
     refused = cli.fails("triggers", "invoke", "weekly")
     assert "disabled" in refused.stderr
     assert cli.ok("triggers", "enable", "weekly").json()["enabled"] is True
-    assert list(AuditEvent.objects.filter(target="weekly").values_list("action", flat=True).order_by("id")) == [
-        "trigger.disable", "trigger.enable"]  # fmt: skip
+    assert list(
+        AuditEvent.objects.filter(target="weekly").values_list("action", flat=True).order_by("id")
+    ) == ["trigger.disable", "trigger.enable"]
     assert Run.objects.filter(trigger_type="schedule").count() == 1

@@ -24,31 +24,54 @@ def test_an_admin_creates_lists_and_revokes_keys(cli: Cli) -> None:
     assert FIELDS | {"key"} <= set(body) and re.fullmatch(r"key_[0-9a-f]{32}", body["id"])
     assert (body["name"], body["role"], body["revoked_at"]) == ("ci-deploy", "viewer", None)
     stored = ApiKey.objects.get(name="ci-deploy")
-    assert (stored.public_id, stored.role, stored.hashed_key) == (body["id"], "viewer", hash_api_key(body["key"]))
+    assert (stored.public_id, stored.role, stored.hashed_key) == (
+        body["id"],
+        "viewer",
+        hash_api_key(body["key"]),
+    )
     assert body["key"].startswith(body["prefix"])
 
-    assert cli.ok("workflows", "list", KEYSTROKE_API_KEY=body["key"]).json(), "the new key works at once"
+    assert cli.ok("workflows", "list", KEYSTROKE_API_KEY=body["key"]).json(), (
+        "the new key works at once"
+    )
 
     listed = cli.ok("api-keys", "list").json()
     mine = next(k for k in listed if k["id"] == body["id"])
     assert set(mine) >= FIELDS and "key" not in mine, "a key is shown only when it is created"
-    assert {k["name"] for k in yaml.safe_load(cli.ok("api-keys", "list", "--output", "yaml").stdout)} >= {
+    assert {
+        k["name"] for k in yaml.safe_load(cli.ok("api-keys", "list", "--output", "yaml").stdout)
+    } >= {
         "cli-tests",
         "ci-deploy",
     }
     table = cli.ok("api-keys", "list", "--output", "table").stdout.splitlines()
-    assert table[0].split() == ["ID", "NAME", "PREFIX", "ROLE", "CREATED_AT", "LAST_USED_AT", "REVOKED_AT"]
+    assert table[0].split() == [
+        "ID",
+        "NAME",
+        "PREFIX",
+        "ROLE",
+        "CREATED_AT",
+        "LAST_USED_AT",
+        "REVOKED_AT",
+    ]
     assert any(line.startswith(body["id"]) and "ci-deploy" in line for line in table[1:])
 
     revoked = cli.ok("api-keys", "revoke", body["id"]).json()
-    assert revoked["id"] == body["id"] and revoked["revoked_at"] is not None and "key" not in revoked
+    assert (
+        revoked["id"] == body["id"] and revoked["revoked_at"] is not None and "key" not in revoked
+    )
     stored.refresh_from_db()
     assert stored.revoked_at is not None
     assert cli.fails("workflows", "list", KEYSTROKE_API_KEY=body["key"]).stderr.startswith(
         "error: Unknown or revoked API key"
     )
-    assert cli.fails("--verbose", "api-keys", "revoke", body["id"]).stderr.count("HTTP status: 409") == 1
-    assert "HTTP status: 404" in cli.fails("--verbose", "api-keys", "revoke", "key_" + "0" * 32).stderr
+    assert (
+        cli.fails("--verbose", "api-keys", "revoke", body["id"]).stderr.count("HTTP status: 409")
+        == 1
+    )
+    assert (
+        "HTTP status: 404" in cli.fails("--verbose", "api-keys", "revoke", "key_" + "0" * 32).stderr
+    )
 
 
 def test_a_created_key_as_a_table_comes_with_a_warning(cli: Cli) -> None:
@@ -69,4 +92,6 @@ def test_only_admins_manage_keys(cli: Cli) -> None:
         refused = cli.fails("--verbose", *args, KEYSTROKE_API_KEY=operator)
         assert "HTTP status: 403" in refused.stderr
     assert not ApiKey.objects.filter(name="sneaky").exists()
-    assert cli("api-keys", "create", "--name", "x", "--role", "owner").code == 1, "roles are checked before sending"
+    assert cli("api-keys", "create", "--name", "x", "--role", "owner").code == 1, (
+        "roles are checked before sending"
+    )

@@ -76,14 +76,19 @@ def test_it_refuses_bad_input_and_unknown_workflows_without_starting_a_run(cli: 
     unknown = cli.fails("workflows", "run", "no-such-flow", "--input", "{}")
     assert "No workflow 'no-such-flow' is registered" in unknown.stderr
 
-    usage = cli("workflows", "run", "three-steps", "--input", '{"marker": "m"}', "--no-wait", "--summary")
+    usage = cli(
+        "workflows", "run", "three-steps", "--input", '{"marker": "m"}', "--no-wait", "--summary"
+    )
     assert usage.code == 1 and "--summary describes a finished run" in usage.stderr
     assert not Run.objects.exists()
 
 
 def test_it_prints_shell_completion_scripts(cli: Cli) -> None:
     bash = cli.ok("completion", "bash").stdout
-    assert "_KEYSTROKE_COMPLETE=bash_complete" in bash and "complete -o nosort -F _keystroke_completion" in bash
+    assert (
+        "_KEYSTROKE_COMPLETE=bash_complete" in bash
+        and "complete -o nosort -F _keystroke_completion" in bash
+    )
     zsh = cli.ok("completion", "zsh").stdout
     assert zsh.startswith("#compdef keystroke") and "_KEYSTROKE_COMPLETE=zsh_complete" in zsh
     assert 'eval "$(keystroke completion bash)"' in cli.ok("completion", "--help").stdout
@@ -99,4 +104,6 @@ def test_completion_offers_commands_and_the_servers_workflow_slugs(cli: Cli) -> 
     assert complete("keystroke work") == ["plain,workflows"]
     assert complete("keystroke api-keys create --role a") == ["plain,admin"]
     assert complete("keystroke workflows run thr") == ["plain,three-steps"]
-    assert complete("keystroke workflows run ") and "plain,approval" in complete("keystroke workflows run ")
+    assert complete("keystroke workflows run ") and "plain,approval" in complete(
+        "keystroke workflows run "
+    )

@@ -20,11 +20,20 @@ RUN = {
 
 def test_it_summarises_long_runs_and_failures_on_one_line() -> None:
     assert (
-        summary_line(RUN) == "run_1 nightly-export success in 12 min 34 s (1 step, $1.5000) trigger Schedule · nightly"
+        summary_line(RUN)
+        == "run_1 nightly-export success in 12 min 34 s (1 step, $1.5000) trigger Schedule · "
+        "nightly"
     )
     waiting = RUN | {"status": "waiting", "duration_ms": None, "step_count": 2}
-    assert summary_line(waiting) == "run_1 nightly-export waiting (2 steps, $1.5000) trigger Schedule · nightly"
-    failed = RUN | {"status": "failed", "duration_ms": 7_200_000, "error": {"type": "Boom", "message": "x\n" * 200}}
+    assert (
+        summary_line(waiting)
+        == "run_1 nightly-export waiting (2 steps, $1.5000) trigger Schedule · nightly"
+    )
+    failed = RUN | {
+        "status": "failed",
+        "duration_ms": 7_200_000,
+        "error": {"type": "Boom", "message": "x\n" * 200},
+    }
     line = summary_line(failed)
     assert line.startswith("run_1 nightly-export failed in 2 h 0 min ") and "\n" not in line
     assert line.endswith("…") and len(line) < 300

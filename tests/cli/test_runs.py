@@ -54,10 +54,13 @@ def test_it_runs_a_workflow_and_shows_its_record(cli: Cli, stack: Stack, tmp_pat
     summarised = cli.ok("workflows", "run", "three-steps", "--input", script(marker), "--summary")
     second = started_id(summarised.stderr)
     assert re.fullmatch(
-        rf"{second} three-steps success in \d+\.\d s \(3 steps, \$0\.0000\) trigger CLI\n", summarised.stdout
+        rf"{second} three-steps success in \d+\.\d s \(3 steps, \$0\.0000\) trigger CLI\n",
+        summarised.stdout,
     )
 
-    started = cli.ok("workflows", "run", "three-steps", "--input", script(marker), "--no-wait").json()
+    started = cli.ok(
+        "workflows", "run", "three-steps", "--input", script(marker), "--no-wait"
+    ).json()
     third = started["run_id"]
     assert started["status"] == "queued" and started["url"].endswith(f"/history/{third}/")
     status_becomes(third, "success")
@@ -68,17 +71,25 @@ def test_it_runs_a_workflow_and_shows_its_record(cli: Cli, stack: Stack, tmp_pat
 
 
 def assert_runs_list(cli: Cli, newest_first: list[str]) -> None:
-    listed = cli.ok("workflows", "runs", "list", "three-steps", "--status", "success", "--limit", "2").json()
+    listed = cli.ok(
+        "workflows", "runs", "list", "three-steps", "--status", "success", "--limit", "2"
+    ).json()
     assert [r["id"] for r in listed] == newest_first[:2]
     assert cli.ok("workflows", "runs", "list", "three-steps", "--status", "failed").json() == []
-    table = cli.ok("workflows", "runs", "list", "three-steps", "--output", "table").stdout.splitlines()
+    table = cli.ok(
+        "workflows", "runs", "list", "three-steps", "--output", "table"
+    ).stdout.splitlines()
     assert table[0].split()[:3] == ["ID", "SLUG", "STATUS"] and len(table) == 1 + len(newest_first)
 
 
 def assert_runs_get(cli: Cli, run_id: str) -> None:
     get = ("workflows", "runs", "get", "three-steps", run_id)
-    assert cli.ok(*get, "--include", "steps", "--field", "output").json() == {"labels": ["one", "two", "three"]}
-    assert cli.ok(*get, "--field", "output.labels.2").stdout == "three\n", "a string field prints plain"
+    assert cli.ok(*get, "--include", "steps", "--field", "output").json() == {
+        "labels": ["one", "two", "three"]
+    }
+    assert cli.ok(*get, "--field", "output.labels.2").stdout == "three\n", (
+        "a string field prints plain"
+    )
 
     envelope = cli.ok(*get, "--include", "steps").json()
     assert [s["id"] for s in envelope["steps"]] == [f"step:effect#{i}" for i in range(3)]
@@ -95,65 +106,105 @@ def assert_runs_get(cli: Cli, run_id: str) -> None:
     assert summary.startswith(f"{run_id} three-steps success in ") and summary.count("\n") == 1
 
     wrong = cli.fails("workflows", "runs", "get", "approval", run_id)
-    assert f"run {run_id} is a run of workflow 'three-steps', not of workflow 'approval'" in wrong.stderr
+    assert (
+        f"run {run_id} is a run of workflow 'three-steps', not of workflow 'approval'"
+        in wrong.stderr
+    )
     unknown = "run_" + "0" * 32
-    assert cli.fails("history", "get", unknown).stderr == f"error: No run {unknown} in your organization.\n"
+    assert (
+        cli.fails("history", "get", unknown).stderr
+        == f"error: No run {unknown} in your organization.\n"
+    )
 
 
 def assert_history(cli: Cli, newest_first: list[str]) -> None:
-    listed = cli.ok("history", "list", "--kind", "workflow", "--status", "success", "--limit", "5").json()
+    listed = cli.ok(
+        "history", "list", "--kind", "workflow", "--status", "success", "--limit", "5"
+    ).json()
     assert [r["id"] for r in listed] == newest_first
     assert len(cli.ok("history", "list", "--limit", "1").json()) == 1
     assert cli.ok("history", "list", "--kind", "agent").json() == []
 
     run = cli.ok("history", "get", newest_first[0], "--include", "trigger").json()
-    assert run["trigger"]["type"] == "cli" and run["trigger"]["raw"]["user_agent"].startswith("python-httpx/")
+    assert run["trigger"]["type"] == "cli" and run["trigger"]["raw"]["user_agent"].startswith(
+        "python-httpx/"
+    )
     summary = cli.ok("history", "get", newest_first[0], "--summary").stdout
     assert re.fullmatch(
-        rf"{newest_first[0]} three-steps success in \S+ s \(3 steps, \$0\.0000\) trigger CLI\n", summary
+        rf"{newest_first[0]} three-steps success in \S+ s \(3 steps, \$0\.0000\) trigger CLI\n",
+        summary,
     )
     bad = cli.fails("history", "get", newest_first[0], "--include", "everything")
     assert "include=everything is not known" in bad.stderr
 
 
-def test_a_failed_run_exits_1_and_a_retry_finishes_it(cli: Cli, stack: Stack, tmp_path: Path) -> None:
+def test_a_failed_run_exits_1_and_a_retry_finishes_it(
+    cli: Cli, stack: Stack, tmp_path: Path
+) -> None:
     stack.worker()
     marker, flag = tmp_path / "effects", tmp_path / "flag"
 
     failed = cli("workflows", "run", "three-steps", "--input", script(marker, flag=str(flag)))
     assert failed.code == 1 and failed.stdout == ""
     run_id = started_id(failed.stderr)
-    assert f"error: run {run_id} failed: " in failed.stderr and f"{flag} does not exist yet" in failed.stderr
+    assert (
+        f"error: run {run_id} failed: " in failed.stderr
+        and f"{flag} does not exist yet" in failed.stderr
+    )
     assert run_of(run_id).status == "failed" and lines(marker) == ["one", "two:failed"]
 
-    assert [r["id"] for r in cli.ok("workflows", "runs", "list", "three-steps", "--status", "failed").json()] == [
-        run_id
-    ]
+    assert [
+        r["id"]
+        for r in cli.ok("workflows", "runs", "list", "three-steps", "--status", "failed").json()
+    ] == [run_id]
     summary = cli.ok("history", "get", run_id, "--summary").stdout
-    assert summary.startswith(f"{run_id} three-steps failed in ") and "does not exist yet" in summary
+    assert (
+        summary.startswith(f"{run_id} three-steps failed in ") and "does not exist yet" in summary
+    )
 
     flag.touch()
     retried = cli.ok("workflows", "runs", "retry", run_id).json()
     assert (retried["id"], retried["status"], retried["attempt"]) == (run_id, "queued", 2)
     status_becomes(run_id, "success")
     assert run_of(run_id).output == {"labels": ["one", "two", "three"]}
-    assert lines(marker) == ["one", "two:failed", "two", "three"], "the step that succeeded is not run again"
+    assert lines(marker) == ["one", "two:failed", "two", "three"], (
+        "the step that succeeded is not run again"
+    )
 
     again = cli.fails("workflows", "runs", "cancel", run_id)
-    expected = f"error: Run {run_id} is success; only queued, running, sleeping or waiting runs can be canceled."
+    expected = (
+        f"error: Run {run_id} is success; only queued, running, sleeping or waiting runs "
+        f"can be canceled."
+    )
     assert again.stderr.strip() == expected
-    assert cli.fails("workflows", "runs", "retry", run_id).stderr.startswith(f"error: Run {run_id} is success")
+    assert cli.fails("workflows", "runs", "retry", run_id).stderr.startswith(
+        f"error: Run {run_id} is success"
+    )
 
-    other = cli("workflows", "run", "three-steps", "--input", script(marker, flag=str(tmp_path / "no")), "--summary")
+    other = cli(
+        "workflows",
+        "run",
+        "three-steps",
+        "--input",
+        script(marker, flag=str(tmp_path / "no")),
+        "--summary",
+    )
     assert other.code == 1 and "does not exist yet" in other.stderr
-    assert re.fullmatch(rf"{RUN_ID} three-steps failed in \S+ s \(2 steps, \$0\.0000\) trigger CLI: .+\n", other.stdout)
+    assert re.fullmatch(
+        rf"{RUN_ID} three-steps failed in \S+ s \(2 steps, \$0\.0000\) trigger CLI: .+\n",
+        other.stdout,
+    )
 
 
-def test_runs_waiting_on_a_hook_are_canceled_or_resumed(cli: Cli, stack: Stack, tmp_path: Path) -> None:
+def test_runs_waiting_on_a_hook_are_canceled_or_resumed(
+    cli: Cli, stack: Stack, tmp_path: Path
+) -> None:
     stack.worker()
     marker = tmp_path / "effects"
 
-    doomed = cli.ok("workflows", "run", "approval", "--input", script(marker), "--no-wait").json()["run_id"]
+    doomed = cli.ok("workflows", "run", "approval", "--input", script(marker), "--no-wait").json()[
+        "run_id"
+    ]
     status_becomes(doomed, "waiting")
     canceled = cli.ok("workflows", "runs", "cancel", doomed).json()
     assert (canceled["id"], canceled["status"]) == (doomed, "canceled")
@@ -168,23 +219,37 @@ def test_runs_waiting_on_a_hook_are_canceled_or_resumed(cli: Cli, stack: Stack, 
 
     invalid = cli.fails("hooks", "resume", token, "--payload", '{"note": "no decision"}')
     assert invalid.stderr.startswith("error: Invalid hook payload: approved")
-    resumed = cli.ok("hooks", "resume", token, "--payload", '{"approved": true, "note": "ship it"}').json()
+    resumed = cli.ok(
+        "hooks", "resume", token, "--payload", '{"approved": true, "note": "ship it"}'
+    ).json()
     assert resumed["ok"] is True and resumed["run_id"] == run_id
     status_becomes(run_id, "success")
-    assert run_of(run_id).output == {"approved": True, "note": "ship it", "labels": ["before", "after"]}
+    assert run_of(run_id).output == {
+        "approved": True,
+        "note": "ship it",
+        "labels": ["before", "after"],
+    }
 
-    twice = cli.fails("hooks", "resume", f"http://elsewhere/hooks/{token}", "--payload", '{"approved": false}')
+    twice = cli.fails(
+        "hooks", "resume", f"http://elsewhere/hooks/{token}", "--payload", '{"approved": false}'
+    )
     assert "was already resumed" in twice.stderr
     assert "No hook has this token" in cli.fails("hooks", "resume", "not-a-token").stderr
 
 
 def test_it_prompts_an_agent_and_prints_its_structured_output(cli: Cli, stack: Stack) -> None:
     stack.worker()
-    answered = cli.ok("agents", "prompt", "lead-researcher", "--message", "Research ada@example.com")
+    answered = cli.ok(
+        "agents", "prompt", "lead-researcher", "--message", "Research ada@example.com"
+    )
     reply = answered.json()
-    assert set(reply["output"]) == {"company", "score", "reason"}, "the offline model answers with a LeadScore"
+    assert set(reply["output"]) == {"company", "score", "reason"}, (
+        "the offline model answers with a LeadScore"
+    )
     run = run_of(started_id(answered.stderr))
     assert (run.kind, run.trigger_type, run.models_used) == ("agent", "cli", ["test"])
     assert run.message_count == len(run.conversation) > 4
     assert "lead-researcher" in cli.ok("agents", "list", "--output", "table").stdout
-    assert cli.fails("agents", "prompt", "greeting", "-m", "hi").code == 1, "a workflow is not an agent"
+    assert cli.fails("agents", "prompt", "greeting", "-m", "hi").code == 1, (
+        "a workflow is not an agent"
+    )

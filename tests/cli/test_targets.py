@@ -17,7 +17,10 @@ from .conftest import Cli, base_env, issue_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NO_TARGET = "error: no server is configured: run `keystroke dev`, or `keystroke target use <url> --token <key>`\n"
+NO_TARGET = (
+    "error: no server is configured: run `keystroke dev`, or `keystroke target use <url> "
+    "--token <key>`\n"
+)
 
 
 def closed_port_url() -> str:
@@ -57,9 +60,17 @@ def test_target_use_stores_the_server_and_the_environment_overrides_it(
 
     elsewhere = closed_port_url()
     overridden = bare.ok("target", "show", "--output", "json", KEYSTROKE_URL=elsewhere).json()
-    assert (overridden["url"], overridden["source"], overridden["key"]) == (elsewhere, "environment", "not set")
+    assert (overridden["url"], overridden["source"], overridden["key"]) == (
+        elsewhere,
+        "environment",
+        "not set",
+    )
     down = bare.fails("workflows", "list", KEYSTROKE_URL=elsewhere, KEYSTROKE_API_KEY=key)
-    assert down.stderr == f"error: cannot reach {elsewhere}: is the server running? (start it with keystroke dev)\n"
+    assert (
+        down.stderr
+        == f"error: cannot reach {elsewhere}: is the server running? (start it with keystroke "
+        f"dev)\n"
+    )
 
     wrong = bare.fails("workflows", "list", KEYSTROKE_API_KEY="ks_wrong")
     assert wrong.stderr.startswith("error: Unknown or revoked API key")
@@ -78,6 +89,8 @@ def test_it_says_how_to_set_a_target_when_there_is_none(bare: Cli) -> None:
 def test_a_viewer_key_reads_but_cannot_start_runs(cli: Cli) -> None:
     viewer = issue_key(Role.VIEWER, "viewer")
     assert cli.ok("history", "list", KEYSTROKE_API_KEY=viewer).json() == []
-    refused = cli.fails("workflows", "run", "three-steps", "--input", '{"marker": "m"}', KEYSTROKE_API_KEY=viewer)
+    refused = cli.fails(
+        "workflows", "run", "three-steps", "--input", '{"marker": "m"}', KEYSTROKE_API_KEY=viewer
+    )
     assert refused.stderr == "error: This needs the operator role; you are a viewer.\n"
     assert not Run.objects.exists()

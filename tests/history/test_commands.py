@@ -29,7 +29,15 @@ def test_create_api_key_prints_a_working_key_once_and_stores_its_hash() -> None:
 
 def test_create_user_adds_a_member_creating_the_organization() -> None:
     call_command(
-        "create_user", "alice", "--password", "s3cret-pass", "--org", "acme", "--role", "operator", stdout=StringIO()
+        "create_user",
+        "alice",
+        "--password",
+        "s3cret-pass",
+        "--org",
+        "acme",
+        "--role",
+        "operator",
+        stdout=StringIO(),
     )
     user = authenticate(username="alice", password="s3cret-pass")
     assert user is not None

@@ -24,14 +24,20 @@ def alice(org: Organization) -> Client:
 
 def test_every_page_requires_login(org: Organization) -> None:
     run = make_run(org)
-    for url in ("/history/", f"/history/{run.public_id}/", f"/history/{run.public_id}/payload/input/"):
+    for url in (
+        "/history/",
+        f"/history/{run.public_id}/",
+        f"/history/{run.public_id}/payload/input/",
+    ):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_the_login_page_signs_a_member_in(org: Organization) -> None:
     member(org, name="alice")
-    response = Client().post("/accounts/login/", {"username": "alice", "password": "pw-12345678"}, follow=True)
+    response = Client().post(
+        "/accounts/login/", {"username": "alice", "password": "pw-12345678"}, follow=True
+    )
     assert response.redirect_chain[-1][0] == "/history/"
 
 
@@ -45,7 +51,9 @@ def test_the_list_shows_only_the_users_organization(alice: Client, org: Organiza
 
 
 def test_the_list_filters_by_status_slug_and_text(alice: Client, org: Organization) -> None:
-    failed = make_run(org, "signup-pipeline", status="failed", error={"type": "X", "message": "CRM timed out"})
+    failed = make_run(
+        org, "signup-pipeline", status="failed", error={"type": "X", "message": "CRM timed out"}
+    )
     running = make_run(org, "greeting", status="running")
     done = make_run(org, "greeting", status="success")
 
@@ -67,7 +75,9 @@ def test_the_time_range_presets_filter_on_creation_time(alice: Client, org: Orga
     assert new.public_id in body and old.public_id not in body
 
 
-@pytest.mark.parametrize("query", ["status=exploded", "created_after=yesterday", "before=garbage", "range=1y"])
+@pytest.mark.parametrize(
+    "query", ["status=exploded", "created_after=yesterday", "before=garbage", "range=1y"]
+)
 def test_bad_filters_answer_400_with_a_readable_message_and_no_runs(
     alice: Client, org: Organization, query: str
 ) -> None:
@@ -112,7 +122,12 @@ def test_each_tab_renders_with_a_bounded_number_of_queries(
     )
     for i in range(30):
         Step.objects.create(
-            run=run, position=i, step_id=f"step:greet#{i}", kind="action", status="success", output={"i": i}
+            run=run,
+            position=i,
+            step_id=f"step:greet#{i}",
+            kind="action",
+            status="success",
+            output={"i": i},
         )
     make_run(org, parent=run)
     with django_assert_max_num_queries(10):
@@ -121,10 +136,14 @@ def test_each_tab_renders_with_a_bounded_number_of_queries(
     assert f'aria-current="page">{tab.capitalize()}' in response.content.decode()
 
 
-def test_the_detail_is_a_partial_for_htmx_and_a_page_otherwise(alice: Client, org: Organization) -> None:
+def test_the_detail_is_a_partial_for_htmx_and_a_page_otherwise(
+    alice: Client, org: Organization
+) -> None:
     run = make_run(org)
     assert "<html" in alice.get(f"/history/{run.public_id}/").content.decode()
-    partial = alice.get(f"/history/{run.public_id}/?tab=metadata", HTTP_HX_REQUEST="true").content.decode()
+    partial = alice.get(
+        f"/history/{run.public_id}/?tab=metadata", HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "<html" not in partial and run.public_id in partial
 
 
@@ -135,7 +154,9 @@ def test_bad_ids_and_tabs_are_bad_requests(alice: Client, org: Organization) -> 
     assert alice.get(f"/history/{run.public_id}/?tab=steps&page=x").status_code == 400
 
 
-def test_payloads_are_escaped_and_offered_as_json_and_yaml(alice: Client, org: Organization) -> None:
+def test_payloads_are_escaped_and_offered_as_json_and_yaml(
+    alice: Client, org: Organization
+) -> None:
     run = make_run(org, input={"html": "<script>alert(1)</script>", "text": "line one\nline two"})
     body = alice.get(f"/history/{run.public_id}/").content.decode()
     assert "<script>alert(1)</script>" not in body
@@ -143,7 +164,9 @@ def test_payloads_are_escaped_and_offered_as_json_and_yaml(alice: Client, org: O
     assert 'class="language-yaml"' in body and "text: |-" in body
 
 
-def test_a_large_payload_is_truncated_with_a_download_of_the_whole(alice: Client, org: Organization) -> None:
+def test_a_large_payload_is_truncated_with_a_download_of_the_whole(
+    alice: Client, org: Organization
+) -> None:
     run = make_run(org, status="success", output={"blob": "x" * 400_000})
     body = alice.get(f"/history/{run.public_id}/").content.decode()
     assert "Showing the first 256 KB" in body and body.count("x" * 1000) < 400
@@ -155,14 +178,17 @@ def test_a_large_payload_is_truncated_with_a_download_of_the_whole(alice: Client
 def test_the_steps_tab_pages_through_a_long_run(alice: Client, org: Organization) -> None:
     run = make_run(org, step_count=250)
     Step.objects.bulk_create(
-        Step(run=run, position=i, step_id=f"step:greet#{i}", kind="action", status="success") for i in range(250)
+        Step(run=run, position=i, step_id=f"step:greet#{i}", kind="action", status="success")
+        for i in range(250)
     )
     page = alice.get(f"/history/{run.public_id}/?tab=steps&page=4").content.decode()
     assert "step:greet#200" in page and "step:greet#249" in page and "step:greet#199<" not in page
     assert "Steps 201–250 of 250" in page and "Later steps" not in page and "Earlier steps" in page
 
 
-def test_an_operator_cancels_from_the_page_and_it_is_audited(alice: Client, org: Organization) -> None:
+def test_an_operator_cancels_from_the_page_and_it_is_audited(
+    alice: Client, org: Organization
+) -> None:
     run = make_run(org, status="sleeping")
     response = alice.post(f"/history/{run.public_id}/cancel/", follow=True)
     assert response.status_code == 200 and "Canceled" in response.content.decode()
@@ -181,7 +207,9 @@ def test_a_viewer_sees_no_actions_and_the_server_refuses_them(org: Organization)
     assert run.status == "running" and not AuditEvent.objects.exists()
 
 
-def test_retry_of_a_successful_run_is_refused_with_a_message(alice: Client, org: Organization) -> None:
+def test_retry_of_a_successful_run_is_refused_with_a_message(
+    alice: Client, org: Organization
+) -> None:
     run = make_run(org, status="success")
     response = alice.post(f"/history/{run.public_id}/retry/", follow=True)
     assert "only failed or canceled runs can be retried" in response.content.decode()
@@ -213,7 +241,9 @@ def test_the_admin_cancels_selected_runs_and_reports_the_skipped(org: Organizati
     client.force_login(admin)
     active, done = make_run(org, status="running"), make_run(org, status="success")
     response = client.post(
-        "/admin/history/run/", {"action": "cancel_selected", "_selected_action": [active.pk, done.pk]}, follow=True
+        "/admin/history/run/",
+        {"action": "cancel_selected", "_selected_action": [active.pk, done.pk]},
+        follow=True,
     )
     assert "Canceled 1 run(s); skipped 1 that had already finished." in response.content.decode()
     assert Run.objects.get(pk=active.pk).status == "canceled"
@@ -231,9 +261,13 @@ def test_viewers_never_see_a_hook_token_that_a_step_input_carries(org: Organizat
     token = "ab" * 20
     run = make_run(org, status="waiting")
     Step.objects.create(
-        run=run, position=0, step_id="step:notify#0", kind="action", status="success",
+        run=run,
+        position=0,
+        step_id="step:notify#0",
+        kind="action",
+        status="success",
         input={"resume_url": f"http://k.example/hooks/{token}"},
-    )  # fmt: skip
+    )
     viewer, operator = member(org, Role.VIEWER, "victor"), member(org, Role.OPERATOR, "olga")
     page = f"/history/{run.public_id}/?tab=steps"
     assert token not in viewer.get(page).content.decode()
@@ -242,29 +276,78 @@ def test_viewers_never_see_a_hook_token_that_a_step_input_carries(org: Organizat
     assert token not in viewer.get(f"/history/{run.public_id}/steps/0/input/").content.decode()
     from ..conftest import api_client
 
-    body = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}?include=steps").content.decode()
+    body = (
+        api_client(org, Role.VIEWER)
+        .get(f"/api/runs/{run.public_id}?include=steps")
+        .content.decode()
+    )
     assert token not in body
-    assert token in api_client(org, Role.OPERATOR).get(f"/api/runs/{run.public_id}?include=steps").content.decode()
+    assert (
+        token
+        in api_client(org, Role.OPERATOR)
+        .get(f"/api/runs/{run.public_id}?include=steps")
+        .content.decode()
+    )
 
 
-def test_an_agent_run_shows_its_conversation_and_each_steps_cost(alice: Client, org: Organization) -> None:
+def test_an_agent_run_shows_its_conversation_and_each_steps_cost(
+    alice: Client, org: Organization
+) -> None:
     conversation = [
         {"role": "user", "content": "Research <b>ada</b>@example.com"},
-        {"role": "assistant", "content": "", "model": "gpt-4o-mini",
-         "tool_calls": [{"id": "c1", "name": "lookup-company", "arguments": {"domain": "example.com"}}]},
-        {"role": "tool", "tool_call_id": "c1", "name": "lookup-company", "content": {"employees": 1854}},
-        {"role": "error", "content": "UnexpectedModelBehavior: Tool 'lookup-company' exceeded max retries"},
-    ]  # fmt: skip
-    run = make_run(org, "lead-researcher", kind="agent", status="failed", conversation=conversation, message_count=4)
-    Step.objects.create(run=run, position=0, step_id="step:lead-researcher#0", kind="agent", status="failed",
-                        input={"message": "Research", "model": "openai:gpt-4o-mini"})  # fmt: skip
-    Step.objects.create(run=run, position=1, step_id="step:model#0", kind="model", status="success",
-                        input={"model": "openai:gpt-4o-mini"}, parent_position=0, cost="0.000450")  # fmt: skip
+        {
+            "role": "assistant",
+            "content": "",
+            "model": "gpt-4o-mini",
+            "tool_calls": [
+                {"id": "c1", "name": "lookup-company", "arguments": {"domain": "example.com"}}
+            ],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "c1",
+            "name": "lookup-company",
+            "content": {"employees": 1854},
+        },
+        {
+            "role": "error",
+            "content": "UnexpectedModelBehavior: Tool 'lookup-company' exceeded max retries",
+        },
+    ]
+    run = make_run(
+        org,
+        "lead-researcher",
+        kind="agent",
+        status="failed",
+        conversation=conversation,
+        message_count=4,
+    )
+    Step.objects.create(
+        run=run,
+        position=0,
+        step_id="step:lead-researcher#0",
+        kind="agent",
+        status="failed",
+        input={"message": "Research", "model": "openai:gpt-4o-mini"},
+    )
+    Step.objects.create(
+        run=run,
+        position=1,
+        step_id="step:model#0",
+        kind="model",
+        status="success",
+        input={"model": "openai:gpt-4o-mini"},
+        parent_position=0,
+        cost="0.000450",
+    )
 
     overview = alice.get(f"/history/{run.public_id}/").content.decode()
     assert "Conversation (4 messages)" in overview
     assert "Research &lt;b&gt;ada&lt;/b&gt;@example.com" in overview
-    assert "<code>lookup-company</code>" in overview and "&quot;domain&quot;: &quot;example.com&quot;" in overview
+    assert (
+        "<code>lookup-company</code>" in overview
+        and "&quot;domain&quot;: &quot;example.com&quot;" in overview
+    )
     assert "Tool result · lookup-company" in overview and "&quot;employees&quot;: 1854" in overview
     assert 'class="message role-error"' in overview and "exceeded max retries" in overview
 
@@ -273,7 +356,9 @@ def test_an_agent_run_shows_its_conversation_and_each_steps_cost(alice: Client, 
     assert "Model call openai:gpt-4o-mini" in steps and "$0.00045" in steps
 
 
-def test_the_admin_lists_triggers_with_next_fire_time_and_disables_them_audited(org: Organization) -> None:
+def test_the_admin_lists_triggers_with_next_fire_time_and_disables_them_audited(
+    org: Organization,
+) -> None:
     from history.models import TriggerState
 
     admin = User.objects.create_superuser("root", password="pw-12345678")
@@ -287,7 +372,9 @@ def test_the_admin_lists_triggers_with_next_fire_time_and_disables_them_audited(
     weekly = TriggerState.objects.get(organization=org, key="weekly")
     assert weekly.secret == "" and TriggerState.objects.get(organization=org, key="signup").secret
     response = client.post(
-        "/admin/history/triggerstate/", {"action": "disable_selected", "_selected_action": [weekly.pk]}, follow=True
+        "/admin/history/triggerstate/",
+        {"action": "disable_selected", "_selected_action": [weekly.pk]},
+        follow=True,
     )
     assert "Disabled 1 trigger(s)" in response.content.decode()
     weekly.refresh_from_db()

@@ -24,7 +24,8 @@ from ..workflows.test_worker import start, status_becomes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHAT_TOKEN = "chat-secret-0123456789"  # what leaky-hook logs as a bearer credential (the project loads it, not us)
+# what leaky-hook logs as a bearer credential (the project loads it, not us)
+CHAT_TOKEN = "chat-secret-0123456789"
 
 
 def urls_of(run: Run) -> list[str]:
@@ -35,11 +36,18 @@ def urls_of(run: Run) -> list[str]:
         if "token" in route.params or route.name in ("run-ui-action",):
             continue  # /hooks/<token>'s visitor holds the token; UI actions are POST only
         if route.name == "run-payload":
-            found += [route.path({"run_id": run.public_id, "field": f}) + f"?format={fmt}"
-                      for f in RUN_FIELDS for fmt in ("json", "yaml")]  # fmt: skip
+            found += [
+                route.path({"run_id": run.public_id, "field": f}) + f"?format={fmt}"
+                for f in RUN_FIELDS
+                for fmt in ("json", "yaml")
+            ]
         elif route.name == "step-payload":
-            found += [route.path({"run_id": run.public_id, "position": p, "field": f}) + f"?format={fmt}"
-                      for p in positions for f in STEP_FIELDS for fmt in ("json", "yaml")]  # fmt: skip
+            found += [
+                route.path({"run_id": run.public_id, "position": p, "field": f}) + f"?format={fmt}"
+                for p in positions
+                for f in STEP_FIELDS
+                for fmt in ("json", "yaml")
+            ]
         elif route.name == "run-detail":
             found += [route.path({"run_id": run.public_id}) + f"?tab={tab}" for tab in TABS]
         elif route.name in ("run-detail-api", "run-list-api"):
@@ -49,7 +57,12 @@ def urls_of(run: Run) -> list[str]:
         elif not route.params:
             found.append(route.path({}) + f"?q={run.public_id}")
         else:
-            values = {"pk": run.public_id, "run_id": run.public_id, "slug": "leaky-hook", "endpoint": "signup"}
+            values = {
+                "pk": run.public_id,
+                "run_id": run.public_id,
+                "slug": "leaky-hook",
+                "endpoint": "signup",
+            }
             found.append(route.path(values))
     return found
 
@@ -63,7 +76,12 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
     status_becomes(failed, "failed")
     status_becomes(waiting, "waiting")
     tokens = {run.public_id: run.steps.get(kind="hook").token for run in (waiting, failed)}
-    assert APIClient().post(f"/hooks/{tokens[waiting.public_id]}", {"approved": True}, format="json").status_code == 200
+    assert (
+        APIClient()
+        .post(f"/hooks/{tokens[waiting.public_id]}", {"approved": True}, format="json")
+        .status_code
+        == 200
+    )
     status_becomes(waiting, "success")
     assert waiting.output["token"] == tokens[waiting.public_id]
     assert tokens[failed.public_id] in failed.error["message"]
@@ -80,26 +98,40 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
                     assert response.status_code < 500, (who, url, response.status_code)
                     body = response.content.decode()
                     assert token not in body.lower(), f"{who} sees the token at {url}"
-                    answered[url] = min(answered.get(url, 999), response.status_code)  # 200 for either viewer
+                    # 200 for either viewer
+                    answered[url] = min(answered.get(url, 999), response.status_code)
         trace_tab = operator.get(f"/history/{run.public_id}/?tab=trace").content.decode()
         assert token in trace_tab, "operators see what the workflow logged, token included"
     shown = [url for url, status in answered.items() if status == 200]
     assert len(shown) > 60, sorted(answered.items())
-    assert any("include=steps,usage,trace,trigger" in url for url in shown), "the list's parts were checked too"
+    assert any("include=steps,usage,trace,trigger" in url for url in shown), (
+        "the list's parts were checked too"
+    )
 
     output = worker.output()
     assert "/hooks/[hidden from viewers]" in output, "the worker logged the resume URL, hidden"
     assert not any(token in output for token in tokens.values()), "worker output carries no token"
-    assert CHAT_TOKEN not in output and "as Bearer [redacted]" in output, "nor the secret the step logged"
+    assert CHAT_TOKEN not in output and "as Bearer [redacted]" in output, (
+        "nor the secret the step logged"
+    )
 
 
-def test_only_operators_see_a_bare_token_and_a_commit_id_of_the_same_shape_stays(org: Organization) -> None:
+def test_only_operators_see_a_bare_token_and_a_commit_id_of_the_same_shape_stays(
+    org: Organization,
+) -> None:
     run = make_run(org, status="waiting")
     token, commit = "0123456789abcdef" * 2 + "01234567", "3f786850e387550fdab836ed7e6dc881de23001b"
     make_hook(run, token)
     message = f"deployed {commit}; code {token.upper()}, or open %2Fhooks%2F{token}"
     Run.objects.filter(pk=run.pk).update(error={"type": "X", "message": message})
-    viewer = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}").json()["error"]["message"]
-    assert viewer == f"deployed {commit}; code [hidden from viewers], or open %2Fhooks%2F[hidden from viewers]"
-    operator = api_client(org, Role.OPERATOR).get(f"/api/runs/{run.public_id}").json()["error"]["message"]
+    viewer = (
+        api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}").json()["error"]["message"]
+    )
+    assert (
+        viewer == f"deployed {commit}; code [hidden from viewers], or open %2Fhooks%2F[hidden from "
+        f"viewers]"
+    )
+    operator = (
+        api_client(org, Role.OPERATOR).get(f"/api/runs/{run.public_id}").json()["error"]["message"]
+    )
     assert operator == message

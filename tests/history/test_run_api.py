@@ -88,7 +88,9 @@ def test_a_malformed_run_id_is_a_bad_request(api: APIClient) -> None:
         ("trigger_id=sign", []),
     ],
 )
-def test_it_filters_runs(api: APIClient, org: Organization, query: str, expected: list[str]) -> None:
+def test_it_filters_runs(
+    api: APIClient, org: Organization, query: str, expected: list[str]
+) -> None:
     runs = {
         "a": make_run(org, "greeting", status="running"),
         "b": make_run(
@@ -98,7 +100,7 @@ def test_it_filters_runs(api: APIClient, org: Organization, query: str, expected
             error={"type": "X", "message": "Disk full"},
             trigger_type="webhook",
             trigger_id="signup:signup-pipeline",
-        ),  # fmt: skip
+        ),
         "c": make_run(org, "greeting", status="success", trigger_type="cli"),
     }
     names = {run.public_id: name for name, run in runs.items()}
@@ -108,9 +110,18 @@ def test_it_filters_runs(api: APIClient, org: Organization, query: str, expected
 
 
 @pytest.mark.parametrize(
-    "query", ["status=exploded", "kind=robot", "created_after=yesterday", "cursor=zzz", "include=everything"]
+    "query",
+    [
+        "status=exploded",
+        "kind=robot",
+        "created_after=yesterday",
+        "cursor=zzz",
+        "include=everything",
+    ],
 )
-def test_bad_filter_values_are_a_400_never_an_unfiltered_list(api: APIClient, org: Organization, query: str) -> None:
+def test_bad_filter_values_are_a_400_never_an_unfiltered_list(
+    api: APIClient, org: Organization, query: str
+) -> None:
     make_run(org)
     response = api.get(f"/api/runs?{query}")
     assert response.status_code == 400
@@ -127,7 +138,14 @@ def test_it_paginates_with_a_cursor(api: APIClient, org: Organization) -> None:
 
 def test_it_returns_the_envelope_with_steps_when_asked(api: APIClient, org: Organization) -> None:
     run = make_run(org, status="success", output={"message": "hi"}, trigger_label="API")
-    Step.objects.create(run=run, position=0, step_id="step:greet#0", kind="action", status="success", output={"m": 1})
+    Step.objects.create(
+        run=run,
+        position=0,
+        step_id="step:greet#0",
+        kind="action",
+        status="success",
+        output={"m": 1},
+    )
     body = api.get(f"/api/runs/{run.public_id}?include=steps,trigger").json()
     assert {
         "id",
@@ -153,7 +171,9 @@ def test_it_returns_the_envelope_with_steps_when_asked(api: APIClient, org: Orga
         "step_count",
     } <= body.keys()
     assert body["trigger"] == {"type": "api", "label": "API", "id": "", "raw": {}}
-    assert [(s["id"], s["status"], s["attempts"]) for s in body["steps"]] == [("step:greet#0", "success", 1)]
+    assert [(s["id"], s["status"], s["attempts"]) for s in body["steps"]] == [
+        ("step:greet#0", "success", 1)
+    ]
     assert "steps" not in api.get(f"/api/runs/{run.public_id}").json()
 
 
@@ -182,9 +202,17 @@ def test_a_list_carries_previews_so_forty_runs_of_one_mib_answer_under_a_megabyt
 ) -> None:
     big = {"rows": ["x" * 1000] * 1048}  # a little over 1 MiB of JSON
     runs = Run.objects.bulk_create(
-        [Run(organization=org, project=org.default_project(), slug="greeting", input=big, output={"ok": n})
-         for n in range(40)]
-    )  # fmt: skip
+        [
+            Run(
+                organization=org,
+                project=org.default_project(),
+                slug="greeting",
+                input=big,
+                output={"ok": n},
+            )
+            for n in range(40)
+        ]
+    )
     response = api.get("/api/runs?limit=40&include=steps,usage,trace,trigger")
     assert response.status_code == 200
     assert len(response.content) < 1_000_000, len(response.content)
@@ -192,7 +220,9 @@ def test_a_list_carries_previews_so_forty_runs_of_one_mib_answer_under_a_megabyt
     assert len(listed) == 40
     first = listed[0]
     assert first["input"]["truncated"] and len(first["input"]["preview"]) == 1024
-    assert first["input"]["size"] > 1024 * 1024 and first["input"]["preview"].startswith('{"rows": ["xxx')
+    assert first["input"]["size"] > 1024 * 1024 and first["input"]["preview"].startswith(
+        '{"rows": ["xxx'
+    )
     assert first["output"] == {"preview": '{"ok": 39}', "size": 10, "truncated": False}
     whole = api.get(first["api_url"].removeprefix("http://testserver")).json()
     assert whole["id"] == runs[-1].public_id and whole["input"] == big
@@ -203,15 +233,30 @@ def test_a_list_serves_its_included_parts_in_the_same_queries_for_any_number_of_
 ) -> None:
     def add_runs(count: int) -> None:
         for _ in range(count):
-            run = make_run(org, status="failed", error={"type": "X", "message": "m" * 5000, "traceback": "t" * 9000})
+            run = make_run(
+                org,
+                status="failed",
+                error={"type": "X", "message": "m" * 5000, "traceback": "t" * 9000},
+            )
             Step.objects.bulk_create(
-                [Step(run=run, position=p, step_id=f"step:greet#{p}", kind="action", status="success",
-                      input={"p": p}, output={"big": "y" * 5000}) for p in range(30)]
-            )  # fmt: skip
+                [
+                    Step(
+                        run=run,
+                        position=p,
+                        step_id=f"step:greet#{p}",
+                        kind="action",
+                        status="success",
+                        input={"p": p},
+                        output={"big": "y" * 5000},
+                    )
+                    for p in range(30)
+                ]
+            )
 
     add_runs(2)
     api.get("/api/runs")  # records the key's first use, a write later requests in the minute skip
-    with django_assert_num_queries(6):  # the key, the runs, then steps, usage, spans and logs of the whole page
+    # the key, the runs, then steps, usage, spans and logs of the whole page
+    with django_assert_num_queries(6):
         small = api.get("/api/runs?include=steps,usage,trace").json()["results"]
     add_runs(38)
     with django_assert_num_queries(6):
@@ -224,10 +269,14 @@ def test_a_list_serves_its_included_parts_in_the_same_queries_for_any_number_of_
     assert "traceback" not in json.dumps(run)
 
 
-def test_a_list_refuses_whole_conversations_and_caps_pages_with_parts(api: APIClient, org: Organization) -> None:
+def test_a_list_refuses_whole_conversations_and_caps_pages_with_parts(
+    api: APIClient, org: Organization
+) -> None:
     response = api.get("/api/runs?include=messages")
     assert response.status_code == 400
     assert "GET /api/runs/<id>?include=" in response.json()["error"]["details"]["include"][0]
-    Run.objects.bulk_create([Run(organization=org, project=org.default_project(), slug="greeting") for _ in range(60)])
+    Run.objects.bulk_create(
+        [Run(organization=org, project=org.default_project(), slug="greeting") for _ in range(60)]
+    )
     assert len(api.get("/api/runs?limit=500").json()["results"]) == 60
     assert len(api.get("/api/runs?limit=500&include=steps").json()["results"]) == 50

@@ -89,7 +89,9 @@ def test_agent_runs_have_models_a_cost_and_a_conversation(output: str) -> None:
 
 def test_steps_usage_spans_and_logs_agree_with_their_run(output: str) -> None:
     assert not Run.objects.annotate(n=Count("steps")).exclude(n=F("step_count")).exists()
-    assert all(re.fullmatch(r"step:[a-z-]+#\d+", s) for s in Step.objects.values_list("step_id", flat=True))
+    assert all(
+        re.fullmatch(r"step:[a-z-]+#\d+", s) for s in Step.objects.values_list("step_id", flat=True)
+    )
     kinds = set(Step.objects.values_list("kind", flat=True))
     assert {"action", "llm", "workflow"} <= kinds and kinds & {"sleep", "hook"}
     retried = Step.objects.filter(status="success", attempts__1__isnull=False)
@@ -98,11 +100,17 @@ def test_steps_usage_spans_and_logs_agree_with_their_run(output: str) -> None:
     assert UsageItem.objects.filter(kind="duration").count() == finished.count()
     started = Run.objects.filter(started_at__isnull=False)
     roots = Span.objects.filter(parent_span_id="")
-    assert roots.count() == started.count() and Span.objects.count() == roots.count() + Step.objects.count()
+    assert (
+        roots.count() == started.count()
+        and Span.objects.count() == roots.count() + Step.objects.count()
+    )
     assert not Span.objects.exclude(parent_span_id="").exclude(
         Exists(Span.objects.filter(run=OuterRef("run"), span_id=OuterRef("parent_span_id")))
     )
-    assert LogRecord.objects.filter(level="ERROR").count() == Run.objects.filter(status="failed").count()
+    assert (
+        LogRecord.objects.filter(level="ERROR").count()
+        == Run.objects.filter(status="failed").count()
+    )
 
 
 def test_times_are_consistent(output: str) -> None:
@@ -110,9 +118,13 @@ def test_times_are_consistent(output: str) -> None:
         assert run.created_at <= run.started_at
         assert run.queue_ms == round((run.started_at - run.created_at).total_seconds() * 1000)
         if run.finished_at is not None:
-            assert run.duration_ms == round((run.finished_at - run.started_at).total_seconds() * 1000)
+            assert run.duration_ms == round(
+                (run.finished_at - run.started_at).total_seconds() * 1000
+            )
     assert not Run.objects.filter(status__in=ACTIVE, finished_at__isnull=False).exists()
-    assert not Run.objects.filter(created_at__lt=timezone.now() - timedelta(days=30, minutes=1)).exists()
+    assert not Run.objects.filter(
+        created_at__lt=timezone.now() - timedelta(days=30, minutes=1)
+    ).exists()
 
 
 def test_active_runs_are_among_the_newest(output: str) -> None:
@@ -132,11 +144,16 @@ def test_every_reference_resolves(output: str) -> None:
     children = Run.objects.filter(trigger_type="workflow")
     assert children.exists()
     for child in children.select_related("parent"):
-        assert child.parent.slug == "signup-pipeline" and child.trigger_raw["parent_run_id"] == child.parent.public_id
+        assert (
+            child.parent.slug == "signup-pipeline"
+            and child.trigger_raw["parent_run_id"] == child.parent.public_id
+        )
         assert child.parent.steps.get(step_id="step:greeting#0").child_run_id == child.pk
     for rerun in Run.objects.filter(trigger_type="retry").select_related("rerun_of"):
         assert rerun.rerun_of.status == "failed" and rerun.rerun_of.slug == rerun.slug
-    assert not Step.objects.filter(kind="workflow").filter(Q(child_run__isnull=True) & ~Q(run__status="queued"))
+    assert not Step.objects.filter(kind="workflow").filter(
+        Q(child_run__isnull=True) & ~Q(run__status="queued")
+    )
 
 
 def test_seeding_again_adds_new_runs() -> None:
@@ -148,7 +165,9 @@ def test_seeding_again_adds_new_runs() -> None:
 
 
 def test_it_seeds_another_organization() -> None:
-    call_command("create_user", "ann", "--password", "s3cret-pass", "--org", "acme", stdout=StringIO())
+    call_command(
+        "create_user", "ann", "--password", "s3cret-pass", "--org", "acme", stdout=StringIO()
+    )
     seed("--runs", "10", "--org", "acme", "--big-run-steps", "0")
     acme = Organization.objects.get(slug="acme")
     assert Run.objects.filter(organization=acme, project=acme.default_project()).count() == 10
@@ -156,7 +175,9 @@ def test_it_seeds_another_organization() -> None:
 
 def test_the_same_seed_gives_the_same_runs() -> None:
     def rows(seed: int) -> list[tuple[object, ...]]:
-        options = SeedOptions(1, 1, 200, timezone.now(), {t: 1 for t in TABLES}, big_run_steps=10, seed=seed)
+        options = SeedOptions(
+            1, 1, 200, timezone.now(), {t: 1 for t in TABLES}, big_run_steps=10, seed=seed
+        )
         return [row[:8] for batch in Seeder(options).batches() for row in batch.rows["run"]]
 
     assert rows(1) == rows(1) != rows(2)

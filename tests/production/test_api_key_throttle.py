@@ -44,7 +44,10 @@ def test_the_eleventh_bad_key_in_a_minute_is_throttled_in_the_error_envelope() -
 
 def test_x_api_key_guesses_count_the_same() -> None:
     for n in range(10):
-        assert APIClient().get("/api/runs", HTTP_X_API_KEY=f"ks_{n}", REMOTE_ADDR=ATTACKER).status_code == 401
+        assert (
+            APIClient().get("/api/runs", HTTP_X_API_KEY=f"ks_{n}", REMOTE_ADDR=ATTACKER).status_code
+            == 401
+        )
     assert call("ks_bearer").status_code == 429
 
 
@@ -59,7 +62,9 @@ def test_an_ipv6_client_cannot_escape_by_moving_within_its_64(good_key: str) -> 
     for n in range(10):
         assert call(f"ks_v6{n}", address=f"2001:db8:1:2::{n + 1:x}").status_code == 401
     assert call("ks_v6-more", address="2001:db8:1:2:ffff::9").status_code == 429
-    assert call("ks_neighbour", address="2001:db8:1:3::1").status_code == 401, "another /64 is another client"
+    assert call("ks_neighbour", address="2001:db8:1:3::1").status_code == 401, (
+        "another /64 is another client"
+    )
 
 
 @pytest.mark.django_db(transaction=True)  # the beat task manages its own connection
@@ -74,7 +79,9 @@ def test_stale_failures_are_forgotten_by_the_prune(settings) -> None:  # type: i
     assert not AccessFailureLog.objects.filter(username="(api key)").exists()
 
 
-def test_other_addresses_and_browser_sessions_are_not_affected(good_key: str, org: Organization) -> None:
+def test_other_addresses_and_browser_sessions_are_not_affected(
+    good_key: str, org: Organization
+) -> None:
     guess(10)
     assert call(good_key, address="198.51.100.20").status_code == 200
     assert call("ks_wrong", address="198.51.100.20").status_code == 401
@@ -103,7 +110,9 @@ def test_a_limit_of_zero_turns_the_throttle_off(settings) -> None:  # type: igno
     guess(30)
 
 
-def test_behind_a_trusted_proxy_the_forwarded_client_address_counts(settings, good_key: str) -> None:  # type: ignore[no-untyped-def]
+def test_behind_a_trusted_proxy_the_forwarded_client_address_counts(
+    settings, good_key: str
+) -> None:  # type: ignore[no-untyped-def]
     settings.KEYSTROKE_TRUST_PROXY = 1
     proxy = "10.0.0.2"
     for n in range(10):
@@ -115,7 +124,13 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_counts(settings, go
         )
         assert response.status_code == 401
     forwarded = {"HTTP_X_FORWARDED_FOR": ATTACKER, "REMOTE_ADDR": proxy}
-    assert APIClient().get("/api/runs", HTTP_AUTHORIZATION="Bearer ks_more", **forwarded).status_code == 429
+    assert (
+        APIClient().get("/api/runs", HTTP_AUTHORIZATION="Bearer ks_more", **forwarded).status_code
+        == 429
+    )
     # Another client behind the same proxy is another address.
     other = {"HTTP_X_FORWARDED_FOR": "198.51.100.20", "REMOTE_ADDR": proxy}
-    assert APIClient().get("/api/runs", HTTP_AUTHORIZATION="Bearer ks_more", **other).status_code == 401
+    assert (
+        APIClient().get("/api/runs", HTTP_AUTHORIZATION="Bearer ks_more", **other).status_code
+        == 401
+    )

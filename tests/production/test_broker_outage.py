@@ -36,7 +36,9 @@ def web(tmp_path: Path, redis: PrivateRedis, stack: Stack) -> Iterator[httpx.Cli
     process = start_web(tmp_path, port, CELERY_BROKER_URL=redis.url)
     stack.processes.append(process)
     _, key = ApiKey.issue(Organization.objects.default(), "outage", Role.ADMIN)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as c:
         wait_for(lambda: http_status(c, "/api/workflows") == 200, 30, what="the web server")
         yield c
 
@@ -50,7 +52,11 @@ def _finished_run(org: Organization, status: str, marker: str) -> Run:
     now = timezone.now()
     fields = {"status": status, "created_at": now, "queued_at": now, "finished_at": now}
     return Run.objects.create(
-        organization=org, project=org.default_project(), slug="three-steps", **fields, input={"marker": marker}
+        organization=org,
+        project=org.default_project(),
+        slug="three-steps",
+        **fields,
+        input={"marker": marker},
     )
 
 
@@ -58,7 +64,9 @@ def test_every_request_that_creates_a_run_succeeds_while_the_broker_is_down(
     web: httpx.Client, redis: PrivateRedis, stack: Stack, org: Organization, tmp_path: Path
 ) -> None:
     started = _run(web.post("/api/workflows/three-steps", json={"marker": str(tmp_path / "start")}))
-    prompted = _run(web.post("/api/agents/lead-researcher/prompt", json={"message": "Research ada@acme.io"}))
+    prompted = _run(
+        web.post("/api/agents/lead-researcher/prompt", json={"message": "Research ada@acme.io"})
+    )
     hook_url = web.get("/api/triggers/signup").json()["url"]
     event = {"type": "signup", "name": "Ada", "email": "ada@acme.io"}
     webhook = _run(web.post(httpx.URL(hook_url).raw_path.decode(), json=event))

@@ -43,9 +43,13 @@ def test_a_worker_reconnects_after_its_broker_restarts_under_a_running_task(
     port = free_port()
     stack.processes.append(start_web(tmp_path, port, **env))  # the API publishes to the same broker
     _, key = ApiKey.issue(Organization.objects.default(), "restart", Role.OPERATOR)
-    web = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    web = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
     wait_for(lambda: http_status(web, "/api/workflows") == 200, 30, what="the web server")
-    during = start(web, "slow-steps", {"marker": str(tmp_path / "during"), "count": 6, "seconds": 0.5})
+    during = start(
+        web, "slow-steps", {"marker": str(tmp_path / "during"), "count": 6, "seconds": 0.5}
+    )
     wait_for(lambda: (tmp_path / "during").exists(), 30, what="the slow run to start")
     broker.restart(down_seconds=2)
 

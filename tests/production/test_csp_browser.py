@@ -1,4 +1,5 @@
-"""The Content-Security-Policy breaks nothing: History, the admin and the API docs in a real browser.
+"""The Content-Security-Policy breaks nothing: History, the admin and the API docs in a real
+browser.
 
 Violations are caught both from the console and from ``securitypolicyviolation`` events.
 """
@@ -24,7 +25,8 @@ WATCH_VIOLATIONS = """
 window.cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
   const where = `${e.sourceFile}:${e.lineNumber}`;
-  window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${where}`);
+  window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at
+  ${where}`);
 });
 """
 
@@ -40,7 +42,11 @@ class Watched:
         where = message.location.get("url", "")
         if where.endswith("/favicon.ico"):
             return  # the site has no icon; the browser asks anyway
-        if "Content Security Policy" in message.text or "Refused to" in message.text or message.type == "error":
+        if (
+            "Content Security Policy" in message.text
+            or "Refused to" in message.text
+            or message.type == "error"
+        ):
             self.console.append(f"{message.text} ({where})")
 
     def assert_clean(self, where: str) -> None:
@@ -60,7 +66,9 @@ def watched(browser: Browser, live_server: Any) -> Iterator[Watched]:
 @pytest.fixture
 def runs(live_server: Any) -> dict[str, Run]:
     org = Organization.objects.default()
-    user = User.objects.create_user("alice", password="pw-12345678", is_staff=True, is_superuser=True)
+    user = User.objects.create_user(
+        "alice", password="pw-12345678", is_staff=True, is_superuser=True
+    )
     Membership.objects.create(user=user, organization=org, role="admin")
     return seed(org)
 
@@ -90,7 +98,11 @@ def test_history_works_under_the_policy_without_a_single_violation(
     box.get_by_role("button", name="Copy").click()
     expect(box.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == "name: Ada\nemail: ada@acme.io\n"
-    for tab, expected in (("Steps", "3 attempts"), ("Metadata", runs["failed"].public_id), ("Trace", "step lookup")):
+    for tab, expected in (
+        ("Steps", "3 attempts"),
+        ("Metadata", runs["failed"].public_id),
+        ("Trace", "step lookup"),
+    ):
         panel.get_by_role("link", name=tab, exact=True).click()
         expect(panel.locator(".tabs [aria-current=page]")).to_have_text(tab)
         expect(panel).to_contain_text(expected)
@@ -102,7 +114,9 @@ def test_history_works_under_the_policy_without_a_single_violation(
     watched.assert_clean("the run detail pages")
 
 
-def test_live_updates_still_arrive(watched: Watched, live_server: Any, runs: dict[str, Run]) -> None:
+def test_live_updates_still_arrive(
+    watched: Watched, live_server: Any, runs: dict[str, Run]
+) -> None:
     page, base = watched.page, live_server.url
     sign_in(page, base)
     sleeping = runs["sleeping"]
@@ -127,7 +141,9 @@ def test_the_admin_and_the_api_docs_work_under_the_policy(
     watched.assert_clean("the admin")
 
     page.goto(f"{base}/api/docs/")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Keystroke API", timeout=15_000)
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "Keystroke API", timeout=15_000
+    )
     page.get_by_text("/api/runs").first.click()
     expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
     watched.assert_clean("the API docs")

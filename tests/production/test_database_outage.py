@@ -1,4 +1,6 @@
-"""While PostgreSQL is away the API answers 503 in its error envelope, and pages a short 503 page."""
+"""While PostgreSQL is away the API answers 503 in its error
+envelope, and pages a short 503 page.
+"""
 
 from __future__ import annotations
 
@@ -26,12 +28,19 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture
 def web(tmp_path: Path, postgres: PrivatePostgres) -> Iterator[httpx.Client]:
-    env = {"DATABASE_URL": postgres.createdb("keystroke_outage"), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {
+        "DATABASE_URL": postgres.createdb("keystroke_outage"),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
     manage = [sys.executable, str(ROOT / "manage.py")]
     full_env = {**os.environ, **env}
     subprocess.run([*manage, "migrate", "--noinput"], env=full_env, check=True, capture_output=True)
     made = subprocess.run(
-        [*manage, "create_api_key", "--name", "outage"], env=full_env, check=True, capture_output=True, text=True
+        [*manage, "create_api_key", "--name", "outage"],
+        env=full_env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     key = made.stdout.strip().splitlines()[-1]
     port = free_port()
@@ -43,7 +52,9 @@ def web(tmp_path: Path, postgres: PrivatePostgres) -> Iterator[httpx.Client]:
         env=env,
     )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}
+        ) as client:
             wait_for(lambda: http_status(client, "/api/runs") == 200, 30, what="the web server")
             yield client
     finally:

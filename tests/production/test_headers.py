@@ -1,4 +1,6 @@
-"""Pages send a Content-Security-Policy that allows only the app's own files; API answers are never cached."""
+"""Pages send a Content-Security-Policy that allows only the app's own files; API answers are never
+cached.
+"""
 
 from __future__ import annotations
 
@@ -22,27 +24,46 @@ def policy(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def alice(org: Organization) -> Client:
-    user = User.objects.create_user("alice", password="pw-12345678", is_staff=True, is_superuser=True)
+    user = User.objects.create_user(
+        "alice", password="pw-12345678", is_staff=True, is_superuser=True
+    )
     Membership.objects.create(user=user, organization=org, role=Role.ADMIN)
     client = Client()
     client.force_login(user)
     return client
 
 
-def test_history_pages_allow_only_their_own_scripts_and_styles(alice: Client, org: Organization) -> None:
-    run = Run.objects.create(organization=org, project=org.default_project(), slug="greeting", input={"a": 1})
-    for url in ("/history/", f"/history/{run.public_id}/", f"/history/{run.public_id}/?tab=steps", "/accounts/login/"):
+def test_history_pages_allow_only_their_own_scripts_and_styles(
+    alice: Client, org: Organization
+) -> None:
+    run = Run.objects.create(
+        organization=org, project=org.default_project(), slug="greeting", input={"a": 1}
+    )
+    for url in (
+        "/history/",
+        f"/history/{run.public_id}/",
+        f"/history/{run.public_id}/?tab=steps",
+        "/accounts/login/",
+    ):
         directives = policy(alice.get(url))
         assert directives["default-src"] == ["'self'"]
         assert directives["script-src"] == ["'self'"], url
         assert directives["style-src"] == ["'self'"], url
         assert directives["object-src"] == ["'none'"] and directives["base-uri"] == ["'none'"]
-        assert directives["frame-ancestors"] == ["'none'"] and directives["form-action"] == ["'self'"]
+        assert directives["frame-ancestors"] == ["'none'"] and directives["form-action"] == [
+            "'self'"
+        ]
 
 
-def test_templates_have_no_inline_script_style_or_event_handler(alice: Client, org: Organization) -> None:
+def test_templates_have_no_inline_script_style_or_event_handler(
+    alice: Client, org: Organization
+) -> None:
     run = Run.objects.create(
-        organization=org, project=org.default_project(), slug="greeting", status="failed", error={"type": "X"}
+        organization=org,
+        project=org.default_project(),
+        slug="greeting",
+        status="failed",
+        error={"type": "X"},
     )
     for tab in ("overview", "steps", "metadata", "trace"):
         body = alice.get(f"/history/{run.public_id}/?tab={tab}").content.decode()
@@ -63,9 +84,15 @@ def test_the_api_docs_run_their_inline_setup_by_nonce_only(alice: Client) -> Non
 
 @pytest.mark.parametrize(
     ("method", "url"),
-    [("get", "/api/runs"), ("get", "/api/workflows"), ("get", "/api/runs/nope"), ("post", "/hooks/not-a-token"),
-     ("post", "/triggers/no-such-endpoint"), ("get", "/api/docs/")],
-)  # fmt: skip
+    [
+        ("get", "/api/runs"),
+        ("get", "/api/workflows"),
+        ("get", "/api/runs/nope"),
+        ("post", "/hooks/not-a-token"),
+        ("post", "/triggers/no-such-endpoint"),
+        ("get", "/api/docs/"),
+    ],
+)
 def test_api_hook_and_trigger_answers_are_never_stored_by_a_cache(
     org: Organization, api: APIClient, method: str, url: str
 ) -> None:

@@ -41,7 +41,9 @@ class Tick(BaseModel):
     n: int
 
 
-tick = define_action(slug="metrics-tick", input=Tick, output=Tick, run=lambda input: input, retries=0)
+tick = define_action(
+    slug="metrics-tick", input=Tick, output=Tick, run=lambda input: input, retries=0
+)
 
 
 async def _ten_steps(input: Tick, ctx: Context) -> Tick:
@@ -68,7 +70,9 @@ def scrape(client: Client, **headers: str) -> dict[tuple[str, tuple[tuple[str, s
     }
 
 
-def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float | None:
+def value(
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
 
 
@@ -83,7 +87,9 @@ def status_becomes(run: Run, *statuses: str, timeout: float = 30) -> Run:
         run.refresh_from_db()
         return run if run.status in statuses else None
 
-    return wait_for(check, timeout, what=f"{run.public_id} to become {'/'.join(statuses)} (is {run.status})")
+    return wait_for(
+        check, timeout, what=f"{run.public_id} to become {'/'.join(statuses)} (is {run.status})"
+    )
 
 
 @pytest.fixture
@@ -133,8 +139,11 @@ def test_it_answers_healthz_without_touching_the_database(client: Client) -> Non
 
 
 @pytest.mark.django_db
-def test_it_is_ready_when_postgres_and_redis_answer(client: Client, django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(0):  # no session, no sign-in: the check has a connection of its own
+def test_it_is_ready_when_postgres_and_redis_answer(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    # no session, no sign-in: the check has a connection of its own
+    with django_assert_num_queries(0):
         response = client.get("/readyz")
     assert response.status_code == 200, response.content
     assert response.json() == {"database": "ok", "broker": "ok"}
@@ -157,18 +166,27 @@ def test_it_answers_503_naming_the_broker_when_it_refuses(client: Client, settin
     ids=["redis", "rabbitmq", "filesystem"],
 )
 def test_it_reaches_each_kind_of_broker(url: str, tmp_path: Path) -> None:
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)} if url == "filesystem://" else {}
+    options = (
+        {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+        if url == "filesystem://"
+        else {}
+    )
     assert check_broker(url, options) == "ok"
 
 
 def test_it_reports_a_broker_that_refuses_without_its_password() -> None:
     closed = free_port()
-    for url in (f"redis://:s3cret-pw@127.0.0.1:{closed}/0", f"amqp://guest:s3cret-pw@127.0.0.1:{closed}//"):
+    for url in (
+        f"redis://:s3cret-pw@127.0.0.1:{closed}/0",
+        f"amqp://guest:s3cret-pw@127.0.0.1:{closed}//",
+    ):
         result = check_broker(url, {})
         assert result.startswith("error: ") and "refused" in result, result
         assert "s3cret-pw" not in result
     refused = check_broker("amqp://guest:s3cret-pw@127.0.0.1:5672//", {})
-    assert refused.startswith("error: ") and "ACCESS_REFUSED" in refused and "s3cret-pw" not in refused
+    assert (
+        refused.startswith("error: ") and "ACCESS_REFUSED" in refused and "s3cret-pw" not in refused
+    )
 
 
 def test_it_reports_a_filesystem_broker_whose_folder_is_missing(tmp_path: Path) -> None:
@@ -178,7 +196,10 @@ def test_it_reports_a_filesystem_broker_whose_folder_is_missing(tmp_path: Path) 
 
 
 def test_it_gives_up_quickly_on_a_broker_that_never_answers(silent_port: int) -> None:
-    for url in (f"redis://127.0.0.1:{silent_port}/0", f"amqp://guest:guest@127.0.0.1:{silent_port}//"):
+    for url in (
+        f"redis://127.0.0.1:{silent_port}/0",
+        f"amqp://guest:guest@127.0.0.1:{silent_port}//",
+    ):
         began = time.monotonic()
         result = check_broker(url, {})
         assert time.monotonic() - began < 5, url
@@ -205,14 +226,20 @@ def test_it_gives_up_quickly_on_a_database_that_never_answers(silent_port: int) 
     assert result.startswith("error: ") and "timeout" in result, result
 
 
-def test_it_names_the_database_and_the_broker_on_a_server_that_reaches_neither(tmp_path: Path) -> None:
+def test_it_names_the_database_and_the_broker_on_a_server_that_reaches_neither(
+    tmp_path: Path,
+) -> None:
     closed, port = free_port(), free_port()
     env = {
         "DATABASE_URL": f"postgres://postgres:s3cret-pw@127.0.0.1:{closed}/keystroke",
         "CELERY_BROKER_URL": f"redis://:s3cret-pw@127.0.0.1:{closed}/0",
     }
     process = Process(
-        "web", [KEYSTROKE, "serve", "--port", str(port), "--workers", "1"], tmp_path, "Booting worker", env
+        "web",
+        [KEYSTROKE, "serve", "--port", str(port), "--workers", "1"],
+        tmp_path,
+        "Booting worker",
+        env,
     )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as web:
@@ -241,7 +268,9 @@ def test_it_serves_every_series_in_the_prometheus_text_format(client: Client) ->
         "keystroke_sweeper_requeues_total",
     ):
         assert value(samples, name) == 0, name
-    openmetrics = client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    openmetrics = client.get(
+        "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
     assert openmetrics["Content-Type"].startswith("application/openmetrics-text")
     assert openmetrics.content.endswith(b"# EOF\n")
 
@@ -251,7 +280,9 @@ def test_it_requires_the_metrics_token_when_one_is_set(client: Client, settings:
     settings.KEYSTROKE_METRICS_TOKEN = "metrics-t0ken"
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert client.get("/metrics", headers={"Authorization": "Basic metrics-t0ken"}).status_code == 401
+    assert (
+        client.get("/metrics", headers={"Authorization": "Basic metrics-t0ken"}).status_code == 401
+    )
     denied = client.get("/metrics", headers={"Authorization": "Bearer metrics-t0kenx"})
     assert denied.status_code == 401 and denied["WWW-Authenticate"].startswith("Bearer")
     assert scrape(client, Authorization="Bearer metrics-t0ken")
@@ -275,7 +306,8 @@ def test_it_counts_queued_runs_and_the_age_of_the_oldest(client: Client, org: Or
 def test_it_counts_due_timers_and_live_leases(client: Client, org: Organization) -> None:
     now = timezone.now()
     make_run(org, status="sleeping", wake_at=now - timedelta(seconds=3))
-    make_run(org, status="waiting", wake_at=now - timedelta(seconds=1))  # a hook timeout that has come
+    # a hook timeout that has come
+    make_run(org, status="waiting", wake_at=now - timedelta(seconds=1))
     make_run(org, status="sleeping", wake_at=now + timedelta(hours=1))
     make_run(org, status="running", lease_owner="w1", lease_expires_at=now + timedelta(seconds=30))
     make_run(org, status="running", lease_owner="w2", lease_expires_at=now - timedelta(seconds=1))
@@ -285,7 +317,9 @@ def test_it_counts_due_timers_and_live_leases(client: Client, org: Organization)
 
 
 @pytest.mark.django_db(transaction=True)  # the task closes a connection left in a transaction
-def test_it_counts_a_sweeper_requeue_after_a_lease_lapses(client: Client, org: Organization) -> None:
+def test_it_counts_a_sweeper_requeue_after_a_lease_lapses(
+    client: Client, org: Organization
+) -> None:
     lapsed = timezone.now() - timedelta(seconds=1)
     run = make_run(org, status="running", lease_owner="dead-worker", lease_expires_at=lapsed)
     with mock.patch("workflows.store.enqueue_on_commit"):
@@ -296,12 +330,21 @@ def test_it_counts_a_sweeper_requeue_after_a_lease_lapses(client: Client, org: O
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_reads_a_scrape_in_two_queries(client: Client, org: Organization, django_assert_num_queries: Any) -> None:
+def test_it_reads_a_scrape_in_two_queries(
+    client: Client, org: Organization, django_assert_num_queries: Any
+) -> None:
     for n in range(3):
         with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-            store.create_run_txn(ten_steps, {"n": n}, organization=org, project=org.default_project())
+            store.create_run_txn(
+                ten_steps, {"n": n}, organization=org, project=org.default_project()
+            )
     metrics.fold_counts()  # some counts folded into totals, some not yet
-    make_run(org, status="running", lease_owner="dead", lease_expires_at=timezone.now() - timedelta(seconds=1))
+    make_run(
+        org,
+        status="running",
+        lease_owner="dead",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
     with mock.patch("workflows.store.enqueue_on_commit"):
         tasks.sweep_runs()
     with django_assert_num_queries(2):  # the gauges, then every counter and histogram bucket
@@ -314,7 +357,8 @@ def test_its_gauges_are_read_through_indexes(org: Organization) -> None:
     from history.metrics import GAUGES_SQL
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a plan with a scan would mean no index fits
+        # a plan with a scan would mean no index fits
+        cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {GAUGES_SQL}", [timezone.now(), timezone.now()])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan on history_run" not in plan, plan
@@ -326,19 +370,37 @@ def test_its_gauges_are_read_through_indexes(org: Organization) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(client: Client, org: Organization) -> None:
+def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(
+    client: Client, org: Organization
+) -> None:
     connection.ensure_connection()
-    with Statements() as created, mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(ten_steps, {"n": 0}, organization=org, project=org.default_project())
+    with (
+        Statements() as created,
+        mock.patch("workflows.store.enqueue_on_commit"),
+        transaction.atomic(),
+    ):
+        run = store.create_run_txn(
+            ten_steps, {"n": 0}, organization=org, project=org.default_project()
+        )
     with Statements() as executed:
         assert resume_run(run.pk) == "completed"
     assert len(created.touching("history_metricincrement")) == 1
-    assert len(executed.touching("history_metricincrement")) == 1, "one statement per pass, none per step"
-    print(f"statements: creating the run {len(created.sql)}, its one pass of ten steps {len(executed.sql)}")
+    assert len(executed.touching("history_metricincrement")) == 1, (
+        "one statement per pass, none per step"
+    )
+    print(
+        f"statements: creating the run {len(created.sql)}, its one pass of ten steps "
+        f"{len(executed.sql)}"
+    )
 
     samples = scrape(client)
     assert value(samples, "keystroke_runs_started_total", workflow="metrics-ten-steps") == 1
-    assert value(samples, "keystroke_runs_finished_total", workflow="metrics-ten-steps", status="success") == 1
+    assert (
+        value(
+            samples, "keystroke_runs_finished_total", workflow="metrics-ten-steps", status="success"
+        )
+        == 1
+    )
     assert value(samples, "keystroke_step_duration_seconds_count", kind="action") == 10
     assert value(samples, "keystroke_step_duration_seconds_bucket", kind="action", le="+Inf") == 10
 
@@ -346,7 +408,9 @@ def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(client: Client,
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_its_counts_when_they_are_folded(client: Client, org: Organization) -> None:
     with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(ten_steps, {"n": 0}, organization=org, project=org.default_project())
+        run = store.create_run_txn(
+            ten_steps, {"n": 0}, organization=org, project=org.default_project()
+        )
     resume_run(run.pk)
     before = scrape(client)
     metrics.fold_counts()
@@ -360,29 +424,48 @@ def test_it_keeps_its_counts_when_they_are_folded(client: Client, org: Organizat
 @pytest.mark.django_db(transaction=True)
 def test_it_counts_a_canceled_run_as_finished(client: Client, org: Organization) -> None:
     with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, organization=org,
-                                   project=org.default_project())  # fmt: skip
+        run = store.create_run_txn(
+            registry.workflow("greeting"),
+            {"name": "Ada"},
+            organization=org,
+            project=org.default_project(),
+        )
         assert store.cancel_run_txn(run.pk)
     samples = scrape(client)
-    assert value(samples, "keystroke_runs_finished_total", workflow="greeting", status="canceled") == 1
+    assert (
+        value(samples, "keystroke_runs_finished_total", workflow="greeting", status="canceled") == 1
+    )
 
 
-def test_it_counts_a_run_on_a_real_worker(stack: Stack, api: APIClient, client: Client, tmp_path: Path) -> None:
+def test_it_counts_a_run_on_a_real_worker(
+    stack: Stack, api: APIClient, client: Client, tmp_path: Path
+) -> None:
     stack.worker()
     done = start(api, "three-steps", {"marker": str(tmp_path / "done")})
-    failed = start(api, "three-steps", {"marker": str(tmp_path / "failed"), "flag": str(tmp_path / "no-flag")})
+    failed = start(
+        api, "three-steps", {"marker": str(tmp_path / "failed"), "flag": str(tmp_path / "no-flag")}
+    )
     sleeping = start(api, "three-steps", {"marker": str(tmp_path / "sleeping"), "sleep_seconds": 1})
     status_becomes(done, "success")
     status_becomes(failed, "failed")
     status_becomes(sleeping, "sleeping")
-    time.sleep(max(0.0, (sleeping.wake_at - timezone.now()).total_seconds()) + 0.1)  # no beat yet to wake it
+    # no beat yet to wake it
+    time.sleep(max(0.0, (sleeping.wake_at - timezone.now()).total_seconds()) + 0.1)
 
     samples = scrape(client)
     assert value(samples, "keystroke_runs_started_total", workflow="three-steps") == 3
-    assert value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="success") == 1
-    assert value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="failed") == 1
+    assert (
+        value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="success")
+        == 1
+    )
+    assert (
+        value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="failed")
+        == 1
+    )
     assert value(samples, "keystroke_due_timers") == 1
-    executed = done.steps.count() + failed.steps.count() + sleeping.steps.exclude(kind="sleep").count()
+    executed = (
+        done.steps.count() + failed.steps.count() + sleeping.steps.exclude(kind="sleep").count()
+    )
     assert executed == 3 + 2 + 2
     assert value(samples, "keystroke_step_duration_seconds_count", kind="action") == executed
     assert value(samples, "keystroke_step_duration_seconds_sum", kind="action") > 0
@@ -390,7 +473,10 @@ def test_it_counts_a_run_on_a_real_worker(stack: Stack, api: APIClient, client: 
     stack.beat()
     status_becomes(sleeping, "success")
     samples = scrape(client)
-    assert value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="success") == 2
+    assert (
+        value(samples, "keystroke_runs_finished_total", workflow="three-steps", status="success")
+        == 2
+    )
     assert value(samples, "keystroke_step_duration_seconds_count", kind="action") == executed + 1
     assert value(samples, "keystroke_due_timers") == 0
 
@@ -429,7 +515,8 @@ with transaction.atomic():
     store.cancel_run_txn(canceled.pk)
 Run.objects.filter(pk=queued.pk).update(queued_at=timezone.now() - timedelta(seconds=30))
 ready = Client().get("/readyz")
-assert ready.status_code == 200 and ready.json() == {"database": "ok", "broker": "ok"}, ready.content
+assert ready.status_code == 200 and ready.json() == {"database": "ok", "broker": "ok"},
+ready.content
 before = scrape()
 assert metrics.fold_counts() == 5, "three starts, one pass, one cancel"
 after = scrape()
@@ -437,8 +524,10 @@ age = ("keystroke_runs_queued_oldest_age_seconds", ())
 assert 30 <= after.pop(age) < 60 and before.pop(age)
 assert before == after, (before, after)
 assert after[("keystroke_runs_started_total", (("workflow", "greeting"),))] == 3
-assert after[("keystroke_runs_finished_total", (("status", "canceled"), ("workflow", "greeting")))] == 1
-assert after[("keystroke_runs_finished_total", (("status", "success"), ("workflow", "greeting")))] == 1
+assert after[("keystroke_runs_finished_total", (("status", "canceled"), ("workflow", "greeting")))]
+== 1
+assert after[("keystroke_runs_finished_total", (("status", "success"), ("workflow", "greeting")))]
+== 1
 assert after[("keystroke_step_duration_seconds_count", (("kind", "action"),))] == 1
 assert after[("keystroke_runs_queued", ())] == 1
 print("sqlite ok")
@@ -446,12 +535,23 @@ print("sqlite ok")
 
 
 def test_it_works_on_sqlite_and_the_filesystem_broker(tmp_path: Path) -> None:
-    """``keystroke dev`` runs on SQLite and kombu's filesystem broker: the same probes and counts."""
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "KEYSTROKE_HOME": str(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "keystroke_site.settings", "DEBUG": "1", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    """``keystroke dev`` runs on SQLite and kombu's filesystem
+    broker: the same probes and counts.
+    """
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "KEYSTROKE_HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "keystroke_site.settings",
+        "DEBUG": "1",
+        "PATH": "/usr/bin:/bin",
+    }
     done = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup()\n{SQLITE_SCRIPT}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "sqlite ok" in done.stdout

@@ -21,7 +21,9 @@ PASSWORD = "pw-12345678"
 HOME = "203.0.113.5"
 
 
-def sign_in(client: Client, username: str, password: str, address: str = HOME, url: str = "/accounts/login/"):  # type: ignore[no-untyped-def]
+def sign_in(
+    client: Client, username: str, password: str, address: str = HOME, url: str = "/accounts/login/"
+):  # type: ignore[no-untyped-def]
     return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
@@ -107,4 +109,6 @@ def test_sign_ins_without_a_request_are_not_throttled() -> None:
 
 def test_a_username_longer_than_any_account_is_a_failed_sign_in_not_a_500() -> None:
     response = sign_in(Client(), "x" * 5000, "wrong")
-    assert response.status_code == 200 and 'name="username"' in response.content.decode(), "the form again"
+    assert response.status_code == 200 and 'name="username"' in response.content.decode(), (
+        "the form again"
+    )

@@ -26,7 +26,8 @@ def reload_urls() -> None:
 
 @pytest.fixture
 def email_configured(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    # The URLs are decided at start-up, so a server started with email is simulated by reloading them.
+    # The URLs are decided at start-up, so a server started with email is simulated by reloading
+    # them.
     settings.KEYSTROKE_PASSWORD_RESET = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     reload_urls()
@@ -36,12 +37,18 @@ def email_configured(settings) -> Iterator[None]:  # type: ignore[no-untyped-def
 
 
 def test_without_email_the_reset_pages_are_404_and_the_login_page_offers_none() -> None:
-    for url in ("/accounts/password_reset/", "/accounts/password_reset/done/", "/accounts/reset/done/"):
+    for url in (
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/done/",
+    ):
         assert Client().get(url).status_code == 404, url
     assert "password_reset" not in Client().get("/accounts/login/").content.decode()
 
 
-def test_with_email_the_login_page_links_to_a_reset_that_sends_a_working_link(email_configured: None) -> None:
+def test_with_email_the_login_page_links_to_a_reset_that_sends_a_working_link(
+    email_configured: None,
+) -> None:
     User.objects.create_user("alice", email="alice@example.com", password="old-password-1")
     login = Client().get("/accounts/login/").content.decode()
     assert 'href="/accounts/password_reset/"' in login

@@ -31,7 +31,11 @@ def runtime_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=_bare_env())
     python = venv / "bin" / "python"
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--require-hashes", "-r", str(ROOT / "requirements.txt")], check=True, env=_bare_env())
+    subprocess.run(
+        [*pip, "--require-hashes", "-r", str(ROOT / "requirements.txt")],
+        check=True,
+        env=_bare_env(),
+    )
     return python
 
 
@@ -39,7 +43,11 @@ def _bare_env() -> dict[str, str]:
     """No trace of the dev virtualenv: PATH without it, and nothing of its Python settings."""
     dev_bin = str(Path(sys.executable).parent)
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != dev_bin)
-    keep = {k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "LC_ALL", "TMPDIR", "PIP_CACHE_DIR")}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("HOME", "LANG", "LC_ALL", "TMPDIR", "PIP_CACHE_DIR")
+    }
     return {**keep, "PATH": path}
 
 
@@ -55,9 +63,13 @@ def database() -> Iterator[str]:
 
 def test_the_runtime_lock_holds_no_dev_tool(runtime_python: Path) -> None:
     for tool in ("pytest", "ruff", "playwright", "schemathesis", "piptools"):
-        found = subprocess.run([str(runtime_python), "-c", f"import {tool}"], capture_output=True, env=_bare_env())
+        found = subprocess.run(
+            [str(runtime_python), "-c", f"import {tool}"], capture_output=True, env=_bare_env()
+        )
         assert found.returncode != 0, f"{tool} is in the runtime install"
-    check = subprocess.run([str(runtime_python), "-m", "pip", "check"], capture_output=True, text=True)
+    check = subprocess.run(
+        [str(runtime_python), "-m", "pip", "check"], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout
 
 
@@ -81,30 +93,68 @@ def test_a_workflow_runs_to_success_on_the_runtime_install(
     python = str(runtime_python)
     manage = [python, str(ROOT / "manage.py")]
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        done = subprocess.run([*manage, *command], env=env, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [*manage, *command], env=env, cwd=ROOT, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr[-3000:]
     made = subprocess.run(
-        [*manage, "create_api_key", "--name", "prod"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        [*manage, "create_api_key", "--name", "prod"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     key = made.stdout.strip().splitlines()[-1]
 
     port = free_port()
     commands = {
         "web": [python, "-m", "workflows.cli", "serve", "--port", str(port), "--workers", "2"],
-        "worker": [python, "-m", "celery", "-A", "keystroke_site", "worker", "-l", "info", "-c", "2"],
-        "beat": [python, "-m", "celery", "-A", "keystroke_site", "beat", "-l", "info", "-s", str(tmp_path / "beat")],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "keystroke_site",
+            "worker",
+            "-l",
+            "info",
+            "-c",
+            "2",
+        ],
+        "beat": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "keystroke_site",
+            "beat",
+            "-l",
+            "info",
+            "-s",
+            str(tmp_path / "beat"),
+        ],
     }
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in commands}  # noqa: SIM115  closed below
     processes = {
         name: subprocess.Popen(
-            args, env=env, cwd=ROOT, stdout=logs[name], stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            env=env,
+            cwd=ROOT,
+            stdout=logs[name],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         for name, args in commands.items()
     }
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}) as web:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}
+        ) as web:
             wait_for(lambda: http_status(web, "/api/workflows") == 200, 60, what="gunicorn")
-            started = web.post("/api/workflows/signup-pipeline", json={"name": "Ada", "email": "ada@acme.io"})
+            started = web.post(
+                "/api/workflows/signup-pipeline", json={"name": "Ada", "email": "ada@acme.io"}
+            )
             assert started.status_code == 202, started.text
             run_id = started.json()["run_id"]
             run = wait_for(lambda: _finished(web, run_id), 60, what="the run to finish")
@@ -114,7 +164,9 @@ def test_a_workflow_runs_to_success_on_the_runtime_install(
             assert static.status_code == 200 and "text/css" in static.headers["Content-Type"]
             assert web.get("/readyz").status_code == 200
         for name, process in processes.items():
-            assert process.poll() is None, f"{name} exited:\n{(tmp_path / f'{name}.log').read_text()[-3000:]}"
+            assert process.poll() is None, (
+                f"{name} exited:\n{(tmp_path / f'{name}.log').read_text()[-3000:]}"
+            )
     finally:
         for process in processes.values():
             if process.poll() is None:

@@ -1,4 +1,5 @@
-"""Behind an HTTPS reverse proxy: the production server (gunicorn, two workers) as a proxy reaches it.
+"""Behind an HTTPS reverse proxy: the production server (gunicorn, two workers) as a proxy reaches
+it.
 
 Requests go to the server over plain HTTP carrying the headers a TLS-terminating proxy adds. The
 proxy counts as another host (gunicorn is told to trust only 192.0.2.10), so whether the request
@@ -26,7 +27,11 @@ from ..support import Process, http_status, start_web, wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PUBLIC = "https://keystroke.example.test"
-PROXY_HEADERS = {"Host": "keystroke.example.test", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+PROXY_HEADERS = {
+    "Host": "keystroke.example.test",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-For": "203.0.113.7",
+}
 
 
 @pytest.fixture
@@ -77,7 +82,12 @@ def sign_in(client: httpx.Client) -> tuple[httpx.Response, httpx.Response]:
     answer = client.post(
         "/accounts/login/",
         data={"username": "alice", "password": "pw-12345678", "csrfmiddlewaretoken": token},
-        headers={**PROXY_HEADERS, "Origin": PUBLIC, "Referer": f"{PUBLIC}/accounts/login/", "Cookie": csrf},
+        headers={
+            **PROXY_HEADERS,
+            "Origin": PUBLIC,
+            "Referer": f"{PUBLIC}/accounts/login/",
+            "Cookie": csrf,
+        },
     )
     return page, answer
 
@@ -97,7 +107,9 @@ def test_a_sign_in_through_a_trusted_https_proxy_gets_a_secure_session(server, a
     assert history.status_code == 200 and "Sign out alice" in history.text
 
 
-def test_without_trusting_the_proxy_every_page_is_sent_back_to_https_and_no_one_signs_in(server, alice: User) -> None:  # type: ignore[no-untyped-def]
+def test_without_trusting_the_proxy_every_page_is_sent_back_to_https_and_no_one_signs_in(
+    server, alice: User
+) -> None:  # type: ignore[no-untyped-def]
     client = server(trust_proxy="0")
     page = client.get("/accounts/login/", headers=PROXY_HEADERS)
     # The app sees plain HTTP, so it redirects to the HTTPS URL the browser is already on: a loop.
@@ -123,10 +135,17 @@ def test_bad_key_counts_are_shared_by_every_worker_process(server) -> None:  # t
     forwarded = {**PROXY_HEADERS, "X-Forwarded-For": "198.51.100.7"}
     # Five failures recorded by this process, five by the server's workers: one count.
     for n in range(5):
-        answer = APIClient().get("/api/runs", HTTP_AUTHORIZATION=f"Bearer ks_{n}", REMOTE_ADDR="198.51.100.7")
+        answer = APIClient().get(
+            "/api/runs", HTTP_AUTHORIZATION=f"Bearer ks_{n}", REMOTE_ADDR="198.51.100.7"
+        )
         assert answer.status_code == 401
     for n in range(5):
-        assert client.get("/api/runs", headers={**forwarded, "Authorization": f"Bearer ks_x{n}"}).status_code == 401
+        assert (
+            client.get(
+                "/api/runs", headers={**forwarded, "Authorization": f"Bearer ks_x{n}"}
+            ).status_code
+            == 401
+        )
     throttled = client.get("/api/runs", headers={**forwarded, "Authorization": "Bearer ks_last"})
     assert throttled.status_code == 429 and throttled.json()["error"]["type"] == "throttled"
     assert int(throttled.headers["Retry-After"]) >= 1

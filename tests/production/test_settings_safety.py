@@ -51,7 +51,9 @@ def test_it_refuses_to_start_without_a_secret_key_and_says_how_to_make_one(load:
 
 
 def test_it_refuses_the_development_default_key(load: Any) -> None:
-    assert refusal(load, SECRET_KEY=DEV_DEFAULT_KEY).startswith("SECRET_KEY is the development default")
+    assert refusal(load, SECRET_KEY=DEV_DEFAULT_KEY).startswith(
+        "SECRET_KEY is the development default"
+    )
 
 
 def test_it_refuses_a_key_shorter_than_50_characters(load: Any) -> None:
@@ -61,7 +63,9 @@ def test_it_refuses_a_key_shorter_than_50_characters(load: Any) -> None:
 
 
 def test_it_refuses_a_key_that_repeats_a_few_characters(load: Any) -> None:
-    assert refusal(load, SECRET_KEY="ab" * 30).startswith("SECRET_KEY has only 2 different characters")
+    assert refusal(load, SECRET_KEY="ab" * 30).startswith(
+        "SECRET_KEY has only 2 different characters"
+    )
 
 
 def test_it_reads_the_key_from_a_mounted_file_and_checks_it_too(load: Any, tmp_path: Path) -> None:
@@ -69,7 +73,9 @@ def test_it_reads_the_key_from_a_mounted_file_and_checks_it_too(load: Any, tmp_p
     secret.write_text(STRONG_KEY + "\n")
     assert load(SECRET_KEY=None, SECRET_KEY_FILE=str(secret))["SECRET_KEY"] == STRONG_KEY
     secret.write_text("short")
-    assert "SECRET_KEY is 5 characters long" in refusal(load, SECRET_KEY=None, SECRET_KEY_FILE=str(secret))
+    assert "SECRET_KEY is 5 characters long" in refusal(
+        load, SECRET_KEY=None, SECRET_KEY_FILE=str(secret)
+    )
 
 
 def test_it_keeps_the_development_default_when_debug_is_on(load: Any) -> None:
@@ -77,7 +83,9 @@ def test_it_keeps_the_development_default_when_debug_is_on(load: Any) -> None:
     assert load(DEBUG="1", SECRET_KEY="short")["SECRET_KEY"] == "short"
 
 
-def test_it_starts_with_the_environment_keystroke_dev_gives_its_children(load: Any, tmp_path: Path) -> None:
+def test_it_starts_with_the_environment_keystroke_dev_gives_its_children(
+    load: Any, tmp_path: Path
+) -> None:
     with mock.patch.dict(os.environ, {"KEYSTROKE_HOME": str(tmp_path)}, clear=True):
         env = child_env("http://127.0.0.1:8000")
     settings = load(**env, SECRET_KEY=None)
@@ -85,12 +93,17 @@ def test_it_starts_with_the_environment_keystroke_dev_gives_its_children(load: A
     assert settings["SESSION_COOKIE_SECURE"] is False and settings["SECURE_SSL_REDIRECT"] is False
 
 
-def test_an_https_public_url_brings_secure_cookies_csrf_origin_hsts_and_the_redirect(load: Any) -> None:
+def test_an_https_public_url_brings_secure_cookies_csrf_origin_hsts_and_the_redirect(
+    load: Any,
+) -> None:
     settings = load(KEYSTROKE_PUBLIC_URL="https://Keystroke.Example.com/")
     assert settings["SESSION_COOKIE_SECURE"] is True and settings["CSRF_COOKIE_SECURE"] is True
     assert settings["CSRF_TRUSTED_ORIGINS"] == ["https://keystroke.example.com"]
     assert settings["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
-    assert settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True and settings["SECURE_HSTS_PRELOAD"] is False
+    assert (
+        settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+        and settings["SECURE_HSTS_PRELOAD"] is False
+    )
     assert settings["SECURE_SSL_REDIRECT"] is True
     assert "keystroke.example.com" in settings["ALLOWED_HOSTS"]
 
@@ -102,7 +115,9 @@ def test_load_balancer_probes_are_not_redirected_to_https(load: Any) -> None:
         return any(re.search(pattern, path.lstrip("/")) for pattern in exempt)
 
     assert all(is_exempt(path) for path in ("/healthz", "/readyz", "/metrics", "/healthz/"))
-    assert not any(is_exempt(path) for path in ("/history/", "/api/runs", "/metrics/../history/", "/healthzz"))
+    assert not any(
+        is_exempt(path) for path in ("/history/", "/api/runs", "/metrics/../history/", "/healthzz")
+    )
 
 
 def test_hsts_and_the_redirect_follow_their_knobs(load: Any) -> None:
@@ -114,7 +129,10 @@ def test_hsts_and_the_redirect_follow_their_knobs(load: Any) -> None:
         KEYSTROKE_SSL_REDIRECT="0",
     )
     assert settings["SECURE_HSTS_SECONDS"] == 600
-    assert settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False and settings["SECURE_HSTS_PRELOAD"] is True
+    assert (
+        settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
+        and settings["SECURE_HSTS_PRELOAD"] is True
+    )
     assert settings["SECURE_SSL_REDIRECT"] is False
 
 
@@ -127,23 +145,37 @@ def test_a_plain_http_public_url_keeps_cookies_usable_over_http(load: Any) -> No
 
 
 def test_an_explicit_allowed_hosts_wins_over_the_public_url(load: Any) -> None:
-    settings = load(KEYSTROKE_PUBLIC_URL="https://keystroke.example.com", ALLOWED_HOSTS="a.example.com, b.example.com")
+    settings = load(
+        KEYSTROKE_PUBLIC_URL="https://keystroke.example.com",
+        ALLOWED_HOSTS="a.example.com, b.example.com",
+    )
     assert settings["ALLOWED_HOSTS"] == ["a.example.com", "b.example.com"]
 
 
 @pytest.mark.parametrize(
     "url",
-    ["keystroke.example.com", "ftp://keystroke.example.com", "https://", "https://h.example.com/keystroke",
-     "https://h.example.com:99999", "https://user:pw@h.example.com", "https://h.example.com?x=1"],
-)  # fmt: skip
+    [
+        "keystroke.example.com",
+        "ftp://keystroke.example.com",
+        "https://",
+        "https://h.example.com/keystroke",
+        "https://h.example.com:99999",
+        "https://user:pw@h.example.com",
+        "https://h.example.com?x=1",
+    ],
+)
 def test_it_refuses_a_public_url_that_is_not_an_http_origin(load: Any, url: str) -> None:
     shown = url.replace(":pw@", ":***@")
     assert refusal(load, KEYSTROKE_PUBLIC_URL=url).startswith(f"KEYSTROKE_PUBLIC_URL={shown!r}")
 
 
-@pytest.mark.parametrize("name", ["KEYSTROKE_HSTS_SECONDS", "KEYSTROKE_LOGIN_FAILURE_LIMIT", "EMAIL_PORT"])
+@pytest.mark.parametrize(
+    "name", ["KEYSTROKE_HSTS_SECONDS", "KEYSTROKE_LOGIN_FAILURE_LIMIT", "EMAIL_PORT"]
+)
 def test_it_refuses_a_number_that_is_not_an_integer(load: Any, name: str) -> None:
-    assert refusal(load, KEYSTROKE_PUBLIC_URL="https://k.example.com", **{name: "1y"}).startswith(f"{name}='1y'")
+    assert refusal(load, KEYSTROKE_PUBLIC_URL="https://k.example.com", **{name: "1y"}).startswith(
+        f"{name}='1y'"
+    )
 
 
 def test_trusting_the_proxy_reads_the_scheme_and_host_it_forwards(load: Any) -> None:
@@ -162,19 +194,31 @@ def test_without_a_trusted_proxy_forwarded_headers_are_ignored(load: Any) -> Non
 
 def test_email_comes_from_an_email_url_and_turns_on_password_reset(load: Any) -> None:
     settings = load(
-        EMAIL_URL="smtp+tls://keystroke%40example.com:p%40ss@mail.example.com", DEFAULT_FROM_EMAIL="k@e.com"
+        EMAIL_URL="smtp+tls://keystroke%40example.com:p%40ss@mail.example.com",
+        DEFAULT_FROM_EMAIL="k@e.com",
     )
     assert (settings["EMAIL_HOST"], settings["EMAIL_PORT"]) == ("mail.example.com", 587)
-    assert (settings["EMAIL_HOST_USER"], settings["EMAIL_HOST_PASSWORD"]) == ("keystroke@example.com", "p@ss")
+    assert (settings["EMAIL_HOST_USER"], settings["EMAIL_HOST_PASSWORD"]) == (
+        "keystroke@example.com",
+        "p@ss",
+    )
     assert settings["EMAIL_USE_TLS"] is True and settings["EMAIL_USE_SSL"] is False
     assert settings["DEFAULT_FROM_EMAIL"] == settings["SERVER_EMAIL"] == "k@e.com"
     assert settings["KEYSTROKE_PASSWORD_RESET"] is True
     smtps = load(EMAIL_URL="smtps://mail.example.com")
-    assert (smtps["EMAIL_PORT"], smtps["EMAIL_USE_SSL"], smtps["EMAIL_USE_TLS"]) == (465, True, False)
-    assert refusal(load, EMAIL_URL="imap://mail.example.com").startswith("EMAIL_URL='imap://mail.example.com'")
+    assert (smtps["EMAIL_PORT"], smtps["EMAIL_USE_SSL"], smtps["EMAIL_USE_TLS"]) == (
+        465,
+        True,
+        False,
+    )
+    assert refusal(load, EMAIL_URL="imap://mail.example.com").startswith(
+        "EMAIL_URL='imap://mail.example.com'"
+    )
 
 
-def test_email_comes_from_separate_variables_with_a_mounted_password(load: Any, tmp_path: Path) -> None:
+def test_email_comes_from_separate_variables_with_a_mounted_password(
+    load: Any, tmp_path: Path
+) -> None:
     password = tmp_path / "smtp_password"
     password.write_text("s3cret\n")
     settings = load(
@@ -229,9 +273,13 @@ def test_the_documented_production_environment_passes_check_deploy(tmp_path: Pat
 
 def test_every_variable_the_settings_read_is_in_env_example() -> None:
     read = set(re.findall(r"""env_\w+\(\s*["']([A-Z_]+)["']""", SETTINGS.read_text()))
-    read |= set(re.findall(r"""os\.environ(?:\.get)?[\[(]\s*["']([A-Z_]+)["']""", SETTINGS.read_text()))
+    read |= set(
+        re.findall(r"""os\.environ(?:\.get)?[\[(]\s*["']([A-Z_]+)["']""", SETTINGS.read_text())
+    )
     # A NAME_FILE variant is documented on the line of its NAME.
-    missing = sorted(name for name in read if name not in env_example() and not name.endswith("_FILE"))
+    missing = sorted(
+        name for name in read if name not in env_example() and not name.endswith("_FILE")
+    )
     assert not missing, f"add these to .env.example with a comment: {missing}"
 
 

@@ -8,7 +8,16 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from history.models import AuditEvent, LogRecord, Organization, Run, Span, Step, TriggerDelivery, UsageItem
+from history.models import (
+    AuditEvent,
+    LogRecord,
+    Organization,
+    Run,
+    Span,
+    Step,
+    TriggerDelivery,
+    UsageItem,
+)
 
 DAY = timedelta(days=1)
 TABLES: dict[str, type[models.Model]] = {
@@ -23,31 +32,52 @@ TABLES: dict[str, type[models.Model]] = {
 
 
 def make_run(
-    org: Organization, *, slug: str = "greeting", status: str = "success", age: timedelta | None = None, **fields: Any
+    org: Organization,
+    *,
+    slug: str = "greeting",
+    status: str = "success",
+    age: timedelta | None = None,
+    **fields: Any,
 ) -> Run:
     """A run that finished ``age`` ago (``None``: has not finished)."""
     now = timezone.now()
     finished = now - age if age is not None else None
     created = finished - timedelta(minutes=1) if finished else now
     return Run.objects.create(
-        organization=org, project=org.default_project(), slug=slug, status=status, created_at=created,
-        finished_at=finished, **fields,
-    )  # fmt: skip
+        organization=org,
+        project=org.default_project(),
+        slug=slug,
+        status=status,
+        created_at=created,
+        finished_at=finished,
+        **fields,
+    )
 
 
 def with_rows(run: Run, delivered_ago: timedelta = 2 * DAY) -> Run:
-    """Two steps, two usage lines (one on a step), a span, a log record and the delivery that started it."""
+    """Two steps, two usage lines (one on a step), a span, a log record and the delivery that
+    started it.
+    """
     now = timezone.now()
-    step = Step.objects.create(run=run, position=0, step_id="step:greet#0", kind="action", status="success")
+    step = Step.objects.create(
+        run=run, position=0, step_id="step:greet#0", kind="action", status="success"
+    )
     Step.objects.create(run=run, position=1, step_id="step:now#0", kind="now", status="success")
     UsageItem.objects.create(run=run, step=step, kind="service", service="clearbit", cost="0.01")
     UsageItem.objects.create(run=run, kind="duration", quantity=12, unit="ms")
-    Span.objects.create(run=run, trace_id="a" * 32, span_id="b" * 16, name=f"workflow {run.slug}", started_at=now)
-    LogRecord.objects.create(run=run, created_at=now, level="INFO", logger="keystroke.run", message="Run started")
+    Span.objects.create(
+        run=run, trace_id="a" * 32, span_id="b" * 16, name=f"workflow {run.slug}", started_at=now
+    )
+    LogRecord.objects.create(
+        run=run, created_at=now, level="INFO", logger="keystroke.run", message="Run started"
+    )
     TriggerDelivery.objects.create(
-        organization=run.organization, trigger="signup", key=f"key-{run.pk}", created_at=now - delivered_ago,
+        organization=run.organization,
+        trigger="signup",
+        key=f"key-{run.pk}",
+        created_at=now - delivered_ago,
         response={"run_id": run.public_id, "run_ids": [run.public_id]},
-    )  # fmt: skip
+    )
     return run
 
 

@@ -40,11 +40,19 @@ def test_offline_agent_calls_its_tools_and_answers_with_valid_structured_output(
     assert isinstance(outcome, Completed), outcome
     steps = {r.step_id: r for _, r in sorted(log.records.items())}
     assert list(steps) == [
-        "step:lead-researcher#0", "step:model#0", "step:lookup-company#0", "step:score-lead#0",
-        "step:greeting#0", "step:model#1",
-    ]  # fmt: skip
+        "step:lead-researcher#0",
+        "step:model#0",
+        "step:lookup-company#0",
+        "step:score-lead#0",
+        "step:greeting#0",
+        "step:model#1",
+    ]
     # The tools ran as their actions and child workflow, with the email from the prompt.
-    assert steps["step:lookup-company#0"].output == {"domain": "example.com", "name": "Example", "employees": 1854}
+    assert steps["step:lookup-company#0"].output == {
+        "domain": "example.com",
+        "name": "Example",
+        "employees": 1854,
+    }
     assert steps["step:greeting#0"].kind == "workflow" and log.children
     assert {r.parent_position for r in steps.values()} == {None, 0}
     reply = outcome.output["output"]
@@ -53,16 +61,24 @@ def test_offline_agent_calls_its_tools_and_answers_with_valid_structured_output(
     assert agent["model"] == "test"
     messages = agent["conversation"]
     assert [m["role"] for m in messages[:3]] == ["system", "user", "assistant"]
-    assert [c["name"] for c in messages[2]["tool_calls"]] == ["lookup-company", "score-lead", "greeting"]
+    assert [c["name"] for c in messages[2]["tool_calls"]] == [
+        "lookup-company",
+        "score-lead",
+        "greeting",
+    ]
     assert messages[3] == {
-        "role": "tool", "tool_call_id": messages[2]["tool_calls"][0]["id"], "name": "lookup-company",
+        "role": "tool",
+        "tool_call_id": messages[2]["tool_calls"][0]["id"],
+        "name": "lookup-company",
         "content": {"domain": "example.com", "name": "Example", "employees": 1854},
-    }  # fmt: skip
+    }
     assert messages[-2]["tool_calls"][0]["name"] == "final_result"
     assert [u["label"] for u in log.usage if u["kind"] == "model"] == ["test", "test"]
 
 
-def test_tool_calls_execute_actions_and_replay_asks_the_model_nothing(openai: LoopbackOpenAI, tmp_path: Path) -> None:
+def test_tool_calls_execute_actions_and_replay_asks_the_model_nothing(
+    openai: LoopbackOpenAI, tmp_path: Path
+) -> None:
     marker = tmp_path / "effects"
     openai.answer(
         tool_reply("effect", {"marker": str(marker), "label": "looked-up"}),
@@ -71,7 +87,9 @@ def test_tool_calls_execute_actions_and_replay_asks_the_model_nothing(openai: Lo
     log = MemoryEventLog()
     outcome = prompt("scripted-researcher", "Research ada@example.com", log)
 
-    assert outcome == Completed({"output": {"score": 87, "reason": "big company"}, "text": outcome.output["text"]})
+    assert outcome == Completed(
+        {"output": {"score": 87, "reason": "big company"}, "text": outcome.output["text"]}
+    )
     assert marker.read_text() == "looked-up\n"
     assert len(openai.requests) == 2
     # The second request carries the tool's result back to the model.
@@ -91,14 +109,23 @@ def test_structured_output_is_validated_and_the_model_asked_again(openai: Loopba
     log = MemoryEventLog()
     outcome = prompt("scripted-researcher", "Research", log)
 
-    assert isinstance(outcome, Completed) and outcome.output["output"] == {"score": 90, "reason": "fixed"}
+    assert isinstance(outcome, Completed) and outcome.output["output"] == {
+        "score": 90,
+        "reason": "fixed",
+    }
     retry = openai.requests[1]["messages"][-1]
     assert "less than or equal to 100" in retry["content"]
-    told = [m for m in log.records[0].output["conversation"] if "less than or equal to 100" in str(m["content"])]
+    told = [
+        m
+        for m in log.records[0].output["conversation"]
+        if "less than or equal to 100" in str(m["content"])
+    ]
     assert told and told[0]["role"] in ("tool", "retry")
 
 
-def test_invalid_output_on_every_try_fails_the_agent_step_with_its_conversation(openai: LoopbackOpenAI) -> None:
+def test_invalid_output_on_every_try_fails_the_agent_step_with_its_conversation(
+    openai: LoopbackOpenAI,
+) -> None:
     openai.answer(*[tool_reply("final_result", {"score": 140, "reason": "no"})] * 3)
     log = MemoryEventLog()
     outcome = prompt("scripted-researcher", "Research", log)
@@ -111,14 +138,19 @@ def test_invalid_output_on_every_try_fails_the_agent_step_with_its_conversation(
     assert log.records[0].status == "failed"
 
 
-def test_model_calls_record_tokens_and_a_cost_priced_by_genai_prices(openai: LoopbackOpenAI) -> None:
+def test_model_calls_record_tokens_and_a_cost_priced_by_genai_prices(
+    openai: LoopbackOpenAI,
+) -> None:
     openai.answer(
-        text_reply("Ada works at Example.", 1200, 300), tool_reply("final_result", {"score": 5, "reason": "x"})
+        text_reply("Ada works at Example.", 1200, 300),
+        tool_reply("final_result", {"score": 5, "reason": "x"}),
     )
     log = MemoryEventLog()
     outcome = execute(registry.workflow("llm-steps"), {"question": "Who is Ada?"}, log)
 
-    assert outcome == Completed({"text": "Ada works at Example.", "verdict": {"score": 5, "reason": "x"}})
+    assert outcome == Completed(
+        {"text": "Ada works at Example.", "verdict": {"score": 5, "reason": "x"}}
+    )
     assert [r.step_id for _, r in sorted(log.records.items())] == [
         "step:llm#0",
         "step:model#0",
@@ -126,8 +158,14 @@ def test_model_calls_record_tokens_and_a_cost_priced_by_genai_prices(openai: Loo
         "step:model#1",
     ]
     first = log.usage[0]
-    expected = calc_price(Usage(input_tokens=1200, output_tokens=300), "gpt-4o-mini", provider_id="openai")
-    assert (first["provider"], first["model"], first["label"]) == ("openai", "gpt-4o-mini", "openai:gpt-4o-mini")
+    expected = calc_price(
+        Usage(input_tokens=1200, output_tokens=300), "gpt-4o-mini", provider_id="openai"
+    )
+    assert (first["provider"], first["model"], first["label"]) == (
+        "openai",
+        "gpt-4o-mini",
+        "openai:gpt-4o-mini",
+    )
     assert (first["tokens_in"], first["tokens_out"]) == (1200, 300)
     assert Decimal(first["cost"]) == expected.total_price > 0
     assert log.records[1].cost == expected.total_price
@@ -176,11 +214,21 @@ def test_an_agent_tool_runs_that_agent_as_a_nested_step_and_paid_services_are_li
     assert isinstance(outcome, Completed), outcome
     steps = [(r.step_id, r.kind, r.parent_position) for _, r in sorted(log.records.items())]
     assert steps[:4] == [
-        ("step:manager#0", "agent", None), ("step:model#0", "model", 0), ("step:paid-lookup#0", "action", 0),
+        ("step:manager#0", "agent", None),
+        ("step:model#0", "model", 0),
+        ("step:paid-lookup#0", "action", 0),
         ("step:summariser#0", "agent", 0),
-    ]  # fmt: skip
+    ]
     assert [s for s in steps if s[2] == 3] == [("step:model#1", "model", 3)]
     service = [u for u in log.usage if u["kind"] == "service"]
-    assert service == [{"kind": "service", "service": "clearbit", "quantity": "1", "unit": "call", "cost": "0.02",
-                        "position": 2}]  # fmt: skip
+    assert service == [
+        {
+            "kind": "service",
+            "service": "clearbit",
+            "quantity": "1",
+            "unit": "call",
+            "cost": "0.02",
+            "position": 2,
+        }
+    ]
     assert log.records[2].cost == Decimal("0.02")

@@ -50,15 +50,26 @@ def test_an_agent_run_records_its_conversation_usage_cost_and_trace(
     online_worker(stack, openai)
     run = status_becomes(prompt(api, "scripted-researcher", "Research ada@example.com"), "success")
 
-    assert (run.kind, run.trigger_type, run.output["output"]) == ("agent", "api", {"score": 70, "reason": "fits"})
+    assert (run.kind, run.trigger_type, run.output["output"]) == (
+        "agent",
+        "api",
+        {"score": 70, "reason": "fits"},
+    )
     roles = [m["role"] for m in run.conversation]
     assert roles[:4] == ["system", "user", "assistant", "tool"] and run.message_count == len(roles)
-    assert run.conversation[2]["tool_calls"][0]["arguments"] == {"marker": str(marker), "label": "looked-up"}
+    assert run.conversation[2]["tool_calls"][0]["arguments"] == {
+        "marker": str(marker),
+        "label": "looked-up",
+    }
     assert run.conversation[3]["content"] == {"label": "looked-up"}
 
     steps = list(run.steps.values_list("step_id", "kind", "parent_position", "cost"))
-    prices = [calc_price(Usage(input_tokens=i, output_tokens=o), "gpt-4o-mini", provider_id="openai").total_price
-              for i, o in ((1000, 200), (1500, 100))]  # fmt: skip
+    prices = [
+        calc_price(
+            Usage(input_tokens=i, output_tokens=o), "gpt-4o-mini", provider_id="openai"
+        ).total_price
+        for i, o in ((1000, 200), (1500, 100))
+    ]
     assert steps == [
         ("step:scripted-researcher#0", "agent", None, Decimal(0)),
         ("step:model#0", "model", 0, prices[0].quantize(Decimal("0.000001"))),
@@ -67,8 +78,9 @@ def test_an_agent_run_records_its_conversation_usage_cost_and_trace(
     ]
     models = run.usage_items.filter(kind="model").order_by("id")
     assert [(u.provider, u.model, u.tokens_in, u.tokens_out) for u in models] == [
-        ("openai", "gpt-4o-mini", 1000, 200), ("openai", "gpt-4o-mini", 1500, 100),
-    ]  # fmt: skip
+        ("openai", "gpt-4o-mini", 1000, 200),
+        ("openai", "gpt-4o-mini", 1500, 100),
+    ]
     assert run.usage_items.filter(kind="duration").count() == 1
     assert run.total_cost == sum(u.cost for u in models) > 0
     assert (run.models_used, run.services_used) == (["openai:gpt-4o-mini"], ["openai"])
@@ -99,7 +111,9 @@ def test_a_crash_after_the_first_model_call_does_not_call_it_again(
         tool_reply("effect", {"marker": str(marker), "label": "slow", "seconds": 4}),
         tool_reply("final_result", {"score": 10, "reason": "small"}),
     )
-    first = stack.worker(KEYSTROKE_OFFLINE_MODELS="0", OPENAI_BASE_URL=openai.url, OPENAI_API_KEY=SECRET)
+    first = stack.worker(
+        KEYSTROKE_OFFLINE_MODELS="0", OPENAI_BASE_URL=openai.url, OPENAI_API_KEY=SECRET
+    )
     stack.beat()
     run = prompt(api, "scripted-researcher", "Research")
     wait_for(lambda: "slow:start" in lines(marker), 30, what="the tool to start")
@@ -108,7 +122,9 @@ def test_a_crash_after_the_first_model_call_does_not_call_it_again(
 
     status_becomes(run, "success", timeout=60)
     assert run.output["output"] == {"score": 10, "reason": "small"}
-    assert len(openai.requests) == 2, "the first model call was answered from the log after the crash"
+    assert len(openai.requests) == 2, (
+        "the first model call was answered from the log after the crash"
+    )
     assert lines(marker).count("slow") == 1
 
 
@@ -127,9 +143,13 @@ def test_a_workflow_tool_starts_a_child_run_offline(stack: Stack, api: APIClient
 
 def test_bad_prompts_are_refused_and_create_nothing(api: APIClient) -> None:
     response = api.post("/api/agents/lead-researcher/prompt", {"message": ""}, format="json")
-    assert response.status_code == 400 and "message" in response.json()["error"]["details"]["fields"]
+    assert (
+        response.status_code == 400 and "message" in response.json()["error"]["details"]["fields"]
+    )
     assert api.post("/api/agents/nope/prompt", {"message": "hi"}, format="json").status_code == 404
-    assert api.post("/api/agents/greeting/prompt", {"message": "hi"}, format="json").status_code == 404
+    assert (
+        api.post("/api/agents/greeting/prompt", {"message": "hi"}, format="json").status_code == 404
+    )
     assert not Run.objects.exists()
     listed = api.get("/api/agents").json()["results"]
     assert {a["slug"] for a in listed} >= {"lead-researcher", "scripted-researcher"}

@@ -1,4 +1,6 @@
-"""Committed step logs replayed against today's code: a change that breaks old histories fails here."""
+"""Committed step logs replayed against today's code: a change that
+breaks old histories fails here.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,10 @@ FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.json"))
 def load_records(steps: list[dict]) -> list[StepRecord]:
     dates = ("started_at", "finished_at", "wake_at")
     return [
-        StepRecord(**{k: datetime.fromisoformat(v) if k in dates and v else v for k, v in s.items()}) for s in steps
+        StepRecord(
+            **{k: datetime.fromisoformat(v) if k in dates and v else v for k, v in s.items()}
+        )
+        for s in steps
     ]
 
 
@@ -28,7 +33,9 @@ def test_a_recorded_history_replays_to_its_output_without_executing_a_step(fixtu
     golden = json.loads(fixture.read_text())
     workflow = registry.workflow(golden["workflow"])
     log = MemoryEventLog(load_records(golden["steps"]), run_id="run_golden")
-    with mock.patch("workflows.definitions.Action.execute", side_effect=AssertionError("a recorded step ran")):
+    with mock.patch(
+        "workflows.definitions.Action.execute", side_effect=AssertionError("a recorded step ran")
+    ):
         outcome = execute_workflow(workflow, golden["input"], log)
     assert outcome == Completed(golden["output"])
     assert log.writes == 0

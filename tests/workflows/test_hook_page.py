@@ -30,11 +30,18 @@ def approval_schema() -> str:
 
 @pytest.fixture
 def hook(org: Organization) -> Step:
-    run = Run.objects.create(organization=org, project=org.default_project(), slug="approval", status="waiting")
+    run = Run.objects.create(
+        organization=org, project=org.default_project(), slug="approval", status="waiting"
+    )
     return Step.objects.create(
-        run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="tok3n",
+        run=run,
+        position=0,
+        step_id="step:approval#0",
+        kind="hook",
+        status="waiting",
+        token="tok3n",
         input={"schema": approval_schema()},
-    )  # fmt: skip
+    )
 
 
 def test_a_get_shows_the_form_and_resumes_nothing(hook: Step) -> None:
@@ -42,7 +49,9 @@ def test_a_get_shows_the_form_and_resumes_nothing(hook: Step) -> None:
     assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
     html = page.content.decode()
     assert 'method="post"' in html and 'name="approved"' in html and 'name="note"' in html
-    assert "refund &lt;b&gt;ok&lt;/b&gt;" in html and "<b>ok</b>" not in html, "the query is escaped"
+    assert "refund &lt;b&gt;ok&lt;/b&gt;" in html and "<b>ok</b>" not in html, (
+        "the query is escaped"
+    )
     assert hook.run.public_id in html and "approval" in html
     hook.refresh_from_db()
     assert hook.status == "waiting" and not AuditEvent.objects.exists()
@@ -76,15 +85,26 @@ def test_a_nul_in_a_form_field_is_a_400_page_and_resumes_nothing(hook: Step) -> 
 
 def test_the_page_shows_defaults_as_they_are_those_of_a_factory_included(org: Organization) -> None:
     module = next(m for name, m in sys.modules.items() if name.endswith(".workflows.leaky"))
-    run = Run.objects.create(organization=org, project=org.default_project(), slug="leaky-hook", status="waiting")
+    run = Run.objects.create(
+        organization=org, project=org.default_project(), slug="leaky-hook", status="waiting"
+    )
     schema = str(_hook_schema_path("approval", module.Answer))
-    Step.objects.create(run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="t2",
-                        input={"schema": schema})  # fmt: skip
+    Step.objects.create(
+        run=run,
+        position=0,
+        step_id="step:approval#0",
+        kind="hook",
+        status="waiting",
+        token="t2",
+        input={"schema": schema},
+    )
     html = Client().get("/hooks/t2").content.decode()
     assert 'value="Ops Team"' in html and "pydanticundefined" not in html.lower()
     assert 'value="normal"' in html, "an enum's default is its value"
     answer = Client().post(
-        "/hooks/t2", urlencode({"approved": "true", "team": "Ops Team", "urgency": "normal"}), content_type=FORM
+        "/hooks/t2",
+        urlencode({"approved": "true", "team": "Ops Team", "urgency": "normal"}),
+        content_type=FORM,
     )
     assert answer.status_code == 200, answer.content.decode()[-500:]
 

@@ -51,7 +51,10 @@ def test_a_key_reused_for_another_request_is_refused_and_starts_nothing(api: API
     error = changed.json()["error"]
     assert error["type"] == "idempotency_key_reused" and "Idempotency-Key" in error["message"]
     other_target = api.post(
-        "/api/agents/lead-researcher/prompt", {"message": "hi"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+        "/api/agents/lead-researcher/prompt",
+        {"message": "hi"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
     )
     assert other_target.status_code == 422
     assert Run.objects.count() == 1
@@ -66,8 +69,12 @@ def test_bad_input_records_no_key_so_a_corrected_retry_starts_the_run(api: APICl
 
 def test_agent_prompts_take_a_key_too(api: APIClient) -> None:
     path = "/api/agents/lead-researcher/prompt"
-    first = api.post(path, {"message": "Research ada@acme.io"}, format="json", HTTP_IDEMPOTENCY_KEY="p1")
-    again = api.post(path, {"message": "Research ada@acme.io"}, format="json", HTTP_IDEMPOTENCY_KEY="p1")
+    first = api.post(
+        path, {"message": "Research ada@acme.io"}, format="json", HTTP_IDEMPOTENCY_KEY="p1"
+    )
+    again = api.post(
+        path, {"message": "Research ada@acme.io"}, format="json", HTTP_IDEMPOTENCY_KEY="p1"
+    )
     assert (first.status_code, again.status_code) == (202, 200)
     assert again.json()["run_id"] == first.json()["run_id"]
     assert Run.objects.filter(kind="agent").count() == 1

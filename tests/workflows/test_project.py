@@ -26,7 +26,9 @@ def workflow_module(slug: str, up: str = "..") -> str:
     )
 
 
-def test_it_imports_every_module_with_relative_imports(tmp_path: Path, scratch_registry: Registry) -> None:
+def test_it_imports_every_module_with_relative_imports(
+    tmp_path: Path, scratch_registry: Registry
+) -> None:
     write(tmp_path / "actions/shared.py", MODEL)
     write(tmp_path / "workflows/nested/deep.py", workflow_module("project-deep", up="..."))
     load_package("keystroke_test_project_ok", tmp_path)

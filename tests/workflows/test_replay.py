@@ -65,7 +65,11 @@ def _flaky(item: Item) -> Text:
 upper = define_action(slug="replay-upper", input=Item, output=Text, run=_upper)
 reverse = define_action(slug="replay-reverse", input=Item, output=Text, run=_reverse)
 flaky = define_action(
-    slug="replay-flaky", input=Item, output=Text, run=_flaky, retries=RetryPolicy(max_attempts=3, initial_interval=5)
+    slug="replay-flaky",
+    input=Item,
+    output=Text,
+    run=_flaky,
+    retries=RetryPolicy(max_attempts=3, initial_interval=5),
 )
 
 PLAIN_CODE_RUNS: list[str] = []
@@ -79,7 +83,9 @@ async def _sequence(item: Item, ctx: Context) -> Texts:
 
 
 async def _parallel(item: Item, ctx: Context) -> Texts:
-    results = await asyncio.gather(reverse.run(Item(name="slow")), upper.run(Item(name="fast")), upper.run(item))
+    results = await asyncio.gather(
+        reverse.run(Item(name="slow")), upper.run(Item(name="fast")), upper.run(item)
+    )
     return Texts(texts=[r.text for r in results])
 
 
@@ -137,7 +143,10 @@ def test_it_records_each_step_and_replays_without_executing_again() -> None:
     log = MemoryEventLog()
     assert execute_workflow(sequence, {"name": "ada"}, log) == Completed({"texts": ["ADA", "ADA"]})
     assert CALLS == ["upper:ada", "reverse:ADA"]
-    assert [r.step_id for r in log.records.values()] == ["step:replay-upper#0", "step:replay-reverse#0"]
+    assert [r.step_id for r in log.records.values()] == [
+        "step:replay-upper#0",
+        "step:replay-reverse#0",
+    ]
 
     assert execute_workflow(sequence, {"name": "ada"}, log) == Completed({"texts": ["ADA", "ADA"]})
     assert CALLS == ["upper:ada", "reverse:ADA"], "recorded steps must not run again"
@@ -146,7 +155,9 @@ def test_it_records_each_step_and_replays_without_executing_again() -> None:
 
 def test_it_skips_a_step_seeded_in_the_log() -> None:
     log = MemoryEventLog.seeded({"step:replay-upper#0": {"text": "SEEDED"}})
-    assert execute_workflow(sequence, {"name": "ada"}, log) == Completed({"texts": ["SEEDED", "DEDEES"]})
+    assert execute_workflow(sequence, {"name": "ada"}, log) == Completed(
+        {"texts": ["SEEDED", "DEDEES"]}
+    )
     assert CALLS == ["reverse:SEEDED"]
 
 
@@ -177,7 +188,12 @@ def test_it_gives_multi_step_branches_the_same_ids_on_every_pass() -> None:
     first = execute_workflow(branches, {"name": "x"}, log)
     assert first == Completed({"texts": ["BA", "DC"]})
     ids = [r.step_id for r in sorted(log.records.values(), key=lambda r: r.position)]
-    assert ids == ["step:replay-reverse#0", "step:replay-reverse#1", "step:replay-upper#0", "step:replay-upper#1"]
+    assert ids == [
+        "step:replay-reverse#0",
+        "step:replay-reverse#1",
+        "step:replay-upper#0",
+        "step:replay-upper#1",
+    ]
     assert execute_workflow(branches, {"name": "x"}, log) == first
 
 
@@ -188,7 +204,9 @@ def test_it_suspends_on_a_sleep_and_continues_when_it_is_due() -> None:
     assert isinstance(outcome, Suspended)
     assert [(i.kind, i.wake_at) for i in outcome.items] == [("sleep", start + timedelta(hours=1))]
 
-    early = execute_workflow(sleeper, {"name": "ada"}, log, clock=lambda: start + timedelta(minutes=59))
+    early = execute_workflow(
+        sleeper, {"name": "ada"}, log, clock=lambda: start + timedelta(minutes=59)
+    )
     assert isinstance(early, Suspended)
     done = execute_workflow(sleeper, {"name": "ada"}, log, clock=lambda: start + timedelta(hours=1))
     assert done == Completed({"texts": ["ADA", "ada"]})
@@ -245,14 +263,19 @@ def test_secrets_in_an_error_are_redacted_in_its_message_traceback_and_attempts(
     assert isinstance(outcome, Failed)
     stored = json.dumps(outcome.error)
     assert "0123456789abcdef" not in stored and "hunter2" not in stored, stored
-    assert "Bearer [redacted]" in outcome.error["message"] and "[redacted]" in outcome.error["traceback"]
+    assert (
+        "Bearer [redacted]" in outcome.error["message"]
+        and "[redacted]" in outcome.error["traceback"]
+    )
     assert all("[redacted]" in a["message"] for a in outcome.error.get("attempts", []))
 
 
 def test_it_records_the_clock_and_uuids_so_replay_sees_the_same_values() -> None:
     log = MemoryEventLog()
     first = execute_workflow(clock_workflow, {"name": "x"}, log)
-    second = execute_workflow(clock_workflow, {"name": "x"}, log, clock=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+    second = execute_workflow(
+        clock_workflow, {"name": "x"}, log, clock=lambda: datetime(2030, 1, 1, tzinfo=UTC)
+    )
     assert first == second
 
 
@@ -290,7 +313,9 @@ def test_actions_run_directly_outside_a_workflow() -> None:
         ({"timeout": "soon"}, "not a duration"),
     ],
 )
-def test_definitions_refuse_bad_arguments_with_a_message_that_says_what_to_change(kwargs: dict, message: str) -> None:
+def test_definitions_refuse_bad_arguments_with_a_message_that_says_what_to_change(
+    kwargs: dict, message: str
+) -> None:
     args = {"slug": "fine-slug", "input": Item, "output": Text, "run": _sequence, **kwargs}
     with pytest.raises(ValueError, match=message):
         define_workflow(**args)
@@ -332,9 +357,13 @@ def test_a_hook_suspends_with_a_stable_token_and_returns_the_resumed_payload() -
     (item,) = first.items
     assert item.kind == "hook" and item.url == f"memory://hooks/{item.token}"
     again = execute_workflow(hooked, {"name": "x"}, log)
-    assert isinstance(again, Suspended) and again.items[0].token == item.token, "same token on every replay"
+    assert isinstance(again, Suspended) and again.items[0].token == item.token, (
+        "same token on every replay"
+    )
     log.resume_hook(item.token or "", {"approved": True})
-    assert execute_workflow(hooked, {"name": "x"}, log) == Completed({"texts": [item.url.upper(), "True"]})
+    assert execute_workflow(hooked, {"name": "x"}, log) == Completed(
+        {"texts": [item.url.upper(), "True"]}
+    )
     assert CALLS == [f"upper:{item.url}"]
 
 
@@ -349,11 +378,15 @@ def test_a_hook_not_resumed_in_time_raises_hook_timeout_in_the_workflow() -> Non
 
 def test_a_child_workflow_runs_on_its_own_log_and_replays_from_the_parents() -> None:
     log = MemoryEventLog()
-    assert execute_workflow(parent, {"name": "ada"}, log) == Completed({"texts": ["parent", "ADA", "ADA"]})
+    assert execute_workflow(parent, {"name": "ada"}, log) == Completed(
+        {"texts": ["parent", "ADA", "ADA"]}
+    )
     assert [r.step_id for r in log.records.values()] == ["step:replay-sequence#0"]
     assert list(log.children) == ["run_memory.0"]
     CALLS.clear()
-    assert execute_workflow(parent, {"name": "ada"}, log) == Completed({"texts": ["parent", "ADA", "ADA"]})
+    assert execute_workflow(parent, {"name": "ada"}, log) == Completed(
+        {"texts": ["parent", "ADA", "ADA"]}
+    )
     assert CALLS == []
 
 
@@ -410,16 +443,24 @@ def test_every_field_of_an_errors_own_to_dict_is_redacted() -> None:
         def to_dict(self) -> dict:
             return {
                 **super().to_dict(),
-                "response": {"headers": {"Authorization": "Bearer abc123XYZ"}, "body": "token=t0k3n"},
+                "response": {
+                    "headers": {"Authorization": "Bearer abc123XYZ"},
+                    "body": "token=t0k3n",
+                },
             }
 
     error = error_dict(Refused("refused"))
-    assert error["response"] == {"headers": {"Authorization": "[redacted]"}, "body": "token=[redacted]"}
+    assert error["response"] == {
+        "headers": {"Authorization": "[redacted]"},
+        "body": "token=[redacted]",
+    }
 
 
 def test_an_error_keeps_the_names_of_its_type_and_step_whatever_they_look_like() -> None:
     from workflows.engine.replay import error_dict
     from workflows.errors import StepFailed
 
-    error = error_dict(StepFailed("step:secret:rotate#0", "step:secret:rotate#0 failed: password=hunter2", []))
+    error = error_dict(
+        StepFailed("step:secret:rotate#0", "step:secret:rotate#0 failed: password=hunter2", [])
+    )
     assert error["step_id"] == "step:secret:rotate#0" and "hunter2" not in error["message"]

@@ -1,4 +1,6 @@
-"""The retention prune: expired finished runs go with every row that belongs to them, whole trees only."""
+"""The retention prune: expired finished runs go with every row that belongs to them, whole trees
+only.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +71,14 @@ def test_it_deletes_expired_runs_with_every_row_that_belongs_to_them(org: Organi
     after = census()
     assert {name: before[name] - after[name] for name in gone} == gone
     assert not any(rows_of(expired).values())
-    assert rows_of(kept) == {"runs": 1, "steps": 2, "usage": 2, "spans": 1, "logs": 1, "deliveries": 1}
+    assert rows_of(kept) == {
+        "runs": 1,
+        "steps": 2,
+        "usage": 2,
+        "spans": 1,
+        "logs": 1,
+        "deliveries": 1,
+    }
     rerun.refresh_from_db()
     assert rerun.rerun_of_id is None, "a rerun outlives the run it repeated"
     assert TriggerState.objects.get(key="signup").last_run_id is None
@@ -77,8 +86,11 @@ def test_it_deletes_expired_runs_with_every_row_that_belongs_to_them(org: Organi
 
 
 @pytest.mark.parametrize("status", ["queued", "running", "sleeping", "waiting"])
-def test_it_keeps_runs_that_have_not_finished_whatever_their_age(org: Organization, status: str) -> None:
-    old = make_run(org, status=status, age=3650 * DAY)  # even with a finish time, an active run is not finished
+def test_it_keeps_runs_that_have_not_finished_whatever_their_age(
+    org: Organization, status: str
+) -> None:
+    # even with a finish time, an active run is not finished
+    old = make_run(org, status=status, age=3650 * DAY)
     Run.objects.filter(pk=old.pk).update(created_at=old.finished_at)
     retention.prune()
     assert Run.objects.filter(pk=old.pk).exists()
@@ -123,7 +135,9 @@ def test_it_deletes_a_parent_and_its_expired_children_together(org: Organization
     with CaptureQueriesContext(connection) as captured:
         pruned = retention.prune()
     assert set(Run.objects.values_list("pk", flat=True)) == {kept.pk}
-    assert not any(rows_of(run)[name] for run in (parent, child, grandchild) for name in ("steps", "usage"))
+    assert not any(
+        rows_of(run)[name] for run in (parent, child, grandchild) for name in ("steps", "usage")
+    )
     run_deletes = [q["sql"] for q in captured if q["sql"].startswith("DELETE FROM history_run")]
     assert len(run_deletes) == 1, "the tree goes in one statement, in one transaction"
     assert pruned.total == 3 and pruned.rows[org.pk, "steps"] == 6
@@ -139,16 +153,24 @@ def test_it_keeps_a_whole_tree_with_a_run_that_has_not_finished(org: Organizatio
     assert not Run.objects.filter(pk=other.pk).exists()
 
 
-def test_it_lets_a_workflow_override_the_global_policy_status_by_status(org: Organization, targets: Any) -> None:
+def test_it_lets_a_workflow_override_the_global_policy_status_by_status(
+    org: Organization, targets: Any
+) -> None:
     targets("keep-long", "success=365d")
     targets("keep-short", {"success": "1d"})
     targets("keep-all", "forever")
     runs = {
         "keep-long success 40d": (make_run(org, slug="keep-long", age=40 * DAY), True),
-        "keep-long failed 100d (global)": (make_run(org, slug="keep-long", status="failed", age=100 * DAY), False),
+        "keep-long failed 100d (global)": (
+            make_run(org, slug="keep-long", status="failed", age=100 * DAY),
+            False,
+        ),
         "keep-short success 2d": (make_run(org, slug="keep-short", age=2 * DAY), False),
         "keep-short success 1h": (make_run(org, slug="keep-short", age=timedelta(hours=1)), True),
-        "keep-all failed 10y": (make_run(org, slug="keep-all", status="failed", age=3650 * DAY), True),
+        "keep-all failed 10y": (
+            make_run(org, slug="keep-all", status="failed", age=3650 * DAY),
+            True,
+        ),
         "greeting success 40d": (make_run(org, age=40 * DAY), False),
     }
     retention.prune()
@@ -182,7 +204,9 @@ def _statements_of_one_batch(org: Organization, runs: int, steps: int) -> int:
         run = with_rows(make_run(org, age=40 * DAY))
         for position in range(2, steps):
             step_id = f"step:s#{position}"
-            Step.objects.create(run=run, position=position, step_id=step_id, kind="action", status="success")
+            Step.objects.create(
+                run=run, position=position, step_id=step_id, kind="action", status="success"
+            )
     with CaptureQueriesContext(connection) as captured:
         pruned = retention.prune(batch_size=50)
     assert pruned.batches == 1 and pruned.total == runs
@@ -201,7 +225,9 @@ def test_it_spends_the_same_statements_on_a_batch_whatever_it_holds(org: Organiz
 
 @contextmanager
 def locked_elsewhere(run: Run) -> Iterator[None]:
-    """Another transaction holds ``run``'s row lock meanwhile, as a second beat or a worker would."""
+    """Another transaction holds ``run``'s row lock meanwhile, as a
+    second beat or a worker would.
+    """
     holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -225,7 +251,8 @@ def test_it_skips_runs_another_prune_holds(transactional_db: None, org: Organiza
     locked = make_run(org, age=40 * DAY)
     free = make_run(org, age=41 * DAY)
     with locked_elsewhere(locked):  # a second beat mid-batch
-        pruned = retention.prune(seconds=20)  # would wait for the lock, and time out, without SKIP LOCKED
+        # would wait for the lock, and time out, without SKIP LOCKED
+        pruned = retention.prune(seconds=20)
     assert pruned.total == 1
     assert set(Run.objects.values_list("pk", flat=True)) == {locked.pk}
     assert not Run.objects.filter(pk=free.pk).exists()
@@ -239,10 +266,14 @@ def test_it_stops_when_its_time_is_up(org: Organization) -> None:
     assert Run.objects.count() == 3
 
 
-def test_it_deletes_deliveries_past_their_idempotency_window(org: Organization, settings: Any) -> None:
+def test_it_deletes_deliveries_past_their_idempotency_window(
+    org: Organization, settings: Any
+) -> None:
     settings.KEYSTROKE_WORKFLOWS = {**settings.KEYSTROKE_WORKFLOWS, "RETENTION": "success=1h"}
     skipped = {"ok": True, "skipped": True, "reason": "the filter did not match"}
-    old = TriggerDelivery.objects.create(organization=org, trigger="signup", key="old", created_at=_ago(8 * DAY))
+    old = TriggerDelivery.objects.create(
+        organization=org, trigger="signup", key="old", created_at=_ago(8 * DAY)
+    )
     api = TriggerDelivery.objects.create(
         organization=org,
         trigger="(api)",
@@ -258,7 +289,9 @@ def test_it_deletes_deliveries_past_their_idempotency_window(org: Organization, 
     pruned = retention.prune()
     assert not Run.objects.filter(pk__in=[run_gone.pk, run_gone_young.pk]).exists()
     left = set(TriggerDelivery.objects.values_list("key", flat=True))
-    assert left == {recent.key, f"key-{run_gone_young.pk}"}, "a key is answered for at least 24 hours"
+    assert left == {recent.key, f"key-{run_gone_young.pk}"}, (
+        "a key is answered for at least 24 hours"
+    )
     assert old.key not in left and api.key not in left
     assert pruned.rows[org.pk, "deliveries"] == 3
 
@@ -270,15 +303,24 @@ def test_it_writes_one_audit_record_per_organization_that_lost_runs(org: Organiz
     with_rows(make_run(acme, status="failed", age=100 * DAY))
     Organization.objects.create(slug="quiet", name="Quiet")
     retention.prune()
-    events = {event.organization.slug: event for event in AuditEvent.objects.filter(action="runs.prune")}
+    events = {
+        event.organization.slug: event for event in AuditEvent.objects.filter(action="runs.prune")
+    }
     assert set(events) == {"default", "acme"}
     assert events["acme"].actor == "retention"
     assert events["default"].details == {
-        "runs": 2, "by_workflow": {"greeting": {"success": 2}},
-        "steps": 4, "usage": 4, "spans": 2, "logs": 2, "deliveries": 2,
-    }  # fmt: skip
+        "runs": 2,
+        "by_workflow": {"greeting": {"success": 2}},
+        "steps": 4,
+        "usage": 4,
+        "spans": 2,
+        "logs": 2,
+        "deliveries": 2,
+    }
     retention.prune()
-    assert AuditEvent.objects.filter(action="runs.prune").count() == 2, "a prune that deleted nothing says nothing"
+    assert AuditEvent.objects.filter(action="runs.prune").count() == 2, (
+        "a prune that deleted nothing says nothing"
+    )
 
 
 @pytest.mark.django_db(transaction=True)  # the task closes a connection left inside a transaction
@@ -287,7 +329,9 @@ def test_it_runs_from_the_beat_task(org: Organization, settings: Any) -> None:
     assert tasks.prune_runs() == 1
     assert not Run.objects.filter(pk=run.pk).exists()
     entry = settings.CELERY_BEAT_SCHEDULE["prune-runs"]
-    assert entry["task"] == "workflows.tasks.prune_runs" and entry["schedule"] == timedelta(seconds=300)
+    assert entry["task"] == "workflows.tasks.prune_runs" and entry["schedule"] == timedelta(
+        seconds=300
+    )
 
 
 def _ago(delta: timedelta) -> Any:
@@ -305,21 +349,32 @@ def test_a_prune_that_dies_half_way_keeps_the_audit_of_what_it_deleted(org: Orga
             raise RuntimeError("the worker died here")
         return real(*args, **kwargs)
 
-    with mock.patch.object(store, "delete_runs_txn", crash_on_the_second_batch), pytest.raises(RuntimeError):
+    with (
+        mock.patch.object(store, "delete_runs_txn", crash_on_the_second_batch),
+        pytest.raises(RuntimeError),
+    ):
         retention.prune(batch_size=1)
-    assert not Run.objects.filter(pk=first.pk).exists() and Run.objects.filter(pk=second.pk).exists()
+    assert (
+        not Run.objects.filter(pk=first.pk).exists() and Run.objects.filter(pk=second.pk).exists()
+    )
     event = AuditEvent.objects.get(action="runs.prune")
     assert event.details["runs"] == 1 and event.actor == "retention"
     retention.prune(batch_size=1)
     assert not Run.objects.exists()
-    assert [e.details["runs"] for e in AuditEvent.objects.filter(action="runs.prune").order_by("pk")] == [1, 1]
+    assert [
+        e.details["runs"] for e in AuditEvent.objects.filter(action="runs.prune").order_by("pk")
+    ] == [1, 1]
 
 
-def test_a_tree_whose_child_a_worker_holds_is_kept_without_waiting(transactional_db: None, org: Organization) -> None:
+def test_a_tree_whose_child_a_worker_holds_is_kept_without_waiting(
+    transactional_db: None, org: Organization
+) -> None:
     parent = make_run(org, age=40 * DAY)
     child = make_run(org, age=40 * DAY, parent=parent)
-    with locked_elsewhere(child):  # a worker concluding the child locks it, then would lock its parent
-        pruned = retention.prune(seconds=20)  # waiting for the child here could deadlock with that worker
+    # a worker concluding the child locks it, then would lock its parent
+    with locked_elsewhere(child):
+        # waiting for the child here could deadlock with that worker
+        pruned = retention.prune(seconds=20)
     assert pruned.total == 0
     assert Run.objects.filter(pk__in=[parent.pk, child.pk]).count() == 2
     assert retention.prune().total == 2

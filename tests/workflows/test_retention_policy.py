@@ -1,4 +1,6 @@
-"""Retention policies: KEYSTROKE_RETENTION, KEYSTROKE_DELIVERY_RETENTION and ``retention=`` are checked early."""
+"""Retention policies: KEYSTROKE_RETENTION, KEYSTROKE_DELIVERY_RETENTION and ``retention=`` are
+checked early.
+"""
 
 from __future__ import annotations
 
@@ -30,15 +32,20 @@ async def _nothing(input: Empty, ctx: Any) -> Empty:
     ("value", "policy"),
     [
         ("", {}),
-        ("success=30d,failed=90d,canceled=30d", {"success": 30 * DAY, "failed": 90 * DAY, "canceled": 30 * DAY}),
+        (
+            "success=30d,failed=90d,canceled=30d",
+            {"success": 30 * DAY, "failed": 90 * DAY, "canceled": 30 * DAY},
+        ),
         (" Success = 12h , failed=forever ", {"success": timedelta(hours=12), "failed": None}),
         ("30d", {"success": 30 * DAY, "failed": 30 * DAY, "canceled": 30 * DAY}),
         ("forever", {"success": None, "failed": None, "canceled": None}),
-        ({"success": "7d", "failed": timedelta(weeks=2), "canceled": None},
-         {"success": 7 * DAY, "failed": 14 * DAY, "canceled": None}),
+        (
+            {"success": "7d", "failed": timedelta(weeks=2), "canceled": None},
+            {"success": 7 * DAY, "failed": 14 * DAY, "canceled": None},
+        ),
         (None, {}),
     ],
-)  # fmt: skip
+)
 def test_it_reads_the_policy_forms(value: Any, policy: dict[str, Any]) -> None:
     assert retention.parse_retention(value, "KEYSTROKE_RETENTION") == policy
 
@@ -62,9 +69,13 @@ def test_it_refuses_a_bad_policy_saying_what_to_write(value: Any, message: str) 
 
 
 @pytest.mark.django_db
-def test_it_refuses_a_bad_KEYSTROKE_RETENTION_at_start_up_naming_the_variable(settings: Any) -> None:
+def test_it_refuses_a_bad_KEYSTROKE_RETENTION_at_start_up_naming_the_variable(
+    settings: Any,
+) -> None:
     settings.KEYSTROKE_WORKFLOWS = {**settings.KEYSTROKE_WORKFLOWS, "RETENTION": "success=30 days"}
-    with pytest.raises(SystemCheckError, match=r"workflows\.E010.*KEYSTROKE_RETENTION='success=30 days'"):
+    with pytest.raises(
+        SystemCheckError, match=r"workflows\.E010.*KEYSTROKE_RETENTION='success=30 days'"
+    ):
         call_command("check", tags=["retention"])
     with pytest.raises(ImproperlyConfigured, match="KEYSTROKE_RETENTION"):
         retention.prune()
@@ -73,7 +84,9 @@ def test_it_refuses_a_bad_KEYSTROKE_RETENTION_at_start_up_naming_the_variable(se
 @pytest.mark.django_db
 def test_it_refuses_a_delivery_window_shorter_than_a_day(settings: Any) -> None:
     settings.KEYSTROKE_WORKFLOWS = {**settings.KEYSTROKE_WORKFLOWS, "DELIVERY_RETENTION": "1h"}
-    with pytest.raises(SystemCheckError, match=r"workflows\.E011.*KEYSTROKE_DELIVERY_RETENTION='1h'.*24h"):
+    with pytest.raises(
+        SystemCheckError, match=r"workflows\.E011.*KEYSTROKE_DELIVERY_RETENTION='1h'.*24h"
+    ):
         call_command("check", tags=["retention"])
 
 
@@ -86,17 +99,27 @@ def test_it_passes_a_good_configuration(settings: Any) -> None:
 
 @pytest.mark.parametrize("define", ["workflow", "agent"])
 def test_it_refuses_a_bad_retention_at_definition(define: str, scratch_registry: Registry) -> None:
-    with pytest.raises(ValueError, match=r"define_\w+\(slug='bad-keep'\), retention='succes=1d'.*finished status"):
+    with pytest.raises(
+        ValueError, match=r"define_\w+\(slug='bad-keep'\), retention='succes=1d'.*finished status"
+    ):
         if define == "workflow":
-            define_workflow(slug="bad-keep", input=Empty, output=Empty, run=_nothing, retention="succes=1d")
+            define_workflow(
+                slug="bad-keep", input=Empty, output=Empty, run=_nothing, retention="succes=1d"
+            )
         else:
             define_agent(slug="bad-keep", model="openai:gpt-4o-mini", retention="succes=1d")
     assert registry.workflow("bad-keep") is None
 
 
-def test_it_keeps_a_targets_retention_and_follows_the_global_policy_by_default(scratch_registry: Registry) -> None:
-    keep = define_workflow(slug="keep-week", input=Empty, output=Empty, run=_nothing, retention="success=7d")
-    agent = define_agent(slug="keep-agent", model="openai:gpt-4o-mini", retention={"failed": "forever"})
+def test_it_keeps_a_targets_retention_and_follows_the_global_policy_by_default(
+    scratch_registry: Registry,
+) -> None:
+    keep = define_workflow(
+        slug="keep-week", input=Empty, output=Empty, run=_nothing, retention="success=7d"
+    )
+    agent = define_agent(
+        slug="keep-agent", model="openai:gpt-4o-mini", retention={"failed": "forever"}
+    )
     plain = define_workflow(slug="keep-plain", input=Empty, output=Empty, run=_nothing)
     assert keep.retention == {"success": 7 * DAY}
     assert agent.retention == {"failed": None}

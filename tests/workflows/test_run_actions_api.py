@@ -15,9 +15,13 @@ from ..factories import make_run
 pytestmark = pytest.mark.django_db
 
 
-def test_it_starts_a_run_and_enqueues_it_after_commit(api: APIClient, django_capture_on_commit_callbacks) -> None:
+def test_it_starts_a_run_and_enqueues_it_after_commit(
+    api: APIClient, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api.post("/api/workflows/greeting", {"name": "Ada"}, format="json", HTTP_X_KEYSTROKE_CLIENT="cli")
+        response = api.post(
+            "/api/workflows/greeting", {"name": "Ada"}, format="json", HTTP_X_KEYSTROKE_CLIENT="cli"
+        )
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "queued" and body["url"].endswith(f"/history/{body['run_id']}/")
@@ -39,7 +43,12 @@ def test_an_unknown_workflow_is_404(api: APIClient) -> None:
 
 def test_it_lists_workflows_with_their_schemas(api: APIClient) -> None:
     workflows = {w["slug"]: w for w in api.get("/api/workflows").json()["results"]}
-    assert {"greeting", "signup-pipeline", "weekly-sales-summary", "support-escalation"} <= workflows.keys()
+    assert {
+        "greeting",
+        "signup-pipeline",
+        "weekly-sales-summary",
+        "support-escalation",
+    } <= workflows.keys()
     assert workflows["signup-pipeline"]["input_schema"]["required"] == ["name", "email"]
 
 
@@ -47,7 +56,9 @@ def test_body_errors_have_the_right_status_and_create_nothing(api: APIClient, se
     settings.KEYSTROKE_WORKFLOWS = {"MAX_PAYLOAD": 100}
     too_big = api.post("/api/workflows/greeting", {"name": "x" * 200}, format="json")
     assert too_big.status_code == 413
-    not_json = api.post("/api/workflows/greeting", "name=x", content_type="application/x-www-form-urlencoded")
+    not_json = api.post(
+        "/api/workflows/greeting", "name=x", content_type="application/x-www-form-urlencoded"
+    )
     assert not_json.status_code == 415
     malformed = api.post("/api/workflows/greeting", '{"name": ', content_type="application/json")
     assert malformed.status_code == 400 and "char 9" in malformed.json()["error"]["message"]
@@ -63,24 +74,41 @@ def test_cancel_of_a_terminal_run_is_a_conflict(api: APIClient, org: Organizatio
     assert run.status == "success"
 
 
-def test_cancel_takes_the_children_with_it_and_is_audited(api: APIClient, org: Organization) -> None:
+def test_cancel_takes_the_children_with_it_and_is_audited(
+    api: APIClient, org: Organization
+) -> None:
     parent = make_run(org, status="waiting")
     child = make_run(org, status="sleeping", parent=parent)
     grandchild = make_run(org, status="queued", parent=child)
     done = make_run(org, status="success", parent=parent)
     assert api.post(f"/api/runs/{parent.public_id}/cancel").status_code == 200
     statuses = {r.pk: r.status for r in Run.objects.all()}
-    assert statuses == {parent.pk: "canceled", child.pk: "canceled", grandchild.pk: "canceled", done.pk: "success"}
+    assert statuses == {
+        parent.pk: "canceled",
+        child.pk: "canceled",
+        grandchild.pk: "canceled",
+        done.pk: "success",
+    }
     event = AuditEvent.objects.get()
-    assert (event.action, event.target, event.actor) == ("run.cancel", parent.public_id, "key:test-operator")
+    assert (event.action, event.target, event.actor) == (
+        "run.cancel",
+        parent.public_id,
+        "key:test-operator",
+    )
 
 
 def test_retry_is_only_for_failed_or_canceled_runs_and_forgets_the_failed_step(
     api: APIClient, org: Organization
 ) -> None:
-    assert api.post(f"/api/runs/{make_run(org, status='running').public_id}/retry").status_code == 409
-    run = make_run(org, status="failed", error={"type": "X", "message": "m", "step_id": "step:greet#1"})
-    Step.objects.create(run=run, position=0, step_id="step:greet#0", kind="action", status="success")
+    assert (
+        api.post(f"/api/runs/{make_run(org, status='running').public_id}/retry").status_code == 409
+    )
+    run = make_run(
+        org, status="failed", error={"type": "X", "message": "m", "step_id": "step:greet#1"}
+    )
+    Step.objects.create(
+        run=run, position=0, step_id="step:greet#0", kind="action", status="success"
+    )
     Step.objects.create(run=run, position=1, step_id="step:greet#1", kind="action", status="failed")
     response = api.post(f"/api/runs/{run.public_id}/retry")
     assert response.status_code == 200
@@ -89,21 +117,32 @@ def test_retry_is_only_for_failed_or_canceled_runs_and_forgets_the_failed_step(
     assert list(run.steps.values_list("step_id", flat=True)) == ["step:greet#0"]
 
 
-def test_rerun_starts_a_new_linked_run_with_the_same_input(api: APIClient, org: Organization) -> None:
+def test_rerun_starts_a_new_linked_run_with_the_same_input(
+    api: APIClient, org: Organization
+) -> None:
     run = make_run(org, status="failed", input={"name": "Ada"})
     response = api.post(f"/api/runs/{run.public_id}/rerun")
     assert response.status_code == 201
     new = Run.objects.get(rerun_of=run)
     assert response.json()["id"] == new.public_id
-    assert (new.input, new.status, new.trigger_type, new.trigger_label) == ({"name": "Ada"}, "queued", "retry", "Retry")
+    assert (new.input, new.status, new.trigger_type, new.trigger_label) == (
+        {"name": "Ada"},
+        "queued",
+        "retry",
+        "Retry",
+    )
 
 
-def test_retry_restarts_the_timeout_of_a_workflow_that_has_one(api: APIClient, org: Organization) -> None:
+def test_retry_restarts_the_timeout_of_a_workflow_that_has_one(
+    api: APIClient, org: Organization
+) -> None:
     expired = timezone.now() - timedelta(hours=2)
     run = make_run(org, slug="weekly-sales-summary", status="failed", deadline_at=expired)
     assert api.post(f"/api/runs/{run.public_id}/retry").status_code == 200
     run.refresh_from_db()
-    assert run.deadline_at > timezone.now() + timedelta(minutes=59), "the one-hour timeout counts from the retry"
+    assert run.deadline_at > timezone.now() + timedelta(minutes=59), (
+        "the one-hour timeout counts from the retry"
+    )
 
 
 def test_a_nul_character_in_input_is_a_400_not_a_500(api: APIClient) -> None:
@@ -114,11 +153,18 @@ def test_a_nul_character_in_input_is_a_400_not_a_500(api: APIClient) -> None:
 
 def test_changes_are_audited_with_the_client_address(api: APIClient, org: Organization) -> None:
     run = make_run(org, status="waiting", slug="approval")
-    Step.objects.create(run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="tk")
+    Step.objects.create(
+        run=run, position=0, step_id="step:approval#0", kind="hook", status="waiting", token="tk"
+    )
     assert (
-        APIClient().post("/hooks/tk", {"approved": True}, format="json", REMOTE_ADDR="198.51.100.7").status_code == 200
+        APIClient()
+        .post("/hooks/tk", {"approved": True}, format="json", REMOTE_ADDR="198.51.100.7")
+        .status_code
+        == 200
     )
     resumed = AuditEvent.objects.get(action="hook.resume")
     assert (resumed.actor, resumed.details["address"]) == ("hook URL", "198.51.100.7")
-    assert api.post(f"/api/runs/{run.public_id}/cancel", REMOTE_ADDR="203.0.113.9").status_code == 200
+    assert (
+        api.post(f"/api/runs/{run.public_id}/cancel", REMOTE_ADDR="203.0.113.9").status_code == 200
+    )
     assert AuditEvent.objects.get(action="run.cancel").details["address"] == "203.0.113.9"

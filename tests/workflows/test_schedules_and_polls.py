@@ -1,4 +1,6 @@
-"""Schedules and polls: each slot once, DST, downtime, concurrent beats; poll cursors at least once."""
+"""Schedules and polls: each slot once, DST, downtime, concurrent
+beats; poll cursors at least once.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from workflows.registry import registry
 from workflows.triggers import firing
 from workflows.triggers.cron import check_cron, latest_slot, next_slot
 
-NIGHTLY_MARKER = str(Path(tempfile.gettempdir()) / "keystroke-test-nightly")  # the schedule's static payload
+# the schedule's static payload
+NIGHTLY_MARKER = str(Path(tempfile.gettempdir()) / "keystroke-test-nightly")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -58,9 +61,14 @@ def test_cron_slots_follow_wall_clock_time_across_daylight_saving() -> None:
 
 @pytest.mark.parametrize(
     ("cron", "zone", "field"),
-    [("0 9 * *", "UTC", "cron"), ("61 * * * *", "UTC", "cron"), ("0 0 9 * * * *", "UTC", "cron"),
-     ("0 0 30 2 *", "UTC", "cron"), ("0 9 * * FRI", "Mars/Olympus", "timezone")],
-)  # fmt: skip
+    [
+        ("0 9 * *", "UTC", "cron"),
+        ("61 * * * *", "UTC", "cron"),
+        ("0 0 9 * * * *", "UTC", "cron"),
+        ("0 0 30 2 *", "UTC", "cron"),
+        ("0 9 * * FRI", "Mars/Olympus", "timezone"),
+    ],
+)
 def test_a_bad_cron_or_zone_is_refused_naming_the_field(cron: str, zone: str, field: str) -> None:
     with pytest.raises(ValueError, match=f"{field}="):
         check_cron("define_schedule(slug='x')", cron, zone)
@@ -68,7 +76,9 @@ def test_a_bad_cron_or_zone_is_refused_naming_the_field(cron: str, zone: str, fi
 
 def test_a_schedule_fires_each_slot_once_across_the_night_clocks_go_back() -> None:
     nightly = registry.triggers["nightly"]
-    assert firing.fire_schedule(nightly, utc(2026, 10, 24, 11, 50)) == [], "first sight waits for the next slot"
+    assert firing.fire_schedule(nightly, utc(2026, 10, 24, 11, 50)) == [], (
+        "first sight waits for the next slot"
+    )
     # Every 10 minutes from Saturday noon to Monday noon, as a beat would tick.
     now = utc(2026, 10, 24, 12)
     while now < utc(2026, 10, 26, 12):
@@ -77,8 +87,11 @@ def test_a_schedule_fires_each_slot_once_across_the_night_clocks_go_back() -> No
     slots = [run.trigger_raw["slot"] for run in nightly_runs()]
     assert slots == ["2026-10-25T00:30:00+00:00", "2026-10-26T01:30:00+00:00"]
     run = nightly_runs()[0]
-    assert (run.trigger_type, run.trigger_label, run.input) == ("schedule", "Schedule · nightly", {
-        "marker": NIGHTLY_MARKER, "slow_seconds": 0, "sleep_seconds": 0, "flag": ""})  # fmt: skip
+    assert (run.trigger_type, run.trigger_label, run.input) == (
+        "schedule",
+        "Schedule · nightly",
+        {"marker": NIGHTLY_MARKER, "slow_seconds": 0, "sleep_seconds": 0, "flag": ""},
+    )
     assert run.trigger_raw["timezone"] == "Europe/Berlin" and run.actor == "trigger:nightly"
 
 
@@ -95,7 +108,9 @@ def test_slots_missed_while_down_fire_once_at_start_up() -> None:
     firing.fire_schedule(nightly, utc(2026, 11, 1, 12))
     # Down from Sunday to Thursday noon: four 02:30 slots passed; one run, for the latest.
     assert len(firing.fire_schedule(nightly, utc(2026, 11, 5, 12))) == 1
-    assert firing.fire_schedule(nightly, utc(2026, 11, 5, 12, 0, 5)) == [], "a restarted beat finds the slot taken"
+    assert firing.fire_schedule(nightly, utc(2026, 11, 5, 12, 0, 5)) == [], (
+        "a restarted beat finds the slot taken"
+    )
     assert [run.trigger_raw["slot"] for run in nightly_runs()] == ["2026-11-05T01:30:00+00:00"]
 
 
@@ -128,7 +143,9 @@ def test_a_disabled_schedule_lets_its_slots_pass_without_a_backlog() -> None:
     TriggerState.objects.filter(key="nightly").update(enabled=False)
     assert firing.fire_schedule(nightly, utc(2026, 11, 2, 12)) == []
     TriggerState.objects.filter(key="nightly").update(enabled=True)
-    assert firing.fire_schedule(nightly, utc(2026, 11, 2, 13)) == [], "the slot passed while disabled"
+    assert firing.fire_schedule(nightly, utc(2026, 11, 2, 13)) == [], (
+        "the slot passed while disabled"
+    )
     assert len(firing.fire_schedule(nightly, utc(2026, 11, 3, 12))) == 1
 
 
@@ -140,7 +157,9 @@ def cursor() -> object:
     return TriggerState.objects.get(organization=Organization.objects.default(), key="feed").cursor
 
 
-def test_a_poll_starts_one_run_per_new_item_and_then_saves_its_cursor(feed: list[dict[str, object]]) -> None:
+def test_a_poll_starts_one_run_per_new_item_and_then_saves_its_cursor(
+    feed: list[dict[str, object]],
+) -> None:
     poll = registry.triggers["feed"]
     feed += [{"marker": "a"}, {"marker": "b", "keep": False}, {"marker": "c"}]
     runs = firing.run_poll(poll, utc(2026, 11, 2, 9, 1))
@@ -162,7 +181,9 @@ def test_a_crash_before_the_cursor_is_saved_repeats_the_items_instead_of_losing_
     with mock.patch.object(firing, "save_cursor_txn", side_effect=SystemExit("worker killed")):
         with pytest.raises(SystemExit):
             firing.run_poll(poll, utc(2026, 11, 2, 9, 1))
-    assert feed_runs() == [] and cursor() is None, "the runs and the cursor are written together, the cursor last"
+    assert feed_runs() == [] and cursor() is None, (
+        "the runs and the cursor are written together, the cursor last"
+    )
     runs = firing.run_poll(poll, utc(2026, 11, 2, 9, 6))
     assert [run.input["marker"] for run in runs] == ["a", "b"] and cursor() == {"seen": 2}
 
@@ -186,7 +207,9 @@ def test_a_failing_poll_is_recorded_and_retried_next_tick_from_the_same_cursor(
     assert row.cursor == {"seen": 2} and row.last_error == ""
 
 
-def test_a_bad_item_is_reported_and_skipped_without_blocking_the_others(feed: list[dict[str, object]]) -> None:
+def test_a_bad_item_is_reported_and_skipped_without_blocking_the_others(
+    feed: list[dict[str, object]],
+) -> None:
     poll = registry.triggers["feed"]
     feed += [{"marker": "a"}, {"no_marker": True}, {"marker": "c"}]
     runs = firing.run_poll(poll, utc(2026, 11, 2, 9, 1))
@@ -203,12 +226,21 @@ def test_the_beat_task_fires_a_due_schedule_once_and_a_poll_tick_runs_in_its_own
     from workflows import tasks
 
     org = Organization.objects.default()
-    for key in ("nightly", "weekly", "support-inbox"):  # seen three days ago: one slot of each is due now
-        TriggerState.objects.create(organization=org, key=key, last_slot=timezone.now() - timedelta(days=3))
+    # seen three days ago: one slot of each is due now
+    for key in (
+        "nightly",
+        "weekly",
+        "support-inbox",
+    ):
+        TriggerState.objects.create(
+            organization=org, key=key, last_slot=timezone.now() - timedelta(days=3)
+        )
     TriggerState.objects.create(organization=org, key="feed", last_slot=timezone.now())  # not due
-    with mock.patch.object(tasks.poll_trigger, "delay") as queued:  # the broker is another test's business
+    # the broker is another test's business
+    with mock.patch.object(tasks.poll_trigger, "delay") as queued:
         fired = tasks.fire_triggers()
-    weekly = Run.objects.filter(trigger_id="weekly:weekly-sales-summary").count()  # a Friday in the last 3 days?
+    # a Friday in the last 3 days?
+    weekly = Run.objects.filter(trigger_id="weekly:weekly-sales-summary").count()
     assert weekly <= 1 and fired == 1 + weekly
     assert [call.args for call in queued.call_args_list] == [("support-inbox",)]
     assert len(nightly_runs()) == 1
@@ -242,7 +274,9 @@ def test_a_slot_whose_runs_cannot_start_is_recorded_and_stays_taken() -> None:
         fixtures.BROKEN.clear()
     row = TriggerState.objects.get(key="flaky")
     assert "RuntimeError: the CRM field map is wrong" in row.last_error
-    assert row.last_slot == utc(2026, 11, 2, 9, 5), "taken: the next beat does not retry it every 10 seconds"
+    assert row.last_slot == utc(2026, 11, 2, 9, 5), (
+        "taken: the next beat does not retry it every 10 seconds"
+    )
     assert firing.fire_schedule(flaky, utc(2026, 11, 2, 9, 8)) == []
     assert len(firing.fire_schedule(flaky, utc(2026, 11, 2, 9, 11))) == 1
     row.refresh_from_db()

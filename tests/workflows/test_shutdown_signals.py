@@ -50,9 +50,17 @@ PROBE = textwrap.dedent(
 )
 
 
-def test_a_second_signal_at_any_line_of_the_drain_handlers_neither_hangs_nor_kills_the_pass() -> None:
+def test_a_second_signal_at_any_line_of_the_drain_handlers_neither_hangs_nor_kills_the_pass() -> (
+    None
+):
     root = Path(__file__).resolve().parents[2]
-    env = {"DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": "sqlite:///:memory:", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=root, env=env, capture_output=True, text=True, timeout=20)
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": "sqlite:///:memory:",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=root, env=env, capture_output=True, text=True, timeout=20
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("lines interrupted") == 2, done.stdout

@@ -34,7 +34,9 @@ def test_only_the_lease_holder_records_steps(org: Organization) -> None:
     assert not store.record_step(run.pk, "worker-b", record)
     assert store.record_step(run.pk, "worker-a", record)
     Run.objects.filter(pk=run.pk).update(status="canceled")
-    assert not store.record_step(run.pk, "worker-a", StepRecord(1, "step:greet#1", "action", "success"))
+    assert not store.record_step(
+        run.pk, "worker-a", StepRecord(1, "step:greet#1", "action", "success")
+    )
     assert list(Step.objects.values_list("step_id", flat=True)) == ["step:greet#0"]
 
 
@@ -64,7 +66,9 @@ def test_a_run_woken_while_suspending_goes_back_to_the_queue(
 def test_a_suspended_run_records_its_status_and_timer(org: Organization) -> None:
     run = store.claim_run(make_run(org).pk, "worker-a")
     wake = timezone.now() + timedelta(hours=1)
-    store.conclude_run(run, "worker-a", Suspended([SuspendItem("sleep", "step:sleep#0", wake)], wake))
+    store.conclude_run(
+        run, "worker-a", Suspended([SuspendItem("sleep", "step:sleep#0", wake)], wake)
+    )
     run.refresh_from_db()
     assert (run.status, run.wake_at, run.lease_owner) == ("sleeping", wake, "")
 
@@ -83,9 +87,13 @@ def test_timers_wake_only_due_runs(org: Organization, django_capture_on_commit_c
 
 def test_the_sweeper_requeues_dead_and_lost_runs_only(org: Organization) -> None:
     now = timezone.now()
-    dead = make_run(org, status="running", lease_owner="gone", lease_expires_at=now - timedelta(seconds=1))
+    dead = make_run(
+        org, status="running", lease_owner="gone", lease_expires_at=now - timedelta(seconds=1)
+    )
     lost = make_run(org, status="queued", enqueued_at=now - timedelta(minutes=5))
-    make_run(org, status="running", lease_owner="alive", lease_expires_at=now + timedelta(seconds=30))
+    make_run(
+        org, status="running", lease_owner="alive", lease_expires_at=now + timedelta(seconds=30)
+    )
     make_run(org, status="queued", enqueued_at=now)
     make_run(org, status="success", enqueued_at=now - timedelta(minutes=5))
     assert set(store.stale_run_ids(now)) == {dead.pk, lost.pk}
@@ -99,22 +107,35 @@ def test_a_finished_parent_cancels_its_active_children(org: Organization) -> Non
 
     parent = store.claim_run(make_run(org).pk, "worker-a")
     child = make_run(org, status="waiting", parent=parent)
-    grandchild = make_run(org, status="running", parent=child, lease_owner="w", lease_expires_at=timezone.now())
+    grandchild = make_run(
+        org, status="running", parent=child, lease_owner="w", lease_expires_at=timezone.now()
+    )
     done = make_run(org, status="success", parent=parent)
     store.conclude_run(parent, "worker-a", Failed({"type": "X", "message": "m", "step_id": None}))
     statuses = dict(Run.objects.values_list("pk", "status"))
-    assert (statuses[child.pk], statuses[grandchild.pk], statuses[done.pk]) == ("canceled", "canceled", "success")
+    assert (statuses[child.pk], statuses[grandchild.pk], statuses[done.pk]) == (
+        "canceled",
+        "canceled",
+        "success",
+    )
 
 
 def test_a_runs_raw_trigger_value_is_stored_without_secrets(org: Organization) -> None:
     from workflows.registry import registry
 
-    raw = {"item": {"subject": "refund", "password": "swordfish"}, "source": "imap://bot:hunter2hunter2@mail/INBOX"}
+    raw = {
+        "item": {"subject": "refund", "password": "swordfish"},
+        "source": "imap://bot:hunter2hunter2@mail/INBOX",
+    }
     with transaction.atomic():
         run = store.create_run_txn(
-            registry.workflow("greeting"), {"name": "Ada"}, organization=org, project=org.default_project(),
-            trigger_type="poll", trigger_raw=raw,
-        )  # fmt: skip
+            registry.workflow("greeting"),
+            {"name": "Ada"},
+            organization=org,
+            project=org.default_project(),
+            trigger_type="poll",
+            trigger_raw=raw,
+        )
     run.refresh_from_db()
     assert run.trigger_raw == {
         "item": {"subject": "refund", "password": "[redacted]"},

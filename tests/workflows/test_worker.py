@@ -32,7 +32,9 @@ def status_becomes(run: Run, *statuses: str, timeout: float = 30) -> Run:
         run.refresh_from_db()
         return run if run.status in statuses else None
 
-    return wait_for(check, timeout, what=f"{run.public_id} to become {'/'.join(statuses)} (is {run.status})")
+    return wait_for(
+        check, timeout, what=f"{run.public_id} to become {'/'.join(statuses)} (is {run.status})"
+    )
 
 
 def lines(marker: Path) -> list[str]:
@@ -104,7 +106,9 @@ def test_a_hook_resumed_over_http_delivers_its_payload(
     status_becomes(run, "waiting")
     hook = run.steps.get(kind="hook")
     url = lines(marker)[1]
-    assert url == f"{live_server.url}/hooks/{hook.token}", "the URL is published before the run waits"
+    assert url == f"{live_server.url}/hooks/{hook.token}", (
+        "the URL is published before the run waits"
+    )
 
     bad = httpx.post(url, json={"note": "no decision"})
     assert bad.status_code == 400 and "approved" in bad.json()["error"]["details"]["fields"]
@@ -119,7 +123,9 @@ def test_a_hook_resumed_over_http_delivers_its_payload(
     assert httpx.post(f"{live_server.url}/hooks/not-a-token", json={}).status_code == 404
 
 
-def test_a_failed_run_retried_continues_at_its_failing_step(stack: Stack, api: APIClient, tmp_path: Path) -> None:
+def test_a_failed_run_retried_continues_at_its_failing_step(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
     marker, flag = tmp_path / "effects", tmp_path / "flag"
     stack.worker()
     run = start(api, "three-steps", {"marker": str(marker), "flag": str(flag)})
@@ -137,7 +143,9 @@ def test_a_failed_run_retried_continues_at_its_failing_step(stack: Stack, api: A
     assert run.attempt == 2 and run.error is None
 
 
-def test_cancel_stops_queued_sleeping_waiting_and_running_runs(stack: Stack, api: APIClient, tmp_path: Path) -> None:
+def test_cancel_stops_queued_sleeping_waiting_and_running_runs(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
     queued = start(api, "three-steps", {"marker": str(tmp_path / "queued")})
     assert api.post(f"/api/runs/{queued.public_id}/cancel").status_code == 200
 
@@ -154,7 +162,10 @@ def test_cancel_stops_queued_sleeping_waiting_and_running_runs(stack: Stack, api
         response = api.post(f"/api/runs/{run.public_id}/cancel")
         assert response.status_code == 200 and response.json()["status"] == "canceled"
     hook = waiting.steps.get(kind="hook")
-    assert APIClient().post(f"/hooks/{hook.token}", {"approved": True}, format="json").status_code == 409
+    assert (
+        APIClient().post(f"/hooks/{hook.token}", {"approved": True}, format="json").status_code
+        == 409
+    )
 
     wait_for(lambda: "two" in lines(tmp_path / "running"), 30, what="the step in flight to end")
     time.sleep(3)  # past the sleep's wake time, the lease and a few sweeps
@@ -165,14 +176,19 @@ def test_cancel_stops_queued_sleeping_waiting_and_running_runs(stack: Stack, api
     assert "three" not in lines(tmp_path / "sleeping")
     assert "after" not in lines(tmp_path / "waiting")
     assert "three" not in lines(tmp_path / "running")
-    assert not running.steps.filter(step_id="step:effect#1").exists(), "cancellation is not recorded as a step"
+    assert not running.steps.filter(step_id="step:effect#1").exists(), (
+        "cancellation is not recorded as a step"
+    )
     assert api.post(f"/api/runs/{running.public_id}/cancel").status_code == 409
 
 
 def test_a_lost_broker_message_is_recovered_by_the_sweeper(stack: Stack, org: Organization) -> None:
     with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
         run = store.create_run_txn(
-            registry.workflow("greeting"), {"name": "Lost"}, organization=org, project=org.default_project()
+            registry.workflow("greeting"),
+            {"name": "Lost"},
+            organization=org,
+            project=org.default_project(),
         )
     stack.worker()
     stack.beat()
@@ -181,10 +197,14 @@ def test_a_lost_broker_message_is_recovered_by_the_sweeper(stack: Stack, org: Or
 
 
 def test_bad_input_is_refused_with_field_errors_and_creates_no_run(api: APIClient) -> None:
-    response = api.post("/api/workflows/signup-pipeline", {"name": "Ada", "email": "not-an-email"}, format="json")
+    response = api.post(
+        "/api/workflows/signup-pipeline", {"name": "Ada", "email": "not-an-email"}, format="json"
+    )
     assert response.status_code == 400
     assert "email" in response.json()["error"]["details"]["fields"]
-    assert response.json()["error"]["message"].startswith("Invalid input for signup-pipeline: email")
+    assert response.json()["error"]["message"].startswith(
+        "Invalid input for signup-pipeline: email"
+    )
     assert not Run.objects.exists()
     assert not Step.objects.exists()
 
@@ -197,9 +217,15 @@ def test_a_crash_after_a_step_returned_and_before_it_was_recorded_runs_the_step_
     first = stack.worker(KEYSTROKE_FAULT="step-returned:step:effect#1")
     run = start(api, "three-steps", {"marker": str(marker)})
     wait_for(lambda: "two" in lines(marker), 30, what="the second step to return")
-    wait_for(lambda: "exited with 'exitcode 70'" in first.output(), 30, what="the pool process to end at the fault")
+    wait_for(
+        lambda: "exited with 'exitcode 70'" in first.output(),
+        30,
+        what="the pool process to end at the fault",
+    )
     first.kill()
-    assert not run.steps.filter(step_id="step:effect#1").exists(), "the step returned but was never recorded"
+    assert not run.steps.filter(step_id="step:effect#1").exists(), (
+        "the step returned but was never recorded"
+    )
 
     stack.worker()
     stack.beat()  # the sweeper requeues the run once its lease (3 s here) lapses

@@ -36,7 +36,9 @@ def pool_processes(worker: Process) -> list[int]:
 def assert_each_step_ran_once(marker: Path, count: int) -> None:
     effects = lines(marker)
     for n in range(count):
-        assert effects.count(f"s{n}:start") == 1 and effects.count(f"s{n}") == 1, f"each step ran once: {effects}"
+        assert effects.count(f"s{n}:start") == 1 and effects.count(f"s{n}") == 1, (
+            f"each step ran once: {effects}"
+        )
 
 
 @pytest.mark.parametrize("whole_group", [True, False], ids=["service-manager", "main-process-only"])
@@ -54,7 +56,9 @@ def test_sigterm_releases_the_run_to_another_worker_after_the_step_in_flight(
         os.killpg(first.proc.pid, signal.SIGTERM)
     else:
         os.kill(first.proc.pid, signal.SIGTERM)
-    assert exits(first, 30) < 8, "the worker waits for the step in flight (2 s), not for its run (16 s)"
+    assert exits(first, 30) < 8, (
+        "the worker waits for the step in flight (2 s), not for its run (16 s)"
+    )
     assert first.proc.returncode == 0, first.output()[-2000:]
     assert "released" in first.output(), first.output()[-2000:]
 
@@ -65,7 +69,9 @@ def test_sigterm_releases_the_run_to_another_worker_after_the_step_in_flight(
     assert run.steps.count() == 8 and run.lease_owner == ""
 
 
-def test_the_signals_of_one_stop_drain_in_either_order(stack: Stack, api: APIClient, tmp_path: Path) -> None:
+def test_the_signals_of_one_stop_drain_in_either_order(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
     marker = tmp_path / "effects"
     first = stack.worker(**SLOW)
     run = start(api, "slow-steps", {"marker": str(marker), **LONG_RUN})
@@ -78,7 +84,9 @@ def test_the_signals_of_one_stop_drain_in_either_order(stack: Stack, api: APICli
         os.kill(pid, signal.SIGTERM)
     os.kill(first.proc.pid, signal.SIGTERM)
     assert exits(first, 30) < 8
-    assert "released" in first.output() and "interrupted" not in first.output(), first.output()[-2000:]
+    assert "released" in first.output() and "interrupted" not in first.output(), first.output()[
+        -2000:
+    ]
     status_becomes(run, "success", timeout=40)
     assert_each_step_ran_once(marker, 8)
 
@@ -99,10 +107,14 @@ def test_a_later_second_sigterm_stops_the_step_and_another_worker_continues(
     stack.beat()  # the sweeper requeues the run once its lease (3 s here) lapses
     status_becomes(run, "success", timeout=90)
     effects = lines(marker)
-    assert effects.count("s0:start") == 2 and effects.count("s0") == 1, f"the interrupted step ran again: {effects}"
+    assert effects.count("s0:start") == 2 and effects.count("s0") == 1, (
+        f"the interrupted step ran again: {effects}"
+    )
 
 
-def test_an_idle_worker_stops_at_once_after_running_a_task(stack: Stack, api: APIClient, tmp_path: Path) -> None:
+def test_an_idle_worker_stops_at_once_after_running_a_task(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
     worker = stack.worker()
     run = start(api, "three-steps", {"marker": str(tmp_path / "effects")})
     status_becomes(run, "success")

@@ -17,7 +17,9 @@ def agents() -> None:
 @output_options
 def agents_list(fmt: str, field: str | None) -> None:
     """The registered agents."""
-    emit(client().get("/api/agents")["results"], fmt, field, ("slug", "model", "name", "description"))
+    emit(
+        client().get("/api/agents")["results"], fmt, field, ("slug", "model", "name", "description")
+    )
 
 
 @agents.command("prompt")
@@ -38,4 +40,6 @@ def agents_prompt(
 ) -> None:
     """Start an agent run with a message; by default wait for it and print its output."""
     body = {"message": message}
-    start_and_follow(f"/api/agents/{slug}/prompt", body, no_wait, timeout, fmt, field, summary, idempotency_key)
+    start_and_follow(
+        f"/api/agents/{slug}/prompt", body, no_wait, timeout, fmt, field, summary, idempotency_key
+    )

@@ -44,7 +44,9 @@ class Client:
                 if response.status_code not in RETRYABLE_STATUS:
                     return self._answer(response)
                 reason = f"{response.status_code} {response.reason_phrase}"
-            click.echo(f"start: {reason}; retrying in {delay:g} s with the same Idempotency-Key", err=True)
+            click.echo(
+                f"start: {reason}; retrying in {delay:g} s with the same Idempotency-Key", err=True
+            )
             time.sleep(delay)
         return self.request("POST", path, json=body, headers=headers)
 
@@ -83,7 +85,10 @@ def error_from(response: httpx.Response) -> CliError:
         details = {"type": error.get("type"), "details": error.get("details")}
     except (ValueError, KeyError, TypeError):
         request = response.request
-        message = f"{request.method} {request.url} answered {response.status_code} {response.reason_phrase}"
+        message = (
+            f"{request.method} {request.url} answered {response.status_code} "
+            f"{response.reason_phrase}"
+        )
         details = {"body": response.text[:500]}
     return CliError(message, response.status_code, details)
 
@@ -92,7 +97,9 @@ def _with_field_errors(message: str, details: Any) -> str:
     """DRF's validation errors say "see details": put them on the one line instead."""
     if isinstance(details, list) and details:
         summary = "; ".join(map(str, details))
-    elif isinstance(details, dict) and details and all(isinstance(v, list) for v in details.values()):
+    elif (
+        isinstance(details, dict) and details and all(isinstance(v, list) for v in details.values())
+    ):
         summary = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in details.items())
     else:
         return message

@@ -24,8 +24,12 @@ def client() -> Client:
 
 
 def output_options(fn: F) -> F:
-    fn = click.option("--field", help="Print only this dotted path of the result, e.g. output.message.")(fn)
-    return click.option("--output", "-o", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)(fn)
+    fn = click.option(
+        "--field", help="Print only this dotted path of the result, e.g. output.message."
+    )(fn)
+    return click.option(
+        "--output", "-o", "fmt", type=click.Choice(FORMATS), default="json", show_default=True
+    )(fn)
 
 
 def status_option(fn: F) -> F:
@@ -34,19 +38,29 @@ def status_option(fn: F) -> F:
 
 
 def include_option(fn: F) -> F:
-    return click.option("--include", default="", help="Extra parts: steps,trace,usage,trigger,messages.")(fn)
+    return click.option(
+        "--include", default="", help="Extra parts: steps,trace,usage,trigger,messages."
+    )(fn)
 
 
 def summary_option(fn: F) -> F:
-    text = "Print one line for people (id, status, duration, steps, cost, trigger) instead of the result."
+    text = (
+        "Print one line for people (id, status, duration, steps, cost, trigger) instead of the "
+        "result."
+    )
     return click.option("--summary", is_flag=True, help=text)(fn)
 
 
 def wait_options(fn: F) -> F:
     text = "Seconds to wait."
-    fn = click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True, help=text)(fn)
+    fn = click.option(
+        "--timeout", type=click.FloatRange(min=0), default=60, show_default=True, help=text
+    )(fn)
     fn = click.option("--no-wait", is_flag=True, help="Print the run id and return at once.")(fn)
-    key_help = "Start at most one run for this key (a repeat prints the first run); one is made up when left out."
+    key_help = (
+        "Start at most one run for this key (a repeat prints the first run); one is made "
+        "up when left out."
+    )
     return click.option("--idempotency-key", help=key_help)(fn)
 
 

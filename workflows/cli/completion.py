@@ -37,11 +37,15 @@ def completion(ctx: click.Context, shell: str) -> None:
     click.echo(script_class(root.command, {}, root.info_name or "keystroke", COMPLETE_VAR).source())
 
 
-def workflow_slugs(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+def workflow_slugs(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
     return _slugs("/api/workflows", incomplete)
 
 
-def trigger_slugs(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+def trigger_slugs(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
     return _slugs("/api/triggers", incomplete)
 
 

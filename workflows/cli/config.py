@@ -98,7 +98,9 @@ def _from_environment() -> Target | None:
         return Target(stored.name, stored.url, token, "environment") if stored and token else None
     # A stored key is reused only for the same URL, so it never leaks to another server.
     stored = next((t for t in _stored_targets() if t.url == url.rstrip("/")), None)
-    return Target("environment", url.rstrip("/"), token or (stored.token if stored else None), "environment")
+    return Target(
+        "environment", url.rstrip("/"), token or (stored.token if stored else None), "environment"
+    )
 
 
 def _from_config() -> Target | None:
@@ -111,7 +113,11 @@ def _from_config() -> Target | None:
 
 def _stored_targets() -> list[Target]:
     targets = load_config()["targets"].items()
-    return [Target(name, t["url"].rstrip("/"), t.get("token"), "config") for name, t in targets if t.get("url")]
+    return [
+        Target(name, t["url"].rstrip("/"), t.get("token"), "config")
+        for name, t in targets
+        if t.get("url")
+    ]
 
 
 def mask(token: str | None) -> str:

@@ -29,7 +29,9 @@ STOP_SECONDS = 10
 
 @click.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address the web server listens on.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address the web server listens on."
+)
 def dev(port: int, host: str) -> None:
     """Run the development stack and point the CLI at it (target "local")."""
     root = project_root()
@@ -85,7 +87,8 @@ def child_env(url: str) -> dict[str, str]:
     env = {**os.environ, "DEBUG": "1", "PYTHONUNBUFFERED": "1"}
     env.setdefault("KEYSTROKE_PUBLIC_URL", url)
     if not any(env.get(name) for name in (*MODEL_KEYS, "OPENAI_BASE_URL")):
-        env.setdefault("KEYSTROKE_OFFLINE_MODELS", "1")  # so every example runs without a key or network
+        # so every example runs without a key or network
+        env.setdefault("KEYSTROKE_OFFLINE_MODELS", "1")
     return env
 
 
@@ -97,7 +100,15 @@ def models_notice(env: dict[str, str]) -> list[str]:
 
 def commands(host: str, port: int) -> dict[str, list[str]]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    celery = [sys.executable, "-m", "celery", "-A", "keystroke_site", "--quiet"]  # no banners around ours
+    # no banners around ours
+    celery = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "keystroke_site",
+        "--quiet",
+    ]
     return {
         "web server": [sys.executable, "manage.py", "runserver", bind, "--noreload"],
         "Celery worker": [*celery, "worker", "-l", "warning", "--concurrency", "2"],
@@ -108,7 +119,12 @@ def commands(host: str, port: int) -> dict[str, list[str]]:
 def manage(root: Path, env: dict[str, str], *args: str) -> str:
     """Runs one management command to completion; its output is shown only if it fails."""
     done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "manage.py", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
@@ -124,7 +140,11 @@ def ensure_login(root: Path, env: dict[str, str]) -> tuple[str, str]:
 
 
 def create_api_key(root: Path, env: dict[str, str]) -> str:
-    lines = manage(root, env, "create_api_key", "--name", "dev-cli", "--role", "admin").strip().splitlines()
+    lines = (
+        manage(root, env, "create_api_key", "--name", "dev-cli", "--role", "admin")
+        .strip()
+        .splitlines()
+    )
     if not lines:
         raise CliError("manage.py create_api_key printed no key")
     return lines[-1].strip()
@@ -143,7 +163,9 @@ class Stack:
         previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             for name, args in commands.items():
-                self.children[name] = subprocess.Popen(args, cwd=self.root, env=self.env, start_new_session=True)
+                self.children[name] = subprocess.Popen(
+                    args, cwd=self.root, env=self.env, start_new_session=True
+                )
             self.wait_until_up(url)
             click.echo("\n".join(["", *banner, ""]))
             return self.watch()

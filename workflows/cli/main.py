@@ -70,11 +70,15 @@ def statuses(values: tuple[str, ...]) -> list[str]:
 
 def limit_option(default: int) -> Any:
     text = "At most this many runs, newest first."
-    return click.option("--limit", type=click.IntRange(1, 10_000), default=default, show_default=True, help=text)
+    return click.option(
+        "--limit", type=click.IntRange(1, 10_000), default=default, show_default=True, help=text
+    )
 
 
 @click.group(cls=KeystrokeGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--verbose", "-v", is_flag=True, help="On errors, show the HTTP status and the details.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="On errors, show the HTTP status and the details."
+)
 @click.version_option(package_name="keystroke", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
@@ -98,7 +102,12 @@ def workflows() -> None:
 @output_options
 def workflows_list(fmt: str, field: str | None) -> None:
     """The registered workflows."""
-    emit(client().get("/api/workflows")["results"], fmt, field, ("slug", "kind", "name", "description"))
+    emit(
+        client().get("/api/workflows")["results"],
+        fmt,
+        field,
+        ("slug", "kind", "name", "description"),
+    )
 
 
 @workflows.command("run")
@@ -119,7 +128,9 @@ def workflows_run(
 ) -> None:
     """Start a run; by default wait for it and print its output."""
     body = parse_json(raw_input, "--input")
-    start_and_follow(f"/api/workflows/{slug}", body, no_wait, timeout, fmt, field, summary, idempotency_key)
+    start_and_follow(
+        f"/api/workflows/{slug}", body, no_wait, timeout, fmt, field, summary, idempotency_key
+    )
 
 
 @workflows.group("runs")
@@ -143,11 +154,16 @@ def runs_list(slug: str, status: tuple[str, ...], limit: int, fmt: str, field: s
 @include_option
 @summary_option
 @output_options
-def runs_get(slug: str, run_id: str, include: str, summary: bool, fmt: str, field: str | None) -> None:
+def runs_get(
+    slug: str, run_id: str, include: str, summary: bool, fmt: str, field: str | None
+) -> None:
     """One run of a workflow, as the API's run envelope."""
     run = client().get(f"/api/runs/{run_id}", params=include_params(include))
     if run.get("kind") != "workflow" or run.get("slug") != slug:
-        raise CliError(f"run {run_id} is a run of {run.get('kind')} {run.get('slug')!r}, not of workflow {slug!r}")
+        raise CliError(
+            f"run {run_id} is a run of {run.get('kind')} {run.get('slug')!r}, not of workflow "
+            f"{slug!r}"
+        )
     show_run(run, fmt, field, summary)
 
 
@@ -182,7 +198,12 @@ def history() -> None:
 @limit_option(50)
 @output_options
 def history_list(
-    kind: str | None, status: tuple[str, ...], project: str | None, limit: int, fmt: str, field: str | None
+    kind: str | None,
+    status: tuple[str, ...],
+    project: str | None,
+    limit: int,
+    fmt: str,
+    field: str | None,
 ) -> None:
     """Recent runs of every kind, newest first."""
     params = {"kind": kind, "status": statuses(status), "project": project}
@@ -196,7 +217,9 @@ def history_list(
 @output_options
 def history_get(run_id: str, include: str, summary: bool, fmt: str, field: str | None) -> None:
     """One run, as the API's run envelope."""
-    show_run(client().get(f"/api/runs/{run_id}", params=include_params(include)), fmt, field, summary)
+    show_run(
+        client().get(f"/api/runs/{run_id}", params=include_params(include)), fmt, field, summary
+    )
 
 
 # -- hooks -------------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ STATUS_COLOURS = {
 }
 
 
-def emit(data: Any, fmt: str = "json", field: str | None = None, columns: Sequence[str] = RUN_COLUMNS) -> None:
+def emit(
+    data: Any, fmt: str = "json", field: str | None = None, columns: Sequence[str] = RUN_COLUMNS
+) -> None:
     if field:
         data = pluck(data, field)
         if isinstance(data, str):  # plain, so shell scripts can use it without jq
@@ -51,7 +53,11 @@ def pluck(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(value, dict) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.lstrip("-").isdigit() and -len(value) <= int(part) < len(value):
+        elif (
+            isinstance(value, list)
+            and part.lstrip("-").isdigit()
+            and -len(value) <= int(part) < len(value)
+        ):
             value = value[int(part)]
         else:
             raise CliError(f"the result has no field {path!r} (stopped at {part!r})")
@@ -68,10 +74,14 @@ def table(data: Any, columns: Sequence[str]) -> str:
 
 def record(data: dict[str, Any]) -> str:
     """One object as FIELD/VALUE rows; a ``steps`` list follows as a table of its own."""
-    rows = [[key, paint(key, cell(value, MAX_VALUE))] for key, value in data.items() if key != "steps"]
+    rows = [
+        [key, paint(key, cell(value, MAX_VALUE))] for key, value in data.items() if key != "steps"
+    ]
     text = grid(rows, ("field", "value"))
     if isinstance(data.get("steps"), list):
-        text += "\n\n" + grid([row_cells(step, STEP_COLUMNS) for step in data["steps"]], STEP_COLUMNS)
+        text += "\n\n" + grid(
+            [row_cells(step, STEP_COLUMNS) for step in data["steps"]], STEP_COLUMNS
+        )
     return text
 
 
@@ -90,7 +100,10 @@ def paint(column: str, text: str) -> str:
 def grid(rows: list[list[str]], columns: Sequence[str]) -> str:
     header = [click.style(c.upper(), bold=True) for c in columns]
     widths = [max(visible_len(r[i]) for r in [header, *rows]) for i in range(len(columns))]
-    lines = ["  ".join(pad(v, w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
+    lines = [
+        "  ".join(pad(v, w) for v, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
     return "\n".join(lines) if rows else "\n".join([lines[0], "(none)"])
 
 

@@ -19,19 +19,32 @@ def default_workers() -> int:
 
 def gunicorn_args(host: str, port: int, workers: int, timeout: int) -> list[str]:
     args = [
-        sys.executable, "-m", "gunicorn", "keystroke_site.wsgi:application",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--timeout", str(timeout),
-        "--graceful-timeout", str(timeout),
-        "--keep-alive", "5",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "keystroke_site.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        str(timeout),
+        "--graceful-timeout",
+        str(timeout),
+        "--keep-alive",
+        "5",
         # Recycling workers now and then bounds the memory a leak or a huge payload can hold.
-        "--max-requests", "2000",
-        "--max-requests-jitter", "200",
-        "--access-logfile", "-",
-        "--error-logfile", "-",
-        "--logger-class", "workflows.cli.access_log.RedactingLogger",
-    ]  # fmt: skip
+        "--max-requests",
+        "2000",
+        "--max-requests-jitter",
+        "200",
+        "--access-logfile",
+        "-",
+        "--error-logfile",
+        "-",
+        "--logger-class",
+        "workflows.cli.access_log.RedactingLogger",
+    ]
     proxies = os.environ.get("KEYSTROKE_FORWARDED_ALLOW_IPS")
     if proxies:
         # Which peers may set X-Forwarded-*; without it gunicorn trusts only 127.0.0.1.

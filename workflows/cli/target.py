@@ -15,7 +15,9 @@ def target() -> None:
 
 
 @target.command("show")
-@click.option("--output", "-o", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--output", "-o", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 def target_show(fmt: str) -> None:
     """The current server and whether an API key is set (the key is never shown whole)."""
     current = config.current_target(require_token=False)
@@ -31,7 +33,9 @@ def target_show(fmt: str) -> None:
 
 @target.command("use")
 @click.argument("name_or_url")
-@click.option("--token", help="API key for the server (create one with `keystroke api-keys create`).")
+@click.option(
+    "--token", help="API key for the server (create one with `keystroke api-keys create`)."
+)
 def target_use(name_or_url: str, token: str | None) -> None:
     """`local` for the `keystroke dev` server, a stored target's name, or a URL with --token."""
     if "://" not in name_or_url:
@@ -42,4 +46,7 @@ def target_use(name_or_url: str, token: str | None) -> None:
         raise CliError("a URL needs an API key: keystroke target use <url> --token <key>")
     name = config.name_for_url(name_or_url)
     path = config.store_target(name, name_or_url, token)
-    click.echo(f"Using {name_or_url.rstrip('/')} as target {name!r}, key {config.mask(token)} (saved in {path}).")
+    click.echo(
+        f"Using {name_or_url.rstrip('/')} as target {name!r}, key {config.mask(token)} (saved in "
+        f"{path})."
+    )

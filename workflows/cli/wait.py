@@ -26,7 +26,9 @@ def wait_for_run(client: Client, run_id: str, timeout: float) -> dict[str, Any]:
             if run["status"] in TERMINAL:
                 return run
             if time.monotonic() >= deadline:
-                raise CliError(f"run {run_id} is still {run['status']} after {timeout:g}s; {_where(run)}")
+                raise CliError(
+                    f"run {run_id} is still {run['status']} after {timeout:g}s; {_where(run)}"
+                )
             time.sleep(POLL_SECONDS)
     except KeyboardInterrupt:
         raise CliError(f"stopped waiting; run {run_id} goes on. {_where({'id': run_id})}") from None
@@ -69,4 +71,6 @@ def failure(run: dict[str, Any]) -> CliError:
     error = run.get("error") or {}
     message = error.get("message") if isinstance(error, dict) else str(error)
     kind = f"{error.get('type')}: " if isinstance(error, dict) and error.get("type") else ""
-    return CliError(f"run {run['id']} failed: {kind}{message or 'no error recorded'}", details=error)
+    return CliError(
+        f"run {run['id']} failed: {kind}{message or 'no error recorded'}", details=error
+    )

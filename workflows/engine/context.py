@@ -24,11 +24,15 @@ _HOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 def _hook_schema_path(name: str, schema: Any) -> str | None:
     """Check ctx.hook's arguments; return the import path the server validates payloads with."""
     if not isinstance(name, str) or not _HOOK_NAME.match(name):
-        raise ValueError(f"ctx.hook({name!r}): the name must match [a-z0-9][a-z0-9_-]*, e.g. 'approval'.")
+        raise ValueError(
+            f"ctx.hook({name!r}): the name must match [a-z0-9][a-z0-9_-]*, e.g. 'approval'."
+        )
     if schema is None:
         return None
     if not (isinstance(schema, type) and hasattr(schema, "model_validate")):
-        raise ValueError(f"ctx.hook({name!r}, schema={schema!r}): schema must be a pydantic BaseModel subclass.")
+        raise ValueError(
+            f"ctx.hook({name!r}, schema={schema!r}): schema must be a pydantic BaseModel subclass."
+        )
     if "<locals>" in schema.__qualname__:
         raise ValueError(
             f"ctx.hook({name!r}, schema={schema.__qualname__}): define the schema at module level, "
@@ -62,14 +66,19 @@ class StepContext:
     logger: logging.Logger
     usage: list[dict[str, Any]] = field(default_factory=list)
 
-    def charge(self, service: str, cost: Decimal | str | float, *, quantity: float = 1, unit: str = "call") -> None:
+    def charge(
+        self, service: str, cost: Decimal | str | float, *, quantity: float = 1, unit: str = "call"
+    ) -> None:
         """Declare a paid call to an external service, e.g. ``ctx.charge("clearbit", "0.02")``.
 
         It becomes a usage line of the run, adds to the step's and the run's cost, and puts
         ``service`` in the run's services used.
         """
         if not isinstance(service, str) or not service.strip():
-            raise ValueError(f"ctx.charge(service={service!r}): name the service, e.g. ctx.charge('clearbit', '0.02').")
+            raise ValueError(
+                f"ctx.charge(service={service!r}): name the service, e.g. ctx.charge('clearbit', "
+                f"'0.02')."
+            )
         try:
             price = Decimal(str(cost))
         except InvalidOperation:
@@ -77,9 +86,18 @@ class StepContext:
                 f"ctx.charge({service!r}, cost={cost!r}): cost is an amount in USD, e.g. '0.02'."
             ) from None
         if not price.is_finite() or price < 0:
-            raise ValueError(f"ctx.charge({service!r}, cost={cost!r}): cost must be a finite amount of at least 0.")
+            raise ValueError(
+                f"ctx.charge({service!r}, cost={cost!r}): cost must be a finite amount of at "
+                f"least 0."
+            )
         self.usage.append(
-            {"kind": "service", "service": service.strip(), "quantity": str(quantity), "unit": unit, "cost": str(price)}
+            {
+                "kind": "service",
+                "service": service.strip(),
+                "quantity": str(quantity),
+                "unit": unit,
+                "cost": str(price),
+            }
         )
 
 
@@ -110,7 +128,9 @@ class Context:
         self.logger = logging.getLogger(f"keystroke.workflow.{workflow.slug}")
 
     async def sleep(self, duration: float | str | timedelta) -> None:
-        """Suspend the run for ``duration`` (seconds, ``"5m"``, ``"1h"``, ``"30d"`` or a timedelta)."""
+        """Suspend the run for ``duration`` (seconds, ``"5m"``,
+        ``"1h"``, ``"30d"`` or a timedelta).
+        """
         delay = parse_duration(duration, "ctx.sleep(duration)")
         await self._pass.step("sleep", "sleep", delay=delay)
 
@@ -118,11 +138,14 @@ class Context:
         """Suspend the run until ``when``, a timezone-aware datetime."""
         if not isinstance(when, datetime) or when.tzinfo is None:
             raise ValueError(
-                f"ctx.sleep_until({when!r}) needs a timezone-aware datetime, e.g. datetime(..., tzinfo=UTC)."
+                f"ctx.sleep_until({when!r}) needs a timezone-aware datetime, e.g. datetime(..., "
+                f"tzinfo=UTC)."
             )
         await self._pass.step("sleep", "sleep", until=when)
 
-    def hook(self, name: str, schema: Any = None, timeout: float | str | timedelta | None = None) -> HookHandle:
+    def hook(
+        self, name: str, schema: Any = None, timeout: float | str | timedelta | None = None
+    ) -> HookHandle:
         """Open a hook named ``name``; ``await`` the handle to wait until it is resumed."""
         schema_path = _hook_schema_path(name, schema)
         delay = parse_duration(timeout, "ctx.hook(timeout=…)") if timeout is not None else None

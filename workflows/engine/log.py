@@ -48,7 +48,9 @@ class EventLog(Protocol):
         ...
 
     def record(self, record: StepRecord) -> None:
-        """Persist a step (insert or update by position); raise RunStopped if the run is no longer ours."""
+        """Persist a step (insert or update by position); raise RunStopped if the run is no longer
+        ours.
+        """
         ...
 
     def start_child(
@@ -87,7 +89,9 @@ class MemoryEventLog:
     def seeded(cls, outputs: dict[str, Any], run_id: str = "run_memory") -> MemoryEventLog:
         """A log whose first steps, in the given order, completed with the given outputs."""
         records = [
-            StepRecord(position=i, step_id=step_id, kind=_kind_of(step_id), status=SUCCESS, output=output)
+            StepRecord(
+                position=i, step_id=step_id, kind=_kind_of(step_id), status=SUCCESS, output=output
+            )
             for i, (step_id, output) in enumerate(outputs.items())
         ]
         return cls(records, run_id=run_id)
@@ -117,7 +121,9 @@ class MemoryEventLog:
         return record
 
     def hook_token(self, step_id: str) -> str:
-        return hmac.new(b"memory", f"{self.run_id}:{step_id}".encode(), hashlib.sha256).hexdigest()[:40]
+        return hmac.new(b"memory", f"{self.run_id}:{step_id}".encode(), hashlib.sha256).hexdigest()[
+            :40
+        ]
 
     def hook_url(self, token: str) -> str:
         return f"memory://hooks/{token}"
@@ -133,4 +139,6 @@ class MemoryEventLog:
 
 def _kind_of(step_id: str) -> str:
     key = step_id.removeprefix("step:").rsplit("#", 1)[0]
-    return {"sleep": "sleep", "now": "now", "uuid": "uuid", "llm": "llm", "model": "model"}.get(key, "action")
+    return {"sleep": "sleep", "now": "now", "uuid": "uuid", "llm": "llm", "model": "model"}.get(
+        key, "action"
+    )

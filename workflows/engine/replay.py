@@ -45,9 +45,14 @@ from .log import FAILED, SLEEPING, SUCCESS, WAITING, EventLog, StepRecord
 
 logger = logging.getLogger("keystroke.engine")
 
-_current: contextvars.ContextVar[_Pass | None] = contextvars.ContextVar("keystroke_pass", default=None)
-# The position of the agent or prompt_llm step whose body is running: steps asked for there are its children.
-_parent: contextvars.ContextVar[int | None] = contextvars.ContextVar("keystroke_parent_step", default=None)
+_current: contextvars.ContextVar[_Pass | None] = contextvars.ContextVar(
+    "keystroke_pass", default=None
+)
+# The position of the agent or prompt_llm step whose body is running: steps asked for there are its
+# children.
+_parent: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "keystroke_parent_step", default=None
+)
 # Span attributes for the next step asked for in this context, e.g. an agent's tool call.
 step_attributes: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "keystroke_step_attributes", default=None
@@ -187,7 +192,9 @@ def execute(
     worker is shutting down) raises RunStopped at the next step boundary instead, once the
     steps in flight have finished and are recorded, so the next worker repeats none of them.
     """
-    return _Pass(workflow, log, clock, attempt, stop, deadline, tracer or _NoTracer(), drain).run(input)
+    return _Pass(workflow, log, clock, attempt, stop, deadline, tracer or _NoTracer(), drain).run(
+        input
+    )
 
 
 class _Pass:
@@ -207,7 +214,8 @@ class _Pass:
         self.records = log.load()
         self.next_position = 0
         self.key_counts: defaultdict[str, int] = defaultdict(int)
-        self.parents: dict[int, int] = {}  # child position -> enclosing agent/prompt_llm step position
+        # child position -> enclosing agent/prompt_llm step position
+        self.parents: dict[int, int] = {}
         self.batch: list[_Request] = []
         self.waiting: list[tuple[_Request, SuspendItem]] = []
         self.unflushed: list[StepRecord] = []
@@ -230,7 +238,9 @@ class _Pass:
                     self._flush()
                     return self._finish(main)
                 if self.deadline and self.clock() >= self.deadline:
-                    return Failed(error_dict(WorkflowTimeout(f"Run {self.log.run_id} passed its timeout.")))
+                    return Failed(
+                        error_dict(WorkflowTimeout(f"Run {self.log.run_id} passed its timeout."))
+                    )
                 batch, self.batch = sorted(self.batch, key=lambda r: r.position), []
                 if not batch:
                     return self._suspended()
@@ -255,7 +265,11 @@ class _Pass:
     def _finish(self, main: asyncio.Task[Any]) -> Outcome:
         if main.cancelled():
             return Failed(
-                {"type": "CancelledError", "message": "The workflow coroutine was cancelled.", "step_id": None}
+                {
+                    "type": "CancelledError",
+                    "message": "The workflow coroutine was cancelled.",
+                    "step_id": None,
+                }
             )
         exc = main.exception()
         if exc is not None:
@@ -268,7 +282,10 @@ class _Pass:
         except OutputValidationError as err:
             return Failed(error_dict(err))
         except Exception as err:  # pydantic.ValidationError, kept generic: no pydantic import here
-            message = f"{what} returned a value that does not match {self.workflow.output.__name__}: {err}"
+            message = (
+                f"{what} returned a value that does not match "
+                f"{self.workflow.output.__name__}: {err}"
+            )
             return Failed(error_dict(OutputValidationError(message)))
         return Completed(output)
 
@@ -276,11 +293,14 @@ class _Pass:
         if not self.waiting:
             message = (
                 f"Workflow {self.workflow.slug!r} awaited something that is not a durable step "
-                "(such as asyncio.sleep or a network call): use ctx.sleep() for waits and put I/O in an action."
+                "(such as asyncio.sleep or a network call): use ctx.sleep() for waits and put I/O "
+                "in an action."
             )
             return Failed(error_dict(WorkflowError(message)))
         items = [item for _, item in self.waiting]
-        wakes = [item.wake_at for item in items if item.wake_at] + ([self.deadline] if self.deadline else [])
+        wakes = [item.wake_at for item in items if item.wake_at] + (
+            [self.deadline] if self.deadline else []
+        )
         return Suspended(items, min(wakes) if wakes else None)
 
     # -- called from workflow code --------------------------------------------------------
@@ -332,8 +352,11 @@ class _Pass:
             self.unflushed.append(record)
         return record
 
-    async def composite(self, kind: str, key: str, input: Any, body: Callable[[], Awaitable[Any]]) -> Any:
-        """Run ``body`` as one step (an agent prompt, a prompt_llm) whose own steps are its children.
+    async def composite(
+        self, kind: str, key: str, input: Any, body: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """Run ``body`` as one step (an agent prompt, a prompt_llm) whose own steps are its
+        children.
 
         The body runs again on every replay, so its children are asked for in the same order
         and answered from the log: a finished model call is never made twice.
@@ -342,14 +365,25 @@ class _Pass:
         settled = record is not None and record.status in (SUCCESS, FAILED)
         if record is None:
             record = StepRecord(
-                position, step_id, kind, WAITING, input=input, started_at=self.clock(),
+                position,
+                step_id,
+                kind,
+                WAITING,
+                input=input,
+                started_at=self.clock(),
                 parent_position=self.parents.get(position),
-            )  # fmt: skip
+            )
             self._queue(record)
         parent = self.parents.get(position)
         if not settled:
-            self.tracer.open(step_id, kind, self.records[parent].step_id if parent is not None else None)
-        token, attributes = _parent.set(position), step_attributes.set(None)  # a tool call's are not its children's
+            self.tracer.open(
+                step_id, kind, self.records[parent].step_id if parent is not None else None
+            )
+        # a tool call's are not its children's
+        token, attributes = (
+            _parent.set(position),
+            step_attributes.set(None),
+        )
         try:
             output = await body()
         except Exception as exc:
@@ -360,19 +394,27 @@ class _Pass:
             self.tracer.close(step_id, exc)
             detail = getattr(exc, "to_dict", None)
             cause = storable(_redacted(detail()) if callable(detail) else _exc_detail(exc))
-            error = StepFailed(step_id, f"{step_id} failed: {cause['type']}: {cause['message']}", [cause])
-            self._queue(replace(record, status=FAILED, error=error.to_dict(), finished_at=self.clock()))
+            error = StepFailed(
+                step_id, f"{step_id} failed: {cause['type']}: {cause['message']}", [cause]
+            )
+            self._queue(
+                replace(record, status=FAILED, error=error.to_dict(), finished_at=self.clock())
+            )
             raise error from exc
         finally:
             _parent.reset(token)
             step_attributes.reset(attributes)
         if not settled:
             self.tracer.close(step_id, None)
-            self._queue(replace(record, status=SUCCESS, output=storable(output), finished_at=self.clock()))
+            self._queue(
+                replace(record, status=SUCCESS, output=storable(output), finished_at=self.clock())
+            )
         return output
 
     def _queue(self, record: StepRecord) -> None:
-        """Record from workflow code: written before the next round runs (a write may raise RunStopped)."""
+        """Record from workflow code: written before the next round runs (a write may raise
+        RunStopped).
+        """
         self.records[record.position] = record
         self.unflushed.append(record)
 
@@ -437,25 +479,36 @@ class _Pass:
         assert record is not None  # opened by Context.hook before it can be awaited
         now = self.clock()
         if record.wake_at and now >= record.wake_at:
-            error = HookTimeout(req.step_id, f"Hook {req.step_id} of run {self.log.run_id} was not resumed in time.")
+            error = HookTimeout(
+                req.step_id, f"Hook {req.step_id} of run {self.log.run_id} was not resumed in time."
+            )
             self._write(replace(record, status=FAILED, error=error.to_dict(), finished_at=now))
             return self._raise(req, error)
-        item = SuspendItem("hook", req.step_id, record.wake_at, record.token, self.log.hook_url(record.token or ""))
+        item = SuspendItem(
+            "hook", req.step_id, record.wake_at, record.token, self.log.hook_url(record.token or "")
+        )
         return self._suspend(req, item)
 
     def _resolve_workflow(self, req: _Request, record: StepRecord | None) -> bool:
         if record is None:
             record = StepRecord(
-                req.position, req.step_id, "workflow", WAITING, input=req.input, started_at=self.clock(),
+                req.position,
+                req.step_id,
+                "workflow",
+                WAITING,
+                input=req.input,
+                started_at=self.clock(),
                 parent_position=self.parents.get(req.position),
-            )  # fmt: skip
+            )
             record = self.log.start_child(record, req.target, req.input, req.tool_of)
             self.records[req.position] = record
         if record.status == SUCCESS:
             return self._deliver(req, record.output)
         if record.status == FAILED:
             return self._raise(req, restore_step_error(req.step_id, record.error or {}))
-        return self._suspend(req, SuspendItem("child", req.step_id, child_run_id=record.child_run_id))
+        return self._suspend(
+            req, SuspendItem("child", req.step_id, child_run_id=record.child_run_id)
+        )
 
     def _resolve_value(self, req: _Request, record: StepRecord | None) -> bool:
         assert req.compute is not None
@@ -463,10 +516,16 @@ class _Pass:
         value = req.compute()
         self._write(
             StepRecord(
-                req.position, req.step_id, req.kind, SUCCESS, output=value, started_at=now, finished_at=now,
+                req.position,
+                req.step_id,
+                req.kind,
+                SUCCESS,
+                output=value,
+                started_at=now,
+                finished_at=now,
                 parent_position=self.parents.get(req.position),
             )
-        )  # fmt: skip
+        )
         return self._deliver(req, value)
 
     _resolve_now = _resolve_uuid = _resolve_value
@@ -487,7 +546,8 @@ class _Pass:
 
     def _write(self, record: StepRecord) -> None:
         self.log.record(record)
-        # Usage lines belong to the write that adds them; a later write of this step must not repeat them.
+        # Usage lines belong to the write that adds them; a later write of this step must not repeat
+        # them.
         self.records[record.position] = replace(record, usage=[]) if record.usage else record
 
     # -- executing actions --------------------------------------------------------------------
@@ -497,10 +557,13 @@ class _Pass:
             # Nothing to run beside it and no deadline to enforce: spare the thread hand-off.
             return [self._attempt(requests[0], self.clock())]
         global _executor
-        if _executor is None:  # created on first use, so that forked workers each get their own threads
+        # created on first use, so that forked workers each get their own threads
+        if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="keystroke-step")
         futures = [_executor.submit(self._attempt, r, self.clock()) for r in requests]
-        timeouts = [r.target.timeout.total_seconds() if r.target.timeout else None for r in requests]
+        timeouts = [
+            r.target.timeout.total_seconds() if r.target.timeout else None for r in requests
+        ]
         started = self.clock()
         pending = set(futures)
         while pending:
@@ -518,14 +581,20 @@ class _Pass:
             return future.result()
         limit = req.target.timeout.total_seconds()
         exc = StepTimeout(f"{req.step_id} ran longer than its timeout of {limit:g}s.")
-        return _Attempt(False, exc=exc, started_at=started, finished_at=self.clock(), detail=_exc_detail(exc))
+        return _Attempt(
+            False, exc=exc, started_at=started, finished_at=self.clock(), detail=_exc_detail(exc)
+        )
 
     def _attempt(self, req: _Request, started_at: datetime) -> _Attempt:
         record = self.records.get(req.position)
         number = len(record.attempts) + 1 if record else 1
         key = idempotency_key(self.log.run_id, req.step_id)
         step_ctx = StepContext(
-            self.log.run_id, req.step_id, number, key, logging.getLogger(f"keystroke.step.{req.target.slug}")
+            self.log.run_id,
+            req.step_id,
+            number,
+            key,
+            logging.getLogger(f"keystroke.step.{req.target.slug}"),
         )
         parent = self.parents.get(req.position)
         parent_id = self.records[parent].step_id if parent is not None else None
@@ -535,13 +604,20 @@ class _Pass:
                 check_storable(output, f"Action {req.target.slug!r}")
             except RunStopped:
                 raise
-            except BaseException as exc:  # SystemExit or CancelledError from user code fails the attempt too
+            except BaseException as exc:
+                # SystemExit or CancelledError from user code fails the attempt too
                 span.failed(exc)
                 return _Attempt(
-                    False, exc=exc, started_at=started_at, finished_at=utcnow(), detail=_exc_detail(exc),
+                    False,
+                    exc=exc,
+                    started_at=started_at,
+                    finished_at=utcnow(),
+                    detail=_exc_detail(exc),
                     usage=step_ctx.usage,
-                )  # fmt: skip
-        return _Attempt(True, output=output, started_at=started_at, finished_at=utcnow(), usage=step_ctx.usage)
+                )
+        return _Attempt(
+            True, output=output, started_at=started_at, finished_at=utcnow(), usage=step_ctx.usage
+        )
 
     def _after_attempt(self, req: _Request, attempt: _Attempt) -> None:
         record = self.records.get(req.position)
@@ -553,7 +629,9 @@ class _Pass:
             "error": attempt.detail or None,
         }
         attempts = [*(record.attempts if record else []), entry]
-        cost = (record.cost if record else Decimal(0)) + sum((Decimal(u["cost"]) for u in attempt.usage), Decimal(0))
+        cost = (record.cost if record else Decimal(0)) + sum(
+            (Decimal(u["cost"]) for u in attempt.usage), Decimal(0)
+        )
         base = StepRecord(
             req.position,
             req.step_id,
@@ -575,7 +653,11 @@ class _Pass:
         policy = req.target.retries or self.workflow.retries or DEFAULT_POLICY
         if policy.is_retryable(attempt.exc) and number < policy.max_attempts:
             wake_at = self.clock() + timedelta(seconds=policy.backoff(number))
-            self._write(replace(base, status=SLEEPING, wake_at=wake_at, finished_at=None, error=attempt.detail))
+            self._write(
+                replace(
+                    base, status=SLEEPING, wake_at=wake_at, finished_at=None, error=attempt.detail
+                )
+            )
             self._suspend(req, SuspendItem("retry", req.step_id, wake_at=wake_at))
             return
         errors = [a["error"] for a in attempts if a["error"]]
@@ -604,7 +686,9 @@ def has_json_nul(text: str) -> bool:
 
 
 def escape_json_nul(text: str) -> str:
-    """JSON text whose NUL characters are spelled out as the four characters \\x00: jsonb refuses NUL."""
+    """JSON text whose NUL characters are spelled out as the four characters \\x00: jsonb refuses
+    NUL.
+    """
     return _JSON_NUL.sub(r"\1\\\\x00", text)
 
 
@@ -613,9 +697,13 @@ def check_storable(value: Any, what: str) -> None:
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise OutputValidationError(f"{what} returned a value that cannot be stored as JSON: {exc}") from None
+        raise OutputValidationError(
+            f"{what} returned a value that cannot be stored as JSON: {exc}"
+        ) from None
     if has_json_nul(text):
-        raise OutputValidationError(f"{what} returned text with a NUL character, which cannot be stored.")
+        raise OutputValidationError(
+            f"{what} returned text with a NUL character, which cannot be stored."
+        )
 
 
 def storable(value: Any) -> Any:
@@ -645,12 +733,18 @@ def _exc_detail(exc: BaseException) -> dict[str, Any]:
 
 def error_dict(exc: BaseException) -> dict[str, Any]:
     """The ``error`` a failed run records: type, message, traceback and failing step."""
-    detail: dict[str, Any] = exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__}
+    detail: dict[str, Any] = (
+        exc.to_dict() if isinstance(exc, WorkflowError) else {"type": type(exc).__name__}
+    )
     detail["message"] = _text(str(exc))
     detail.setdefault("step_id", None)
     attempts = detail.get("attempts") or []
     # A step failure is best explained by the step's own traceback, not the workflow's.
-    detail["traceback"] = attempts[-1].get("traceback") if attempts else _text("".join(traceback.format_exception(exc)))
+    detail["traceback"] = (
+        attempts[-1].get("traceback")
+        if attempts
+        else _text("".join(traceback.format_exception(exc)))
+    )
     return _redacted(detail)
 
 

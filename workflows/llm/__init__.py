@@ -3,4 +3,12 @@
 from .agents import Agent, AgentPrompt, AgentReply, AgentResult, define_agent, prompt_llm
 from .providers import MissingModelKey
 
-__all__ = ["Agent", "AgentPrompt", "AgentReply", "AgentResult", "MissingModelKey", "define_agent", "prompt_llm"]
+__all__ = [
+    "Agent",
+    "AgentPrompt",
+    "AgentReply",
+    "AgentResult",
+    "MissingModelKey",
+    "define_agent",
+    "prompt_llm",
+]

@@ -49,7 +49,9 @@ class AgentReply(BaseModel):
 
 @dataclass(frozen=True)
 class AgentResult:
-    """What ``agent.prompt()`` returns: ``output`` (the output model, or the text), ``text``, ``messages``."""
+    """What ``agent.prompt()`` returns: ``output`` (the output model, or the text), ``text``,
+    ``messages``.
+    """
 
     output: Any
     text: str
@@ -71,7 +73,11 @@ class AgentFailed(WorkflowError):
             if isinstance(cause, WorkflowError)
             else {"type": type(cause).__name__, "message": str(cause)}
         )
-        return {**base, "traceback": "".join(traceback.format_exception(cause)), "conversation": self.messages}
+        return {
+            **base,
+            "traceback": "".join(traceback.format_exception(cause)),
+            "conversation": self.messages,
+        }
 
 
 class Agent(Definition):
@@ -90,10 +96,15 @@ class Agent(Definition):
         **kwargs: Any,
     ) -> None:
         what = f"define_agent(slug={slug!r})"
-        super().__init__(slug=slug, input=AgentPrompt, output=AgentReply, run=self._run_as_target, **kwargs)
+        super().__init__(
+            slug=slug, input=AgentPrompt, output=AgentReply, run=self._run_as_target, **kwargs
+        )
         self.model = check_model_name(model, what)
         if output is not None and not (isinstance(output, type) and issubclass(output, BaseModel)):
-            raise ValueError(f"{what}: output={output!r} must be a pydantic BaseModel subclass, or left out for text.")
+            raise ValueError(
+                f"{what}: output={output!r} must be a pydantic BaseModel subclass, or left out "
+                f"for text."
+            )
         self.system_prompt, self.output_model = system_prompt, output
         self.tools = _check_tools(what, slug, tools)
         # ``timeout`` bounds each model call; an agent run as a whole has no deadline.
@@ -106,7 +117,11 @@ class Agent(Definition):
         return f"<Agent {self.slug}>"
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "model": self.model, "tools": [tool.slug for tool in self.tools]}
+        return {
+            **super().describe(),
+            "model": self.model,
+            "tools": [tool.slug for tool in self.tools],
+        }
 
     async def prompt(self, message: str) -> AgentResult:
         """Ask the agent; inside a workflow this is a durable step, outside one a plain call."""
@@ -118,7 +133,9 @@ class Agent(Definition):
             data = await self._converse(message, model)
         else:
             input = {"message": message, "model": model}
-            data = await pass_.composite("agent", self.slug, input, lambda: self._converse(message, model))
+            data = await pass_.composite(
+                "agent", self.slug, input, lambda: self._converse(message, model)
+            )
         output = data["output"]
         if self.output_model is not None:
             output = self.output_model.model_validate(output)
@@ -142,7 +159,11 @@ class Agent(Definition):
 
 
 async def converse(
-    agent: PydanticAgent[None, Any], message: str, model: str, timeout: Any, retries: RetryPolicy | None
+    agent: PydanticAgent[None, Any],
+    message: str,
+    model: str,
+    timeout: Any,
+    retries: RetryPolicy | None,
 ) -> dict[str, Any]:
     """One pydantic-ai run; the step's output: output, text, model and the conversation."""
     with capture_run_messages() as messages:
@@ -152,7 +173,12 @@ async def converse(
             raise AgentFailed(exc, conversation(messages, error=exc)) from exc
     output = _plain(result.output)
     text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
-    return {"output": output, "text": text, "model": model, "conversation": conversation(result.all_messages())}
+    return {
+        "output": output,
+        "text": text,
+        "model": model,
+        "conversation": conversation(result.all_messages()),
+    }
 
 
 _llm_agents: dict[tuple[Any, str], PydanticAgent[None, Any]] = {}
@@ -176,10 +202,14 @@ async def prompt_llm(
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("prompt_llm(prompt): give the model a non-empty prompt.")
     if output is not None and not (isinstance(output, type) and issubclass(output, BaseModel)):
-        raise ValueError(f"prompt_llm(output={output!r}): output must be a pydantic BaseModel subclass.")
+        raise ValueError(
+            f"prompt_llm(output={output!r}): output must be a pydantic BaseModel subclass."
+        )
     key = (output, system_prompt)
     if key not in _llm_agents:  # one pydantic-ai agent per output type and system prompt
-        _llm_agents[key] = PydanticAgent(output_type=output or str, system_prompt=system_prompt or (), name="llm")
+        _llm_agents[key] = PydanticAgent(
+            output_type=output or str, system_prompt=system_prompt or (), name="llm"
+        )
     agent, used = _llm_agents[key], used_name(model)
     step_timeout = parse_duration(timeout, "prompt_llm(timeout=…)") if timeout is not None else None
     policy = as_policy(retries, "prompt_llm()")
@@ -189,7 +219,9 @@ async def prompt_llm(
 
     pass_ = current_pass()
     data = (
-        await body() if pass_ is None else await pass_.composite("llm", "llm", {"prompt": prompt, "model": used}, body)
+        await body()
+        if pass_ is None
+        else await pass_.composite("llm", "llm", {"prompt": prompt, "model": used}, body)
     )
     return output.model_validate(data["output"]) if output is not None else data["text"]
 
@@ -201,7 +233,8 @@ def _check_tools(what: str, slug: str, tools: Any) -> list[Any]:
     for tool in tools:
         if not isinstance(tool, (Action, Workflow, Agent)):
             raise ValueError(
-                f"{what}: tool {tool!r} is not an action, workflow or agent; pass what define_action, "
+                f"{what}: tool {tool!r} is not an action, workflow or agent; pass what "
+                f"define_action, "
                 "define_workflow or define_agent returned."
             )
         if tool.slug == slug:
@@ -236,7 +269,12 @@ def _tool(agent_slug: str, target: Any) -> Tool[None]:
     # One tool call at a time: concurrent ones would ask for their steps in an order that
     # depends on timing (a retry in one branch), and replay needs the same order every pass.
     return Tool.from_schema(
-        call, name=target.slug, description=description, json_schema=schema, takes_ctx=True, sequential=True
+        call,
+        name=target.slug,
+        description=description,
+        json_schema=schema,
+        takes_ctx=True,
+        sequential=True,
     )
 
 
@@ -264,8 +302,17 @@ def define_agent(
     statuses left out follow ``KEYSTROKE_RETENTION``.
     """
     agent = Agent(
-        slug=slug, model=model, system_prompt=system_prompt, tools=tools, output=output, name=name,
-        description=description, timeout=timeout, retries=retries, retention=retention, source=_caller_file(),
-    )  # fmt: skip
+        slug=slug,
+        model=model,
+        system_prompt=system_prompt,
+        tools=tools,
+        output=output,
+        name=name,
+        description=description,
+        timeout=timeout,
+        retries=retries,
+        retention=retention,
+        source=_caller_file(),
+    )
     registry.add(agent)
     return agent

@@ -18,7 +18,9 @@ from pydantic_ai.messages import (
 from pydantic_core import to_jsonable_python
 
 
-def conversation(messages: list[ModelMessage], error: BaseException | None = None) -> list[dict[str, Any]]:
+def conversation(
+    messages: list[ModelMessage], error: BaseException | None = None
+) -> list[dict[str, Any]]:
     """Plain JSON messages in order; ``error`` (the agent's failure) is appended as the last one."""
     out: list[dict[str, Any]] = []
     for message in messages:

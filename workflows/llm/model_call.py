@@ -39,7 +39,9 @@ def load_response(data: Any) -> ModelResponse:
 
 
 class ModelCall:
-    """The engine's target for one request: ``execute`` runs in a step thread, on its own event loop."""
+    """The engine's target for one request: ``execute`` runs in a step thread, on its own event
+    loop.
+    """
 
     kind = "model"
 
@@ -69,7 +71,9 @@ class ModelCall:
                 return await model.request(self.messages, self.settings, self.parameters)
         except ModelHTTPError as exc:
             if exc.status_code in PERMANENT_STATUSES:
-                raise ModelRefused(f"{self.name} answered {exc.status_code}: {exc.body or exc.message}") from exc
+                raise ModelRefused(
+                    f"{self.name} answered {exc.status_code}: {exc.body or exc.message}"
+                ) from exc
             raise
 
 
@@ -87,15 +91,26 @@ class DurableModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         call = ModelCall(
-            self.name, messages, model_settings, model_request_parameters, self.step_timeout, self.step_retries
+            self.name,
+            messages,
+            model_settings,
+            model_request_parameters,
+            self.step_timeout,
+            self.step_retries,
         )
         pass_ = current_pass()
         if pass_ is None:  # an agent prompted outside a workflow: a plain call, nothing recorded
             return await call.request()
         # The step's input is what this turn adds (the user's message or the tool results), not the
         # whole history again: the history is the earlier steps.
-        input = {"model": self.name, "request": dump_messages(messages[-1:])[0] if messages else None}
-        attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": self.name.partition(":")[2] or self.name}
+        input = {
+            "model": self.name,
+            "request": dump_messages(messages[-1:])[0] if messages else None,
+        }
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": self.name.partition(":")[2] or self.name,
+        }
         output = await pass_.step("model", "model", input=input, target=call, attributes=attributes)
         return load_response(output["response"])
 

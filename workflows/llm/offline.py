@@ -13,7 +13,11 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-FORMATS = {"email": "ada@example.com", "uri": "https://example.com/", "date-time": "2024-01-01T00:00:00Z"}
+FORMATS = {
+    "email": "ada@example.com",
+    "uri": "https://example.com/",
+    "date-time": "2024-01-01T00:00:00Z",
+}
 
 
 class OfflineModel(TestModel):
@@ -36,7 +40,8 @@ class OfflineModel(TestModel):
             for part in message.parts
             if isinstance(part, UserPromptPart) and isinstance(part.content, str)
         ]
-        self._emails = EMAIL.findall(" ".join(prompts))  # an email in the prompt is the one tools get
+        # an email in the prompt is the one tools get
+        self._emails = EMAIL.findall(" ".join(prompts))
         return await super().request(messages, model_settings, model_request_parameters)
 
     def gen_tool_args(self, tool_def: ToolDefinition) -> Any:
@@ -48,7 +53,9 @@ class OfflineModel(TestModel):
             schema = defs.get(schema["$ref"].rsplit("/", 1)[-1], {})
         if isinstance(value, dict):
             properties = schema.get("properties", {})
-            return {key: self._fill(item, properties.get(key, {}), defs) for key, item in value.items()}
+            return {
+                key: self._fill(item, properties.get(key, {}), defs) for key, item in value.items()
+            }
         if isinstance(value, str) and schema.get("format") in FORMATS:
             if schema["format"] == "email" and self._emails:
                 return self._emails[0]

@@ -36,7 +36,9 @@ def offline() -> bool:
 
 
 def used_name(name: str) -> str:
-    """The model a call will actually use: the offline test model when KEYSTROKE_OFFLINE_MODELS is on."""
+    """The model a call will actually use: the offline test model when KEYSTROKE_OFFLINE_MODELS is
+    on.
+    """
     return OFFLINE_MODEL if offline() else name
 
 
@@ -49,7 +51,9 @@ def planning_model(name: str) -> Model:
 
 
 def request_model(name: str, timeout: float | None = None) -> Model:
-    """A fresh model that sends requests: it owns an HTTP client for the event loop it is used on."""
+    """A fresh model that sends requests: it owns an HTTP client
+    for the event loop it is used on.
+    """
     if name == OFFLINE_MODEL:
         return OfflineModel()
     provider, _, _ = name.partition(":")
@@ -84,5 +88,6 @@ def _build(name: str, api_key: str, timeout: float | None = None) -> Model:
 
 
 def _timeout(seconds: float | None) -> dict[str, Any]:
-    # The step's timeout also ends the HTTP request, so a call abandoned by the engine is not left running.
+    # The step's timeout also ends the HTTP request, so a call abandoned by the engine is not left
+    # running.
     return {"timeout": seconds} if seconds else {}

@@ -35,20 +35,26 @@ DELIVERED = inline_serializer(
         "reason": serializers.CharField(required=False),
     },
 )
-TRIGGERS = inline_serializer("TriggerPage", {"results": serializers.ListField(child=serializers.JSONField())})
+TRIGGERS = inline_serializer(
+    "TriggerPage", {"results": serializers.ListField(child=serializers.JSONField())}
+)
 ANSWERS = {200: DELIVERED, 202: DELIVERED, 422: OpenApiResponse(ERRORS[400].response), **ERRORS}
 
 
 class WebhookView(APIView):
-    """POST /triggers/<endpoint>: the webhook's secret is the credential, so no API key is needed."""
+    """POST /triggers/<endpoint>: the webhook's secret is the
+    credential, so no API key is needed.
+    """
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT, responses={**ANSWERS, 401: ERRORS[401]}, summary="Deliver a webhook event",
+        request=OpenApiTypes.OBJECT,
+        responses={**ANSWERS, 401: ERRORS[401]},
+        summary="Deliver a webhook event",
         auth=[],
-    )  # fmt: skip
+    )
     def post(self, request: Request, endpoint: str) -> Response:
         webhook = registry.webhook(endpoint)
         if webhook is None:
@@ -56,7 +62,10 @@ class WebhookView(APIView):
         body = _body(request)
         try:
             organization, auth = authenticate(
-                webhook, request.query_params.get("token", ""), request.headers.get(SIGNATURE_HEADER, ""), body
+                webhook,
+                request.query_params.get("token", ""),
+                request.headers.get(SIGNATURE_HEADER, ""),
+                body,
             )
         except Unauthorized as exc:
             return error_response(401, str(exc))
@@ -68,31 +77,43 @@ class WebhookView(APIView):
         raw = raw_value(request.headers, request.query_params, body, auth) | {"endpoint": endpoint}
         if key:
             raw["idempotency_key"] = key
-        keys = tuple(k for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), body, auth)) if k)
-        return _answer(lambda: firing.deliver(organization, webhook, event, raw, f"webhook:{webhook.slug}", keys))
+        keys = tuple(
+            k
+            for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), body, auth))
+            if k
+        )
+        return _answer(
+            lambda: firing.deliver(
+                organization, webhook, event, raw, f"webhook:{webhook.slug}", keys
+            )
+        )
 
 
 class TriggerListView(APIView):
     @extend_schema(
-        responses={200: TRIGGERS, **ERRORS}, summary="List triggers: type, target, state, next fire time",
+        responses={200: TRIGGERS, **ERRORS},
+        summary="List triggers: type, target, state, next fire time",
         operation_id="triggers_list",
-    )  # fmt: skip
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": state.rows(actor_of(request))})
 
 
 class TriggerDetailView(APIView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, **ERRORS}, summary="A trigger, or one attachment of it",
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        summary="A trigger, or one attachment of it",
         operation_id="triggers_get",
-    )  # fmt: skip
+    )
     def get(self, request: Request, slug: str) -> Response:
         trigger, attachment = _find(slug)
         ids = [a.id for a in trigger.attachments]
         known = state.states(actor_of(request).organization, [trigger.slug, *ids])
         row = state.describe(actor_of(request), trigger, attachment, known)
         if attachment is None:
-            row["attachments"] = [state.describe(actor_of(request), trigger, a, known) for a in trigger.attachments]
+            row["attachments"] = [
+                state.describe(actor_of(request), trigger, a, known) for a in trigger.attachments
+            ]
             row["workflow"] = ", ".join(a.target.slug for a in trigger.attachments)
         return Response(row | {"definition": trigger.describe()})
 
@@ -102,7 +123,11 @@ class TriggerActionView(APIView):
 
     actions = ("invoke", "disable", "enable")
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={**ANSWERS}, summary="Fire, disable or enable a trigger")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={**ANSWERS},
+        summary="Fire, disable or enable a trigger",
+    )
     def post(self, request: Request, slug: str, action: str) -> Response:
         # Starting runs is an operator's right; switching triggers an admin's.
         require_role(actor_of(request), Role.OPERATOR if action == "invoke" else Role.ADMIN)
@@ -127,15 +152,25 @@ def _invoke(request: Request, trigger: Any, attachment: Any) -> Response:
             event = trigger.payload.model_validate(read_json(request) or {})
         except ValidationError as exc:
             return invalid_input(exc, f"payload for webhook {trigger.slug}")
-        return _answer(lambda: firing.deliver(organization, trigger, event, raw, actor.label, only=attachment))
+        return _answer(
+            lambda: firing.deliver(organization, trigger, event, raw, actor.label, only=attachment)
+        )
     if request.data:
-        raise ParseError(f"A {trigger.type} trigger takes no --input: it starts its runs as on its next slot.")
+        raise ParseError(
+            f"A {trigger.type} trigger takes no --input: it starts its runs as on its next slot."
+        )
     if trigger.type == "schedule":
-        return _answer(lambda: firing.invoke_schedule(organization, trigger, raw, actor.label, attachment))
-    runs = firing.run_poll(trigger, timezone.now(), organization=organization, force=True, actor=actor.label)
+        return _answer(
+            lambda: firing.invoke_schedule(organization, trigger, raw, actor.label, attachment)
+        )
+    runs = firing.run_poll(
+        trigger, timezone.now(), organization=organization, force=True, actor=actor.label
+    )
     last_error = state.state(organization, trigger.slug).last_error
     if not runs and last_error:
-        return error_response(422, f"Poll {trigger.slug} failed: {last_error}", type="trigger_failed")
+        return error_response(
+            422, f"Poll {trigger.slug} failed: {last_error}", type="trigger_failed"
+        )
     status, body = firing.Fired(runs, skipped="the poll found no new items").response()
     return Response(body, status=status)
 
@@ -168,7 +203,8 @@ def _json(request: Request, body: bytes) -> Any:
     content_type = request.content_type.split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaType(
-            content_type or "(none)", detail="Send the event as JSON (Content-Type: application/json)."
+            content_type or "(none)",
+            detail="Send the event as JSON (Content-Type: application/json).",
         )
     try:
         return parse_json(body or b"{}")

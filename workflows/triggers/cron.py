@@ -20,32 +20,48 @@ _SHIFT = timedelta(hours=3)
 
 def check_cron(what: str, cron: object, timezone: object) -> ZoneInfo:
     """The trigger's zone; ValueError naming the field when the expression or zone is not valid."""
-    if not isinstance(cron, str) or not (cron.startswith("@") or len(cron.split()) == 5) or not croniter.is_valid(cron):
+    if (
+        not isinstance(cron, str)
+        or not (cron.startswith("@") or len(cron.split()) == 5)
+        or not croniter.is_valid(cron)
+    ):
         raise ValueError(
-            f"{what}, cron={cron!r}: use five fields 'minute hour day month weekday' (names like FRI work) "
+            f"{what}, cron={cron!r}: use five fields 'minute hour day month weekday' (names like "
+            f"FRI work) "
             "or an alias such as @daily or @hourly, e.g. '0 9 * * FRI'."
         )
     try:
         zone = ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"{what}, timezone={timezone!r}: use an IANA zone name such as 'Europe/Berlin' or 'UTC'."
+            f"{what}, timezone={timezone!r}: use an IANA zone name such as 'Europe/Berlin' or "
+            f"'UTC'."
         ) from None
     try:
         next_slot(cron, zone, datetime.now(UTC))
     except CroniterBadDateError:
-        raise ValueError(f"{what}, cron={cron!r}: this expression never matches a date, e.g. 30 February.") from None
+        raise ValueError(
+            f"{what}, cron={cron!r}: this expression never matches a date, e.g. 30 February."
+        ) from None
     return zone
 
 
 def latest_slot(cron: str, zone: ZoneInfo, now: datetime) -> datetime:
     """The last slot at or before ``now``, in UTC."""
-    return next(slot for slot in _slots(cron, zone, _wall(now, zone) + _SHIFT, backwards=True) if slot <= now)
+    return next(
+        slot
+        for slot in _slots(cron, zone, _wall(now, zone) + _SHIFT, backwards=True)
+        if slot <= now
+    )
 
 
 def next_slot(cron: str, zone: ZoneInfo, now: datetime) -> datetime:
     """The first slot after ``now``, in UTC."""
-    return next(slot for slot in _slots(cron, zone, _wall(now, zone) - _SHIFT, backwards=False) if slot > now)
+    return next(
+        slot
+        for slot in _slots(cron, zone, _wall(now, zone) - _SHIFT, backwards=False)
+        if slot > now
+    )
 
 
 def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -60,7 +76,9 @@ def _slots(cron: str, zone: ZoneInfo, start: datetime, backwards: bool) -> Itera
 
 
 def _instant(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The moment a wall-clock time first happens in ``zone``; for one skipped by DST, the end of the gap."""
+    """The moment a wall-clock time first happens in ``zone``; for one skipped by DST, the end of
+    the gap.
+    """
     moment = wall.replace(tzinfo=zone).astimezone(UTC)  # fold=0: the first occurrence
     while _wall(moment, zone) != wall:  # inside a gap: move to the first minute that exists
         wall += timedelta(minutes=1)

@@ -37,14 +37,19 @@ class Trigger:
     kind = "trigger"
     type = ""
 
-    def __init__(self, slug: str, filter: Filter | None, name: str | None, description: str, source: str) -> None:
+    def __init__(
+        self, slug: str, filter: Filter | None, name: str | None, description: str, source: str
+    ) -> None:
         what = f"define_{self.type}(slug={slug!r})"
         if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > SLUG_LIMIT:
             raise ValueError(
-                f"{what}: a slug is up to {SLUG_LIMIT} lowercase letters, digits and dashes, e.g. 'new-signup'."
+                f"{what}: a slug is up to {SLUG_LIMIT} lowercase letters, digits and dashes, e.g. "
+                f"'new-signup'."
             )
         if filter is not None and not callable(filter):
-            raise ValueError(f"{what}: filter must be a function taking the event and returning True or False.")
+            raise ValueError(
+                f"{what}: filter must be a function taking the event and returning True or False."
+            )
         self.slug, self.filter, self.source = slug, filter, source
         self.name, self.description = name or slug.replace("-", " ").capitalize(), description
         self.attachments: list[Attachment] = []
@@ -55,12 +60,18 @@ class Trigger:
         return f"{self.type.capitalize()} · {self.slug}"
 
     def attach(self, target: Definition, transform: Transform | None = None) -> Attachment:
-        """Start ``target`` (a workflow or an agent) on every event; ``transform`` maps the event to its input."""
+        """Start ``target`` (a workflow or an agent) on every event; ``transform`` maps the event to
+        its input.
+        """
         what = f"{self.slug}.attach({target!r})"
         if not isinstance(target, Definition) or target.kind not in ("workflow", "agent"):
-            raise ValueError(f"{what}: attach a workflow or an agent (made by define_workflow or define_agent).")
+            raise ValueError(
+                f"{what}: attach a workflow or an agent (made by define_workflow or define_agent)."
+            )
         if transform is not None and not callable(transform):
-            raise ValueError(f"{what}: transform must be a function taking the event and returning the input.")
+            raise ValueError(
+                f"{what}: transform must be a function taking the event and returning the input."
+            )
         if any(a.target is target for a in self.attachments):
             raise ValueError(f"{what}: {target.slug} is already attached to trigger {self.slug}.")
         attachment = Attachment(self, target, transform)
@@ -71,11 +82,18 @@ class Trigger:
         return self.filter is None or bool(self.filter(event))
 
     def describe(self) -> dict[str, Any]:
-        return {"slug": self.slug, "type": self.type, "name": self.name, "description": self.description}
+        return {
+            "slug": self.slug,
+            "type": self.type,
+            "name": self.name,
+            "description": self.description,
+        }
 
 
 class Webhook(Trigger):
-    """``POST /triggers/<endpoint>`` with a body matching ``payload`` starts the attached targets."""
+    """``POST /triggers/<endpoint>`` with a body matching
+    ``payload`` starts the attached targets.
+    """
 
     type = "webhook"
 
@@ -83,13 +101,20 @@ class Webhook(Trigger):
         super().__init__(**common)
         what = f"define_webhook(slug={self.slug!r})"
         if not isinstance(endpoint, str) or not SLUG.match(endpoint):
-            raise ValueError(f"{what}, endpoint={endpoint!r}: an endpoint is a URL segment like 'signup'.")
+            raise ValueError(
+                f"{what}, endpoint={endpoint!r}: an endpoint is a URL segment like 'signup'."
+            )
         if not (isinstance(payload, type) and issubclass(payload, BaseModel)):
-            raise ValueError(f"{what}, payload={payload!r}: payload must be a pydantic BaseModel subclass.")
+            raise ValueError(
+                f"{what}, payload={payload!r}: payload must be a pydantic BaseModel subclass."
+            )
         self.endpoint, self.payload = endpoint, payload
 
     def describe(self) -> dict[str, Any]:
-        return super().describe() | {"endpoint": self.endpoint, "payload_schema": self.payload.model_json_schema()}
+        return super().describe() | {
+            "endpoint": self.endpoint,
+            "payload_schema": self.payload.model_json_schema(),
+        }
 
 
 class Schedule(Trigger):
@@ -97,12 +122,17 @@ class Schedule(Trigger):
 
     type = "schedule"
 
-    def __init__(self, *, cron: str, timezone: str, payload: dict[str, Any] | None, **common: Any) -> None:
+    def __init__(
+        self, *, cron: str, timezone: str, payload: dict[str, Any] | None, **common: Any
+    ) -> None:
         super().__init__(**common)
         what = f"define_schedule(slug={self.slug!r})"
         self.zone = check_cron(what, cron, timezone)
         if payload is not None and not isinstance(payload, dict):
-            raise ValueError(f"{what}, payload={payload!r}: payload is the input as a dict, e.g. {{'week': 'last'}}.")
+            raise ValueError(
+                f"{what}, payload={payload!r}: payload is the input as a dict, e.g. "
+                f"{{'week': 'last'}}."
+            )
         self.cron, self.timezone, self.payload = cron, timezone, payload or {}
 
     def attach(self, target: Definition, transform: Transform | None = None) -> Attachment:
@@ -111,26 +141,41 @@ class Schedule(Trigger):
             attachment.input_for(self.payload)
         except Exception as exc:  # a ValidationError, or a transform that raised
             self.attachments.remove(attachment)
-            raise ValueError(f"{self.slug}.attach({target.slug}): the payload is not valid input: {exc}") from None
+            raise ValueError(
+                f"{self.slug}.attach({target.slug}): the payload is not valid input: {exc}"
+            ) from None
         return attachment
 
     def describe(self) -> dict[str, Any]:
-        return super().describe() | {"cron": self.cron, "timezone": self.timezone, "payload": self.payload}
+        return super().describe() | {
+            "cron": self.cron,
+            "timezone": self.timezone,
+            "payload": self.payload,
+        }
 
 
 class Poll(Trigger):
-    """Calls ``run(state) -> (items, new_state)`` on a cron; each item (after ``filter``) starts a run."""
+    """Calls ``run(state) -> (items, new_state)`` on a cron; each item (after ``filter``) starts a
+    run.
+    """
 
     type = "poll"
 
-    def __init__(self, *, cron: str, timezone: str, run: Any, state: builtins.type[BaseModel], **common: Any) -> None:
+    def __init__(
+        self, *, cron: str, timezone: str, run: Any, state: builtins.type[BaseModel], **common: Any
+    ) -> None:
         super().__init__(**common)
         what = f"define_poll(slug={self.slug!r})"
         self.zone = check_cron(what, cron, timezone)
         if not callable(run) or len(inspect.signature(run).parameters) != 1:
-            raise ValueError(f"{what}: run must be a function `run(state) -> (items, new_state)`, got {run!r}.")
+            raise ValueError(
+                f"{what}: run must be a function `run(state) -> (items, new_state)`, got {run!r}."
+            )
         if not (isinstance(state, type) and issubclass(state, BaseModel)):
-            raise ValueError(f"{what}, state={state!r}: state must be a pydantic BaseModel subclass (the cursor).")
+            raise ValueError(
+                f"{what}, state={state!r}: state must be a pydantic BaseModel subclass (the "
+                f"cursor)."
+            )
         self.cron, self.timezone, self.fn, self.state = cron, timezone, run, state
 
     def describe(self) -> dict[str, Any]:
@@ -138,36 +183,77 @@ class Poll(Trigger):
 
 
 def define_webhook(
-    *, slug: str, endpoint: str, payload: type[BaseModel], filter: Filter | None = None, name: str | None = None,
+    *,
+    slug: str,
+    endpoint: str,
+    payload: type[BaseModel],
+    filter: Filter | None = None,
+    name: str | None = None,
     description: str = "",
-) -> Webhook:  # fmt: skip
+) -> Webhook:
     """A webhook trigger: ``POST /triggers/<endpoint>``, authenticated by its secret."""
     return _register(
-        Webhook(slug=slug, endpoint=endpoint, payload=payload, filter=filter, name=name, description=description,
-                source=_caller_file())
-    )  # fmt: skip
+        Webhook(
+            slug=slug,
+            endpoint=endpoint,
+            payload=payload,
+            filter=filter,
+            name=name,
+            description=description,
+            source=_caller_file(),
+        )
+    )
 
 
 def define_schedule(
-    *, slug: str, cron: str, timezone: str = "UTC", payload: dict[str, Any] | None = None, name: str | None = None,
+    *,
+    slug: str,
+    cron: str,
+    timezone: str = "UTC",
+    payload: dict[str, Any] | None = None,
+    name: str | None = None,
     description: str = "",
-) -> Schedule:  # fmt: skip
+) -> Schedule:
     """A schedule trigger: each cron slot in ``timezone`` fires once with ``payload``."""
     return _register(
-        Schedule(slug=slug, cron=cron, timezone=timezone, payload=payload, filter=None, name=name,
-                 description=description, source=_caller_file())
-    )  # fmt: skip
+        Schedule(
+            slug=slug,
+            cron=cron,
+            timezone=timezone,
+            payload=payload,
+            filter=None,
+            name=name,
+            description=description,
+            source=_caller_file(),
+        )
+    )
 
 
 def define_poll(
-    *, slug: str, cron: str, run: Any, state: type[BaseModel], filter: Filter | None = None, timezone: str = "UTC",
-    name: str | None = None, description: str = "",
-) -> Poll:  # fmt: skip
+    *,
+    slug: str,
+    cron: str,
+    run: Any,
+    state: type[BaseModel],
+    filter: Filter | None = None,
+    timezone: str = "UTC",
+    name: str | None = None,
+    description: str = "",
+) -> Poll:
     """A poll trigger: ``run(state)`` on the cron; one run per new item; the cursor saved after."""
     return _register(
-        Poll(slug=slug, cron=cron, timezone=timezone, run=run, state=state, filter=filter, name=name,
-             description=description, source=_caller_file())
-    )  # fmt: skip
+        Poll(
+            slug=slug,
+            cron=cron,
+            timezone=timezone,
+            run=run,
+            state=state,
+            filter=filter,
+            name=name,
+            description=description,
+            source=_caller_file(),
+        )
+    )
 
 
 def _register(trigger: Any) -> Any:

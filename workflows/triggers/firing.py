@@ -26,7 +26,9 @@ logger = logging.getLogger("keystroke.triggers")
 
 
 class TriggerFailed(Exception):
-    """A filter or transform raised, or made input the target refuses: nothing was started (HTTP 422)."""
+    """A filter or transform raised, or made input the target refuses: nothing was started (HTTP
+    422).
+    """
 
 
 @dataclass
@@ -43,17 +45,25 @@ class Fired:
 
 
 def start_txn(
-    organization: Organization, trigger: Trigger, event: Any, raw: dict[str, Any], actor: str,
+    organization: Organization,
+    trigger: Trigger,
+    event: Any,
+    raw: dict[str, Any],
+    actor: str,
     only: Attachment | None = None,
-) -> Fired:  # fmt: skip
-    """One run per enabled attachment accepting ``event``; raises TriggerFailed naming the attachment."""
+) -> Fired:
+    """One run per enabled attachment accepting ``event``; raises TriggerFailed naming the
+    attachment.
+    """
     if not state(organization, trigger.slug).enabled:
         return Fired(skipped=f"trigger {trigger.slug} is disabled")
     try:
         if not trigger.accepts(event):
             return Fired(skipped=f"the filter of {trigger.slug} did not match")
     except Exception as exc:
-        raise TriggerFailed(f"The filter of trigger {trigger.slug} raised {type(exc).__name__}: {exc}") from exc
+        raise TriggerFailed(
+            f"The filter of trigger {trigger.slug} raised {type(exc).__name__}: {exc}"
+        ) from exc
     fired = Fired(skipped="every attachment is disabled")
     for attachment in [only] if only else trigger.attachments:
         if enabled(organization, attachment):
@@ -63,22 +73,36 @@ def start_txn(
     return fired
 
 
-def _start_txn(organization: Organization, attachment: Attachment, event: Any, raw: dict[str, Any], actor: str) -> Run:
+def _start_txn(
+    organization: Organization, attachment: Attachment, event: Any, raw: dict[str, Any], actor: str
+) -> Run:
     try:
         input = attachment.input_for(event)
     except ValidationError as exc:
-        raise TriggerFailed(f"{attachment.id}: the input made for {attachment.target.slug} is invalid: {exc}") from exc
+        raise TriggerFailed(
+            f"{attachment.id}: the input made for {attachment.target.slug} is invalid: {exc}"
+        ) from exc
     except Exception as exc:
-        raise TriggerFailed(f"{attachment.id}: the transform raised {type(exc).__name__}: {exc}") from exc
+        raise TriggerFailed(
+            f"{attachment.id}: the transform raised {type(exc).__name__}: {exc}"
+        ) from exc
     run = store.create_run_txn(
-        attachment.target, input, organization=organization, project=organization.default_project(),
-        trigger_type=attachment.trigger.type, trigger_label=attachment.trigger.label, trigger_id=attachment.id,
-        trigger_raw=raw, actor=actor,
-    )  # fmt: skip
+        attachment.target,
+        input,
+        organization=organization,
+        project=organization.default_project(),
+        trigger_type=attachment.trigger.type,
+        trigger_label=attachment.trigger.label,
+        trigger_id=attachment.id,
+        trigger_raw=raw,
+        actor=actor,
+    )
     now = timezone.now()
     state(organization, attachment.id)  # the attachment's row, to carry its own last run
     for key in (attachment.trigger.slug, attachment.id):
-        TriggerState.objects.filter(organization=organization, key=key).update(last_fired_at=now, last_run=run)
+        TriggerState.objects.filter(organization=organization, key=key).update(
+            last_fired_at=now, last_run=run
+        )
     return run
 
 
@@ -86,10 +110,16 @@ def _start_txn(organization: Organization, attachment: Attachment, event: Any, r
 
 
 def deliver(
-    organization: Organization, trigger: Trigger, event: BaseModel, raw: dict[str, Any], actor: str,
-    keys: tuple[str, ...] = (), only: Attachment | None = None,
-) -> tuple[int, dict[str, Any]]:  # fmt: skip
-    """A webhook delivery: its HTTP status and body; a repeat of any of ``keys`` answers as the first did.
+    organization: Organization,
+    trigger: Trigger,
+    event: BaseModel,
+    raw: dict[str, Any],
+    actor: str,
+    keys: tuple[str, ...] = (),
+    only: Attachment | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """A webhook delivery: its HTTP status and body; a repeat of any of ``keys`` answers as the
+    first did.
 
     The keys are the sender's Idempotency-Key and, for a signed delivery, its signature, so a
     captured signed request replayed inside its window starts nothing either.
@@ -101,7 +131,8 @@ def deliver(
             status, body = start_txn(organization, trigger, event, raw, actor, only).response()
             for key in keys:
                 store.record_delivery_txn(organization, trigger.slug, key, "", body, status)
-    except IntegrityError:  # a concurrent delivery with one of these keys committed first: answer as it did
+    except IntegrityError:
+        # a concurrent delivery with one of these keys committed first: answer as it did
         if first := _first_delivery(organization, trigger, keys):
             return first
         raise
@@ -113,7 +144,9 @@ def _first_delivery(
 ) -> tuple[int, dict[str, Any]] | None:
     if not keys:
         return None
-    first = TriggerDelivery.objects.filter(organization=organization, trigger=trigger.slug, key__in=keys).first()
+    first = TriggerDelivery.objects.filter(
+        organization=organization, trigger=trigger.slug, key__in=keys
+    ).first()
     return (first.status_code, first.response) if first else None
 
 
@@ -142,9 +175,13 @@ def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
         raw = {"slot": slot.isoformat(), "cron": trigger.cron, "timezone": trigger.timezone}
         try:
             with transaction.atomic():  # the slot stays taken even when its runs cannot start
-                runs = start_txn(organization, trigger, trigger.payload, raw, f"trigger:{trigger.slug}").runs
+                runs = start_txn(
+                    organization, trigger, trigger.payload, raw, f"trigger:{trigger.slug}"
+                ).runs
         except TriggerFailed as exc:
-            logger.warning("schedule %s could not start the runs of slot %s: %s", trigger.slug, slot, exc)
+            logger.warning(
+                "schedule %s could not start the runs of slot %s: %s", trigger.slug, slot, exc
+            )
             row.last_error, row.last_error_at = cut(redact_text(str(exc)), 2000), timezone.now()
             row.save(update_fields=["last_error", "last_error_at"])
             return []
@@ -155,7 +192,11 @@ def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
 
 
 def invoke_schedule(
-    organization: Organization, trigger: Schedule, raw: dict[str, Any], actor: str, only: Attachment | None
+    organization: Organization,
+    trigger: Schedule,
+    raw: dict[str, Any],
+    actor: str,
+    only: Attachment | None,
 ) -> tuple[int, dict[str, Any]]:
     """Fire a schedule now, outside its slots (``keystroke triggers invoke``)."""
     with transaction.atomic():
@@ -168,9 +209,14 @@ def poll_due(trigger: Poll, now: datetime) -> bool:
 
 
 def run_poll(
-    trigger: Poll, now: datetime, organization: Organization | None = None, force: bool = False, actor: str = ""
+    trigger: Poll,
+    now: datetime,
+    organization: Organization | None = None,
+    force: bool = False,
+    actor: str = "",
 ) -> list[Run]:
-    """One tick of a poll: take the slot, call ``run(state)``, start a run per item, then save the cursor.
+    """One tick of a poll: take the slot, call ``run(state)``, start a run per item, then save the
+    cursor.
 
     The runs and the new cursor are written in one transaction, the cursor last: a crash before
     it commits leaves both as they were, so the next tick fetches the same items again (at
@@ -192,9 +238,15 @@ def run_poll(
     try:
         items, new_cursor = _call(trigger, cursor)
     except Exception as exc:
-        logger.warning("poll %s failed; the next tick retries from the same cursor", trigger.slug, exc_info=True)
+        logger.warning(
+            "poll %s failed; the next tick retries from the same cursor",
+            trigger.slug,
+            exc_info=True,
+        )
         message = redact_text(f"{type(exc).__name__}: {exc}")
-        TriggerState.objects.filter(pk=row.pk).update(last_error=message, last_error_at=timezone.now())
+        TriggerState.objects.filter(pk=row.pk).update(
+            last_error=message, last_error_at=timezone.now()
+        )
         return []
     raw = {"slot": slot.isoformat(), "cursor": cursor, "forced": force}
     runs, problems = [], []
@@ -202,15 +254,23 @@ def run_poll(
         row = locked_state_txn(organization, trigger.slug)
         for index, item in enumerate(items):
             try:
-                with transaction.atomic():  # a bad item is skipped and reported, not retried forever
+                # a bad item is skipped and reported, not retried forever
+                with transaction.atomic():
                     runs += start_txn(
-                        organization, trigger, item, raw | {"item": index}, actor or f"trigger:{trigger.slug}"
+                        organization,
+                        trigger,
+                        item,
+                        raw | {"item": index},
+                        actor or f"trigger:{trigger.slug}",
                     ).runs
             except TriggerFailed as exc:
                 problems.append(f"item {index}: {exc}")
         if row.cursor == cursor:  # a slower, overlapping tick must not move the cursor back
             row.cursor = new_cursor
-        row.last_error, row.last_error_at = cut("; ".join(problems), 2000), timezone.now() if problems else None
+        row.last_error, row.last_error_at = (
+            cut("; ".join(problems), 2000),
+            timezone.now() if problems else None,
+        )
         save_cursor_txn(row)
     return runs
 
@@ -226,7 +286,10 @@ def _call(trigger: Poll, cursor: Any) -> tuple[list[Any], dict[str, Any]]:
     if inspect.iscoroutine(result):  # an async run
         result = asyncio.run(result)
     if not (isinstance(result, tuple) and len(result) == 2):
-        raise TypeError(f"run of poll {trigger.slug} must return (items, new_state), got {type(result).__name__}")
+        raise TypeError(
+            f"run of poll {trigger.slug} must return (items, new_state), got "
+            f"{type(result).__name__}"
+        )
     items, new_state = result
     return list(items), trigger.state.model_validate(
         new_state.model_dump() if isinstance(new_state, BaseModel) else new_state

@@ -24,21 +24,31 @@ class UnknownTrigger(LookupError):
 
 
 class NotHere(Exception):
-    """Schedules and polls fire in the default organization only: elsewhere they cannot be switched (HTTP 409)."""
+    """Schedules and polls fire in the default organization only: elsewhere they cannot be switched
+    (HTTP 409).
+    """
 
 
 def fires_in(organization: Organization, trigger: Trigger) -> bool:
-    """Webhooks start runs in the organization whose secret a request proves; schedules and polls in the default."""
+    """Webhooks start runs in the organization whose secret a request proves; schedules and polls in
+    the default.
+    """
     return trigger.type == "webhook" or organization.slug == DEFAULT_ORGANIZATION
 
 
 def find(slug: str) -> tuple[Trigger, Attachment | None]:
-    """The trigger named by ``slug``, or by the attachment id ``<trigger>:<target>``, and that attachment."""
+    """The trigger named by ``slug``, or by the attachment id ``<trigger>:<target>``, and that
+    attachment.
+    """
     trigger_slug, _, target = slug.partition(":")
     trigger = registry.triggers.get(trigger_slug)
-    attachment = next((a for a in trigger.attachments if a.target.slug == target), None) if trigger else None
+    attachment = (
+        next((a for a in trigger.attachments if a.target.slug == target), None) if trigger else None
+    )
     if trigger is None or (target and attachment is None):
-        raise UnknownTrigger(f"No trigger {slug!r} is defined: `keystroke triggers list` shows them.")
+        raise UnknownTrigger(
+            f"No trigger {slug!r} is defined: `keystroke triggers list` shows them."
+        )
     return trigger, attachment
 
 
@@ -46,7 +56,9 @@ def state(organization: Organization, key: str) -> TriggerState:
     """The row of a trigger or attachment, made on first use; a webhook's gets its secret then."""
     trigger = registry.triggers.get(key)
     secret = secrets.token_urlsafe(32) if trigger is not None and trigger.type == "webhook" else ""
-    row, _ = TriggerState.objects.get_or_create(organization=organization, key=key, defaults={"secret": secret})
+    row, _ = TriggerState.objects.get_or_create(
+        organization=organization, key=key, defaults={"secret": secret}
+    )
     return row
 
 
@@ -57,16 +69,22 @@ def locked_state_txn(organization: Organization, key: str) -> TriggerState:
 
 
 def enabled(organization: Organization, attachment: Attachment) -> bool:
-    rows = TriggerState.objects.filter(organization=organization, key__in=(attachment.trigger.slug, attachment.id))
+    rows = TriggerState.objects.filter(
+        organization=organization, key__in=(attachment.trigger.slug, attachment.id)
+    )
     return all(rows.values_list("enabled", flat=True))
 
 
 @transaction.atomic(durable=True)
 def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
-    """Enable or disable a trigger or one attachment, without a deploy; recorded in the audit log."""
+    """Enable or disable a trigger or one attachment, without a
+    deploy; recorded in the audit log.
+    """
     trigger, _ = find(slug)
     if not fires_in(actor.organization, trigger):
-        raise NotHere(f"{trigger.type.capitalize()} {trigger.slug} fires in the default organization only.")
+        raise NotHere(
+            f"{trigger.type.capitalize()} {trigger.slug} fires in the default organization only."
+        )
     row = locked_state_txn(actor.organization, slug)
     if row.enabled != on:
         row.enabled = on
@@ -82,16 +100,25 @@ def webhook_url(trigger: Trigger, row: TriggerState, with_token: bool) -> str:
 
 
 def states(organization: Organization, keys: list[str]) -> dict[str, TriggerState]:
-    """The rows of several triggers and attachments in one query (made where missing), with their last runs."""
-    found = TriggerState.objects.filter(organization=organization, key__in=keys).select_related("last_run")
+    """The rows of several triggers and attachments in one query (made where missing), with their
+    last runs.
+    """
+    found = TriggerState.objects.filter(organization=organization, key__in=keys).select_related(
+        "last_run"
+    )
     known = {row.key: row for row in found}
     return known | {key: state(organization, key) for key in keys if key not in known}
 
 
 def describe(
-    actor: Actor, trigger: Trigger, attachment: Attachment | None, known: dict[str, TriggerState] | None = None
+    actor: Actor,
+    trigger: Trigger,
+    attachment: Attachment | None,
+    known: dict[str, TriggerState] | None = None,
 ) -> dict[str, Any]:
-    """A row of ``GET /api/triggers``: an attachment (``slug`` is its id) or a trigger without one."""
+    """A row of ``GET /api/triggers``: an attachment (``slug`` is
+    its id) or a trigger without one.
+    """
     slug = attachment.id if attachment else trigger.slug
     known = known or states(actor.organization, [trigger.slug, slug])
     trigger_row, own_row = known[trigger.slug], known[slug]
@@ -101,22 +128,33 @@ def describe(
         "trigger": trigger.slug,
         "type": trigger.type,
         "workflow": attachment.target.slug if attachment else "",
-        "enabled": trigger_row.enabled and own_row.enabled and fires_in(actor.organization, trigger),
-        "url": webhook_url(trigger, trigger_row, with_token=actor.can("admin")) if trigger.type == "webhook" else "",
+        "enabled": trigger_row.enabled
+        and own_row.enabled
+        and fires_in(actor.organization, trigger),
+        "url": webhook_url(trigger, trigger_row, with_token=actor.can("admin"))
+        if trigger.type == "webhook"
+        else "",
         "cron": cron or "",
         "timezone": getattr(trigger, "timezone", ""),
         "next_fire_at": next_slot(cron, trigger.zone, timezone.now()) if cron else None,  # type: ignore[attr-defined]
         "last_fired_at": own_row.last_fired_at,
-        "last_run": {"id": own_row.last_run.public_id, "status": own_row.last_run.status} if own_row.last_run else None,
+        "last_run": {"id": own_row.last_run.public_id, "status": own_row.last_run.status}
+        if own_row.last_run
+        else None,
         "last_error": trigger_row.last_error,
         "source": trigger.source,
     }
 
 
 def rows(actor: Actor) -> list[dict[str, Any]]:
-    """Every attachment of every trigger, and the triggers with none; the state rows in one query."""
+    """Every attachment of every trigger, and the triggers with
+    none; the state rows in one query.
+    """
     triggers = sorted(registry.triggers.values(), key=lambda t: t.slug)
-    known = states(actor.organization, [key for t in triggers for key in (t.slug, *(a.id for a in t.attachments))])
+    known = states(
+        actor.organization,
+        [key for t in triggers for key in (t.slug, *(a.id for a in t.attachments))],
+    )
     listed = []
     for trigger in triggers:
         listed += [describe(actor, trigger, a, known) for a in trigger.attachments] or [

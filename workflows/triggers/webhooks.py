@@ -36,7 +36,11 @@ def authenticate(
     webhook: Webhook, token: str, signature: str, body: bytes, now: float | None = None
 ) -> tuple[Organization, str]:
     """The organization whose secret the request proves, and how (``token`` or ``signature``)."""
-    rows = TriggerState.objects.filter(key=webhook.slug).exclude(secret="").select_related("organization")
+    rows = (
+        TriggerState.objects.filter(key=webhook.slug)
+        .exclude(secret="")
+        .select_related("organization")
+    )
     if token:
         for row in rows:
             if hmac.compare_digest(row.secret.encode(), token.encode()):
@@ -53,7 +57,8 @@ def authenticate(
             when = f"{seconds} seconds old" if age > 0 else f"{seconds} seconds in the future"
             raise Unauthorized(
                 f"The {SIGNATURE_HEADER} timestamp is {when}; signatures are accepted within "
-                f"{TOLERANCE_SECONDS} seconds of now: sign each delivery when it is sent, with a clock in time."
+                f"{TOLERANCE_SECONDS} seconds of now: sign each delivery when it is sent, with a "
+                f"clock in time."
             )
         for row in rows:
             expected = _digest(row.secret, timestamp, body).encode()
@@ -64,7 +69,8 @@ def authenticate(
             "sign '<t>.<raw body>' with HMAC-SHA256 and the webhook's secret."
         )
     raise Unauthorized(
-        f"Webhook {webhook.slug} needs its secret: add ?token=<secret> (`keystroke triggers url {webhook.slug}`) "
+        f"Webhook {webhook.slug} needs its secret: add ?token=<secret> (`keystroke triggers url "
+        f"{webhook.slug}`) "
         f"or sign the body with the {SIGNATURE_HEADER} header."
     )
 
@@ -81,8 +87,12 @@ def signature_key(header: str, body: bytes, auth: str) -> str:
     return f"signature:{hashlib.sha256(f'{timestamp}.'.encode() + body).hexdigest()}"
 
 
-def raw_value(headers: Mapping[str, str], query: Mapping[str, str], body: bytes, auth: str) -> dict[str, Any]:
-    """What a run records of the request: headers and query without secrets, and a digest of the body."""
+def raw_value(
+    headers: Mapping[str, str], query: Mapping[str, str], body: bytes, auth: str
+) -> dict[str, Any]:
+    """What a run records of the request: headers and query without secrets, and a digest of the
+    body.
+    """
     kept = {name: value for name, value in headers.items() if name.lower() not in _DROPPED_HEADERS}
     return {
         "auth": auth,
@@ -100,7 +110,17 @@ def _digest(secret: str, timestamp: int, body: bytes) -> str:
 def _parse(signature: str) -> tuple[int, list[bytes]]:
     parts = [part.strip().partition("=") for part in signature.split(",")]
     timestamps = [value for key, _, value in parts if key == "t"]
-    digests = [value.lower().encode() for key, _, value in parts if key == "v1" and _HEX_DIGEST.fullmatch(value)]
-    if len(timestamps) != 1 or not (timestamps[0].isdecimal() and len(timestamps[0]) <= 12) or not digests:
-        raise Unauthorized(f"{SIGNATURE_HEADER} must look like t=<unix seconds>,v1=<hex HMAC-SHA256>.")
+    digests = [
+        value.lower().encode()
+        for key, _, value in parts
+        if key == "v1" and _HEX_DIGEST.fullmatch(value)
+    ]
+    if (
+        len(timestamps) != 1
+        or not (timestamps[0].isdecimal() and len(timestamps[0]) <= 12)
+        or not digests
+    ):
+        raise Unauthorized(
+            f"{SIGNATURE_HEADER} must look like t=<unix seconds>,v1=<hex HMAC-SHA256>."
+        )
     return int(timestamps[0]), digests

@@ -27,5 +27,9 @@ async def zero_steps(input: Empty, ctx: Context) -> Count:
     return Count(steps=0)
 
 
-ten_steps_workflow = define_workflow(slug="bench-ten-steps", input=Empty, output=Count, run=ten_steps)
-zero_steps_workflow = define_workflow(slug="bench-zero-steps", input=Empty, output=Count, run=zero_steps)
+ten_steps_workflow = define_workflow(
+    slug="bench-ten-steps", input=Empty, output=Count, run=ten_steps
+)
+zero_steps_workflow = define_workflow(
+    slug="bench-zero-steps", input=Empty, output=Count, run=zero_steps
+)

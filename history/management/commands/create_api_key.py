@@ -15,13 +15,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True, help="What the key is for, e.g. ci or laptop.")
-        parser.add_argument("--org", default="default", help="Organization slug (default: default).")
+        parser.add_argument(
+            "--org", default="default", help="Organization slug (default: default)."
+        )
         parser.add_argument("--role", default=Role.OPERATOR, choices=Role.values)
 
     def handle(self, *args: Any, name: str, org: str, role: str, **options: Any) -> None:
         organization = Organization.objects.filter(slug=org).first()
         if organization is None:
-            raise CommandError(f"No organization {org!r}: create it with `create_user … --org {org}` first.")
+            raise CommandError(
+                f"No organization {org!r}: create it with `create_user … --org {org}` first."
+            )
         key, raw = issue_api_key(Actor(organization, Role.ADMIN, "manage.py"), name, role)
-        self.stdout.write(f"Created API key {name!r} ({role}) in {organization.slug}. It is shown once:")
+        self.stdout.write(
+            f"Created API key {name!r} ({role}) in {organization.slug}. It is shown once:"
+        )
         self.stdout.write(raw)

@@ -24,20 +24,40 @@ from django.utils import timezone
 from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
 from history.seeding import COLUMNS, JSON_COLUMNS, TABLES, Batch, Seeder, SeedOptions
 
-MODELS: dict[str, type[models.Model]] = {"run": Run, "step": Step, "usage": UsageItem, "span": Span, "log": LogRecord}
+MODELS: dict[str, type[models.Model]] = {
+    "run": Run,
+    "step": Step,
+    "usage": UsageItem,
+    "span": Span,
+    "log": LogRecord,
+}
 
 
 class Command(BaseCommand):
-    help = "Fill the database with N realistic runs (both types, every status, steps, usage, spans, logs)."
+    help = (
+        "Fill the database with N realistic runs (both types, every status, steps, usage, "
+        "spans, logs)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--runs", type=int, required=True, help="How many runs to add, besides the big one.")
-        parser.add_argument("--org", default="default", help="Organization slug (default: default).")
-        parser.add_argument("--steps-per-run", type=int, default=8, help="At most this many steps per run.")
         parser.add_argument(
-            "--big-run-steps", type=int, default=5000, help="Steps of one extra run, for the detail page; 0: none."
+            "--runs", type=int, required=True, help="How many runs to add, besides the big one."
         )
-        parser.add_argument("--seed", type=int, default=1, help="Same seed, same database: same runs.")
+        parser.add_argument(
+            "--org", default="default", help="Organization slug (default: default)."
+        )
+        parser.add_argument(
+            "--steps-per-run", type=int, default=8, help="At most this many steps per run."
+        )
+        parser.add_argument(
+            "--big-run-steps",
+            type=int,
+            default=5000,
+            help="Steps of one extra run, for the detail page; 0: none.",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Same seed, same database: same runs."
+        )
         parser.add_argument("--batch-size", type=int, default=5000, help="Runs per transaction.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -65,16 +85,25 @@ class Command(BaseCommand):
                 flag = "--" + name.replace("_", "-")
                 raise CommandError(f"{flag} must be a positive number, not {options[name]}.")
         if options["big_run_steps"] < 0:
-            raise CommandError(f"--big-run-steps must be 0 (no big run) or more, not {options['big_run_steps']}.")
+            raise CommandError(
+                f"--big-run-steps must be 0 (no big run) or more, not {options['big_run_steps']}."
+            )
         if options["org"] == "default":
             return Organization.objects.default()
         organization = Organization.objects.filter(slug=options["org"]).first()
         if organization is None:
-            known = ", ".join(Organization.objects.order_by("slug").values_list("slug", flat=True)) or "none"
-            raise CommandError(f"No organization {options['org']!r} (known: {known}); create_user --org makes one.")
+            known = (
+                ", ".join(Organization.objects.order_by("slug").values_list("slug", flat=True))
+                or "none"
+            )
+            raise CommandError(
+                f"No organization {options['org']!r} (known: {known}); create_user --org makes one."
+            )
         return organization
 
-    def _write_all(self, seeder: Seeder, runs: int, started: float) -> tuple[Counter[str], Counter[str], str]:
+    def _write_all(
+        self, seeder: Seeder, runs: int, started: float
+    ) -> tuple[Counter[str], Counter[str], str]:
         write = copy_batch if connection.vendor == "postgresql" else create_batch
         totals: Counter[str] = Counter()
         statuses: Counter[str] = Counter()
@@ -87,19 +116,29 @@ class Command(BaseCommand):
             statuses.update(row[6] for row in batch.rows["run"])
             big_run = batch.big_run or big_run
             elapsed = time.perf_counter() - started
-            self.stderr.write(f"{totals['run']:,} / {runs:,} runs, {totals['run'] / elapsed:,.0f} runs/s")
+            self.stderr.write(
+                f"{totals['run']:,} / {runs:,} runs, {totals['run'] / elapsed:,.0f} runs/s"
+            )
         return totals, statuses, big_run
 
     def _summary(
-        self, organization: Organization, totals: Counter[str], statuses: Counter[str], big_run: str, seconds: float
+        self,
+        organization: Organization,
+        totals: Counter[str],
+        statuses: Counter[str],
+        big_run: str,
+        seconds: float,
     ) -> None:
         rate = totals["run"] / seconds if seconds else 0.0
         self.stdout.write(
-            f"Seeded {totals['run']:,} runs into {organization.slug} in {seconds:.1f} s ({rate:,.0f} runs/s)."
+            f"Seeded {totals['run']:,} runs into {organization.slug} in {seconds:.1f} s "
+            f"({rate:,.0f} runs/s)."
         )
         rows = ", ".join(f"{totals[t]:,} {MODELS[t]._meta.verbose_name_plural}" for t in TABLES[1:])
         self.stdout.write(f"Also {rows}.")
-        self.stdout.write("Statuses: " + ", ".join(f"{s} {n:,}" for s, n in statuses.most_common()) + ".")
+        self.stdout.write(
+            "Statuses: " + ", ".join(f"{s} {n:,}" for s, n in statuses.most_common()) + "."
+        )
         if big_run:
             self.stdout.write(f"Big run: {big_run}")
 
@@ -109,7 +148,9 @@ def _next_id(model: type[models.Model]) -> int:
 
 
 def in_background(batches: Iterator[Batch]) -> Iterator[Batch]:
-    """The batches, each made in a thread while the one before is written: the database works meanwhile."""
+    """The batches, each made in a thread while the one before is written: the database works
+    meanwhile.
+    """
     queue: Queue[Batch | BaseException | None] = Queue(maxsize=2)
     stop = threading.Event()
 
@@ -134,7 +175,11 @@ def in_background(batches: Iterator[Batch]) -> Iterator[Batch]:
         thread.join()
 
 
-def _put(queue: Queue[Batch | BaseException | None], item: Batch | BaseException | None, stop: threading.Event) -> bool:
+def _put(
+    queue: Queue[Batch | BaseException | None],
+    item: Batch | BaseException | None,
+    stop: threading.Event,
+) -> bool:
     """Hand an item to the writer; False if the writer has stopped."""
     while not stop.is_set():
         try:
@@ -148,13 +193,16 @@ def _put(queue: Queue[Batch | BaseException | None], item: Batch | BaseException
 def copy_batch(batch: Batch) -> None:
     """COPY each table's rows, in one transaction; the order of the tables is free (see below)."""
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch after a crash is simply seeded again
+        # a lost batch after a crash is simply seeded again
+        cursor.execute("SET LOCAL synchronous_commit = off")
         skip_foreign_key_triggers(cursor)
         for table in TABLES:
             rows = batch.rows[table]
             if not rows:
                 continue
-            statement = f"COPY {MODELS[table]._meta.db_table} ({', '.join(COLUMNS[table])}) FROM STDIN"
+            statement = (
+                f"COPY {MODELS[table]._meta.db_table} ({', '.join(COLUMNS[table])}) FROM STDIN"
+            )
             with cursor.cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -189,7 +237,9 @@ def create_batch(batch: Batch) -> None:
 
 
 def reset_sequences() -> None:
-    """Move the id sequences past the rows just written, so the engine's next insert does not collide."""
+    """Move the id sequences past the rows just written, so the engine's next insert does not
+    collide.
+    """
     statements = connection.ops.sequence_reset_sql(no_style(), list(MODELS.values()))
     with connection.cursor() as cursor:
         for statement in statements:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from workflows.sdk import Context, StepContext, define_action, define_agent, define_workflow, prompt_llm
+from workflows.sdk import (
+    Context,
+    StepContext,
+    define_action,
+    define_agent,
+    define_workflow,
+    prompt_llm,
+)
 
 from ..actions.effects import effect
 
@@ -36,7 +43,9 @@ class Answers(BaseModel):
 
 async def run(input: Ask, ctx: Context) -> Answers:
     text = await prompt_llm(input.question, model="openai:gpt-4o-mini")
-    verdict = await prompt_llm(f"Score: {input.question}", model="openai:gpt-4o-mini", output=Verdict)
+    verdict = await prompt_llm(
+        f"Score: {input.question}", model="openai:gpt-4o-mini", output=Verdict
+    )
     return Answers(text=text, verdict=verdict)
 
 
@@ -58,6 +67,8 @@ def _paid_lookup(input: Lookup, ctx: StepContext) -> Found:
 
 paid_lookup = define_action(slug="paid-lookup", input=Lookup, output=Found, run=_paid_lookup)
 
-summariser = define_agent(slug="summariser", model="anthropic:claude-sonnet-4-5", system_prompt="Summarise.")
+summariser = define_agent(
+    slug="summariser", model="anthropic:claude-sonnet-4-5", system_prompt="Summarise."
+)
 # An agent whose tools are a paid action and another agent.
 manager = define_agent(slug="manager", model="openai:gpt-4o-mini", tools=[paid_lookup, summariser])

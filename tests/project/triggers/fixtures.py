@@ -1,4 +1,6 @@
-"""Triggers the trigger tests fire: a webhook with two attachments, a DST schedule, a poll on a list."""
+"""Triggers the trigger tests fire: a webhook with two attachments, a DST schedule, a poll on a
+list.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ class Order(BaseModel):
     marker: str
 
 
-orders = define_webhook(slug="orders", endpoint="orders", payload=Order, filter=lambda o: o.kind != "ignored")
+orders = define_webhook(
+    slug="orders", endpoint="orders", payload=Order, filter=lambda o: o.kind != "ignored"
+)
 orders.attach(three_steps_workflow, transform=lambda o: Script(marker=o.marker))
 orders.attach(approval_workflow, transform=lambda o: {"marker": o.marker, "flag": o.kind})
 
@@ -47,7 +51,11 @@ def read_feed(cursor: FeedCursor) -> tuple[list[dict[str, Any]], FeedCursor]:
 
 
 feed = define_poll(
-    slug="feed", cron="*/5 * * * *", run=read_feed, state=FeedCursor, filter=lambda item: item.get("keep", True)
+    slug="feed",
+    cron="*/5 * * * *",
+    run=read_feed,
+    state=FeedCursor,
+    filter=lambda item: item.get("keep", True),
 ).attach(three_steps_workflow, transform=lambda item: Script(marker=item["marker"]))
 
 

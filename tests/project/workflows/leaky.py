@@ -1,4 +1,6 @@
-"""A workflow that puts its hook's token everywhere it can (logs, a span, an error, its output), and logs a secret."""
+"""A workflow that puts its hook's token everywhere it can (logs, a span, an error, its output), and
+logs a secret.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +45,12 @@ class Leaked(BaseModel):
 
 def _post_link(input: Link, ctx: StepContext) -> Link:
     ctx.logger.info("paste %s into the form, or open %s", input.token, input.resume_url)
-    logging.getLogger("chat.client").warning("posted %s to #support as Bearer %s", input.resume_url, CHAT_TOKEN)
-    trace.get_current_span().set_attributes({"chat.link": input.resume_url, "chat.code": input.token})
+    logging.getLogger("chat.client").warning(
+        "posted %s to #support as Bearer %s", input.resume_url, CHAT_TOKEN
+    )
+    trace.get_current_span().set_attributes(
+        {"chat.link": input.resume_url, "chat.code": input.token}
+    )
     if input.fail:
         raise NonRetryableError(f"chat refused the link {input.resume_url} (code {input.token})")
     return input

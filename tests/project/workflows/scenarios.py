@@ -40,7 +40,12 @@ class Approved(BaseModel):
 async def three_steps(input: Script, ctx: Context) -> Labels:
     one = await effect.run(Effect(marker=input.marker, label="one"))
     two = await effect.run(
-        Effect(marker=input.marker, label="two", seconds=input.slow_seconds, fail_unless_exists=input.flag)
+        Effect(
+            marker=input.marker,
+            label="two",
+            seconds=input.slow_seconds,
+            fail_unless_exists=input.flag,
+        )
     )
     if input.sleep_seconds:
         await ctx.sleep(input.sleep_seconds)
@@ -66,5 +71,7 @@ async def slow_steps(input: Steps, ctx: Context) -> Labels:
 
 
 slow_steps_workflow = define_workflow(slug="slow-steps", input=Steps, output=Labels, run=slow_steps)
-three_steps_workflow = define_workflow(slug="three-steps", input=Script, output=Labels, run=three_steps)
+three_steps_workflow = define_workflow(
+    slug="three-steps", input=Script, output=Labels, run=three_steps
+)
 approval_workflow = define_workflow(slug="approval", input=Script, output=Approved, run=approval)

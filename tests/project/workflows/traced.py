@@ -20,8 +20,12 @@ class Called(BaseModel):
 
 def _call_crm(input: Call, ctx: StepContext) -> Called:
     ctx.logger.info("calling %s with Authorization: Bearer s3cr3t-token-abcdef", input.url)
-    trace.get_current_span().set_attributes({"crm.url": input.url, "crm.api_key": "hunter2-very-secret"})
-    logging.getLogger("crm.client").warning("slow answer from %s (api_key=hunter2-very-secret)", input.url)
+    trace.get_current_span().set_attributes(
+        {"crm.url": input.url, "crm.api_key": "hunter2-very-secret"}
+    )
+    logging.getLogger("crm.client").warning(
+        "slow answer from %s (api_key=hunter2-very-secret)", input.url
+    )
     return Called(status=200)
 
 
