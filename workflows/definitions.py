@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .durations import parse_duration
-from .engine import StepContext, current_pass
+from .engine import StepContext, StepKind, current_runtime
 from .errors import OutputValidationError
 from .registry import registry
 from .retention import parse_retention
@@ -24,7 +24,7 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 
 def _caller_file() -> str:
     # Two frames up: the define_* function, then the module that called it.
-    return sys._getframe(2).f_globals.get("__file__", "<unknown>")  # noqa: SLF001
+    return str(sys._getframe(2).f_globals.get("__file__", "<unknown>"))
 
 
 def _check_common(what: str, slug: Any, input: Any, output: Any) -> None:
@@ -129,8 +129,8 @@ class Workflow(Definition):
         """Start a child run (``tool_of``: the agent using this
         workflow as a tool) and wait for it.
         """
-        pass_ = current_pass()
-        if pass_ is None:
+        runtime = current_runtime()
+        if runtime is None:
             raise RuntimeError(
                 f"{self.slug}.run() starts a child run and works only inside a workflow; start a "
                 f"run with "
@@ -138,7 +138,7 @@ class Workflow(Definition):
                 "tests."
             )
         data = _coerce(self.input, input).model_dump(mode="json")
-        output = await pass_.step("workflow", self.slug, input=data, target=self, tool_of=tool_of)
+        output = await runtime.start_child(self, data, tool_of=tool_of)
         return self.output.model_validate(output)
 
 
@@ -162,16 +162,20 @@ class Action(Definition):
 
     async def run(self, input: Any) -> Any:
         """A durable step inside a workflow; outside one, simply calls the function."""
+        return await self.call(input)
+
+    async def call(self, input: Any, attributes: dict[str, Any] | None = None) -> Any:
+        """``run``, with span attributes for the step (an agent's tool call names itself)."""
         data = _coerce(self.input, input)
-        pass_ = current_pass()
-        if pass_ is None:
+        runtime = current_runtime()
+        if runtime is None:
             ctx = StepContext(None, None, 1, None, logging.getLogger(f"keystroke.step.{self.slug}"))
             result = self.fn(data, ctx) if self.wants_ctx else self.fn(data)
             if inspect.isawaitable(result):
                 result = await result
             return self.output.model_validate(self._output_json(result))
-        output = await pass_.step(
-            "action", self.slug, input=data.model_dump(mode="json"), target=self
+        output = await runtime.run_step(
+            StepKind.ACTION, self.slug, self, data.model_dump(mode="json"), attributes
         )
         return self.output.model_validate(output)
 

@@ -17,8 +17,9 @@ deterministic. Do not call, directly in a workflow body:
 
 Steps run at least once: a crash after a side effect and before its record commits
 repeats that step, so pass ``StepContext.idempotency_key`` to the systems you call.
-``asyncio.gather(a.run(x), b.run(y))`` runs steps concurrently; their ids follow call
-order, so replay is deterministic.
+``asyncio.gather(a.run(x), b.run(y))`` runs steps concurrently. Each task a workflow creates
+is a branch that numbers its own steps (``step:<slug>#<branch>/<n>``, branches counted in
+creation order), so a retry that delays one branch never changes another's step ids.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .definitions import Action, Workflow, define_action, define_workflow
+from .durations import parse_duration
 from .engine import (
     Completed,
     Context,
@@ -38,11 +40,12 @@ from .engine import (
     StepContext,
     Suspended,
     SuspendItem,
-    current_pass,
+    current_runtime,
     execute,
 )
 from .engine.context import recorded_now, recorded_uuid
 from .engine.replay import utcnow
+from .engine.runtime import Runtime
 from .errors import (
     ChildWorkflowFailed,
     HookTimeout,
@@ -132,24 +135,24 @@ def execute_workflow(
     return execute(workflow, workflow.validate_input(input), log, clock=clock)
 
 
-def _pass_or_fail(what: str) -> Any:
-    pass_ = current_pass()
-    if pass_ is None:
+def _runtime_or_fail(what: str) -> Runtime:
+    runtime = current_runtime()
+    if runtime is None:
         raise RuntimeError(f"{what} is a durable step and works only inside a workflow's run().")
-    return pass_
+    return runtime
 
 
 async def now() -> datetime:
     """The current UTC time, recorded as a step so that replay sees the same value."""
-    return await recorded_now(_pass_or_fail("now()"))
+    return await recorded_now(_runtime_or_fail("now()"))
 
 
 async def uuid4() -> _uuid.UUID:
     """A random UUID, recorded as a step so that replay sees the same value."""
-    return await recorded_uuid(_pass_or_fail("uuid4()"))
+    return await recorded_uuid(_runtime_or_fail("uuid4()"))
 
 
 async def sleep(duration: float | str | timedelta) -> None:
     """Durably suspend the run, as ``ctx.sleep(duration)`` does."""
-    pass_ = _pass_or_fail("sleep()")
-    await Context(pass_, pass_.workflow).sleep(duration)
+    runtime = _runtime_or_fail("sleep()")
+    await runtime.sleep(delay=parse_duration(duration, "sleep(duration)"))

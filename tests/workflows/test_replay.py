@@ -177,7 +177,7 @@ def test_it_runs_parallel_steps_concurrently_and_replays_them_in_call_order() ->
     first = execute_workflow(parallel, {"name": "ada"}, log)
     assert first == Completed({"texts": ["wols", "FAST", "ADA"]})
     ids = [r.step_id for r in sorted(log.records.values(), key=lambda r: r.position)]
-    assert ids == ["step:replay-reverse#0", "step:replay-upper#0", "step:replay-upper#1"]
+    assert ids == ["step:replay-reverse#0/0", "step:replay-upper#1/0", "step:replay-upper#2/0"]
     CALLS.clear()
     assert execute_workflow(parallel, {"name": "ada"}, log) == first
     assert CALLS == []
@@ -189,12 +189,98 @@ def test_it_gives_multi_step_branches_the_same_ids_on_every_pass() -> None:
     assert first == Completed({"texts": ["BA", "DC"]})
     ids = [r.step_id for r in sorted(log.records.values(), key=lambda r: r.position)]
     assert ids == [
-        "step:replay-reverse#0",
-        "step:replay-reverse#1",
-        "step:replay-upper#0",
-        "step:replay-upper#1",
+        "step:replay-reverse#0/0",
+        "step:replay-reverse#1/0",
+        "step:replay-upper#0/0",
+        "step:replay-upper#1/0",
     ]
     assert execute_workflow(branches, {"name": "x"}, log) == first
+
+
+def _once_flaky(item: Item) -> Text:
+    ATTEMPTS[item.name] = ATTEMPTS.get(item.name, 0) + 1
+    if ATTEMPTS[item.name] == 1:
+        raise ValueError("the first attempt fails")
+    return Text(text=item.name)
+
+
+once_flaky = define_action(
+    slug="replay-once-flaky",
+    input=Item,
+    output=Text,
+    run=_once_flaky,
+    retries=RetryPolicy(max_attempts=2, initial_interval=60),
+)
+
+
+async def _retry_in_a_branch(item: Item, ctx: Context) -> Texts:
+    async def lagging() -> str:
+        first = await once_flaky.run(Item(name="a"))
+        return (await upper.run(Item(name=first.text))).text
+
+    async def steady() -> str:
+        first = await reverse.run(Item(name="bc"))
+        return (await reverse.run(Item(name=first.text))).text
+
+    return Texts(texts=list(await asyncio.gather(lagging(), steady())))
+
+
+retry_in_a_branch = define_workflow(
+    slug="replay-retry-in-a-branch", input=Item, output=Texts, run=_retry_in_a_branch
+)
+
+
+def test_a_retry_in_one_branch_does_not_renumber_the_steps_of_another() -> None:
+    # Pass 1: branch 0 fails its first step and sleeps for the retry while branch 1 records both
+    # of its steps. Pass 2: both branches advance together, in an order that differs from pass 1.
+    ATTEMPTS.clear()
+    log = MemoryEventLog()
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    first = execute_workflow(retry_in_a_branch, {"name": "x"}, log, clock=lambda: start)
+    assert isinstance(first, Suspended)
+    assert [item.kind for item in first.items] == ["retry"]
+    CALLS.clear()
+    later = start + timedelta(minutes=2)
+    outcome = execute_workflow(retry_in_a_branch, {"name": "x"}, log, clock=lambda: later)
+    assert outcome == Completed({"texts": ["A", "bc"]})
+    assert CALLS == ["upper:a"]  # branch 1's recorded steps were not run again
+    ids = {r.step_id: r.status for r in log.records.values()}
+    assert ids == {
+        "step:replay-once-flaky#0/0": "success",
+        "step:replay-upper#0/0": "success",
+        "step:replay-reverse#1/0": "success",
+        "step:replay-reverse#1/1": "success",
+    }
+    CALLS.clear()
+    assert execute_workflow(retry_in_a_branch, {"name": "x"}, log, clock=lambda: later) == outcome
+    assert CALLS == []
+
+
+def test_a_history_numbered_with_one_counter_per_run_still_replays() -> None:
+    # Runs recorded before branches were numbered on their own: one counter for the whole run.
+    log = MemoryEventLog.seeded(
+        {
+            "step:replay-reverse#0": {"text": "ba"},
+            "step:replay-reverse#1": {"text": "dc"},
+            "step:replay-upper#0": {"text": "AB"},
+            "step:replay-upper#1": {"text": "CD"},
+        }
+    )
+    CALLS.clear()
+    assert execute_workflow(branches, {"name": "x"}, log) == Completed({"texts": ["AB", "CD"]})
+    assert CALLS == []
+    assert log.writes == 0
+
+
+def test_a_reordered_branch_is_reported_as_non_determinism() -> None:
+    log = MemoryEventLog()
+    assert execute_workflow(branches, {"name": "x"}, log) == Completed({"texts": ["BA", "DC"]})
+    record = next(r for r in log.records.values() if r.step_id == "step:replay-upper#1/0")
+    record.step_id = "step:replay-upper#1/7"
+    outcome = execute_workflow(branches, {"name": "x"}, log)
+    assert isinstance(outcome, Failed)
+    assert outcome.error["type"] == "NonDeterminismError"
+    assert "step:replay-upper#1/7" in outcome.error["message"]
 
 
 def test_it_suspends_on_a_sleep_and_continues_when_it_is_due() -> None:
@@ -436,7 +522,7 @@ def test_an_action_raising_system_exit_fails_its_step_not_the_worker() -> None:
 
 
 def test_every_field_of_an_errors_own_to_dict_is_redacted() -> None:
-    from workflows.engine.replay import error_dict
+    from workflows.engine import error_dict
     from workflows.errors import WorkflowError
 
     class Refused(WorkflowError):
@@ -457,7 +543,7 @@ def test_every_field_of_an_errors_own_to_dict_is_redacted() -> None:
 
 
 def test_an_error_keeps_the_names_of_its_type_and_step_whatever_they_look_like() -> None:
-    from workflows.engine.replay import error_dict
+    from workflows.engine import error_dict
     from workflows.errors import StepFailed
 
     error = error_dict(

@@ -1,22 +1,23 @@
-"""The replay core. Imports neither Django nor Celery."""
+"""The replay core. Imports neither Django nor Celery.
+
+Where things happen: ``runtime`` is the seam workflow-side code calls; ``replay`` drives a
+pass in lockstep rounds; ``positions`` and ``branches`` give each step its id; ``resolvers``
+answer each kind of step; ``executor`` runs step code in threads; ``attempts`` decides what an
+attempt leaves behind; ``log`` is where steps are kept (the database one is
+``workflows.store``).
+"""
 
 from __future__ import annotations
 
-from .context import Context, HookHandle, StepContext
+from ..storable import escape_json_nul, has_json_nul, storable
+from .context import Context, HookHandle
+from .failures import error_dict
+from .kinds import StepKind
 from .log import EventLog, MemoryEventLog, StepRecord
-from .replay import (
-    Completed,
-    Failed,
-    Outcome,
-    Suspended,
-    SuspendItem,
-    current_pass,
-    error_dict,
-    escape_json_nul,
-    execute,
-    has_json_nul,
-    storable,
-)
+from .outcomes import Completed, Failed, Outcome, Suspended, SuspendItem
+from .replay import execute
+from .runtime import Runtime, StepTarget, WorkflowDef, current_runtime
+from .step_context import StepContext
 
 __all__ = [
     "Completed",
@@ -26,11 +27,15 @@ __all__ = [
     "HookHandle",
     "MemoryEventLog",
     "Outcome",
+    "Runtime",
     "StepContext",
+    "StepKind",
     "StepRecord",
+    "StepTarget",
     "SuspendItem",
     "Suspended",
-    "current_pass",
+    "WorkflowDef",
+    "current_runtime",
     "error_dict",
     "escape_json_nul",
     "execute",

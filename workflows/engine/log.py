@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .replay import Outcome
+from .kinds import FAILED, SUCCESS, WAITING
+from .outcomes import Completed, Failed, Outcome
 
-SUCCESS, FAILED, SLEEPING, WAITING = "success", "failed", "sleeping", "waiting"
+# Runs a child workflow inline on its own memory log: ``execute`` bound by ``execute_workflow``.
+ChildRunner = Callable[[Any, Any, "MemoryEventLog"], Outcome]
 
 
 @dataclass
@@ -75,11 +77,16 @@ class MemoryEventLog:
     """An event log held in memory, for tests and ``execute_workflow``.
 
     Seed it with outputs to skip steps: ``MemoryEventLog.seeded({"step:greet#0": {"text": "hi"}})``.
-    Child workflows run inline, each on a log of its own (``children``).
+    Child workflows run inline through ``run_child``, each on a log of its own (``children``).
     """
 
-    def __init__(self, records: list[StepRecord] | None = None, run_id: str = "run_memory") -> None:
-        self.run_id = run_id
+    def __init__(
+        self,
+        records: list[StepRecord] | None = None,
+        run_id: str = "run_memory",
+        run_child: ChildRunner | None = None,
+    ) -> None:
+        self.run_id, self.run_child = run_id, run_child
         self.records: dict[int, StepRecord] = {r.position: r for r in records or []}
         self.children: dict[str, MemoryEventLog] = {}
         self.usage: list[dict[str, Any]] = []  # every usage line recorded, with its step's position
@@ -107,11 +114,16 @@ class MemoryEventLog:
     def start_child(
         self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
     ) -> StepRecord:
-        from .replay import Completed, Failed, execute
-
+        if self.run_child is None:
+            raise RuntimeError(
+                "This MemoryEventLog cannot run child workflows: pass run_child=execute, or "
+                "run the workflow with execute_workflow(), which does."
+            )
         child_id = f"{self.run_id}.{record.position}"
-        log = self.children.setdefault(child_id, MemoryEventLog(run_id=child_id))
-        outcome: Outcome = execute(workflow, input, log)
+        log = self.children.setdefault(
+            child_id, MemoryEventLog(run_id=child_id, run_child=self.run_child)
+        )
+        outcome = self.run_child(workflow, input, log)
         record = replace(record, child_run_id=child_id, status=WAITING)
         if isinstance(outcome, Completed):
             record = replace(record, status=SUCCESS, output=outcome.output)

@@ -24,8 +24,7 @@ from pydantic_ai.tools import RunContext, Tool
 
 from ..definitions import Action, Definition, Workflow, _caller_file
 from ..durations import parse_duration
-from ..engine import current_pass
-from ..engine.replay import step_attributes
+from ..engine import StepKind, current_runtime
 from ..errors import WorkflowError
 from ..registry import registry
 from ..retry import RetryPolicy, as_policy
@@ -128,13 +127,13 @@ class Agent(Definition):
         if not isinstance(message, str) or not message.strip():
             raise ValueError(f"{self.slug}.prompt(message): give the agent a non-empty message.")
         model = used_name(self.model)
-        pass_ = current_pass()
-        if pass_ is None:
+        runtime = current_runtime()
+        if runtime is None:
             data = await self._converse(message, model)
         else:
             input = {"message": message, "model": model}
-            data = await pass_.composite(
-                "agent", self.slug, input, lambda: self._converse(message, model)
+            data = await runtime.composite(
+                StepKind.AGENT, self.slug, input, lambda: self._converse(message, model)
             )
         output = data["output"]
         if self.output_model is not None:
@@ -217,11 +216,11 @@ async def prompt_llm(
     async def body() -> dict[str, Any]:
         return await converse(agent, prompt, used, step_timeout, policy)
 
-    pass_ = current_pass()
+    runtime = current_runtime()
     data = (
         await body()
-        if pass_ is None
-        else await pass_.composite("llm", "llm", {"prompt": prompt, "model": used}, body)
+        if runtime is None
+        else await runtime.composite(StepKind.LLM, "llm", {"prompt": prompt, "model": used}, body)
     )
     return output.model_validate(data["output"]) if output is not None else data["text"]
 
@@ -253,16 +252,16 @@ def _tool(agent_slug: str, target: Any) -> Tool[None]:
             data = target.input.model_validate(arguments)
         except ValidationError as exc:
             raise ModelRetry(f"Invalid arguments for {target.slug}: {exc}") from None
-        attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": target.slug}
-        token = step_attributes.set(attributes | {"gen_ai.tool.call.id": ctx.tool_call_id or ""})
-        try:
-            if isinstance(target, Agent):
-                return _plain((await target.prompt(data.message)).output)
-            if isinstance(target, Workflow):
-                return _plain(await target.start_child(data, tool_of=agent_slug))
-            return _plain(await target.run(data))
-        finally:
-            step_attributes.reset(token)
+        if isinstance(target, Agent):
+            return _plain((await target.prompt(data.message)).output)
+        if isinstance(target, Workflow):
+            return _plain(await target.start_child(data, tool_of=agent_slug))
+        attributes = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": target.slug,
+            "gen_ai.tool.call.id": ctx.tool_call_id or "",
+        }
+        return _plain(await target.call(data, attributes))
 
     schema = target.input.model_json_schema()
     description = target.description or target.name

@@ -14,7 +14,7 @@ from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
-from ..engine import StepContext, current_pass
+from ..engine import StepContext, StepKind, current_runtime
 from ..errors import NonRetryableError
 from ..retry import RetryPolicy
 from .providers import OFFLINE_MODEL, planning_model, request_model
@@ -98,8 +98,8 @@ class DurableModel(WrapperModel):
             self.step_timeout,
             self.step_retries,
         )
-        pass_ = current_pass()
-        if pass_ is None:  # an agent prompted outside a workflow: a plain call, nothing recorded
+        runtime = current_runtime()
+        if runtime is None:  # an agent prompted outside a workflow: a plain call, nothing recorded
             return await call.request()
         # The step's input is what this turn adds (the user's message or the tool results), not the
         # whole history again: the history is the earlier steps.
@@ -111,7 +111,7 @@ class DurableModel(WrapperModel):
             "gen_ai.operation.name": "chat",
             "gen_ai.request.model": self.name.partition(":")[2] or self.name,
         }
-        output = await pass_.step("model", "model", input=input, target=call, attributes=attributes)
+        output = await runtime.run_step(StepKind.MODEL, "model", call, input, attributes)
         return load_response(output["response"])
 
 

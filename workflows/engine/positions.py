@@ -1,0 +1,95 @@
+"""Where each step lives in the log: its position and its step id, and the determinism check.
+
+Pure: no I/O. Step ids are ``step:<key>#<n>`` for the workflow's own steps (``n`` counts that
+key's earlier steps) and ``step:<key>#<branch>/<n>`` for steps asked for inside a concurrent
+branch (see ``branches``), so a retry in one branch never renumbers another. A recorded step
+is found by its id; a new one takes the next free position.
+
+Histories recorded before branches were numbered used one counter for the whole run. The first
+step asked for inside a branch tells them apart: if the log holds that step under the old
+numbering, the pass keeps the old numbering, so runs in flight across the upgrade replay.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..errors import NonDeterminismError
+from .log import StepRecord
+
+
+@dataclass(frozen=True)
+class Slot:
+    position: int
+    step_id: str
+    record: StepRecord | None
+
+
+def branch_of(step_id: str) -> str:
+    """The branch path a step id was numbered in (``""`` for the workflow's own steps)."""
+    number = step_id.rpartition("#")[2]
+    return number.rpartition("/")[0]
+
+
+def step_id_for(key: str, branch: str, n: int) -> str:
+    return f"step:{key}#{branch}/{n}" if branch else f"step:{key}#{n}"
+
+
+class Allocator:
+    """Hands out slots in the order workflow code asks for steps, checking them against the log.
+
+    ``records`` is the pass's own map of position to record; steps recorded during the pass are
+    added to it by the pass.
+    """
+
+    def __init__(self, run_id: str, records: dict[int, StepRecord]) -> None:
+        self.run_id, self.records = run_id, records
+        ordered = sorted(records.values(), key=lambda r: r.position)
+        self.by_id = {r.step_id: r.position for r in ordered}
+        self.recorded: defaultdict[str, list[str]] = defaultdict(list)
+        for record in ordered:
+            self.recorded[branch_of(record.step_id)].append(record.step_id)
+        self.next_free = ordered[-1].position + 1 if ordered else 0
+        self.counts: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.asks: defaultdict[str, int] = defaultdict(int)
+        # The numbering of histories recorded with one counter per run, kept alongside.
+        self.legacy = False
+        self.decided = any(branch for branch in self.recorded)
+        self.legacy_next = 0
+        self.legacy_counts: defaultdict[str, int] = defaultdict(int)
+
+    def allocate(self, key: str, branch: str) -> Slot:
+        legacy_position, legacy_id = self.legacy_next, f"step:{key}#{self.legacy_counts[key]}"
+        self.legacy_next += 1
+        self.legacy_counts[key] += 1
+        if branch and not self.decided:
+            self.decided = True
+            found = self.records.get(legacy_position)
+            self.legacy = found is not None and found.step_id == legacy_id
+        if self.legacy:
+            return self._legacy_slot(legacy_position, legacy_id)
+        return self._branch_slot(key, branch)
+
+    def _legacy_slot(self, position: int, step_id: str) -> Slot:
+        record = self.records.get(position)
+        if record is not None and record.step_id != step_id:
+            raise NonDeterminismError(self.run_id, position, record.step_id, step_id)
+        return Slot(position, step_id, record)
+
+    def _branch_slot(self, key: str, branch: str) -> Slot:
+        counts = self.counts[branch]
+        step_id = step_id_for(key, branch, counts[key])
+        counts[key] += 1
+        ask = self.asks[branch]
+        self.asks[branch] += 1
+        recorded = self.recorded[branch]
+        if ask < len(recorded) and recorded[ask] != step_id:
+            position = self.by_id[recorded[ask]]
+            raise NonDeterminismError(self.run_id, position, recorded[ask], step_id)
+        known = self.by_id.get(step_id)
+        if known is not None:
+            return Slot(known, step_id, self.records.get(known))
+        position, self.next_free = self.next_free, self.next_free + 1
+        self.by_id[step_id] = position
+        return Slot(position, step_id, None)

@@ -1,0 +1,69 @@
+"""What an action's code receives as its optional second parameter."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+def idempotency_key(run_id: str, step_id: str) -> str:
+    return hashlib.sha256(f"{run_id}:{step_id}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Handed to an action's function as its optional second parameter.
+
+    Attributes:
+        run_id: The run executing the step (``None`` when the action is called outside a run).
+        step_id: ``step:<slug>#<n>``.
+        attempt: 1 for the first attempt, 2 for the first retry, and so on.
+        idempotency_key: Stable across attempts and replays: pass it to external systems so a
+            repeated step (steps run at least once) does no harm.
+        logger: A logger for this step.
+        usage: The usage lines this attempt recorded (see ``charge``).
+    """
+
+    run_id: str | None
+    step_id: str | None
+    attempt: int
+    idempotency_key: str | None
+    logger: logging.Logger
+    usage: list[dict[str, Any]] = field(default_factory=list)
+
+    def charge(
+        self, service: str, cost: Decimal | str | float, *, quantity: float = 1, unit: str = "call"
+    ) -> None:
+        """Declare a paid call to an external service, e.g. ``ctx.charge("clearbit", "0.02")``.
+
+        It becomes a usage line of the run, adds to the step's and the run's cost, and puts
+        ``service`` in the run's services used.
+        """
+        if not isinstance(service, str) or not service.strip():
+            raise ValueError(
+                f"ctx.charge(service={service!r}): name the service, e.g. ctx.charge('clearbit', "
+                f"'0.02')."
+            )
+        try:
+            price = Decimal(str(cost))
+        except InvalidOperation:
+            raise ValueError(
+                f"ctx.charge({service!r}, cost={cost!r}): cost is an amount in USD, e.g. '0.02'."
+            ) from None
+        if not price.is_finite() or price < 0:
+            raise ValueError(
+                f"ctx.charge({service!r}, cost={cost!r}): cost must be a finite amount of at "
+                f"least 0."
+            )
+        self.usage.append(
+            {
+                "kind": "service",
+                "service": service.strip(),
+                "quantity": str(quantity),
+                "unit": unit,
+                "cost": str(price),
+            }
+        )
