@@ -19,48 +19,9 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from keystroke_site.env import env_bool, env_int, env_number, env_origin, env_proxies, env_secret
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    if raw.strip().lower() in _TRUE:
-        return True
-    if raw.strip().lower() in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no.")
-
-
-def env_number(name: str, default: float, cast: type = int) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return cast(raw)
-    except ValueError:
-        kind = "whole number" if cast is int else "number"
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a {kind}.") from None
-
-
-def env_int(name: str, default: int) -> int:
-    return int(env_number(name, default, int))
-
-
-def env_secret(name: str, default: str) -> str:
-    """Read NAME, or the contents of the file named by NAME_FILE (for mounted secrets)."""
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from None
-    return os.environ.get(name, default)
-
 
 KEYSTROKE_HOME = Path(os.environ.get("KEYSTROKE_HOME", BASE_DIR / ".keystroke"))
 
@@ -86,54 +47,10 @@ def checked_secret_key(key: str) -> str:
     )
 
 
-def env_origin(name: str) -> tuple[str, str, str] | None:
-    """``(scheme, host, origin)`` of an ``http(s)://host[:port]`` URL, or None when unset."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        parts = urlsplit(raw)
-        port = parts.port
-    except ValueError:
-        parts, port = None, None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.username is not None
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
-        shown = (
-            raw.replace(f":{parts.password}@", ":***@")
-            if parts is not None and parts.password
-            else raw
-        )
-        raise ImproperlyConfigured(
-            f"{name}={shown!r} is not an http(s)://host[:port] URL: give the address people open, "
-            "such as https://keystroke.example.com, without a path."
-        )
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    netloc = host if port in (None, default_port) else f"{host}:{port}"
-    return parts.scheme, host, f"{parts.scheme}://{netloc}"
-
-
-def env_proxies(name: str) -> int:
-    """How many reverse proxies stand in front of the app: 0 (none), 1, or more."""
-    raw = os.environ.get(name, "").strip().lower()
-    if raw in _FALSE or raw in _TRUE:
-        return int(raw in _TRUE)
-    if raw.isdigit():
-        return int(raw)
-    raise ImproperlyConfigured(
-        f"{name}={raw!r} is not a number of proxies: use 0 (the app is reached directly), 1 (one "
-        "reverse proxy in front of it) or how many proxies each request passes through."
-    )
-
-
 DEBUG = env_bool("DEBUG", False)
+# Read again where they are used (a test may change them); read here so a bad value stops startup.
+env_bool("KEYSTROKE_TRACING", True)
+env_bool("KEYSTROKE_OFFLINE_MODELS", False)
 # For DEBUG only (keystroke dev): it is public, so production refuses it.
 DEV_SECRET_KEY = "dev-insecure-keystroke-secret-key-change-me"
 SECRET_KEY = env_secret("SECRET_KEY", "") or (DEV_SECRET_KEY if DEBUG else "")

@@ -32,6 +32,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Trace
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from history.models import Run
+from keystroke_site.env import env_bool
 
 from .redact import redact, redact_text
 from .store import Trace
@@ -115,7 +116,7 @@ class _Span(trace.Span):
 
 
 def tracing_enabled() -> bool:
-    return os.environ.get("KEYSTROKE_TRACING", "1").lower() not in ("0", "false", "no", "off")
+    return env_bool("KEYSTROKE_TRACING", True)
 
 
 @cache

@@ -293,3 +293,23 @@ def test_every_variable_the_settings_read_is_in_env_example() -> None:
 def test_a_refused_url_is_shown_without_its_password(load: Any, name: str, value: str) -> None:
     message = refusal(load, **{name: value})
     assert message.startswith(name) and "hunter2" not in message and ":***@" in message
+
+
+@pytest.mark.parametrize("variable", ["DEBUG", "KEYSTROKE_TRACING", "KEYSTROKE_OFFLINE_MODELS"])
+def test_a_boolean_setting_that_is_not_one_stops_startup_naming_the_variable(
+    load: Any, variable: str
+) -> None:
+    message = refusal(load, **{variable: "maybe"})
+    assert message == f"{variable}='maybe' is not a boolean: use 1/0, true/false, yes/no."
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("off", False), ("No", False), ("1", True)])
+def test_tracing_and_offline_models_read_booleans_as_every_setting_does(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool
+) -> None:
+    from workflows.llm.providers import offline
+    from workflows.tracing import tracing_enabled
+
+    monkeypatch.setenv("KEYSTROKE_TRACING", raw)
+    monkeypatch.setenv("KEYSTROKE_OFFLINE_MODELS", raw)
+    assert tracing_enabled() is expected and offline() is expected

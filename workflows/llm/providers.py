@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic_ai.models import Model
 
+from keystroke_site.env import env_bool
+
 from ..errors import NonRetryableError
 from .offline import OfflineModel
 
@@ -32,7 +34,7 @@ def check_model_name(name: object, what: str) -> str:
 
 
 def offline() -> bool:
-    return os.environ.get(OFFLINE_ENV, "").lower() in ("1", "true", "yes", "on")
+    return env_bool(OFFLINE_ENV, False)
 
 
 def used_name(name: str) -> str:
