@@ -97,7 +97,7 @@ def _sleep(ledger: Ledger, req: Request, record: StepRecord | None) -> Resolutio
         record = StepRecord(
             req.position,
             req.step_id,
-            StepKind.SLEEP,
+            StepKind.SLEEP.value,
             SLEEPING,
             input={"until": wake_at.isoformat()},
             started_at=now,
@@ -132,7 +132,7 @@ def _workflow(ledger: Ledger, req: Request, record: StepRecord | None) -> Resolu
         record = StepRecord(
             req.position,
             req.step_id,
-            StepKind.WORKFLOW,
+            StepKind.WORKFLOW.value,
             WAITING,
             input=req.input,
             started_at=ledger.now(),
@@ -156,7 +156,7 @@ def _value(ledger: Ledger, req: Request, record: StepRecord | None) -> Resolutio
         StepRecord(
             req.position,
             req.step_id,
-            req.kind,
+            req.kind.value,
             SUCCESS,
             output=value,
             started_at=now,
