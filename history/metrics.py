@@ -65,14 +65,14 @@ _COUNTS_SQL = {
     "postgresql": """
         SELECT name, labels::text, value FROM history_metrictotal
         UNION ALL
-        SELECT c->>0, (c->1)::text, (c->>2)::float8 FROM history_metricincrement,
-        jsonb_array_elements(counts) AS c
+        SELECT c->>0, (c->1)::text, (c->>2)::float8
+        FROM history_metricincrement, jsonb_array_elements(counts) AS c
     """,
     "sqlite": """
         SELECT name, labels, value FROM history_metrictotal
         UNION ALL
-        SELECT json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), json_extract(c.value,
-        '$[2]')
+        SELECT json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'),
+               json_extract(c.value, '$[2]')
         FROM history_metricincrement, json_each(history_metricincrement.counts) AS c
     """,
 }

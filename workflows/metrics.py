@@ -124,8 +124,9 @@ def count_canceled_txn(run_pk: int) -> None:
 _FOLD_SQL = """
 WITH folded AS (
     DELETE FROM history_metricincrement
-    WHERE id = ANY(ARRAY(SELECT id FROM history_metricincrement ORDER BY id LIMIT %s FOR UPDATE SKIP
-    LOCKED))
+    WHERE id = ANY(ARRAY(
+        SELECT id FROM history_metricincrement ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+    ))
     RETURNING counts
 ), summed AS (
     SELECT c->>0 AS name, c->1 AS labels, sum((c->>2)::float8) AS value

@@ -25,8 +25,9 @@ WATCH_VIOLATIONS = """
 window.cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
   const where = `${e.sourceFile}:${e.lineNumber}`;
-  window.cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at
-  ${where}`);
+  window.cspViolations.push(
+    `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${where}`
+  );
 });
 """
 
