@@ -21,12 +21,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from history.access import get_run_for_actor
+from history.api.serializers import RunSerializer
 from history.errors import Conflict, PayloadTooLarge, error_response
 from history.models import Run
 from history.models.accounts import Role
 from history.parsers import StorableJSONParser
 from history.permissions import actor_of, require_role
-from history.serializers import RunSerializer
 from history.throttle import client_ip
 
 from . import runs, views

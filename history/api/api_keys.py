@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .errors import Conflict
-from .keys import issue_api_key, revoke_api_key
-from .models import ApiKey
-from .models.accounts import Role
-from .permissions import actor_of, require_role
+from ..errors import Conflict
+from ..keys import issue_api_key, revoke_api_key
+from ..models import ApiKey
+from ..models.accounts import Role
+from ..permissions import actor_of, require_role
 
 
 class ApiKeySerializer(serializers.ModelSerializer):

@@ -15,11 +15,11 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .access import get_run_for_actor
-from .filters import RunFilter
-from .listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
-from .models import Run
-from .permissions import actor_of
+from ..access import get_run_for_actor
+from ..filters import RunFilter
+from ..listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
+from ..models import Run
+from ..permissions import actor_of
 from .serializers import RunListSerializer, RunSerializer, parse_include
 
 MAX_UTC_OFFSET = timedelta(hours=14)
