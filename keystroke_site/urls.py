@@ -19,5 +19,6 @@ urlpatterns = [
     path("accounts/", include("history.account_urls")),
     path("history/", include("history.urls")),
     path("", include("history.api.urls")),
+    path("", include("workflows.api.urls")),
     path("", include("workflows.urls")),
 ]

@@ -42,8 +42,8 @@ PUBLIC_ROUTES = {
     "logout",
     "history-api:schema",
     "history-api:api-docs",
-    "hook",
-    "webhook",
+    "workflows-api:hook",
+    "workflows-api:webhook",
 }
 # The least role of each method where it is not "viewer reads, operator changes".
 ROLES: dict[str, dict[str, str]] = {
@@ -52,8 +52,8 @@ ROLES: dict[str, dict[str, str]] = {
     "history:delete-view": {"POST": Role.VIEWER},
     "history-api:api-key-list": {"GET": Role.ADMIN, "POST": Role.ADMIN},
     "history-api:api-key-revoke": {"POST": Role.ADMIN},
-    "trigger-disable": {"POST": Role.ADMIN},
-    "trigger-enable": {"POST": Role.ADMIN},
+    "workflows-api:trigger-disable": {"POST": Role.ADMIN},
+    "workflows-api:trigger-enable": {"POST": Role.ADMIN},
 }
 # Parameters naming an object of one organization; the others name code (slugs) or credentials.
 OBJECT_PARAMS = {"run_id", "pk"}
@@ -115,7 +115,7 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
         "history:delete-view": str(target.view.pk),
     }
     pk = objects.get(route.name, target.run.public_id)
-    slug = {"agent-prompt": "scripted-agent"}.get(
+    slug = {"workflows-api:agent-prompt": "scripted-agent"}.get(
         route.name, "signup" if "trigger" in route.name else "greeting"
     )
     return {

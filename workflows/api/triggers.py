@@ -1,4 +1,4 @@
-"""Trigger routes: the public webhook endpoint and ``/api/triggers`` for people and scripts."""
+"""``/api/triggers`` for people and scripts: list triggers, show one, fire, disable or enable it."""
 
 from __future__ import annotations
 
@@ -6,87 +6,21 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from pydantic import ValidationError
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from history.errors import Conflict, PayloadTooLarge, error_response
-from history.jsonbody import BadJSON, TooLarge, parse_json, read_limited
+from history.errors import Conflict, error_response
 from history.models.accounts import Role
 from history.permissions import actor_of, require_role
 
-from ..api import ERRORS, check_size, idempotency_key, invalid_input, read_json
-from ..registry import registry
-from . import firing, state
-from .webhooks import SIGNATURE_HEADER, Unauthorized, authenticate, raw_value, signature_key
-
-DELIVERED = inline_serializer(
-    "WebhookDelivered",
-    {
-        "run_id": serializers.CharField(required=False),
-        "run_ids": serializers.ListField(child=serializers.CharField(), required=False),
-        "ok": serializers.BooleanField(required=False),
-        "skipped": serializers.BooleanField(required=False),
-        "reason": serializers.CharField(required=False),
-    },
-)
-TRIGGERS = inline_serializer(
-    "TriggerPage", {"results": serializers.ListField(child=serializers.JSONField())}
-)
-ANSWERS = {200: DELIVERED, 202: DELIVERED, 422: OpenApiResponse(ERRORS[400].response), **ERRORS}
-
-
-class WebhookView(APIView):
-    """POST /triggers/<endpoint>: the webhook's secret is the
-    credential, so no API key is needed.
-    """
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        responses={**ANSWERS, 401: ERRORS[401]},
-        summary="Deliver a webhook event",
-        auth=[],
-    )
-    def post(self, request: Request, endpoint: str) -> Response:
-        webhook = registry.webhook(endpoint)
-        if webhook is None:
-            raise NotFound(f"No webhook listens on /triggers/{endpoint}.")
-        body = _body(request)
-        try:
-            organization, auth = authenticate(
-                webhook,
-                request.query_params.get("token", ""),
-                request.headers.get(SIGNATURE_HEADER, ""),
-                body,
-            )
-        except Unauthorized as exc:
-            return error_response(401, str(exc))
-        key = idempotency_key(request)
-        try:
-            event = webhook.payload.model_validate(_json(request, body))
-        except ValidationError as exc:
-            return invalid_input(exc, f"payload for webhook {webhook.slug}")
-        raw = raw_value(request.headers, request.query_params, body, auth) | {"endpoint": endpoint}
-        if key:
-            raw["idempotency_key"] = key
-        keys = tuple(
-            k
-            for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), body, auth))
-            if k
-        )
-        return _answer(
-            lambda: firing.deliver(
-                organization, webhook, event, raw, f"webhook:{webhook.slug}", keys
-            )
-        )
+from ..triggers import firing, state
+from .bodies import read_json
+from .errors import invalid_input
+from .openapi import ANSWERS, ERRORS, TRIGGERS
 
 
 class TriggerListView(APIView):
@@ -152,7 +86,7 @@ def _invoke(request: Request, trigger: Any, attachment: Any) -> Response:
             event = trigger.payload.model_validate(read_json(request) or {})
         except ValidationError as exc:
             return invalid_input(exc, f"payload for webhook {trigger.slug}")
-        return _answer(
+        return answer(
             lambda: firing.deliver(organization, trigger, event, raw, actor.label, only=attachment)
         )
     if request.data:
@@ -160,7 +94,7 @@ def _invoke(request: Request, trigger: Any, attachment: Any) -> Response:
             f"A {trigger.type} trigger takes no --input: it starts its runs as on its next slot."
         )
     if trigger.type == "schedule":
-        return _answer(
+        return answer(
             lambda: firing.invoke_schedule(organization, trigger, raw, actor.label, attachment)
         )
     runs = firing.run_poll(
@@ -182,31 +116,10 @@ def _find(slug: str) -> tuple[Any, Any]:
         raise NotFound(str(exc)) from None
 
 
-def _answer(fire: Any) -> Response:
+def answer(fire: Any) -> Response:
+    """What firing a trigger started, or 422 when a filter or transform failed."""
     try:
         status, body = fire()
     except firing.TriggerFailed as exc:
         return error_response(422, str(exc), type="trigger_failed")
     return Response(body, status=status)
-
-
-def _body(request: Request) -> bytes:
-    """The raw body (its signature covers the bytes), counted while read."""
-    check_size(request)  # before reading: a huge body is refused unread
-    try:
-        return read_limited(request.stream) if request.stream is not None else b""
-    except TooLarge as exc:
-        raise PayloadTooLarge(str(exc)) from None
-
-
-def _json(request: Request, body: bytes) -> Any:
-    content_type = request.content_type.split(";")[0].strip().lower()
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            content_type or "(none)",
-            detail="Send the event as JSON (Content-Type: application/json).",
-        )
-    try:
-        return parse_json(body or b"{}")
-    except BadJSON as exc:
-        raise ParseError(str(exc)) from None

@@ -1,0 +1,39 @@
+"""Cancel, retry and rerun a run over the API."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from history.access import get_run_for_actor
+from history.api.serializers import RunSerializer
+from history.errors import Conflict
+from history.models.accounts import Role
+from history.permissions import actor_of, require_role
+
+from .. import runs
+from .openapi import ERRORS
+
+
+class RunActionView(APIView):
+    """POST /api/runs/<id>/cancel | retry | rerun."""
+
+    actions = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
+
+    @extend_schema(
+        request=None,
+        responses={200: RunSerializer, 201: RunSerializer, **ERRORS},
+        summary="Change a run",
+    )
+    def post(self, request: Request, pk: str, action: str) -> Response:
+        require_role(actor_of(request), Role.OPERATOR)
+        run = get_run_for_actor(actor_of(request), pk)
+        try:
+            result = self.actions[action](run, actor_of(request))
+        except runs.InvalidState as exc:
+            raise Conflict(str(exc)) from None
+        code = status.HTTP_201_CREATED if action == "rerun" else status.HTTP_200_OK
+        return Response(RunSerializer(result, context={"request": request}).data, status=code)
