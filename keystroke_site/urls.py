@@ -20,5 +20,4 @@ urlpatterns = [
     path("history/", include("history.urls")),
     path("", include("history.api.urls")),
     path("", include("workflows.api.urls")),
-    path("", include("workflows.urls")),
 ]

@@ -33,7 +33,7 @@ def urls_of(run: Run) -> list[str]:
     positions = list(run.steps.values_list("position", flat=True))
     found = []
     for route in routes():
-        if "token" in route.params or route.name in ("run-ui-action",):
+        if "token" in route.params or route.name in ("history:run-action",):
             continue  # /hooks/<token>'s visitor holds the token; UI actions are POST only
         if route.name == "history:run-payload":
             found += [

@@ -15,13 +15,14 @@ from history.models.accounts import Role
 from history.permissions import actor_of, require_role
 
 from .. import runs
+from ..run_actions import ACTIONS
 from .openapi import ERRORS
 
 
 class RunActionView(APIView):
     """POST /api/runs/<id>/cancel | retry | rerun."""
 
-    actions = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
+    actions = ACTIONS
 
     @extend_schema(
         request=None,

@@ -1,4 +1,5 @@
-"""History's Cancel, Retry and Rerun buttons (operators only, audited by the services)."""
+"""History's Cancel, Retry and Rerun buttons: operators only; the engine does them and audits
+them (history.run_actions)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from history.access import actor_for_request, get_run_for_actor
-from history.models.accounts import Role
+from .. import run_actions
+from ..access import actor_for_request, get_run_for_actor
+from ..models.accounts import Role
 
-from . import runs
-
-ACTIONS = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
 DONE = {
     "cancel": "Canceled {run}.",
     "retry": "Retrying {run} (attempt {attempt}).",
@@ -30,8 +29,8 @@ def run_action(request: HttpRequest, run_id: str, action: str) -> HttpResponse:
         raise PermissionDenied("Cancel, retry and rerun need the operator role.")
     run = get_run_for_actor(actor, run_id)
     try:
-        result = ACTIONS[action](run, actor)
-    except runs.InvalidState as exc:
+        result = run_actions.perform(action, run, actor)
+    except run_actions.Refused as exc:
         messages.error(request, str(exc))
         return redirect(f"{run.get_absolute_url()}?tab=overview")
     messages.success(request, DONE[action].format(run=result.public_id, attempt=result.attempt))
