@@ -6,20 +6,20 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from history.access import get_run_for_actor
+from history.api.base import ActorAPIView
 from history.api.serializers import RunSerializer
 from history.errors import Conflict
 from history.models.accounts import Role
-from history.permissions import actor_of, require_role
+from history.permissions import require_role
 
 from .. import runs
 from ..run_actions import ACTIONS
 from .openapi import ERRORS
 
 
-class RunActionView(APIView):
+class RunActionView(ActorAPIView):
     """POST /api/runs/<id>/cancel | retry | rerun."""
 
     actions = ACTIONS
@@ -30,10 +30,10 @@ class RunActionView(APIView):
         summary="Change a run",
     )
     def post(self, request: Request, pk: str, action: str) -> Response:
-        require_role(actor_of(request), Role.OPERATOR)
-        run = get_run_for_actor(actor_of(request), pk)
+        require_role(self.actor, Role.OPERATOR)
+        run = get_run_for_actor(self.actor, pk)
         try:
-            result = self.actions[action](run, actor_of(request))
+            result = self.actions[action](run, self.actor)
         except runs.InvalidState as exc:
             raise Conflict(str(exc)) from None
         code = status.HTTP_201_CREATED if action == "rerun" else status.HTTP_200_OK

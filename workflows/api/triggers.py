@@ -11,11 +11,12 @@ from pydantic import ValidationError
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from history.access import Actor
+from history.api.base import ActorAPIView
 from history.errors import Conflict, error_response
 from history.models.accounts import Role
-from history.permissions import actor_of, require_role
+from history.permissions import require_role
 
 from ..triggers import firing, state
 from .bodies import read_json
@@ -23,17 +24,17 @@ from .errors import invalid_input
 from .openapi import ANSWERS, ERRORS, TRIGGERS
 
 
-class TriggerListView(APIView):
+class TriggerListView(ActorAPIView):
     @extend_schema(
         responses={200: TRIGGERS, **ERRORS},
         summary="List triggers: type, target, state, next fire time",
         operation_id="triggers_list",
     )
     def get(self, request: Request) -> Response:
-        return Response({"results": state.rows(actor_of(request))})
+        return Response({"results": state.rows(self.actor)})
 
 
-class TriggerDetailView(APIView):
+class TriggerDetailView(ActorAPIView):
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
         summary="A trigger, or one attachment of it",
@@ -42,17 +43,17 @@ class TriggerDetailView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         trigger, attachment = _find(slug)
         ids = [a.id for a in trigger.attachments]
-        known = state.states(actor_of(request).organization, [trigger.slug, *ids])
-        row = state.describe(actor_of(request), trigger, attachment, known)
+        known = state.states(self.actor.organization, [trigger.slug, *ids])
+        row = state.describe(self.actor, trigger, attachment, known)
         if attachment is None:
             row["attachments"] = [
-                state.describe(actor_of(request), trigger, a, known) for a in trigger.attachments
+                state.describe(self.actor, trigger, a, known) for a in trigger.attachments
             ]
             row["workflow"] = ", ".join(a.target.slug for a in trigger.attachments)
         return Response(row | {"definition": trigger.describe()})
 
 
-class TriggerActionView(APIView):
+class TriggerActionView(ActorAPIView):
     """POST /api/triggers/<slug>/invoke | disable | enable."""
 
     actions = ("invoke", "disable", "enable")
@@ -64,22 +65,22 @@ class TriggerActionView(APIView):
     )
     def post(self, request: Request, slug: str, action: str) -> Response:
         # Starting runs is an operator's right; switching triggers an admin's.
-        require_role(actor_of(request), Role.OPERATOR if action == "invoke" else Role.ADMIN)
+        require_role(self.actor, Role.OPERATOR if action == "invoke" else Role.ADMIN)
         trigger, attachment = _find(slug)
         if action != "invoke":
             try:
-                state.set_enabled(actor_of(request), slug, on=action == "enable")
+                state.set_enabled(self.actor, slug, on=action == "enable")
             except state.NotHere as exc:
                 raise Conflict(str(exc)) from None
-            return Response(state.describe(actor_of(request), trigger, attachment))
-        row = state.describe(actor_of(request), trigger, attachment)
+            return Response(state.describe(self.actor, trigger, attachment))
+        row = state.describe(self.actor, trigger, attachment)
         if not row["enabled"]:
             raise Conflict(f"{slug} is disabled: `keystroke triggers enable {slug}` first.")
-        return _invoke(request, trigger, attachment)
+        return _invoke(request, self.actor, trigger, attachment)
 
 
-def _invoke(request: Request, trigger: Any, attachment: Any) -> Response:
-    actor, raw = actor_of(request), {"invoked_by": actor_of(request).label}
+def _invoke(request: Request, actor: Actor, trigger: Any, attachment: Any) -> Response:
+    raw = {"invoked_by": actor.label}
     organization = actor.organization
     if trigger.type == "webhook":
         try:

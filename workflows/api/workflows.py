@@ -14,12 +14,13 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from history.access import Actor
+from history.api.base import ActorAPIView
 from history.errors import error_response
 from history.models import Run
 from history.models.accounts import Role
-from history.permissions import actor_of, require_role
+from history.permissions import require_role
 
 from .. import runs
 from ..registry import registry
@@ -30,7 +31,7 @@ from .openapi import ERRORS, STARTED, WORKFLOWS
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
 
 
-class WorkflowListView(APIView):
+class WorkflowListView(ActorAPIView):
     @extend_schema(
         responses={200: WORKFLOWS, **ERRORS},
         summary="List workflows with their input and output schemas",
@@ -39,7 +40,7 @@ class WorkflowListView(APIView):
         return Response({"results": [w.describe() for w in registry.of_kind("workflow")]})
 
 
-class AgentListView(APIView):
+class AgentListView(ActorAPIView):
     @extend_schema(
         responses={200: WORKFLOWS, **ERRORS}, summary="List agents with their models and tools"
     )
@@ -47,33 +48,33 @@ class AgentListView(APIView):
         return Response({"results": [a.describe() for a in registry.of_kind("agent")]})
 
 
-class StartWorkflowView(APIView):
+class StartWorkflowView(ActorAPIView):
     @extend_schema(
         request=OpenApiTypes.OBJECT,
         responses={202: STARTED, **ERRORS},
         summary="Start a run; the body is its input",
     )
     def post(self, request: Request, slug: str) -> Response:
-        return start(request, slug, "workflow")
+        return start(request, self.actor, slug, "workflow")
 
 
-class PromptAgentView(APIView):
+class PromptAgentView(ActorAPIView):
     @extend_schema(
         request=inline_serializer("AgentPrompt", {"message": serializers.CharField()}),
         responses={202: STARTED, **ERRORS},
         summary="Start an agent run with a message",
     )
     def post(self, request: Request, slug: str) -> Response:
-        return start(request, slug, "agent")
+        return start(request, self.actor, slug, "agent")
 
 
-def start(request: Request, slug: str, kind: str) -> Response:
+def start(request: Request, actor: Actor, slug: str, kind: str) -> Response:
     """Start a workflow or agent run: 202 with its id, 400 naming bad fields and no run row.
 
     With an Idempotency-Key, a repeat answers 200 with the first run's body instead of
     starting another.
     """
-    require_role(actor_of(request), Role.OPERATOR)
+    require_role(actor, Role.OPERATOR)
     target = registry.target(slug, kind)
     if target is None:
         raise NotFound(f"No {kind} {slug!r} is registered: GET /api/{kind}s lists them.")
@@ -84,7 +85,7 @@ def start(request: Request, slug: str, kind: str) -> Response:
     raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
     try:
         started, new = runs.start_once(
-            target, body, actor_of(request), once, trigger_type=trigger, trigger_raw=raw
+            target, body, actor, once, trigger_type=trigger, trigger_raw=raw
         )
     except ValidationError as exc:
         return invalid_input(exc, f"input for {slug}")
