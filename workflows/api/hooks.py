@@ -8,22 +8,19 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from pydantic import ValidationError
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from history.errors import Conflict
 from history.parsers import StorableJSONParser
 from history.throttle import client_ip
 
 from .. import runs
 from . import hook_page
 from .bodies import check_size, read_json
-from .errors import invalid_input
+from .errors import validating
 from .openapi import ERRORS, RESUMED
 
 
@@ -61,14 +58,8 @@ class HookView(APIView):
         return self._resume(token, read_json(request))
 
     def _resume(self, token: str, payload: Any) -> Response:
-        try:
+        with validating("hook payload"):
             step = runs.resume_hook(
                 token, payload, resumed_by="hook URL", address=client_ip(self.request)
             )
-        except runs.HookNotFound as exc:
-            raise NotFound(str(exc)) from None
-        except runs.InvalidState as exc:
-            raise Conflict(str(exc)) from None
-        except ValidationError as exc:
-            return invalid_input(exc, "hook payload")
         return Response({"ok": True, "run_id": step.run.public_id, "step_id": step.step_id})

@@ -10,11 +10,9 @@ from rest_framework.response import Response
 from history.access import get_run_for_actor
 from history.api.base import ActorAPIView
 from history.api.serializers import RunSerializer
-from history.errors import Conflict
 from history.models.accounts import Role
 from history.permissions import require_role
 
-from .. import runs
 from ..run_actions import ACTIONS
 from .openapi import ERRORS
 
@@ -32,9 +30,6 @@ class RunActionView(ActorAPIView):
     def post(self, request: Request, pk: str, action: str) -> Response:
         require_role(self.actor, Role.OPERATOR)
         run = get_run_for_actor(self.actor, pk)
-        try:
-            result = self.actions[action](run, self.actor)
-        except runs.InvalidState as exc:
-            raise Conflict(str(exc)) from None
+        result = self.actions[action](run, self.actor)
         code = status.HTTP_201_CREATED if action == "rerun" else status.HTTP_200_OK
         return Response(RunSerializer(result, context={"request": request}).data, status=code)

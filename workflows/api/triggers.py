@@ -7,20 +7,19 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from pydantic import ValidationError
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from history.access import Actor
 from history.api.base import ActorAPIView
-from history.errors import Conflict, error_response
+from history.errors import Conflict
 from history.models.accounts import Role
 from history.permissions import require_role
 
 from ..triggers import firing, state
 from .bodies import read_json
-from .errors import invalid_input
+from .errors import validating
 from .openapi import ANSWERS, ERRORS, TRIGGERS
 
 
@@ -41,7 +40,7 @@ class TriggerDetailView(ActorAPIView):
         operation_id="triggers_get",
     )
     def get(self, request: Request, slug: str) -> Response:
-        trigger, attachment = _find(slug)
+        trigger, attachment = state.find(slug)
         ids = [a.id for a in trigger.attachments]
         known = state.states(self.actor.organization, [trigger.slug, *ids])
         row = state.describe(self.actor, trigger, attachment, known)
@@ -66,12 +65,9 @@ class TriggerActionView(ActorAPIView):
     def post(self, request: Request, slug: str, action: str) -> Response:
         # Starting runs is an operator's right; switching triggers an admin's.
         require_role(self.actor, Role.OPERATOR if action == "invoke" else Role.ADMIN)
-        trigger, attachment = _find(slug)
+        trigger, attachment = state.find(slug)
         if action != "invoke":
-            try:
-                state.set_enabled(self.actor, slug, on=action == "enable")
-            except state.NotHere as exc:
-                raise Conflict(str(exc)) from None
+            state.set_enabled(self.actor, slug, on=action == "enable")
             return Response(state.describe(self.actor, trigger, attachment))
         row = state.describe(self.actor, trigger, attachment)
         if not row["enabled"]:
@@ -83,44 +79,24 @@ def _invoke(request: Request, actor: Actor, trigger: Any, attachment: Any) -> Re
     raw = {"invoked_by": actor.label}
     organization = actor.organization
     if trigger.type == "webhook":
-        try:
+        with validating(f"payload for webhook {trigger.slug}"):
             event = trigger.payload.model_validate(read_json(request) or {})
-        except ValidationError as exc:
-            return invalid_input(exc, f"payload for webhook {trigger.slug}")
-        return answer(
-            lambda: firing.deliver(organization, trigger, event, raw, actor.label, only=attachment)
+        status, body = firing.deliver(
+            organization, trigger, event, raw, actor.label, only=attachment
         )
+        return Response(body, status=status)
     if request.data:
         raise ParseError(
             f"A {trigger.type} trigger takes no --input: it starts its runs as on its next slot."
         )
     if trigger.type == "schedule":
-        return answer(
-            lambda: firing.invoke_schedule(organization, trigger, raw, actor.label, attachment)
-        )
+        status, body = firing.invoke_schedule(organization, trigger, raw, actor.label, attachment)
+        return Response(body, status=status)
     runs = firing.run_poll(
         trigger, timezone.now(), organization=organization, force=True, actor=actor.label
     )
     last_error = state.state(organization, trigger.slug).last_error
     if not runs and last_error:
-        return error_response(
-            422, f"Poll {trigger.slug} failed: {last_error}", type="trigger_failed"
-        )
+        raise firing.TriggerFailed(f"Poll {trigger.slug} failed: {last_error}")
     status, body = firing.Fired(runs, skipped="the poll found no new items").response()
-    return Response(body, status=status)
-
-
-def _find(slug: str) -> tuple[Any, Any]:
-    try:
-        return state.find(slug)
-    except state.UnknownTrigger as exc:
-        raise NotFound(str(exc)) from None
-
-
-def answer(fire: Any) -> Response:
-    """What firing a trigger started, or 422 when a filter or transform failed."""
-    try:
-        status, body = fire()
-    except firing.TriggerFailed as exc:
-        return error_response(422, str(exc), type="trigger_failed")
     return Response(body, status=status)

@@ -6,29 +6,21 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from pydantic import ValidationError
 from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from history.errors import PayloadTooLarge, error_response
+from history.errors import PayloadTooLarge
 from history.jsonbody import BadJSON, TooLarge, parse_json, read_limited
 
 from ..registry import registry
 from ..triggers import firing
-from ..triggers.webhooks import (
-    SIGNATURE_HEADER,
-    Unauthorized,
-    authenticate,
-    raw_value,
-    signature_key,
-)
+from ..triggers.webhooks import SIGNATURE_HEADER, authenticate, raw_value, signature_key
 from .bodies import check_size, idempotency_key
-from .errors import invalid_input
+from .errors import validating
 from .openapi import ANSWERS, ERRORS
-from .triggers import answer
 
 
 class WebhookView(APIView):
@@ -50,20 +42,15 @@ class WebhookView(APIView):
         if webhook is None:
             raise NotFound(f"No webhook listens on /triggers/{endpoint}.")
         body = _body(request)
-        try:
-            organization, auth = authenticate(
-                webhook,
-                request.query_params.get("token", ""),
-                request.headers.get(SIGNATURE_HEADER, ""),
-                body,
-            )
-        except Unauthorized as exc:
-            return error_response(401, str(exc))
+        organization, auth = authenticate(
+            webhook,
+            request.query_params.get("token", ""),
+            request.headers.get(SIGNATURE_HEADER, ""),
+            body,
+        )
         key = idempotency_key(request)
-        try:
+        with validating(f"payload for webhook {webhook.slug}"):
             event = webhook.payload.model_validate(_json(request, body))
-        except ValidationError as exc:
-            return invalid_input(exc, f"payload for webhook {webhook.slug}")
         raw = raw_value(request.headers, request.query_params, body, auth) | {"endpoint": endpoint}
         if key:
             raw["idempotency_key"] = key
@@ -72,11 +59,10 @@ class WebhookView(APIView):
             for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), body, auth))
             if k
         )
-        return answer(
-            lambda: firing.deliver(
-                organization, webhook, event, raw, f"webhook:{webhook.slug}", keys
-            )
+        status, answer = firing.deliver(
+            organization, webhook, event, raw, f"webhook:{webhook.slug}", keys
         )
+        return Response(answer, status=status)
 
 
 def _body(request: Request) -> bytes:

@@ -9,7 +9,6 @@ from typing import Any
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from pydantic import ValidationError
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -17,7 +16,6 @@ from rest_framework.response import Response
 
 from history.access import Actor
 from history.api.base import ActorAPIView
-from history.errors import error_response
 from history.models import Run
 from history.models.accounts import Role
 from history.permissions import require_role
@@ -25,7 +23,7 @@ from history.permissions import require_role
 from .. import runs
 from ..registry import registry
 from .bodies import idempotency_key, read_json
-from .errors import invalid_input
+from .errors import validating
 from .openapi import ERRORS, STARTED, WORKFLOWS
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
@@ -83,14 +81,10 @@ def start(request: Request, actor: Actor, slug: str, kind: str) -> Response:
     once = runs.Once(key, request_digest(kind, slug, body)) if key else None
     trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
     raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
-    try:
+    with validating(f"input for {slug}"):
         started, new = runs.start_once(
             target, body, actor, once, trigger_type=trigger, trigger_raw=raw
         )
-    except ValidationError as exc:
-        return invalid_input(exc, f"input for {slug}")
-    except runs.IdempotencyKeyReused as exc:
-        return error_response(422, str(exc), type="idempotency_key_reused")
     return _started(request, started, status.HTTP_202_ACCEPTED if new else status.HTTP_200_OK)
 
 
