@@ -38,8 +38,8 @@ PUBLIC_ROUTES = {
     "healthz",
     "readyz",
     "metrics",
-    "login",
-    "logout",
+    "accounts:login",
+    "accounts:logout",
     "history-api:schema",
     "history-api:api-docs",
     "workflows-api:hook",
@@ -47,7 +47,7 @@ PUBLIC_ROUTES = {
 }
 # The least role of each method where it is not "viewer reads, operator changes".
 ROLES: dict[str, dict[str, str]] = {
-    "password_change": {"POST": Role.VIEWER},
+    "accounts:password_change": {"POST": Role.VIEWER},
     "history:save-view": {"POST": Role.VIEWER},
     "history:delete-view": {"POST": Role.VIEWER},
     "history-api:api-key-list": {"GET": Role.ADMIN, "POST": Role.ADMIN},
