@@ -1,8 +1,16 @@
+"""The admin's pages of the record. Triggers' rows are the engine's (workflows.admin): their
+switches need it."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from . import run_actions
+from .access import Actor
 from .models import ApiKey, AuditEvent, Membership, Organization, Project, Run, Step
+from .models.accounts import Role
 
 
 @admin.register(Organization)
@@ -61,6 +69,29 @@ class RunAdmin(admin.ModelAdmin):
     search_fields = ["slug", "uid"]
     raw_id_fields = ["parent", "rerun_of", "actor_user", "actor_api_key"]
     inlines = [StepInline]
+    actions = ["cancel_selected"]
+
+    @admin.action(description="Cancel selected runs")
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        canceled = skipped = 0
+        for run in queryset.select_related("organization"):
+            actor = Actor(
+                run.organization,
+                Role.ADMIN,
+                f"admin:{request.user.get_username()}",
+                user=request.user,
+            )
+            try:
+                run_actions.perform("cancel", run, actor)
+                canceled += 1
+            except run_actions.Refused:
+                skipped += 1
+        level = messages.SUCCESS if canceled else messages.WARNING
+        self.message_user(
+            request,
+            f"Canceled {canceled} run(s); skipped {skipped} that had already finished.",
+            level,
+        )
 
 
 @admin.register(Step)

@@ -12,7 +12,7 @@ class HistoryConfig(AppConfig):
     verbose_name = "History"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  registers the OpenAPI description of API-key auth
+        from .api import schema  # noqa: F401  registers the OpenAPI description of API-key auth
 
         connection_created.connect(_sqlite_functions)
 

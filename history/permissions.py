@@ -1,3 +1,5 @@
+"""Who may call the API: decisions only. Views find their actor through history.api.base."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,32 +9,20 @@ from rest_framework.permissions import BasePermission
 
 from .access import Actor, actor_for_request
 
+NO_CREDENTIALS = "Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`."
+
 
 class IsOrganizationMember(BasePermission):
     """Every API route: an API key, or a signed-in member of an organization."""
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        actor = actor_for_request(request)
-        if actor is None:
-            if getattr(request, "user", None) is not None and request.user.is_authenticated:
-                raise PermissionDenied(
-                    "Your account belongs to no organization: ask an admin to add you."
-                )
-            raise NotAuthenticated(
-                "Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`."
+        if actor_for_request(request) is not None:
+            return True
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            raise PermissionDenied(
+                "Your account belongs to no organization: ask an admin to add you."
             )
-        request.actor = actor
-        return True
-
-
-def actor_of(request: Any) -> Actor:
-    """The actor IsOrganizationMember found for an API request (every API view runs it first)."""
-    actor = getattr(request, "actor", None)
-    if not isinstance(actor, Actor):
-        raise NotAuthenticated(
-            "Send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`."
-        )
-    return actor
+        raise NotAuthenticated(NO_CREDENTIALS)
 
 
 def require_role(actor: Actor, role: str) -> None:

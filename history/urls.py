@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import detail, payloads, runs, saved
+from .views import actions, detail, payloads, runs, saved
 
 app_name = "history"
 
@@ -14,5 +14,10 @@ urlpatterns = [
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
     path(
         "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"
+    ),
+    re_path(
+        r"^(?P<run_id>[^/]+)/(?P<action>cancel|retry|rerun)/$",
+        actions.run_action,
+        name="run-action",
     ),
 ]

@@ -290,7 +290,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["history.parsers.StorableJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "history.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "workflows.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }

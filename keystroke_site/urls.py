@@ -18,6 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("history.account_urls")),
     path("history/", include("history.urls")),
-    path("", include("history.api_urls")),
-    path("", include("workflows.urls")),
+    path("", include("history.api.urls")),
+    path("", include("workflows.api.urls")),
 ]

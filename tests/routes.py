@@ -19,7 +19,7 @@ _REGEX_SYNTAX = re.compile(r"[\^$]")
 @dataclass(frozen=True)
 class Route:
     template: str  # "/history/<run_id>/payload/<field>/"
-    name: str
+    name: str  # as reverse() takes it: "history:run-payload"
     params: tuple[str, ...]
 
     def path(self, values: Mapping[str, str]) -> str:
@@ -31,12 +31,16 @@ class Route:
         return re.sub(r"<(\w+)>", lambda m: str(values[m.group(1)]), self.template)
 
 
-def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
+def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.name or ""
+            yield (
+                prefix + str(pattern.pattern),
+                f"{namespace}{pattern.name}" if pattern.name else "",
+            )
 
 
 def routes(exclude_prefixes: tuple[str, ...] = ("admin/",)) -> list[Route]:

@@ -1,6 +1,5 @@
-"""Admin pages that need the engine: cancelling runs, and the
-triggers with their audited switches.
-"""
+"""The admin's trigger rows, which need the engine: their targets, next fire times and audited
+switches. Runs' admin is History's; it cancels through history.run_actions."""
 
 from __future__ import annotations
 
@@ -12,43 +11,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from history.access import Actor
-from history.admin import RunAdmin
-from history.models import Organization, Run, TriggerState
+from history.models import Organization, TriggerState
 from history.models.accounts import Role
 
 from .registry import registry
-from .runs import InvalidState, cancel_run
 from .triggers.cron import next_slot
 from .triggers.state import NotHere, UnknownTrigger, set_enabled, state
-
-admin.site.unregister(Run)
-
-
-@admin.register(Run)
-class EngineRunAdmin(RunAdmin):
-    actions = ["cancel_selected"]
-
-    @admin.action(description="Cancel selected runs")
-    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
-        canceled = skipped = 0
-        for run in queryset.select_related("organization"):
-            actor = Actor(
-                run.organization,
-                Role.ADMIN,
-                f"admin:{request.user.get_username()}",
-                user=request.user,
-            )
-            try:
-                cancel_run(run, actor)
-                canceled += 1
-            except InvalidState:
-                skipped += 1
-        level = messages.SUCCESS if canceled else messages.WARNING
-        self.message_user(
-            request,
-            f"Canceled {canceled} run(s); skipped {skipped} that had already finished.",
-            level,
-        )
 
 
 @admin.register(TriggerState)

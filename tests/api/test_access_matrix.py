@@ -38,22 +38,22 @@ PUBLIC_ROUTES = {
     "healthz",
     "readyz",
     "metrics",
-    "login",
-    "logout",
-    "schema",
-    "api-docs",
-    "hook",
-    "webhook",
+    "accounts:login",
+    "accounts:logout",
+    "history-api:schema",
+    "history-api:api-docs",
+    "workflows-api:hook",
+    "workflows-api:webhook",
 }
 # The least role of each method where it is not "viewer reads, operator changes".
 ROLES: dict[str, dict[str, str]] = {
-    "password_change": {"POST": Role.VIEWER},
-    "save-view": {"POST": Role.VIEWER},
-    "delete-view": {"POST": Role.VIEWER},
-    "api-key-list": {"GET": Role.ADMIN, "POST": Role.ADMIN},
-    "api-key-revoke": {"POST": Role.ADMIN},
-    "trigger-disable": {"POST": Role.ADMIN},
-    "trigger-enable": {"POST": Role.ADMIN},
+    "accounts:password_change": {"POST": Role.VIEWER},
+    "history:save-view": {"POST": Role.VIEWER},
+    "history:delete-view": {"POST": Role.VIEWER},
+    "history-api:api-key-list": {"GET": Role.ADMIN, "POST": Role.ADMIN},
+    "history-api:api-key-revoke": {"POST": Role.ADMIN},
+    "workflows-api:trigger-disable": {"POST": Role.ADMIN},
+    "workflows-api:trigger-enable": {"POST": Role.ADMIN},
 }
 # Parameters naming an object of one organization; the others name code (slugs) or credentials.
 OBJECT_PARAMS = {"run_id", "pk"}
@@ -110,9 +110,12 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
     """Parameters for ``route``: objects of ``target``, everything else of the caller's own
     organization.
     """
-    objects = {"api-key-revoke": target.key.public_id, "delete-view": str(target.view.pk)}
+    objects = {
+        "history-api:api-key-revoke": target.key.public_id,
+        "history:delete-view": str(target.view.pk),
+    }
     pk = objects.get(route.name, target.run.public_id)
-    slug = {"agent-prompt": "scripted-agent"}.get(
+    slug = {"workflows-api:agent-prompt": "scripted-agent"}.get(
         route.name, "signup" if "trigger" in route.name else "greeting"
     )
     return {

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from history.api.serializers import INCLUDES
 from history.listing import LIST_INCLUDES
 from history.models import Organization, Run
 from history.models.accounts import Role
-from history.serializers import INCLUDES
 from history.views.detail import TABS
 from history.views.payloads import RUN_FIELDS, STEP_FIELDS
 
@@ -33,26 +33,26 @@ def urls_of(run: Run) -> list[str]:
     positions = list(run.steps.values_list("position", flat=True))
     found = []
     for route in routes():
-        if "token" in route.params or route.name in ("run-ui-action",):
+        if "token" in route.params or route.name in ("history:run-action",):
             continue  # /hooks/<token>'s visitor holds the token; UI actions are POST only
-        if route.name == "run-payload":
+        if route.name == "history:run-payload":
             found += [
                 route.path({"run_id": run.public_id, "field": f}) + f"?format={fmt}"
                 for f in RUN_FIELDS
                 for fmt in ("json", "yaml")
             ]
-        elif route.name == "step-payload":
+        elif route.name == "history:step-payload":
             found += [
                 route.path({"run_id": run.public_id, "position": p, "field": f}) + f"?format={fmt}"
                 for p in positions
                 for f in STEP_FIELDS
                 for fmt in ("json", "yaml")
             ]
-        elif route.name == "run-detail":
+        elif route.name == "history:run-detail":
             found += [route.path({"run_id": run.public_id}) + f"?tab={tab}" for tab in TABS]
-        elif route.name in ("run-detail-api", "run-list-api"):
+        elif route.name in ("history-api:run-detail", "history-api:run-list"):
             base = route.path({"pk": run.public_id})
-            parts = INCLUDES if route.name == "run-detail-api" else LIST_INCLUDES
+            parts = INCLUDES if route.name == "history-api:run-detail" else LIST_INCLUDES
             found += [base, f"{base}?include={','.join(parts)}", f"{base}?q={run.public_id}"]
         elif not route.params:
             found.append(route.path({}) + f"?q={run.public_id}")

@@ -7,8 +7,8 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from . import listing
-from .models import Run, Step
+from .. import listing
+from ..models import Run, Step
 
 INCLUDES = ("steps", "trace", "usage", "trigger", "messages")
 USAGE_FIELDS = (
@@ -209,7 +209,7 @@ class RunListSerializer(ListedPayloads, RunSerializer):
         fields = [*RunSerializer.Meta.fields, "api_url"]
 
     def get_api_url(self, run: Run) -> str:
-        path = reverse("run-detail-api", args=[run.public_id])
+        path = reverse("history-api:run-detail", args=[run.public_id])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 

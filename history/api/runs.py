@@ -15,11 +15,11 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .access import get_run_for_actor
-from .filters import RunFilter
-from .listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
-from .models import Run
-from .permissions import actor_of
+from ..access import get_run_for_actor
+from ..filters import RunFilter
+from ..listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
+from ..models import Run
+from .base import ActsForActor
 from .serializers import RunListSerializer, RunSerializer, parse_include
 
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -60,7 +60,7 @@ class RunCursorPagination(CursorPagination):
         return cursor
 
 
-class RunViewSet(viewsets.ReadOnlyModelViewSet):
+class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
     serializer_class = RunSerializer
     filterset_class = RunFilter
     pagination_class = RunCursorPagination
@@ -71,7 +71,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         return (
-            Run.objects.for_organization(actor_of(self.request).organization.pk)
+            Run.objects.for_organization(self.actor.organization.pk)
             .select_related("project", "parent", "rerun_of")
             .order_by("-created_at", "-id")
         )
@@ -105,5 +105,5 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return {**super().get_serializer_context(), "include": self.include()}
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        run = get_run_for_actor(actor_of(request), pk or "")
+        run = get_run_for_actor(self.actor, pk or "")
         return Response(self.get_serializer(run).data)

@@ -1,5 +1,8 @@
-"""History's Cancel, Retry and Rerun buttons (operators only, audited by the services), and the
-page behind a hook's resume URL."""
+"""The page behind a hook's resume URL: a form that asks before resuming, and its answer.
+
+Its answers are HTML, so it words its own errors (404, 409, 400) instead of the API's JSON
+envelope.
+"""
 
 from __future__ import annotations
 
@@ -7,48 +10,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import render
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from history.access import actor_for_request, get_run_for_actor
 from history.jsonbody import BadJSON, check_storable
 from history.models import Step
-from history.models.accounts import Role
 from history.throttle import client_ip
 
-from . import runs
-from .errors import field_errors
-
-ACTIONS = {"cancel": runs.cancel_run, "retry": runs.retry_run, "rerun": runs.rerun_run}
-DONE = {
-    "cancel": "Canceled {run}.",
-    "retry": "Retrying {run} (attempt {attempt}).",
-    "rerun": "Started {run}, a rerun.",
-}
-
-
-@login_required
-@require_POST
-def run_action(request: HttpRequest, run_id: str, action: str) -> HttpResponse:
-    actor = actor_for_request(request)
-    if actor is None or not actor.can(Role.OPERATOR):
-        raise PermissionDenied("Cancel, retry and rerun need the operator role.")
-    run = get_run_for_actor(actor, run_id)
-    try:
-        result = ACTIONS[action](run, actor)
-    except runs.InvalidState as exc:
-        messages.error(request, str(exc))
-        return redirect(f"{run.get_absolute_url()}?tab=overview")
-    messages.success(request, DONE[action].format(run=result.public_id, attempt=result.attempt))
-    return redirect(f"{result.get_absolute_url()}?tab=overview")
-
-
-# -- the page behind a hook's resume URL ---------------------------------------------------------
+from .. import runs
+from ..errors import field_errors
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from .errors import Conflict
-from .keys import issue_api_key, revoke_api_key
-from .models import ApiKey
-from .models.accounts import Role
-from .permissions import actor_of, require_role
+from ..errors import Conflict
+from ..keys import issue_api_key, revoke_api_key
+from ..models import ApiKey
+from ..models.accounts import Role
+from ..permissions import require_role
+from .base import ActorAPIView
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -44,13 +44,11 @@ class ApiKeyPageSerializer(serializers.Serializer):
     results = ApiKeySerializer(many=True)
 
 
-class ApiKeyListView(APIView):
+class ApiKeyListView(ActorAPIView):
     @extend_schema(responses=ApiKeyPageSerializer, summary="List the organization's API keys")
     def get(self, request: Request) -> Response:
-        require_role(actor_of(request), Role.ADMIN)
-        keys = ApiKey.objects.filter(organization=actor_of(request).organization).order_by(
-            "-created_at"
-        )
+        require_role(self.actor, Role.ADMIN)
+        keys = ApiKey.objects.filter(organization=self.actor.organization).order_by("-created_at")
         return Response({"results": ApiKeySerializer(keys, many=True).data})
 
     @extend_schema(
@@ -59,29 +57,29 @@ class ApiKeyListView(APIView):
         summary="Create an API key",
     )
     def post(self, request: Request) -> Response:
-        require_role(actor_of(request), Role.ADMIN)
+        require_role(self.actor, Role.ADMIN)
         form = ApiKeyRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         key, raw = issue_api_key(
-            actor_of(request), form.validated_data["name"], form.validated_data["role"]
+            self.actor, form.validated_data["name"], form.validated_data["role"]
         )
         key.key = raw  # type: ignore[attr-defined]  # shown once, never stored
         return Response(NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
 
-class ApiKeyRevokeView(APIView):
+class ApiKeyRevokeView(ActorAPIView):
     @extend_schema(request=None, responses=ApiKeySerializer, summary="Revoke an API key")
     def post(self, request: Request, pk: str) -> Response:
-        require_role(actor_of(request), Role.ADMIN)
+        require_role(self.actor, Role.ADMIN)
         try:
             uid = uuid.UUID(hex=pk.removeprefix("key_"))
         except ValueError:
             raise NotFound(
                 f"{pk!r} is not an API key id: they look like key_<32 hex digits>."
             ) from None
-        key = ApiKey.objects.filter(organization=actor_of(request).organization, uid=uid).first()
+        key = ApiKey.objects.filter(organization=self.actor.organization, uid=uid).first()
         if key is None:
             raise NotFound(f"No API key {pk} in your organization.")
-        if not revoke_api_key(actor_of(request), key):
+        if not revoke_api_key(self.actor, key):
             raise Conflict(f"API key {pk} was already revoked.")
         return Response(ApiKeySerializer(key).data)

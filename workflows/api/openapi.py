@@ -1,0 +1,56 @@
+"""The shapes of the engine API's answers, for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ERROR = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "type": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.JSONField(),
+            },
+        )
+    },
+)
+ERRORS = {code: OpenApiResponse(ERROR) for code in (400, 401, 403, 404, 409, 413, 415)}
+WORKFLOWS = inline_serializer(
+    "WorkflowPage", {"results": serializers.ListField(child=serializers.JSONField())}
+)
+STARTED = inline_serializer(
+    "RunStarted",
+    {
+        "run_id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "url": serializers.URLField(),
+    },
+)
+RESUMED = inline_serializer(
+    "HookResumed",
+    {
+        "ok": serializers.BooleanField(),
+        "run_id": serializers.CharField(),
+        "step_id": serializers.CharField(),
+    },
+)
+DELIVERED = inline_serializer(
+    "WebhookDelivered",
+    {
+        "run_id": serializers.CharField(required=False),
+        "run_ids": serializers.ListField(child=serializers.CharField(), required=False),
+        "ok": serializers.BooleanField(required=False),
+        "skipped": serializers.BooleanField(required=False),
+        "reason": serializers.CharField(required=False),
+    },
+)
+TRIGGERS = inline_serializer(
+    "TriggerPage", {"results": serializers.ListField(child=serializers.JSONField())}
+)
+# Firing a trigger: runs started (202), nothing started and why (200), or a filter or transform
+# failed (422).
+ANSWERS = {200: DELIVERED, 202: DELIVERED, 422: OpenApiResponse(ERRORS[400].response), **ERRORS}

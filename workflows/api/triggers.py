@@ -1,0 +1,102 @@
+"""``/api/triggers`` for people and scripts: list triggers, show one, fire, disable or enable it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from history.access import Actor
+from history.api.base import ActorAPIView
+from history.errors import Conflict
+from history.models.accounts import Role
+from history.permissions import require_role
+
+from ..triggers import firing, state
+from .bodies import read_json
+from .errors import validating
+from .openapi import ANSWERS, ERRORS, TRIGGERS
+
+
+class TriggerListView(ActorAPIView):
+    @extend_schema(
+        responses={200: TRIGGERS, **ERRORS},
+        summary="List triggers: type, target, state, next fire time",
+        operation_id="triggers_list",
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"results": state.rows(self.actor)})
+
+
+class TriggerDetailView(ActorAPIView):
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        summary="A trigger, or one attachment of it",
+        operation_id="triggers_get",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        trigger, attachment = state.find(slug)
+        ids = [a.id for a in trigger.attachments]
+        known = state.states(self.actor.organization, [trigger.slug, *ids])
+        row = state.describe(self.actor, trigger, attachment, known)
+        if attachment is None:
+            row["attachments"] = [
+                state.describe(self.actor, trigger, a, known) for a in trigger.attachments
+            ]
+            row["workflow"] = ", ".join(a.target.slug for a in trigger.attachments)
+        return Response(row | {"definition": trigger.describe()})
+
+
+class TriggerActionView(ActorAPIView):
+    """POST /api/triggers/<slug>/invoke | disable | enable."""
+
+    actions = ("invoke", "disable", "enable")
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={**ANSWERS},
+        summary="Fire, disable or enable a trigger",
+    )
+    def post(self, request: Request, slug: str, action: str) -> Response:
+        # Starting runs is an operator's right; switching triggers an admin's.
+        require_role(self.actor, Role.OPERATOR if action == "invoke" else Role.ADMIN)
+        trigger, attachment = state.find(slug)
+        if action != "invoke":
+            state.set_enabled(self.actor, slug, on=action == "enable")
+            return Response(state.describe(self.actor, trigger, attachment))
+        row = state.describe(self.actor, trigger, attachment)
+        if not row["enabled"]:
+            raise Conflict(f"{slug} is disabled: `keystroke triggers enable {slug}` first.")
+        return _invoke(request, self.actor, trigger, attachment)
+
+
+def _invoke(request: Request, actor: Actor, trigger: Any, attachment: Any) -> Response:
+    raw = {"invoked_by": actor.label}
+    organization = actor.organization
+    if trigger.type == "webhook":
+        with validating(f"payload for webhook {trigger.slug}"):
+            event = trigger.payload.model_validate(read_json(request) or {})
+        status, body = firing.deliver(
+            organization, trigger, event, raw, actor.label, only=attachment
+        )
+        return Response(body, status=status)
+    if request.data:
+        raise ParseError(
+            f"A {trigger.type} trigger takes no --input: it starts its runs as on its next slot."
+        )
+    if trigger.type == "schedule":
+        status, body = firing.invoke_schedule(organization, trigger, raw, actor.label, attachment)
+        return Response(body, status=status)
+    runs = firing.run_poll(
+        trigger, timezone.now(), organization=organization, force=True, actor=actor.label
+    )
+    last_error = state.state(organization, trigger.slug).last_error
+    if not runs and last_error:
+        raise firing.TriggerFailed(f"Poll {trigger.slug} failed: {last_error}")
+    status, body = firing.Fired(runs, skipped="the poll found no new items").response()
+    return Response(body, status=status)

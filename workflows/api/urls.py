@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from .hooks import HookView
+from .runs import RunActionView
+from .triggers import TriggerActionView, TriggerDetailView, TriggerListView
+from .webhooks import WebhookView
+from .workflows import AgentListView, PromptAgentView, StartWorkflowView, WorkflowListView
+
+app_name = "workflows-api"
+
+urlpatterns = [
+    path("api/workflows", WorkflowListView.as_view(), name="workflow-list"),
+    path("api/workflows/<slug:slug>", StartWorkflowView.as_view(), name="workflow-start"),
+    path("api/agents", AgentListView.as_view(), name="agent-list"),
+    path("api/agents/<slug:slug>/prompt", PromptAgentView.as_view(), name="agent-prompt"),
+    *(
+        path(
+            f"api/runs/<str:pk>/{action}",
+            RunActionView.as_view(),
+            {"action": action},
+            name=f"run-{action}",
+        )
+        for action in RunActionView.actions
+    ),
+    path("hooks/<str:token>", HookView.as_view(), name="hook"),
+    path("api/triggers", TriggerListView.as_view(), name="trigger-list"),
+    path("api/triggers/<str:slug>", TriggerDetailView.as_view(), name="trigger-detail"),
+    *(
+        path(
+            f"api/triggers/<str:slug>/{action}",
+            TriggerActionView.as_view(),
+            {"action": action},
+            name=f"trigger-{action}",
+        )
+        for action in TriggerActionView.actions
+    ),
+    path("triggers/<slug:endpoint>", WebhookView.as_view(), name="webhook"),
+]

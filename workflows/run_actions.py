@@ -1,0 +1,14 @@
+"""Cancel, retry and rerun by name, for the API's routes and for History's buttons and admin,
+which reach them through history.run_actions (History never imports the engine)."""
+
+from __future__ import annotations
+
+from history import run_actions
+
+from .runs import InvalidState, cancel_run, rerun_run, retry_run
+
+ACTIONS = {"cancel": cancel_run, "retry": retry_run, "rerun": rerun_run}
+
+
+def provide_to_history() -> None:
+    run_actions.provide(ACTIONS, refusal=InvalidState)
