@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from history.management.seeding.rows import TABLES
+from history.management.seeding.runs import Seeder, SeedOptions
 from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
-from history.seeding import TABLES, Seeder, SeedOptions
 
 pytestmark = pytest.mark.django_db
 
