@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from history.management.seeding.rows import TABLES
+from history.management.seeding.rows import MODELS, TABLES, Batch, Rows
 from history.management.seeding.runs import Seeder, SeedOptions
+from history.management.seeding.writing import copy_batch, create_batch
 from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
 
 pytestmark = pytest.mark.django_db
@@ -182,6 +185,60 @@ def test_the_same_seed_gives_the_same_runs() -> None:
         return [row[:8] for batch in Seeder(options).batches() for row in batch.rows["run"]]
 
     assert rows(1) == rows(1) != rows(2)
+
+
+def test_a_seeded_row_must_give_every_column_of_its_model_and_no_other() -> None:
+    rows = Rows({table: 1 for table in TABLES})
+    line = {
+        "id": 1,
+        "run_id": 1,
+        "span_id": "",
+        "created_at": "2026-05-01T00:00:00+00:00",
+        "level": "INFO",
+        "logger": "keystroke.run",
+        "message": "Run started",
+        "attributes": "{}",
+    }
+    rows.add("log", **line)
+    without_message = {name: value for name, value in line.items() if name != "message"}
+    with pytest.raises(
+        ValueError, match=r"LogRecord's columns: missing \['message'\], unknown \[\]"
+    ):
+        rows.add("log", **without_message)
+    with pytest.raises(ValueError, match=r"missing \[\], unknown \['colour'\]"):
+        rows.add("log", **line, colour="red")
+    assert [row[6] for row in rows.take().rows["log"]] == ["Run started"]
+
+
+class _Written(Exception):
+    """Carries what a writer stored out of the savepoint that undoes it."""
+
+
+def _stored_by(write: Callable[[Batch], None], options: SeedOptions) -> dict[str, list[object]]:
+    try:
+        with transaction.atomic():
+            for batch in Seeder(options).batches():
+                write(batch)
+            raise _Written(
+                {t: list(MODELS[t].objects.order_by("pk").values_list()) for t in TABLES}
+            )
+    except _Written as written:
+        return written.args[0]  # type: ignore[no-any-return]
+
+
+def test_bulk_create_for_other_databases_stores_what_copy_stores(org: Organization) -> None:
+    options = SeedOptions(
+        org.pk,
+        org.default_project().pk,
+        60,
+        timezone.now(),
+        {t: 1 for t in TABLES},
+        big_run_steps=9,
+    )
+    copied, created = _stored_by(copy_batch, options), _stored_by(create_batch, options)
+    assert len(copied["run"]) == 61 and copied["step"] and copied["log"]
+    assert created == copied
+    assert not Run.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,7 @@ class Command(BaseCommand):
                 write(batch)
                 reset_sequences()
             totals.update({table: len(rows) for table, rows in batch.rows.items()})
-            statuses.update(row[6] for row in batch.rows["run"])
+            statuses.update(batch.values("run", "status"))
             big_run = batch.big_run or big_run
             elapsed = time.perf_counter() - started
             self.stderr.write(

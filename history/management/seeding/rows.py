@@ -5,10 +5,12 @@ take, and the text their times and amounts are written as.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import count
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 from django.db import models
 
@@ -22,112 +24,21 @@ MODELS: dict[str, type[models.Model]] = {
     "log": LogRecord,
 }
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "run": (
-        "id",
-        "uid",
-        "organization_id",
-        "project_id",
-        "kind",
-        "slug",
-        "status",
-        "input",
-        "output",
-        "error",
-        "actor",
-        "trigger_type",
-        "trigger_label",
-        "trigger_id",
-        "trigger_raw",
-        "parent_id",
-        "rerun_of_id",
-        "attempt",
-        "created_at",
-        "queued_at",
-        "started_at",
-        "finished_at",
-        "queue_ms",
-        "duration_ms",
-        "total_cost",
-        "models_used",
-        "services_used",
-        "step_count",
-        "message_count",
-        "conversation",
-        "lease_owner",
-        "lease_expires_at",
-        "enqueued_at",
-        "wake_at",
-        "deadline_at",
-        "wakeups",
-    ),
-    "step": (
-        "id",
-        "run_id",
-        "position",
-        "step_id",
-        "kind",
-        "status",
-        "input",
-        "output",
-        "error",
-        "attempts",
-        "started_at",
-        "finished_at",
-        "wake_at",
-        "token",
-        "child_run_id",
-        "resumed_by",
-        "cost",
-    ),
-    "usage": (
-        "id",
-        "run_id",
-        "step_id",
-        "kind",
-        "provider",
-        "model",
-        "service",
-        "tokens_in",
-        "tokens_out",
-        "quantity",
-        "unit",
-        "unit_price_in",
-        "unit_price_out",
-        "cost",
-        "created_at",
-    ),
-    "span": (
-        "id",
-        "run_id",
-        "trace_id",
-        "span_id",
-        "parent_span_id",
-        "name",
-        "kind",
-        "status",
-        "started_at",
-        "ended_at",
-        "attributes",
-    ),
-    "log": ("id", "run_id", "span_id", "created_at", "level", "logger", "message", "attributes"),
+# Every concrete column of each model, in table order: a column added to a model needs a value
+# from the seeder, or Rows.add refuses the row, so the demo data cannot drift from the schema.
+COLUMNS = {
+    table: tuple(cast(str, field.column) for field in model._meta.concrete_fields)  # never None
+    for table, model in MODELS.items()
 }
 JSON_COLUMNS = {
-    "run": {
-        "input",
-        "output",
-        "error",
-        "trigger_raw",
-        "models_used",
-        "services_used",
-        "conversation",
-    },
-    "step": {"input", "output", "error", "attempts"},
-    "usage": set(),
-    "span": {"attributes"},
-    "log": {"attributes"},
+    table: frozenset(
+        field.column for field in model._meta.concrete_fields if isinstance(field, models.JSONField)
+    )
+    for table, model in MODELS.items()
 }
-TABLES = tuple(COLUMNS)
+TABLES = tuple(MODELS)
+_NAMES = {table: frozenset(columns) for table, columns in COLUMNS.items()}
+_IN_ORDER = {table: itemgetter(*columns) for table, columns in COLUMNS.items()}
 _MINUTES: dict[float, str] = {}
 
 
@@ -161,6 +72,11 @@ class Batch:
     def __len__(self) -> int:
         return len(self.rows["run"])
 
+    def values(self, table: str, column: str) -> Iterator[Any]:
+        """One column of a table's rows."""
+        index = COLUMNS[table].index(column)
+        return (row[index] for row in self.rows[table])
+
 
 class Rows:
     """The batch being made and the ids its rows take, shared by everything that drafts rows."""
@@ -172,7 +88,19 @@ class Rows:
     def new_id(self, table: str) -> int:
         return next(self.ids[table])
 
-    def add(self, table: str, row: tuple[Any, ...]) -> None:
+    def add(self, table: str, **values: Any) -> None:
+        """Add a row given as ``column=value``; every column of the table, and no other."""
+        try:
+            row = _IN_ORDER[table](values)
+        except KeyError:
+            row = ()
+        if len(row) != len(values):  # cheaper than comparing the names, a million times over
+            missing = sorted(_NAMES[table] - values.keys())
+            unknown = sorted(values.keys() - _NAMES[table])
+            raise ValueError(
+                f"A seeded {table} row does not match {MODELS[table].__name__}'s columns: "
+                f"missing {missing}, unknown {unknown}."
+            )
         self.batch.rows[table].append(row)
 
     def take(self) -> Batch:

@@ -207,7 +207,6 @@ class Seeder:
 
     def _run_row(self, draft: Draft, trigger: Trigger, created: str, *times: str | None) -> None:
         started, finished = times
-        kind, label, trigger_id, raw, actor, parent, rerun_of = trigger
         target, status = draft.target, draft.status
         data_in, data_out = run_io(target.slug, draft.variant)
         queue_ms = round((draft.started - draft.created) * 1000) if draft.started else None
@@ -218,45 +217,49 @@ class Seeder:
             messages, message_count = conversation(
                 target.slug, draft.variant, turns, status == "success"
             )
-        lease = (WORKERS[draft.pk % 3], stamp(self.now + 30)) if status == "running" else ("", None)
+        lease_owner, lease_expires_at = (
+            (WORKERS[draft.pk % 3], stamp(self.now + 30)) if status == "running" else ("", None)
+        )
         deadline = stamp(draft.created + 3600) if target.slug in SCHEDULES else None
         self.rows.add(
             "run",
-            (
-                draft.pk,
-                draft.public_id[4:],
-                self.o.organization_id,
-                self.o.project_id,
-                target.kind,
-                target.slug,
-                status,
-                data_in,
-                data_out if status == "success" else None,
-                draft.error,
-                actor,
-                kind,
-                label,
-                trigger_id,
-                raw,
-                parent,
-                rerun_of,
-                1,
-                created,
-                created,
-                started,
-                finished,
-                queue_ms,
-                duration_ms,
-                money(draft.cost + (duration_ms or 0) * DURATION_PRICE),
-                json_list(draft.models),
-                json_list(draft.services),
-                draft.steps,
-                message_count,
-                messages,
-                *lease,
-                created,
-                stamp(draft.wake_at) if draft.wake_at else None,
-                deadline,
-                0,
-            ),
+            id=draft.pk,
+            uid=draft.public_id[4:],
+            organization_id=self.o.organization_id,
+            project_id=self.o.project_id,
+            kind=target.kind,
+            slug=target.slug,
+            status=status,
+            input=data_in,
+            output=data_out if status == "success" else None,
+            error=draft.error,
+            actor=trigger.actor,
+            # Seeded actors are names, not accounts of this database.
+            actor_user_id=None,
+            actor_api_key_id=None,
+            trigger_type=trigger.type,
+            trigger_label=trigger.label,
+            trigger_id=trigger.attachment,
+            trigger_raw=trigger.raw,
+            parent_id=trigger.parent_pk,
+            rerun_of_id=trigger.rerun_of_pk,
+            attempt=1,
+            created_at=created,
+            queued_at=created,
+            started_at=started,
+            finished_at=finished,
+            queue_ms=queue_ms,
+            duration_ms=duration_ms,
+            total_cost=money(draft.cost + (duration_ms or 0) * DURATION_PRICE),
+            models_used=json_list(draft.models),
+            services_used=json_list(draft.services),
+            step_count=draft.steps,
+            message_count=message_count,
+            conversation=messages,
+            lease_owner=lease_owner,
+            lease_expires_at=lease_expires_at,
+            enqueued_at=created,
+            wake_at=stamp(draft.wake_at) if draft.wake_at else None,
+            deadline_at=deadline,
+            wakeups=0,
         )

@@ -17,8 +17,17 @@ RUN_END: dict[str, Callable[[Draft, int], tuple[str, str]]] = {
 
 
 def log_line(rows: Rows, draft: Draft, at: str, level: str, logger: str, message: str) -> None:
-    row = (rows.new_id("log"), draft.pk, draft.root_span, at, level, logger, message, "{}")
-    rows.add("log", row)
+    rows.add(
+        "log",
+        id=rows.new_id("log"),
+        run_id=draft.pk,
+        span_id=draft.root_span,
+        created_at=at,
+        level=level,
+        logger=logger,
+        message=message,
+        attributes="{}",
+    )
 
 
 def run_telemetry(rows: Rows, draft: Draft, started: str | None, finished: str | None) -> None:
@@ -30,19 +39,17 @@ def run_telemetry(rows: Rows, draft: Draft, started: str | None, finished: str |
     )
     rows.add(
         "span",
-        (
-            rows.new_id("span"),
-            draft.pk,
-            draft.trace_id,
-            draft.root_span,
-            "",
-            f"{draft.target.kind} {draft.target.slug}",
-            "internal",
-            OTEL_STATUS.get(draft.status, "unset"),
-            started,
-            finished,
-            attributes,
-        ),
+        id=rows.new_id("span"),
+        run_id=draft.pk,
+        trace_id=draft.trace_id,
+        span_id=draft.root_span,
+        parent_span_id="",
+        name=f"{draft.target.kind} {draft.target.slug}",
+        kind="internal",
+        status=OTEL_STATUS.get(draft.status, "unset"),
+        started_at=started,
+        ended_at=finished,
+        attributes=attributes,
     )
     log_line(
         rows,
@@ -56,23 +63,21 @@ def run_telemetry(rows: Rows, draft: Draft, started: str | None, finished: str |
         ms = round((draft.finished - draft.started) * 1000)  # type: ignore[operator]
         rows.add(
             "usage",
-            (
-                rows.new_id("usage"),
-                draft.pk,
-                None,
-                "duration",
-                "",
-                "",
-                "",
-                0,
-                0,
-                ms,
-                "ms",
-                f"{DURATION_PRICE:.12f}",
-                "0",
-                money(ms * DURATION_PRICE),
-                finished,
-            ),
+            id=rows.new_id("usage"),
+            run_id=draft.pk,
+            step_id=None,
+            kind="duration",
+            provider="",
+            model="",
+            service="",
+            tokens_in=0,
+            tokens_out=0,
+            quantity=ms,
+            unit="ms",
+            unit_price_in=f"{DURATION_PRICE:.12f}",
+            unit_price_out="0",
+            cost=money(ms * DURATION_PRICE),
+            created_at=finished,
         )
         log_line(
             rows,

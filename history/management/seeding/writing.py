@@ -95,13 +95,19 @@ def skip_foreign_key_triggers(cursor: Any) -> bool:
 def create_batch(batch: Batch) -> None:
     """``bulk_create`` for other databases: JSON text back to values, rows to model instances."""
     for table in TABLES:
-        model, columns, decode = MODELS[table], COLUMNS[table], JSON_COLUMNS[table]
-        objects = []
-        for row in batch.rows[table]:
-            values = dict(zip(columns, row, strict=True))
-            for name in decode:
-                values[name] = json.loads(values[name]) if values[name] is not None else None
-            objects.append(model(**values))
+        model, decode = MODELS[table], JSON_COLUMNS[table]
+        fields = model._meta.concrete_fields  # the order of COLUMNS[table]
+        objects = [
+            model(
+                **{
+                    field.attname: json.loads(value)
+                    if field.column in decode and value is not None
+                    else value
+                    for field, value in zip(fields, row, strict=True)
+                }
+            )
+            for row in batch.rows[table]
+        ]
         model._default_manager.bulk_create(objects)
 
 
