@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from history.management.seeding.rows import MODELS, TABLES, Batch, Rows
+from history.management.seeding.rows import TABLES
 from history.management.seeding.runs import Seeder, SeedOptions
-from history.management.seeding.writing import copy_batch, create_batch
 from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +85,12 @@ def test_agent_runs_have_models_a_cost_and_a_conversation(output: str) -> None:
         roles = [m["role"] for m in run.conversation]
         assert roles[:3] == ["user", "assistant", "tool"] and roles[-1] == "assistant"
         assert any(m.get("tool_calls") for m in run.conversation)
-        assert run.usage_items.filter(kind="model", model__in=run.models_used).exists()
+        lines = run.usage_items.filter(kind="model")
+        assert lines and {f"{u.provider}:{u.model}" for u in lines} == set(run.models_used)
+        # The engine copies an agent run's conversation from its agent step.
+        agent_step = run.steps.get(position=0)
+        assert (agent_step.kind, agent_step.step_id) == ("agent", f"step:{run.slug}#0")
+        assert agent_step.output["conversation"] == run.conversation
 
 
 def test_steps_usage_spans_and_logs_agree_with_their_run(output: str) -> None:
@@ -97,7 +99,7 @@ def test_steps_usage_spans_and_logs_agree_with_their_run(output: str) -> None:
         re.fullmatch(r"step:[a-z-]+#\d+", s) for s in Step.objects.values_list("step_id", flat=True)
     )
     kinds = set(Step.objects.values_list("kind", flat=True))
-    assert {"action", "llm", "workflow"} <= kinds and kinds & {"sleep", "hook"}
+    assert {"action", "agent", "model", "llm", "workflow"} <= kinds and kinds & {"sleep", "hook"}
     retried = Step.objects.filter(status="success", attempts__1__isnull=False)
     assert retried.exists() and all(s.attempts[0]["error"]["type"] for s in retried)
     finished = Run.objects.filter(finished_at__isnull=False)
@@ -185,60 +187,6 @@ def test_the_same_seed_gives_the_same_runs() -> None:
         return [row[:8] for batch in Seeder(options).batches() for row in batch.rows["run"]]
 
     assert rows(1) == rows(1) != rows(2)
-
-
-def test_a_seeded_row_must_give_every_column_of_its_model_and_no_other() -> None:
-    rows = Rows({table: 1 for table in TABLES})
-    line = {
-        "id": 1,
-        "run_id": 1,
-        "span_id": "",
-        "created_at": "2026-05-01T00:00:00+00:00",
-        "level": "INFO",
-        "logger": "keystroke.run",
-        "message": "Run started",
-        "attributes": "{}",
-    }
-    rows.add("log", **line)
-    without_message = {name: value for name, value in line.items() if name != "message"}
-    with pytest.raises(
-        ValueError, match=r"LogRecord's columns: missing \['message'\], unknown \[\]"
-    ):
-        rows.add("log", **without_message)
-    with pytest.raises(ValueError, match=r"missing \[\], unknown \['colour'\]"):
-        rows.add("log", **line, colour="red")
-    assert [row[6] for row in rows.take().rows["log"]] == ["Run started"]
-
-
-class _Written(Exception):
-    """Carries what a writer stored out of the savepoint that undoes it."""
-
-
-def _stored_by(write: Callable[[Batch], None], options: SeedOptions) -> dict[str, list[object]]:
-    try:
-        with transaction.atomic():
-            for batch in Seeder(options).batches():
-                write(batch)
-            raise _Written(
-                {t: list(MODELS[t].objects.order_by("pk").values_list()) for t in TABLES}
-            )
-    except _Written as written:
-        return written.args[0]  # type: ignore[no-any-return]
-
-
-def test_bulk_create_for_other_databases_stores_what_copy_stores(org: Organization) -> None:
-    options = SeedOptions(
-        org.pk,
-        org.default_project().pk,
-        60,
-        timezone.now(),
-        {t: 1 for t in TABLES},
-        big_run_steps=9,
-    )
-    copied, created = _stored_by(copy_batch, options), _stored_by(create_batch, options)
-    assert len(copied["run"]) == 61 and copied["step"] and copied["log"]
-    assert created == copied
-    assert not Run.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -43,10 +43,13 @@ class Spec:
     service: str = ""
     model: str = ""
     payload: str = ""
+    children: tuple[Spec, ...] = ()  # the steps it runs inside it, as a prompt_llm step does
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: cache keys, looked up per step
 class Target:
+    """A workflow or agent; an agent's steps all run inside its agent step (``plans.plan``)."""
+
     kind: str
     slug: str
     weight: float
@@ -58,18 +61,32 @@ class Target:
     suffix: tuple[Spec, ...] = ()
     failure_rate: float = 0.08
     active: tuple[str, ...] = ("running", "running", "sleeping")
+    model: str = ""  # an agent's
 
 
 def _triggers(**weights: float) -> tuple[tuple[str, ...], tuple[float, ...]]:
     return tuple(weights), tuple(accumulate(weights.values()))
 
 
-def _llm(model: str, payload: str) -> Spec:
-    return Spec("llm", "llm", 2.0, model.split(":")[0], model, payload)
+def _model_call(model: str, payload: str) -> Spec:
+    """A model call, ``step:model#n``: a turn of an agent, or the call of a prompt_llm step."""
+    return Spec("model", "model", 2.0, model=model, payload=payload)
 
 
-RESEARCH = _llm("openai:gpt-4o-mini", "research-turn")
-TRIAGE = _llm("anthropic:claude-sonnet-4-5", "triage-turn")
+def _prompt_llm(model: str, payload: str) -> Spec:
+    """A prompt_llm step, ``step:llm#n``; its time is its model call's."""
+    return Spec(
+        "llm",
+        "llm",
+        0.0,
+        model=model,
+        payload=payload,
+        children=(_model_call(model, f"{payload}-call"),),
+    )
+
+
+RESEARCH = _model_call("openai:gpt-4o-mini", "research-turn")
+TRIAGE = _model_call("anthropic:claude-sonnet-4-5", "triage-turn")
 TARGETS = (
     Target(
         "workflow",
@@ -110,7 +127,7 @@ TARGETS = (
         (Spec("fetch-region-sales"),),
         (4, 4),
         (
-            _llm("anthropic:claude-haiku-4-5", "write-summary"),
+            _prompt_llm("anthropic:claude-haiku-4-5", "write-summary"),
             Spec("post-message", payload="post-summary"),
         ),
         active=("sleeping", "running"),
@@ -147,6 +164,7 @@ TARGETS = (
         (Spec("lookup-company", service="clearbit"), RESEARCH),
         (1, 3),
         failure_rate=0.1,
+        model=RESEARCH.model,
     ),
     Target(
         "agent",
@@ -158,6 +176,7 @@ TARGETS = (
         (Spec("search-knowledge-base"), TRIAGE),
         (1, 3),
         failure_rate=0.1,
+        model=TRIAGE.model,
     ),
 )
 TARGET = {t.slug: t for t in TARGETS}

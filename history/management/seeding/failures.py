@@ -5,7 +5,7 @@ and the errors a step and its run end with.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalogue import Spec
 from .rows import stamp
@@ -37,7 +37,9 @@ ERRORS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "fetch-region-sales": (
         ("OperationalError", "canceling statement due to statement timeout", True),
     ),
-    "write-summary": (("OverloadedError", "Error code: 529 - {'type': 'overloaded_error'}", True),),
+    "write-summary-call": (
+        ("OverloadedError", "Error code: 529 - {'type': 'overloaded_error'}", True),
+    ),
     "list-overdue-invoices": (("RateLimitError", "Stripe: Request rate limit exceeded", True),),
     "send-reminder-email": (
         (
@@ -81,22 +83,26 @@ ERRORS: dict[str, tuple[tuple[str, str, bool], ...]] = {
 }
 
 
-def _traceback(key: str, kind: str, message: str) -> str:
-    module = f"examples/actions/{key.split('-')[-1]}.py"
+def _traceback(spec: Spec, kind: str, message: str) -> str:
+    if spec.kind == "model":
+        where = '  File "/app/workflows/llm/model_call.py", line 61, in request\n'
+        call = "    response = await self.model.request(*self.arguments)\n"
+    else:
+        module, function = spec.key.split("-")[-1], spec.key.replace("-", "_")
+        where = f'  File "/app/examples/actions/{module}.py", line 42, in _{function}\n'
+        call = "    response.raise_for_status()\n"
     return (
         "Traceback (most recent call last):\n"
         '  File "/app/workflows/engine/replay.py", line 410, in _attempt\n'
         "    output = req.target.execute(req.input, step_ctx)\n"
-        f'  File "/app/{module}", line 42, in _{key.replace("-", "_")}\n'
-        "    response.raise_for_status()\n"
-        f"{kind}: {message}\n"
+        f"{where}{call}{kind}: {message}\n"
     )
 
 
 @cache
 def attempt_error(spec: Spec, step_id: str, choice: int) -> tuple[dict[str, Any], bool]:
-    """One failed attempt of a step: its ``{type, message,
-    traceback}`` and whether it is retried.
+    """One failed attempt of a step: its ``{type, message, traceback}`` and whether it is
+    retried.
     """
     options = ERRORS.get(spec.payload or spec.key, (CONNECTION,))
     kind, message, retryable = options[choice % len(options)]
@@ -104,17 +110,35 @@ def attempt_error(spec: Spec, step_id: str, choice: int) -> tuple[dict[str, Any]
     return {
         "type": kind,
         "message": message,
-        "traceback": _traceback(spec.key, kind, message),
+        "traceback": _traceback(spec, kind, message),
     }, retryable
+
+
+class Failure(NamedTuple):
+    """How a step failed for good."""
+
+    error: dict[str, Any]  # the step's error column
+    traceback: str  # of the exception that started it
+
+    @property
+    def summary(self) -> str:
+        return f"{self.error['type']}: {self.error['message']}"
+
+    @property
+    def step_error(self) -> str:
+        return dumps(self.error) or ""
+
+    @property
+    def run_error(self) -> str:
+        """The run's error column: the step's error and where it was raised."""
+        return dumps({**self.error, "traceback": self.traceback}) or ""
 
 
 @cache
 def step_failure(
     spec: Spec, step_id: str, choice: int
-) -> tuple[str, str, tuple[dict[str, Any], ...], str]:
-    """How a step fails for good: its recorded error, the run's error, every attempt's error, a
-    summary.
-    """
+) -> tuple[Failure, tuple[dict[str, Any], ...]]:
+    """How a step fails for good, and every attempt's error."""
     error, retryable = attempt_error(spec, step_id, choice)
     attempts = (error,) * (3 if retryable else 1)
     summary = f"{error['type']}: {error['message']}"
@@ -123,8 +147,18 @@ def step_failure(
     else:
         kind, message = "StepFailed", f"{step_id} failed: {summary}"
     step_error = {"type": kind, "message": message, "step_id": step_id, "attempts": list(attempts)}
-    run_error = {**step_error, "traceback": error["traceback"]}
-    return dumps(step_error) or "", dumps(run_error) or "", attempts, f"{kind}: {message}"
+    return Failure(step_error, error["traceback"]), attempts
+
+
+def enclosing_failure(step_id: str, cause: Failure) -> Failure:
+    """How an agent or prompt_llm step fails when a step inside it does."""
+    error = {
+        "type": "StepFailed",
+        "message": f"{step_id} failed: {cause.summary}",
+        "step_id": step_id,
+        "attempts": [cause.error],
+    }
+    return Failure(error, cause.traceback)
 
 
 def attempts_json(t0: float, t1: float, errors: tuple[dict[str, Any] | None, ...]) -> str:

@@ -10,20 +10,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
-from typing import Any
 
 from .catalogue import (
     DURATION_PRICE,
-    RESEARCH,
     SCHEDULES,
     TARGET,
     TARGETS,
-    TRIAGE,
     VARIANTS,
     WORKERS,
     Target,
 )
-from .plans import ATTEMPTED, Draft, plan
+from .plans import ATTEMPTED, Draft, Planned, plan
 from .rows import Batch, Rows, money, random_hex, stamp
 from .steps import StepDrafter
 from .telemetry import run_telemetry
@@ -168,7 +165,7 @@ class Seeder:
     # -- rows of one run -------------------------------------------------------------------------
 
     def _emit(
-        self, draft: Draft, steps: tuple[Any, ...], trigger: Trigger, can_spawn: bool
+        self, draft: Draft, steps: tuple[Planned, ...], trigger: Trigger, can_spawn: bool
     ) -> None:
         draft.actor = trigger.actor
         recorded = self._cut(draft, steps)
@@ -186,7 +183,7 @@ class Seeder:
         if draft.status == "failed":
             self.last_failed[draft.target.slug] = draft
 
-    def _cut(self, draft: Draft, steps: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _cut(self, draft: Draft, steps: tuple[Planned, ...]) -> tuple[Planned, ...]:
         """The steps recorded so far: all of a success, up to the
         failing or current one otherwise.
         """
@@ -194,14 +191,17 @@ class Seeder:
         if status == "success" or status == "queued" or not steps:
             return steps if status == "success" else ()
         if status == "failed":
-            failable = [i for i, step in enumerate(steps) if step[0].kind in ATTEMPTED]
+            failable = [i for i, step in enumerate(steps) if step.spec.kind in ATTEMPTED]
             return steps[: self.rng.choice(failable or [0]) + 1]
         if status == "waiting":
             # every step up to the hook, and those the workflow started before awaiting it
             return steps
         if status == "sleeping":
-            stop = next((i for i, step in enumerate(steps) if step[0].kind == "sleep"), 0)
-            return steps[: stop + 1]  # at the sleep, or in the backoff of a first step that failed
+            # at the sleep, or in the backoff of a first attempt that failed
+            stop = next((i for i, step in enumerate(steps) if step.spec.kind == "sleep"), None)
+            if stop is None:
+                stop = next((i for i, step in enumerate(steps) if step.spec.kind in ATTEMPTED), 0)
+            return steps[: stop + 1]
         # running or canceled: the step in flight is not recorded
         return steps[: self.rng.randrange(len(steps))]
 
@@ -213,7 +213,7 @@ class Seeder:
         duration_ms = round((draft.finished - draft.started) * 1000) if draft.finished else None  # type: ignore[operator]
         messages, message_count = "[]", 0
         if target.kind == "agent" and draft.started is not None:
-            turns = draft.models.count(RESEARCH.model) + draft.models.count(TRIAGE.model)
+            turns = len(draft.models)  # one per model call that answered
             messages, message_count = conversation(
                 target.slug, draft.variant, turns, status == "success"
             )
@@ -232,7 +232,7 @@ class Seeder:
             status=status,
             input=data_in,
             output=data_out if status == "success" else None,
-            error=draft.error,
+            error=draft.failure.run_error if draft.failure else None,
             actor=trigger.actor,
             # Seeded actors are names, not accounts of this database.
             actor_user_id=None,

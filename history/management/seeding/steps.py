@@ -1,69 +1,96 @@
-"""The steps of one seeded run as the engine would have recorded them, with the spans, usage
-lines and warnings that go with them.
+"""The steps of one seeded run as the engine records them, with the spans, usage lines and
+warnings that go with them.
 """
 
 from __future__ import annotations
 
 import random
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalogue import MODELS, SERVICES, Spec
-from .failures import attempt_error, attempts_json, step_failure
-from .plans import ATTEMPTED, Draft
+from .failures import attempt_error, attempts_json, enclosing_failure, step_failure
+from .plans import ATTEMPTED, COMPOSITE, Draft, Planned
 from .rows import Rows, money, random_hex, stamp
 from .telemetry import OTEL_STATUS, log_line
-from .texts import HOOK_SCHEMA, RESOLVED, dumps, step_io
+from .texts import HOOK_SCHEMA, RESOLVED, agent_io, dumps, step_io
 
 DAY = 86400.0
+STEP_LOG = '{"thread": "keystroke-step", "module": "replay", "line": 431}'
 
 
 @cache
 def span_attributes(step_id: str, spec: Spec) -> str:
     attributes: dict[str, Any] = {"keystroke.step_id": step_id, "keystroke.step_kind": spec.kind}
-    if spec.model:
+    if spec.kind == "model":
+        provider, _, name = spec.model.partition(":")
         attributes |= {
-            "gen_ai.system": spec.model.split(":")[0],
-            "gen_ai.request.model": spec.model.split(":")[1],
+            "gen_ai.operation.name": "chat",
+            "gen_ai.system": provider,
+            "gen_ai.request.model": name,
         }
+    elif spec.kind == "agent":
+        attributes |= {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": spec.key}
     if spec.service:
         attributes["keystroke.service"] = spec.service
     return dumps(attributes) or "{}"
+
+
+class Slot(NamedTuple):
+    """Where a step goes: its row and span ids, its position, and its time if it ends."""
+
+    pk: int
+    position: int
+    span_id: str
+    parent_span: str
+    started: float
+    ended: float
 
 
 class StepDrafter:
     def __init__(self, rows: Rows, rng: random.Random, now: float) -> None:
         self.rows, self.rng, self.now = rows, rng, now
 
-    def record(self, draft: Draft, recorded: tuple[Any, ...], can_spawn: bool) -> None:
+    def record(self, draft: Draft, recorded: tuple[Planned, ...], can_spawn: bool) -> None:
         """The rows of ``recorded``, the planned steps the run got to; a child workflow step
         gives the run a child when ``can_spawn``.
         """
         start = draft.started or self.now
-        length, last = (draft.finished or self.now) - start, len(recorded) - 1
-        model_span, agent = draft.root_span, draft.target.kind == "agent"
-        for position, (spec, step_id, n, offset, share) in enumerate(recorded):
-            t0 = start + length * offset
-            t1 = t0 + length * share
-            if spec.kind == "workflow" and can_spawn:
-                draft.child_pk, draft.child_window = self.rows.new_id("run"), (t0, t1)
-            # An agent's tool calls nest under the model call that asked for them.
-            parent_span = model_span if agent and spec.kind != "llm" else draft.root_span
-            span_id = self._step(
-                draft, position, spec, step_id, n, t0, t1, position == last, parent_span
+        length = (draft.finished or self.now) - start
+        spans = [random_hex(self.rng, 64) for _ in recorded]
+        slots = [
+            Slot(
+                self.rows.new_id("step"),
+                position,
+                spans[position],
+                draft.root_span if planned.parent is None else spans[planned.parent],
+                start + length * planned.offset,
+                start + length * (planned.offset + planned.length),
             )
-            model_span = span_id if spec.kind == "llm" else model_span
+            for position, planned in enumerate(recorded)
+        ]
+        last = len(recorded) - 1
+        for slot, planned in zip(slots, recorded, strict=True):
+            if planned.spec.kind in COMPOSITE:
+                continue
+            if planned.spec.kind == "workflow" and can_spawn:
+                draft.child_pk = self.rows.new_id("run")
+                draft.child_window = (slot.started, slot.ended)
+            self._step(draft, slot, planned, slot.position == last)
+        # After the steps inside them, whose outcome they share.
+        for slot, planned in zip(slots, recorded, strict=True):
+            if planned.spec.kind in COMPOSITE:
+                self._composite(draft, slot, recorded, slots[last].ended)
 
-    def _step(
-        self, draft: Draft, position: int, spec: Spec, step_id: str, n: int, *where: Any
-    ) -> str:
-        t0, t1, last, parent_span = where
-        pk, s0, s1 = self.rows.new_id("step"), stamp(t0), stamp(t1)
-        data_in, data_out = step_io(spec.payload or spec.key, draft.variant, n)
+    def _step(self, draft: Draft, slot: Slot, planned: Planned, last: bool) -> None:
+        spec, t0, t1 = planned.spec, slot.started, slot.ended
+        s1 = stamp(t1)
+        data_in, data_out = step_io(spec.payload or spec.key, draft.variant, planned.n)
         status, error, token, wake_at, attempts = "success", None, "", None, "[]"
         if spec.kind in ATTEMPTED:
             attempts = (
-                f'[{{"attempt": 1, "started_at": "{s0}", "finished_at": "{s1}", "error": null}}]'
+                f'[{{"attempt": 1, "started_at": "{stamp(t0)}", "finished_at": "{s1}", '
+                '"error": null}]'
             )
         if (
             last
@@ -71,72 +98,126 @@ class StepDrafter:
             or spec.kind == "action"
             and self.rng.random() < 0.03
         ):
-            status, error, attempts, wake_at = self._step_trouble(
-                draft, spec, step_id, t0, t1, last
-            )
+            status, error, attempts, wake_at = self._step_trouble(draft, slot, planned, last)
         if spec.kind == "sleep":
             wake_at = wake_at or s1
             data_in = f'{{"until": "{wake_at}"}}'
         elif spec.kind == "hook":
             status, token, data_in, data_out, wake_at = self._hook(draft, t0)
-        done, ok = status == "success" or status == "failed", status == "success"
-        cost = self._step_usage(draft, spec, pk, s1) if ok and (spec.model or spec.service) else 0.0
-        self.rows.add(
-            "step",
-            id=pk,
-            run_id=draft.pk,
-            position=position,
-            step_id=step_id,
-            kind=spec.kind,
-            status=status,
+        ok = status == "success"
+        cost = (
+            self._step_usage(draft, spec, slot.pk, s1)
+            if ok and (spec.kind == "model" or spec.service)
+            else 0.0
+        )
+        self._write(
+            draft,
+            slot,
+            planned,
+            status,
+            t1 if ok or status == "failed" else None,
             input=data_in,
             output=data_out if ok else None,
             error=error,
             attempts=attempts,
-            started_at=s0,
-            finished_at=s1 if done else None,
             wake_at=wake_at,
             token=token,
             child_run_id=draft.child_pk if spec.kind == "workflow" else None,
             resumed_by="priya" if token and ok else "",
             cost=money(cost) if cost else "0",
-            parent_position=None,
         )
-        span_id = random_hex(self.rng, 64)
+
+    def _composite(
+        self, draft: Draft, slot: Slot, recorded: tuple[Planned, ...], failed_at: float
+    ) -> None:
+        """An agent or prompt_llm step: it failed if the run failed inside it, and is still
+        waiting on the steps inside it while the run has not gone past them.
+        """
+        planned, last = recorded[slot.position], len(recorded) - 1
+        status = "success" if draft.status == "success" or planned.end < last else "waiting"
+        finished = slot.ended
+        error = None
+        if draft.status == "failed" and recorded[last].parent == slot.position:
+            assert draft.failure is not None  # set by the step inside that failed
+            draft.failure = enclosing_failure(planned.step_id, draft.failure)
+            status, finished, error = "failed", failed_at, draft.failure.step_error
+        if planned.spec.kind == "agent":
+            turns = sum(1 for step in recorded if step.spec.kind == "model")
+            data_in, data_out = agent_io(planned.spec.key, draft.variant, turns)
+        else:
+            data_in, data_out = step_io(planned.spec.payload, draft.variant, planned.n)
+        self._write(
+            draft,
+            slot,
+            planned,
+            status,
+            None if status == "waiting" else finished,
+            input=data_in,
+            output=data_out if status == "success" else None,
+            error=error,
+            attempts="[]",
+            wake_at=None,
+            token="",
+            child_run_id=None,
+            resumed_by="",
+            cost="0",
+        )
+
+    def _write(
+        self,
+        draft: Draft,
+        slot: Slot,
+        planned: Planned,
+        status: str,
+        finished: float | None,
+        **columns: Any,
+    ) -> None:
+        """The step's row and its span."""
+        started, ended = stamp(slot.started), stamp(finished) if finished is not None else None
+        self.rows.add(
+            "step",
+            id=slot.pk,
+            run_id=draft.pk,
+            position=slot.position,
+            step_id=planned.step_id,
+            kind=planned.spec.kind,
+            status=status,
+            started_at=started,
+            finished_at=ended,
+            parent_position=planned.parent,
+            **columns,
+        )
         self.rows.add(
             "span",
             id=self.rows.new_id("span"),
             run_id=draft.pk,
             trace_id=draft.trace_id,
-            span_id=span_id,
-            parent_span_id=parent_span,
-            name=step_id,
-            kind="client" if spec.model or spec.service else "internal",
+            span_id=slot.span_id,
+            parent_span_id=slot.parent_span,
+            name=f"step {planned.step_id}",
+            kind="internal",
             status=OTEL_STATUS.get(status, "unset"),
-            started_at=s0,
-            ended_at=s1 if done else None,
-            attributes=span_attributes(step_id, spec),
+            started_at=started,
+            ended_at=ended,
+            attributes=span_attributes(planned.step_id, planned.spec),
         )
-        return span_id
 
-    def _step_trouble(
-        self, draft: Draft, spec: Spec, step_id: str, t0: float, t1: float, last: bool
-    ) -> Any:
+    def _step_trouble(self, draft: Draft, slot: Slot, planned: Planned, last: bool) -> Any:
         """A failed step, a step at a sleep or in retry backoff, or a success after a failed
         attempt.
         """
+        spec, step_id, t0, t1 = planned.spec, planned.step_id, slot.started, slot.ended
         if spec.kind == "sleep":
             draft.wake_at = self.now + self.rng.uniform(1, 90)
             return "sleeping", None, "[]", stamp(draft.wake_at)
         choice = self.rng.randrange(4)
         if last and draft.status == "failed":
-            step_error, draft.error, errors, draft.summary = step_failure(spec, step_id, choice)
-            return "failed", step_error, attempts_json(t0, t1, errors), None
+            draft.failure, errors = step_failure(spec, step_id, choice)
+            return "failed", draft.failure.step_error, attempts_json(t0, t1, errors), None
         error, _ = attempt_error(spec, step_id, choice)
         message = f"{step_id} attempt 1 failed: {error['type']}: {error['message']}; retrying in 2s"
-        log_line(
-            self.rows, draft, stamp((t0 + t1) / 2), "WARNING", f"keystroke.step.{spec.key}", message
-        )
+        at, logger = stamp((t0 + t1) / 2), f"keystroke.step.{spec.key}"
+        log_line(self.rows, draft, at, "WARNING", logger, message, slot.span_id, STEP_LOG)
         if last and draft.status == "sleeping":
             draft.wake_at = self.now + self.rng.uniform(1, 30)
             return (
@@ -163,28 +244,25 @@ class StepDrafter:
         return "waiting", token, data_in, None, stamp(timeout)
 
     def _step_usage(self, draft: Draft, spec: Spec, step_pk: int, at: str) -> float:
-        """The line item of a model call or of a paid service call; returns its cost."""
-        if spec.model:
+        """The line item of a model call or of a paid service call, as the engine prices them;
+        returns its cost.
+        """
+        if spec.kind == "model":
             provider, price_in, price_out = MODELS[spec.model]
             tokens_in, tokens_out = self.rng.randrange(300, 3000), self.rng.randrange(40, 600)
             cost = tokens_in * price_in + tokens_out * price_out
-            self.rows.add(
-                "usage",
-                id=self.rows.new_id("usage"),
-                run_id=draft.pk,
-                step_id=step_pk,
+            self._usage_line(
+                draft,
+                step_pk,
+                at,
+                cost,
                 kind="model",
+                unit_price_in=f"{price_in:.12f}",
                 provider=provider,
-                model=spec.model,
-                service="",
+                model=spec.model.partition(":")[2],
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
-                quantity=tokens_in + tokens_out,
-                unit="tokens",
-                unit_price_in=f"{price_in:.12f}",
                 unit_price_out=f"{price_out:.12f}",
-                cost=money(cost),
-                created_at=at,
             )
             draft.models += (spec.model,)
             draft.services += (provider,)
@@ -192,23 +270,50 @@ class StepDrafter:
             cost = SERVICES[spec.service]
             draft.services += (spec.service,)
             if cost:
-                self.rows.add(
-                    "usage",
-                    id=self.rows.new_id("usage"),
-                    run_id=draft.pk,
-                    step_id=step_pk,
+                self._usage_line(
+                    draft,
+                    step_pk,
+                    at,
+                    cost,
                     kind="service",
-                    provider="",
-                    model="",
-                    service=spec.service,
-                    tokens_in=0,
-                    tokens_out=0,
-                    quantity=1,
-                    unit="calls",
                     unit_price_in=f"{cost:.12f}",
-                    unit_price_out="0",
-                    cost=money(cost),
-                    created_at=at,
+                    service=spec.service,
                 )
         draft.cost += cost
         return cost
+
+    def _usage_line(
+        self,
+        draft: Draft,
+        step_pk: int,
+        at: str,
+        cost: float,
+        *,
+        kind: str,
+        unit_price_in: str,
+        provider: str = "",
+        model: str = "",
+        service: str = "",
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        unit_price_out: str = "0",
+    ) -> None:
+        """One call's line: a model's tokens, or a service's price per call."""
+        self.rows.add(
+            "usage",
+            id=self.rows.new_id("usage"),
+            run_id=draft.pk,
+            step_id=step_pk,
+            kind=kind,
+            provider=provider,
+            model=model,
+            service=service,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            quantity=1,
+            unit="call",
+            unit_price_in=unit_price_in,
+            unit_price_out=unit_price_out,
+            cost=money(cost),
+            created_at=at,
+        )

@@ -2,31 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from .catalogue import DURATION_PRICE, WORKERS
 from .plans import Draft
 from .rows import Rows, money, stamp
 
 OTEL_STATUS = {"success": "ok", "failed": "error"}
-RUN_END: dict[str, Callable[[Draft, int], tuple[str, str]]] = {
-    "success": lambda d, ms: ("INFO", f"Run succeeded in {ms} ms"),
-    "failed": lambda d, ms: ("ERROR", f"Run failed after {ms} ms: {d.summary}"),
-    "canceled": lambda d, ms: ("WARNING", f"Run canceled by {d.actor} after {ms} ms"),
-}
 
 
-def log_line(rows: Rows, draft: Draft, at: str, level: str, logger: str, message: str) -> None:
+def _last_line(draft: Draft, ms: int) -> tuple[str, str]:
+    """The level and message of a finished run's last log line."""
+    if draft.status == "success":
+        return "INFO", f"Run succeeded in {ms} ms"
+    if draft.status == "failed":
+        assert draft.failure is not None  # every failed run has a step that failed
+        return "ERROR", f"Run failed after {ms} ms: {draft.failure.summary}"
+    return "WARNING", f"Run canceled by {draft.actor} after {ms} ms"
+
+
+# Where a line was logged, as the engine's log handler records it.
+RUN_LOG = '{"thread": "MainThread", "module": "runner", "line": 64}'
+
+
+def log_line(
+    rows: Rows,
+    draft: Draft,
+    at: str,
+    level: str,
+    logger: str,
+    message: str,
+    span_id: str = "",  # the run's own span unless a step's
+    attributes: str = RUN_LOG,
+) -> None:
     rows.add(
         "log",
         id=rows.new_id("log"),
         run_id=draft.pk,
-        span_id=draft.root_span,
+        span_id=span_id or draft.root_span,
         created_at=at,
         level=level,
         logger=logger,
         message=message,
-        attributes="{}",
+        attributes=attributes,
     )
 
 
@@ -44,7 +60,7 @@ def run_telemetry(rows: Rows, draft: Draft, started: str | None, finished: str |
         trace_id=draft.trace_id,
         span_id=draft.root_span,
         parent_span_id="",
-        name=f"{draft.target.kind} {draft.target.slug}",
+        name=f"workflow {draft.target.slug}",  # as the engine names it, agents included
         kind="internal",
         status=OTEL_STATUS.get(draft.status, "unset"),
         started_at=started,
@@ -79,14 +95,8 @@ def run_telemetry(rows: Rows, draft: Draft, started: str | None, finished: str |
             cost=money(ms * DURATION_PRICE),
             created_at=finished,
         )
-        log_line(
-            rows,
-            draft,
-            finished,
-            RUN_END[draft.status](draft, ms)[0],
-            "keystroke.run",
-            RUN_END[draft.status](draft, ms)[1],
-        )
+        level, message = _last_line(draft, ms)
+        log_line(rows, draft, finished, level, "keystroke.run", message)
     elif draft.wake_at is not None:
         log_line(
             rows, draft, started, "INFO", "keystroke.run", f"Suspended until {stamp(draft.wake_at)}"

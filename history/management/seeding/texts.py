@@ -104,6 +104,20 @@ def _brief(s: Subject) -> str:
     )
 
 
+SUMMARY_MODEL = "anthropic:claude-haiku-4-5"
+
+
+def _summary_prompt(s: Subject) -> str:
+    return f"Summarise week {s.week} sales for the team in two sentences."
+
+
+def _summary(s: Subject) -> str:
+    return (
+        f"Week {s.week} closed at {s.amount * 91:,} EUR, led by EMEA; APAC slipped on two late "
+        "deals."
+    )
+
+
 Builder = Callable[[Subject, int], tuple[Any, Any]]
 STEP_PAYLOADS: dict[str, Builder] = {
     "greet": lambda s, n: ({"name": s.name}, {"message": f"Hello, {s.name}!"}),
@@ -146,14 +160,20 @@ STEP_PAYLOADS: dict[str, Builder] = {
         },
     ),
     "write-summary": lambda s, n: (
+        {"prompt": _summary_prompt(s), "model": SUMMARY_MODEL},
         {
-            "prompt": f"Summarise week {s.week} sales for the team in two sentences.",
-            "regions": list(REGIONS),
+            "output": _summary(s),
+            "text": _summary(s),
+            "model": SUMMARY_MODEL,
+            "conversation": [
+                {"role": "user", "content": _summary_prompt(s)},
+                {"role": "assistant", "content": _summary(s)},
+            ],
         },
-        {
-            "text": f"Week {s.week} closed at {s.amount * 91:,} EUR, led by EMEA; APAC slipped on "
-            f"two late deals."
-        },
+    ),
+    "write-summary-call": lambda s, n: (
+        {"model": SUMMARY_MODEL, "request": {"role": "user", "content": _summary_prompt(s)}},
+        {"text": _summary(s), "tool_calls": []},
     ),
     "list-overdue-invoices": lambda s, n: (
         {"days_overdue": 14, "limit": 50},
@@ -310,10 +330,7 @@ def run_io(slug: str, variant: int) -> tuple[str | None, str | None]:
 
 
 @cache
-def conversation(slug: str, variant: int, turns: int, done: bool) -> tuple[str, int]:
-    """An agent's messages after ``turns`` model calls: the user's, tool calls and results, the
-    answer.
-    """
+def _messages(slug: str, variant: int, turns: int, done: bool) -> tuple[dict[str, Any], ...]:
     s, target = subject(variant), TARGET[slug]
     tool = target.loop[0].key
     messages: list[dict[str, Any]] = [
@@ -328,7 +345,26 @@ def conversation(slug: str, variant: int, turns: int, done: bool) -> tuple[str, 
         ]
     if done:
         messages.append({"role": "assistant", "content": RUN_PAYLOADS[slug](s)[1]["text"]})
-    return dumps(messages) or "[]", len(messages)
+    return tuple(messages)
+
+
+@cache
+def conversation(slug: str, variant: int, turns: int, done: bool) -> tuple[str, int]:
+    """An agent's messages after ``turns`` model calls: the user's, tool calls and results, the
+    answer; and how many there are.
+    """
+    messages = _messages(slug, variant, turns, done)
+    return dumps(list(messages)) or "[]", len(messages)
+
+
+@cache
+def agent_io(slug: str, variant: int, turns: int) -> tuple[str | None, str | None]:
+    """An agent step's input, and its output once it answered after ``turns`` model calls."""
+    model = TARGET[slug].model
+    asked, answered = RUN_PAYLOADS[slug](subject(variant))
+    messages = list(_messages(slug, variant, turns, True))
+    data_out = {**answered, "model": model, "conversation": messages}
+    return dumps({"message": asked["message"], "model": model}), dumps(data_out)
 
 
 @cache
