@@ -84,13 +84,12 @@ class StepDrafter:
 
     def _step(self, draft: Draft, slot: Slot, planned: Planned, last: bool) -> None:
         spec, t0, t1 = planned.spec, slot.started, slot.ended
-        s1 = stamp(t1)
+        s0, s1 = stamp(t0), stamp(t1)
         data_in, data_out = step_io(spec.payload or spec.key, draft.variant, planned.n)
         status, error, token, wake_at, attempts = "success", None, "", None, "[]"
         if spec.kind in ATTEMPTED:
             attempts = (
-                f'[{{"attempt": 1, "started_at": "{stamp(t0)}", "finished_at": "{s1}", '
-                '"error": null}]'
+                f'[{{"attempt": 1, "started_at": "{s0}", "finished_at": "{s1}", "error": null}}]'
             )
         if (
             last
@@ -115,7 +114,8 @@ class StepDrafter:
             slot,
             planned,
             status,
-            t1 if ok or status == "failed" else None,
+            s0,
+            s1 if ok or status == "failed" else None,
             input=data_in,
             output=data_out if ok else None,
             error=error,
@@ -151,7 +151,8 @@ class StepDrafter:
             slot,
             planned,
             status,
-            None if status == "waiting" else finished,
+            stamp(slot.started),
+            None if status == "waiting" else stamp(finished),
             input=data_in,
             output=data_out if status == "success" else None,
             error=error,
@@ -169,11 +170,11 @@ class StepDrafter:
         slot: Slot,
         planned: Planned,
         status: str,
-        finished: float | None,
+        started: str,
+        ended: str | None,
         **columns: Any,
     ) -> None:
         """The step's row and its span."""
-        started, ended = stamp(slot.started), stamp(finished) if finished is not None else None
         self.rows.add(
             "step",
             id=slot.pk,
