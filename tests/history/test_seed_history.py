@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from history.management.seeding.rows import TABLES
+from history.management.seeding.runs import Seeder, SeedOptions
 from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
-from history.seeding import TABLES, Seeder, SeedOptions
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +85,12 @@ def test_agent_runs_have_models_a_cost_and_a_conversation(output: str) -> None:
         roles = [m["role"] for m in run.conversation]
         assert roles[:3] == ["user", "assistant", "tool"] and roles[-1] == "assistant"
         assert any(m.get("tool_calls") for m in run.conversation)
-        assert run.usage_items.filter(kind="model", model__in=run.models_used).exists()
+        lines = run.usage_items.filter(kind="model")
+        assert lines and {f"{u.provider}:{u.model}" for u in lines} == set(run.models_used)
+        # The engine copies an agent run's conversation from its agent step.
+        agent_step = run.steps.get(position=0)
+        assert (agent_step.kind, agent_step.step_id) == ("agent", f"step:{run.slug}#0")
+        assert agent_step.output["conversation"] == run.conversation
 
 
 def test_steps_usage_spans_and_logs_agree_with_their_run(output: str) -> None:
@@ -93,7 +99,7 @@ def test_steps_usage_spans_and_logs_agree_with_their_run(output: str) -> None:
         re.fullmatch(r"step:[a-z-]+#\d+", s) for s in Step.objects.values_list("step_id", flat=True)
     )
     kinds = set(Step.objects.values_list("kind", flat=True))
-    assert {"action", "llm", "workflow"} <= kinds and kinds & {"sleep", "hook"}
+    assert {"action", "agent", "model", "llm", "workflow"} <= kinds and kinds & {"sleep", "hook"}
     retried = Step.objects.filter(status="success", attempts__1__isnull=False)
     assert retried.exists() and all(s.attempts[0]["error"]["type"] for s in retried)
     finished = Run.objects.filter(finished_at__isnull=False)

@@ -7,30 +7,24 @@ the rows itself, after the largest existing ids, and moves the id sequences on a
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from queue import Full, Queue
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.core.management.color import no_style
-from django.db import DatabaseError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
-from history.seeding import COLUMNS, JSON_COLUMNS, TABLES, Batch, Seeder, SeedOptions
-
-MODELS: dict[str, type[models.Model]] = {
-    "run": Run,
-    "step": Step,
-    "usage": UsageItem,
-    "span": Span,
-    "log": LogRecord,
-}
+from history.management.seeding.rows import MODELS, TABLES
+from history.management.seeding.runs import Seeder, SeedOptions
+from history.management.seeding.writing import (
+    copy_batch,
+    create_batch,
+    in_background,
+    reset_sequences,
+)
+from history.models import Organization
 
 
 class Command(BaseCommand):
@@ -113,7 +107,7 @@ class Command(BaseCommand):
                 write(batch)
                 reset_sequences()
             totals.update({table: len(rows) for table, rows in batch.rows.items()})
-            statuses.update(row[6] for row in batch.rows["run"])
+            statuses.update(batch.values("run", "status"))
             big_run = batch.big_run or big_run
             elapsed = time.perf_counter() - started
             self.stderr.write(
@@ -145,102 +139,3 @@ class Command(BaseCommand):
 
 def _next_id(model: type[models.Model]) -> int:
     return (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
-
-
-def in_background(batches: Iterator[Batch]) -> Iterator[Batch]:
-    """The batches, each made in a thread while the one before is written: the database works
-    meanwhile.
-    """
-    queue: Queue[Batch | BaseException | None] = Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if not _put(queue, batch, stop):
-                    return
-            _put(queue, None, stop)
-        except BaseException as exc:  # handed to the writer, which raises it
-            _put(queue, exc, stop)
-
-    thread = threading.Thread(target=produce, name="seed_history", daemon=True)
-    thread.start()
-    try:
-        while (item := queue.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _put(
-    queue: Queue[Batch | BaseException | None],
-    item: Batch | BaseException | None,
-    stop: threading.Event,
-) -> bool:
-    """Hand an item to the writer; False if the writer has stopped."""
-    while not stop.is_set():
-        try:
-            queue.put(item, timeout=0.2)
-        except Full:
-            continue
-        return True
-    return False
-
-
-def copy_batch(batch: Batch) -> None:
-    """COPY each table's rows, in one transaction; the order of the tables is free (see below)."""
-    with connection.cursor() as cursor:
-        # a lost batch after a crash is simply seeded again
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        skip_foreign_key_triggers(cursor)
-        for table in TABLES:
-            rows = batch.rows[table]
-            if not rows:
-                continue
-            statement = (
-                f"COPY {MODELS[table]._meta.db_table} ({', '.join(COLUMNS[table])}) FROM STDIN"
-            )
-            with cursor.cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-
-
-def skip_foreign_key_triggers(cursor: Any) -> bool:
-    """Skip the row-by-row foreign key checks, as pg_restore does, where the role may (superusers).
-
-    Deferred checks are what lets a batch be written table by table, but at commit they cost as much
-    as the COPY itself. The rows reference only runs of the same batch or of earlier ones, and
-    tests/history/test_seed_history.py checks that every reference resolves.
-    """
-    try:
-        with transaction.atomic():
-            cursor.execute("SET LOCAL session_replication_role = replica")
-    except DatabaseError:
-        return False
-    return True
-
-
-def create_batch(batch: Batch) -> None:
-    """``bulk_create`` for other databases: JSON text back to values, rows to model instances."""
-    for table in TABLES:
-        model, columns, decode = MODELS[table], COLUMNS[table], JSON_COLUMNS[table]
-        objects = []
-        for row in batch.rows[table]:
-            values = dict(zip(columns, row, strict=True))
-            for name in decode:
-                values[name] = json.loads(values[name]) if values[name] is not None else None
-            objects.append(model(**values))
-        model._default_manager.bulk_create(objects)
-
-
-def reset_sequences() -> None:
-    """Move the id sequences past the rows just written, so the engine's next insert does not
-    collide.
-    """
-    statements = connection.ops.sequence_reset_sql(no_style(), list(MODELS.values()))
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
