@@ -43,10 +43,16 @@ class RetryPolicy:
             raise ValueError("RetryPolicy(jitter=…) must be between 0 and 1.")
 
     def backoff(self, failed_attempts: int) -> float:
-        """Seconds to wait after ``failed_attempts`` attempts have failed."""
-        base = self.initial_interval * self.backoff_coefficient ** (failed_attempts - 1)
+        """Seconds to wait after ``failed_attempts`` attempts have failed, never more than
+        ``max_interval``.
+        """
+        try:
+            base = self.initial_interval * self.backoff_coefficient ** (failed_attempts - 1)
+        except OverflowError:  # a float power past 1e308: long past the cap anyway
+            base = self.max_interval
         base = min(base, self.max_interval)
-        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
+        jittered = base * (1 + random.uniform(-self.jitter, self.jitter))
+        return min(self.max_interval, max(0.0, jittered))
 
     def is_retryable(self, exc: BaseException) -> bool:
         return not isinstance(exc, (NonRetryableError, OutputValidationError, *self.non_retryable))

@@ -102,3 +102,8 @@ def test_retries_that_are_not_a_whole_number_or_a_policy_are_refused(retries: ob
     assert str(refused.value) == (
         f"prompt_llm(): retries={retries!r} must be a whole number >= 0 or a RetryPolicy(...)."
     )
+
+
+def test_a_policy_with_many_attempts_waits_at_most_its_cap_however_many_failed() -> None:
+    policy = RetryPolicy(max_attempts=5000, initial_interval=1, max_interval=60, jitter=0.5)
+    assert all(0 <= policy.backoff(n) <= 60 for n in (1, 10, 1025, 4999))
