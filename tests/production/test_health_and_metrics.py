@@ -515,8 +515,8 @@ with transaction.atomic():
     store.cancel_run_txn(canceled.pk)
 Run.objects.filter(pk=queued.pk).update(queued_at=timezone.now() - timedelta(seconds=30))
 ready = Client().get("/readyz")
-assert ready.status_code == 200 and ready.json() == {"database": "ok", "broker": "ok"},
-ready.content
+ok = {"database": "ok", "broker": "ok"}
+assert ready.status_code == 200 and ready.json() == ok, ready.content
 before = scrape()
 assert metrics.fold_counts() == 5, "three starts, one pass, one cancel"
 after = scrape()
@@ -524,10 +524,9 @@ age = ("keystroke_runs_queued_oldest_age_seconds", ())
 assert 30 <= after.pop(age) < 60 and before.pop(age)
 assert before == after, (before, after)
 assert after[("keystroke_runs_started_total", (("workflow", "greeting"),))] == 3
-assert after[("keystroke_runs_finished_total", (("status", "canceled"), ("workflow", "greeting")))]
-== 1
-assert after[("keystroke_runs_finished_total", (("status", "success"), ("workflow", "greeting")))]
-== 1
+finished = "keystroke_runs_finished_total"
+assert after[(finished, (("status", "canceled"), ("workflow", "greeting")))] == 1
+assert after[(finished, (("status", "success"), ("workflow", "greeting")))] == 1
 assert after[("keystroke_step_duration_seconds_count", (("kind", "action"),))] == 1
 assert after[("keystroke_runs_queued", ())] == 1
 print("sqlite ok")
