@@ -390,20 +390,21 @@ def in_process(bench: Bench, slug: str, n: int) -> InProcess:
     from django.test.utils import CaptureQueriesContext
 
     from history.models import Run
-    from workflows import store
+    from workflows import queue
     from workflows.runner import resume_run
     from workflows.sdk import execute_workflow
+    from workflows.store import steps as step_rows
 
-    with mock.patch.object(store, "enqueue_on_commit"):  # executed here, so no worker message
+    with mock.patch.object(queue, "enqueue_on_commit"):  # executed here, so no worker message
         pks = [bench.client.submit(slug) for _ in range(n + 1)]
     before, times = bench.settle(), StatementTimes()
     resume_run(pks[0])  # opens the connection settle() closed: kept out of the timings
-    steps = PreparedSteps(store.record_step, times)
-    with mock.patch.object(store, "record_step", steps), connection.execute_wrapper(times):
+    steps = PreparedSteps(step_rows.record_step, times)
+    with mock.patch.object(step_rows, "record_step", steps), connection.execute_wrapper(times):
         seconds = [timed(lambda pk=pk: resume_run(pk)) for pk in pks[1:-1]]
     steps.sql.clear()
     with (
-        mock.patch.object(store, "record_step", steps),
+        mock.patch.object(step_rows, "record_step", steps),
         CaptureQueriesContext(connection) as queries,
     ):
         resume_run(pks[-1])

@@ -183,7 +183,7 @@ def test_cancel_stops_queued_sleeping_waiting_and_running_runs(
 
 
 def test_a_lost_broker_message_is_recovered_by_the_sweeper(stack: Stack, org: Organization) -> None:
-    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
+    with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
         run = store.create_run_txn(
             registry.workflow("greeting"),
             {"name": "Lost"},

@@ -1,0 +1,88 @@
+"""Where run and step rows, deliveries and the engine's counters are written.
+
+Functions ending in ``_txn`` run inside the caller's transaction and never open one.
+Every status change is a conditional UPDATE: a count other than 1 means someone else
+(a cancel, another worker, the sweeper) got there first. A run that becomes queued gets its
+broker message after commit (``workflows.queue``).
+
+* ``runs``: creating a run, cancelling one
+* ``leases``: a worker's claim and heartbeat, and how a pass ends
+* ``wakeups``: hooks and children waking runs, timers, the sweeper
+* ``steps``: step records with their usage
+* ``events``: ``DatabaseEventLog``, what the engine writes through
+* ``traces``: spans and log records
+* ``triggers``: deliveries
+* ``prune``: the retention deletes
+* ``counters``: the metric increments and their fold
+* ``dialect``: where PostgreSQL and the portable path part
+"""
+
+from __future__ import annotations
+
+from .counters import fold_counts
+from .events import DatabaseEventLog
+from .leases import (
+    claim_run,
+    conclude_run,
+    finish_run_txn,
+    release_run,
+    release_run_txn,
+    renew_lease,
+    suspend_run,
+)
+from .prune import (
+    count_old_deliveries,
+    count_runs_rows,
+    delete_old_deliveries_txn,
+    delete_runs_txn,
+    expired_roots_txn,
+    run_descendants_txn,
+)
+from .runs import (
+    cancel_descendants_txn,
+    cancel_run_txn,
+    create_run_txn,
+)
+from .steps import add_usage_txn, record_step
+from .traces import Trace, save_trace_txn
+from .triggers import record_delivery_txn
+from .wakeups import (
+    due_run_ids,
+    fire_timer,
+    requeue_stale,
+    settle_parent_step_txn,
+    stale_run_ids,
+    wake_run_txn,
+)
+
+__all__ = [
+    "DatabaseEventLog",
+    "Trace",
+    "add_usage_txn",
+    "cancel_descendants_txn",
+    "cancel_run_txn",
+    "claim_run",
+    "conclude_run",
+    "count_old_deliveries",
+    "count_runs_rows",
+    "create_run_txn",
+    "delete_old_deliveries_txn",
+    "delete_runs_txn",
+    "due_run_ids",
+    "expired_roots_txn",
+    "finish_run_txn",
+    "fire_timer",
+    "fold_counts",
+    "record_delivery_txn",
+    "record_step",
+    "release_run",
+    "release_run_txn",
+    "renew_lease",
+    "requeue_stale",
+    "run_descendants_txn",
+    "save_trace_txn",
+    "settle_parent_step_txn",
+    "stale_run_ids",
+    "suspend_run",
+    "wake_run_txn",
+]
