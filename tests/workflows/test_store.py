@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -83,6 +84,22 @@ def test_timers_wake_only_due_runs(org: Organization, django_capture_on_commit_c
         assert not store.fire_timer(later.pk, now)
     assert len(sent) == 1
     assert Run.objects.get(pk=due.pk).status == "queued"
+
+
+def test_a_run_the_store_queues_is_sent_as_the_execute_run_task_once_committed(
+    org: Organization, django_capture_on_commit_callbacks
+) -> None:
+    from workflows import queue, tasks
+
+    now = timezone.now()
+    due = make_run(org, status="sleeping", wake_at=now - timedelta(seconds=1))
+    with mock.patch.object(tasks.execute_run, "apply_async") as sent:
+        with django_capture_on_commit_callbacks() as callbacks:
+            assert store.fire_timer(due.pk, now)
+        assert not sent.called, "nothing is sent before the commit"
+        for callback in callbacks:
+            callback()
+    sent.assert_called_once_with(args=[due.pk], retry_policy=queue.PUBLISH_RETRY)
 
 
 def test_the_sweeper_requeues_dead_and_lost_runs_only(org: Organization) -> None:
