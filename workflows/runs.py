@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from history.access import Actor
 from history.models import Organization, Run, Step, TriggerDelivery
 
 from . import store
-from .queue import enqueue_on_commit
 from .registry import registry
 
 
@@ -143,36 +141,11 @@ def cancel_run(run: Run, actor: Actor) -> Run:
 @transaction.atomic(durable=True)
 def retry_run(run: Run, actor: Actor) -> Run:
     """Continue a failed or canceled run in place from its first unfinished step."""
-    now = timezone.now()
     workflow = registry.workflow(run.slug)
-    # The timeout counts again from the retry, or an old deadline would fail it at once.
-    deadline = now + workflow.timeout if workflow is not None and workflow.timeout else None
-    updated = Run.objects.filter(
-        pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)
-    ).update(
-        deadline_at=deadline,
-        status=Run.Status.QUEUED,
-        attempt=run.attempt + 1,
-        error=None,
-        output=None,
-        finished_at=None,
-        duration_ms=None,
-        wake_at=None,
-        queued_at=now,
-        enqueued_at=now,
-    )
-    if not updated:
+    if not store.retry_run_txn(run, workflow.timeout if workflow is not None else None):
         raise InvalidState(
             f"Run {run.public_id} is {run.status}; only failed or canceled runs can be retried."
         )
-    # Failed steps run again; so do child steps whose child ended without success.
-    Step.objects.filter(run=run, status=Step.Status.FAILED).delete()
-    Step.objects.filter(
-        run=run,
-        status=Step.Status.WAITING,
-        child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED),
-    ).delete()
-    enqueue_on_commit(run.pk)
     actor.audit("run.retry", run.public_id, attempt=run.attempt + 1)
     run.refresh_from_db()
     return run
@@ -188,7 +161,7 @@ def rerun_run(run: Run, actor: Actor) -> Run:
             f"rerun."
         )
     # Locked, so a retention prune deleting it either finishes first or waits for the new link.
-    if not Run.objects.select_for_update().filter(pk=run.pk).exists():
+    if not store.lock_run_txn(run.pk):
         raise InvalidState(f"Run {run.public_id} was deleted (retention) while it was being rerun.")
     new = store.create_run_txn(
         workflow,
@@ -245,9 +218,7 @@ def resume_hook(token: str, payload: Any, resumed_by: str, address: str | None =
             "payload", [{"type": "dict_type", "loc": (), "input": payload}]
         )
     value = schema.model_validate(payload).model_dump(mode="json") if schema else payload
-    if not Step.objects.filter(pk=step.pk, status=Step.Status.WAITING).update(
-        status=Step.Status.SUCCESS, output=value, finished_at=timezone.now(), resumed_by=resumed_by
-    ):
+    if not store.answer_hook_txn(step.pk, value, resumed_by):
         raise InvalidState(f"Hook {step.step_id} of run {step.run.public_id} was already resumed.")
     store.wake_run_txn(step.run_id)
     actor = Actor(step.run.organization, "operator", resumed_by, address=address)

@@ -1,4 +1,4 @@
-"""The deletes of the retention prune (``workflows.retention`` decides what goes).
+"""The deletes of the retention prune (``workflows.retention`` decides what goes), and its audit.
 
 A batch of runs goes in one transaction, table by table by run id (every run_id column is
 indexed), never through Django's collector, which loads each row before deleting it. Foreign
@@ -13,7 +13,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
-from history.models import Run
+from history.access import Actor
+from history.models import AuditEvent, Organization, Run
+from history.models.accounts import Role
 
 from . import dialect
 
@@ -178,3 +180,15 @@ def _count_rows(table: str, where: str, params: list[Any], key: str) -> dict[int
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {key}, count(*) FROM {table} WHERE {where} GROUP BY {key}", params)
         return dict(cursor.fetchall())
+
+
+def audit_prune_txn(organization_id: int, counts: dict[str, Any], audit_pk: int | None) -> int:
+    """The organization's audit record of this prune, made by its first batch and brought up to
+    date by the next ones, so a prune that dies half-way leaves the counts of the batches it
+    committed; its primary key.
+    """
+    if audit_pk is not None:
+        AuditEvent.objects.filter(pk=audit_pk).update(details=counts)
+        return audit_pk
+    actor = Actor(Organization.objects.get(pk=organization_id), Role.ADMIN, "retention")
+    return actor.audit("runs.prune", "runs", **counts).pk

@@ -1,7 +1,8 @@
-"""Run rows: creating a run, and cancelling one with its descendants."""
+"""Run rows: creating a run, and the writes of a cancel, a retry and a rerun."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -10,7 +11,7 @@ from history.models import Run
 
 from .. import metrics, queue
 from ..redact import redact
-from . import counters
+from . import counters, steps
 
 
 def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
@@ -35,6 +36,11 @@ def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
     return run
 
 
+def lock_run_txn(run_pk: int) -> bool:
+    """Lock the run until the transaction ends; False if it is gone (deleted by the prune)."""
+    return Run.objects.select_for_update().filter(pk=run_pk).exists()
+
+
 def cancel_run_txn(run_pk: int) -> bool:
     now = timezone.now()
     canceled = Run.objects.filter(pk=run_pk, status__in=Run.ACTIVE).update(
@@ -57,3 +63,31 @@ def cancel_descendants_txn(run_pk: int) -> None:
             "pk", flat=True
         )
         frontier = [pk for pk in list(children) if cancel_run_txn(pk)]
+
+
+def retry_run_txn(run: Run, timeout: timedelta | None) -> bool:
+    """Queue a failed or canceled run again in place, as its next attempt, without the steps it
+    runs again; False if it is neither (any more).
+
+    Its ``timeout`` counts again from now, or an old deadline would fail it at once.
+    """
+    now = timezone.now()
+    updated = Run.objects.filter(
+        pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)
+    ).update(
+        deadline_at=now + timeout if timeout else None,
+        status=Run.Status.QUEUED,
+        attempt=run.attempt + 1,
+        error=None,
+        output=None,
+        finished_at=None,
+        duration_ms=None,
+        wake_at=None,
+        queued_at=now,
+        enqueued_at=now,
+    )
+    if not updated:
+        return False
+    steps.forget_unfinished_steps_txn(run.pk)
+    queue.enqueue_on_commit(run.pk)
+    return True

@@ -1,4 +1,6 @@
-"""Step rows: recorded by the worker that holds the run's lease, with their usage."""
+"""Step rows: recorded by the worker that holds the run's lease, with their usage; a hook's
+answer; the steps a retry runs again.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from history.models import Run, Step, UsageItem
 
@@ -144,3 +147,27 @@ _USAGE_FIELDS = {f.name for f in UsageItem._meta.concrete_fields} - {
 
 def _usage_fields(item: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in item.items() if name in _USAGE_FIELDS}
+
+
+def answer_hook_txn(step_pk: int, value: Any, resumed_by: str) -> bool:
+    """Settle a waiting hook with its answer; False when someone else answered it first."""
+    return bool(
+        Step.objects.filter(pk=step_pk, status=Step.Status.WAITING).update(
+            status=Step.Status.SUCCESS,
+            output=value,
+            finished_at=timezone.now(),
+            resumed_by=resumed_by,
+        )
+    )
+
+
+def forget_unfinished_steps_txn(run_pk: int) -> None:
+    """The steps a retry runs again: failed ones, and child steps whose child ended without
+    success.
+    """
+    Step.objects.filter(run_id=run_pk, status=Step.Status.FAILED).delete()
+    Step.objects.filter(
+        run_id=run_pk,
+        status=Step.Status.WAITING,
+        child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED),
+    ).delete()

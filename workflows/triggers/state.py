@@ -11,6 +11,7 @@ from django.utils import timezone
 from history.access import Actor
 from history.models import Organization, TriggerState
 
+from .. import store
 from ..conf import engine_settings
 from ..registry import registry
 from .cron import next_slot
@@ -52,20 +53,26 @@ def find(slug: str) -> tuple[Trigger, Attachment | None]:
     return trigger, attachment
 
 
-def state(organization: Organization, key: str) -> TriggerState:
-    """The row of a trigger or attachment, made on first use; a webhook's gets its secret then."""
+def blank(organization: Organization, key: str) -> TriggerState:
+    """A new row of a trigger or attachment, not saved; a webhook's has its secret."""
     trigger = registry.triggers.get(key)
     secret = secrets.token_urlsafe(32) if trigger is not None and trigger.type == "webhook" else ""
-    row, _ = TriggerState.objects.get_or_create(
-        organization=organization, key=key, defaults={"secret": secret}
-    )
+    return TriggerState(organization=organization, key=key, secret=secret)
+
+
+def state(organization: Organization, key: str) -> TriggerState:
+    """The row of a trigger or attachment, made on first use; a webhook's gets its secret then."""
+    rows = TriggerState.objects.filter(organization=organization, key=key)
+    row = rows.first()
+    if row is None:
+        store.add_states([blank(organization, key)])
+        row = rows.get()
     return row
 
 
 def locked_state_txn(organization: Organization, key: str) -> TriggerState:
     """The row, locked until the transaction ends: two beats firing one slot take turns here."""
-    pk = state(organization, key).pk
-    return TriggerState.objects.select_for_update().get(pk=pk)
+    return store.lock_state_txn(blank(organization, key))
 
 
 def enabled(organization: Organization, attachment: Attachment) -> bool:
@@ -87,8 +94,7 @@ def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
         )
     row = locked_state_txn(actor.organization, slug)
     if row.enabled != on:
-        row.enabled = on
-        row.save(update_fields=["enabled"])
+        store.set_enabled_txn(row, on)
         actor.audit("trigger.enable" if on else "trigger.disable", slug)
     return row
 
