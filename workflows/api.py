@@ -32,6 +32,7 @@ from history.throttle import client_ip
 from . import runs, views
 from .conf import engine_settings
 from .errors import field_errors
+from .origins import RunOrigin
 from .registry import registry
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
@@ -177,7 +178,7 @@ def start(request: Request, slug: str, kind: str) -> Response:
     raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
     try:
         started, new = runs.start_once(
-            target, body, actor_of(request), once, trigger_type=trigger, trigger_raw=raw
+            target, body, RunOrigin.api(actor_of(request), trigger, raw), once
         )
     except ValidationError as exc:
         return invalid_input(exc, f"input for {slug}")

@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from pydantic import BaseModel, ValidationError
 
 from history.access import Actor
-from history.models import Organization, Run, Step, TriggerDelivery
+from history.models import Run, Step, TriggerDelivery
 
 from . import store
+from .origins import RunOrigin
 from .registry import registry
 
 
@@ -28,11 +29,6 @@ class IdempotencyKeyReused(Exception):
     """An Idempotency-Key that already started a different run (HTTP 422)."""
 
 
-TRIGGER_LABELS: dict[str, str] = {
-    Run.Trigger.API: "API",
-    Run.Trigger.CLI: "CLI",
-    Run.Trigger.UI: "UI",
-}
 # Idempotency records of API starts share the webhook deliveries' table under this name, which
 # no trigger slug can take; workflow and agent starts share one key space per organization.
 API_STARTS = "(api)"
@@ -48,31 +44,17 @@ class Once:
 
 @transaction.atomic(durable=True)
 def start_run(
-    workflow: Any,
-    input: dict[str, Any],
-    actor: Actor,
-    trigger_type: str = Run.Trigger.API,
-    trigger_raw: dict[str, Any] | None = None,
-    once: Once | None = None,
+    workflow: Any, input: dict[str, Any], origin: RunOrigin, once: Once | None = None
 ) -> Run:
     """Create a queued run for already-validated input; its message is sent after commit.
 
     With ``once``, the idempotency record is written in the same transaction as the run, so
     there is never one without the other.
     """
-    run = store.create_run_txn(
-        workflow,
-        input,
-        organization=actor.organization,
-        project=actor.organization.default_project(),
-        trigger_type=trigger_type,
-        trigger_label=TRIGGER_LABELS.get(trigger_type, trigger_type),
-        trigger_raw=trigger_raw or {},
-        **actor.run_fields(),
-    )
+    run = store.create_run_txn(workflow, input, origin)
     if once:
         store.record_delivery_txn(
-            actor.organization, API_STARTS, once.key, once.digest, started_body(run)
+            origin.organization_id, API_STARTS, once.key, once.digest, started_body(run)
         )
     return run
 
@@ -81,12 +63,12 @@ def started_body(run: Run) -> dict[str, Any]:
     return {"run_id": run.public_id, "status": run.status}
 
 
-def first_start(organization: Organization, once: Once) -> dict[str, Any] | None:
+def first_start(organization_id: int, once: Once) -> dict[str, Any] | None:
     """What the first start with this key answered, or None; a key sent with another start is
     refused.
     """
     first = TriggerDelivery.objects.filter(
-        organization=organization, trigger=API_STARTS, key=once.key
+        organization_id=organization_id, trigger=API_STARTS, key=once.key
     ).first()
     if first is None:
         return None
@@ -100,7 +82,7 @@ def first_start(organization: Organization, once: Once) -> dict[str, Any] | None
 
 
 def start_once(
-    workflow: Any, body: Any, actor: Actor, once: Once | None, **origin: Any
+    workflow: Any, body: Any, origin: RunOrigin, once: Once | None
 ) -> tuple[dict[str, Any], bool]:
     """Validate ``body`` and start a run, unless ``once`` already started one.
 
@@ -108,15 +90,15 @@ def start_once(
     records nothing, so a corrected retry with the same key starts the run) or
     IdempotencyKeyReused.
     """
-    if once and (first := first_start(actor.organization, once)):
+    if once and (first := first_start(origin.organization_id, once)):
         return first, False
     input = workflow.validate_input(body)
     try:
-        return started_body(start_run(workflow, input, actor, once=once, **origin)), True
+        return started_body(start_run(workflow, input, origin, once=once)), True
     except IntegrityError:
         # A concurrent request with the same key committed first; its run stands, this one rolled
         # back.
-        first = first_start(actor.organization, once) if once else None
+        first = first_start(origin.organization_id, once) if once else None
         if first is None:
             raise
         return first, False
@@ -163,17 +145,7 @@ def rerun_run(run: Run, actor: Actor) -> Run:
     # Locked, so a retention prune deleting it either finishes first or waits for the new link.
     if not store.lock_run_txn(run.pk):
         raise InvalidState(f"Run {run.public_id} was deleted (retention) while it was being rerun.")
-    new = store.create_run_txn(
-        workflow,
-        run.input,
-        organization=run.organization,
-        project=run.project,
-        rerun_of=run,
-        trigger_type=Run.Trigger.RETRY,
-        trigger_label="Retry",
-        trigger_raw={"rerun_of": run.public_id},
-        **actor.run_fields(),
-    )
+    new = store.create_run_txn(workflow, run.input, RunOrigin.rerun(run, actor))
     actor.audit("run.rerun", run.public_id, new_run=new.public_id)
     return new
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 API_KEY_PREFIX = "ks_"
+DEFAULT_SLUG = "default"  # the default organization's, and every organization's default project
 
 
 class Role(models.TextChoices):
@@ -26,7 +27,7 @@ def role_allows(role: str, needed: str) -> bool:
 
 class OrganizationManager(models.Manager["Organization"]):
     def default(self) -> Organization:
-        org, _ = self.get_or_create(slug="default", defaults={"name": "Default"})
+        org, _ = self.get_or_create(slug=DEFAULT_SLUG, defaults={"name": "Default"})
         return org
 
 
@@ -42,7 +43,7 @@ class Organization(models.Model):
 
     def default_project(self) -> Project:
         project, _ = Project.objects.get_or_create(
-            organization=self, slug="default", defaults={"name": "Default"}
+            organization=self, slug=DEFAULT_SLUG, defaults={"name": "Default"}
         )
         return project
 

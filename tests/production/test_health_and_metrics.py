@@ -30,7 +30,7 @@ from workflows.runner import resume_run
 from workflows.sdk import Context, define_action, define_workflow
 
 from ..conftest import Stack
-from ..factories import make_run
+from ..factories import api_origin, make_run
 from ..services import free_port
 from ..support import ROOT, Process, http_status, wait_for
 
@@ -335,9 +335,7 @@ def test_it_reads_a_scrape_in_two_queries(
 ) -> None:
     for n in range(3):
         with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
-            store.create_run_txn(
-                ten_steps, {"n": n}, organization=org, project=org.default_project()
-            )
+            store.create_run_txn(ten_steps, {"n": n}, api_origin(org))
     store.fold_counts()  # some counts folded into totals, some not yet
     make_run(
         org,
@@ -379,9 +377,7 @@ def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(
         mock.patch("workflows.queue.enqueue_on_commit"),
         transaction.atomic(),
     ):
-        run = store.create_run_txn(
-            ten_steps, {"n": 0}, organization=org, project=org.default_project()
-        )
+        run = store.create_run_txn(ten_steps, {"n": 0}, api_origin(org))
     with Statements() as executed:
         assert resume_run(run.pk) == "completed"
     assert len(created.touching("history_metricincrement")) == 1
@@ -408,15 +404,13 @@ def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_its_counts_when_they_are_folded(client: Client, org: Organization) -> None:
     with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(
-            ten_steps, {"n": 0}, organization=org, project=org.default_project()
-        )
+        run = store.create_run_txn(ten_steps, {"n": 0}, api_origin(org))
     resume_run(run.pk)
     before = scrape(client)
     store.fold_counts()
     assert scrape(client) == before
     with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
-        store.create_run_txn(ten_steps, {"n": 1}, organization=org, project=org.default_project())
+        store.create_run_txn(ten_steps, {"n": 1}, api_origin(org))
     store.fold_counts()
     assert value(scrape(client), "keystroke_runs_started_total", workflow="metrics-ten-steps") == 2
 
@@ -424,12 +418,7 @@ def test_it_keeps_its_counts_when_they_are_folded(client: Client, org: Organizat
 @pytest.mark.django_db(transaction=True)
 def test_it_counts_a_canceled_run_as_finished(client: Client, org: Organization) -> None:
     with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(
-            registry.workflow("greeting"),
-            {"name": "Ada"},
-            organization=org,
-            project=org.default_project(),
-        )
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, api_origin(org))
         assert store.cancel_run_txn(run.pk)
     samples = scrape(client)
     assert (
@@ -488,8 +477,10 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
+from history.access import Actor
 from history.models import Organization, Run
 from workflows import store
+from workflows.origins import RunOrigin
 from workflows.registry import registry
 from workflows.runner import resume_run
 
@@ -499,8 +490,8 @@ org = Organization.objects.default()
 
 def start(name):
     with transaction.atomic():
-        return store.create_run_txn(registry.workflow("greeting"), {"name": name}, organization=org,
-                                    project=org.default_project())
+        origin = RunOrigin.api(Actor(org, "operator", "sqlite"))
+        return store.create_run_txn(registry.workflow("greeting"), {"name": name}, origin)
 
 
 def scrape():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from history.models import Organization, Run, Step
 from workflows import store
 from workflows.engine import StepRecord, Suspended, SuspendItem
+from workflows.origins import RunOrigin
 
 from ..factories import make_run
 
@@ -145,14 +146,8 @@ def test_a_runs_raw_trigger_value_is_stored_without_secrets(org: Organization) -
         "source": "imap://bot:hunter2hunter2@mail/INBOX",
     }
     with transaction.atomic():
-        run = store.create_run_txn(
-            registry.workflow("greeting"),
-            {"name": "Ada"},
-            organization=org,
-            project=org.default_project(),
-            trigger_type="poll",
-            trigger_raw=raw,
-        )
+        origin = RunOrigin.trigger(org.pk, "poll", "inbox", "inbox:greeting", raw, "trigger:inbox")
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, origin)
     run.refresh_from_db()
     assert run.trigger_raw == {
         "item": {"subject": "refund", "password": "[redacted]"},

@@ -5,7 +5,7 @@ Every status change is a conditional UPDATE: a count other than 1 means someone 
 (a cancel, another worker, the sweeper) got there first. A run that becomes queued gets its
 broker message after commit (``workflows.queue``).
 
-* ``runs``: creating a run, cancel, retry, the rerun's lock
+* ``runs``: creating a run (from its ``RunOrigin``), cancel, retry, the rerun's lock
 * ``leases``: a worker's claim and heartbeat, and how a pass ends
 * ``wakeups``: hooks and children waking runs, timers, the sweeper
 * ``steps``: step records with their usage, hook answers

@@ -16,6 +16,7 @@ from .. import faults, log_output, metrics
 from ..conf import engine_settings
 from ..engine import StepRecord
 from ..errors import RunStopped
+from ..origins import RunOrigin
 from . import steps
 from .runs import create_run_txn
 
@@ -41,32 +42,9 @@ class DatabaseEventLog:
     def start_child(
         self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
     ) -> StepRecord:
-        if tool_of:
-            trigger = {
-                "trigger_type": Run.Trigger.WORKFLOW_TOOL,
-                "trigger_label": f"Workflow tool · {tool_of}",
-            }
-        else:
-            trigger = {
-                "trigger_type": Run.Trigger.WORKFLOW,
-                "trigger_label": f"Workflow · {self.run.slug}",
-            }
         with transaction.atomic():
             child = create_run_txn(
-                workflow,
-                input,
-                organization_id=self.run.organization_id,
-                project_id=self.run.project_id,
-                parent=self.run,
-                actor=self.run.actor,
-                actor_user_id=self.run.actor_user_id,
-                actor_api_key_id=self.run.actor_api_key_id,
-                trigger_raw={
-                    "parent_run_id": self.run.public_id,
-                    "step_id": record.step_id,
-                    "agent": tool_of,
-                },
-                **trigger,
+                workflow, input, RunOrigin.child(self.run, record.step_id, tool_of)
             )
             record = replace(record, child_run_id=child.public_id)
             if not steps.record_step(self.run.pk, self.owner, record, child_pk=child.pk):

@@ -1,4 +1,4 @@
-"""Run rows: creating a run, and the writes of a cancel, a retry and a rerun."""
+"""Run rows: the one way a run is created, and the writes of a cancel, a retry and a rerun."""
 
 from __future__ import annotations
 
@@ -7,19 +7,25 @@ from typing import Any
 
 from django.utils import timezone
 
-from history.models import Run
+from history.models import Project, Run
+from history.models.accounts import DEFAULT_SLUG
 
 from .. import metrics, queue
+from ..origins import RunOrigin
 from ..redact import redact
 from . import counters, steps
 
 
-def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
-    # what a trigger received: a header, a query or a polled item may carry a secret
-    if "trigger_raw" in fields:
-        fields["trigger_raw"] = redact(fields["trigger_raw"])
+def create_run_txn(workflow: Any, input: dict[str, Any], origin: RunOrigin) -> Run:
+    """A queued run of ``workflow``, started as ``origin`` says; its message is sent after
+    commit.
+    """
     now = timezone.now()
-    deadline = now + workflow.timeout if workflow.timeout else None
+    project_id = origin.project_id or (
+        Project.objects.get_or_create(
+            organization_id=origin.organization_id, slug=DEFAULT_SLUG, defaults={"name": "Default"}
+        )[0].pk
+    )
     run = Run.objects.create(
         kind=workflow.kind,
         slug=workflow.slug,
@@ -28,8 +34,19 @@ def create_run_txn(workflow: Any, input: dict[str, Any], **fields: Any) -> Run:
         created_at=now,
         queued_at=now,
         enqueued_at=now,
-        deadline_at=deadline,
-        **fields,
+        deadline_at=now + workflow.timeout if workflow.timeout else None,
+        organization_id=origin.organization_id,
+        project_id=project_id,
+        actor=origin.actor,
+        actor_user_id=origin.actor_user_id,
+        actor_api_key_id=origin.actor_api_key_id,
+        trigger_type=origin.trigger_type,
+        trigger_label=origin.label,
+        trigger_id=origin.trigger_id,
+        # what a trigger received: a header, a query or a polled item may carry a secret
+        trigger_raw=redact(dict(origin.raw)),
+        parent_id=origin.parent_id,
+        rerun_of_id=origin.rerun_of_id,
     )
     counters.add_txn(metrics.run_started(run.slug))
     queue.enqueue_on_commit(run.pk)

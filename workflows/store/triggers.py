@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from history.models import Organization, Run, TriggerDelivery, TriggerState
+from history.models import Run, TriggerDelivery, TriggerState
 
 
 def add_states(rows: list[TriggerState]) -> None:
@@ -69,7 +69,7 @@ def mark_fired_txn(blanks: list[TriggerState], run: Run, now: datetime) -> None:
 
 
 def record_delivery_txn(
-    organization: Organization,
+    organization_id: int,
     trigger: str,
     key: str,
     digest: str,
@@ -81,7 +81,7 @@ def record_delivery_txn(
     A concurrent request with the same key fails here on the unique key, and its runs roll back.
     """
     TriggerDelivery.objects.create(
-        organization=organization,
+        organization_id=organization_id,
         trigger=trigger,
         key=key,
         request_digest=digest,

@@ -17,6 +17,7 @@ from history.hook_tokens import cut
 from history.models import Organization, Run, TriggerDelivery
 
 from .. import store
+from ..origins import RunOrigin
 from ..redact import redact_text
 from ..store import save_cursor_txn  # by name: a test stops a tick right there
 from .cron import latest_slot
@@ -87,17 +88,11 @@ def _start_txn(
         raise TriggerFailed(
             f"{attachment.id}: the transform raised {type(exc).__name__}: {exc}"
         ) from exc
-    run = store.create_run_txn(
-        attachment.target,
-        input,
-        organization=organization,
-        project=organization.default_project(),
-        trigger_type=attachment.trigger.type,
-        trigger_label=attachment.trigger.label,
-        trigger_id=attachment.id,
-        trigger_raw=raw,
-        actor=actor,
+    trigger = attachment.trigger
+    origin = RunOrigin.trigger(
+        organization.pk, trigger.type, trigger.slug, attachment.id, raw, actor
     )
+    run = store.create_run_txn(attachment.target, input, origin)
     # the attachment's row carries its own last run, next to its trigger's
     rows = [blank(organization, attachment.trigger.slug), blank(organization, attachment.id)]
     store.mark_fired_txn(rows, run, timezone.now())
@@ -128,7 +123,7 @@ def deliver(
         with transaction.atomic():
             status, body = start_txn(organization, trigger, event, raw, actor, only).response()
             for key in keys:
-                store.record_delivery_txn(organization, trigger.slug, key, "", body, status)
+                store.record_delivery_txn(organization.pk, trigger.slug, key, "", body, status)
     except IntegrityError:
         # a concurrent delivery with one of these keys committed first: answer as it did
         if first := _first_delivery(organization, trigger, keys):
