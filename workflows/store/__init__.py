@@ -24,11 +24,8 @@ from .events import DatabaseEventLog
 from .leases import (
     claim_run,
     conclude_run,
-    finish_run_txn,
     release_run,
-    release_run_txn,
     renew_lease,
-    suspend_run,
 )
 from .prune import (
     audit_prune_txn,
@@ -46,7 +43,7 @@ from .runs import (
     lock_run_txn,
     retry_run_txn,
 )
-from .steps import add_usage_txn, answer_hook_txn, record_step
+from .steps import answer_hook_txn, record_step
 from .traces import Trace, save_trace_txn
 from .triggers import (
     add_states,
@@ -71,7 +68,6 @@ __all__ = [
     "DatabaseEventLog",
     "Trace",
     "add_states",
-    "add_usage_txn",
     "answer_hook_txn",
     "audit_prune_txn",
     "cancel_descendants_txn",
@@ -85,7 +81,6 @@ __all__ = [
     "delete_runs_txn",
     "due_run_ids",
     "expired_roots_txn",
-    "finish_run_txn",
     "fire_timer",
     "fold_counts",
     "lock_run_txn",
@@ -95,7 +90,6 @@ __all__ = [
     "record_step",
     "record_trigger_error",
     "release_run",
-    "release_run_txn",
     "renew_lease",
     "requeue_stale",
     "retry_run_txn",
@@ -105,7 +99,6 @@ __all__ = [
     "set_enabled_txn",
     "settle_parent_step_txn",
     "stale_run_ids",
-    "suspend_run",
     "take_slot_txn",
     "wake_run_txn",
 ]
