@@ -18,6 +18,7 @@ from .registry import registry
 from .runner import resume_run
 from .tracing import flush_exports
 from .triggers import firing
+from .triggers.sync import sync
 
 logger = logging.getLogger("keystroke.triggers")
 
@@ -50,6 +51,7 @@ def sweep_runs() -> int:
 def fire_triggers() -> int:
     """Fire due schedule slots, and hand due polls to workers of their own (run by beat)."""
     close_old_connections()
+    sync()  # the rows of a trigger deployed since the last migrate
     now, fired = timezone.now(), 0
     for trigger in registry.triggers.values():
         try:

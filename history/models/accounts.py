@@ -27,8 +27,8 @@ def role_allows(role: str, needed: str) -> bool:
 
 class OrganizationManager(models.Manager["Organization"]):
     def default(self) -> Organization:
-        org, _ = self.get_or_create(slug=DEFAULT_SLUG, defaults={"name": "Default"})
-        return org
+        """The default organization; made by migrate (``history.defaults``), never here."""
+        return self.get(slug=DEFAULT_SLUG)
 
 
 class Organization(models.Model):
@@ -42,10 +42,8 @@ class Organization(models.Model):
         return self.name
 
     def default_project(self) -> Project:
-        project, _ = Project.objects.get_or_create(
-            organization=self, slug=DEFAULT_SLUG, defaults={"name": "Default"}
-        )
-        return project
+        """Made with the organization (``history.defaults``), never here."""
+        return Project.objects.get(organization=self, slug=DEFAULT_SLUG)
 
 
 class Membership(models.Model):

@@ -195,6 +195,7 @@ def test_a_signature_just_inside_five_minutes_is_accepted(secret: str) -> None:
 
 
 def test_a_webhook_without_any_secret_yet_refuses_every_delivery() -> None:
+    TriggerState.objects.filter(key="orders").delete()  # as before its first sync
     assert not TriggerState.objects.filter(key="orders").exists()
     assert_error(deliver(body_of(ORDER), token=""), 401)
     assert_error(deliver(body_of(ORDER), signature=sign("", body_of(ORDER))), 401)
@@ -417,7 +418,7 @@ def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(
         )
 
     orders = rows["orders:three-steps"]
-    secret = TriggerState.objects.get(organization=org, key="orders").secret  # made by the listing
+    secret = TriggerState.objects.get(organization=org, key="orders").secret  # made by the sync
     assert secret
     assert (
         orders["type"] == "webhook"
@@ -594,7 +595,7 @@ def test_schedules_cannot_be_switched_in_an_organization_they_do_not_fire_in() -
 def test_listing_triggers_reads_their_state_in_one_query_however_many_there_are(
     admin: APIClient, django_assert_max_num_queries: Any
 ) -> None:
-    assert admin.get("/api/triggers").status_code == 200  # first listing makes the rows
+    assert admin.get("/api/triggers").status_code == 200  # the first listing
     # rows with last runs
     deliver(body_of(ORDER), token=TriggerState.objects.get(key="orders").secret)
     # the API key, its last use, the trigger states with last runs

@@ -22,9 +22,9 @@ def create_run_txn(workflow: Any, input: dict[str, Any], origin: RunOrigin) -> R
     """
     now = timezone.now()
     project_id = origin.project_id or (
-        Project.objects.get_or_create(
-            organization_id=origin.organization_id, slug=DEFAULT_SLUG, defaults={"name": "Default"}
-        )[0].pk
+        Project.objects.values_list("pk", flat=True).get(
+            organization_id=origin.organization_id, slug=DEFAULT_SLUG
+        )
     )
     run = Run.objects.create(
         kind=workflow.kind,

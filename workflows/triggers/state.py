@@ -1,4 +1,6 @@
-"""The database side of triggers: state rows, webhook secrets, enabling and disabling (audited)."""
+"""The database side of triggers: reading state rows, webhook URLs, enabling and disabling
+(audited).
+"""
 
 from __future__ import annotations
 
@@ -61,13 +63,11 @@ def blank(organization: Organization, key: str) -> TriggerState:
 
 
 def state(organization: Organization, key: str) -> TriggerState:
-    """The row of a trigger or attachment, made on first use; a webhook's gets its secret then."""
-    rows = TriggerState.objects.filter(organization=organization, key=key)
-    row = rows.first()
-    if row is None:
-        store.add_states([blank(organization, key)])
-        row = rows.get()
-    return row
+    """The row of a trigger or attachment; one not synced yet reads as a new row, without its
+    secret (``workflows.triggers.sync`` makes the rows, reading never does).
+    """
+    row = TriggerState.objects.filter(organization=organization, key=key).first()
+    return row or TriggerState(organization=organization, key=key)
 
 
 def locked_state_txn(organization: Organization, key: str) -> TriggerState:
@@ -102,18 +102,18 @@ def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
 def webhook_url(trigger: Trigger, row: TriggerState, with_token: bool) -> str:
     base = engine_settings()["PUBLIC_URL"].rstrip("/")
     url = f"{base}/triggers/{trigger.endpoint}"  # type: ignore[attr-defined]
-    return f"{url}?token={row.secret}" if with_token else url
+    return f"{url}?token={row.secret}" if with_token and row.secret else url
 
 
 def states(organization: Organization, keys: list[str]) -> dict[str, TriggerState]:
-    """The rows of several triggers and attachments in one query (made where missing), with their
-    last runs.
+    """The rows of several triggers and attachments in one query, with their last runs (as
+    ``state`` reads them).
     """
     found = TriggerState.objects.filter(organization=organization, key__in=keys).select_related(
         "last_run"
     )
     known = {row.key: row for row in found}
-    return known | {key: state(organization, key) for key in keys if key not in known}
+    return {key: known.get(key) or TriggerState(organization=organization, key=key) for key in keys}
 
 
 def describe(
