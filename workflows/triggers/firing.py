@@ -94,7 +94,7 @@ def _start_txn(
     )
     run = store.create_run_txn(attachment.target, input, origin)
     # the attachment's row carries its own last run, next to its trigger's
-    rows = [blank(organization, attachment.trigger.slug), blank(organization, attachment.id)]
+    rows = [blank(organization, trigger.slug), blank(organization, attachment.id)]
     store.mark_fired_txn(rows, run, timezone.now())
     return run
 
