@@ -173,11 +173,13 @@ class Client:
     """Submits and polls runs, and counts its own commits so they can be taken out of the totals."""
 
     def __init__(self) -> None:
-        from history.models import Organization
+        from history.access import Actor
+        from history.models import Organization, Role
+        from workflows.origins import RunOrigin
         from workflows.registry import registry
 
         org = Organization.objects.default()
-        self.fields = {"organization": org, "project": org.default_project()}
+        self.origin = RunOrigin.api(Actor(org, Role.ADMIN, "bench"))
         self.registry = registry
         self.commits = 0
 
@@ -203,7 +205,7 @@ class Client:
 
         # Committed on its own, so its message is sent on commit as in production.
         with transaction.atomic():
-            run = store.create_run_txn(self.registry.workflow(slug), {}, **self.fields)
+            run = store.create_run_txn(self.registry.workflow(slug), {}, self.origin)
         self.commits += 1
         return int(run.pk)
 
@@ -390,20 +392,21 @@ def in_process(bench: Bench, slug: str, n: int) -> InProcess:
     from django.test.utils import CaptureQueriesContext
 
     from history.models import Run
-    from workflows import store
+    from workflows import queue
     from workflows.runner import resume_run
     from workflows.sdk import execute_workflow
+    from workflows.store import steps as step_rows
 
-    with mock.patch.object(store, "enqueue_on_commit"):  # executed here, so no worker message
+    with mock.patch.object(queue, "enqueue_on_commit"):  # executed here, so no worker message
         pks = [bench.client.submit(slug) for _ in range(n + 1)]
     before, times = bench.settle(), StatementTimes()
     resume_run(pks[0])  # opens the connection settle() closed: kept out of the timings
-    steps = PreparedSteps(store.record_step, times)
-    with mock.patch.object(store, "record_step", steps), connection.execute_wrapper(times):
+    steps = PreparedSteps(step_rows.record_step, times)
+    with mock.patch.object(step_rows, "record_step", steps), connection.execute_wrapper(times):
         seconds = [timed(lambda pk=pk: resume_run(pk)) for pk in pks[1:-1]]
     steps.sql.clear()
     with (
-        mock.patch.object(store, "record_step", steps),
+        mock.patch.object(step_rows, "record_step", steps),
         CaptureQueriesContext(connection) as queries,
     ):
         resume_run(pks[-1])

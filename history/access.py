@@ -25,10 +25,6 @@ class Actor:
     def can(self, role: str) -> bool:
         return role_allows(self.role, role)
 
-    def run_fields(self) -> dict[str, Any]:
-        """The actor columns of a run this actor starts."""
-        return {"actor": self.label, "actor_user": self.user, "actor_api_key": self.api_key}
-
     def audit(self, action: str, target: str, **details: Any) -> AuditEvent:
         if self.address:
             details = {**details, "address": self.address}

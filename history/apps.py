@@ -5,6 +5,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate, post_save
 
 
 class HistoryConfig(AppConfig):
@@ -13,8 +14,12 @@ class HistoryConfig(AppConfig):
 
     def ready(self) -> None:
         from .api import schema  # noqa: F401  registers the OpenAPI description of API-key auth
+        from .defaults import create_default_organization, create_default_project
+        from .models import Organization
 
         connection_created.connect(_sqlite_functions)
+        post_migrate.connect(create_default_organization, sender=self)
+        post_save.connect(create_default_project, sender=Organization)
 
 
 def _sqlite_functions(connection: Any, **_: Any) -> None:

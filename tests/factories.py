@@ -1,4 +1,4 @@
-"""What tests make, in one place: runs, hook steps, and members signed in by role."""
+"""What tests make, in one place: runs, hook steps, run origins, and members signed in by role."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.test import Client
 
+from history.access import Actor
 from history.models import Membership, Organization, Run, Step
 from history.models.accounts import Role
+from workflows.origins import RunOrigin
 
 _names = itertools.count(1)
 
@@ -17,6 +19,11 @@ _names = itertools.count(1)
 def make_run(org: Organization, slug: str = "greeting", **fields: Any) -> Run:
     """A run of ``org``'s default project; its fields as given, queued by default."""
     return Run.objects.create(organization=org, project=org.default_project(), slug=slug, **fields)
+
+
+def api_origin(org: Organization) -> RunOrigin:
+    """A start as the API makes one, for runs made with ``store.create_run_txn``."""
+    return RunOrigin.api(Actor(org, Role.OPERATOR, "tests"))
 
 
 def make_hook(run: Run, token: str, position: int = 0, **fields: Any) -> Step:

@@ -11,12 +11,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from history.access import Actor
-from history.models import Organization, TriggerState
+from history.models import TriggerState
 from history.models.accounts import Role
 
 from .registry import registry
 from .triggers.cron import next_slot
-from .triggers.state import NotHere, UnknownTrigger, set_enabled, state
+from .triggers.state import NotHere, UnknownTrigger, set_enabled
 
 
 @admin.register(TriggerState)
@@ -48,16 +48,6 @@ class TriggerAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: TriggerState | None = None
     ) -> list[str]:
         return [f.name for f in TriggerState._meta.fields if f.name != "secret"]
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> Any:
-        for organization in Organization.objects.all():  # every defined trigger gets its row
-            for trigger in registry.triggers.values():
-                state(organization, trigger.slug)
-                for attachment in trigger.attachments:
-                    state(organization, attachment.id)
-        return super().changelist_view(request, extra_context)
 
     @admin.display(description="Type")
     def kind(self, row: TriggerState) -> str:

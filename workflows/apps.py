@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate, post_save
 
 
 class WorkflowsConfig(AppConfig):
@@ -8,10 +9,19 @@ class WorkflowsConfig(AppConfig):
     verbose_name = "Workflows"
 
     def ready(self) -> None:
+        from history.models import Organization
+
         from . import checks  # noqa: F401  registers the system checks
         from .conf import project_dirs
         from .project import load_project
+        from .queue import send_with
         from .run_actions import provide_to_history
+        from .tasks import execute_run
+        from .triggers.sync import sync_after_migrate, sync_new_organization
 
         provide_to_history()
         load_project(project_dirs())
+        send_with(execute_run)  # run messages are this task's; see workflows.queue
+        # Trigger state rows are made ahead of reads, not by them (workflows.triggers.sync).
+        post_migrate.connect(sync_after_migrate, sender=apps.get_app_config("history"))
+        post_save.connect(sync_new_organization, sender=Organization)

@@ -1,18 +1,31 @@
-"""Sending run messages to the broker, always after the transaction that made them commits."""
+"""Sending run messages to the broker, always after the transaction that made them commits.
+
+The message is the ``execute_run`` task of ``workflows.tasks``. That task drives the runner,
+and the runner queues runs (a child, a woken parent, a run handed back), so this module
+cannot import it without a cycle: ``WorkflowsConfig.ready`` hands the task over
+(``send_with``) as every process starts, before any run can be queued.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import current_app
 from django.db import transaction
 
-EXECUTE_RUN = "workflows.tasks.execute_run"
 # One quick retry, not Celery's default three: the request waits for the publish, and a message
 # that cannot be sent is the sweeper's to send, so a broker that hangs must not hold the request.
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 logger = logging.getLogger("keystroke.queue")
+
+_execute_run: Any = None  # the Celery task, once handed over
+
+
+def send_with(task: Any) -> None:
+    """Send run messages as ``task`` (``workflows.tasks.execute_run``)."""
+    global _execute_run
+    _execute_run = task
 
 
 def enqueue_on_commit(run_pk: int) -> None:
@@ -22,14 +35,19 @@ def enqueue_on_commit(run_pk: int) -> None:
     the run has been queued for STALE_QUEUED_SECONDS, so the request that created the run
     still succeeds.
     """
+    task = _execute_run
+    if task is None:
+        raise RuntimeError(
+            "No task sends run messages: Django's apps are not ready (WorkflowsConfig.ready "
+            "hands workflows.tasks.execute_run to workflows.queue)."
+        )
 
     # Failures are caught here rather than by on_commit(robust=True): Django's robust path logs
     # the callback's __qualname__, and the functools.partial once used here had none, which
     # turned a broker outage into a 500 for a run that had been created.
     def send_execute_run() -> None:
         try:
-            # By task name, so the store need not import the tasks module that imports it.
-            current_app.send_task(EXECUTE_RUN, args=[run_pk], retry_policy=PUBLISH_RETRY)
+            task.apply_async(args=[run_pk], retry_policy=PUBLISH_RETRY)
         except Exception as exc:  # any broker failure: the sweeper owns the retry
             logger.warning(
                 "run %s stays queued: the broker refused its message (%s); the sweeper resends it",

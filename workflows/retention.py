@@ -347,19 +347,14 @@ def _whole_trees(
 
 
 def _audit_txn(pruned: Pruned, organizations: set[int]) -> None:
-    """One record per organization and prune, kept up to date in each batch's transaction, so a
-    prune that dies half-way leaves the counts of the batches it committed."""
-    from history.access import Actor
-    from history.models import AuditEvent, Organization
-    from history.models.accounts import Role
+    """One record per organization and prune, kept up to date in each batch's transaction."""
+    from . import store
 
     for organization in sorted(organizations):
-        counts = pruned.counts(organization)
-        if organization in pruned.audits:
-            AuditEvent.objects.filter(pk=pruned.audits[organization]).update(details=counts)
-        else:
-            actor = Actor(Organization.objects.get(pk=organization), Role.ADMIN, "retention")
-            pruned.audits[organization] = actor.audit("runs.prune", "runs", **counts).pk
+        audit = pruned.audits.get(organization)
+        pruned.audits[organization] = store.audit_prune_txn(
+            organization, pruned.counts(organization), audit
+        )
 
 
 def describe(retention: Retention) -> list[str]:

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from history.access import Actor
-from history.models import Organization, Run, Step, TriggerDelivery
+from history.models import Run, Step, TriggerDelivery
 
 from . import store
-from .queue import enqueue_on_commit
+from .origins import RunOrigin
 from .registry import registry
 
 
@@ -30,11 +29,6 @@ class IdempotencyKeyReused(Exception):
     """An Idempotency-Key that already started a different run (HTTP 422)."""
 
 
-TRIGGER_LABELS: dict[str, str] = {
-    Run.Trigger.API: "API",
-    Run.Trigger.CLI: "CLI",
-    Run.Trigger.UI: "UI",
-}
 # Idempotency records of API starts share the webhook deliveries' table under this name, which
 # no trigger slug can take; workflow and agent starts share one key space per organization.
 API_STARTS = "(api)"
@@ -50,31 +44,17 @@ class Once:
 
 @transaction.atomic(durable=True)
 def start_run(
-    workflow: Any,
-    input: dict[str, Any],
-    actor: Actor,
-    trigger_type: str = Run.Trigger.API,
-    trigger_raw: dict[str, Any] | None = None,
-    once: Once | None = None,
+    workflow: Any, input: dict[str, Any], origin: RunOrigin, once: Once | None = None
 ) -> Run:
     """Create a queued run for already-validated input; its message is sent after commit.
 
     With ``once``, the idempotency record is written in the same transaction as the run, so
     there is never one without the other.
     """
-    run = store.create_run_txn(
-        workflow,
-        input,
-        organization=actor.organization,
-        project=actor.organization.default_project(),
-        trigger_type=trigger_type,
-        trigger_label=TRIGGER_LABELS.get(trigger_type, trigger_type),
-        trigger_raw=trigger_raw or {},
-        **actor.run_fields(),
-    )
+    run = store.create_run_txn(workflow, input, origin)
     if once:
         store.record_delivery_txn(
-            actor.organization, API_STARTS, once.key, once.digest, started_body(run)
+            origin.organization_id, API_STARTS, once.key, once.digest, started_body(run)
         )
     return run
 
@@ -83,12 +63,12 @@ def started_body(run: Run) -> dict[str, Any]:
     return {"run_id": run.public_id, "status": run.status}
 
 
-def first_start(organization: Organization, once: Once) -> dict[str, Any] | None:
+def first_start(organization_id: int, once: Once) -> dict[str, Any] | None:
     """What the first start with this key answered, or None; a key sent with another start is
     refused.
     """
     first = TriggerDelivery.objects.filter(
-        organization=organization, trigger=API_STARTS, key=once.key
+        organization_id=organization_id, trigger=API_STARTS, key=once.key
     ).first()
     if first is None:
         return None
@@ -102,7 +82,7 @@ def first_start(organization: Organization, once: Once) -> dict[str, Any] | None
 
 
 def start_once(
-    workflow: Any, body: Any, actor: Actor, once: Once | None, **origin: Any
+    workflow: Any, body: Any, origin: RunOrigin, once: Once | None
 ) -> tuple[dict[str, Any], bool]:
     """Validate ``body`` and start a run, unless ``once`` already started one.
 
@@ -110,15 +90,15 @@ def start_once(
     records nothing, so a corrected retry with the same key starts the run) or
     IdempotencyKeyReused.
     """
-    if once and (first := first_start(actor.organization, once)):
+    if once and (first := first_start(origin.organization_id, once)):
         return first, False
     input = workflow.validate_input(body)
     try:
-        return started_body(start_run(workflow, input, actor, once=once, **origin)), True
+        return started_body(start_run(workflow, input, origin, once=once)), True
     except IntegrityError:
         # A concurrent request with the same key committed first; its run stands, this one rolled
         # back.
-        first = first_start(actor.organization, once) if once else None
+        first = first_start(origin.organization_id, once) if once else None
         if first is None:
             raise
         return first, False
@@ -143,36 +123,11 @@ def cancel_run(run: Run, actor: Actor) -> Run:
 @transaction.atomic(durable=True)
 def retry_run(run: Run, actor: Actor) -> Run:
     """Continue a failed or canceled run in place from its first unfinished step."""
-    now = timezone.now()
     workflow = registry.workflow(run.slug)
-    # The timeout counts again from the retry, or an old deadline would fail it at once.
-    deadline = now + workflow.timeout if workflow is not None and workflow.timeout else None
-    updated = Run.objects.filter(
-        pk=run.pk, status__in=(Run.Status.FAILED, Run.Status.CANCELED)
-    ).update(
-        deadline_at=deadline,
-        status=Run.Status.QUEUED,
-        attempt=run.attempt + 1,
-        error=None,
-        output=None,
-        finished_at=None,
-        duration_ms=None,
-        wake_at=None,
-        queued_at=now,
-        enqueued_at=now,
-    )
-    if not updated:
+    if not store.retry_run_txn(run, workflow.timeout if workflow is not None else None):
         raise InvalidState(
             f"Run {run.public_id} is {run.status}; only failed or canceled runs can be retried."
         )
-    # Failed steps run again; so do child steps whose child ended without success.
-    Step.objects.filter(run=run, status=Step.Status.FAILED).delete()
-    Step.objects.filter(
-        run=run,
-        status=Step.Status.WAITING,
-        child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED),
-    ).delete()
-    enqueue_on_commit(run.pk)
     actor.audit("run.retry", run.public_id, attempt=run.attempt + 1)
     run.refresh_from_db()
     return run
@@ -188,19 +143,9 @@ def rerun_run(run: Run, actor: Actor) -> Run:
             f"rerun."
         )
     # Locked, so a retention prune deleting it either finishes first or waits for the new link.
-    if not Run.objects.select_for_update().filter(pk=run.pk).exists():
+    if not store.lock_run_txn(run.pk):
         raise InvalidState(f"Run {run.public_id} was deleted (retention) while it was being rerun.")
-    new = store.create_run_txn(
-        workflow,
-        run.input,
-        organization=run.organization,
-        project=run.project,
-        rerun_of=run,
-        trigger_type=Run.Trigger.RETRY,
-        trigger_label="Retry",
-        trigger_raw={"rerun_of": run.public_id},
-        **actor.run_fields(),
-    )
+    new = store.create_run_txn(workflow, run.input, RunOrigin.rerun(run, actor))
     actor.audit("run.rerun", run.public_id, new_run=new.public_id)
     return new
 
@@ -245,9 +190,7 @@ def resume_hook(token: str, payload: Any, resumed_by: str, address: str | None =
             "payload", [{"type": "dict_type", "loc": (), "input": payload}]
         )
     value = schema.model_validate(payload).model_dump(mode="json") if schema else payload
-    if not Step.objects.filter(pk=step.pk, status=Step.Status.WAITING).update(
-        status=Step.Status.SUCCESS, output=value, finished_at=timezone.now(), resumed_by=resumed_by
-    ):
+    if not store.answer_hook_txn(step.pk, value, resumed_by):
         raise InvalidState(f"Hook {step.step_id} of run {step.run.public_id} was already resumed.")
     store.wake_run_txn(step.run_id)
     actor = Actor(step.run.organization, "operator", resumed_by, address=address)

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from history.throttle import forget_stale_api_key_failures
 
-from . import metrics, retention, shutdown, store  # noqa: F401  shutdown connects the warm-shutdown handlers
+from . import retention, shutdown, store  # noqa: F401  shutdown connects the warm-shutdown handlers
 from .conf import engine_settings
 from .registry import registry
 from .runner import resume_run
 from .tracing import flush_exports
 from .triggers import firing
+from .triggers.sync import sync
 
 logger = logging.getLogger("keystroke.triggers")
 
@@ -42,7 +43,7 @@ def sweep_runs() -> int:
     close_old_connections()
     now = timezone.now()
     requeued = sum(store.requeue_stale(pk, now) for pk in store.stale_run_ids(now))
-    metrics.fold_counts()  # keeps what a /metrics scrape reads small
+    store.fold_counts()  # keeps what a /metrics scrape reads small
     return requeued
 
 
@@ -50,6 +51,7 @@ def sweep_runs() -> int:
 def fire_triggers() -> int:
     """Fire due schedule slots, and hand due polls to workers of their own (run by beat)."""
     close_old_connections()
+    sync()  # the rows of a trigger deployed since the last migrate
     now, fired = timezone.now(), 0
     for trigger in registry.triggers.values():
         try:

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 API_KEY_PREFIX = "ks_"
+DEFAULT_SLUG = "default"  # the default organization's, and every organization's default project
 
 
 class Role(models.TextChoices):
@@ -26,8 +27,8 @@ def role_allows(role: str, needed: str) -> bool:
 
 class OrganizationManager(models.Manager["Organization"]):
     def default(self) -> Organization:
-        org, _ = self.get_or_create(slug="default", defaults={"name": "Default"})
-        return org
+        """The default organization; made by migrate (``history.defaults``), never here."""
+        return self.get(slug=DEFAULT_SLUG)
 
 
 class Organization(models.Model):
@@ -41,10 +42,8 @@ class Organization(models.Model):
         return self.name
 
     def default_project(self) -> Project:
-        project, _ = Project.objects.get_or_create(
-            organization=self, slug="default", defaults={"name": "Default"}
-        )
-        return project
+        """Made with the organization (``history.defaults``), never here."""
+        return Project.objects.get(organization=self, slug=DEFAULT_SLUG)
 
 
 class Membership(models.Model):

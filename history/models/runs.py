@@ -132,7 +132,7 @@ class Run(models.Model):
         null=True, blank=True, help_text="When the workflow's timeout expires."
     )
     # Bumped by every hook resume and child completion, so a worker that suspends the run
-    # at the same moment can tell it was woken meanwhile (see workflows.store.suspend_run).
+    # at the same moment can tell it was woken meanwhile (see workflows.store.leases.suspend_run).
     wakeups = models.PositiveIntegerField(default=0)
 
     objects = RunQuerySet.as_manager()
@@ -161,13 +161,13 @@ class Run(models.Model):
                 fields=["organization", "trigger_id", "-created_at", "-id"],
                 name="history_run_org_trigger_id",
             ),
-            # Used by workflows.store.due_run_ids() (the timer beat).
+            # Used by workflows.store.wakeups.due_run_ids() (the timer beat).
             models.Index(
                 fields=["wake_at"],
                 name="history_run_wake",
                 condition=Q(status__in=["sleeping", "waiting"]),
             ),
-            # Used by workflows.store.stale_run_ids() (the sweeper).
+            # Used by workflows.store.wakeups.stale_run_ids() (the sweeper).
             models.Index(
                 fields=["status", "enqueued_at"],
                 name="history_run_active",
@@ -178,8 +178,8 @@ class Run(models.Model):
             models.Index(
                 fields=["queued_at"], name="history_run_queued", condition=Q(status="queued")
             ),
-            # Used by workflows.store.expired_roots_txn() (the retention prune): finished top-level
-            # runs of one status, oldest first; children are found through parent_id.
+            # Used by workflows.store.prune.expired_roots_txn() (the retention prune): finished
+            # top-level runs of one status, oldest first; children are found through parent_id.
             models.Index(
                 fields=["status", "finished_at", "id"],
                 name="history_run_expiry",

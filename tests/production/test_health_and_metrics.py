@@ -24,13 +24,13 @@ from rest_framework.test import APIClient
 
 from history.health import check_broker, check_database
 from history.models import Organization, Run
-from workflows import metrics, store, tasks
+from workflows import store, tasks
 from workflows.registry import registry
 from workflows.runner import resume_run
 from workflows.sdk import Context, define_action, define_workflow
 
 from ..conftest import Stack
-from ..factories import make_run
+from ..factories import api_origin, make_run
 from ..services import free_port
 from ..support import ROOT, Process, http_status, wait_for
 
@@ -322,7 +322,7 @@ def test_it_counts_a_sweeper_requeue_after_a_lease_lapses(
 ) -> None:
     lapsed = timezone.now() - timedelta(seconds=1)
     run = make_run(org, status="running", lease_owner="dead-worker", lease_expires_at=lapsed)
-    with mock.patch("workflows.store.enqueue_on_commit"):
+    with mock.patch("workflows.queue.enqueue_on_commit"):
         assert tasks.sweep_runs() == 1
     run.refresh_from_db()
     assert run.status == "queued"
@@ -334,18 +334,16 @@ def test_it_reads_a_scrape_in_two_queries(
     client: Client, org: Organization, django_assert_num_queries: Any
 ) -> None:
     for n in range(3):
-        with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-            store.create_run_txn(
-                ten_steps, {"n": n}, organization=org, project=org.default_project()
-            )
-    metrics.fold_counts()  # some counts folded into totals, some not yet
+        with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
+            store.create_run_txn(ten_steps, {"n": n}, api_origin(org))
+    store.fold_counts()  # some counts folded into totals, some not yet
     make_run(
         org,
         status="running",
         lease_owner="dead",
         lease_expires_at=timezone.now() - timedelta(seconds=1),
     )
-    with mock.patch("workflows.store.enqueue_on_commit"):
+    with mock.patch("workflows.queue.enqueue_on_commit"):
         tasks.sweep_runs()
     with django_assert_num_queries(2):  # the gauges, then every counter and histogram bucket
         samples = scrape(client)
@@ -376,12 +374,10 @@ def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(
     connection.ensure_connection()
     with (
         Statements() as created,
-        mock.patch("workflows.store.enqueue_on_commit"),
+        mock.patch("workflows.queue.enqueue_on_commit"),
         transaction.atomic(),
     ):
-        run = store.create_run_txn(
-            ten_steps, {"n": 0}, organization=org, project=org.default_project()
-        )
+        run = store.create_run_txn(ten_steps, {"n": 0}, api_origin(org))
     with Statements() as executed:
         assert resume_run(run.pk) == "completed"
     assert len(created.touching("history_metricincrement")) == 1
@@ -407,29 +403,22 @@ def test_it_counts_a_run_and_its_steps_in_one_statement_per_pass(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_its_counts_when_they_are_folded(client: Client, org: Organization) -> None:
-    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(
-            ten_steps, {"n": 0}, organization=org, project=org.default_project()
-        )
+    with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
+        run = store.create_run_txn(ten_steps, {"n": 0}, api_origin(org))
     resume_run(run.pk)
     before = scrape(client)
-    metrics.fold_counts()
+    store.fold_counts()
     assert scrape(client) == before
-    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-        store.create_run_txn(ten_steps, {"n": 1}, organization=org, project=org.default_project())
-    metrics.fold_counts()
+    with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
+        store.create_run_txn(ten_steps, {"n": 1}, api_origin(org))
+    store.fold_counts()
     assert value(scrape(client), "keystroke_runs_started_total", workflow="metrics-ten-steps") == 2
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_counts_a_canceled_run_as_finished(client: Client, org: Organization) -> None:
-    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(
-            registry.workflow("greeting"),
-            {"name": "Ada"},
-            organization=org,
-            project=org.default_project(),
-        )
+    with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, api_origin(org))
         assert store.cancel_run_txn(run.pk)
     samples = scrape(client)
     assert (
@@ -488,8 +477,10 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
+from history.access import Actor
 from history.models import Organization, Run
-from workflows import metrics, store
+from workflows import store
+from workflows.origins import RunOrigin
 from workflows.registry import registry
 from workflows.runner import resume_run
 
@@ -499,8 +490,8 @@ org = Organization.objects.default()
 
 def start(name):
     with transaction.atomic():
-        return store.create_run_txn(registry.workflow("greeting"), {"name": name}, organization=org,
-                                    project=org.default_project())
+        origin = RunOrigin.api(Actor(org, "operator", "sqlite"))
+        return store.create_run_txn(registry.workflow("greeting"), {"name": name}, origin)
 
 
 def scrape():
@@ -515,10 +506,10 @@ with transaction.atomic():
     store.cancel_run_txn(canceled.pk)
 Run.objects.filter(pk=queued.pk).update(queued_at=timezone.now() - timedelta(seconds=30))
 ready = Client().get("/readyz")
-all_ok = {"database": "ok", "broker": "ok"}
-assert ready.status_code == 200 and ready.json() == all_ok, ready.content
+ok = {"database": "ok", "broker": "ok"}
+assert ready.status_code == 200 and ready.json() == ok, ready.content
 before = scrape()
-assert metrics.fold_counts() == 5, "three starts, one pass, one cancel"
+assert store.fold_counts() == 5, "three starts, one pass, one cancel"
 after = scrape()
 age = ("keystroke_runs_queued_oldest_age_seconds", ())
 assert 30 <= after.pop(age) < 60 and before.pop(age)

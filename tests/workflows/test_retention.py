@@ -62,7 +62,9 @@ def test_it_deletes_expired_runs_with_every_row_that_belongs_to_them(org: Organi
     expired = with_rows(make_run(org, age=31 * DAY))
     kept = with_rows(make_run(org, age=29 * DAY))
     rerun = make_run(org, age=DAY, rerun_of=expired)
-    TriggerState.objects.create(organization=org, key="signup", last_run=expired)
+    TriggerState.objects.update_or_create(
+        organization=org, key="signup", defaults={"last_run": expired}
+    )
     before, gone = census(), rows_of(expired)
     assert all(gone.values())
 

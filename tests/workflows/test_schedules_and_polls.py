@@ -232,10 +232,12 @@ def test_the_beat_task_fires_a_due_schedule_once_and_a_poll_tick_runs_in_its_own
         "weekly",
         "support-inbox",
     ):
-        TriggerState.objects.create(
-            organization=org, key=key, last_slot=timezone.now() - timedelta(days=3)
+        TriggerState.objects.update_or_create(
+            organization=org, key=key, defaults={"last_slot": timezone.now() - timedelta(days=3)}
         )
-    TriggerState.objects.create(organization=org, key="feed", last_slot=timezone.now())  # not due
+    TriggerState.objects.update_or_create(
+        organization=org, key="feed", defaults={"last_slot": timezone.now()}
+    )  # not due
     # the broker is another test's business
     with mock.patch.object(tasks.poll_trigger, "delay") as queued:
         fired = tasks.fire_triggers()

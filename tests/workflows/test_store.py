@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.utils import timezone
 from history.models import Organization, Run, Step
 from workflows import store
 from workflows.engine import StepRecord, Suspended, SuspendItem
+from workflows.origins import RunOrigin
 
 from ..factories import make_run
 
@@ -85,6 +87,22 @@ def test_timers_wake_only_due_runs(org: Organization, django_capture_on_commit_c
     assert Run.objects.get(pk=due.pk).status == "queued"
 
 
+def test_a_run_the_store_queues_is_sent_as_the_execute_run_task_once_committed(
+    org: Organization, django_capture_on_commit_callbacks
+) -> None:
+    from workflows import queue, tasks
+
+    now = timezone.now()
+    due = make_run(org, status="sleeping", wake_at=now - timedelta(seconds=1))
+    with mock.patch.object(tasks.execute_run, "apply_async") as sent:
+        with django_capture_on_commit_callbacks() as callbacks:
+            assert store.fire_timer(due.pk, now)
+        assert not sent.called, "nothing is sent before the commit"
+        for callback in callbacks:
+            callback()
+    sent.assert_called_once_with(args=[due.pk], retry_policy=queue.PUBLISH_RETRY)
+
+
 def test_the_sweeper_requeues_dead_and_lost_runs_only(org: Organization) -> None:
     now = timezone.now()
     dead = make_run(
@@ -128,14 +146,8 @@ def test_a_runs_raw_trigger_value_is_stored_without_secrets(org: Organization) -
         "source": "imap://bot:hunter2hunter2@mail/INBOX",
     }
     with transaction.atomic():
-        run = store.create_run_txn(
-            registry.workflow("greeting"),
-            {"name": "Ada"},
-            organization=org,
-            project=org.default_project(),
-            trigger_type="poll",
-            trigger_raw=raw,
-        )
+        origin = RunOrigin.trigger(org.pk, "poll", "inbox", "inbox:greeting", raw, "trigger:inbox")
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, origin)
     run.refresh_from_db()
     assert run.trigger_raw == {
         "item": {"subject": "refund", "password": "[redacted]"},

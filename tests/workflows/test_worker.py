@@ -16,6 +16,7 @@ from workflows import store
 from workflows.registry import registry
 
 from ..conftest import Stack
+from ..factories import api_origin
 from ..support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -183,13 +184,8 @@ def test_cancel_stops_queued_sleeping_waiting_and_running_runs(
 
 
 def test_a_lost_broker_message_is_recovered_by_the_sweeper(stack: Stack, org: Organization) -> None:
-    with mock.patch("workflows.store.enqueue_on_commit"), transaction.atomic():
-        run = store.create_run_txn(
-            registry.workflow("greeting"),
-            {"name": "Lost"},
-            organization=org,
-            project=org.default_project(),
-        )
+    with mock.patch("workflows.queue.enqueue_on_commit"), transaction.atomic():
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Lost"}, api_origin(org))
     stack.worker()
     stack.beat()
     status_becomes(run, "success", timeout=30)

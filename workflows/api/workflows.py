@@ -21,6 +21,7 @@ from history.models.accounts import Role
 from history.permissions import require_role
 
 from .. import runs
+from ..origins import RunOrigin
 from ..registry import registry
 from .bodies import idempotency_key, read_json
 from .errors import validating
@@ -82,9 +83,7 @@ def start(request: Request, actor: Actor, slug: str, kind: str) -> Response:
     trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
     raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
     with validating(f"input for {slug}"):
-        started, new = runs.start_once(
-            target, body, actor, once, trigger_type=trigger, trigger_raw=raw
-        )
+        started, new = runs.start_once(target, body, RunOrigin.api(actor, trigger, raw), once)
     return _started(request, started, status.HTTP_202_ACCEPTED if new else status.HTTP_200_OK)
 
 

@@ -9,7 +9,6 @@ attempt leaves behind; ``log`` is where steps are kept (the database one is
 
 from __future__ import annotations
 
-from ..storable import escape_json_nul, has_json_nul, storable
 from .context import Context, HookHandle
 from .failures import error_dict
 from .kinds import StepKind
@@ -37,8 +36,5 @@ __all__ = [
     "WorkflowDef",
     "current_runtime",
     "error_dict",
-    "escape_json_nul",
     "execute",
-    "has_json_nul",
-    "storable",
 ]

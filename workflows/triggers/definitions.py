@@ -54,11 +54,6 @@ class Trigger:
         self.name, self.description = name or slug.replace("-", " ").capitalize(), description
         self.attachments: list[Attachment] = []
 
-    @property
-    def label(self) -> str:
-        """The trigger label its runs carry, e.g. "Webhook · signup"."""
-        return f"{self.type.capitalize()} · {self.slug}"
-
     def attach(self, target: Definition, transform: Transform | None = None) -> Attachment:
         """Start ``target`` (a workflow or an agent) on every event; ``transform`` maps the event to
         its input.

@@ -14,13 +14,15 @@ from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from history.hook_tokens import cut
-from history.models import Organization, Run, TriggerDelivery, TriggerState
+from history.models import Organization, Run, TriggerDelivery
 
 from .. import store
+from ..origins import RunOrigin
 from ..redact import redact_text
+from ..store import save_cursor_txn  # by name: a test stops a tick right there
 from .cron import latest_slot
 from .definitions import Attachment, Poll, Schedule, Trigger
-from .state import enabled, locked_state_txn, state
+from .state import blank, enabled, locked_state_txn, state
 
 logger = logging.getLogger("keystroke.triggers")
 
@@ -86,23 +88,14 @@ def _start_txn(
         raise TriggerFailed(
             f"{attachment.id}: the transform raised {type(exc).__name__}: {exc}"
         ) from exc
-    run = store.create_run_txn(
-        attachment.target,
-        input,
-        organization=organization,
-        project=organization.default_project(),
-        trigger_type=attachment.trigger.type,
-        trigger_label=attachment.trigger.label,
-        trigger_id=attachment.id,
-        trigger_raw=raw,
-        actor=actor,
+    trigger = attachment.trigger
+    origin = RunOrigin.trigger(
+        organization.pk, trigger.type, trigger.slug, attachment.id, raw, actor
     )
-    now = timezone.now()
-    state(organization, attachment.id)  # the attachment's row, to carry its own last run
-    for key in (attachment.trigger.slug, attachment.id):
-        TriggerState.objects.filter(organization=organization, key=key).update(
-            last_fired_at=now, last_run=run
-        )
+    run = store.create_run_txn(attachment.target, input, origin)
+    # the attachment's row carries its own last run, next to its trigger's
+    rows = [blank(organization, trigger.slug), blank(organization, attachment.id)]
+    store.mark_fired_txn(rows, run, timezone.now())
     return run
 
 
@@ -130,7 +123,7 @@ def deliver(
         with transaction.atomic():
             status, body = start_txn(organization, trigger, event, raw, actor, only).response()
             for key in keys:
-                store.record_delivery_txn(organization, trigger.slug, key, "", body, status)
+                store.record_delivery_txn(organization.pk, trigger.slug, key, "", body, status)
     except IntegrityError:
         # a concurrent delivery with one of these keys committed first: answer as it did
         if first := _first_delivery(organization, trigger, keys):
@@ -168,8 +161,7 @@ def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
         previous = row.last_slot
         if previous is not None and slot <= previous:
             return []
-        row.last_slot = slot
-        row.save(update_fields=["last_slot"])
+        store.take_slot_txn(row, slot)
         if previous is None:
             return []
         raw = {"slot": slot.isoformat(), "cron": trigger.cron, "timezone": trigger.timezone}
@@ -182,12 +174,10 @@ def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
             logger.warning(
                 "schedule %s could not start the runs of slot %s: %s", trigger.slug, slot, exc
             )
-            row.last_error, row.last_error_at = cut(redact_text(str(exc)), 2000), timezone.now()
-            row.save(update_fields=["last_error", "last_error_at"])
+            store.record_trigger_error(row, cut(redact_text(str(exc)), 2000), timezone.now())
             return []
         if row.last_error:
-            row.last_error, row.last_error_at = "", None
-            row.save(update_fields=["last_error", "last_error_at"])
+            store.record_trigger_error(row, "", None)
         return runs
 
 
@@ -230,8 +220,7 @@ def run_poll(
         if not force:
             if row.last_slot is not None and slot <= row.last_slot:
                 return []
-            row.last_slot = slot
-            row.save(update_fields=["last_slot"])
+            store.take_slot_txn(row, slot)
         if not row.enabled:
             return []
         cursor = row.cursor
@@ -243,10 +232,7 @@ def run_poll(
             trigger.slug,
             exc_info=True,
         )
-        message = redact_text(f"{type(exc).__name__}: {exc}")
-        TriggerState.objects.filter(pk=row.pk).update(
-            last_error=message, last_error_at=timezone.now()
-        )
+        store.record_trigger_error(row, redact_text(f"{type(exc).__name__}: {exc}"), timezone.now())
         return []
     raw = {"slot": slot.isoformat(), "cursor": cursor, "forced": force}
     runs, problems = [], []
@@ -265,19 +251,11 @@ def run_poll(
                     ).runs
             except TriggerFailed as exc:
                 problems.append(f"item {index}: {exc}")
-        if row.cursor == cursor:  # a slower, overlapping tick must not move the cursor back
-            row.cursor = new_cursor
-        row.last_error, row.last_error_at = (
-            cut("; ".join(problems), 2000),
-            timezone.now() if problems else None,
-        )
-        save_cursor_txn(row)
+        # a slower, overlapping tick must not move the cursor back
+        kept = new_cursor if row.cursor == cursor else row.cursor
+        error = cut("; ".join(problems), 2000)
+        save_cursor_txn(row, kept, error, timezone.now() if problems else None)
     return runs
-
-
-def save_cursor_txn(row: TriggerState) -> None:
-    """Written after the tick's runs, in their transaction."""
-    row.save(update_fields=["cursor", "last_error", "last_error_at"])
 
 
 def _call(trigger: Poll, cursor: Any) -> tuple[list[Any], dict[str, Any]]:

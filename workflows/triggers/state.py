@@ -1,4 +1,6 @@
-"""The database side of triggers: state rows, webhook secrets, enabling and disabling (audited)."""
+"""The database side of triggers: reading state rows, webhook URLs, enabling and disabling
+(audited).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from django.utils import timezone
 from history.access import Actor
 from history.models import Organization, TriggerState
 
+from .. import store
 from ..conf import engine_settings
 from ..registry import registry
 from .cron import next_slot
@@ -52,20 +55,24 @@ def find(slug: str) -> tuple[Trigger, Attachment | None]:
     return trigger, attachment
 
 
-def state(organization: Organization, key: str) -> TriggerState:
-    """The row of a trigger or attachment, made on first use; a webhook's gets its secret then."""
+def blank(organization: Organization, key: str) -> TriggerState:
+    """A new row of a trigger or attachment, not saved; a webhook's has its secret."""
     trigger = registry.triggers.get(key)
     secret = secrets.token_urlsafe(32) if trigger is not None and trigger.type == "webhook" else ""
-    row, _ = TriggerState.objects.get_or_create(
-        organization=organization, key=key, defaults={"secret": secret}
-    )
-    return row
+    return TriggerState(organization=organization, key=key, secret=secret)
+
+
+def state(organization: Organization, key: str) -> TriggerState:
+    """The row of a trigger or attachment; one not synced yet reads as a new row, without its
+    secret (``workflows.triggers.sync`` makes the rows, reading never does).
+    """
+    row = TriggerState.objects.filter(organization=organization, key=key).first()
+    return row or TriggerState(organization=organization, key=key)
 
 
 def locked_state_txn(organization: Organization, key: str) -> TriggerState:
     """The row, locked until the transaction ends: two beats firing one slot take turns here."""
-    pk = state(organization, key).pk
-    return TriggerState.objects.select_for_update().get(pk=pk)
+    return store.lock_state_txn(blank(organization, key))
 
 
 def enabled(organization: Organization, attachment: Attachment) -> bool:
@@ -87,8 +94,7 @@ def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
         )
     row = locked_state_txn(actor.organization, slug)
     if row.enabled != on:
-        row.enabled = on
-        row.save(update_fields=["enabled"])
+        store.set_enabled_txn(row, on)
         actor.audit("trigger.enable" if on else "trigger.disable", slug)
     return row
 
@@ -96,18 +102,18 @@ def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
 def webhook_url(trigger: Trigger, row: TriggerState, with_token: bool) -> str:
     base = engine_settings()["PUBLIC_URL"].rstrip("/")
     url = f"{base}/triggers/{trigger.endpoint}"  # type: ignore[attr-defined]
-    return f"{url}?token={row.secret}" if with_token else url
+    return f"{url}?token={row.secret}" if with_token and row.secret else url
 
 
 def states(organization: Organization, keys: list[str]) -> dict[str, TriggerState]:
-    """The rows of several triggers and attachments in one query (made where missing), with their
-    last runs.
+    """The rows of several triggers and attachments in one query, with their last runs (as
+    ``state`` reads them).
     """
     found = TriggerState.objects.filter(organization=organization, key__in=keys).select_related(
         "last_run"
     )
     known = {row.key: row for row in found}
-    return known | {key: state(organization, key) for key in keys if key not in known}
+    return {key: known.get(key) or TriggerState(organization=organization, key=key) for key in keys}
 
 
 def describe(

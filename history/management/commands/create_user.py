@@ -28,10 +28,10 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, username: str, password: str, org: str, role: str, **options: Any
     ) -> None:
+        # a new organization gets its default project and trigger states as it is created
         organization, _ = Organization.objects.get_or_create(
             slug=org, defaults={"name": org.replace("-", " ").title()}
         )
-        organization.default_project()
         user, created = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
         user.save()

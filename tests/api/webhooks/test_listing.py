@@ -37,7 +37,7 @@ def test_the_list_shows_each_attachment_with_its_url_schedule_and_last_run(
         )
 
     orders = rows["orders:three-steps"]
-    secret = TriggerState.objects.get(organization=org, key="orders").secret  # made by the listing
+    secret = TriggerState.objects.get(organization=org, key="orders").secret  # made by the sync
     assert secret
     assert (
         orders["type"] == "webhook"
@@ -99,7 +99,7 @@ def test_the_trigger_api_needs_an_api_key() -> None:
 def test_listing_triggers_reads_their_state_in_one_query_however_many_there_are(
     admin: APIClient, django_assert_max_num_queries: Any
 ) -> None:
-    assert admin.get("/api/triggers").status_code == 200  # first listing makes the rows
+    assert admin.get("/api/triggers").status_code == 200  # the first listing
     # rows with last runs
     deliver(body_of(ORDER), token=TriggerState.objects.get(key="orders").secret)
     # the API key, its last use, the trigger states with last runs

@@ -1,0 +1,104 @@
+"""The only code that writes run, step, trigger state and delivery rows (and the engine's counters).
+
+Functions ending in ``_txn`` run inside the caller's transaction and never open one.
+Every status change is a conditional UPDATE: a count other than 1 means someone else
+(a cancel, another worker, the sweeper) got there first. A run that becomes queued gets its
+broker message after commit (``workflows.queue``).
+
+* ``runs``: creating a run (from its ``RunOrigin``), cancel, retry, the rerun's lock
+* ``leases``: a worker's claim and heartbeat, and how a pass ends
+* ``wakeups``: hooks and children waking runs, timers, the sweeper
+* ``steps``: step records with their usage, hook answers
+* ``events``: ``DatabaseEventLog``, what the engine writes through
+* ``traces``: spans and log records
+* ``triggers``: trigger state rows and deliveries
+* ``prune``: the retention deletes
+* ``counters``: the metric increments and their fold
+* ``dialect``: where PostgreSQL and the portable path part
+"""
+
+from __future__ import annotations
+
+from .counters import fold_counts
+from .events import DatabaseEventLog
+from .leases import (
+    claim_run,
+    conclude_run,
+    release_run,
+    renew_lease,
+)
+from .prune import (
+    audit_prune_txn,
+    count_old_deliveries,
+    count_runs_rows,
+    delete_old_deliveries_txn,
+    delete_runs_txn,
+    expired_roots_txn,
+    run_descendants_txn,
+)
+from .runs import (
+    cancel_descendants_txn,
+    cancel_run_txn,
+    create_run_txn,
+    lock_run_txn,
+    retry_run_txn,
+)
+from .steps import answer_hook_txn, record_step
+from .traces import Trace, save_trace_txn
+from .triggers import (
+    add_states,
+    lock_state_txn,
+    mark_fired_txn,
+    record_delivery_txn,
+    record_trigger_error,
+    save_cursor_txn,
+    set_enabled_txn,
+    take_slot_txn,
+)
+from .wakeups import (
+    due_run_ids,
+    fire_timer,
+    requeue_stale,
+    settle_parent_step_txn,
+    stale_run_ids,
+    wake_run_txn,
+)
+
+__all__ = [
+    "DatabaseEventLog",
+    "Trace",
+    "add_states",
+    "answer_hook_txn",
+    "audit_prune_txn",
+    "cancel_descendants_txn",
+    "cancel_run_txn",
+    "claim_run",
+    "conclude_run",
+    "count_old_deliveries",
+    "count_runs_rows",
+    "create_run_txn",
+    "delete_old_deliveries_txn",
+    "delete_runs_txn",
+    "due_run_ids",
+    "expired_roots_txn",
+    "fire_timer",
+    "fold_counts",
+    "lock_run_txn",
+    "lock_state_txn",
+    "mark_fired_txn",
+    "record_delivery_txn",
+    "record_step",
+    "record_trigger_error",
+    "release_run",
+    "renew_lease",
+    "requeue_stale",
+    "retry_run_txn",
+    "run_descendants_txn",
+    "save_cursor_txn",
+    "save_trace_txn",
+    "set_enabled_txn",
+    "settle_parent_step_txn",
+    "stale_run_ids",
+    "take_slot_txn",
+    "wake_run_txn",
+]

@@ -1,0 +1,68 @@
+"""The event log the engine replays and writes through, on a run's step rows."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import replace
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from history.models import Run, Step
+
+from .. import faults, log_output, metrics
+from ..conf import engine_settings
+from ..engine import StepRecord
+from ..errors import RunStopped
+from ..origins import RunOrigin
+from . import steps
+from .runs import create_run_txn
+
+
+class DatabaseEventLog:
+    """The replay core's event log, on ``history.Step`` rows, guarded by the run's lease."""
+
+    def __init__(self, run: Run, owner: str) -> None:
+        self.run, self.owner, self.run_id = run, owner, run.public_id
+        self.timings = metrics.StepTimings()  # counted when the pass concludes, not per step
+
+    def load(self) -> dict[int, StepRecord]:
+        rows = Step.objects.filter(run_id=self.run.pk).values(*steps.STEP_FIELDS, "child_run__uid")
+        return {row["position"]: _to_record(row) for row in rows}
+
+    def record(self, record: StepRecord) -> None:
+        if record.status == "success":
+            faults.reach("step-returned", record.step_id)
+        if not steps.record_step(self.run.pk, self.owner, record):
+            raise RunStopped
+        self.timings.observe(record)
+
+    def start_child(
+        self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
+    ) -> StepRecord:
+        with transaction.atomic():
+            child = create_run_txn(
+                workflow, input, RunOrigin.child(self.run, record.step_id, tool_of)
+            )
+            record = replace(record, child_run_id=child.public_id)
+            if not steps.record_step(self.run.pk, self.owner, record, child_pk=child.pk):
+                raise RunStopped  # rolls the child back with the step
+        return record
+
+    def hook_token(self, step_id: str) -> str:
+        message = f"hook:{self.run.uid.hex}:{step_id}".encode()
+        return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:40]
+
+    def hook_url(self, token: str) -> str:
+        # Asked for every hook handle the pass hands out, replayed ones included: the workflow
+        # may log the token, and this process's log output hides it.
+        log_output.hold_token(self.owner, token)
+        return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
+
+
+def _to_record(row: dict[str, Any]) -> StepRecord:
+    child = row.pop("child_run__uid")
+    row["token"] = row["token"] or None
+    return StepRecord(**row, child_run_id=f"run_{child.hex}" if child else None)

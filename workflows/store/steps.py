@@ -1,0 +1,173 @@
+"""Step rows: recorded by the worker that holds the run's lease, with their usage; a hook's
+answer; the steps a retry runs again.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from history.models import Run, Step, UsageItem
+
+from ..engine import StepRecord
+from . import dialect
+
+STEP_FIELDS = (
+    "position",
+    "step_id",
+    "kind",
+    "status",
+    "input",
+    "output",
+    "error",
+    "attempts",
+    "started_at",
+    "finished_at",
+    "wake_at",
+    "token",
+    "parent_position",
+    "cost",
+)
+
+# Explicit casts let PostgreSQL prepare the statement once per connection. There is no row
+# lock on the run: a cancel committed between the check and the insert records one finished
+# step, which is true; a lease taken over meanwhile means both workers ran it (at least once).
+_RECORD_SQL = """
+WITH guard AS (
+    SELECT id FROM history_run
+    WHERE id = %s::bigint AND lease_owner = %s::varchar AND status = 'running'
+)
+INSERT INTO history_step (run_id, position, step_id, kind, status, input, output, error, attempts,
+                          started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost,
+                          parent_position)
+SELECT guard.id, %s::int, %s::varchar, %s::varchar, %s::varchar,
+       %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb,
+       %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::varchar, %s::bigint, '',
+       %s::numeric, %s::int
+FROM guard
+ON CONFLICT (run_id, position) DO UPDATE SET
+    status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error,
+    cost = EXCLUDED.cost,
+    attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at, wake_at = EXCLUDED.wake_at,
+    child_run_id = COALESCE(EXCLUDED.child_run_id, history_step.child_run_id)
+    WHERE history_step.status NOT IN ('success', 'failed')
+RETURNING id
+"""
+
+
+def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | None = None) -> bool:
+    """Insert or advance one step, only while ``owner`` holds the running run's lease.
+
+    One prepared statement and one commit on PostgreSQL; a step with usage lines (a model
+    call, a paid service) also adds them and the run's totals, in the same transaction.
+    False when the run is no longer ours (canceled, or the lease was taken over) or the step
+    was already settled by someone else (a hook resumed meanwhile): either way this pass must stop.
+    """
+    if not record.usage:
+        return _record_step(run_pk, owner, record, child_pk) is not None
+    with transaction.atomic():
+        step_pk = _record_step(run_pk, owner, record, child_pk)
+        if step_pk is not None:
+            add_usage_txn(run_pk, step_pk, record.usage)
+        return step_pk is not None
+
+
+def _record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> int | None:
+    if not dialect.on_postgresql():
+        return _record_step_portable(run_pk, owner, record, child_pk)
+    dumps = json.dumps
+    params = [
+        run_pk,
+        owner,
+        record.position,
+        record.step_id,
+        record.kind,
+        record.status,
+        dumps(record.input),
+        dumps(record.output),
+        dumps(record.error),
+        dumps(record.attempts),
+        record.started_at,
+        record.finished_at,
+        record.wake_at,
+        record.token or "",
+        child_pk,
+        record.cost,
+        record.parent_position,
+    ]
+    row = dialect.fetch_prepared(_RECORD_SQL, params)
+    return row[0] if row else None
+
+
+def _record_step_portable(
+    run_pk: int, owner: str, record: StepRecord, child_pk: int | None
+) -> int | None:
+    values = {name: getattr(record, name) for name in STEP_FIELDS} | {"token": record.token or ""}
+    with transaction.atomic():
+        if not Run.objects.filter(pk=run_pk, lease_owner=owner, status=Run.Status.RUNNING).exists():
+            return None
+        step = Step.objects.filter(run_id=run_pk, position=record.position).first()
+        if step is None:
+            return Step.objects.create(run_id=run_pk, child_run_id=child_pk, **values).pk
+        if step.status in (Step.Status.SUCCESS, Step.Status.FAILED):
+            return None
+        for name in ("status", "output", "error", "attempts", "finished_at", "wake_at", "cost"):
+            setattr(step, name, values[name])
+        step.child_run_id = child_pk or step.child_run_id
+        step.save()
+        return step.pk
+
+
+def add_usage_txn(run_pk: int, step_pk: int | None, usage: list[dict[str, Any]]) -> None:
+    """Add priced usage lines to a run and fold them into its cost, models and services."""
+    items = [UsageItem(run_id=run_pk, step_id=step_pk, **_usage_fields(item)) for item in usage]
+    UsageItem.objects.bulk_create(items)
+    run = Run.objects.select_for_update().only("models_used", "services_used").get(pk=run_pk)
+    models = {item["label"] for item in usage if item.get("label")}
+    services = {item.get("provider") or item.get("service") for item in usage} - {"", None}
+    Run.objects.filter(pk=run_pk).update(
+        total_cost=F("total_cost") + sum((Decimal(item["cost"]) for item in usage), Decimal(0)),
+        models_used=sorted(set(run.models_used) | models),
+        services_used=sorted(set(run.services_used) | services),
+    )
+
+
+_USAGE_FIELDS = {f.name for f in UsageItem._meta.concrete_fields} - {
+    "id",
+    "run",
+    "step",
+    "created_at",
+}
+
+
+def _usage_fields(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name in _USAGE_FIELDS}
+
+
+def answer_hook_txn(step_pk: int, value: Any, resumed_by: str) -> bool:
+    """Settle a waiting hook with its answer; False when someone else answered it first."""
+    return bool(
+        Step.objects.filter(pk=step_pk, status=Step.Status.WAITING).update(
+            status=Step.Status.SUCCESS,
+            output=value,
+            finished_at=timezone.now(),
+            resumed_by=resumed_by,
+        )
+    )
+
+
+def forget_unfinished_steps_txn(run_pk: int) -> None:
+    """The steps a retry runs again: failed ones, and child steps whose child ended without
+    success.
+    """
+    Step.objects.filter(run_id=run_pk, status=Step.Status.FAILED).delete()
+    Step.objects.filter(
+        run_id=run_pk,
+        status=Step.Status.WAITING,
+        child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED),
+    ).delete()
