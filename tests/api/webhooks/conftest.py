@@ -57,11 +57,11 @@ def assert_error(response: HttpResponse, status: int) -> dict[str, Any]:
 
 
 def stale(secret: str, body: bytes) -> str:
-    return sign(secret, body, int(time.time()) - 301)
+    return sign(secret, body, int(time.time()) - 360)
 
 
 def from_the_future(secret: str, body: bytes) -> str:
-    return sign(secret, body, int(time.time()) + 301)
+    return sign(secret, body, int(time.time()) + 360)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from typing import Any
 
@@ -149,5 +150,6 @@ def test_a_refused_signature_says_whether_it_was_old_or_from_the_future(secret: 
     body = body_of(ORDER)
     old = assert_error(deliver(body, signature=stale(secret, body)), 401)["message"]
     ahead = assert_error(deliver(body, signature=from_the_future(secret, body)), 401)["message"]
-    assert "301 seconds old" in old or "302 seconds old" in old, old
-    assert "301 seconds in the future" in ahead or "302 seconds in the future" in ahead, ahead
+    # A minute past the five-minute window either way, so a slow machine cannot bring it back in.
+    assert re.search(r"\b3[56]\d seconds old\b", old), old
+    assert re.search(r"\b3[45]\d seconds in the future\b", ahead), ahead
