@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,3 +122,68 @@ def test_the_replay_core_imports_neither_django_nor_celery() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+RECORD_MODELS = {
+    "Run",
+    "Step",
+    "UsageItem",
+    "Span",
+    "LogRecord",
+    "TriggerState",
+    "TriggerDelivery",
+    "MetricIncrement",
+    "MetricTotal",
+}
+WRITES = {"create", "bulk_create", "bulk_update", "update", "delete", "get_or_create"}
+WRITES |= {"update_or_create"}
+RECORD_TABLES = re.compile(
+    r"\b(INSERT INTO|UPDATE|DELETE FROM|COPY)\s+history_"
+    r"(run|step|usageitem|span|logrecord|triggerstate|triggerdelivery|metricincrement|metrictotal)\b"
+)
+
+
+def record_writes(path: Path) -> list[str]:
+    """ORM writes through a record model's manager, and SQL that writes a record table."""
+    found = []
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr not in WRITES:
+                continue
+            receiver: ast.expr = node.func.value
+            chain = []
+            while isinstance(receiver, ast.Call | ast.Attribute):
+                if isinstance(receiver, ast.Attribute):
+                    chain.append(receiver.attr)
+                    receiver = receiver.value
+                else:
+                    receiver = receiver.func
+            if isinstance(receiver, ast.Name) and receiver.id in RECORD_MODELS:
+                if "objects" in chain:
+                    found.append(f"{path.name}:{node.lineno} {receiver.id}.{node.func.attr}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if match := RECORD_TABLES.search(node.value):
+                found.append(f"{path.name}:{node.lineno} {match[0]}")
+    return found
+
+
+def test_runs_steps_traces_and_trigger_rows_are_written_only_by_the_store() -> None:
+    outside = {
+        name: writes
+        for name, path in modules().items()
+        if not name.startswith("workflows.store")
+        if (writes := record_writes(path))
+    }
+    assert outside == {}
+
+
+def test_the_write_finder_finds_orm_and_sql_writes(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "Run.objects.filter(pk=1).update(status='x')\n"
+        "TriggerState.objects.get_or_create(key='k')\n"
+        "Step.objects.filter(run=r).values('id')\n"
+        "SQL = 'DELETE FROM history_span WHERE run_id = %s'\n"
+    )
+    assert len(record_writes(sample)) == 3
