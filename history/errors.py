@@ -1,4 +1,4 @@
-"""The API's error envelope: ``{"error": {"type", "message", "details"}}``."""
+"""History's errors, and the API's error envelope: ``{"error": {"type", "message", "details"}}``."""
 
 from __future__ import annotations
 
@@ -12,9 +12,28 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 from .middleware import MACHINE_PATHS
+
+
+class HistoryError(Exception):
+    """Base of the errors History raises on purpose (the API ones below are DRF's kind)."""
+
+
+class BadJSON(HistoryError, ValueError):
+    """The body is not JSON this server accepts; the message says why, for the client."""
+
+
+class TooLarge(HistoryError, ValueError):
+    """The body is longer than KEYSTROKE_MAX_PAYLOAD."""
+
+
+class BadCursor(HistoryError, ValueError):
+    """The ``before`` parameter is not a cursor this page made."""
+
+
+class Refused(HistoryError):
+    """The run's state does not allow the action: a finished run cannot be canceled."""
 
 
 class Conflict(exceptions.APIException):
@@ -62,6 +81,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.ParseError(str(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    # Imported here: rest_framework.views loads the API settings, whose parser imports this module.
+    from rest_framework.views import exception_handler
+
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

@@ -13,16 +13,10 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from .errors import BadJSON, TooLarge
+
 MAX_DEPTH = 64
 DEFAULT_MAX_PAYLOAD = 1024 * 1024
-
-
-class BadJSON(ValueError):
-    """The body is not JSON this server accepts; the message says why, for the client."""
-
-
-class TooLarge(ValueError):
-    """The body is longer than KEYSTROKE_MAX_PAYLOAD."""
 
 
 def max_payload() -> int:

@@ -8,13 +8,10 @@ from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
 
+from .errors import BadCursor
 from .models import Run
 
 PAGE_SIZE = 50
-
-
-class BadCursor(ValueError):
-    """The ``before`` parameter is not a cursor this page made."""
 
 
 def encode_cursor(run: Run) -> str:

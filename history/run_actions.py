@@ -12,13 +12,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ImproperlyConfigured
 
 from .access import Actor
+from .errors import Refused
 from .models import Run
 
 Action = Callable[[Run, Actor], Run]
-
-
-class Refused(Exception):
-    """The run's state does not allow the action: a finished run cannot be canceled."""
 
 
 @dataclass

@@ -14,9 +14,10 @@ from history.access import Actor
 from history.models import TriggerState
 from history.models.accounts import Role
 
+from .errors import NotHere, UnknownTrigger
 from .registry import registry
 from .triggers.cron import next_slot
-from .triggers.state import NotHere, UnknownTrigger, set_enabled
+from .triggers.state import set_enabled
 
 
 @admin.register(TriggerState)

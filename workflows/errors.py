@@ -1,13 +1,23 @@
-"""Errors raised to workflow code and recorded on failed runs."""
+"""Every error the workflows app raises on purpose, under one base.
+
+Engine errors (``WorkflowError``) reach workflow code and are recorded on failed runs; service
+errors (``ServiceError``) refuse a request, and the API answers each with its own status;
+``RunStopped`` is control flow, not an error.
+"""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from pydantic import ValidationError
 
 
-class WorkflowError(Exception):
+class KeystrokeError(Exception):
+    """Base of the errors below (all but ``RunStopped``, which must not be caught as one)."""
+
+
+class WorkflowError(KeystrokeError):
     """Base of every error the engine raises."""
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,12 +83,98 @@ class WorkflowTimeout(WorkflowError):
     """The run outlived its workflow's timeout."""
 
 
-class NonRetryableError(Exception):
+class AgentFailed(WorkflowError):
+    """An agent's conversation ended in an error; carries the conversation up to it."""
+
+    def __init__(self, cause: BaseException, messages: list[dict[str, Any]]) -> None:
+        super().__init__(str(cause))
+        self.cause, self.messages = cause, messages
+
+    def to_dict(self) -> dict[str, Any]:
+        cause = self.cause
+        base = (
+            cause.to_dict()
+            if isinstance(cause, WorkflowError)
+            else {"type": type(cause).__name__, "message": str(cause)}
+        )
+        return {
+            **base,
+            "traceback": "".join(traceback.format_exception(cause)),
+            "conversation": self.messages,
+        }
+
+
+class NonRetryableError(KeystrokeError):
     """Raise from an action to fail its step at once, without further attempts."""
 
 
-class StepTimeout(Exception):
+class MissingModelKey(NonRetryableError):
+    """A model's provider needs an API key that is not set; retrying would not help."""
+
+
+class ModelRefused(NonRetryableError):
+    """The provider refused the request in a way a retry would not fix."""
+
+
+class StepTimeout(KeystrokeError):
     """One attempt of an action ran past the action's timeout."""
+
+
+class ProjectError(KeystrokeError):
+    """The project directory is missing or one of its modules failed to import."""
+
+
+class ServiceError(KeystrokeError):
+    """A request the services refuse, changing nothing; the API answers ``status`` with
+    ``type`` and the message in its error envelope.
+    """
+
+    status = 400
+    type = "bad_request"
+
+
+class Unauthorized(ServiceError):
+    """No valid token or signature; nothing is created."""
+
+    status, type = 401, "not_authenticated"
+
+
+class HookNotFound(ServiceError):
+    """No hook has that token."""
+
+    status, type = 404, "not_found"
+
+
+class UnknownTrigger(ServiceError, LookupError):
+    """No trigger or attachment has this slug."""
+
+    status, type = 404, "not_found"
+
+
+class InvalidState(ServiceError):
+    """The run's status does not allow the change."""
+
+    status, type = 409, "conflict"
+
+
+class NotHere(ServiceError):
+    """Schedules and polls fire in the default organization only: elsewhere they cannot be
+    switched.
+    """
+
+    status, type = 409, "conflict"
+
+
+class IdempotencyKeyReused(ServiceError):
+    """An Idempotency-Key that already started a different run."""
+
+    status, type = 422, "idempotency_key_reused"
+
+
+class TriggerFailed(ServiceError):
+    """A filter or transform raised, or made input the target refuses: nothing was started."""
+
+    status, type = 422, "trigger_failed"
 
 
 class RunStopped(BaseException):

@@ -7,11 +7,9 @@ import sys
 import types
 from pathlib import Path
 
+from .errors import ProjectError
+
 FOLDERS = ("actions", "agents", "workflows", "triggers")
-
-
-class ProjectError(Exception):
-    """The project directory is missing or one of its modules failed to import."""
 
 
 def package_name(index: int) -> str:

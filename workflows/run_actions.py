@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from history import run_actions
 
-from .runs import InvalidState, cancel_run, rerun_run, retry_run
+from .errors import InvalidState
+from .runs import cancel_run, rerun_run, retry_run
 
 ACTIONS = {"cancel": cancel_run, "retry": retry_run, "rerun": rerun_run}
 

@@ -13,21 +13,9 @@ from history.access import Actor
 from history.models import Run, Step, TriggerDelivery
 
 from . import store
+from .errors import HookNotFound, IdempotencyKeyReused, InvalidState
 from .origins import RunOrigin
 from .registry import registry
-
-
-class InvalidState(Exception):
-    """The run's status does not allow the change (HTTP 409)."""
-
-
-class HookNotFound(Exception):
-    """No hook has that token (HTTP 404)."""
-
-
-class IdempotencyKeyReused(Exception):
-    """An Idempotency-Key that already started a different run (HTTP 422)."""
-
 
 # Idempotency records of API starts share the webhook deliveries' table under this name, which
 # no trigger slug can take; workflow and agent starts share one key space per organization.

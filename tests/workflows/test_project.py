@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows.project import ProjectError, load_package
+from workflows.errors import ProjectError
+from workflows.project import load_package
 from workflows.registry import Registry, registry
 
 MODEL = "from pydantic import BaseModel\n\nclass M(BaseModel):\n    x: int = 0\n"

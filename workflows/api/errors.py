@@ -18,22 +18,7 @@ from rest_framework.response import Response
 from history.errors import api_exception_handler as history_exception_handler
 from history.errors import error_response
 
-from ..errors import field_errors
-from ..runs import HookNotFound, IdempotencyKeyReused, InvalidState
-from ..triggers.firing import TriggerFailed
-from ..triggers.state import NotHere, UnknownTrigger
-from ..triggers.webhooks import Unauthorized
-
-# Each error, its status and its type in the envelope.
-ENGINE_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
-    (Unauthorized, 401, "not_authenticated"),
-    (HookNotFound, 404, "not_found"),
-    (UnknownTrigger, 404, "not_found"),
-    (InvalidState, 409, "conflict"),
-    (NotHere, 409, "conflict"),
-    (IdempotencyKeyReused, 422, "idempotency_key_reused"),
-    (TriggerFailed, 422, "trigger_failed"),
-)
+from ..errors import ServiceError, field_errors
 
 
 class InvalidInput(Exception):
@@ -56,9 +41,8 @@ def validating(what: str) -> Iterator[None]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, InvalidInput):
         return _invalid_input(exc.error, exc.what)
-    for error, status, kind in ENGINE_ERRORS:
-        if isinstance(exc, error):
-            return error_response(status, str(exc), type=kind)
+    if isinstance(exc, ServiceError):
+        return error_response(exc.status, str(exc), type=exc.type)
     return history_exception_handler(exc, context)
 
 

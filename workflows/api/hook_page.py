@@ -19,7 +19,7 @@ from history.models import Step
 from history.throttle import client_ip
 
 from .. import runs
-from ..errors import field_errors
+from ..errors import HookNotFound, InvalidState, field_errors
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ def hook_page(
     """
     try:
         step = runs.find_hook(token)
-    except runs.HookNotFound as exc:
-        return _hook_answer(request, str(exc), 404)
+    except HookNotFound as exc:
+        return _hook_answer(request, str(exc), exc.status)
     if step.status != Step.Status.WAITING or step.run.is_terminal:
         return _hook_answer(
             request, f"Hook {step.step_id} of run {step.run.public_id} is no longer open.", 409
@@ -68,10 +68,8 @@ def resume_from_form(request: HttpRequest, token: str, form: dict[str, str]) -> 
         return hook_page(request, token, shown, errors={"(form)": [str(exc)]}, status=400)
     try:
         step = runs.resume_hook(token, payload, resumed_by="hook URL", address=client_ip(request))
-    except runs.HookNotFound as exc:
-        return _hook_answer(request, str(exc), 404)
-    except runs.InvalidState as exc:
-        return _hook_answer(request, str(exc), 409)
+    except (HookNotFound, InvalidState) as exc:
+        return _hook_answer(request, str(exc), exc.status)
     except ValidationError as exc:
         return hook_page(request, token, form, errors=field_errors(exc), status=400)
     return _hook_answer(

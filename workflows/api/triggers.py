@@ -17,6 +17,7 @@ from history.errors import Conflict
 from history.models.accounts import Role
 from history.permissions import require_role
 
+from ..errors import TriggerFailed
 from ..triggers import firing, state
 from .bodies import read_json
 from .errors import validating
@@ -97,6 +98,6 @@ def _invoke(request: Request, actor: Actor, trigger: Any, attachment: Any) -> Re
     )
     last_error = state.state(organization, trigger.slug).last_error
     if not runs and last_error:
-        raise firing.TriggerFailed(f"Poll {trigger.slug} failed: {last_error}")
+        raise TriggerFailed(f"Poll {trigger.slug} failed: {last_error}")
     status, body = firing.Fired(runs, skipped="the poll found no new items").response()
     return Response(body, status=status)

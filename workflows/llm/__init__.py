@@ -1,7 +1,7 @@
 """Agents, ``prompt_llm`` and model calls as durable steps, on pydantic-ai."""
 
+from ..errors import MissingModelKey
 from .agents import Agent, AgentPrompt, AgentReply, AgentResult, define_agent, prompt_llm
-from .providers import MissingModelKey
 
 __all__ = [
     "Agent",

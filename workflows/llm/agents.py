@@ -10,7 +10,6 @@ so a crash mid-conversation repeats no finished model call.
 from __future__ import annotations
 
 import json
-import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -25,7 +24,7 @@ from pydantic_ai.tools import RunContext, Tool
 from ..definitions import Action, Definition, Workflow, _caller_file
 from ..durations import parse_duration
 from ..engine import StepKind, current_runtime
-from ..errors import WorkflowError
+from ..errors import AgentFailed
 from ..registry import registry
 from ..retry import RetryPolicy, as_policy
 from .conversation import conversation
@@ -56,27 +55,6 @@ class AgentResult:
     text: str
     model: str
     messages: list[dict[str, Any]] = field(default_factory=list)
-
-
-class AgentFailed(WorkflowError):
-    """An agent's conversation ended in an error; carries the conversation up to it."""
-
-    def __init__(self, cause: BaseException, messages: list[dict[str, Any]]) -> None:
-        super().__init__(str(cause))
-        self.cause, self.messages = cause, messages
-
-    def to_dict(self) -> dict[str, Any]:
-        cause = self.cause
-        base = (
-            cause.to_dict()
-            if isinstance(cause, WorkflowError)
-            else {"type": type(cause).__name__, "message": str(cause)}
-        )
-        return {
-            **base,
-            "traceback": "".join(traceback.format_exception(cause)),
-            "conversation": self.messages,
-        }
 
 
 class Agent(Definition):

@@ -15,17 +15,13 @@ from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
 from ..engine import StepContext, StepKind, current_runtime
-from ..errors import NonRetryableError
+from ..errors import ModelRefused
 from ..retry import RetryPolicy
 from .providers import OFFLINE_MODEL, planning_model, request_model
 
 # Answers that another attempt would not change: a bad request, a bad key, no such model.
 PERMANENT_STATUSES = {400, 401, 403, 404, 422}
 MILLION = Decimal(1_000_000)
-
-
-class ModelRefused(NonRetryableError):
-    """The provider refused the request in a way a retry would not fix."""
 
 
 def dump_messages(messages: list[ModelMessage]) -> list[Any]:

@@ -10,16 +10,12 @@ from pydantic_ai.models import Model
 
 from keystroke_site.env import env_bool
 
-from ..errors import NonRetryableError
+from ..errors import MissingModelKey
 from .offline import OfflineModel
 
 OFFLINE_ENV = "KEYSTROKE_OFFLINE_MODELS"
 OFFLINE_MODEL = "test"
 KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-
-
-class MissingModelKey(NonRetryableError):
-    """A model's provider needs an API key that is not set; retrying would not help."""
 
 
 def check_model_name(name: object, what: str) -> str:

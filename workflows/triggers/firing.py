@@ -17,6 +17,7 @@ from history.hook_tokens import cut
 from history.models import Organization, Run, TriggerDelivery
 
 from .. import store
+from ..errors import TriggerFailed
 from ..origins import RunOrigin
 from ..redact import redact_text
 from ..store import save_cursor_txn  # by name: a test stops a tick right there
@@ -25,12 +26,6 @@ from .definitions import Attachment, Poll, Schedule, Trigger
 from .state import blank, enabled, locked_state_txn, state
 
 logger = logging.getLogger("keystroke.triggers")
-
-
-class TriggerFailed(Exception):
-    """A filter or transform raised, or made input the target refuses: nothing was started (HTTP
-    422).
-    """
 
 
 @dataclass

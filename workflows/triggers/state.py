@@ -15,21 +15,12 @@ from history.models import Organization, TriggerState
 
 from .. import store
 from ..conf import engine_settings
+from ..errors import NotHere, UnknownTrigger
 from ..registry import registry
 from .cron import next_slot
 from .definitions import Attachment, Trigger
 
 DEFAULT_ORGANIZATION = "default"  # Organization.objects.default()'s slug
-
-
-class UnknownTrigger(LookupError):
-    """No trigger or attachment has this slug (HTTP 404)."""
-
-
-class NotHere(Exception):
-    """Schedules and polls fire in the default organization only: elsewhere they cannot be switched
-    (HTTP 409).
-    """
 
 
 def fires_in(organization: Organization, trigger: Trigger) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from history.models import Organization, TriggerState
 
+from ..errors import Unauthorized
 from ..redact import redact
 from .definitions import Webhook
 
@@ -20,10 +21,6 @@ _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 TOLERANCE_SECONDS = 300
 # Credentials and the signature stay out of the run's raw trigger value.
 _DROPPED_HEADERS = {"authorization", "cookie", "x-api-key", SIGNATURE_HEADER.lower()}
-
-
-class Unauthorized(Exception):
-    """No valid token or signature (HTTP 401); nothing is created."""
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
