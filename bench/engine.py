@@ -428,8 +428,7 @@ def baseline(dbname: str, n: int) -> dict[str, list[float]]:
     ) as conn:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, run_id bigint "
-            "NOT NULL,"
-            " position integer NOT NULL, output jsonb, finished_at timestamptz NOT NULL)"
+            "NOT NULL, position integer NOT NULL, output jsonb, finished_at timestamptz NOT NULL)"
         )
         insert = (
             "INSERT INTO bench_baseline (run_id, position, output, finished_at) VALUES (%s, "

@@ -257,8 +257,7 @@ def machine() -> str:
     load = os.getloadavg()[0]
     return (
         f"{os.cpu_count()} cores, PostgreSQL {version // 10000}.{version % 10000}, Python "
-        f"{platform.python_version()}, "
-        f"Django {django.get_version()}; load {load:.2f} at the end"
+        f"{platform.python_version()}, Django {django.get_version()}; load {load:.2f} at the end"
     )
 
 
@@ -297,8 +296,7 @@ def text_report(args: argparse.Namespace, seeding: Seeding, measured: list[Page]
     lines = [
         f"History benchmark: {machine()}",
         f"Seeded {seeding.runs:,} runs in {seeding.seconds:.1f} s ({rate:,.0f} runs/s); VACUUM "
-        f"ANALYZE "
-        f"{seeding.vacuum_seconds:.1f} s; database {seeding.database_size}",
+        f"ANALYZE {seeding.vacuum_seconds:.1f} s; database {seeding.database_size}",
         "Rows: " + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items()),
         f"{args.requests} requests per page after {args.warm_up} warm-ups; server time through "
         f"Django's test client",
@@ -309,8 +307,7 @@ def text_report(args: argparse.Namespace, seeding: Seeding, measured: list[Page]
         sql_ms = sum(ms for _, ms in page.queries)
         lines.append(
             f"{page.label:<46} {page.median:>8.1f} {page.p95:>8.1f} {len(page.queries):>7} "
-            f"{sql_ms:>7.1f}  "
-            f"{page.verdict}"
+            f"{sql_ms:>7.1f}  {page.verdict}"
         )
     for page in measured:
         lines += ["", f"== {page.label}: {page.url}", f"slowest query {slowest_query(page)}"]
@@ -326,14 +323,12 @@ def markdown_report(args: argparse.Namespace, seeding: Seeding, measured: list[P
         f"`seed_history --runs {args.runs:,}` (plus one run of {args.big_run_steps:,} steps): "
         f"{seeding.runs:,} runs "
         f"in {seeding.seconds:.0f} s, **{rate:,.0f} runs/s**; then VACUUM ANALYZE "
-        f"{seeding.vacuum_seconds:.0f} s. "
-        f"Database {seeding.database_size}: "
+        f"{seeding.vacuum_seconds:.0f} s. Database {seeding.database_size}: "
         + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items())
         + ".",
         "",
         f"Server time of {args.requests} requests per page after {args.warm_up} warm-ups (Django "
-        f"test client, "
-        "session login as an organization admin):",
+        "test client, session login as an organization admin):",
         "",
         "| Page | Median | p95 | Queries (SQL ms) | Aim, p95 |",
         "| --- | ---: | ---: | ---: | --- |",
@@ -342,8 +337,7 @@ def markdown_report(args: argparse.Namespace, seeding: Seeding, measured: list[P
         sql_ms = sum(ms for _, ms in page.queries)
         lines.append(
             f"| {page.label} `{page.url.split('/history/', 1)[1][:60] or '/history/'}` | "
-            f"{page.median:.1f} ms | "
-            f"{page.p95:.1f} ms | {len(page.queries)} ({sql_ms:.1f}) | "
+            f"{page.median:.1f} ms | {page.p95:.1f} ms | {len(page.queries)} ({sql_ms:.1f}) | "
             f"{page.verdict.replace('context', '—')} |"
         )
     for page in measured:

@@ -153,8 +153,7 @@ def median_age() -> str:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT extract(epoch FROM now() - percentile_disc(0.5) WITHIN GROUP (ORDER BY "
-            "finished_at))::int"
-            " FROM history_run WHERE status IN ('success', 'failed', 'canceled')"
+            "finished_at))::int FROM history_run WHERE status IN ('success', 'failed', 'canceled')"
         )
         return f"{cursor.fetchone()[0]}s"
 
@@ -269,8 +268,7 @@ def machine() -> str:
     version = connection.cursor().connection.info.server_version
     return (
         f"{os.cpu_count()} cores, PostgreSQL {version // 10000}.{version % 10000}, Python "
-        f"{platform.python_version()}, "
-        f"Django {django.get_version()}"
+        f"{platform.python_version()}, Django {django.get_version()}"
     )
 
 

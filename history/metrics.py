@@ -98,8 +98,7 @@ COUNTERS = {
 STEP_DURATION = (
     "keystroke_step_duration_seconds",
     "Time from start to finish of the steps workers executed, by step kind; a retried step's "
-    "includes its backoff "
-    "(sleeps, hooks and child runs are waits and are not counted).",
+    "includes its backoff (sleeps, hooks and child runs are waits and are not counted).",
 )
 
 Series = tuple[str, tuple[tuple[str, str], ...]]

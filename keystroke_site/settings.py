@@ -40,8 +40,7 @@ def checked_secret_key(key: str) -> str:
         return key
     raise ImproperlyConfigured(
         f"SECRET_KEY {problem}. With DEBUG off it signs sessions and hook resume tokens, so it "
-        f"must be "
-        "a long random secret. Generate one with `python -c 'import secrets; "
+        "must be a long random secret. Generate one with `python -c 'import secrets; "
         "print(secrets.token_urlsafe(50))'` "
         "and set SECRET_KEY, or write it to a file and set SECRET_KEY_FILE to that path."
     )

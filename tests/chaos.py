@@ -276,8 +276,7 @@ class Chaos:
         try:
             rows = self._query(
                 f"SELECT count(*) FROM history_run WHERE status NOT IN ('success', 'failed', "
-                f"'canceled')"
-                f" AND input->>'marker' LIKE '{self.home}/effects-%'"
+                f"'canceled') AND input->>'marker' LIKE '{self.home}/effects-%'"
             )
         except psycopg.OperationalError:
             return False
@@ -304,7 +303,6 @@ class Chaos:
         )[0][0]
         self.report.misshapen_runs = self._query(
             f"SELECT count(*) FROM history_run r WHERE {mine} AND (SELECT array_agg(s.step_id "
-            f"ORDER BY s.position)"
-            " FROM history_step s WHERE s.run_id = r.id)"
+            "ORDER BY s.position) FROM history_step s WHERE s.run_id = r.id)"
             " IS DISTINCT FROM ARRAY['step:effect#0', 'step:effect#1', 'step:effect#2']::varchar[]"
         )[0][0]

@@ -181,8 +181,7 @@ def test_runs_steps_traces_and_trigger_rows_are_written_only_by_the_store() -> N
 def test_the_write_finder_finds_orm_and_sql_writes(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "Run.objects.filter(pk=1).update(status='x')\n"
-        "TriggerState.objects.get_or_create(key='k')\n"
+        "Run.objects.filter(pk=1).update(status='x')\nTriggerState.objects.get_or_create(key='k')\n"
         "Step.objects.filter(run=r).values('id')\n"
         "SQL = 'DELETE FROM history_span WHERE run_id = %s'\n"
     )

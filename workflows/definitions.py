@@ -37,8 +37,7 @@ def _check_common(what: str, slug: Any, input: Any, output: Any) -> None:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ValueError(
                 f"{what}(slug={slug!r}, {name}={model!r}): {name} must be a pydantic BaseModel "
-                f"subclass, "
-                "e.g. class GreetingIn(BaseModel): name: str."
+                "subclass, e.g. class GreetingIn(BaseModel): name: str."
             )
 
 

@@ -89,8 +89,7 @@ def _keep(status: str, keep: Any, what: str, value: Any) -> timedelta | None:
     if status not in STATUSES:
         raise ValueError(
             f"{what}={value!r}: {status!r} is not a finished status. Name success, failed or "
-            f"canceled, "
-            f"e.g. {EXAMPLE}; runs that have not finished are never deleted."
+            f"canceled, e.g. {EXAMPLE}; runs that have not finished are never deleted."
         )
     if keep is None or isinstance(keep, str) and keep.strip().lower() == FOREVER:
         return None
@@ -99,8 +98,7 @@ def _keep(status: str, keep: Any, what: str, value: Any) -> timedelta | None:
     except ValueError:
         raise ValueError(
             f"{what}={value!r}: {keep!r} is not a duration for {status}; write e.g. 12h, 30d or "
-            f"4w, "
-            "or forever to keep those runs."
+            "4w, or forever to keep those runs."
         ) from None
     if duration <= timedelta(0):
         raise ValueError(

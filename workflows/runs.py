@@ -63,8 +63,7 @@ def first_start(organization_id: int, once: Once) -> dict[str, Any] | None:
     if first.request_digest != once.digest:
         raise IdempotencyKeyReused(
             f"Idempotency-Key {once.key!r} was already used for a different start (run "
-            f"{first.response.get('run_id')}):"
-            " send a new key for a new request."
+            f"{first.response.get('run_id')}): send a new key for a new request."
         )
     return first.response
 

@@ -237,11 +237,9 @@ def test_a_megabytes_long_hex_blob_is_masked_whole_without_making_its_windows() 
 
     # Making every 40-digit window of 4 MB of hex held about 500 MB before the limit was checked.
     script = (
-        "import resource, secrets\n"
-        "from history.hook_tokens import candidates, hide_in_text\n"
+        "import resource, secrets\nfrom history.hook_tokens import candidates, hide_in_text\n"
         "blob = secrets.token_hex(2_000_000)\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "found = candidates(blob)\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\nfound = candidates(blob)\n"
         "assert found is None and hide_in_text(blob, found) == '[hidden from viewers]'\n"
         "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
     )

@@ -20,8 +20,7 @@ def write(path: Path, text: str) -> None:
 
 def workflow_module(slug: str, up: str = "..") -> str:
     return (
-        "from workflows.sdk import define_workflow\n"
-        f"from {up}actions.shared import M\n\n"
+        f"from workflows.sdk import define_workflow\nfrom {up}actions.shared import M\n\n"
         "async def run(input, ctx):\n    return input\n\n"
         f"wf = define_workflow(slug={slug!r}, input=M, output=M, run=run)\n"
     )

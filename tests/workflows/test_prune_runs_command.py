@@ -93,12 +93,10 @@ def test_it_works_on_sqlite(tmp_path: Any) -> None:
         "PATH": "/usr/bin:/bin",
     }
     script = (
-        "from io import StringIO\n"
-        "from django.core.management import call_command\n"
+        "from io import StringIO\nfrom django.core.management import call_command\n"
         "from history.models import Organization, Run\n"
         "from tests.workflows.retention_support import DAY, census, make_run, with_rows\n"
-        "call_command('migrate', verbosity=0)\n"
-        "org = Organization.objects.default()\n"
+        "call_command('migrate', verbosity=0)\norg = Organization.objects.default()\n"
         "parent = with_rows(make_run(org, age=40 * DAY))\n"
         "with_rows(make_run(org, age=40 * DAY, parent=parent))\n"
         "kept = with_rows(make_run(org, age=DAY))\n"

@@ -211,8 +211,7 @@ def _check_tools(what: str, slug: str, tools: Any) -> list[Any]:
         if not isinstance(tool, (Action, Workflow, Agent)):
             raise ValueError(
                 f"{what}: tool {tool!r} is not an action, workflow or agent; pass what "
-                f"define_action, "
-                "define_workflow or define_agent returned."
+                "define_action, define_workflow or define_agent returned."
             )
         if tool.slug == slug:
             raise ValueError(f"{what}: an agent cannot be its own tool.")

@@ -27,8 +27,7 @@ def check_cron(what: str, cron: object, timezone: object) -> ZoneInfo:
     ):
         raise ValueError(
             f"{what}, cron={cron!r}: use five fields 'minute hour day month weekday' (names like "
-            f"FRI work) "
-            "or an alias such as @daily or @hourly, e.g. '0 9 * * FRI'."
+            "FRI work) or an alias such as @daily or @hourly, e.g. '0 9 * * FRI'."
         )
     try:
         zone = ZoneInfo(str(timezone))

@@ -67,8 +67,7 @@ def authenticate(
         )
     raise Unauthorized(
         f"Webhook {webhook.slug} needs its secret: add ?token=<secret> (`keystroke triggers url "
-        f"{webhook.slug}`) "
-        f"or sign the body with the {SIGNATURE_HEADER} header."
+        f"{webhook.slug}`) or sign the body with the {SIGNATURE_HEADER} header."
     )
 
 

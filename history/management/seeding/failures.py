@@ -94,8 +94,7 @@ def _traceback(spec: Spec, kind: str, message: str) -> str:
     return (
         "Traceback (most recent call last):\n"
         '  File "/app/workflows/engine/replay.py", line 410, in _attempt\n'
-        "    output = req.target.execute(req.input, step_ctx)\n"
-        f"{where}{call}{kind}: {message}\n"
+        f"    output = req.target.execute(req.input, step_ctx)\n{where}{call}{kind}: {message}\n"
     )
 
 
