@@ -50,6 +50,10 @@ class Run(models.Model):
         FAILED = "failed", "Failed"
         CANCELED = "canceled", "Canceled"
 
+    class StepNumbering(models.IntegerChoices):
+        ONE_COUNTER = 1, "one counter per run"
+        PER_BRANCH = 2, "per concurrent branch"
+
     class Trigger(models.TextChoices):
         API = "api", "API"
         CLI = "cli", "CLI"
@@ -130,6 +134,11 @@ class Run(models.Model):
     )
     deadline_at = models.DateTimeField(
         null=True, blank=True, help_text="When the workflow's timeout expires."
+    )
+    # How the run's step ids are numbered (workflows.engine.positions): runs recorded before
+    # concurrent branches were numbered on their own keep one counter for the whole run.
+    step_numbering = models.PositiveSmallIntegerField(
+        choices=StepNumbering.choices, default=StepNumbering.PER_BRANCH
     )
     # Bumped by every hook resume and child completion, so a worker that suspends the run
     # at the same moment can tell it was woken meanwhile (see workflows.store.leases.suspend_run).

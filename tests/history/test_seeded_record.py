@@ -28,6 +28,7 @@ UNFILLED = {
         "actor_api_key_id",
         "attempt",  # no seeded run is retried in place
         "wakeups",  # nothing resumes a seeded run
+        "step_numbering",  # seeded runs are numbered as runs are today
     },
 }
 

@@ -32,7 +32,11 @@ def load_records(steps: list[dict]) -> list[StepRecord]:
 def test_a_recorded_history_replays_to_its_output_without_executing_a_step(fixture: Path) -> None:
     golden = json.loads(fixture.read_text())
     workflow = registry.workflow(golden["workflow"])
-    log = MemoryEventLog(load_records(golden["steps"]), run_id="run_golden")
+    log = MemoryEventLog(
+        load_records(golden["steps"]),
+        run_id="run_golden",
+        per_branch_numbering=golden.get("step_numbering", 2) == 2,
+    )
     with mock.patch(
         "workflows.definitions.Action.execute", side_effect=AssertionError("a recorded step ran")
     ):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel
 
+from workflows.engine import StepRecord
 from workflows.registry import registry
 from workflows.sdk import (
     Completed,
@@ -265,12 +266,68 @@ def test_a_history_numbered_with_one_counter_per_run_still_replays() -> None:
             "step:replay-reverse#1": {"text": "dc"},
             "step:replay-upper#0": {"text": "AB"},
             "step:replay-upper#1": {"text": "CD"},
-        }
+        },
+        per_branch_numbering=False,
     )
     CALLS.clear()
     assert execute_workflow(branches, {"name": "x"}, log) == Completed({"texts": ["AB", "CD"]})
     assert CALLS == []
     assert log.writes == 0
+
+
+def test_an_old_run_retried_after_a_branch_step_failed_runs_only_that_step_again() -> None:
+    # The retry deleted the failed step's row: its position is empty, the run is still numbered
+    # with one counter, as it was recorded.
+    log = MemoryEventLog.seeded(
+        {
+            "step:replay-reverse#0": {"text": "ba"},
+            "step:replay-reverse#1": {"text": "dc"},
+            "step:replay-upper#0": {"text": "BA"},
+        },
+        per_branch_numbering=False,
+    )
+    del log.records[1]
+    CALLS.clear()
+    outcome = execute_workflow(branches, {"name": "x"}, log)
+    assert outcome == Completed({"texts": ["BA", "DC"]})
+    assert sorted(CALLS) == ["reverse:cd", "upper:dc"]
+    assert [log.records[p].step_id for p in sorted(log.records)] == [
+        "step:replay-reverse#0",
+        "step:replay-reverse#1",
+        "step:replay-upper#0",
+        "step:replay-upper#1",
+    ]
+
+
+async def _gather_then_step(item: Item, ctx: Context) -> Texts:
+    first, second = await asyncio.gather(upper.run(Item(name="a")), reverse.run(Item(name="bc")))
+    last = await upper.run(Item(name=second.text))
+    return Texts(texts=[first.text, second.text, last.text])
+
+
+gather_then_step = define_workflow(
+    slug="replay-gather-then-step", input=Item, output=Texts, run=_gather_then_step
+)
+
+
+def test_an_old_run_whose_first_branch_step_was_forgotten_repeats_no_finished_step() -> None:
+    log = MemoryEventLog(
+        [StepRecord(1, "step:replay-reverse#0", "action", "success", output={"text": "cb"})],
+        per_branch_numbering=False,
+    )
+    CALLS.clear()
+    outcome = execute_workflow(gather_then_step, {"name": "x"}, log)
+    assert outcome == Completed({"texts": ["A", "cb", "CB"]})
+    assert CALLS == ["upper:a", "upper:cb"]
+
+
+def test_a_finished_run_that_left_a_recorded_step_unasked_is_non_determinism() -> None:
+    log = MemoryEventLog()
+    assert execute_workflow(branches, {"name": "x"}, log) == Completed({"texts": ["BA", "DC"]})
+    log.records[9] = StepRecord(9, "step:replay-upper#0", "action", "success", output={"text": "?"})
+    outcome = execute_workflow(branches, {"name": "x"}, log)
+    assert isinstance(outcome, Failed) and outcome.error["type"] == "NonDeterminismError"
+    assert "at position 9 the history has step:replay-upper#0" in outcome.error["message"]
 
 
 def test_a_reordered_branch_is_reported_as_non_determinism() -> None:

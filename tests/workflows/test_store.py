@@ -13,8 +13,9 @@ from history.models import Organization, Run, Step
 from workflows import store
 from workflows.engine import StepRecord, Suspended, SuspendItem
 from workflows.origins import RunOrigin
+from workflows.registry import registry
 
-from ..factories import make_run
+from ..factories import api_origin, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +154,14 @@ def test_a_runs_raw_trigger_value_is_stored_without_secrets(org: Organization) -
         "item": {"subject": "refund", "password": "[redacted]"},
         "source": "imap://bot:[redacted]@mail/INBOX",
     }
+
+
+def test_a_new_run_numbers_its_steps_per_branch_and_an_old_one_as_it_was_recorded(
+    org: Organization,
+) -> None:
+    with transaction.atomic():
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, api_origin(org))
+    assert run.step_numbering == Run.StepNumbering.PER_BRANCH
+    assert store.DatabaseEventLog(run, "worker-1").per_branch_numbering
+    old = make_run(org, step_numbering=Run.StepNumbering.ONE_COUNTER)
+    assert not store.DatabaseEventLog(old, "worker-1").per_branch_numbering

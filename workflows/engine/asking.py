@@ -46,7 +46,7 @@ class Asks:
     ) -> None:
         self.log, self.records, self.loop, self.clock = log, records, loop, clock
         self._attempt, self.tracer = attempt, tracer
-        self.slots = Allocator(log.run_id, records)
+        self.slots = Allocator(log.run_id, records, log.per_branch_numbering)
         self.parents: dict[int, int] = {}  # child position -> its agent/prompt_llm step's
         self.batch: list[Request] = []  # awaited steps, answered by the next round
         self.unflushed: list[StepRecord] = []  # written before the next round

@@ -44,6 +44,8 @@ class EventLog(Protocol):
     """Where one run's steps are kept. The worker's is the database (``workflows.store``)."""
 
     run_id: str
+    # False for runs recorded with one counter per run, before branches had numbers of their own.
+    per_branch_numbering: bool
 
     def load(self) -> dict[int, StepRecord]:
         """Every recorded step of the run, by position, in one read."""
@@ -85,15 +87,19 @@ class MemoryEventLog:
         records: list[StepRecord] | None = None,
         run_id: str = "run_memory",
         run_child: ChildRunner | None = None,
+        per_branch_numbering: bool = True,
     ) -> None:
         self.run_id, self.run_child = run_id, run_child
+        self.per_branch_numbering = per_branch_numbering
         self.records: dict[int, StepRecord] = {r.position: r for r in records or []}
         self.children: dict[str, MemoryEventLog] = {}
         self.usage: list[dict[str, Any]] = []  # every usage line recorded, with its step's position
         self.writes = 0
 
     @classmethod
-    def seeded(cls, outputs: dict[str, Any], run_id: str = "run_memory") -> MemoryEventLog:
+    def seeded(
+        cls, outputs: dict[str, Any], run_id: str = "run_memory", per_branch_numbering: bool = True
+    ) -> MemoryEventLog:
         """A log whose first steps, in the given order, completed with the given outputs."""
         records = [
             StepRecord(
@@ -101,7 +107,7 @@ class MemoryEventLog:
             )
             for i, (step_id, output) in enumerate(outputs.items())
         ]
-        return cls(records, run_id=run_id)
+        return cls(records, run_id=run_id, per_branch_numbering=per_branch_numbering)
 
     def load(self) -> dict[int, StepRecord]:
         return {p: replace(r) for p, r in self.records.items()}

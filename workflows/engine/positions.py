@@ -5,9 +5,9 @@ key's earlier steps) and ``step:<key>#<branch>/<n>`` for steps asked for inside 
 branch (see ``branches``), so a retry in one branch never renumbers another. A recorded step
 is found by its id; a new one takes the next free position.
 
-Histories recorded before branches were numbered used one counter for the whole run. The first
-step asked for inside a branch tells them apart: if the log holds that step under the old
-numbering, the pass keeps the old numbering, so runs in flight across the upgrade replay.
+Runs recorded before branches were numbered used one counter for the whole run: position and
+count in the order steps were asked for. Their logs say so (``per_branch`` is False), and they
+keep that numbering, so runs in flight across the upgrade replay as they were recorded.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ class Allocator:
     added to it by the pass.
     """
 
-    def __init__(self, run_id: str, records: dict[int, StepRecord]) -> None:
-        self.run_id, self.records = run_id, records
+    def __init__(self, run_id: str, records: dict[int, StepRecord], per_branch: bool) -> None:
+        self.run_id, self.records, self.per_branch = run_id, records, per_branch
         ordered = sorted(records.values(), key=lambda r: r.position)
         self.by_id = {r.step_id: r.position for r in ordered}
         self.recorded: defaultdict[str, list[str]] = defaultdict(list)
@@ -53,25 +53,22 @@ class Allocator:
         self.next_free = ordered[-1].position + 1 if ordered else 0
         self.counts: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.asks: defaultdict[str, int] = defaultdict(int)
-        # The numbering of histories recorded with one counter per run, kept alongside.
-        self.legacy = False
-        self.decided = any(branch for branch in self.recorded)
-        self.legacy_next = 0
-        self.legacy_counts: defaultdict[str, int] = defaultdict(int)
+        self.asked = 0  # one counter per run: the next position
+        self.claimed: set[int] = set()
 
     def allocate(self, key: str, branch: str) -> Slot:
-        legacy_position, legacy_id = self.legacy_next, f"step:{key}#{self.legacy_counts[key]}"
-        self.legacy_next += 1
-        self.legacy_counts[key] += 1
-        if branch and not self.decided:
-            self.decided = True
-            found = self.records.get(legacy_position)
-            self.legacy = found is not None and found.step_id == legacy_id
-        if self.legacy:
-            return self._legacy_slot(legacy_position, legacy_id)
-        return self._branch_slot(key, branch)
+        slot = self._branch_slot(key, branch) if self.per_branch else self._counted_slot(key)
+        self.claimed.add(slot.position)
+        return slot
 
-    def _legacy_slot(self, position: int, step_id: str) -> Slot:
+    def unclaimed(self) -> list[StepRecord]:
+        """Recorded steps this pass never asked for: a workflow that changed since."""
+        return [r for p, r in sorted(self.records.items()) if p not in self.claimed]
+
+    def _counted_slot(self, key: str) -> Slot:
+        position, self.asked = self.asked, self.asked + 1
+        step_id = step_id_for(key, "", self.counts[""][key])
+        self.counts[""][key] += 1
         record = self.records.get(position)
         if record is not None and record.step_id != step_id:
             raise NonDeterminismError(self.run_id, position, record.step_id, step_id)

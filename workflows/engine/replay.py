@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import (
+    NonDeterminismError,
     RunStopped,
     WorkflowTimeout,
 )
@@ -31,7 +32,7 @@ from .executor import StepExecutor, Stop, attempt_step, shared_executor
 from .failures import error_dict
 from .kinds import SUCCESS
 from .log import EventLog, MemoryEventLog, StepRecord
-from .outcomes import Failed, Outcome, SuspendItem
+from .outcomes import Completed, Failed, Outcome, SuspendItem
 from .resolvers import Deliver, Execute, Raise, Request, Resolution, Wait, resolve
 from .runtime import StepTarget, WorkflowDef, bind
 from .step_context import StepContext, idempotency_key
@@ -109,7 +110,7 @@ class Pass:
                     return Failed(error_dict(self.asks.fatal))
                 if main.done():
                     self._flush()
-                    return ended(self.workflow, main)
+                    return self._checked(ended(self.workflow, main))
                 if self.deadline and self.clock() >= self.deadline:
                     timeout = WorkflowTimeout(f"Run {self.log.run_id} passed its timeout.")
                     return Failed(error_dict(timeout))
@@ -122,6 +123,19 @@ class Pass:
             main.cancel()
             self._run_until_idle()
             self.loop.close()
+
+    def _checked(self, outcome: Outcome) -> Outcome:
+        """A finished workflow must have asked for every recorded step: one it no longer asks
+        for means the code changed under the run (or numbers its branches differently).
+        """
+        unclaimed = self.asks.slots.unclaimed() if self.log.per_branch_numbering else []
+        if isinstance(outcome, Completed) and unclaimed:
+            first = unclaimed[0]
+            changed = NonDeterminismError(
+                self.log.run_id, first.position, first.step_id, "no step there"
+            )
+            return Failed(error_dict(changed))
+        return outcome
 
     async def _main(self, input: Any, ctx: Context) -> Any:
         data = self.workflow.input.model_validate(input)

@@ -26,6 +26,7 @@ class DatabaseEventLog:
 
     def __init__(self, run: Run, owner: str) -> None:
         self.run, self.owner, self.run_id = run, owner, run.public_id
+        self.per_branch_numbering = run.step_numbering == Run.StepNumbering.PER_BRANCH
         self.timings = metrics.StepTimings()  # counted when the pass concludes, not per step
 
     def load(self) -> dict[int, StepRecord]:

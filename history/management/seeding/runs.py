@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
 
+from history.models import Run
+
 from .catalogue import (
     DURATION_PRICE,
     SCHEDULES,
@@ -262,4 +264,5 @@ class Seeder:
             wake_at=stamp(draft.wake_at) if draft.wake_at else None,
             deadline_at=deadline,
             wakeups=0,
+            step_numbering=Run.StepNumbering.PER_BRANCH,
         )
