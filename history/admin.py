@@ -3,6 +3,8 @@ switches need it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -43,6 +45,21 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "hashed_key", "last_used_at"]
 
 
+class Recorded:
+    """Runs and steps are written by the engine's store only: the admin shows them, and
+    cancels runs through the engine's run actions.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class StepInline(admin.TabularInline):
     model = Step
     fk_name = "run"
@@ -54,7 +71,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(Recorded, admin.ModelAdmin):
     list_display = [
         "uid",
         "slug",
@@ -95,7 +112,7 @@ class RunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Step)
-class StepAdmin(admin.ModelAdmin):
+class StepAdmin(Recorded, admin.ModelAdmin):
     list_display = ["step_id", "run", "kind", "status", "finished_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["run", "child_run"]

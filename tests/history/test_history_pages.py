@@ -250,6 +250,21 @@ def test_the_admin_cancels_selected_runs_and_reports_the_skipped(org: Organizati
     assert Run.objects.get(pk=done.pk).status == "success"
 
 
+def test_the_admin_shows_runs_and_steps_but_neither_edits_nor_deletes_them(
+    org: Organization,
+) -> None:
+    admin = User.objects.create_superuser("root", password="pw-12345678")
+    client = Client()
+    client.force_login(admin)
+    run = make_run(org, status="success", output={"greeting": "hi"})
+    assert client.get(f"/admin/history/run/{run.pk}/change/").status_code == 200
+    edit = client.post(f"/admin/history/run/{run.pk}/change/", {"status": "failed"})
+    assert edit.status_code == 403
+    assert client.post(f"/admin/history/run/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/history/run/add/").status_code == 403
+    assert Run.objects.get(pk=run.pk).status == "success"
+
+
 def test_a_page_cursor_out_of_range_is_a_400(alice: Client) -> None:
     import base64
 
