@@ -88,8 +88,8 @@ def throwaway_database() -> Iterator[str]:
 
 
 class Worker:
-    """A real Celery worker in a session of its own, so stopping it
-    reaches every process it forked.
+    """A real Celery worker in a session of its own, so stopping it reaches every process it
+    forked.
     """
 
     def __init__(self, concurrency: int, home: Path) -> None:
@@ -513,8 +513,8 @@ class Report:
 
 
 def cpu_times() -> list[int]:
-    """The machine's CPU time counters (Linux): steal is time the
-    hypervisor gave to other guests.
+    """The machine's CPU time counters (Linux): steal is time the hypervisor gave to other
+    guests.
     """
     with contextlib.suppress(OSError), open("/proc/stat") as stat:
         return [int(value) for value in stat.readline().split()[1:]]

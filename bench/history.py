@@ -299,7 +299,7 @@ def text_report(args: argparse.Namespace, seeding: Seeding, measured: list[Page]
         f"ANALYZE {seeding.vacuum_seconds:.1f} s; database {seeding.database_size}",
         "Rows: " + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items()),
         f"{args.requests} requests per page after {args.warm_up} warm-ups; server time through "
-        f"Django's test client",
+        "Django's test client",
         "",
         f"{'page':<46} {'median':>8} {'p95':>8} {'queries':>7} {'sql ms':>7}  aim",
     ]

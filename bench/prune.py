@@ -285,7 +285,7 @@ def report(args: argparse.Namespace, facts: dict[str, Any], measured: list[Timin
         "Rows before: " + ", ".join(f"{t} {n:,}" for t, n in before.items()),
         "Rows after:  " + ", ".join(f"{t} {n:,}" for t, n in after.items()),
         f"Prune: {facts['prune_seconds']:.1f} s wall for {deleted:,} runs ({rate:,.0f} runs/s, "
-        f"process start included)",
+        "process start included)",
         "",
         facts["prune_output"].strip(),
         "",

@@ -46,8 +46,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class Recorded:
-    """Runs and steps are written by the engine's store only: the admin shows them, and
-    cancels runs through the engine's run actions.
+    """Runs and steps are written by the engine's store only: the admin shows them, and cancels runs
+    through the engine's run actions.
     """
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -33,15 +33,15 @@ _HEX = "0123456789abcdefABCDEF"
 
 
 def mentions_hooks(text: str) -> bool:
-    """Whether ``text`` may hold a token: a resume URL's shape or a
-    long enough run of hex digits.
+    """Whether ``text`` may hold a token: a resume URL's shape or a long enough run of hex
+    digits.
     """
     return HOOK_URL.search(text) is not None or HEX_RUN.search(text) is not None
 
 
 def candidates(text: str) -> set[str] | None:
-    """Every 40-digit window of the hex runs of ``text``,
-    lowercased; None when there are too many.
+    """Every 40-digit window of the hex runs of ``text``, lowercased; None when there are too
+    many.
     """
     runs = HEX_RUN.findall(text)
     if sum(len(run) - TOKEN_LENGTH + 1 for run in runs) > MAX_CANDIDATES:
@@ -65,8 +65,8 @@ def hide_in_text(text: str, tokens: Collection[str] | None) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    """The first ``limit`` characters of ``text``, without a run of
-    hex digits the cut went through.
+    """The first ``limit`` characters of ``text``, without a run of hex digits the cut went
+    through.
     """
     if len(text) <= limit:
         return text

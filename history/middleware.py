@@ -67,7 +67,7 @@ class RefuseNulMiddleware:
             return self.get_response(request)
         message = (
             f"The request's {where} holds a NUL character (%00), which is never valid here; "
-            f"remove it."
+            "remove it."
         )
         if request.path_info.startswith(MACHINE_PATHS):
             body = {"error": {"type": "invalid_request", "message": message, "details": {}}}

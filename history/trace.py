@@ -1,5 +1,5 @@
-"""The span waterfall of the Trace tab: each span's depth, offset
-and width on the run's timeline.
+"""The span waterfall of the Trace tab: each span's depth, offset and width on the run's
+timeline.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class ChaosReport:
             f"{dict(self.statuses)}",
             f"worker SIGKILLs {self.kills}; restarts: {', '.join(self.restarts) or 'none'}",
             f"answers retried by the client: {dict(self.server_errors)} 5xx, {self.unanswered} "
-            f"without an answer",
+            "without an answer",
             f"duplicate runs per key {self.duplicate_keys}, duplicate steps {self.duplicate_steps},"
             f" runs without exactly their three steps {self.misshapen_runs},"
             f" runs created behind a 5xx {self.created_behind_5xx}",
@@ -275,7 +275,7 @@ class Chaos:
     def _all_finished(self) -> bool:
         try:
             rows = self._query(
-                f"SELECT count(*) FROM history_run WHERE status NOT IN ('success', 'failed', "
+                "SELECT count(*) FROM history_run WHERE status NOT IN ('success', 'failed', "
                 f"'canceled') AND input->>'marker' LIKE '{self.home}/effects-%'"
             )
         except psycopg.OperationalError:

@@ -31,7 +31,7 @@ def _check_common(what: str, slug: Any, input: Any, output: Any) -> None:
     if not isinstance(slug, str) or not SLUG.match(slug):
         raise ValueError(
             f"{what}(slug={slug!r}): a slug is lowercase letters, digits and dashes, e.g. "
-            f"'send-invoice'."
+            "'send-invoice'."
         )
     for name, model in (("input", input), ("output", output)):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -125,16 +125,15 @@ class Workflow(Definition):
         return await self.start_child(input)
 
     async def start_child(self, input: Any, tool_of: str | None = None) -> Any:
-        """Start a child run (``tool_of``: the agent using this
-        workflow as a tool) and wait for it.
+        """Start a child run (``tool_of``: the agent using this workflow as a tool) and wait for
+        it.
         """
         runtime = current_runtime()
         if runtime is None:
             raise RuntimeError(
                 f"{self.slug}.run() starts a child run and works only inside a workflow; start a "
-                f"run with "
-                "POST /api/workflows/<slug>, `keystroke workflows run`, or execute_workflow() in "
-                "tests."
+                "run with POST /api/workflows/<slug>, `keystroke workflows run`, or "
+                "execute_workflow() in tests."
             )
         data = _coerce(self.input, input).model_dump(mode="json")
         output = await runtime.start_child(self, data, tool_of=tool_of)

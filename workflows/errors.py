@@ -29,10 +29,9 @@ class NonDeterminismError(WorkflowError):
 
     def __init__(self, run_id: str, position: int, recorded: str, requested: str) -> None:
         super().__init__(
-            f"Run {run_id}: at position {position} the history has {recorded} but the code now "
-            f"asks "
-            f"for {requested}; check that your workflow is deterministic (no random, clock or I/O "
-            "outside steps) and that a deploy did not reorder its steps."
+            f"Run {run_id}: at position {position} the history has {recorded} but the code "
+            f"now asks for {requested}; check that your workflow is deterministic (no random, "
+            "clock or I/O outside steps) and that a deploy did not reorder its steps."
         )
         self.run_id, self.position, self.recorded, self.requested = (
             run_id,
@@ -125,8 +124,8 @@ class ProjectError(KeystrokeError):
 
 
 class ServiceError(KeystrokeError):
-    """A request the services refuse, changing nothing; the API answers ``status`` with
-    ``type`` and the message in its error envelope.
+    """A request the services refuse, changing nothing; the API answers ``status`` with ``type`` and
+    the message in its error envelope.
     """
 
     status = 400

@@ -31,8 +31,8 @@ def _tokens() -> set[str]:
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as ``inner`` does (the plain format by default), then
-    masks secrets and hook tokens.
+    """Formats as ``inner`` does (the plain format by default), then masks secrets and hook
+    tokens.
     """
 
     def __init__(self, *args: Any, inner: logging.Formatter | None = None, **kwargs: Any) -> None:
@@ -45,8 +45,8 @@ class RedactingFormatter(logging.Formatter):
 
 
 def redact_handlers(logger: logging.Logger) -> None:
-    """Wraps the formatter of each of ``logger``'s handlers (Celery
-    installs its own in a worker).
+    """Wraps the formatter of each of ``logger``'s handlers (Celery installs its own in a
+    worker).
     """
     for handler in logger.handlers:
         if not isinstance(handler.formatter, RedactingFormatter):

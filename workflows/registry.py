@@ -34,7 +34,7 @@ class Registry:
                     f"Webhooks {other.slug!r} ({other.source}) and {trigger.slug!r} "
                     f"({trigger.source}) both use "
                     f"endpoint {endpoint!r}: give each its own, and attach several targets to one "
-                    f"webhook instead."
+                    "webhook instead."
                 )
 
     def workflow(self, slug: str) -> Any | None:

@@ -125,7 +125,7 @@ def delivery_window() -> timedelta:
     if window < IDEMPOTENCY_WINDOW:
         raise ImproperlyConfigured(
             f"KEYSTROKE_DELIVERY_RETENTION={raw!r} is shorter than 24h: a repeated "
-            f"Idempotency-Key must be "
+            "Idempotency-Key must be "
             "answered for at least a day. Set 24h or more (the default is 7d)."
         )
     return window

@@ -81,8 +81,8 @@ class Heartbeat:
             connection.close()  # this thread's own connection
 
     def _renew(self) -> bool | None:
-        """True when renewed, False when the run is no longer ours,
-        None when the database failed.
+        """True when renewed, False when the run is no longer ours, None when the database
+        failed.
         """
         try:
             return renew_lease(self.run_pk, self.owner)

@@ -97,7 +97,7 @@ def cancel_run(run: Run, actor: Actor) -> Run:
     if not store.cancel_run_txn(run.pk):
         raise InvalidState(
             f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs "
-            f"can be canceled."
+            "can be canceled."
         )
     store.cancel_descendants_txn(run.pk)
     run.refresh_from_db()
@@ -127,7 +127,7 @@ def rerun_run(run: Run, actor: Actor) -> Run:
     if workflow is None:
         raise InvalidState(
             f"No workflow {run.slug!r} is registered any more, so run {run.public_id} cannot be "
-            f"rerun."
+            "rerun."
         )
     # Locked, so a retention prune deleting it either finishes first or waits for the new link.
     if not store.lock_run_txn(run.pk):

@@ -49,6 +49,7 @@ from .engine.runtime import Runtime
 from .errors import (
     ChildWorkflowFailed,
     HookTimeout,
+    MissingModelKey,
     NonDeterminismError,
     NonRetryableError,
     OutputValidationError,
@@ -58,7 +59,7 @@ from .errors import (
     WorkflowError,
     WorkflowTimeout,
 )
-from .llm import Agent, AgentResult, MissingModelKey, define_agent, prompt_llm
+from .llm import Agent, AgentResult, define_agent, prompt_llm
 from .retry import RetryPolicy
 from .triggers.definitions import (
     Attachment,

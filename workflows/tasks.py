@@ -75,8 +75,8 @@ def poll_trigger(slug: str) -> int:
 
 @shared_task
 def prune_runs() -> int:
-    """Delete finished runs past their retention, batch by batch,
-    for a bounded time (run by beat).
+    """Delete finished runs past their retention, batch by batch, for a bounded time (run by
+    beat).
     """
     close_old_connections()
     forget_stale_api_key_failures()

@@ -95,7 +95,7 @@ class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
                 {
                     "include": [
                         f"include={','.join(refused)} is served for one run only: GET "
-                        f"/api/runs/<id>?include=…"
+                        "/api/runs/<id>?include=…"
                     ]
                 }
             )

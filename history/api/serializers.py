@@ -165,8 +165,8 @@ def _listed_part(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 class ListedPayloads(serializers.Serializer):
-    """``input``, ``output`` and ``error`` as a list shows them:
-    previews and the error's summary.
+    """``input``, ``output`` and ``error`` as a list shows them: previews and the error's
+    summary.
     """
 
     input = serializers.SerializerMethodField()

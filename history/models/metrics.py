@@ -7,7 +7,7 @@ class MetricIncrement(models.Model):
     """What one transaction of the engine counted: a run started, a pass's steps, a requeue.
 
     Workers only ever insert these rows, so no two of them wait on a shared counter row; the
-    sweeper folds them into ``MetricTotal`` (``workflows.metrics.fold_counts``).
+    sweeper folds them into ``MetricTotal`` (``workflows.store.counters.fold_counts``).
     """
 
     # [[name, {label: value}, amount], …]
@@ -26,7 +26,7 @@ class MetricTotal(models.Model):
 
     class Meta:
         constraints = [
-            # Used by workflows.metrics.fold_counts(), which adds to a total or creates it.
+            # Used by workflows.store.counters.fold_counts(), which adds to a total or creates it.
             models.UniqueConstraint(fields=["name", "labels"], name="history_metrictotal_series"),
         ]
 

@@ -174,7 +174,7 @@ def test_a_failed_run_exits_1_and_a_retry_finishes_it(
     again = cli.fails("workflows", "runs", "cancel", run_id)
     expected = (
         f"error: Run {run_id} is success; only queued, running, sleeping or waiting runs "
-        f"can be canceled."
+        "can be canceled."
     )
     assert again.stderr.strip() == expected
     assert cli.fails("workflows", "runs", "retry", run_id).stderr.startswith(

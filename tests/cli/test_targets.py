@@ -69,7 +69,7 @@ def test_target_use_stores_the_server_and_the_environment_overrides_it(
     assert (
         down.stderr
         == f"error: cannot reach {elsewhere}: is the server running? (start it with keystroke "
-        f"dev)\n"
+        "dev)\n"
     )
 
     wrong = bare.fails("workflows", "list", KEYSTROKE_API_KEY="ks_wrong")

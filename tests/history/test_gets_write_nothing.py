@@ -1,4 +1,8 @@
-"""A GET writes nothing: not the defaults, not a trigger's state row, on any page or API."""
+"""A GET writes nothing: not the defaults, not a trigger's state row, on any page or API.
+
+Signed in by session: a request with an API key also stamps the key's last use (at most once a
+minute), the one write a read makes on purpose.
+"""
 
 from __future__ import annotations
 

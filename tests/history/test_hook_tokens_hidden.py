@@ -129,7 +129,7 @@ def test_only_operators_see_a_bare_token_and_a_commit_id_of_the_same_shape_stays
     )
     assert (
         viewer == f"deployed {commit}; code [hidden from viewers], or open %2Fhooks%2F[hidden from "
-        f"viewers]"
+        "viewers]"
     )
     operator = (
         api_client(org, Role.OPERATOR).get(f"/api/runs/{run.public_id}").json()["error"]["message"]

@@ -1,5 +1,5 @@
-"""The History list's page cursor: it round-trips the last run's place, refuses anything it did
-not make with BadCursor, and pages through runs newest first without skipping or repeating one.
+"""The History list's page cursor: it round-trips the last run's place, refuses anything it did not
+make with BadCursor, and pages through runs newest first without skipping or repeating one.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Seeded history is shaped like the record the engine keeps: every column of the models, agent
-and prompt_llm steps with the steps inside them, and History pages that render it.
+"""Seeded history is shaped like the record the engine keeps: every column of the models, agent and
+prompt_llm steps with the steps inside them, and History pages that render it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The seeder's plan of a run: the steps its target asks for, in the engine's positions and
-step ids, each placed inside the agent or prompt_llm step it runs in and on the run's time.
+"""The seeder's plan of a run: the steps its target asks for, in the engine's positions and step
+ids, each placed inside the agent or prompt_llm step it runs in and on the run's time.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""While PostgreSQL is away the API answers 503 in its error
-envelope, and pages a short 503 page.
+"""While PostgreSQL is away the API answers 503 in its error envelope, and pages a short 503
+page.
 """
 
 from __future__ import annotations

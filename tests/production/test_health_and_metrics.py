@@ -525,8 +525,8 @@ print("sqlite ok")
 
 
 def test_it_works_on_sqlite_and_the_filesystem_broker(tmp_path: Path) -> None:
-    """``keystroke dev`` runs on SQLite and kombu's filesystem
-    broker: the same probes and counts.
+    """``keystroke dev`` runs on SQLite and kombu's filesystem broker: the same probes and
+    counts.
     """
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

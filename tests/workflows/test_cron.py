@@ -1,5 +1,5 @@
-"""Cron slots in a trigger's time zone: the latest at or before a moment and the next after it,
-with daylight saving settled as people expect of cron.
+"""Cron slots in a trigger's time zone: the latest at or before a moment and the next after it, with
+daylight saving settled as people expect of cron.
 """
 
 from __future__ import annotations

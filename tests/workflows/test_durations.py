@@ -1,5 +1,5 @@
-"""Durations as authors write them: seconds, unit strings, timedeltas; anything else is refused
-with a message naming the argument.
+"""Durations as authors write them: seconds, unit strings, timedeltas; anything else is refused with
+a message naming the argument.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Committed step logs replayed against today's code: a change that
-breaks old histories fails here.
+"""Committed step logs replayed against today's code: a change that breaks old histories fails
+here.
 """
 
 from __future__ import annotations

@@ -227,8 +227,8 @@ def test_it_spends_the_same_statements_on_a_batch_whatever_it_holds(org: Organiz
 
 @contextmanager
 def locked_elsewhere(run: Run) -> Iterator[None]:
-    """Another transaction holds ``run``'s row lock meanwhile, as a
-    second beat or a worker would.
+    """Another transaction holds ``run``'s row lock meanwhile, as a second beat or a worker
+    would.
     """
     holding, release = threading.Event(), threading.Event()
 

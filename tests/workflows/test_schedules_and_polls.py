@@ -1,5 +1,5 @@
-"""Schedules and polls: each slot once, DST, downtime, concurrent
-beats; poll cursors at least once.
+"""Schedules and polls: each slot once, DST, downtime, concurrent beats; poll cursors at least
+once.
 """
 
 from __future__ import annotations

@@ -69,8 +69,8 @@ def test_a_failed_attempt_marks_its_span_as_an_error(org: Organization, tmp_path
 
 @pytest.fixture
 def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ExportTraceServiceRequest]]:
-    """A loopback OTLP/HTTP collector; the exporter is pointed at it
-    through the standard variable.
+    """A loopback OTLP/HTTP collector; the exporter is pointed at it through the standard
+    variable.
     """
     received: list[ExportTraceServiceRequest] = []
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from history.errors import api_exception_handler as history_exception_handler
 from history.errors import error_response
@@ -21,8 +22,10 @@ from history.errors import error_response
 from ..errors import ServiceError, field_errors
 
 
-class InvalidInput(Exception):
+class InvalidInput(ServiceError):
     """Input a model refused, and what the input was ("input for greeting")."""
+
+    status, type = 400, "invalid_input"
 
     def __init__(self, what: str, error: ValidationError) -> None:
         super().__init__(f"Invalid {what}")
@@ -39,11 +42,12 @@ def validating(what: str) -> Iterator[None]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if not isinstance(exc, ServiceError):
+        return history_exception_handler(exc, context)
+    set_rollback()  # a refused request changes nothing, also under ATOMIC_REQUESTS
     if isinstance(exc, InvalidInput):
         return _invalid_input(exc.error, exc.what)
-    if isinstance(exc, ServiceError):
-        return error_response(exc.status, str(exc), type=exc.type)
-    return history_exception_handler(exc, context)
+    return error_response(exc.status, str(exc), type=exc.type)
 
 
 def _invalid_input(exc: ValidationError, what: str) -> Response:

@@ -24,8 +24,8 @@ from .openapi import ANSWERS, ERRORS
 
 
 class WebhookView(APIView):
-    """POST /triggers/<endpoint>: the webhook's secret is the
-    credential, so no API key is needed.
+    """POST /triggers/<endpoint>: the webhook's secret is the credential, so no API key is
+    needed.
     """
 
     authentication_classes: list[Any] = []

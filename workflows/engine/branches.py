@@ -9,7 +9,12 @@ order is as deterministic as the workflow code, which replay requires anyway.
 
 Inside an agent or prompt_llm step the branch is pinned: the library running the model may
 create tasks of its own (and another version may create others), but it asks for its steps
-one at a time, so they are numbered in the step's branch.
+one at a time (agent tools are declared sequential in ``workflows.llm.agents``), so they are
+numbered in the step's branch.
+
+Any helper that runs an awaitable as a task makes a branch too: ``asyncio.wait_for`` does on
+Python 3.11 and not on 3.12. Finish or cancel runs in flight before changing the workers'
+Python; a run whose ids moved fails with NonDeterminismError instead of reusing records.
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ def ended(workflow: WorkflowDef, main: asyncio.Task[Any]) -> Outcome:
 def suspended(
     workflow: WorkflowDef, waiting: list[SuspendItem], deadline: datetime | None
 ) -> Outcome:
-    """A pass whose every branch waits: on the clock, a person or another run, until the
-    earliest wake-up (the run's deadline included).
+    """A pass whose every branch waits: on the clock, a person or another run, until the earliest
+    wake-up (the run's deadline included).
     """
     if not waiting:
         message = (

@@ -15,8 +15,8 @@ def stored_text(value: str) -> str:
 
 
 def redacted(detail: dict[str, Any]) -> dict[str, Any]:
-    """Every field redacted (a response or headers may carry secrets) but the ones that name
-    things, which a secret-looking slug would otherwise lose.
+    """Every field redacted (a response or headers may carry secrets) but the ones that name things,
+    which a secret-looking slug would otherwise lose.
     """
     return {k: v if k in ("type", "step_id") else redact(v) for k, v in detail.items()}
 

@@ -18,11 +18,6 @@ class StepKind(StrEnum):
     AGENT = "agent"  # an agent prompt: its model calls and tool calls are its children
     LLM = "llm"  # a prompt_llm call, with its model calls as children
 
-    @property
-    def executes(self) -> bool:
-        """Whether the step runs its target's code in a step thread (and may be retried)."""
-        return self in (StepKind.ACTION, StepKind.MODEL)
-
 
 SUCCESS, FAILED, SLEEPING, WAITING = "success", "failed", "sleeping", "waiting"
 SETTLED = (SUCCESS, FAILED)

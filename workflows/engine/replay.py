@@ -125,8 +125,8 @@ class Pass:
             self.loop.close()
 
     def _checked(self, outcome: Outcome) -> Outcome:
-        """A finished workflow must have asked for every recorded step: one it no longer asks
-        for means the code changed under the run (or numbers its branches differently).
+        """A finished workflow must have asked for every recorded step: one it no longer asks for
+        means the code changed under the run (or numbers its branches differently).
         """
         unclaimed = self.asks.slots.unclaimed() if self.log.per_branch_numbering else []
         if isinstance(outcome, Completed) and unclaimed:

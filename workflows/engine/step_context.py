@@ -45,7 +45,7 @@ class StepContext:
         if not isinstance(service, str) or not service.strip():
             raise ValueError(
                 f"ctx.charge(service={service!r}): name the service, e.g. ctx.charge('clearbit', "
-                f"'0.02')."
+                "'0.02')."
             )
         try:
             price = Decimal(str(cost))
@@ -56,7 +56,7 @@ class StepContext:
         if not price.is_finite() or price < 0:
             raise ValueError(
                 f"ctx.charge({service!r}, cost={cost!r}): cost must be a finite amount of at "
-                f"least 0."
+                "least 0."
             )
         self.usage.append(
             {

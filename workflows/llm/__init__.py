@@ -1,6 +1,5 @@
 """Agents, ``prompt_llm`` and model calls as durable steps, on pydantic-ai."""
 
-from ..errors import MissingModelKey
 from .agents import Agent, AgentPrompt, AgentReply, AgentResult, define_agent, prompt_llm
 
 __all__ = [
@@ -8,7 +7,6 @@ __all__ = [
     "AgentPrompt",
     "AgentReply",
     "AgentResult",
-    "MissingModelKey",
     "define_agent",
     "prompt_llm",
 ]

@@ -80,7 +80,7 @@ class Agent(Definition):
         if output is not None and not (isinstance(output, type) and issubclass(output, BaseModel)):
             raise ValueError(
                 f"{what}: output={output!r} must be a pydantic BaseModel subclass, or left out "
-                f"for text."
+                "for text."
             )
         self.system_prompt, self.output_model = system_prompt, output
         self.tools = _check_tools(what, slug, tools)

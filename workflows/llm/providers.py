@@ -49,8 +49,8 @@ def planning_model(name: str) -> Model:
 
 
 def request_model(name: str, timeout: float | None = None) -> Model:
-    """A fresh model that sends requests: it owns an HTTP client
-    for the event loop it is used on.
+    """A fresh model that sends requests: it owns an HTTP client for the event loop it is used
+    on.
     """
     if name == OFFLINE_MODEL:
         return OfflineModel()

@@ -19,8 +19,8 @@ FOLD_BATCH = 10_000
 
 
 def add_txn(counts: list[Count]) -> None:
-    """Count inside the caller's transaction, in one INSERT (none
-    when there is nothing to count).
+    """Count inside the caller's transaction, in one INSERT (none when there is nothing to
+    count).
     """
     if counts:
         MetricIncrement.objects.create(counts=counts)
@@ -66,8 +66,8 @@ SELECT count(*) FROM folded
 
 
 def fold_counts() -> int:
-    """Move every counted increment into the totals, a batch per
-    transaction; how many were moved.
+    """Move every counted increment into the totals, a batch per transaction; how many were
+    moved.
     """
     moved = batch = _fold(FOLD_BATCH)
     while batch == FOLD_BATCH:

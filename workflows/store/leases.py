@@ -143,8 +143,8 @@ def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:
 def release_run(
     run_pk: int, owner: str, trace: Trace | None = None, timings: metrics.StepTimings | None = None
 ) -> bool:
-    """Give a run we still hold back to the queue (it was woken, or
-    a step was settled meanwhile).
+    """Give a run we still hold back to the queue (it was woken, or a step was settled
+    meanwhile).
     """
     if trace:
         save_trace_txn(run_pk, trace)

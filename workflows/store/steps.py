@@ -1,5 +1,5 @@
-"""Step rows: recorded by the worker that holds the run's lease, with their usage; a hook's
-answer; the steps a retry runs again.
+"""Step rows: recorded by the worker that holds the run's lease, with their usage; a hook's answer;
+the steps a retry runs again.
 """
 
 from __future__ import annotations

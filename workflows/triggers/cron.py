@@ -34,7 +34,7 @@ def check_cron(what: str, cron: object, timezone: object) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
             f"{what}, timezone={timezone!r}: use an IANA zone name such as 'Europe/Berlin' or "
-            f"'UTC'."
+            "'UTC'."
         ) from None
     try:
         next_slot(cron, zone, datetime.now(UTC))

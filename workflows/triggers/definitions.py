@@ -44,7 +44,7 @@ class Trigger:
         if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > SLUG_LIMIT:
             raise ValueError(
                 f"{what}: a slug is up to {SLUG_LIMIT} lowercase letters, digits and dashes, e.g. "
-                f"'new-signup'."
+                "'new-signup'."
             )
         if filter is not None and not callable(filter):
             raise ValueError(
@@ -86,8 +86,8 @@ class Trigger:
 
 
 class Webhook(Trigger):
-    """``POST /triggers/<endpoint>`` with a body matching
-    ``payload`` starts the attached targets.
+    """``POST /triggers/<endpoint>`` with a body matching ``payload`` starts the attached
+    targets.
     """
 
     type = "webhook"
@@ -169,7 +169,7 @@ class Poll(Trigger):
         if not (isinstance(state, type) and issubclass(state, BaseModel)):
             raise ValueError(
                 f"{what}, state={state!r}: state must be a pydantic BaseModel subclass (the "
-                f"cursor)."
+                "cursor)."
             )
         self.cron, self.timezone, self.fn, self.state = cron, timezone, run, state
 

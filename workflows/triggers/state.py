@@ -54,8 +54,8 @@ def blank(organization: Organization, key: str) -> TriggerState:
 
 
 def state(organization: Organization, key: str) -> TriggerState:
-    """The row of a trigger or attachment; one not synced yet reads as a new row, without its
-    secret (``workflows.triggers.sync`` makes the rows, reading never does).
+    """The row of a trigger or attachment; one not synced yet reads as a new row, without its secret
+    (``workflows.triggers.sync`` makes the rows, reading never does).
     """
     row = TriggerState.objects.filter(organization=organization, key=key).first()
     return row or TriggerState(organization=organization, key=key)
@@ -75,8 +75,8 @@ def enabled(organization: Organization, attachment: Attachment) -> bool:
 
 @transaction.atomic(durable=True)
 def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
-    """Enable or disable a trigger or one attachment, without a
-    deploy; recorded in the audit log.
+    """Enable or disable a trigger or one attachment, without a deploy; recorded in the audit
+    log.
     """
     trigger, _ = find(slug)
     if not fires_in(actor.organization, trigger):
@@ -97,8 +97,8 @@ def webhook_url(trigger: Trigger, row: TriggerState, with_token: bool) -> str:
 
 
 def states(organization: Organization, keys: list[str]) -> dict[str, TriggerState]:
-    """The rows of several triggers and attachments in one query, with their last runs (as
-    ``state`` reads them).
+    """The rows of several triggers and attachments in one query, with their last runs (as ``state``
+    reads them).
     """
     found = TriggerState.objects.filter(organization=organization, key__in=keys).select_related(
         "last_run"
@@ -113,8 +113,8 @@ def describe(
     attachment: Attachment | None,
     known: dict[str, TriggerState] | None = None,
 ) -> dict[str, Any]:
-    """A row of ``GET /api/triggers``: an attachment (``slug`` is
-    its id) or a trigger without one.
+    """A row of ``GET /api/triggers``: an attachment (``slug`` is its id) or a trigger without
+    one.
     """
     slug = attachment.id if attachment else trigger.slug
     known = known or states(actor.organization, [trigger.slug, slug])
@@ -144,8 +144,8 @@ def describe(
 
 
 def rows(actor: Actor) -> list[dict[str, Any]]:
-    """Every attachment of every trigger, and the triggers with
-    none; the state rows in one query.
+    """Every attachment of every trigger, and the triggers with none; the state rows in one
+    query.
     """
     triggers = sorted(registry.triggers.values(), key=lambda t: t.slug)
     known = states(

@@ -55,7 +55,7 @@ def authenticate(
             raise Unauthorized(
                 f"The {SIGNATURE_HEADER} timestamp is {when}; signatures are accepted within "
                 f"{TOLERANCE_SECONDS} seconds of now: sign each delivery when it is sent, with a "
-                f"clock in time."
+                "clock in time."
             )
         for row in rows:
             expected = _digest(row.secret, timestamp, body).encode()

@@ -1,5 +1,5 @@
-"""What the seeded organization runs: its workflows and agents, the steps each asks for, and
-who and what starts them.
+"""What the seeded organization runs: its workflows and agents, the steps each asks for, and who and
+what starts them.
 """
 
 from __future__ import annotations

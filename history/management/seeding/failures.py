@@ -1,5 +1,5 @@
-"""How seeded steps fail: each step's realistic errors, an attempt's error with its traceback,
-and the errors a step and its run end with.
+"""How seeded steps fail: each step's realistic errors, an attempt's error with its traceback, and
+the errors a step and its run end with.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The rows of a seeding: their tables and columns, the batches they travel in, the ids they
-take, and the text their times and amounts are written as.
+"""The rows of a seeding: their tables and columns, the batches they travel in, the ids they take,
+and the text their times and amounts are written as.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The seeder: which runs the month holds, when each was made and how far it got, and the row
-of each run.
+"""The seeder: which runs the month holds, when each was made and how far it got, and the row of
+each run.
 """
 
 from __future__ import annotations
@@ -186,8 +186,8 @@ class Seeder:
             self.last_failed[draft.target.slug] = draft
 
     def _cut(self, draft: Draft, steps: tuple[Planned, ...]) -> tuple[Planned, ...]:
-        """The steps recorded so far: all of a success, up to the
-        failing or current one otherwise.
+        """The steps recorded so far: all of a success, up to the failing or current one
+        otherwise.
         """
         status = draft.status
         if status == "success" or status == "queued" or not steps:

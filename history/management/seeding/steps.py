@@ -1,5 +1,5 @@
-"""The steps of one seeded run as the engine records them, with the spans, usage lines and
-warnings that go with them.
+"""The steps of one seeded run as the engine records them, with the spans, usage lines and warnings
+that go with them.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class StepDrafter:
         self.rows, self.rng, self.now = rows, rng, now
 
     def record(self, draft: Draft, recorded: tuple[Planned, ...], can_spawn: bool) -> None:
-        """The rows of ``recorded``, the planned steps the run got to; a child workflow step
-        gives the run a child when ``can_spawn``.
+        """The rows of ``recorded``, the planned steps the run got to; a child workflow step gives
+        the run a child when ``can_spawn``.
         """
         start = draft.started or self.now
         length = (draft.finished or self.now) - start
@@ -130,8 +130,8 @@ class StepDrafter:
     def _composite(
         self, draft: Draft, slot: Slot, recorded: tuple[Planned, ...], failed_at: float
     ) -> None:
-        """An agent or prompt_llm step: it failed if the run failed inside it, and is still
-        waiting on the steps inside it while the run has not gone past them.
+        """An agent or prompt_llm step: it failed if the run failed inside it, and is still waiting
+        on the steps inside it while the run has not gone past them.
         """
         planned, last = recorded[slot.position], len(recorded) - 1
         status = "success" if draft.status == "success" or planned.end < last else "waiting"

@@ -1,5 +1,5 @@
-"""Realistic payloads: the people, companies and weeks runs are about, and the inputs and
-outputs of every step and run, rendered once per variant.
+"""Realistic payloads: the people, companies and weeks runs are about, and the inputs and outputs of
+every step and run, rendered once per variant.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _company(s: Subject) -> dict[str, Any]:
 def _brief(s: Subject) -> str:
     return (
         f"New signup {s.name} <{s.email}>: {s.company} ({s.domain}), about {s.employees} "
-        f"people. Score 72."
+        "people. Score 72."
     )
 
 
@@ -273,7 +273,7 @@ RUN_PAYLOADS: dict[str, Callable[[Subject], tuple[Any, Any]]] = {
             "revenue": s.amount * 91,
             "deals": s.amount // 40,
             "text": f"Week {s.week}: {s.amount * 91:,} from {s.amount // 40} deals (EMEA, NA, "
-            f"LATAM, APAC).",
+            "LATAM, APAC).",
         },
     ),
     "invoice-reminder": lambda s: (

@@ -1,5 +1,5 @@
-"""What a webhook accepts: a JSON body of its payload's shape, within the size limit; an event
-its filter refuses is skipped.
+"""What a webhook accepts: a JSON body of its payload's shape, within the size limit; an event its
+filter refuses is skipped.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Disabling and enabling a webhook or one of its attachments without a deploy: admins only,
-audited once.
+"""Disabling and enabling a webhook or one of its attachments without a deploy: admins only, audited
+once.
 """
 
 from __future__ import annotations
