@@ -12,12 +12,19 @@ from django.http import HttpRequest
 from . import run_actions
 from .access import Actor
 from .models import ApiKey, AuditEvent, Membership, Organization, Project, Run, Step
-from .models.accounts import Role
+from .models.accounts import DEFAULT_SLUG, Role
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "created_at"]
+
+    # Schedules, polls and the CLI's default find the default organization by its slug.
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["slug"] if obj is not None and obj.slug == DEFAULT_SLUG else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.slug != DEFAULT_SLUG
 
 
 @admin.register(Membership)
@@ -29,6 +36,13 @@ class MembershipAdmin(admin.ModelAdmin):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "organization"]
+
+    # Runs started without a project go to the organization's default one.
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["slug", "organization"] if obj is not None and obj.slug == DEFAULT_SLUG else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.slug != DEFAULT_SLUG
 
 
 @admin.register(ApiKey)

@@ -35,6 +35,16 @@ def create_default_organization(
     )
 
 
+def default_project_id(organization_id: int) -> int:
+    """The organization's default project, made again if someone removed it: a run being
+    created needs it, and a write path may make it.
+    """
+    project, _ = Project.objects.get_or_create(
+        organization_id=organization_id, slug=DEFAULT_SLUG, defaults={"name": "Default"}
+    )
+    return project.pk
+
+
 def create_default_project(
     instance: Organization, created: bool, raw: bool = False, **_: Any
 ) -> None:

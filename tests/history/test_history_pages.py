@@ -265,6 +265,26 @@ def test_the_admin_shows_runs_and_steps_but_neither_edits_nor_deletes_them(
     assert Run.objects.get(pk=run.pk).status == "success"
 
 
+def test_the_admin_keeps_the_default_organization_and_project_findable(
+    org: Organization,
+) -> None:
+    admin = User.objects.create_superuser("root", password="pw-12345678")
+    client = Client()
+    client.force_login(admin)
+    project = org.default_project()
+    assert (
+        client.post(f"/admin/history/project/{project.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/admin/history/organization/{org.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    page = client.get(f"/admin/history/organization/{org.pk}/change/").content.decode()
+    assert 'name="slug"' not in page  # shown, not editable
+    assert Organization.objects.default() == org and org.default_project() == project
+
+
 def test_a_page_cursor_out_of_range_is_a_400(alice: Client) -> None:
     import base64
 

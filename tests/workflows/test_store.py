@@ -165,3 +165,12 @@ def test_a_new_run_numbers_its_steps_per_branch_and_an_old_one_as_it_was_recorde
     assert store.DatabaseEventLog(run, "worker-1").per_branch_numbering
     old = make_run(org, step_numbering=Run.StepNumbering.ONE_COUNTER)
     assert not store.DatabaseEventLog(old, "worker-1").per_branch_numbering
+
+
+def test_a_run_started_after_the_default_project_was_removed_brings_it_back(
+    org: Organization,
+) -> None:
+    org.default_project().delete()
+    with transaction.atomic():
+        run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, api_origin(org))
+    assert run.project == org.default_project()

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from history.models import Project, Run
-from history.models.accounts import DEFAULT_SLUG
+from history.defaults import default_project_id
+from history.models import Run
 
 from .. import metrics, queue
 from ..origins import RunOrigin
@@ -21,11 +21,7 @@ def create_run_txn(workflow: Any, input: dict[str, Any], origin: RunOrigin) -> R
     commit.
     """
     now = timezone.now()
-    project_id = origin.project_id or (
-        Project.objects.values_list("pk", flat=True).get(
-            organization_id=origin.organization_id, slug=DEFAULT_SLUG
-        )
-    )
+    project_id = origin.project_id or default_project_id(origin.organization_id)
     run = Run.objects.create(
         kind=workflow.kind,
         slug=workflow.slug,
