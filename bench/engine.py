@@ -14,30 +14,43 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
-import secrets
 import shutil
 import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from engine_report import (
+    REDIS,
+    TEN,
+    ZERO,
+    InProcess,
+    Phase,
+    Report,
+    StatementTimes,
+    cpu_times,
+    describe_machine,
+    mean_ms,
+    report_aims,
+    report_baseline,
+    report_burst,
+    report_database,
+    report_sequential,
+    steal_share,
+)
+from engine_setup import (
+    SERVER,
+    Worker,
+    configure_environment,
+    throwaway_database,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVER = "postgresql://postgres@127.0.0.1:5432"
-REDIS = "redis://127.0.0.1:6379/0"
-TEN, ZERO, STEPS = "bench-ten-steps", "bench-zero-steps", 10
 # Runs at the start of each worker's life that import code and open connections: counted in the
 # database totals (they do the same work), left out of the timings.
 WARM_UP = 5
@@ -45,96 +58,7 @@ POLL_SECONDS = 0.001
 STAT_COLUMNS = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated")
 
 
-# -- environment, database and worker
-# ------------------------------------------------------------------
-
-
-def configure_environment(dbname: str, home: Path) -> None:
-    """Point Django and Celery at this benchmark's database, queue and project; before Django is
-    imported.
-    """
-    os.environ.update(
-        {
-            "DATABASE_URL": f"{SERVER}/{dbname}",
-            "CELERY_BROKER_URL": REDIS,
-            "KEYSTROKE_QUEUE": f"keystroke-{dbname.replace('_', '-')}",
-            "KEYSTROKE_PROJECT_DIR": str(ROOT / "bench" / "project"),
-            "DJANGO_SETTINGS_MODULE": "keystroke_site.settings",
-            "KEYSTROKE_HOME": str(home),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    # production settings refuse to start without one
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    sys.path.insert(0, str(ROOT))
-
-
-def admin_execute(statement: str, dbname: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(sql.SQL(statement).format(sql.Identifier(dbname)))
-
-
-@contextlib.contextmanager
-def throwaway_database() -> Iterator[str]:
-    name = f"keystroke_bench_{secrets.token_hex(4)}"
-    admin_execute("CREATE DATABASE {}", name)
-    try:
-        # Django sets the session time zone on connect unless it is already UTC: a statement that
-        # would otherwise count as a commit of the engine's.
-        admin_execute("ALTER DATABASE {} SET timezone TO 'UTC'", name)
-        yield name
-    finally:
-        admin_execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
-
-
-class Worker:
-    """A real Celery worker in a session of its own, so stopping it reaches every process it
-    forked.
-    """
-
-    def __init__(self, concurrency: int, home: Path) -> None:
-        self.node = f"bench-{secrets.token_hex(3)}@{socket.gethostname()}"
-        self.log = home / f"{self.node.partition('@')[0]}.log"
-        args = [sys.executable, "-m", "celery", "-A", "keystroke_site", "worker", "-l", "warning"]
-        args += ["-c", str(concurrency), "--pool", "prefork", "-n", self.node]
-        with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=dict(os.environ),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def wait_ready(self, app: Any, timeout: float = 60) -> None:
-        # Readiness is asked over the broker rather than read from an info-level log, because info
-        # logging writes two lines per task and would be timed along with the engine.
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"The worker exited at start:\n{self.tail()}")
-            if app.control.ping(destination=[self.node], timeout=0.5):
-                return
-        raise RuntimeError(f"The worker was not ready after {timeout:g}s:\n{self.tail()}")
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # pool children that outlived their parent
-
-
-# -- database statistics
-# -----------------------------------------------------------------------------------
+# -- database statistics ---------------------------------------------------------------------------
 
 
 def settled_counters(admin: psycopg.Connection[Any], dbname: str) -> dict[str, int]:
@@ -165,8 +89,7 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {name: after[name] - before[name] for name in STAT_COLUMNS}
 
 
-# -- the benchmark process's side
-# ----------------------------------------------------------------------------
+# -- the benchmark process's side ------------------------------------------------------------------
 
 
 class Client:
@@ -248,19 +171,7 @@ class Client:
         raise RuntimeError(f"{len(pks)} runs did not finish within {timeout:g}s")
 
 
-# -- phases
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Phase:
-    runs: int
-    wall: float  # seconds
-    durations: list[float]  # seconds, started_at → finished_at of each measured run
-    pickups: list[float]  # seconds, queued_at → started_at (commit, broker, Celery, claim)
-    latencies: list[float] = field(default_factory=list)  # seconds, submit → success seen
-    counters: dict[str, float] = field(default_factory=dict)  # per run, the workers' share
-    submit_seconds: float = 0.0
+# -- phases ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -334,27 +245,6 @@ def burst(slug: str, n: int, client: Client) -> tuple[list[int], float, dict[str
     return pks, (last - first).total_seconds(), {"submit_seconds": submit_seconds}
 
 
-class StatementTimes:
-    """Django execute wrapper: each statement's text and seconds, labelled when reported."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, float]] = []
-
-    def __call__(
-        self,
-        execute: Callable[..., Any],
-        sql: str,
-        params: Any,
-        many: bool,
-        context: dict[str, Any],
-    ) -> Any:
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seen.append((sql, time.perf_counter() - start))
-
-
 class PreparedSteps:
     """Counts and times store.record_step, whose prepared statement bypasses Django's cursor
     wrappers.
@@ -373,15 +263,6 @@ class PreparedSteps:
 
 
 STEP_SQL = "INSERT INTO history_step (prepared, WITH guard … ON CONFLICT)"
-
-
-@dataclass
-class InProcess:
-    seconds: list[float]
-    commits: float
-    statements: list[str]
-    times: StatementTimes
-    alone: list[float]  # the same workflow on MemoryEventLog: the replay core without any database
 
 
 def in_process(bench: Bench, slug: str, n: int) -> InProcess:
@@ -445,241 +326,7 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-# -- the report
-# ------------------------------------------------------------------------------------------------
-
-
-def mean_ms(values: list[float], per: int = 1) -> float:
-    return statistics.fmean(values) * 1000 / per
-
-
-def spread(values: list[float], per: int = 1) -> str:
-    p95 = statistics.quantiles(values, n=20, method="inclusive")[-1] * 1000 / per
-    return f"mean {mean_ms(values, per):.2f} ms, p95 {p95:.2f} ms"
-
-
-def statement_label(text: str) -> str:
-    patterns = (
-        ("INSERT", r"INSERT INTO \"?(\w+)"),
-        ("UPDATE", r"^UPDATE \"?(\w+)"),
-        ("SELECT", r"FROM \"?(\w+)"),
-    )
-    for verb, pattern in patterns:
-        match = re.search(pattern, text.strip(), re.IGNORECASE)
-        if match:
-            return f"{verb} {match.group(1)}"
-    return text.split()[0].upper()
-
-
-def breakdown(statements: list[str]) -> str:
-    return ", ".join(
-        f"{n} × {label}" for label, n in Counter(map(statement_label, statements)).items()
-    )
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
-class Report:
-    def __init__(self, title: str) -> None:
-        self.title = title
-        self.sections: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def section(self, name: str) -> None:
-        self.sections.append((name, []))
-
-    def add(self, label: str, value: str) -> None:
-        self.sections[-1][1].append((label, value))
-
-    def text(self) -> str:
-        width = max(len(label) for _, rows in self.sections for label, _ in rows) + 2
-        lines = [self.title, "=" * len(self.title)]
-        for name, rows in self.sections:
-            lines += [
-                "",
-                name,
-                "-" * len(name),
-                *(f"  {label.ljust(width)}{value}" for label, value in rows),
-            ]
-        return "\n".join(lines)
-
-    def markdown(self) -> str:
-        lines = [f"### {self.title}"]
-        for name, rows in self.sections:
-            lines += ["", f"**{name}**", "", "| Measure | Value |", "| --- | --- |"]
-            lines += [f"| {label} | {value} |" for label, value in rows]
-        return "\n".join(lines)
-
-
-def cpu_times() -> list[int]:
-    """The machine's CPU time counters (Linux): steal is time the hypervisor gave to other
-    guests.
-    """
-    with contextlib.suppress(OSError), open("/proc/stat") as stat:
-        return [int(value) for value in stat.readline().split()[1:]]
-    return []
-
-
-def steal_share(before: list[int], after: list[int]) -> str:
-    spent = [b - a for a, b in zip(before, after, strict=True)]
-    return (
-        f"{100 * spent[7] / sum(spent):.1f}% of CPU time stolen"
-        if len(spent) > 7 and sum(spent)
-        else "steal unknown"
-    )
-
-
-def describe_machine(admin: psycopg.Connection[Any]) -> str:
-    import celery
-    import django
-    import redis
-
-    postgres = (admin.info.parameter_status("server_version") or "?").split()[0]
-    redis_version = redis.Redis.from_url(REDIS).info("server")["redis_version"]
-    python = (
-        f"Python {sys.version.split()[0]}, Django {django.get_version()}, Celery "
-        f"{celery.__version__}"
-    )
-    return f"{os.cpu_count()} cores, PostgreSQL {postgres}, Redis {redis_version}, {python}"
-
-
-def report_baseline(report: Report, bases: list[dict[str, list[float]]]) -> None:
-    report.section(
-        f"Baseline: psycopg, autocommit, {len(bases[0]['insert'])} times each, at start and at end"
-    )
-    report.add("single-row INSERT + COMMIT", " / ".join(spread(base["insert"]) for base in bases))
-    report.add("SELECT 1 round trip", " / ".join(spread(base["select"]) for base in bases))
-
-
-def report_sequential(report: Report, ten: Phase, zero: Phase) -> None:
-    report.section(f"Sequential: {ten.runs} × {TEN}, one at a time, worker -c 1")
-    report.add(
-        "throughput",
-        f"{ten.runs / ten.wall:.1f} runs/s ({ten.runs * STEPS / ten.wall:.0f} steps/s)",
-    )
-    report.add("per-step overhead (run duration / 10)", spread(ten.durations, STEPS))
-    report.add("run duration (started_at → finished_at)", spread(ten.durations))
-    report.add("pickup (queued_at → started_at)", spread(ten.pickups))
-    report.add("end-to-end latency (submit → success seen)", spread(ten.latencies))
-    report.add(f"{ZERO}: run duration ({zero.runs} runs)", spread(zero.durations))
-    report.add(f"{ZERO}: pickup / end-to-end", f"{spread(zero.pickups)} / {spread(zero.latencies)}")
-    report.add(
-        "marginal cost of a step ((ten − zero) / 10)",
-        f"mean {marginal_ms(ten.durations, zero.durations):.2f} ms",
-    )
-
-
-def report_burst(report: Report, phase: Phase, workers: int) -> None:
-    report.section(f"Burst: {phase.runs} × {TEN} submitted at once, worker -c {workers}")
-    report.add(
-        "throughput (first submit → last finished_at)", f"{phase.runs / phase.wall:.1f} runs/s"
-    )
-    report.add("submitting alone took", f"{phase.submit_seconds:.2f} s")
-    report.add("per-step overhead (run duration / 10)", spread(phase.durations, STEPS))
-    report.add("pickup (queued_at → started_at)", spread(phase.pickups))
-
-
-def report_database(report: Report, phases: dict[str, Phase], passes: dict[str, InProcess]) -> None:
-    report.section("Database work per run (pg_stat_database, the workers' share)")
-    for name, phase in phases.items():
-        c = phase.counters
-        rows = f"{c['tup_inserted']:.2f} rows inserted, {c['tup_updated']:.2f} updated"
-        report.add(
-            f"commits per run ({name})",
-            f"{c['xact_commit']:.2f} ({rows}, {c['xact_rollback']:.2f} rollbacks)",
-        )
-    ten, zero = (
-        phases["sequential"].counters["xact_commit"],
-        phases["zero-step"].counters["xact_commit"],
-    )
-    report.add(
-        "commits per step, all-in / marginal", f"{ten / STEPS:.2f} / {(ten - zero) / STEPS:.2f}"
-    )
-    report_passes(report, passes)
-
-
-def marginal_ms(ten: list[float], zero: list[float]) -> float:
-    return (mean_ms(ten) - mean_ms(zero)) / STEPS
-
-
-def report_passes(report: Report, passes: dict[str, InProcess]) -> None:
-    report.section("One pass in this process, without Celery (resume_run; CaptureQueriesContext)")
-    ten, zero = passes[TEN], passes[ZERO]
-    for slug, result in passes.items():
-        report.add(
-            f"SQL statements: {slug}", f"{len(result.statements)} ({breakdown(result.statements)})"
-        )
-    count = len(ten.statements), len(zero.statements)
-    report.add(
-        "statements per step, all-in / marginal",
-        f"{count[0] / STEPS:.2f} / {(count[0] - count[1]) / STEPS:.2f}",
-    )
-    report.add(
-        "commits per pass (pg_stat_database): ten / zero", f"{ten.commits:.2f} / {zero.commits:.2f}"
-    )
-    report.add("pass time: ten / zero", f"{spread(ten.seconds)} / {spread(zero.seconds)}")
-    report.add("marginal cost of a step", f"mean {marginal_ms(ten.seconds, zero.seconds):.2f} ms")
-    by_label: dict[str, list[float]] = {}
-    for text, seconds in ten.times.seen:
-        by_label.setdefault(statement_label(text), []).append(seconds)
-    for label, values in by_label.items():
-        report.add(
-            f"time in {label} ({TEN})",
-            f"{spread(values)}, {len(values) / len(ten.seconds):.0f} per pass",
-        )
-    outside = {
-        slug: mean_ms(p.seconds) - sum(s for _, s in p.times.seen) * 1000 / len(p.seconds)
-        for slug, p in passes.items()
-    }
-    report.add(
-        "time outside statements per pass: ten / zero",
-        f"mean {outside[TEN]:.2f} ms / {outside[ZERO]:.2f} ms",
-    )
-    report.add(
-        "time outside statements: marginal step",
-        f"mean {(outside[TEN] - outside[ZERO]) / STEPS:.2f} ms",
-    )
-    report.add(
-        "replay core alone (MemoryEventLog): marginal step",
-        f"mean {marginal_ms(ten.alone, zero.alone):.2f} ms",
-    )
-
-
-def report_aims(
-    report: Report, insert_ms: float, phases: dict[str, Phase], passes: dict[str, InProcess]
-) -> None:
-    report.section(f"Aims (ratios against the mean INSERT + COMMIT, {insert_ms:.2f} ms)")
-    ten, zero = phases["sequential"], phases["zero-step"]
-    commits = (ten.counters["xact_commit"] - zero.counters["xact_commit"]) / STEPS
-    all_in = ten.counters["xact_commit"] / STEPS
-    report.add(
-        "≤ 1 commit per recorded step",
-        f"{verdict(commits <= 1)}: {commits:.2f} marginal, {all_in:.2f} all-in",
-    )
-    loads = [statement_label(s) for s in passes[TEN].statements].count("SELECT history_step")
-    report.add(
-        "a run's replay loaded in one query",
-        f"{verdict(loads == 1)}: {loads} step-log query per pass",
-    )
-    for name in ("sequential", "burst"):
-        if name in phases:
-            ratio = mean_ms(phases[name].durations, STEPS) / insert_ms
-            report.add(
-                f"per-step overhead ≤ 3× ({name}, all-in)", f"{verdict(ratio <= 3)}: {ratio:.1f}×"
-            )
-    ratio = marginal_ms(ten.durations, zero.durations) / insert_ms
-    report.add(
-        "per-step overhead ≤ 3× (sequential, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×"
-    )
-    ratio = marginal_ms(passes[TEN].seconds, passes[ZERO].seconds) / insert_ms
-    report.add(
-        "per-step overhead ≤ 3× (in-process, marginal)", f"{verdict(ratio <= 3)}: {ratio:.1f}×"
-    )
-
-
-# -- main
-# --------------------------------------------------------------------------------------------------
+# -- the report ------------------------------------------------------------------------------------
 
 
 def measure(args: argparse.Namespace, dbname: str, home: Path) -> Report:
