@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from history.access import Actor
@@ -27,6 +28,10 @@ class RunOrigin:
     raw: Mapping[str, Any] = field(default_factory=dict)  # what the start received
     parent_id: int | None = None
     rerun_of_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # Frozen all the way down: what the start received cannot change on its way to the row.
+        object.__setattr__(self, "raw", MappingProxyType(dict(self.raw)))
 
     @classmethod
     def api(

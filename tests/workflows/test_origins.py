@@ -78,7 +78,12 @@ def test_each_way_of_starting_a_run_records_its_trigger_label_actor_and_links(
     assert {run.project_id for run in (cli, child, tool, rerun, fired)} == {project}
 
 
-def test_an_origin_is_frozen() -> None:
-    origin = RunOrigin(1, Run.Trigger.API, "API")
+def test_an_origin_is_frozen_with_what_the_start_received() -> None:
+    received = {"user_agent": "curl/8"}
+    origin = RunOrigin(1, Run.Trigger.API, "API", raw=received)
     with pytest.raises(AttributeError):
         origin.label = "Webhook · forged"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        origin.raw["user_agent"] = "forged"  # type: ignore[index]
+    received["user_agent"] = "changed later"
+    assert origin.raw == {"user_agent": "curl/8"}
