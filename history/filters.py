@@ -8,14 +8,15 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Func, Q, QuerySet, TextField, Value
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
 from .access import actor_for_request
-from .models import Run, parse_run_id
+from .models import Run, Step, parse_run_id
 from .models.accounts import Role
+from .waits import RETRIED_KINDS
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -37,6 +38,8 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+RETRYING = "retrying"
+
 RANGES = {
     "1h": timedelta(hours=1),
     "24h": timedelta(days=1),
@@ -49,7 +52,11 @@ class RunFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Run.Kind.choices)
     # No DISTINCT: nothing here joins, and DISTINCT turns the keyset scan into a sort of every
     # match.
-    status = django_filters.MultipleChoiceFilter(choices=Run.Status.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(
+        choices=[*Run.Status.choices, (RETRYING, "Retrying")],
+        method="filter_status",
+        distinct=False,
+    )
     slug = django_filters.CharFilter(field_name="slug", label="Workflow or agent")
     workflow = django_filters.CharFilter(method="filter_workflow")
     agent = django_filters.CharFilter(method="filter_agent")
@@ -73,6 +80,18 @@ class RunFilter(django_filters.FilterSet):
     class Meta:
         model = Run
         fields: list[str] = []
+
+    def filter_status(self, queryset: QuerySet[Run], name: str, value: list[str]) -> QuerySet[Run]:
+        """The statuses given; ``retrying`` is a sleeping run whose wake-up is a step's retry."""
+        if not value:
+            return queryset
+        matches = Q(status__in=[status for status in value if status != RETRYING])
+        if RETRYING in value:
+            retries = Step.objects.filter(
+                run=OuterRef("pk"), status=Step.Status.SLEEPING, kind__in=RETRIED_KINDS
+            )
+            matches |= Q(Q(status=Run.Status.SLEEPING), Exists(retries))
+        return queryset.filter(matches)
 
     def filter_workflow(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
         return queryset.filter(kind=Run.Kind.WORKFLOW, slug=value)

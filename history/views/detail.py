@@ -13,6 +13,7 @@ from ..conversation import display_messages
 from ..models import Run
 from ..models.accounts import Role
 from ..trace import waterfall
+from ..waits import waits_of
 from .common import actor_or_403
 
 TABS = ("overview", "steps", "metadata", "trace")
@@ -30,6 +31,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(TABS)}.")
     context: dict[str, Any] = {
         "run": run,
+        "waits": waits_of([run]).get(run.pk, []),
         "tab": tab,
         "tabs": TABS,
         "can_operate": actor.can(Role.OPERATOR),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from ..filters import RunFilter
 from ..models import Run, SavedView
 from ..pagination import BadCursor, page_after
+from ..waits import waits_of
 from .common import actor_or_403, query_without
 
 # Large JSON columns the list never shows: left unread.
@@ -69,6 +70,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
     else:
         try:
             page = page_after(filterset.qs, request.GET.get("before"))
+            waits = waits_of(page.runs)
+            for run in page.runs:
+                run.waits = waits.get(run.pk, [])  # type: ignore[attr-defined]
             context |= {"runs": page.runs, "next_cursor": page.next_cursor}
             context["live"] = not request.GET.get("before") and any(
                 r.status in Run.ACTIVE for r in page.runs

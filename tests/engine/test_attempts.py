@@ -47,6 +47,7 @@ def test_the_second_retry_waits_twice_as_long_and_keeps_the_first_start() -> Non
     assert second.retry_at == later + timedelta(seconds=20)
     assert second.record.started_at == NOW
     assert [a["attempt"] for a in second.record.attempts] == [1, 2]
+    assert [a["max_attempts"] for a in second.record.attempts] == [3, 3]  # "attempt 3 of 3" next
 
 
 def test_the_last_attempt_fails_with_every_attempts_error() -> None:

@@ -61,6 +61,7 @@ def settle(
         "started_at": attempt.started_at.isoformat() if attempt.started_at else None,
         "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
         "error": attempt.detail or None,
+        "max_attempts": policy.max_attempts,  # History shows "attempt 2 of 3"
     }
     attempts = [*(previous.attempts if previous else []), entry]
     cost = (previous.cost if previous else Decimal(0)) + sum(
