@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from . import run_actions
 from .access import Actor
+from .admin_scope import OrganizationScoped
 from .models import ApiKey, AuditEvent, Membership, Organization, Project, Run, Step
 from .models.accounts import DEFAULT_SLUG, Role
 
@@ -46,7 +47,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(OrganizationScoped, admin.ModelAdmin):
     list_display = [
         "name",
         "prefix",
@@ -74,9 +75,10 @@ class Recorded:
         return False
 
 
-class StepInline(admin.TabularInline):
+class StepInline(OrganizationScoped, admin.TabularInline):
     model = Step
     fk_name = "run"
+    organization_field = "run__organization"
     fields = ("position", "step_id", "kind", "status", "started_at", "finished_at")
     readonly_fields = fields
     extra = 0
@@ -85,7 +87,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(Run)
-class RunAdmin(Recorded, admin.ModelAdmin):
+class RunAdmin(Recorded, OrganizationScoped, admin.ModelAdmin):
     list_display = [
         "uid",
         "slug",
@@ -126,14 +128,15 @@ class RunAdmin(Recorded, admin.ModelAdmin):
 
 
 @admin.register(Step)
-class StepAdmin(Recorded, admin.ModelAdmin):
+class StepAdmin(Recorded, OrganizationScoped, admin.ModelAdmin):
+    organization_field = "run__organization"
     list_display = ["step_id", "run", "kind", "status", "finished_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["run", "child_run"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(OrganizationScoped, admin.ModelAdmin):
     list_display = ["created_at", "actor", "action", "target"]
     list_filter = ["action"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]

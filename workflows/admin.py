@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from history.access import Actor
+from history.admin_scope import OrganizationScoped
 from history.models import TriggerState
 from history.models.accounts import Role
 
@@ -21,7 +22,7 @@ from .triggers.state import set_enabled
 
 
 @admin.register(TriggerState)
-class TriggerAdmin(admin.ModelAdmin):
+class TriggerAdmin(OrganizationScoped, admin.ModelAdmin):
     """The project's triggers per organization: state, next fire time, last run; switched by audited
     actions.
     """

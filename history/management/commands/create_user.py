@@ -34,6 +34,7 @@ class Command(BaseCommand):
         )
         user, created = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
+        user.is_staff = role == Role.ADMIN  # an organization's admins may open the Django admin
         user.save()
         Membership.objects.update_or_create(
             user=user, defaults={"organization": organization, "role": role}
