@@ -207,5 +207,14 @@ class Run(models.Model):
         return f"{RUN_ID_PREFIX}{self.uid.hex}"
 
     @property
+    def queue_wait_ms(self) -> int | None:
+        """How long the run waited for a worker: recorded when it finishes, known once started."""
+        if self.queue_ms is not None:
+            return self.queue_ms
+        if self.started_at is None:
+            return None
+        return max(0, round((self.started_at - self.queued_at).total_seconds() * 1000))
+
+    @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from ..payloads import preview
 
@@ -21,12 +24,36 @@ def payload(
 
 
 @register.filter
+def moment(value: datetime | None, precision: str = "s") -> SafeString | str:
+    """A time with seconds (``ms``: milliseconds), in UTC; the browser shows it in its own time
+    zone (history/js/times.js) and keeps the UTC ISO value on hover.
+    """
+    if value is None:
+        return "—"
+    utc = value.astimezone(UTC)
+    shown = utc.strftime("%Y-%m-%d %H:%M:%S")
+    if precision == "ms":
+        shown += f".{utc.microsecond // 1000:03d}"
+    iso = utc.isoformat(timespec="milliseconds" if precision == "ms" else "seconds")
+    return format_html(
+        '<time datetime="{}" title="{}" data-precision="{}">{} UTC</time>',
+        iso,
+        iso,
+        precision,
+        shown,
+    )
+
+
+@register.filter
 def duration(ms: int | float | None) -> str:
+    """``340 ms``, ``2.02 s``, ``14.5 s``, ``3m 20s``, ``2h 5m``, ``3d 4h``."""
     if ms is None:
         return "—"
     if ms < 1000:
         return f"{ms:.0f} ms"
     seconds = ms / 1000
+    if seconds < 10:
+        return f"{seconds:.2f} s"
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, seconds = divmod(int(seconds), 60)

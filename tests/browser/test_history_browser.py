@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,26 @@ def test_a_viewer_gets_no_cancel_button(
     expect(page.get_by_role("button", name="Retry")).to_have_count(0)
     page.screenshot(path=SCREENSHOTS / "history-phone-viewer.png")
     page.close()
+
+
+def test_times_show_in_the_browsers_time_zone_with_utc_on_hover(
+    browser: Browser, live_server, runs: dict[str, Run]
+) -> None:
+    context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-US")
+    page = context.new_page()
+    sign_in(page, live_server.url, "victor")
+    run = runs["done"]
+    page.goto(f"{live_server.url}{run.get_absolute_url()}?tab=metadata")
+    created = page.locator(".metadata time[data-precision]").first
+    expect(created).to_have_attribute("data-local", "1")
+    expect(created).to_have_attribute(
+        "title", run.created_at.astimezone(UTC).isoformat("T", "seconds")
+    )
+    assert "GMT+9" in created.inner_text()  # Tokyo, with seconds
+    # After an htmx swap (another tab, then back) the new times are shown locally too.
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("link", name="Metadata").click()
+    expect(page.locator(".metadata time[data-precision]").first).to_have_attribute(
+        "data-local", "1"
+    )
+    context.close()
