@@ -36,6 +36,11 @@ class UsageItem(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.model or self.service} {self.cost}"
 
+    @property
+    def model_name(self) -> str:
+        """``openai:gpt-4o-mini``; the offline test model, which has no provider, as itself."""
+        return f"{self.provider}:{self.model}" if self.provider else f"{self.model} (offline)"
+
 
 class Span(models.Model):
     """An OpenTelemetry span recorded for a run."""

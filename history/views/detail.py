@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from ..access import get_run_for_actor
 from ..conversation import display_messages
-from ..models import Run
+from ..models import Run, UsageItem
 from ..models.accounts import Role
 from ..trace import waterfall
 from ..waits import waits_of
@@ -46,9 +47,12 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
 
 def _overview(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     usage = list(run.usage_items.order_by("created_at", "id"))
+    # The run's duration line is shown once, with the queue time, priced if it was.
+    duration_cost = sum((u.cost for u in usage if u.kind == UsageItem.Kind.DURATION), Decimal(0))
     failing = run.steps.filter(step_id=run.error.get("step_id")).first() if run.error else None
     return {
         "usage": usage,
+        "duration_cost": duration_cost,
         "failing_step": failing,
         "conversation": display_messages(run.conversation or []),
     }

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from history.models import Organization, Step
+from history.models import Organization, Step, UsageItem
 from history.models.accounts import Role
 from history.templatetags.history_tags import duration, moment
 
@@ -63,3 +63,21 @@ def test_a_sleeping_step_shows_its_wake_up_to_the_millisecond(org: Organization)
     )
     page = member(org, Role.VIEWER).get(run.get_absolute_url(), {"tab": "steps"})
     assert 'data-precision="ms">2026-12-01 09:09:07.250 UTC</time>' in page.content.decode()
+
+
+def test_the_usage_table_shows_the_duration_once_and_each_model_call_with_its_provider(
+    org: Organization,
+) -> None:
+    run = make_run(
+        org, status="success", queued_at=QUEUED, started_at=QUEUED, duration_ms=2020, queue_ms=0
+    )
+    UsageItem.objects.create(run=run, kind="duration", quantity=2020, unit="ms")
+    UsageItem.objects.create(
+        run=run, kind="model", provider="openai", model="gpt-4o-mini", tokens_in=89, tokens_out=18
+    )
+    UsageItem.objects.create(run=run, kind="model", model="test", tokens_in=5, tokens_out=2)
+    page = member(org, Role.VIEWER).get(run.get_absolute_url()).content.decode()
+    usage = page[page.index('<section class="usage">') :]
+    assert usage.count("2.02 s") == 1 and "2020.000000" not in usage
+    assert "openai:gpt-4o-mini · 89 in / 18 out" in usage
+    assert "test (offline) · 5 in / 2 out" in usage and ":test" not in usage
