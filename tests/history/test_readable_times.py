@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 from history.models import Organization, Step, UsageItem
 from history.models.accounts import Role
@@ -81,3 +83,16 @@ def test_the_usage_table_shows_the_duration_once_and_each_model_call_with_its_pr
     assert usage.count("2.02 s") == 1 and "2020.000000" not in usage
     assert "openai:gpt-4o-mini · 89 in / 18 out" in usage
     assert "test (offline) · 5 in / 2 out" in usage and ":test" not in usage
+
+
+def test_error_pages_keep_the_apps_layout(org: Organization) -> None:
+    viewer = member(org, Role.VIEWER)
+    missing = viewer.get("/history/run_00000000000000000000000000000000/")
+    assert missing.status_code == 404
+    assert 'class="sidebar"' in missing.content.decode() and "Not found" in missing.content.decode()
+    bad = viewer.get(make_run(org).get_absolute_url(), {"tab": "bogus"})
+    assert bad.status_code == 400 and 'class="sidebar"' in bad.content.decode()
+    outsider = Client()
+    outsider.force_login(User.objects.create_user("outsider", password="pw-12345678"))
+    denied = outsider.get("/history/")
+    assert denied.status_code == 403 and "Not allowed" in denied.content.decode()
