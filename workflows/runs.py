@@ -156,9 +156,46 @@ def hook_schema(step: Step) -> type[BaseModel] | None:
     return target
 
 
+def open_hooks(actor: Actor, limit: int = 500) -> list[Step]:
+    """The organization's hooks waiting for an answer, oldest first, with their runs."""
+    return list(
+        Step.objects.select_related("run")
+        .filter(
+            run__organization=actor.organization,
+            kind=Step.Kind.HOOK,
+            status=Step.Status.WAITING,
+            run__status__in=(Run.Status.WAITING, Run.Status.RUNNING, Run.Status.SLEEPING),
+        )
+        .order_by("started_at", "id")[:limit]
+    )
+
+
+def hook_name(step: Step) -> str:
+    """The name the workflow gave its hook: ``step:approval#0`` is ``approval``."""
+    return step.step_id.removeprefix("step:").rpartition("#")[0]
+
+
+def resume_named_hook(actor: Actor, run: Run, name: str, payload: Any) -> Step:
+    """Answer the run's open hook called ``name``, as ``actor`` (an operator), audited."""
+    steps = Step.objects.filter(run=run, kind=Step.Kind.HOOK).order_by("position")
+    named = [step for step in steps if hook_name(step) == name]
+    if not named:
+        raise HookNotFound(f"Run {run.public_id} has no hook named {name!r}.")
+    waiting = [step for step in named if step.status == Step.Status.WAITING]
+    token = (waiting or named)[0].token
+    return resume_hook(token, payload, resumed_by=actor.label, address=actor.address, actor=actor)
+
+
 @transaction.atomic(durable=True)
-def resume_hook(token: str, payload: Any, resumed_by: str, address: str | None = None) -> Step:
-    """Deliver a hook's payload and wake its run; a second resume is refused.
+def resume_hook(
+    token: str,
+    payload: Any,
+    resumed_by: str,
+    address: str | None = None,
+    actor: Actor | None = None,
+) -> Step:
+    """Deliver a hook's payload and wake its run; a second resume is refused. Audited as
+    ``actor``, or, for a resume URL, as the URL's holder.
 
     Raises HookNotFound, InvalidState, or pydantic.ValidationError for a payload that does
     not match the hook's schema.
@@ -180,7 +217,8 @@ def resume_hook(token: str, payload: Any, resumed_by: str, address: str | None =
     if not store.answer_hook_txn(step.pk, value, resumed_by):
         raise InvalidState(f"Hook {step.step_id} of run {step.run.public_id} was already resumed.")
     store.wake_run_txn(step.run_id)
-    actor = Actor(step.run.organization, "operator", resumed_by, address=address)
+    if actor is None:
+        actor = Actor(step.run.organization, "operator", resumed_by, address=address)
     actor.audit("hook.resume", step.run.public_id, step_id=step.step_id)
     step.refresh_from_db()
     return step

@@ -123,6 +123,7 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
         "pk": pk,
         "slug": slug,
         "token": own.token,
+        "name": "hook:approval",  # the hook of the target's run
         "endpoint": "signup",
         "field": "input",
         "position": "0",

@@ -45,6 +45,7 @@ PLAIN = {
     "position": "0",
     "action": "cancel",
     "token": "t",
+    "name": "approval",
 }
 FORM = "application/x-www-form-urlencoded"
 

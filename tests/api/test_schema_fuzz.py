@@ -50,6 +50,7 @@ def api_routes() -> set[str]:
                     .replace("<slug:slug>", "{slug}")
                     .replace("<str:slug>", "{slug}")
                     .replace("<str:token>", "{token}")
+                    .replace("<str:name>", "{name}")
                 )
     return routes
 

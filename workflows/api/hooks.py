@@ -8,20 +8,26 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from history.access import get_run_for_actor
+from history.api.base import ActorAPIView
+from history.models import Step
+from history.models.accounts import Role
 from history.parsers import StorableJSONParser
+from history.permissions import require_role
 from history.throttle import client_ip
 
 from .. import runs
 from . import hook_page
 from .bodies import check_size, read_json
 from .errors import validating
-from .openapi import ERRORS, RESUMED
+from .openapi import ERRORS, OPEN_HOOKS, RESUMED
 
 
 class HookView(APIView):
@@ -63,3 +69,51 @@ class HookView(APIView):
                 token, payload, resumed_by="hook URL", address=client_ip(self.request)
             )
         return Response({"ok": True, "run_id": step.run.public_id, "step_id": step.step_id})
+
+
+class OpenHookListView(ActorAPIView):
+    """GET /api/hooks?status=open: the organization's hooks waiting for an answer."""
+
+    @extend_schema(
+        request=None, responses={200: OPEN_HOOKS, **ERRORS}, summary="List hooks waiting for people"
+    )
+    def get(self, request: Request) -> Response:
+        wanted = request.query_params.get("status", "open")
+        if wanted != "open":
+            raise ValidationError({"status": [f"{wanted!r} is not a hook status: use open."]})
+        rows = [
+            {
+                "run_id": step.run.public_id,
+                "workflow": step.run.slug,
+                "hook": runs.hook_name(step),
+                "step_id": step.step_id,
+                "since": step.started_at,
+                "times_out_at": step.wake_at,
+                "schema": _json_schema(step),
+            }
+            for step in runs.open_hooks(self.actor)
+        ]
+        return Response({"results": rows})
+
+
+class RunHookView(ActorAPIView):
+    """POST /api/runs/<id>/hooks/<name>: answer a run's open hook with an operator's key."""
+
+    parser_classes = [StorableJSONParser]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={200: RESUMED, **ERRORS}, summary="Answer a hook"
+    )
+    def post(self, request: Request, pk: str, name: str) -> Response:
+        require_role(self.actor, Role.OPERATOR)
+        run = get_run_for_actor(self.actor, pk)
+        payload = read_json(request)
+        with validating("hook payload"):
+            step = runs.resume_named_hook(self.actor, run, name, payload)
+        return Response({"ok": True, "run_id": run.public_id, "step_id": step.step_id})
+
+
+def _json_schema(step: Step) -> dict[str, Any] | None:
+    """The JSON Schema a hook's answer must match; None when it takes any JSON object."""
+    schema = runs.hook_schema(step)
+    return schema.model_json_schema() if schema is not None else None

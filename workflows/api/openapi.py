@@ -38,6 +38,24 @@ RESUMED = inline_serializer(
         "step_id": serializers.CharField(),
     },
 )
+OPEN_HOOKS = inline_serializer(
+    "OpenHooks",
+    {
+        "results": inline_serializer(
+            "OpenHook",
+            {
+                "run_id": serializers.CharField(),
+                "workflow": serializers.CharField(),
+                "hook": serializers.CharField(),
+                "step_id": serializers.CharField(),
+                "since": serializers.DateTimeField(),
+                "times_out_at": serializers.DateTimeField(allow_null=True),
+                "schema": serializers.JSONField(allow_null=True),
+            },
+            many=True,
+        ),
+    },
+)
 DELIVERED = inline_serializer(
     "WebhookDelivered",
     {

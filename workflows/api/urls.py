@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .hooks import HookView
+from .hooks import HookView, OpenHookListView, RunHookView
 from .runs import RunActionView
 from .triggers import TriggerActionView, TriggerDetailView, TriggerListView
 from .webhooks import WebhookView
@@ -25,6 +25,8 @@ urlpatterns = [
         for action in RunActionView.actions
     ),
     path("hooks/<str:token>", HookView.as_view(), name="hook"),
+    path("api/hooks", OpenHookListView.as_view(), name="hook-list"),
+    path("api/runs/<str:pk>/hooks/<str:name>", RunHookView.as_view(), name="run-hook"),
     path("api/triggers", TriggerListView.as_view(), name="trigger-list"),
     path("api/triggers/<str:slug>", TriggerDetailView.as_view(), name="trigger-detail"),
     *(
