@@ -59,6 +59,15 @@ class ApiKeyAdmin(OrganizationScoped, admin.ModelAdmin):
     ]
     readonly_fields = ["prefix", "hashed_key", "last_used_at"]
 
+    # The hash of a key is for superusers: an organization admin sees its prefix.
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)
+        return fields if request.user.is_superuser else [f for f in fields if f != "hashed_key"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else [f for f in fields if f != "hashed_key"]
+
 
 class Recorded:
     """Runs and steps are written by the engine's store only: the admin shows them, and cancels runs
@@ -88,6 +97,9 @@ class StepInline(OrganizationScoped, admin.TabularInline):
 
 @admin.register(Run)
 class RunAdmin(Recorded, OrganizationScoped, admin.ModelAdmin):
+    def view_on_site(self, run: Run) -> str:  # straight to History, not through /admin/r/
+        return run.get_absolute_url()
+
     list_display = [
         "uid",
         "slug",

@@ -40,3 +40,20 @@ class OrganizationScoped:
 
     def has_view_permission(self, request: Any, obj: Model | None = None) -> bool:
         return bool(request.user.is_superuser or organization_admin(request))
+
+    # Below superuser the admin shows, it never adds, edits or deletes; actions do the changes.
+    def has_add_permission(self, request: Any, *args: Any) -> bool:
+        return bool(request.user.is_superuser) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: Any, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: Any, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+    def get_list_filter(self, request: Any) -> Any:
+        """No filter by organization below superuser: its choices would name the others."""
+        filters = super().get_list_filter(request)  # type: ignore[misc]
+        if request.user.is_superuser:
+            return filters
+        return [f for f in filters if f != self.organization_field]

@@ -88,7 +88,10 @@ class RunFilter(django_filters.FilterSet):
         matches = Q(status__in=[status for status in value if status != RETRYING])
         if RETRYING in value:
             retries = Step.objects.filter(
-                run=OuterRef("pk"), status=Step.Status.SLEEPING, kind__in=RETRIED_KINDS
+                run=OuterRef("pk"),
+                status=Step.Status.SLEEPING,
+                kind__in=RETRIED_KINDS,
+                wake_at=OuterRef("wake_at"),  # the retry is what wakes the run
             )
             matches |= Q(Q(status=Run.Status.SLEEPING), Exists(retries))
         return queryset.filter(matches)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -11,9 +13,11 @@ from django.test import Client
 from history.access import Actor
 from history.models import Membership, Organization, Run, Step
 from history.models.accounts import Role
+from workflows.engine.context import _hook_schema_path
 from workflows.origins import RunOrigin
 
 _names = itertools.count(1)
+HOOK_OPENED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def make_run(org: Organization, slug: str = "greeting", **fields: Any) -> Run:
@@ -35,6 +39,31 @@ def make_hook(run: Run, token: str, position: int = 0, **fields: Any) -> Step:
         **fields,
     }
     return Step.objects.create(run=run, position=position, token=token, **fields)
+
+
+def approval_schema() -> str:
+    """The import path of the test project's Approval model, as a hook records it."""
+    module = next(m for name, m in sys.modules.items() if name.endswith(".workflows.scenarios"))
+    return str(_hook_schema_path("approval", module.Approval))
+
+
+def waiting_run(org: Organization, token: str, status: str = "waiting") -> Run:
+    """A run waiting on its hook ``approval`` (opened 2026-12-01 09:00 UTC, one hour to answer)."""
+    run = Run.objects.create(
+        organization=org, project=org.default_project(), slug="approval", status="waiting"
+    )
+    Step.objects.create(
+        run=run,
+        position=0,
+        step_id="step:approval#0",
+        kind="hook",
+        status=status,
+        token=token,
+        input={"schema": approval_schema()},
+        started_at=HOOK_OPENED,
+        wake_at=HOOK_OPENED + timedelta(hours=1),
+    )
+    return run
 
 
 def member(

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from history.access import Actor
-from history.admin_scope import OrganizationScoped
+from history.admin_scope import OrganizationScoped, organization_admin
 from history.models import TriggerState
 from history.models.accounts import Role
 
@@ -39,6 +39,7 @@ class TriggerAdmin(OrganizationScoped, admin.ModelAdmin):
         "last_error",
     ]
     list_filter = ["enabled", "organization"]
+    list_select_related = ["organization", "last_run"]
     search_fields = ["key"]
     actions = ["enable_selected", "disable_selected"]
     exclude = ["secret"]  # shown once, by `keystroke triggers url`
@@ -75,16 +76,19 @@ class TriggerAdmin(OrganizationScoped, admin.ModelAdmin):
             next_slot(cron, trigger.zone, timezone.now()) if cron and trigger is not None else "—"
         )
 
-    def has_delete_permission(self, request: HttpRequest, obj: TriggerState | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return (
             False  # a row holds a poll's cursor and a webhook's secret: deleting it would lose both
         )
 
-    @admin.action(description="Enable selected triggers", permissions=["change"])
+    def has_switch_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser or organization_admin(request))
+
+    @admin.action(description="Enable selected triggers", permissions=["switch"])
     def enable_selected(self, request: HttpRequest, queryset: QuerySet[TriggerState]) -> None:
         self._switch(request, queryset, on=True)
 
-    @admin.action(description="Disable selected triggers", permissions=["change"])
+    @admin.action(description="Disable selected triggers", permissions=["switch"])
     def disable_selected(self, request: HttpRequest, queryset: QuerySet[TriggerState]) -> None:
         self._switch(request, queryset, on=False)
 

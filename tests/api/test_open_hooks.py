@@ -3,43 +3,15 @@ its run and name with an operator's key."""
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from history.models import AuditEvent, Organization, Run, Step
+from history.models import AuditEvent, Organization, Step
 from history.models.accounts import Role
-from workflows.engine.context import _hook_schema_path
 
 from ..conftest import api_client
+from ..factories import waiting_run
 
 pytestmark = pytest.mark.django_db
-
-OPENED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-def approval_schema() -> str:
-    module = next(m for name, m in sys.modules.items() if name.endswith(".workflows.scenarios"))
-    return str(_hook_schema_path("approval", module.Approval))
-
-
-def waiting_run(org: Organization, token: str, status: str = "waiting") -> Run:
-    run = Run.objects.create(
-        organization=org, project=org.default_project(), slug="approval", status="waiting"
-    )
-    Step.objects.create(
-        run=run,
-        position=0,
-        step_id="step:approval#0",
-        kind="hook",
-        status=status,
-        token=token,
-        input={"schema": approval_schema()},
-        started_at=OPENED,
-        wake_at=OPENED + timedelta(hours=1),
-    )
-    return run
 
 
 @pytest.fixture

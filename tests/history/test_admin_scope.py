@@ -92,3 +92,49 @@ def test_the_admin_login_that_make_dev_prints_can_open_the_admin(org: Organizati
     assert response.redirect_chain[-1][0] == "/admin/history/run/"
     call_command("create_user", "dev", "--password", "pw-12345678", "--role", "viewer")
     assert not User.objects.get(username="dev").is_staff
+
+
+def test_view_on_site_redirects_are_for_superusers_and_name_no_other_organization(
+    org: Organization, acme: Organization
+) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    kind = ContentType.objects.get_for_model(Run).pk
+    theirs, ours = make_run(acme, "theirs"), make_run(org, "ours")
+    admin = member(org, Role.ADMIN, staff=True)
+    assert admin.get(f"/admin/r/{kind}/{theirs.pk}/").status_code == 404
+    assert admin.get(f"/admin/r/{kind}/{ours.pk}/").status_code == 404
+    page = admin.get(f"/admin/history/run/{ours.pk}/change/").content.decode()
+    assert f'href="{ours.get_absolute_url()}"' in page  # "View on site" goes to History
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", password="pw-12345678"))
+    assert root.get(f"/admin/r/{kind}/{theirs.pk}/").status_code == 302
+
+
+def test_an_organization_admin_switches_their_triggers_and_sees_no_other_organization(
+    org: Organization, acme: Organization
+) -> None:
+    admin = member(org, Role.ADMIN, staff=True)
+    ours = TriggerState.objects.filter(organization=org, key="orders").get()
+    page = admin.get("/admin/history/triggerstate/").content.decode()
+    assert "Acme" not in page and "Disable selected triggers" in page
+    admin.post(
+        "/admin/history/triggerstate/",
+        {"action": "disable_selected", "_selected_action": [ours.pk]},
+    )
+    ours.refresh_from_db()
+    assert ours.enabled is False
+
+
+def test_an_organization_admin_sees_an_api_keys_prefix_not_its_hash(org: Organization) -> None:
+    from history.models import ApiKey
+
+    key, _ = ApiKey.issue(org, "ci", Role.OPERATOR)
+    page = member(org, Role.ADMIN, staff=True).get(f"/admin/history/apikey/{key.pk}/change/")
+    assert page.status_code == 200
+    assert key.prefix in page.content.decode() and key.hashed_key not in page.content.decode()
+
+
+def test_an_organization_admin_who_is_not_staff_cannot_open_the_admin(org: Organization) -> None:
+    response = member(org, Role.ADMIN, staff=False).get("/admin/history/run/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -62,6 +62,7 @@ def urls_of(run: Run) -> list[str]:
                 "run_id": run.public_id,
                 "slug": "leaky-hook",
                 "endpoint": "signup",
+                "name": "approval",
             }
             found.append(route.path(values))
     return found

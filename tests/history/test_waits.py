@@ -120,3 +120,18 @@ def test_an_unknown_status_names_the_choices_retrying_included(org: Organization
     assert "stuck" in response.content.decode()
     page = member(org, Role.VIEWER).get("/history/", {"status": "retrying"})
     assert page.status_code == 200
+
+
+def test_a_sleeping_run_woken_first_by_a_sleep_is_not_retrying(org: Organization) -> None:
+    run = sleeping(org)  # wakes at SOON for its sleep
+    Step.objects.create(
+        run=run,
+        position=1,
+        step_id="step:charge#0/0",
+        kind="action",
+        status="sleeping",
+        wake_at=SOON + timedelta(minutes=5),
+        attempts=[{"attempt": 1}],
+    )
+    found = api_client(org, Role.VIEWER).get("/api/runs", {"status": "retrying"}).json()
+    assert found["results"] == []

@@ -230,13 +230,40 @@ def hooks() -> None:
     """Resume runs that wait on a hook."""
 
 
+HOOK_COLUMNS = ("run_id", "workflow", "hook", "since", "times_out_at")
+
+
+@hooks.command("list")
+@output_options
+def hooks_list(fmt: str, field: str | None) -> None:
+    """The organization's hooks waiting for an answer, oldest first."""
+    emit(client().get("/api/hooks", params={"status": "open"})["results"], fmt, field, HOOK_COLUMNS)
+
+
 @hooks.command("resume")
-@click.argument("token")
+@click.argument("token", required=False)
+@click.option("--run", "run_id", help="The run whose hook to answer (with --name).")
+@click.option("--name", help="The hook's name, as the workflow gave it (with --run).")
 @click.option("--payload", help="The hook's payload, JSON.")
 @output_options
-def hooks_resume(token: str, payload: str | None, fmt: str, field: str | None) -> None:
-    """Resume a hook by its token (the last part of its resume URL)."""
+def hooks_resume(
+    token: str | None,
+    run_id: str | None,
+    name: str | None,
+    payload: str | None,
+    fmt: str,
+    field: str | None,
+) -> None:
+    """Resume a hook: by its run and name with your API key, or by its token (the last part of
+    its resume URL).
+    """
+    if bool(run_id) != bool(name) or bool(token) == bool(run_id):
+        raise CliError("give a hook's TOKEN, or --run and --name together.")
     body = parse_json(payload, "--payload", object_only=False)
+    if run_id:
+        emit(client().post(f"/api/runs/{run_id}/hooks/{name}", body), fmt, field)
+        return
+    assert token is not None
     # The token is the credential, so no API key is required or sent.
     current = config.current_target(require_token=False)
     api = Client(config.Target(current.name, current.url, None, current.source))
