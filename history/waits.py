@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from .models import Run, Step
+from .models import Organization, Run, Step
 
 WAITING_RUNS = (Run.Status.SLEEPING, Run.Status.WAITING)
 # An executed step sleeping is waiting for its retry; agent and prompt_llm steps wait on the
@@ -35,8 +35,7 @@ class Wait:
 
     @property
     def name(self) -> str:
-        """A hook's name, as the workflow gave it: ``step:approval#0`` is ``approval``."""
-        return self.step_id.removeprefix("step:").rpartition("#")[0]
+        return hook_name(self.step_id)
 
     def __str__(self) -> str:
         if self.kind == "sleep":
@@ -48,6 +47,25 @@ class Wait:
             times_out = f" (times out {_when(self.until)})" if self.until else ""
             return f"waiting on hook {self.name} since {_when(self.since)}{times_out}"
         return f"waiting on child run {self.child_run_id}"
+
+
+def hook_name(step_id: str) -> str:
+    """A hook's name, as the workflow gave it: ``step:approval#0`` is ``approval``."""
+    return step_id.removeprefix("step:").rpartition("#")[0]
+
+
+def open_hooks(organization: Organization, limit: int = 500) -> list[Step]:
+    """The organization's hooks waiting for an answer, oldest first, with their runs."""
+    return list(
+        Step.objects.select_related("run")
+        .filter(
+            run__organization=organization,
+            kind=Step.Kind.HOOK,
+            status=Step.Status.WAITING,
+            run__status__in=(Run.Status.WAITING, Run.Status.RUNNING, Run.Status.SLEEPING),
+        )
+        .order_by("started_at", "id")[:limit]
+    )
 
 
 def waits_of(runs: Iterable[Run]) -> dict[int, list[Wait]]:

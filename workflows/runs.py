@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from history.access import Actor
 from history.models import Run, Step, TriggerDelivery
+from history.waits import hook_name
 
 from . import store
 from .errors import HookNotFound, IdempotencyKeyReused, InvalidState
@@ -156,29 +157,10 @@ def hook_schema(step: Step) -> type[BaseModel] | None:
     return target
 
 
-def open_hooks(actor: Actor, limit: int = 500) -> list[Step]:
-    """The organization's hooks waiting for an answer, oldest first, with their runs."""
-    return list(
-        Step.objects.select_related("run")
-        .filter(
-            run__organization=actor.organization,
-            kind=Step.Kind.HOOK,
-            status=Step.Status.WAITING,
-            run__status__in=(Run.Status.WAITING, Run.Status.RUNNING, Run.Status.SLEEPING),
-        )
-        .order_by("started_at", "id")[:limit]
-    )
-
-
-def hook_name(step: Step) -> str:
-    """The name the workflow gave its hook: ``step:approval#0`` is ``approval``."""
-    return step.step_id.removeprefix("step:").rpartition("#")[0]
-
-
 def resume_named_hook(actor: Actor, run: Run, name: str, payload: Any) -> Step:
     """Answer the run's open hook called ``name``, as ``actor`` (an operator), audited."""
     steps = Step.objects.filter(run=run, kind=Step.Kind.HOOK).order_by("position")
-    named = [step for step in steps if hook_name(step) == name]
+    named = [step for step in steps if hook_name(step.step_id) == name]
     if not named:
         raise HookNotFound(f"Run {run.public_id} has no hook named {name!r}.")
     waiting = [step for step in named if step.status == Step.Status.WAITING]

@@ -22,6 +22,7 @@ from history.models.accounts import Role
 from history.parsers import StorableJSONParser
 from history.permissions import require_role
 from history.throttle import client_ip
+from history.waits import hook_name, open_hooks
 
 from .. import runs
 from . import hook_page
@@ -85,13 +86,13 @@ class OpenHookListView(ActorAPIView):
             {
                 "run_id": step.run.public_id,
                 "workflow": step.run.slug,
-                "hook": runs.hook_name(step),
+                "hook": hook_name(step.step_id),
                 "step_id": step.step_id,
                 "since": step.started_at,
                 "times_out_at": step.wake_at,
                 "schema": _json_schema(step),
             }
-            for step in runs.open_hooks(self.actor)
+            for step in open_hooks(self.actor.organization)
         ]
         return Response({"results": rows})
 
