@@ -66,6 +66,13 @@ def waiting_run(org: Organization, token: str, status: str = "waiting") -> Run:
     return run
 
 
+def superuser() -> Client:
+    """A browser signed in as a superuser, who sees every organization."""
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="pw-12345678"))
+    return client
+
+
 def member(
     org: Organization, role: str = Role.OPERATOR, name: str | None = None, staff: bool = False
 ) -> Client:

@@ -11,7 +11,7 @@ from django.test import Client
 from history.models import AuditEvent, Organization, Run, TriggerState
 from history.models.accounts import Role
 
-from ..factories import make_run, member
+from ..factories import make_run, member, superuser
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +73,7 @@ def test_members_below_admin_cannot_open_the_admin(org: Organization, role: str)
 
 
 def test_a_superuser_sees_every_organization(org: Organization, acme: Organization) -> None:
-    root = Client()
-    root.force_login(User.objects.create_superuser("root", password="pw-12345678"))
+    root = superuser()
     make_run(org, "ours"), make_run(acme, "theirs")
     page = root.get("/admin/history/run/").content.decode()
     assert "ours" in page and "theirs" in page
@@ -106,8 +105,7 @@ def test_view_on_site_redirects_are_for_superusers_and_name_no_other_organizatio
     assert admin.get(f"/admin/r/{kind}/{ours.pk}/").status_code == 404
     page = admin.get(f"/admin/history/run/{ours.pk}/change/").content.decode()
     assert f'href="{ours.get_absolute_url()}"' in page  # "View on site" goes to History
-    root = Client()
-    root.force_login(User.objects.create_superuser("root", password="pw-12345678"))
+    root = superuser()
     assert root.get(f"/admin/r/{kind}/{theirs.pk}/").status_code == 302
 
 

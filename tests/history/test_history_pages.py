@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
 from history.models import AuditEvent, Organization, Run, SavedView, Step
 from history.models.accounts import Role
 
-from ..factories import make_run, member
+from ..factories import make_run, member, superuser
 
 pytestmark = pytest.mark.django_db
 
@@ -236,9 +235,7 @@ def test_a_user_saves_and_deletes_a_view(alice: Client) -> None:
 
 
 def test_the_admin_cancels_selected_runs_and_reports_the_skipped(org: Organization) -> None:
-    admin = User.objects.create_superuser("root", password="pw-12345678")
-    client = Client()
-    client.force_login(admin)
+    client = superuser()
     active, done = make_run(org, status="running"), make_run(org, status="success")
     response = client.post(
         "/admin/history/run/",
@@ -253,9 +250,7 @@ def test_the_admin_cancels_selected_runs_and_reports_the_skipped(org: Organizati
 def test_the_admin_shows_runs_and_steps_but_neither_edits_nor_deletes_them(
     org: Organization,
 ) -> None:
-    admin = User.objects.create_superuser("root", password="pw-12345678")
-    client = Client()
-    client.force_login(admin)
+    client = superuser()
     run = make_run(org, status="success", output={"greeting": "hi"})
     assert client.get(f"/admin/history/run/{run.pk}/change/").status_code == 200
     edit = client.post(f"/admin/history/run/{run.pk}/change/", {"status": "failed"})
@@ -268,9 +263,7 @@ def test_the_admin_shows_runs_and_steps_but_neither_edits_nor_deletes_them(
 def test_the_admin_keeps_the_default_organization_and_project_findable(
     org: Organization,
 ) -> None:
-    admin = User.objects.create_superuser("root", password="pw-12345678")
-    client = Client()
-    client.force_login(admin)
+    client = superuser()
     project = org.default_project()
     assert (
         client.post(f"/admin/history/project/{project.pk}/delete/", {"post": "yes"}).status_code
@@ -396,9 +389,7 @@ def test_the_admin_lists_triggers_with_next_fire_time_and_disables_them_audited(
 ) -> None:
     from history.models import TriggerState
 
-    admin = User.objects.create_superuser("root", password="pw-12345678")
-    client = Client()
-    client.force_login(admin)
+    client = superuser()
     page = client.get("/admin/history/triggerstate/")
     assert page.status_code == 200
     text = page.content.decode()
