@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from pydantic import ValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -34,6 +35,15 @@ class BadCursor(HistoryError, ValueError):
 
 class Refused(HistoryError):
     """The run's state does not allow the action: a finished run cannot be canceled."""
+
+
+def field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """A validation error's messages by field, as the API and the forms show them."""
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "(body)"
+        fields.setdefault(name, []).append(error["msg"])
+    return fields
 
 
 class Conflict(exceptions.APIException):

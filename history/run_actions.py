@@ -1,4 +1,5 @@
-"""Cancel, retry and rerun as History's buttons and admin ask for them; the engine does them.
+"""Cancel, retry, rerun and answering a hook, as History's buttons and admin ask for them; the
+engine does them.
 
 History never imports the engine (workflows imports history), so the engine app hands its
 functions over when it starts: ``provide``, from its AppConfig.ready.
@@ -8,28 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .access import Actor
 from .errors import Refused
-from .models import Run
+from .models import Run, Step
 
 Action = Callable[[Run, Actor], Run]
+HookResume = Callable[[Actor, Run, str, Any], Step]  # actor, run, hook name, payload
 
 
 @dataclass
 class _Engine:
     actions: Mapping[str, Action] = field(default_factory=dict)
-    refusal: type[Exception] = Refused  # what an action raises when the run's state refuses it
+    resume: HookResume | None = None
+    # What the engine raises when a run's state refuses: a finished run, an answered hook.
+    refusals: tuple[type[Exception], ...] = (Refused,)
 
 
 _engine = _Engine()
 
 
-def provide(actions: Mapping[str, Action], refusal: type[Exception]) -> None:
-    """The engine's actions by name, and the exception they raise when a run's state refuses."""
-    _engine.actions, _engine.refusal = dict(actions), refusal
+def provide(
+    actions: Mapping[str, Action], resume: HookResume, refusals: tuple[type[Exception], ...]
+) -> None:
+    """The engine's actions by name, its hook resume, and the exceptions they raise when a
+    run's state refuses."""
+    _engine.actions, _engine.resume, _engine.refusals = dict(actions), resume, refusals
 
 
 def perform(action: str, run: Run, actor: Actor) -> Run:
@@ -42,5 +50,16 @@ def perform(action: str, run: Run, actor: Actor) -> Run:
         )
     try:
         return do(run, actor)
-    except _engine.refusal as exc:
+    except _engine.refusals as exc:
+        raise Refused(str(exc)) from exc
+
+
+def resume_hook(run: Run, name: str, payload: Any, actor: Actor) -> Step:
+    """Answer ``run``'s open hook ``name`` as ``actor`` (the engine audits it). Raises Refused
+    when it is not open, pydantic.ValidationError when its schema refuses ``payload``."""
+    if _engine.resume is None:
+        raise ImproperlyConfigured("No engine resumes hooks: is workflows in INSTALLED_APPS?")
+    try:
+        return _engine.resume(actor, run, name, payload)
+    except _engine.refusals as exc:
         raise Refused(str(exc)) from exc

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from .views import actions, detail, payloads, runs, saved, waiting
+from .views import actions, detail, hooks, payloads, runs, saved, waiting
 
 app_name = "history"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path(
         "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"
     ),
+    path("<str:run_id>/hooks/<str:name>/", hooks.answer_hook, name="answer-hook"),
     re_path(
         r"^(?P<run_id>[^/]+)/(?P<action>cancel|retry|rerun)/$",
         actions.run_action,

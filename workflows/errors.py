@@ -10,8 +10,6 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-from pydantic import ValidationError
-
 
 class KeystrokeError(Exception):
     """Base of the errors below (all but ``RunStopped``, which must not be caught as one)."""
@@ -202,12 +200,3 @@ def restore_step_error(step_id: str, error: dict[str, Any]) -> WorkflowError:
         return HookTimeout(step_id, error.get("message", ""))
     cls = kinds.get(error.get("type", ""), StepFailed)
     return cls(step_id, error.get("message", ""), error.get("attempts"))
-
-
-def field_errors(exc: ValidationError) -> dict[str, list[str]]:
-    """A validation error's messages by field, as the API and the hook page show them."""
-    fields: dict[str, list[str]] = {}
-    for error in exc.errors(include_url=False):
-        name = ".".join(str(part) for part in error["loc"]) or "(body)"
-        fields.setdefault(name, []).append(error["msg"])
-    return fields

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from history.access import Actor
+from history.hook_forms import hook_schema
 from history.models import Run, Step, TriggerDelivery
 from history.waits import hook_name
 
@@ -144,17 +144,6 @@ def find_hook(token: str) -> Step:
     if step is None:
         raise HookNotFound("No hook has this token: check the URL, or the run was deleted.")
     return step
-
-
-def hook_schema(step: Step) -> type[BaseModel] | None:
-    path = (step.input or {}).get("schema")
-    if not path:
-        return None
-    module, _, name = path.partition(":")
-    target: Any = importlib.import_module(module)
-    for part in name.split("."):
-        target = getattr(target, part)
-    return target
 
 
 def resume_named_hook(actor: Actor, run: Run, name: str, payload: Any) -> Step:

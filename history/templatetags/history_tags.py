@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -77,3 +78,9 @@ def step_duration(step: Any) -> str:
     if step.started_at and step.finished_at:
         return duration((step.finished_at - step.started_at).total_seconds() * 1000)
     return "—"
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A JSON value indented for reading (escaped by the template like any text)."""
+    return json.dumps(value, indent=2, ensure_ascii=False)

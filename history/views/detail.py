@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -9,12 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from ..access import get_run_for_actor
+from ..access import Actor, get_run_for_actor
 from ..conversation import display_messages
-from ..models import Run, UsageItem
+from ..hook_forms import HookForm, build_form, hook_schema
+from ..models import Run, Step, UsageItem
 from ..models.accounts import Role
 from ..trace import waterfall
-from ..waits import waits_of
+from ..waits import WAITING_RUNS, hook_name, waits_of
 from .common import actor_or_403
 
 TABS = ("overview", "steps", "metadata", "trace")
@@ -30,19 +32,34 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     if tab not in TABS:
         raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(TABS)}.")
+    return render_detail(request, actor, run, tab)
+
+
+def render_detail(
+    request: HttpRequest,
+    actor: Actor,
+    run: Run,
+    tab: str,
+    status: int = 200,
+    answering: Mapping[str, HookForm] | None = None,
+) -> HttpResponse:
+    """The run's page, or its panel for htmx; ``answering`` holds hook forms being corrected."""
+    can_operate = actor.can(Role.OPERATOR)
     context: dict[str, Any] = {
         "run": run,
         "waits": waits_of([run]).get(run.pk, []),
         "tab": tab,
         "tabs": TABS,
-        "can_operate": actor.can(Role.OPERATOR),
+        "can_operate": can_operate,
     }
-    context |= TAB_CONTEXT[tab](request, run, context["can_operate"])
+    context |= TAB_CONTEXT[tab](request, run, can_operate)
+    if tab == "overview" and can_operate:
+        context["hook_forms"] = _hook_forms(run, answering or {})
     partial = request.headers.get("HX-Request") and not request.headers.get(
         "HX-History-Restore-Request"
     )
     template = "history/_run_panel.html" if partial else "history/run_detail.html"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def _overview(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
@@ -56,6 +73,18 @@ def _overview(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, An
         "failing_step": failing,
         "conversation": display_messages(run.conversation or []),
     }
+
+
+def _hook_forms(run: Run, answering: Mapping[str, HookForm]) -> list[tuple[str, Step, HookForm]]:
+    """An operator's form for each hook the run waits on, generated from the hook's schema."""
+    if run.status not in WAITING_RUNS:
+        return []
+    hooks = run.steps.filter(kind=Step.Kind.HOOK, status=Step.Status.WAITING).order_by("position")
+    forms = []
+    for step in hooks:
+        name = hook_name(step.step_id)
+        forms.append((name, step, answering.get(name) or build_form(hook_schema(step), {})))
+    return forms
 
 
 def _steps(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:

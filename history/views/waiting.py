@@ -17,6 +17,6 @@ from .common import actor_or_403
 def waiting_on_people(request: HttpRequest) -> HttpResponse:
     actor = actor_or_403(request)
     hooks = [(step, hook_name(step.step_id)) for step in open_hooks(actor.organization)]
-    # Operators answer through the hook's own page; its URL holds the token, so viewers get none.
+    # Operators answer in the run's Overview, as themselves; no page here holds a token.
     context = {"hooks": hooks, "can_answer": actor.can(Role.OPERATOR)}
     return render(request, "history/waiting.html", context)

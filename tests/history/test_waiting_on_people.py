@@ -31,10 +31,11 @@ def test_it_lists_the_organizations_open_hooks_and_a_viewer_gets_no_token(
     assert "a" * 40 not in text and "Answer" not in text
 
 
-def test_an_operator_answers_through_the_hooks_own_page(org: Organization) -> None:
-    waiting_run(org, "a" * 40)
+def test_an_operator_answers_in_the_runs_overview_without_its_token(org: Organization) -> None:
+    run = waiting_run(org, "a" * 40)
     text = member(org, Role.OPERATOR).get("/history/waiting-on-people/").content.decode()
-    assert 'href="/hooks/' + "a" * 40 + '"' in text
+    assert f'href="/history/{run.public_id}/?tab=overview#hook-approval"' in text
+    assert "a" * 40 not in text
 
 
 def test_with_nothing_waiting_it_says_where_hooks_come_from(org: Organization) -> None:

@@ -6,7 +6,10 @@ that resumes the run.
 
 from __future__ import annotations
 
+import json
+import re
 import sys
+from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -83,13 +86,15 @@ def test_a_nul_in_a_form_field_is_a_400_page_and_resumes_nothing(hook: Step) -> 
     assert hook.status == "waiting" and not AuditEvent.objects.exists()
 
 
-def test_the_page_shows_defaults_as_they_are_those_of_a_factory_included(org: Organization) -> None:
+def test_a_schema_that_is_not_flat_gets_a_json_editor_with_its_defaults(
+    org: Organization,
+) -> None:
     module = next(m for name, m in sys.modules.items() if name.endswith(".workflows.leaky"))
     run = Run.objects.create(
         organization=org, project=org.default_project(), slug="leaky-hook", status="waiting"
     )
-    schema = str(_hook_schema_path("approval", module.Answer))
-    Step.objects.create(
+    schema = str(_hook_schema_path("approval", module.Answer))  # it holds a list of reviewers
+    step = Step.objects.create(
         run=run,
         position=0,
         step_id="step:approval#0",
@@ -99,14 +104,38 @@ def test_the_page_shows_defaults_as_they_are_those_of_a_factory_included(org: Or
         input={"schema": schema},
     )
     html = Client().get("/hooks/t2").content.decode()
-    assert 'value="Ops Team"' in html and "pydanticundefined" not in html.lower()
-    assert 'value="normal"' in html, "an enum's default is its value"
+    editor = re.search(r'<textarea[^>]*name="payload_json"[^>]*>(.*?)</textarea>', html, re.S)
+    assert editor is not None and "pydanticundefined" not in html.lower()
+    # Defaults as they are (a factory's included, an enum's value), and a start for the rest.
+    assert json.loads(unescape(editor.group(1))) == {
+        "approved": False,
+        "team": "Ops Team",
+        "reviewers": ["Ada"],
+        "urgency": "normal",
+    }
+    bad = Client().post(
+        "/hooks/t2", urlencode({"payload_json": '{"approved": true,'}), content_type=FORM
+    )
+    assert bad.status_code == 400 and "not JSON" in bad.content.decode()
+    wrong = Client().post(
+        "/hooks/t2",
+        urlencode({"payload_json": '{"approved": true, "urgency": "later"}'}),
+        content_type=FORM,
+    )
+    assert wrong.status_code == 400 and "urgency" in wrong.content.decode()
     answer = Client().post(
         "/hooks/t2",
-        urlencode({"approved": "true", "team": "Ops Team", "urgency": "normal"}),
+        urlencode({"payload_json": '{"approved": true, "reviewers": ["Bo", "Cy"]}'}),
         content_type=FORM,
     )
     assert answer.status_code == 200, answer.content.decode()[-500:]
+    step.refresh_from_db()
+    assert step.output == {
+        "approved": True,
+        "team": "Ops Team",
+        "reviewers": ["Bo", "Cy"],
+        "urgency": "normal",
+    }
 
 
 def test_an_unknown_token_is_a_404_page() -> None:

@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from history.errors import api_exception_handler as history_exception_handler
-from history.errors import error_response
+from history.errors import error_response, field_errors
 
-from ..errors import ServiceError, field_errors
+from ..errors import ServiceError
 
 
 class InvalidInput(ServiceError):

@@ -1,0 +1,101 @@
+"""Operators answer a run's open hook from its Overview, with a form made from the hook's schema.
+
+The answer is checked like any resume: a refused field is shown next to it and nothing changes;
+an accepted one wakes the run and is audited as the user who sent it.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+
+from history.models import AuditEvent, Organization, Run, Step
+from history.models.accounts import Role
+from workflows.engine.context import _hook_schema_path
+
+from ..factories import member, waiting_run
+
+pytestmark = pytest.mark.django_db
+
+
+def answer_url(run: Run, name: str = "approval") -> str:
+    return f"/history/{run.public_id}/hooks/{name}/"
+
+
+def test_the_overview_offers_a_form_of_the_hooks_fields_to_an_operator(org: Organization) -> None:
+    run = waiting_run(org, "a" * 40)
+    html = member(org).get(run.get_absolute_url()).content.decode()
+    form = html[html.index('id="hook-approval"') :]
+    assert f'action="{answer_url(run)}"' in form
+    assert re.search(r'<select id="hook-approval-field-approved" name="approved"', form)
+    assert 'name="note"' in form and "(required)" in form
+    assert "a" * 40 not in html, "the form posts as the user, never with the token"
+
+
+def test_a_refused_answer_is_shown_next_to_its_field_and_changes_nothing(
+    org: Organization,
+) -> None:
+    run = waiting_run(org, "a" * 40)
+    client = member(org, name="olga")
+    page = client.post(answer_url(run), {"approved": "perhaps", "note": "kept"})
+    assert page.status_code == 400
+    html = page.content.decode()
+    error = re.search(
+        r'<span class="field-error" id="hook-approval-error-approved">(.*?)</span>', html
+    )
+    assert error and "valid boolean" in error.group(1)
+    assert 'value="kept"' in html, "what was typed is shown again"
+    step = Step.objects.get(run=run)
+    assert step.status == "waiting" and not AuditEvent.objects.exists()
+
+
+def test_an_accepted_answer_wakes_the_run_audited_as_the_user(org: Organization) -> None:
+    run = waiting_run(org, "a" * 40)
+    client = member(org, name="olga")
+    answer = client.post(answer_url(run), {"approved": "true", "note": ""}, follow=True)
+    assert answer.status_code == 200
+    assert "Answered hook approval" in answer.content.decode()
+    step = Step.objects.get(run=run)
+    assert step.status == "success" and step.output == {"approved": True, "note": ""}
+    assert step.resumed_by == "olga"
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.target) == ("hook.resume", "olga", run.public_id)
+    assert event.actor_user is not None and event.actor_user.username == "olga"
+    second = client.post(answer_url(run), {"approved": "false"}, follow=True)
+    assert "no open hook named" in second.content.decode()
+    assert AuditEvent.objects.count() == 1
+
+
+def test_a_schema_that_is_not_flat_is_answered_in_a_json_editor(org: Organization) -> None:
+    module = next(m for name, m in sys.modules.items() if name.endswith(".workflows.leaky"))
+    run = waiting_run(org, "a" * 40)
+    Step.objects.filter(run=run).update(
+        input={"schema": _hook_schema_path("approval", module.Answer)}
+    )
+    client = member(org)
+    html = client.get(run.get_absolute_url()).content.decode()
+    assert 'name="payload_json"' in html and "Expected payload (JSON Schema)" in html
+    bad = client.post(answer_url(run), {"payload_json": '{"approved": true, "reviewers": "Bo"}'})
+    assert (
+        bad.status_code == 400 and "reviewers: Input should be a valid list" in bad.content.decode()
+    )
+    ok = client.post(answer_url(run), {"payload_json": '{"approved": true, "reviewers": ["Bo"]}'})
+    assert ok.status_code == 302
+    assert Step.objects.get(run=run).output["reviewers"] == ["Bo"]
+
+
+def test_a_viewer_gets_no_form_and_the_server_refuses(org: Organization) -> None:
+    run = waiting_run(org, "a" * 40)
+    viewer = member(org, Role.VIEWER)
+    assert 'id="hook-approval"' not in viewer.get(run.get_absolute_url()).content.decode()
+    assert viewer.post(answer_url(run), {"approved": "true"}).status_code == 403
+    assert Step.objects.get(run=run).status == "waiting"
+
+
+def test_another_organizations_run_is_not_found(org: Organization) -> None:
+    acme = Organization.objects.create(slug="acme", name="Acme")
+    theirs = waiting_run(acme, "c" * 40)
+    assert member(org).post(answer_url(theirs), {"approved": "true"}).status_code == 404
+    assert Step.objects.get(run=theirs).status == "waiting"
