@@ -84,3 +84,9 @@ def step_duration(step: Any) -> str:
 def pretty_json(value: Any) -> str:
     """A JSON value indented for reading (escaped by the template like any text)."""
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@register.filter
+def step_state(step: Any) -> str:
+    """What a step row shows that changes as the run goes on, for the live page to compare."""
+    return f"{step.status}.{len(step.attempts or ())}"

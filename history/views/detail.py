@@ -15,6 +15,7 @@ from ..conversation import display_messages
 from ..hook_forms import HookForm, build_form, hook_schema
 from ..models import Run, Step, UsageItem
 from ..models.accounts import Role
+from ..templatetags.history_tags import step_state
 from ..trace import waterfall
 from ..waits import WAITING_RUNS, hook_name, waits_of
 from .common import actor_or_403
@@ -32,7 +33,44 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     if tab not in TABS:
         raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(TABS)}.")
-    return render_detail(request, actor, run, tab)
+    if request.GET.get("part") == "live" and not run.is_terminal:
+        return _live(request, actor, run, tab)
+    response = render_detail(request, actor, run, tab)
+    if request.GET.get("part") == "live":
+        # It ended since the page was drawn: the whole panel once, with its output; the new
+        # panel polls no more.
+        response["HX-Retarget"], response["HX-Reswap"] = "#panel", "innerHTML"
+    return response
+
+
+def _live(request: HttpRequest, actor: Actor, run: Run, tab: str) -> HttpResponse:
+    """What changes while a run goes on: its header, and on the Steps tab the rows of the page
+    that the browser does not have as they are now (``rows`` lists ``position:state``)."""
+    context: dict[str, Any] = {
+        "run": run,
+        "waits": waits_of([run]).get(run.pk, []),
+        "tab": tab,
+        "can_operate": actor.can(Role.OPERATOR),
+        "oob": True,
+    }
+    if tab == "steps":
+        context |= _steps(request, run, context["can_operate"])
+        known = _known_rows(request.GET.get("rows", ""))
+        changed = [s for s in context["steps"] if known.get(s.position) != step_state(s)]
+        context["changed"] = [s for s in changed if s.position in known]
+        context["new"] = [s for s in changed if s.position not in known]
+        context["had_none"] = not known
+    return render(request, "history/_live.html", context)
+
+
+def _known_rows(value: str) -> dict[int, str]:
+    """The browser's step rows, ``12:success.1,13:running.0``; what is not one is left out."""
+    rows = {}
+    for item in value.split(",")[: STEPS_PER_PAGE * 2]:
+        position, _, state = item.partition(":")
+        if position.isdigit():
+            rows[int(position)] = state
+    return rows
 
 
 def render_detail(

@@ -13,11 +13,12 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from history.models import LogRecord, Membership, Organization, Run, Span, Step
+from history.models import LogRecord, Organization, Run, Span, Step
+
+from .people import person, sign_in
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are still plain sync
 # code.
@@ -29,11 +30,6 @@ SCREENSHOTS = (
     else Path(tempfile.mkdtemp(prefix="keystroke-screenshots-"))
 )
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def person(org: Organization, name: str, role: str) -> None:
-    user = User.objects.create_user(name, password="pw-12345678")
-    Membership.objects.create(user=user, organization=org, role=role)
 
 
 def seed(org: Organization) -> dict[str, Run]:
@@ -120,14 +116,6 @@ def seed(org: Organization) -> dict[str, Run]:
         duration_ms=12,
     )
     return {"failed": failed, "sleeping": sleeping, "done": done}
-
-
-def sign_in(page: Page, base: str, name: str) -> None:
-    page.goto(f"{base}/accounts/login/?next=/history/")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill("pw-12345678")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/history/")
 
 
 @pytest.fixture

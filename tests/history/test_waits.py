@@ -97,9 +97,14 @@ def test_the_list_and_the_detail_header_show_the_wait(org: Organization) -> None
     viewer = member(org, Role.VIEWER)
     run = hooked(org)
     listing = viewer.get("/history/").content.decode()
-    assert 'data-wait="hook"' in listing and "waiting on hook resolution since" in listing
+    since = (
+        'since <time datetime="2026-12-01T09:00:00+00:00" title="2026-12-01T09:00:00+00:00" '
+        'data-precision="s">2026-12-01 09:00:00 UTC</time>'
+    )
+    # Its times are <time> elements, which the browser shows in its own time zone.
+    assert f'data-wait="hook">waiting on hook <code>resolution</code> {since}' in listing
     detail = viewer.get(run.get_absolute_url()).content.decode()
-    assert "waiting on hook resolution since 2026-12-01 09:00:00 UTC" in detail
+    assert f"waiting on hook <code>resolution</code> {since} (times out <time" in detail
     assert "ab" * 20 not in detail  # the wait names the hook, never its token
 
 

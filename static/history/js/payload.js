@@ -45,4 +45,5 @@
 
   document.addEventListener("DOMContentLoaded", function () { highlight(document); });
   document.addEventListener("htmx:afterSwap", function (event) { highlight(event.target); });
+  document.addEventListener("htmx:oobAfterSwap", function () { highlight(document); });
 })();

@@ -16,4 +16,6 @@
   }
   document.addEventListener("DOMContentLoaded", function () { localize(document); });
   document.addEventListener("htmx:afterSwap", function (event) { localize(event.target); });
+  // Parts swapped in out of band (a live header, new step rows) are not the swap's target.
+  document.addEventListener("htmx:oobAfterSwap", function () { localize(document); });
 })();
