@@ -12,4 +12,11 @@
     });
     event.detail.parameters.rows = rows.join(",");
   });
+  // A closed side panel asks for nothing, so a run that ends does not open it again.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var poller = event.detail.elt;
+    if (poller.hasAttribute && poller.hasAttribute("data-live") && poller.closest("[hidden]:not([data-live])")) {
+      event.preventDefault();
+    }
+  });
 })();
