@@ -17,7 +17,7 @@ def agents() -> None:
 @output_options
 def agents_list(fmt: str, field: str | None) -> None:
     """The registered agents."""
-    columns = ("slug", "model", "name", "paused", "paused_by", "paused_at")
+    columns = ("slug", "model", "name", "paused", "paused_by", "description")
     emit(client().get("/api/agents")["results"], fmt, field, columns)
 
 

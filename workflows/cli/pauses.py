@@ -8,7 +8,7 @@ from .common import client, output_options
 from .completion import workflow_slugs
 from .output import emit
 
-PAUSED_COLUMNS = ("slug", "kind", "name", "paused", "paused_by", "paused_at")
+PAUSED_COLUMNS = ("slug", "kind", "name", "paused", "paused_by", "description")
 REASON = "Why, for the audit log and History."
 
 
