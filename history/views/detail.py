@@ -13,6 +13,7 @@ from ..access import get_run_for_actor
 from ..conversation import display_messages
 from ..models import Run, UsageItem
 from ..models.accounts import Role
+from ..pauses import held_by
 from ..trace import waterfall
 from ..waits import waits_of
 from .common import actor_or_403
@@ -33,6 +34,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     context: dict[str, Any] = {
         "run": run,
         "waits": waits_of([run]).get(run.pk, []),
+        "held_by": held_by(run),
         "tab": tab,
         "tabs": TABS,
         "can_operate": actor.can(Role.OPERATOR),
