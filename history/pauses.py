@@ -26,7 +26,6 @@ class Target:
 
     slug: str
     kind: str
-    name: str
 
 
 @dataclass

@@ -43,7 +43,7 @@ def resume(actor: Actor, slug: str, reason: str = "") -> bool:
 
 
 def targets() -> list[pauses.Target]:
-    return [pauses.Target(d.slug, d.kind, d.name) for d in registry.workflows()]
+    return [pauses.Target(d.slug, d.kind) for d in registry.workflows()]
 
 
 def provide_to_history() -> None:

@@ -143,3 +143,15 @@ def test_resuming_sends_every_held_run_in_batches_after_each_commit(
     assert len(callbacks) == 5
     sent = Run.objects.filter(pk__in=[run.pk for run in held])
     assert all(run.enqueued_at > long_ago for run in sent), "the sweeper does not send them again"
+
+
+def test_a_sleeping_run_woken_while_paused_waits_in_the_queue(org: Organization) -> None:
+    now = timezone.now()
+    sleeper = make_run(org, status="sleeping", started_at=now, wake_at=now - timedelta(seconds=1))
+    store.pause_txn(org.pk, "greeting", "alice", "")
+    assert store.fire_timer(sleeper.pk, now) is True
+    assert store.claim_run(sleeper.pk, "worker-1") is None
+    sleeper.refresh_from_db()
+    assert sleeper.status == "queued"
+    store.unpause_txn(org.pk, "greeting")
+    assert store.claim_run(sleeper.pk, "worker-1") is not None
