@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from .views import actions, detail, hooks, payloads, runs, saved, waiting
+from .views import actions, detail, hooks, payloads, runs, saved, waiting, workflows
 
 app_name = "history"
 
@@ -11,6 +11,16 @@ urlpatterns = [
     path("views/", saved.save_view, name="save-view"),
     path("views/<int:pk>/delete/", saved.delete_view, name="delete-view"),
     path("waiting-on-people/", waiting.waiting_on_people, name="waiting-on-people"),
+    path("workflows/", workflows.workflow_list, name="workflow-list"),
+    *(
+        path(
+            f"workflows/<slug:slug>/{action}/",
+            workflows.workflow_action,
+            {"action": action},
+            name=f"workflow-{action}",
+        )
+        for action in ("pause", "resume")
+    ),
     path("<str:run_id>/", detail.run_detail, name="run-detail"),
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
     path(

@@ -13,6 +13,7 @@ class WorkflowsConfig(AppConfig):
 
         from . import checks  # noqa: F401  registers the system checks
         from .conf import project_dirs
+        from .pauses import provide_to_history as provide_pauses
         from .project import load_project
         from .queue import send_with
         from .run_actions import provide_to_history
@@ -20,6 +21,7 @@ class WorkflowsConfig(AppConfig):
         from .triggers.sync import sync_after_migrate, sync_new_organization
 
         provide_to_history()
+        provide_pauses()
         load_project(project_dirs())
         send_with(execute_run)  # run messages are this task's; see workflows.queue
         # Trigger state rows are made ahead of reads, not by them (workflows.triggers.sync).

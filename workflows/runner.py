@@ -106,7 +106,7 @@ def resume_run(run_pk: int) -> str:
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     run = claim_run(run_pk, owner)
     if run is None:
-        return "skipped: not queued, or another worker holds it"
+        return "skipped: not queued, another worker holds it, or its workflow is paused"
     workflow = registry.workflow(run.slug)
     if workflow is None:
         message = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .accounts import ApiKey, Membership, Organization, Project, Role
 from .audit import AuditEvent
 from .metrics import MetricIncrement, MetricTotal
+from .pauses import WorkflowPause
 from .runs import Run, RunQuerySet, parse_run_id
 from .saved_views import SavedView
 from .steps import Step
@@ -29,5 +30,6 @@ __all__ = [
     "TriggerDelivery",
     "TriggerState",
     "UsageItem",
+    "WorkflowPause",
     "parse_run_id",
 ]

@@ -35,6 +35,12 @@ class TriggerState(models.Model):
         blank=True, help_text="Why the last poll failed; empty after a good one."
     )
     last_error_at = models.DateTimeField(null=True, blank=True)
+    last_skipped_slot = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The last slot an attachment let pass because its target was paused.",
+    )
+    last_skip_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -15,6 +15,7 @@ from ..conversation import display_messages
 from ..hook_forms import HookForm, build_form, hook_schema
 from ..models import Run, Step, UsageItem
 from ..models.accounts import Role
+from ..pauses import held_by
 from ..templatetags.history_tags import step_state
 from ..trace import waterfall
 from ..waits import WAITING_RUNS, hook_name, waits_of
@@ -49,6 +50,7 @@ def _live(request: HttpRequest, actor: Actor, run: Run, tab: str) -> HttpRespons
     context: dict[str, Any] = {
         "run": run,
         "waits": waits_of([run]).get(run.pk, []),
+        "held_by": held_by(run),
         "tab": tab,
         "can_operate": actor.can(Role.OPERATOR),
         "oob": True,
@@ -86,6 +88,7 @@ def render_detail(
     context: dict[str, Any] = {
         "run": run,
         "waits": waits_of([run]).get(run.pk, []),
+        "held_by": held_by(run),
         "tab": tab,
         "tabs": TABS,
         "can_operate": can_operate,

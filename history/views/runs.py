@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from ..filters import RunFilter
 from ..models import Run, SavedView
 from ..pagination import BadCursor, page_after
+from ..pauses import with_held_by
 from ..waits import waits_of
 from .common import actor_or_403, query_without
 
@@ -53,6 +54,7 @@ def _slugs(organization_id: int) -> list[str]:
 def run_list(request: HttpRequest) -> HttpResponse:
     actor = actor_or_403(request)
     runs = Run.objects.for_organization(actor.organization.pk).recent_for_list().defer(*HEAVY)
+    runs = with_held_by(runs)  # a queued run of a paused workflow says who paused it
     filterset = RunFilter(request.GET, queryset=runs, request=request)
     context: dict[str, Any] = {
         "filter": filterset,

@@ -115,7 +115,12 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
         "history:delete-view": str(target.view.pk),
     }
     pk = objects.get(route.name, target.run.public_id)
-    slug = {"workflows-api:agent-prompt": "scripted-agent"}.get(
+    agents = (
+        "workflows-api:agent-prompt",
+        "workflows-api:agent-pause",
+        "workflows-api:agent-resume",
+    )
+    slug = dict.fromkeys(agents, "scripted-agent").get(
         route.name, "signup" if "trigger" in route.name else "greeting"
     )
     return {

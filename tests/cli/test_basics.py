@@ -23,7 +23,7 @@ def test_it_lists_workflows_as_json_and_as_a_table(cli: Cli) -> None:
     assert three["input_schema"]["properties"]["marker"]["type"] == "string"
 
     table = cli.ok("workflows", "list", "--output", "table").stdout.splitlines()
-    assert table[0].split() == ["SLUG", "KIND", "NAME", "DESCRIPTION"]
+    assert table[0].split() == ["SLUG", "KIND", "NAME", "PAUSED", "PAUSED_BY", "DESCRIPTION"]
     assert any(line.split()[:2] == ["three-steps", "workflow"] for line in table[1:])
     assert "\x1b[" not in "\n".join(table), "no colour codes when stdout is a pipe"
 

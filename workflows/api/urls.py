@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from .hooks import HookView, OpenHookListView, RunHookView
+from .pauses import PauseView
 from .runs import RunActionView
 from .triggers import TriggerActionView, TriggerDetailView, TriggerListView
 from .webhooks import WebhookView
@@ -15,6 +16,17 @@ urlpatterns = [
     path("api/workflows/<slug:slug>", StartWorkflowView.as_view(), name="workflow-start"),
     path("api/agents", AgentListView.as_view(), name="agent-list"),
     path("api/agents/<slug:slug>/prompt", PromptAgentView.as_view(), name="agent-prompt"),
+    *(
+        path(
+            f"api/{kinds}/<slug:slug>/{action}",
+            PauseView.as_view(),
+            {"action": action, "kind": kind},
+            name=f"{kinds[:-1]}-{action}",
+        )
+        # a workflow's route takes an agent's slug too: they share one namespace
+        for kinds, kind in (("workflows", None), ("agents", "agent"))
+        for action in PauseView.actions
+    ),
     *(
         path(
             f"api/runs/<str:pk>/{action}",

@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from history import pauses
 from history.access import Actor
 from history.api.base import ActorAPIView
 from history.models import Run
@@ -36,7 +37,7 @@ class WorkflowListView(ActorAPIView):
         summary="List workflows with their input and output schemas",
     )
     def get(self, request: Request) -> Response:
-        return Response({"results": [w.describe() for w in registry.of_kind("workflow")]})
+        return Response({"results": described(self.actor, "workflow")})
 
 
 class AgentListView(ActorAPIView):
@@ -44,7 +45,13 @@ class AgentListView(ActorAPIView):
         responses={200: WORKFLOWS, **ERRORS}, summary="List agents with their models and tools"
     )
     def get(self, request: Request) -> Response:
-        return Response({"results": [a.describe() for a in registry.of_kind("agent")]})
+        return Response({"results": described(self.actor, "agent")})
+
+
+def described(actor: Actor, kind: str) -> list[dict[str, Any]]:
+    """The workflows or agents, each with whether it is paused in the actor's organization."""
+    paused = pauses.pauses_of(actor.organization)
+    return [d.describe() | pauses.describe(paused.get(d.slug)) for d in registry.of_kind(kind)]
 
 
 class StartWorkflowView(ActorAPIView):

@@ -17,9 +17,8 @@ def agents() -> None:
 @output_options
 def agents_list(fmt: str, field: str | None) -> None:
     """The registered agents."""
-    emit(
-        client().get("/api/agents")["results"], fmt, field, ("slug", "model", "name", "description")
-    )
+    columns = ("slug", "model", "name", "paused", "paused_by", "description")
+    emit(client().get("/api/agents")["results"], fmt, field, columns)
 
 
 @agents.command("prompt")

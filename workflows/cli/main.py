@@ -28,6 +28,7 @@ from .completion import completion, workflow_slugs
 from .dev import dev
 from .errors import CliError
 from .output import emit, to_json
+from .pauses import PAUSED_COLUMNS, pause, resume
 from .serve import serve
 from .target import target
 from .triggers import triggers
@@ -102,12 +103,7 @@ def workflows() -> None:
 @output_options
 def workflows_list(fmt: str, field: str | None) -> None:
     """The registered workflows."""
-    emit(
-        client().get("/api/workflows")["results"],
-        fmt,
-        field,
-        ("slug", "kind", "name", "description"),
-    )
+    emit(client().get("/api/workflows")["results"], fmt, field, PAUSED_COLUMNS)
 
 
 @workflows.command("run")
@@ -272,6 +268,8 @@ def hooks_resume(
 
 for command in (agents, triggers, api_keys, target, completion, dev, serve):
     cli.add_command(command)
+workflows.add_command(pause)
+workflows.add_command(resume)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ broker message after commit (``workflows.queue``).
 * ``events``: ``DatabaseEventLog``, what the engine writes through
 * ``traces``: spans and log records
 * ``triggers``: trigger state rows and deliveries
+* ``pauses``: paused workflows, and sending a resumed one's held runs
 * ``prune``: the retention deletes
 * ``counters``: the metric increments and their fold
 * ``dialect``: where PostgreSQL and the portable path part
@@ -27,6 +28,7 @@ from .leases import (
     release_run,
     renew_lease,
 )
+from .pauses import pause_txn, send_held, unpause_txn
 from .prune import (
     audit_prune_txn,
     count_old_deliveries,
@@ -50,6 +52,7 @@ from .triggers import (
     lock_state_txn,
     mark_fired_txn,
     record_delivery_txn,
+    record_skip_txn,
     record_trigger_error,
     save_cursor_txn,
     set_enabled_txn,
@@ -86,7 +89,9 @@ __all__ = [
     "lock_run_txn",
     "lock_state_txn",
     "mark_fired_txn",
+    "pause_txn",
     "record_delivery_txn",
+    "record_skip_txn",
     "record_step",
     "record_trigger_error",
     "release_run",
@@ -96,9 +101,11 @@ __all__ = [
     "run_descendants_txn",
     "save_cursor_txn",
     "save_trace_txn",
+    "send_held",
     "set_enabled_txn",
     "settle_parent_step_txn",
     "stale_run_ids",
     "take_slot_txn",
+    "unpause_txn",
     "wake_run_txn",
 ]

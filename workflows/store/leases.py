@@ -21,16 +21,23 @@ from .runs import cancel_descendants_txn
 from .traces import Trace, save_trace_txn
 from .wakeups import settle_parent_step_txn
 
+# A queued run of a workflow paused in its organization is held; one whose worker died goes on.
 _CLAIM_SQL = """
 UPDATE history_run SET status = 'running', lease_owner = %s, lease_expires_at = %s,
        started_at = COALESCE(started_at, %s)
-WHERE id = %s AND (status = 'queued' OR (status = 'running' AND lease_expires_at < %s))
+WHERE id = %s AND (
+    (status = 'queued' AND NOT EXISTS (
+        SELECT 1 FROM history_workflowpause p
+        WHERE p.organization_id = history_run.organization_id AND p.slug = history_run.slug))
+    OR (status = 'running' AND lease_expires_at < %s))
 RETURNING *
 """
 
 
 def claim_run(run_pk: int, owner: str) -> Run | None:
-    """Take the lease on a queued run (or one whose worker died); None if it is not ours to run."""
+    """Take the lease on a queued run (or one whose worker died); None if it is not ours to run,
+    or its workflow is paused.
+    """
     now = timezone.now()
     lease = now + timedelta(seconds=engine_settings()["LEASE_SECONDS"])
     rows = list(Run.objects.raw(_CLAIM_SQL, [owner, lease, now, run_pk, now]))

@@ -68,6 +68,14 @@ def mark_fired_txn(blanks: list[TriggerState], run: Run, now: datetime) -> None:
         rows.update(last_fired_at=now, last_run=run)
 
 
+def record_skip_txn(blank: TriggerState, slot: datetime, reason: str) -> None:
+    """A schedule slot this attachment let pass (its target was paused), on the attachment's row."""
+    rows = TriggerState.objects.filter(organization_id=blank.organization_id, key=blank.key)
+    if not rows.update(last_skipped_slot=slot, last_skip_reason=reason):
+        add_states([blank])
+        rows.update(last_skipped_slot=slot, last_skip_reason=reason)
+
+
 def record_delivery_txn(
     organization_id: int,
     trigger: str,

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from history.models import Run, Step
+from history.models import Run, Step, WorkflowPause
 
 from .. import metrics, queue
 from ..conf import engine_settings
@@ -69,10 +69,18 @@ def fire_timer(run_pk: int, now: datetime) -> bool:
     return False
 
 
+def paused_runs() -> Any:
+    """The pause of the outer run's workflow in its organization, for ``Exists``."""
+    return WorkflowPause.objects.filter(
+        organization_id=OuterRef("organization_id"), slug=OuterRef("slug")
+    )
+
+
 def _stale(now: datetime) -> Q:
     """Runs whose worker died (lease lapsed) or whose queue message seems lost."""
     stale_before = now - timedelta(seconds=engine_settings()["STALE_QUEUED_SECONDS"])
-    lost = Q(status=Run.Status.QUEUED, enqueued_at__lt=stale_before)
+    # a paused workflow's queued runs are held, not lost: resuming it sends them
+    lost = Q(status=Run.Status.QUEUED, enqueued_at__lt=stale_before) & ~Exists(paused_runs())
     dead = Q(status=Run.Status.RUNNING, lease_expires_at__lt=now)
     return lost | dead
 

@@ -18,12 +18,18 @@ Filter = Callable[[Any], bool]
 Transform = Callable[[Any], Any]
 
 
+# What a schedule's slot does while its target is paused: start a run that waits in the queue
+# until the target is resumed (nothing is lost), or let the slot pass, recorded on the trigger.
+ON_PAUSE = ("queue", "skip")
+
+
 class Attachment:
     """A trigger starting one target; its id is ``<trigger-slug>:<target-slug>``."""
 
     def __init__(self, trigger: Trigger, target: Definition, transform: Transform | None) -> None:
         self.trigger, self.target, self.transform = trigger, target, transform
         self.id = f"{trigger.slug}:{target.slug}"
+        self.on_pause = "queue"  # webhooks and polls always queue: their events are not repeated
 
     def __repr__(self) -> str:
         return f"<Attachment {self.id}>"
@@ -130,8 +136,21 @@ class Schedule(Trigger):
             )
         self.cron, self.timezone, self.payload = cron, timezone, payload or {}
 
-    def attach(self, target: Definition, transform: Transform | None = None) -> Attachment:
+    def attach(
+        self, target: Definition, transform: Transform | None = None, on_pause: str = "queue"
+    ) -> Attachment:
+        """Start ``target`` on every slot; ``on_pause`` says what a slot does while the target is
+        paused: ``"queue"`` (the default) starts a run that waits for the resume, ``"skip"`` lets
+        the slot pass and records it on the trigger.
+        """
+        if on_pause not in ON_PAUSE:
+            raise ValueError(
+                f"{self.slug}.attach({target!r}, on_pause={on_pause!r}): on_pause is 'queue' "
+                "(slots start runs that wait until the target is resumed) or 'skip' (slots "
+                "pass while it is paused)."
+            )
         attachment = super().attach(target, transform)
+        attachment.on_pause = on_pause
         try:  # the payload is static: check it now rather than at every slot
             attachment.input_for(self.payload)
         except Exception as exc:  # a ValidationError, or a transform that raised

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from history.hook_tokens import cut
-from history.models import Organization, Run, TriggerDelivery
+from history.models import Organization, Run, TriggerDelivery, WorkflowPause
 
 from .. import store
 from ..errors import TriggerFailed
@@ -48,9 +48,11 @@ def start_txn(
     raw: dict[str, Any],
     actor: str,
     only: Attachment | None = None,
+    slot: datetime | None = None,
 ) -> Fired:
     """One run per enabled attachment accepting ``event``; raises TriggerFailed naming the
-    attachment.
+    attachment. For a schedule's ``slot``, an attachment with ``on_pause="skip"`` whose target
+    is paused starts nothing and records the skip.
     """
     if not state(organization, trigger.slug).enabled:
         return Fired(skipped=f"trigger {trigger.slug} is disabled")
@@ -63,11 +65,27 @@ def start_txn(
         ) from exc
     fired = Fired(skipped="every attachment is disabled")
     for attachment in [only] if only else trigger.attachments:
-        if enabled(organization, attachment):
-            fired.runs.append(_start_txn(organization, attachment, event, raw, actor))
+        if not enabled(organization, attachment):
+            continue
+        if slot is not None and _skips(organization, attachment):
+            reason = f"slot skipped: {attachment.target.slug} is paused (on_pause='skip')"
+            store.record_skip_txn(blank(organization, attachment.id), slot, reason)
+            logger.info("schedule %s, slot %s: %s", trigger.slug, slot.isoformat(), reason)
+            fired.skipped = reason
+            continue
+        fired.runs.append(_start_txn(organization, attachment, event, raw, actor))
     if not trigger.attachments:
         fired.skipped = f"nothing is attached to {trigger.slug}"
     return fired
+
+
+def _skips(organization: Organization, attachment: Attachment) -> bool:
+    return (
+        attachment.on_pause == "skip"
+        and WorkflowPause.objects.filter(
+            organization=organization, slug=attachment.target.slug
+        ).exists()
+    )
 
 
 def _start_txn(
@@ -163,7 +181,12 @@ def fire_schedule(trigger: Schedule, now: datetime) -> list[Run]:
         try:
             with transaction.atomic():  # the slot stays taken even when its runs cannot start
                 runs = start_txn(
-                    organization, trigger, trigger.payload, raw, f"trigger:{trigger.slug}"
+                    organization,
+                    trigger,
+                    trigger.payload,
+                    raw,
+                    f"trigger:{trigger.slug}",
+                    slot=slot,
                 ).runs
         except TriggerFailed as exc:
             logger.warning(

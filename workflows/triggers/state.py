@@ -139,6 +139,9 @@ def describe(
         if own_row.last_run
         else None,
         "last_error": trigger_row.last_error,
+        # a schedule slot this attachment let pass while its target was paused
+        "last_skipped_slot": own_row.last_skipped_slot,
+        "last_skip_reason": own_row.last_skip_reason,
         "source": trigger.source,
     }
 
