@@ -36,6 +36,14 @@ class Refused(HistoryError):
     """The run's state does not allow the action: a finished run cannot be canceled."""
 
 
+class BadInput(HistoryError):
+    """Input the workflow refused, with its messages by field."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{name}: {', '.join(m)}" for name, m in fields.items()))
+        self.fields = fields
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The run is not in a state that allows this."

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from .views import actions, detail, payloads, runs, saved, waiting
+from .views import actions, detail, payloads, retry_from, runs, saved, waiting
 
 app_name = "history"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("views/<int:pk>/delete/", saved.delete_view, name="delete-view"),
     path("waiting-on-people/", waiting.waiting_on_people, name="waiting-on-people"),
     path("<str:run_id>/", detail.run_detail, name="run-detail"),
+    path(
+        "<str:run_id>/retry-from/<int:position>/",
+        retry_from.retry_from_step,
+        name="retry-from-step",
+    ),
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
     path(
         "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"

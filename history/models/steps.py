@@ -55,6 +55,12 @@ class Step(models.Model):
         blank=True,
         help_text="Position of the agent or prompt_llm step this step ran inside.",
     )
+    # A database default too: the worker's prepared INSERT does not name the column.
+    copied = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Copied from the run this one retries from a later step; not executed here.",
+    )
 
     class Meta:
         ordering = ["position"]
