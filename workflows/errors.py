@@ -32,10 +32,11 @@ class NonDeterminismError(WorkflowError):
     ) -> None:
         if copied:
             # Not a bug in the workflow: the retry's new input took the code down another path.
+            instead = f"asks for {requested} in its place" if requested else "no longer asks for it"
             message = (
                 f"Run {run_id}: {recorded} was copied from the run this one retries, but with "
-                f"this input the code asks for {requested} in its place (position {position}); "
-                f"retry from {recorded} or an earlier step so it runs again."
+                f"this input the code {instead} (position {position}); retry from {recorded} or "
+                "an earlier step so it runs again."
             )
         else:
             message = (

@@ -38,8 +38,12 @@ def test_it_retries_a_failed_run_from_a_step_with_new_input(
     assert run_of(started["id"]).output == {"labels": ["reserve", "charge x5"]}
     assert lines(marker) == ["reserve", "charge x1:failed", "charge x5"], "reserve ran once"
 
-    got = cli.ok("history", "get", started["id"], "--include", "trigger").json()
+    got = cli.ok("history", "get", started["id"], "--include", "trigger,steps").json()
     assert got["trigger"]["raw"]["retry_of"] == original
+    assert [(s["id"], s["copied"]) for s in got["steps"]] == [
+        ("step:effect#0", True),
+        ("step:effect#1", False),
+    ]
 
     fresh = cli.ok("workflows", "runs", "retry", original, "--input", new_input).json()
     status_becomes(fresh["id"], "success")

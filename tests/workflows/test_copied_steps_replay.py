@@ -81,7 +81,7 @@ def test_new_input_that_skips_the_copied_step_fails_naming_it() -> None:
     )
     assert isinstance(outcome, Failed)
     assert "step:replay-upper#0 was copied" in outcome.error["message"]
-    assert "asks for no step there" in outcome.error["message"]
+    assert "the code no longer asks for it" in outcome.error["message"]
 
 
 def test_new_input_that_changes_a_copied_steps_input_fails_naming_it_and_runs_nothing() -> None:

@@ -132,8 +132,9 @@ class Pass:
         unclaimed = self.asks.slots.unclaimed() if self.log.per_branch_numbering else []
         if isinstance(outcome, Completed) and unclaimed:
             first = unclaimed[0]
+            asked = "" if first.copied else "no step there"
             changed = NonDeterminismError(
-                self.log.run_id, first.position, first.step_id, "no step there", first.copied
+                self.log.run_id, first.position, first.step_id, asked, first.copied
             )
             return Failed(error_dict(changed))
         return outcome
