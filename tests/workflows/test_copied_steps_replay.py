@@ -98,3 +98,12 @@ def test_a_step_recorded_by_the_run_itself_keeps_the_plain_determinism_message()
     outcome = execute_workflow(branching, {"name": "rev"}, MemoryEventLog([record]))
     assert isinstance(outcome, Failed)
     assert "check that your workflow is deterministic" in outcome.error["message"]
+
+
+def test_copies_replay_in_a_run_numbered_with_one_counter() -> None:
+    log = MemoryEventLog([copied_upper("ada")], per_branch_numbering=False)
+    assert execute_workflow(branching, {"name": "ada"}, log) == Completed({"texts": ["ADA", "ADA"]})
+    assert CALLS == ["reverse:ADA"]
+    moved = MemoryEventLog([copied_upper("rev")], per_branch_numbering=False)
+    outcome = execute_workflow(branching, {"name": "rev"}, moved)
+    assert isinstance(outcome, Failed) and "was copied" in outcome.error["message"]

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from history.models import AuditEvent, Organization, Run, Step
@@ -272,3 +274,18 @@ def test_an_agent_step_is_copied_with_its_inner_steps_only_when_all_came_before(
         ("step:agent:helper#0", None),
         ("step:model#0", 0),
     ]
+
+
+def test_copying_many_steps_takes_the_same_statements_as_copying_one(
+    api: APIClient, org: Organization
+) -> None:
+    def statements(steps: int) -> int:
+        run = make_run(org, slug="checkout", status="failed", input=ORDER)
+        for n in range(steps):
+            step(run, n, f"step:effect#{n}")
+        with CaptureQueriesContext(connection) as queries:
+            assert retry(api, run, {"from_step": f"step:effect#{steps - 1}"}).status_code == 201
+        return len(queries)
+
+    statements(1)  # the first request of a test also reads what later ones have cached
+    assert statements(2) == statements(40) == 13, "one insert copies them all"
