@@ -7,6 +7,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveConstraint(
+            model_name="step",
+            name="history_step_token",
+        ),
         migrations.AddField(
             model_name="step",
             name="copied",
@@ -14,6 +18,14 @@ class Migration(migrations.Migration):
                 db_default=False,
                 default=False,
                 help_text="Copied from the run this one retries from a later step; not executed here.",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="step",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(models.Q(("token", ""), _negated=True), ("copied", False)),
+                fields=("token",),
+                name="history_step_token",
             ),
         ),
     ]

@@ -66,9 +66,13 @@ class Step(models.Model):
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["run", "position"], name="history_step_run_position"),
-            # Used by POST /hooks/<token>.
+            # Used by POST /hooks/<token>. A copy in a retry from a later step keeps its
+            # original's token, so the resume URL the workflow passed on replays unchanged; copies
+            # are settled and never looked up by token.
             models.UniqueConstraint(
-                fields=["token"], name="history_step_token", condition=~Q(token="")
+                fields=["token"],
+                name="history_step_token",
+                condition=~Q(token="") & Q(copied=False),
             ),
         ]
 

@@ -254,8 +254,13 @@ def test_caught_failures_are_copied_and_the_failure_the_run_ended_on_runs_again(
         "step:effect#0/1",
         "step:hook:approval#0",
     ]
-    hook = new.steps.get(kind="hook")
-    assert hook.token and hook.token != "tk-original", "a hook's token belongs to its run"
+    assert new.steps.get(kind="hook").token == "tk-original", (
+        "the resume URL the workflow passed on replays unchanged"
+    )
+    resumed = APIClient().post("/hooks/tk-original", {"approved": True}, format="json")
+    assert resumed.status_code == 409 and run.public_id in resumed.json()["error"]["message"], (
+        "the token still names the original's hook, which was answered"
+    )
 
 
 def test_an_agent_step_is_copied_with_its_inner_steps_only_when_all_came_before(

@@ -96,3 +96,26 @@ def test_copied_branch_steps_replay_by_their_branch_ids(
     assert one_branch.output == {"labels": ["left", "right", "total x4"]}, one_branch.error
     assert {k for k, v in recorded(one_branch).items() if v[1]} == {"step:effect#0/0"}
     assert lines(marker).count("left") == 1 and lines(marker).count("right") == 2
+
+
+def test_a_resume_url_handed_to_a_copied_step_replays_unchanged(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
+    stack.worker()
+    marker = tmp_path / "effects"
+    original = status_becomes(start(api, "approval", {"marker": str(marker)}), "waiting")
+    token = original.steps.get(kind="hook").token
+    answer = {"approved": True, "note": "ship it"}
+    assert APIClient().post(f"/hooks/{token}", answer, format="json").status_code == 200
+    status_becomes(original, "success")
+
+    retried = retry_from(api, original, "step:effect#2", original.input)
+    status_becomes(retried, "success", "failed")
+    assert retried.output == original.output, retried.error
+    assert retried.steps.get(kind="hook").copied, "the answered hook is not asked again"
+    assert [line.rpartition("/")[2] for line in lines(marker)] == [
+        "before",
+        token,
+        "after",
+        "after",
+    ], "only the step after the hook ran again"

@@ -10,11 +10,11 @@ from typing import Any
 from history.models import Run, Step
 
 from ..origins import RunOrigin
-from .events import hook_token
 from .runs import create_run_txn
 
-# What a copy keeps of a step: everything but its run, its row id, its hook token (made again for
-# the new run) and its cost (the new run paid nothing for it).
+# What a copy keeps of a step: everything but its run, its row id and its cost (the new run paid
+# nothing for it). A hook keeps its token, so the resume URL the workflow handed to later steps
+# replays unchanged; the copy is settled, so the token resumes nothing.
 _KEPT = (
     "position",
     "step_id",
@@ -27,6 +27,7 @@ _KEPT = (
     "started_at",
     "finished_at",
     "wake_at",
+    "token",
     "child_run_id",
     "resumed_by",
     "parent_position",
@@ -46,7 +47,6 @@ def create_retry_run_txn(
             run=run,
             copied=True,
             cost=Decimal(0),
-            token=hook_token(run, step.step_id) if step.token else "",
             **{name: getattr(step, name) for name in _KEPT},
         )
         for step in steps

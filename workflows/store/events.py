@@ -55,19 +55,14 @@ class DatabaseEventLog:
         return record
 
     def hook_token(self, step_id: str) -> str:
-        return hook_token(self.run, step_id)
+        message = f"hook:{self.run.uid.hex}:{step_id}".encode()
+        return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:40]
 
     def hook_url(self, token: str) -> str:
         # Asked for every hook handle the pass hands out, replayed ones included: the workflow
         # may log the token, and this process's log output hides it.
         log_output.hold_token(self.owner, token)
         return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
-
-
-def hook_token(run: Run, step_id: str) -> str:
-    """A hook's resume token: unguessable without SECRET_KEY, the same on every replay."""
-    message = f"hook:{run.uid.hex}:{step_id}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
 def _to_record(row: dict[str, Any]) -> StepRecord:
