@@ -73,11 +73,16 @@ def steps_to_copy(run: Run, steps: list[Step], from_step: str) -> list[Step]:
     units: dict[int, list[Step]] = {}
     for step in steps:
         units.setdefault(_root(step, by_position).position, []).append(step)
+    # The last top-level position of each branch: a failure before it was caught and gone past.
+    last: dict[str, int] = {}
+    for step in steps:
+        if step.parent_position is None:
+            last[branch_of(step.step_id)] = step.position
     copied: list[Step] = []
     for root_position, members in units.items():
         root = by_position[root_position]
         before = all(m.position < chosen.position for m in members)
-        if before and _finished(root, steps):
+        if before and _finished(root, last):
             copied += members
     return sorted(copied, key=lambda step: step.position)
 
@@ -112,13 +117,7 @@ def _root(step: Step, by_position: dict[int, Step]) -> Step:
     return step
 
 
-def _finished(root: Step, steps: list[Step]) -> bool:
+def _finished(root: Step, last: dict[str, int]) -> bool:
     if root.status == Step.Status.SUCCESS:
         return True
-    if root.status != Step.Status.FAILED:
-        return False
-    branch = branch_of(root.step_id)
-    return any(
-        s.position > root.position and s.parent_position is None and branch_of(s.step_id) == branch
-        for s in steps
-    )
+    return root.status == Step.Status.FAILED and last[branch_of(root.step_id)] > root.position
