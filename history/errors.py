@@ -46,6 +46,14 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
     return fields
 
 
+class BadInput(HistoryError):
+    """Input the workflow refused, with its messages by field."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{name}: {', '.join(m)}" for name, m in fields.items()))
+        self.fields = fields
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The run is not in a state that allows this."

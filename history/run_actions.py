@@ -1,5 +1,5 @@
-"""Cancel, retry, rerun and answering a hook, as History's buttons and admin ask for them; the
-engine does them.
+"""Cancel, retry, rerun, retry from a step and answering a hook, as History's buttons and
+admin ask for them; the engine does them.
 
 History never imports the engine (workflows imports history), so the engine app hands its
 functions over when it starts: ``provide``, from its AppConfig.ready.
@@ -19,12 +19,15 @@ from .models import Run, Step
 
 Action = Callable[[Run, Actor], Run]
 HookResume = Callable[[Actor, Run, str, Any], Step]  # actor, run, hook name, payload
+# (run, actor, from_step, new input or None) -> the new run; raises Refused or BadInput
+RetryFrom = Callable[[Run, Actor, str, "dict[str, Any] | None"], Run]
 
 
 @dataclass
 class _Engine:
     actions: Mapping[str, Action] = field(default_factory=dict)
     resume: HookResume | None = None
+    retry_from: RetryFrom | None = None
     # What the engine raises when a run's state refuses: a finished run, an answered hook.
     refusals: tuple[type[Exception], ...] = (Refused,)
 
@@ -33,11 +36,23 @@ _engine = _Engine()
 
 
 def provide(
-    actions: Mapping[str, Action], resume: HookResume, refusals: tuple[type[Exception], ...]
+    actions: Mapping[str, Action],
+    resume: HookResume,
+    retry_from: RetryFrom,
+    refusals: tuple[type[Exception], ...],
 ) -> None:
-    """The engine's actions by name, its hook resume, and the exceptions they raise when a
-    run's state refuses."""
+    """The engine's actions by name, its hook resume and retry from a step, and the exceptions
+    they raise when a run's state refuses."""
     _engine.actions, _engine.resume, _engine.refusals = dict(actions), resume, refusals
+    _engine.retry_from = retry_from
+
+
+def retry_from_step(run: Run, actor: Actor, from_step: str, input: dict[str, Any] | None) -> Run:
+    """A new run from ``from_step`` of ``run`` (the engine audits it), with ``input`` in place of
+    the original's when given. Raises Refused, or BadInput for input the workflow refuses."""
+    if _engine.retry_from is None:
+        raise ImproperlyConfigured("No engine provides retry from a step: is workflows installed?")
+    return _engine.retry_from(run, actor, from_step, input)
 
 
 def perform(action: str, run: Run, actor: Actor) -> Run:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from .views import actions, detail, hooks, payloads, runs, saved, waiting, workflows
+from .views import actions, detail, hooks, payloads, retry_from, runs, saved, waiting, workflows
 
 app_name = "history"
 
@@ -22,6 +22,11 @@ urlpatterns = [
         for action in ("pause", "resume")
     ),
     path("<str:run_id>/", detail.run_detail, name="run-detail"),
+    path(
+        "<str:run_id>/retry-from/<int:position>/",
+        retry_from.retry_from_step,
+        name="retry-from-step",
+    ),
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
     path(
         "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"

@@ -25,18 +25,45 @@ class WorkflowError(KeystrokeError):
 class NonDeterminismError(WorkflowError):
     """The workflow asked for a different step than the one recorded at that position."""
 
-    def __init__(self, run_id: str, position: int, recorded: str, requested: str) -> None:
-        super().__init__(
-            f"Run {run_id}: at position {position} the history has {recorded} but the code "
-            f"now asks for {requested}; check that your workflow is deterministic (no random, "
-            "clock or I/O outside steps) and that a deploy did not reorder its steps."
-        )
+    def __init__(
+        self, run_id: str, position: int, recorded: str, requested: str, copied: bool = False
+    ) -> None:
+        if copied:
+            # Not a bug in the workflow: the retry's new input took the code down another path.
+            instead = f"asks for {requested} in its place" if requested else "no longer asks for it"
+            message = (
+                f"Run {run_id}: {recorded} was copied from the run this one retries, but with "
+                f"this input the code {instead} (position {position}); retry from {recorded} or "
+                "an earlier step so it runs again."
+            )
+        else:
+            message = (
+                f"Run {run_id}: at position {position} the history has {recorded} but the code "
+                f"now asks for {requested}; check that your workflow is deterministic (no "
+                "random, clock or I/O outside steps) and that a deploy did not reorder its steps."
+            )
+        super().__init__(message)
         self.run_id, self.position, self.recorded, self.requested = (
             run_id,
             position,
             recorded,
             requested,
         )
+
+
+class CopiedStepChanged(WorkflowError):
+    """A step copied into a retry from a later step gets other input from the retry's code."""
+
+    def __init__(self, run_id: str, step_id: str) -> None:
+        super().__init__(
+            f"Run {run_id}: {step_id} was copied from the run this one retries, but with this "
+            "input the code passes it different input, so its copied output would be wrong; "
+            f"retry from {step_id} or an earlier step so it runs again."
+        )
+        self.step_id = step_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "step_id": self.step_id}
 
 
 class OutputValidationError(WorkflowError):
@@ -146,6 +173,12 @@ class UnknownTrigger(ServiceError, LookupError):
     """No trigger or attachment has this slug."""
 
     status, type = 404, "not_found"
+
+
+class UnknownFromStep(ServiceError):
+    """A retry's from_step that is not a step the run can be retried from."""
+
+    status, type = 400, "invalid_request"
 
 
 class InvalidState(ServiceError):

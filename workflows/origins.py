@@ -98,6 +98,29 @@ class RunOrigin:
             **_who(actor),
         )
 
+    @classmethod
+    def retry_from(
+        cls, run: Run, actor: Actor, from_step: str | None, input_changed: bool, copied: int
+    ) -> RunOrigin:
+        """A new run that takes over ``run``'s steps before ``from_step`` (None: none of them)
+        and runs the rest again, started by ``actor``.
+        """
+        about = f"from {from_step}" if from_step else "with new input" if input_changed else ""
+        return cls(
+            run.organization_id,
+            Run.Trigger.RETRY,
+            _label(Run.Trigger.RETRY, about),
+            project_id=run.project_id,
+            raw={
+                "retry_of": run.public_id,
+                "from_step": from_step,
+                "input_changed": input_changed,
+                "copied_steps": copied,
+            },
+            rerun_of_id=run.pk,
+            **_who(actor),
+        )
+
 
 def _label(trigger_type: str, about: str = "") -> str:
     kind = Run.Trigger(trigger_type).label

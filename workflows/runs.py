@@ -140,7 +140,11 @@ def rerun_run(run: Run, actor: Actor) -> Run:
 
 def find_hook(token: str) -> Step:
     """The hook with this token, with its run (read only); raises HookNotFound."""
-    step = Step.objects.select_related("run").filter(token=token, kind=Step.Kind.HOOK).first()
+    step = (
+        Step.objects.select_related("run")
+        .filter(token=token, kind=Step.Kind.HOOK, copied=False)
+        .first()
+    )
     if step is None:
         raise HookNotFound("No hook has this token: check the URL, or the run was deleted.")
     return step
@@ -171,7 +175,7 @@ def resume_hook(
     Raises HookNotFound, InvalidState, or pydantic.ValidationError for a payload that does
     not match the hook's schema.
     """
-    step = Step.objects.select_related("run").filter(token=token).first()
+    step = Step.objects.select_related("run").filter(token=token, copied=False).first()
     if step is None:
         raise HookNotFound("No hook has this token: check the URL, or the run was deleted.")
     if step.status != Step.Status.WAITING or step.run.is_terminal:

@@ -64,6 +64,7 @@ class StepSerializer(serializers.ModelSerializer):
             "parent_position",
             "resumed_by",
             "cost",
+            "copied",
         ]
 
     def get_attempts(self, step: Step) -> int:

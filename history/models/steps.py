@@ -55,14 +55,24 @@ class Step(models.Model):
         blank=True,
         help_text="Position of the agent or prompt_llm step this step ran inside.",
     )
+    # A database default too: the worker's prepared INSERT does not name the column.
+    copied = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Copied from the run this one retries from a later step; not executed here.",
+    )
 
     class Meta:
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["run", "position"], name="history_step_run_position"),
-            # Used by POST /hooks/<token>.
+            # Used by POST /hooks/<token>. A copy in a retry from a later step keeps its
+            # original's token, so the resume URL the workflow passed on replays unchanged; copies
+            # are settled and never looked up by token.
             models.UniqueConstraint(
-                fields=["token"], name="history_step_token", condition=~Q(token="")
+                fields=["token"],
+                name="history_step_token",
+                condition=~Q(token="") & Q(copied=False),
             ),
         ]
 

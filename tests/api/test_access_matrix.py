@@ -50,6 +50,7 @@ ROLES: dict[str, dict[str, str]] = {
     "accounts:password_change": {"POST": Role.VIEWER},
     "history:save-view": {"POST": Role.VIEWER},
     "history:delete-view": {"POST": Role.VIEWER},
+    "history:retry-from-step": {"GET": Role.OPERATOR},  # the form is an action's first half
     "history-api:api-key-list": {"GET": Role.ADMIN, "POST": Role.ADMIN},
     "history-api:api-key-revoke": {"POST": Role.ADMIN},
     "workflows-api:trigger-disable": {"POST": Role.ADMIN},

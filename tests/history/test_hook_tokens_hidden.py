@@ -48,6 +48,8 @@ def urls_of(run: Run) -> list[str]:
                 for f in STEP_FIELDS
                 for fmt in ("json", "yaml")
             ]
+        elif route.name == "history:retry-from-step":
+            found += [route.path({"run_id": run.public_id, "position": p}) for p in positions]
         elif route.name == "history:run-detail":
             found += [route.path({"run_id": run.public_id}) + f"?tab={tab}" for tab in TABS]
         elif route.name in ("history-api:run-detail", "history-api:run-list"):

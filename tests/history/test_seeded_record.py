@@ -30,6 +30,7 @@ UNFILLED = {
         "wakeups",  # nothing resumes a seeded run
         "step_numbering",  # seeded runs are numbered as runs are today
     },
+    "step": {"copied"},  # no seeded run is a retry from a step
 }
 
 

@@ -173,10 +173,31 @@ def runs_cancel(run_id: str, fmt: str, field: str | None) -> None:
 
 @workflow_runs.command("retry")
 @click.argument("run_id")
+@click.option(
+    "--from-step",
+    metavar="STEP_ID",
+    help="Start a new run that copies the steps before this one (e.g. step:charge#0) and runs "
+    "it and every later step again.",
+)
+@click.option(
+    "--input",
+    "input_json",
+    metavar="JSON",
+    help="New input for the new run, validated by the workflow; without --from-step the new "
+    "run starts from the first step.",
+)
 @output_options
-def runs_retry(run_id: str, fmt: str, field: str | None) -> None:
-    """Retry a failed run from its first unfinished step."""
-    emit(client().post(f"/api/runs/{run_id}/retry"), fmt, field)
+def runs_retry(
+    run_id: str, from_step: str | None, input_json: str | None, fmt: str, field: str | None
+) -> None:
+    """Retry a failed run from its first unfinished step, in place; or, with --from-step or
+    --input, start a new run from a chosen step or with new input (the run must have ended)."""
+    body: dict[str, Any] = {}
+    if from_step is not None:
+        body["from_step"] = from_step
+    if input_json is not None:
+        body["input"] = parse_json(input_json, "--input")
+    emit(client().post(f"/api/runs/{run_id}/retry", body), fmt, field)
 
 
 # -- history -----------------------------------------------------------------------------------

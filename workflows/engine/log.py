@@ -36,6 +36,7 @@ class StepRecord:
     child_run_id: str | None = None
     parent_position: int | None = None  # the agent or prompt_llm step this step ran inside
     cost: Decimal = Decimal(0)  # the step's usage so far, priced
+    copied: bool = False  # copied from the run this one retries from a later step
     # Usage lines this write adds (model calls, paid services); not read back by load().
     usage: list[dict[str, Any]] = field(default_factory=list)
 

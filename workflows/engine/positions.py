@@ -71,7 +71,7 @@ class Allocator:
         self.counts[""][key] += 1
         record = self.records.get(position)
         if record is not None and record.step_id != step_id:
-            raise NonDeterminismError(self.run_id, position, record.step_id, step_id)
+            raise NonDeterminismError(self.run_id, position, record.step_id, step_id, record.copied)
         return Slot(position, step_id, record)
 
     def _branch_slot(self, key: str, branch: str) -> Slot:
@@ -83,7 +83,8 @@ class Allocator:
         recorded = self.recorded[branch]
         if ask < len(recorded) and recorded[ask] != step_id:
             position = self.by_id[recorded[ask]]
-            raise NonDeterminismError(self.run_id, position, recorded[ask], step_id)
+            copied = self.records[position].copied
+            raise NonDeterminismError(self.run_id, position, recorded[ask], step_id, copied)
         known = self.by_id.get(step_id)
         if known is not None:
             return Slot(known, step_id, self.records.get(known))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import (
+    CopiedStepChanged,
     NonDeterminismError,
     RunStopped,
     WorkflowTimeout,
@@ -131,8 +132,9 @@ class Pass:
         unclaimed = self.asks.slots.unclaimed() if self.log.per_branch_numbering else []
         if isinstance(outcome, Completed) and unclaimed:
             first = unclaimed[0]
+            asked = "" if first.copied else "no step there"
             changed = NonDeterminismError(
-                self.log.run_id, first.position, first.step_id, "no step there"
+                self.log.run_id, first.position, first.step_id, asked, first.copied
             )
             return Failed(error_dict(changed))
         return outcome
@@ -157,13 +159,22 @@ class Pass:
         self._flush()
         if self.drain is not None and self.drain.is_set():
             raise RunStopped
-        to_execute = [r for r in batch if self._apply(r, resolve(self, r))]
-        if not to_execute:
+        to_execute = [r for r in batch if self._apply(r, self._resolve(r))]
+        if not to_execute or self.asks.fatal:
             return
         calls = [(self._attempt_call(r), _target(r).timeout, r.step_id) for r in to_execute]
         attempts = executor.run(calls, self.stop, self.clock)
         for request, attempt in zip(to_execute, attempts, strict=True):
             self._after_attempt(request, attempt)
+
+    def _resolve(self, req: Request) -> Resolution:
+        record = self.records.get(req.position)
+        changed = record is not None and record.copied and req.input not in (None, record.input)
+        if changed:
+            # A copied output answers only the input it was recorded for: this run must stop.
+            self.asks.fatal = error = CopiedStepChanged(self.log.run_id, req.step_id)
+            return Raise(error)
+        return resolve(self, req)
 
     def _apply(self, req: Request, resolution: Resolution) -> bool:
         """Settle the request's future, or say it must be executed."""

@@ -6,6 +6,7 @@ Every status change is a conditional UPDATE: a count other than 1 means someone 
 broker message after commit (``workflows.queue``).
 
 * ``runs``: creating a run (from its ``RunOrigin``), cancel, retry, the rerun's lock
+* ``copies``: a retry from a chosen step, with the steps it copies
 * ``leases``: a worker's claim and heartbeat, and how a pass ends
 * ``wakeups``: hooks and children waking runs, timers, the sweeper
 * ``steps``: step records with their usage, hook answers
@@ -20,6 +21,7 @@ broker message after commit (``workflows.queue``).
 
 from __future__ import annotations
 
+from .copies import create_retry_run_txn
 from .counters import fold_counts
 from .events import DatabaseEventLog
 from .leases import (
@@ -79,6 +81,7 @@ __all__ = [
     "conclude_run",
     "count_old_deliveries",
     "count_runs_rows",
+    "create_retry_run_txn",
     "create_run_txn",
     "delete_old_deliveries_txn",
     "delete_runs_txn",

@@ -30,7 +30,9 @@ class DatabaseEventLog:
         self.timings = metrics.StepTimings()  # counted when the pass concludes, not per step
 
     def load(self) -> dict[int, StepRecord]:
-        rows = Step.objects.filter(run_id=self.run.pk).values(*steps.STEP_FIELDS, "child_run__uid")
+        rows = Step.objects.filter(run_id=self.run.pk).values(
+            *steps.STEP_FIELDS, "copied", "child_run__uid"
+        )
         return {row["position"]: _to_record(row) for row in rows}
 
     def record(self, record: StepRecord) -> None:

@@ -16,9 +16,14 @@ from ..redact import redact
 from . import counters, steps
 
 
-def create_run_txn(workflow: Any, input: dict[str, Any], origin: RunOrigin) -> Run:
+def create_run_txn(
+    workflow: Any,
+    input: dict[str, Any],
+    origin: RunOrigin,
+    step_numbering: int = Run.StepNumbering.PER_BRANCH,
+) -> Run:
     """A queued run of ``workflow``, started as ``origin`` says; its message is sent after
-    commit.
+    commit. ``step_numbering`` is the original's for a run that replays another's steps.
     """
     now = timezone.now()
     project_id = origin.project_id or default_project_id(origin.organization_id)
@@ -43,6 +48,7 @@ def create_run_txn(workflow: Any, input: dict[str, Any], origin: RunOrigin) -> R
         trigger_raw=redact(dict(origin.raw)),
         parent_id=origin.parent_id,
         rerun_of_id=origin.rerun_of_id,
+        step_numbering=step_numbering,
     )
     counters.add_txn(metrics.run_started(run.slug))
     queue.enqueue_on_commit(run.pk)

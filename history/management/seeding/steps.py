@@ -186,6 +186,7 @@ class StepDrafter:
             started_at=started,
             finished_at=ended,
             parent_position=planned.parent,
+            copied=False,  # seeded runs are never retries from a step
             **columns,
         )
         self.rows.add(

@@ -1,0 +1,57 @@
+"""A retry from a chosen step: the new run and the steps it takes over from the original, written
+together.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from history.models import Run, Step
+
+from ..origins import RunOrigin
+from .runs import create_run_txn
+
+# What a copy keeps of a step: everything but its run, its row id and its cost (the new run paid
+# nothing for it). A hook keeps its token, so the resume URL the workflow handed to later steps
+# replays unchanged; the copy is settled, so the token resumes nothing.
+_KEPT = (
+    "position",
+    "step_id",
+    "kind",
+    "status",
+    "input",
+    "output",
+    "error",
+    "attempts",
+    "started_at",
+    "finished_at",
+    "wake_at",
+    "token",
+    "child_run_id",
+    "resumed_by",
+    "parent_position",
+)
+
+
+def create_retry_run_txn(
+    workflow: Any, input: dict[str, Any], origin: RunOrigin, original: Run, steps: list[Step]
+) -> Run:
+    """A queued run of ``workflow`` holding copies of ``steps`` of ``original``, at the same
+    positions and ids, numbered as the original was, so its first pass replays them; one
+    transaction makes both, and the run's message is sent after it commits.
+    """
+    run = create_run_txn(workflow, input, origin, step_numbering=original.step_numbering)
+    copies = [
+        Step(
+            run=run,
+            copied=True,
+            cost=Decimal(0),
+            **{name: getattr(step, name) for name in _KEPT},
+        )
+        for step in steps
+    ]
+    Step.objects.bulk_create(copies)
+    Run.objects.filter(pk=run.pk).update(step_count=len(copies))
+    run.step_count = len(copies)
+    return run
