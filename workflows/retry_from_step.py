@@ -21,7 +21,7 @@ from history.access import Actor
 from history.models import Run, Step
 
 from . import store
-from .engine.positions import branch_of
+from .engine.positions import branch_of, last_positions
 from .errors import InvalidState, UnknownFromStep
 from .origins import RunOrigin
 from .registry import registry
@@ -73,11 +73,7 @@ def steps_to_copy(run: Run, steps: list[Step], from_step: str) -> list[Step]:
     units: dict[int, list[Step]] = {}
     for step in steps:
         units.setdefault(_root(step, by_position).position, []).append(step)
-    # The last top-level position of each branch: a failure before it was caught and gone past.
-    last: dict[str, int] = {}
-    for step in steps:
-        if step.parent_position is None:
-            last[branch_of(step.step_id)] = step.position
+    last = last_positions((s.position, s.step_id) for s in steps if s.parent_position is None)
     copied: list[Step] = []
     for root_position, members in units.items():
         root = by_position[root_position]

@@ -13,6 +13,7 @@ keep that numbering, so runs in flight across the upgrade replay as they were re
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import NonDeterminismError
@@ -30,6 +31,15 @@ def branch_of(step_id: str) -> str:
     """The branch path a step id was numbered in (``""`` for the workflow's own steps)."""
     number = step_id.rpartition("#")[2]
     return number.rpartition("/")[0]
+
+
+def last_positions(top_level: Iterable[tuple[int, str]]) -> dict[str, int]:
+    """The last position of each branch among top-level ``(position, step_id)`` records: a failed
+    step before its branch's last was caught, and the branch went on past it."""
+    last: dict[str, int] = {}
+    for position, step_id in top_level:
+        last[branch_of(step_id)] = max(position, last.get(branch_of(step_id), -1))
+    return last
 
 
 def step_id_for(key: str, branch: str, n: int) -> str:

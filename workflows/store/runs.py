@@ -107,6 +107,6 @@ def retry_run_txn(run: Run, timeout: timedelta | None) -> bool:
     )
     if not updated:
         return False
-    steps.forget_unfinished_steps_txn(run.pk)
+    steps.forget_unfinished_steps_txn(run)
     queue.enqueue_on_commit(run.pk)
     return True

@@ -15,6 +15,7 @@ from django.utils import timezone
 from history.models import Run, Step, UsageItem
 
 from ..engine import StepRecord
+from ..engine.positions import branch_of, last_positions
 from . import dialect
 
 STEP_FIELDS = (
@@ -161,13 +162,29 @@ def answer_hook_txn(step_pk: int, value: Any, resumed_by: str) -> bool:
     )
 
 
-def forget_unfinished_steps_txn(run_pk: int) -> None:
+def forget_unfinished_steps_txn(run: Run) -> None:
     """The steps a retry runs again: failed ones, and child steps whose child ended without
     success.
+
+    On a run numbered per branch, a failure that its branch went on past (the workflow caught
+    it) is kept: it is part of the path the run took, and running it again would renumber the
+    branch's later steps.
     """
-    Step.objects.filter(run_id=run_pk, status=Step.Status.FAILED).delete()
+    failed = Step.objects.filter(run_id=run.pk, status=Step.Status.FAILED)
+    if run.step_numbering == Run.StepNumbering.PER_BRANCH:
+        top = run.steps.filter(parent_position__isnull=True).values_list("position", "step_id")
+        last = last_positions(top)
+        caught = [
+            position
+            for position, step_id in failed.filter(parent_position__isnull=True).values_list(
+                "position", "step_id"
+            )
+            if last[branch_of(step_id)] > position
+        ]
+        failed = failed.exclude(position__in=caught)
+    failed.delete()
     Step.objects.filter(
-        run_id=run_pk,
+        run_id=run.pk,
         status=Step.Status.WAITING,
         child_run__status__in=(Run.Status.FAILED, Run.Status.CANCELED),
     ).delete()
