@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .accounts import ApiKey, Membership, Organization, Project, Role
 from .audit import AuditEvent
+from .bulk import BulkJob, parse_bulk_id
 from .metrics import MetricIncrement, MetricTotal
 from .runs import Run, RunQuerySet, parse_run_id
 from .saved_views import SavedView
@@ -14,6 +15,7 @@ from .triggers import TriggerDelivery, TriggerState
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "BulkJob",
     "LogRecord",
     "Membership",
     "MetricIncrement",
@@ -29,5 +31,6 @@ __all__ = [
     "TriggerDelivery",
     "TriggerState",
     "UsageItem",
+    "parse_bulk_id",
     "parse_run_id",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -77,3 +78,9 @@ def step_duration(step: Any) -> str:
     if step.started_at and step.finished_at:
         return duration((step.finished_at - step.started_at).total_seconds() * 1000)
     return "—"
+
+
+@register.filter
+def json_text(value: Any) -> str:
+    """A small JSON value on one line, as an API client would send it (escaped by the template)."""
+    return json.dumps(value, ensure_ascii=False)

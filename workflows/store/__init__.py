@@ -6,6 +6,7 @@ Every status change is a conditional UPDATE: a count other than 1 means someone 
 broker message after commit (``workflows.queue``).
 
 * ``runs``: creating a run (from its ``RunOrigin``), cancel, retry, the rerun's lock
+* ``bulk``: bulk jobs and their batches
 * ``leases``: a worker's claim and heartbeat, and how a pass ends
 * ``wakeups``: hooks and children waking runs, timers, the sweeper
 * ``steps``: step records with their usage, hook answers
@@ -19,6 +20,7 @@ broker message after commit (``workflows.queue``).
 
 from __future__ import annotations
 
+from . import bulk
 from .counters import fold_counts
 from .events import DatabaseEventLog
 from .leases import (
@@ -39,6 +41,7 @@ from .prune import (
 from .runs import (
     cancel_descendants_txn,
     cancel_run_txn,
+    cancel_tree_txn,
     create_run_txn,
     lock_run_txn,
     retry_run_txn,
@@ -70,8 +73,10 @@ __all__ = [
     "add_states",
     "answer_hook_txn",
     "audit_prune_txn",
+    "bulk",
     "cancel_descendants_txn",
     "cancel_run_txn",
+    "cancel_tree_txn",
     "claim_run",
     "conclude_run",
     "count_old_deliveries",
