@@ -64,7 +64,7 @@ class Preview:
 
 
 def parse_action(value: Any) -> str:
-    if value not in APPLIES_TO:
+    if not isinstance(value, str) or value not in APPLIES_TO:
         raise BulkInputError("action", f"{value!r} is not a bulk action: use cancel or retry.")
     return str(value)
 
@@ -110,8 +110,8 @@ def normalize_filter(raw: Any) -> dict[str, Any]:
         name, errors = next(iter(checked.errors.items()))
         raise BulkInputError(f"filter.{name}", " ".join(errors))
     normal = {k: v for k, v in raw.items() if v not in ("", [], None) and k != "range"}
-    if raw.get("range"):
-        since = timezone.now() - RANGES[raw["range"]]
+    if window := checked.form.cleaned_data.get("range"):
+        since = timezone.now() - RANGES[window]
         after = checked.form.cleaned_data.get("created_after")
         normal["created_after"] = max(since, after or since).isoformat()
     return normal

@@ -109,10 +109,11 @@ def bulk_count(request: HttpRequest) -> HttpResponse:
     """How many runs the list's filters match, for "all N runs matching this filter"."""
     actor = _operator(request)
     try:
-        found = bulk.preview(actor.organization.pk, "cancel", list_filter(request.GET))
+        filter = bulk.normalize_filter(list_filter(request.GET))
     except bulk.BulkInputError:
         return HttpResponse("the")  # the list shows the filter's error itself
-    return HttpResponse(f"{found.matching:,}", content_type="text/plain; charset=utf-8")
+    matching = bulk.matching_runs(actor.organization.pk, filter).count()
+    return HttpResponse(f"{matching:,}", content_type="text/plain; charset=utf-8")
 
 
 @login_required

@@ -95,6 +95,7 @@ GOOD = {"action": "retry", "filter": {}, "reason": "r"}
         ({"reason": None}, "reason", "Say why"),
         ({"reason": "   "}, "reason", "Say why"),
         ({"action": "delete"}, "action", "use cancel or retry"),
+        ({"action": {"cancel": 1}}, "action", "use cancel or retry"),
         ({"filter": {"colour": "red"}}, "filter.colour", "not a run filter"),
         ({"filter": {"limit": 5}}, "filter.limit", "the filters are"),
         ({"filter": {"status": "broken"}}, "filter.status", "broken"),
@@ -152,7 +153,7 @@ def test_a_relative_time_range_is_kept_as_the_time_it_started_at(
     api: APIClient, org: Organization
 ) -> None:
     failed_runs(org, 1)
-    bulk(api, action="retry", filter={"range": "24h", "status": "failed"}, reason="r")
+    bulk(api, action="retry", filter={"range": ["24h"], "status": "failed"}, reason="r")
     job = BulkJob.objects.get()
     assert set(job.filter) == {"status", "created_after"}, "later batches match the same runs"
 

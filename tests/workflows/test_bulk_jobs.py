@@ -189,3 +189,18 @@ def test_the_sweeper_resends_the_batch_of_a_job_that_stopped_moving(
     job.refresh_from_db()
     assert job.updated_at > stalled, "resent once, not at every sweep"
     assert bulk.resend_stale() == 0
+
+
+@pytest.mark.parametrize(("action", "status"), [("retry", "failed"), ("cancel", "waiting")])
+def test_a_batch_costs_five_statements_and_three_per_run(
+    api: APIClient, org: Organization, django_assert_num_queries: Any, action: str, status: str
+) -> None:
+    for _ in range(10):
+        make_run(org, GONE, status=status)
+    job = start_job(api, action, {"workflow": GONE})
+    # BEGIN and COMMIT, the job's lock, the batch, the job's counts; per run its conditional
+    # UPDATE and what a single cancel or retry adds (the metric and the children; the steps
+    # run again).
+    with django_assert_num_queries(5 + 3 * 10):
+        bulk.run_batch(job.pk, 0)
+    assert BulkJob.objects.get().changed == 10
