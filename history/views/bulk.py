@@ -49,7 +49,7 @@ def _asked_filter(data: QueryDict) -> Any:
     previewed) the filter as JSON."""
     if "filter" in data:
         try:
-            return json.loads(data["filter"])
+            return json.loads(str(data["filter"]))
         except ValueError:
             raise bulk.BulkInputError("filter", "The form's filter is not JSON.") from None
     if data.get("all") == "1":
@@ -71,8 +71,8 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
     try:
         found = bulk.preview(actor.organization.pk, data.get("action"), _asked_filter(data))
     except bulk.BulkInputError as exc:
-        context = {"problem": exc.message, "back": data.get("back", "")}
-        return render(request, "history/bulk_preview.html", context, status=400)
+        problem = {"problem": exc.message, "back": data.get("back", "")}
+        return render(request, "history/bulk_preview.html", problem, status=400)
     context: dict[str, Any] = {
         "preview": found,
         "described": bulk.describe(found.filter),
