@@ -124,11 +124,20 @@ def test_a_viewer_sees_no_selection_and_the_server_refuses_their_bulk_actions(
     assert BulkJob.objects.get().status == "queued" and BulkJob.objects.count() == 1
     page.close()
 
-    # The same request from an operator stops the job: the refusal was the viewer's role.
+    # The same request from an operator starts a job: the refusal was the viewer's role.
     operator = browser.new_page()
     sign_in(operator, live_server.url, "alice")
     headers = {"X-CSRFToken": csrf(operator), "Referer": live_server.url}
-    url = f"{live_server.url}/history/bulk/{job.public_id}/stop/"
-    assert operator.request.post(url, headers=headers, max_redirects=0).status == 302
-    assert BulkJob.objects.get().status == "stopped"
+    form = {"action": "cancel", "filter": "{}", "reason": "theirs"}
+    url = f"{live_server.url}/history/bulk/new/"
+    assert operator.request.post(url, form=form, headers=headers, max_redirects=0).status == 302
+    assert BulkJob.objects.count() == 2
+
+    operator.goto(f"{live_server.url}{job.get_absolute_url()}")
+    operator.once("dialog", lambda dialog: dialog.accept())
+    operator.get_by_role("button", name="Stop").click()
+    expect(operator.locator("[data-bulk-status]")).to_have_text("Stopped")
+    expect(operator.locator("[data-audit]")).to_contain_text("runs.bulk_stop")
+    job.refresh_from_db()
+    assert (job.status, job.stopped_by) == ("stopped", "alice")
     operator.close()

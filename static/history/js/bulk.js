@@ -1,4 +1,5 @@
-// The run list's bulk selection: rows, or every run matching the filter, then Cancel or Retry.
+// Bulk cancel and retry: the run list's selection (rows, or every run matching the filter), and
+// the job page's Stop, which asks first.
 (function () {
   "use strict";
 
@@ -37,6 +38,11 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.id === "run-rows" && picked().length) event.preventDefault();
   });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches("[data-bulk-stop]") && !window.confirm(form.dataset.bulkStop)) event.preventDefault();
+  });
+
   document.addEventListener("htmx:afterSwap", update);
   document.addEventListener("DOMContentLoaded", update);
 })();
