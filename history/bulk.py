@@ -118,9 +118,17 @@ def normalize_filter(raw: Any) -> dict[str, Any]:
 
 
 def matching_runs(organization_id: int, filter: dict[str, Any]) -> Any:
-    """The organization's runs ``filter`` matches (a normalized one), in any state."""
+    """The organization's runs ``filter`` matches (a normalized one), in any state.
+
+    A filter that is no longer valid raises BulkInputError: django-filter would drop the field
+    it refuses, and a bulk action must never widen to runs nobody asked for.
+    """
     runs = Run.objects.for_organization(organization_id)
-    return _OperatorFilter(_query(filter), queryset=runs).qs
+    found = _OperatorFilter(_query(filter), queryset=runs)
+    if not found.is_valid():
+        name, errors = next(iter(found.errors.items()))
+        raise BulkInputError(f"filter.{name}", " ".join(errors))
+    return found.qs
 
 
 def runs_to_act_on(organization_id: int, action: str, filter: dict[str, Any]) -> Any:

@@ -204,3 +204,18 @@ def test_a_batch_costs_five_statements_and_three_per_run(
     with django_assert_num_queries(5 + 3 * 10):
         bulk.run_batch(job.pk, 0)
     assert BulkJob.objects.get().changed == 10
+
+
+def test_a_batch_that_keeps_failing_fails_the_job_and_never_widens_its_filter(
+    stack: Stack, api: APIClient, org: Organization
+) -> None:
+    for slug in (GONE, GONE, "nightly"):
+        make_run(org, slug, status="waiting")
+    job = start_job(api, "cancel", {"workflow": GONE, "status": "waiting"})
+    # As if a later version no longer knew the status: the batch must fail, not drop the field.
+    BulkJob.objects.filter(pk=job.pk).update(filter={"workflow": GONE, "status": "paused"})
+    stack.worker()
+    wait_for(lambda: BulkJob.objects.get().status == "failed", what="the job to fail")
+    job.refresh_from_db()
+    assert "filter.status" in job.error and job.changed == 0
+    assert set(Run.objects.values_list("status", flat=True)) == {"waiting"}
