@@ -102,6 +102,7 @@ GOOD = {"action": "retry", "filter": {}, "reason": "r"}
         ({"filter": {"id": ["run_x"]}}, "filter.id", "run_x"),
         ({"filter": {"workflow": {"a": 1}}}, "filter.workflow", "string"),
         ({"filter": ["failed"]}, "filter", "as an object"),
+        ({"filter": None}, "filter", "{} is every run"),
         ({"dry_run": "yes"}, "dry_run", "true or false"),
     ],
 )

@@ -23,6 +23,8 @@ def test_it_cancels_what_a_filter_matches_after_a_dry_run_and_shows_the_job(
 
     missing = cli.fails("history", "cancel", *filters)
     assert "Missing option '--reason'" in missing.stderr
+    unfiltered = cli.fails("history", "cancel", "--reason", "r")
+    assert "or --all for every run" in unfiltered.stderr
     counted = cli.ok("history", "cancel", *filters, "--reason", "bad deploy", "--dry-run")
     assert counted.json() == {"count": 3, "matching": 3, "job_id": None}
     assert not BulkJob.objects.exists()

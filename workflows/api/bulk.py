@@ -122,18 +122,20 @@ class BulkView(ActorAPIView):
         body = read_json(request)
         if not isinstance(body, dict):
             raise ValidationError({"body": ["Send a JSON object: action, filter, reason."]})
+        if "filter" not in body:  # never every run by omission
+            raise ValidationError(
+                {"filter": ["Required: GET /api/runs's query as an object; {} is every run."]}
+            )
         dry_run = body.get("dry_run", False)
         if not isinstance(dry_run, bool):
             raise ValidationError({"dry_run": ["Give true or false."]})
         try:
             if dry_run:
                 found = history_bulk.preview(
-                    self.actor.organization.pk, body.get("action"), body.get("filter", {})
+                    self.actor.organization.pk, body.get("action"), body["filter"]
                 )
                 return Response({"count": found.count, "matching": found.matching, "job_id": None})
-            job = start_bulk(
-                self.actor, body.get("action"), body.get("filter", {}), body.get("reason")
-            )
+            job = start_bulk(self.actor, body.get("action"), body["filter"], body.get("reason"))
         except BulkInputError as exc:
             raise _refused(exc) from None
         url = request.build_absolute_uri(reverse("workflows-api:bulk-job", args=[job.public_id]))

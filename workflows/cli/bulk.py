@@ -49,6 +49,9 @@ def filter_options(fn: F) -> F:
         click.option("--created-before", help="ISO 8601 time."),
         click.option("--id", "run_ids", multiple=True, help="Only these runs (repeatable)."),
     ]
+    options.append(
+        click.option("--all", "every_run", is_flag=True, help="Every run: no filter at all.")
+    )
     for option in reversed(options):
         fn = option(fn)
     return fn
@@ -88,6 +91,10 @@ def start(action: str, options: dict[str, Any]) -> None:
         "reason": options["reason"],
         "dry_run": dry_run,
     }
+    if not body["filter"] and not options["every_run"]:
+        raise click.UsageError(
+            "give a filter (--status, --workflow, --id…), or --all for every run"
+        )
     api = client()
     answer = api.post("/api/runs/bulk", body)
     if dry_run or not wait:
