@@ -24,7 +24,7 @@ _execute_run: Any = None  # the Celery task, once handed over
 _bulk_batch: Any = None
 
 
-def send_with(task: Any, bulk_batch: Any = None) -> None:
+def send_with(task: Any, bulk_batch: Any) -> None:
     """Send run messages as ``task`` (``workflows.tasks.execute_run``), and bulk jobs' batches
     as ``bulk_batch`` (``workflows.tasks.run_bulk_batch``).
     """
