@@ -59,10 +59,10 @@ def filter_options(fn: F) -> F:
 
 def bulk_options(fn: F) -> F:
     fn = output_options(fn)
+    wait_help = "Seconds to wait with --wait."
     fn = click.option(
-        "--timeout", type=click.FloatRange(min=0), default=600, show_default=True,
-        help="Seconds to wait with --wait.",
-    )(fn)  # fmt: skip
+        "--timeout", type=click.FloatRange(min=0), default=600, show_default=True, help=wait_help
+    )(fn)
     fn = click.option("--wait", is_flag=True, help="Show progress until the job ends.")(fn)
     fn = click.option("--dry-run", is_flag=True, help="Only count the runs; change nothing.")(fn)
     fn = click.option(
