@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from .views import actions, detail, hooks, payloads, retry_from, runs, saved, waiting, workflows
+from .views import (
+    actions,
+    bulk,
+    detail,
+    hooks,
+    payloads,
+    retry_from,
+    runs,
+    saved,
+    waiting,
+    workflows,
+)
 
 app_name = "history"
 
@@ -10,6 +21,12 @@ urlpatterns = [
     path("", runs.run_list, name="run-list"),
     path("views/", saved.save_view, name="save-view"),
     path("views/<int:pk>/delete/", saved.delete_view, name="delete-view"),
+    # Before <run_id>/: "bulk" is no run id.
+    path("bulk/", bulk.bulk_jobs, name="bulk-jobs"),
+    path("bulk/new/", bulk.bulk_new, name="bulk-new"),
+    path("bulk/count/", bulk.bulk_count, name="bulk-count"),
+    path("bulk/<str:job_id>/", bulk.bulk_job, name="bulk-job"),
+    path("bulk/<str:job_id>/stop/", bulk.bulk_stop, name="bulk-stop"),
     path("waiting-on-people/", waiting.waiting_on_people, name="waiting-on-people"),
     path("workflows/", workflows.workflow_list, name="workflow-list"),
     *(

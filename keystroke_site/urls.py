@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("history.account_urls")),
     path("history/", include("history.urls")),
-    path("", include("history.api.urls")),
+    # The engine's API first: its api/runs/bulk routes must not be read as api/runs/<id>.
     path("", include("workflows.api.urls")),
+    path("", include("history.api.urls")),
 ]

@@ -17,13 +17,13 @@ class WorkflowsConfig(AppConfig):
         from .project import load_project
         from .queue import send_with
         from .run_actions import provide_to_history
-        from .tasks import execute_run
+        from .tasks import execute_run, run_bulk_batch
         from .triggers.sync import sync_after_migrate, sync_new_organization
 
         provide_to_history()
         provide_pauses()
         load_project(project_dirs())
-        send_with(execute_run)  # run messages are this task's; see workflows.queue
+        send_with(execute_run, run_bulk_batch)  # see workflows.queue
         # Trigger state rows are made ahead of reads, not by them (workflows.triggers.sync).
         post_migrate.connect(sync_after_migrate, sender=apps.get_app_config("history"))
         post_save.connect(sync_new_organization, sender=Organization)

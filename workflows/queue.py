@@ -1,4 +1,5 @@
-"""Sending run messages to the broker, always after the transaction that made them commits.
+"""Sending run messages (and bulk jobs' batches) to the broker, always after the transaction that
+made them commits.
 
 The message is the ``execute_run`` task of ``workflows.tasks``. That task drives the runner,
 and the runner queues runs (a child, a woken parent, a run handed back), so this module
@@ -20,12 +21,30 @@ PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "i
 logger = logging.getLogger("keystroke.queue")
 
 _execute_run: Any = None  # the Celery task, once handed over
+_bulk_batch: Any = None
 
 
-def send_with(task: Any) -> None:
-    """Send run messages as ``task`` (``workflows.tasks.execute_run``)."""
-    global _execute_run
-    _execute_run = task
+def send_with(task: Any, bulk_batch: Any) -> None:
+    """Send run messages as ``task`` (``workflows.tasks.execute_run``), and bulk jobs' batches
+    as ``bulk_batch`` (``workflows.tasks.run_bulk_batch``).
+    """
+    global _execute_run, _bulk_batch
+    _execute_run, _bulk_batch = task, bulk_batch
+
+
+def enqueue_bulk_batch_on_commit(job_pk: int, cursor: int) -> None:
+    """Send the job's batch from ``cursor`` once committed; a lost message is the sweeper's."""
+    task = _bulk_batch
+    if task is None:
+        raise RuntimeError("No task runs bulk batches: Django's apps are not ready.")
+
+    def send_bulk_batch() -> None:
+        try:
+            task.apply_async(args=[job_pk, cursor], retry_policy=PUBLISH_RETRY)
+        except Exception as exc:  # any broker failure: the sweeper resends a job that stalls
+            logger.warning("bulk job %s waits: the broker refused its batch (%s)", job_pk, exc)
+
+    transaction.on_commit(send_bulk_batch)
 
 
 def enqueue_on_commit(run_pk: int) -> None:

@@ -1,6 +1,6 @@
 """Cancel, retry and rerun by name, retry from a step, and answering a hook, for the API's routes
 and for History's buttons and admin, which reach them through history.run_actions (History never
-imports the engine)."""
+imports the engine); bulk jobs' start and stop, which History reaches through history.bulk."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from history import bulk as history_bulk
 from history import run_actions
 from history.access import Actor
 from history.errors import BadInput, Refused, field_errors
 from history.models import Run
 
+from .bulk import start_bulk, stop_bulk
 from .errors import HookNotFound, InvalidState, ServiceError
 from .retry_from_step import retry_from_step
 from .runs import cancel_run, rerun_run, resume_named_hook, retry_run
@@ -27,6 +29,7 @@ def provide_to_history() -> None:
         _retry_from_for_history,
         refusals=(InvalidState, HookNotFound),
     )
+    history_bulk.provide(start_bulk, stop_bulk, refusal=InvalidState)
 
 
 def _retry_from_for_history(

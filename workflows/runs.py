@@ -95,15 +95,12 @@ def start_once(
 @transaction.atomic(durable=True)
 def cancel_run(run: Run, actor: Actor) -> Run:
     """Cancel a run and its active descendants; a running one stops at its next step boundary."""
-    if not store.cancel_run_txn(run.pk):
+    if not store.cancel_tree_txn(run):
         raise InvalidState(
             f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs "
             "can be canceled."
         )
-    store.cancel_descendants_txn(run.pk)
     run.refresh_from_db()
-    if run.parent_id:
-        store.settle_parent_step_txn(run, Run.Status.CANCELED, None)
     actor.audit("run.cancel", run.public_id)
     return run
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from history.throttle import forget_stale_api_key_failures
 
-from . import retention, shutdown, store  # noqa: F401  shutdown connects the warm-shutdown handlers
+from . import bulk, retention, shutdown, store  # noqa: F401  shutdown connects the warm-shutdown handlers
 from .conf import engine_settings
 from .registry import registry
 from .runner import resume_run
@@ -44,7 +44,25 @@ def sweep_runs() -> int:
     now = timezone.now()
     requeued = sum(store.requeue_stale(pk, now) for pk in store.stale_run_ids(now))
     store.fold_counts()  # keeps what a /metrics scrape reads small
+    bulk.resend_stale()
     return requeued
+
+
+# A failed batch rolled back: it is tried again from the same cursor, then fails the job.
+BULK_BATCH_RETRIES = 3
+
+
+@shared_task(bind=True, acks_late=True, max_retries=BULK_BATCH_RETRIES)
+def run_bulk_batch(self: Any, job_pk: int, cursor: int) -> bool:
+    """One batch of a bulk cancel or retry; the next batch is a message of its own."""
+    close_old_connections()
+    try:
+        return bulk.run_batch(job_pk, cursor)
+    except Exception as exc:
+        if self.request.retries < BULK_BATCH_RETRIES:
+            raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+        bulk.fail(job_pk, exc)
+        raise
 
 
 @shared_task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .accounts import ApiKey, Membership, Organization, Project, Role
 from .audit import AuditEvent
+from .bulk import BulkJob, parse_bulk_id
 from .metrics import MetricIncrement, MetricTotal
 from .pauses import WorkflowPause
 from .runs import Run, RunQuerySet, parse_run_id
@@ -15,6 +16,7 @@ from .triggers import TriggerDelivery, TriggerState
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "BulkJob",
     "LogRecord",
     "Membership",
     "MetricIncrement",
@@ -31,5 +33,6 @@ __all__ = [
     "TriggerState",
     "UsageItem",
     "WorkflowPause",
+    "parse_bulk_id",
     "parse_run_id",
 ]

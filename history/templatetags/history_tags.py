@@ -90,3 +90,9 @@ def pretty_json(value: Any) -> str:
 def step_state(step: Any) -> str:
     """What a step row shows that changes as the run goes on, for the live page to compare."""
     return f"{step.status}.{len(step.attempts or ())}"
+
+
+@register.filter
+def json_text(value: Any) -> str:
+    """A small JSON value on one line, as an API client would send it (escaped by the template)."""
+    return json.dumps(value, ensure_ascii=False)

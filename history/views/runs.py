@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from ..filters import RunFilter
 from ..models import Run, SavedView
+from ..models.accounts import Role
 from ..pagination import BadCursor, page_after
 from ..pauses import with_held_by
 from ..waits import waits_of
@@ -65,6 +66,15 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "slugs": _slugs(actor.organization.pk),
         "projects": actor.organization.projects.values_list("slug", flat=True),
         "runs": [],
+        # Operators select rows for bulk cancel and retry; the form carries the list's filters.
+        "can_operate": actor.can(Role.OPERATOR),
+        "filter_params": [
+            (key, value)
+            for key in request.GET
+            if key not in ("before", "partial", "id")  # rows are selected by their checkboxes
+            for value in request.GET.getlist(key)
+            if value
+        ],
     }
     status = 200
     if not filterset.is_valid():

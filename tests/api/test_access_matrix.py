@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from history.models import ApiKey, Membership, Organization, Run, SavedView, Step
+from history.models import ApiKey, BulkJob, Membership, Organization, Run, SavedView, Step
 from history.models.accounts import Role
 
 from ..routes import Route, routes
@@ -53,11 +53,14 @@ ROLES: dict[str, dict[str, str]] = {
     "history:retry-from-step": {"GET": Role.OPERATOR},  # the form is an action's first half
     "history-api:api-key-list": {"GET": Role.ADMIN, "POST": Role.ADMIN},
     "history-api:api-key-revoke": {"POST": Role.ADMIN},
+    # Previewing a bulk action counts with an operator's search (it sees hook tokens).
+    "history:bulk-new": {"GET": Role.OPERATOR},
+    "history:bulk-count": {"GET": Role.OPERATOR},
     "workflows-api:trigger-disable": {"POST": Role.ADMIN},
     "workflows-api:trigger-enable": {"POST": Role.ADMIN},
 }
 # Parameters naming an object of one organization; the others name code (slugs) or credentials.
-OBJECT_PARAMS = {"run_id", "pk"}
+OBJECT_PARAMS = {"run_id", "pk", "job_id"}
 API_PATHS = ("/api/", "/hooks/", "/triggers/")
 
 
@@ -67,6 +70,7 @@ class Tenant:
     run: Run
     key: ApiKey
     view: SavedView
+    job: BulkJob
     token: str
     clients: dict[str, tuple[User, str]]
 
@@ -104,7 +108,10 @@ def tenant(slug: str) -> Tenant:
     view = SavedView.objects.create(
         user=clients[Role.VIEWER][0], name=f"{slug}-failed-view", query="status=failed"
     )
-    return Tenant(org, run, key, view, token, clients)
+    job = BulkJob.objects.create(
+        organization=org, action="cancel", reason="r", count=1, upper_pk=run.pk, created_by="x"
+    )
+    return Tenant(org, run, key, view, job, token, clients)
 
 
 def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
@@ -114,6 +121,8 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
     objects = {
         "history-api:api-key-revoke": target.key.public_id,
         "history:delete-view": str(target.view.pk),
+        "workflows-api:bulk-job": target.job.public_id,
+        "workflows-api:bulk-stop": target.job.public_id,
     }
     pk = objects.get(route.name, target.run.public_id)
     agents = (
@@ -126,6 +135,7 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
     )
     return {
         "run_id": target.run.public_id,
+        "job_id": target.job.public_id,
         "pk": pk,
         "slug": slug,
         "token": own.token,
@@ -172,6 +182,7 @@ def refused(caller: str, status: int, location: str) -> bool:
 def test_every_route_holds_its_role_and_organization_boundaries() -> None:
     own, other = tenant("default"), tenant("acme")
     theirs_before = (
+        other.job.status,
         other.run.status,
         other.key.revoked_at,
         SavedView.objects.filter(pk=other.view.pk).exists(),
@@ -215,7 +226,9 @@ def test_every_route_holds_its_role_and_organization_boundaries() -> None:
     assert asked > 600
     other.run.refresh_from_db()
     other.key.refresh_from_db()
+    other.job.refresh_from_db()
     theirs_after = (
+        other.job.status,
         other.run.status,
         other.key.revoked_at,
         SavedView.objects.filter(pk=other.view.pk).exists(),

@@ -62,6 +62,7 @@ def urls_of(run: Run) -> list[str]:
             values = {
                 "pk": run.public_id,
                 "run_id": run.public_id,
+                "job_id": "bulk_" + "0" * 32,
                 "slug": "leaky-hook",
                 "endpoint": "signup",
                 "name": "approval",

@@ -148,3 +148,23 @@ def test_the_admin_and_the_api_docs_work_under_the_policy(
     page.get_by_text("/api/runs").first.click()
     expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
     watched.assert_clean("the API docs")
+
+
+def test_bulk_selection_preview_and_job_page_work_under_the_policy(
+    watched: Watched, live_server: Any, runs: dict[str, Run]
+) -> None:
+    page, base = watched.page, live_server.url
+    sign_in(page, base)
+    page.goto(f"{base}/history/?status=sleeping")
+    page.get_by_role("checkbox", name="Select every run on this page").check()
+    bar = page.locator("[data-bulk]")
+    expect(bar.locator("[data-matching-count]")).to_have_text("1")  # htmx fetched the count
+    bar.get_by_role("checkbox", name="runs matching this filter").check()
+    bar.get_by_role("button", name="Cancel…").click()
+    page.get_by_label("Reason").fill("policy check")
+    page.get_by_role("button", name="Cancel 1 run").click()
+    expect(page.locator("[data-bulk-status]")).to_have_text("Queued")  # no worker here
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator("[data-bulk-status]")).to_have_text("Stopped")
+    watched.assert_clean("the bulk selection, preview and job pages")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from .bulk import BulkJobView, BulkStopView, BulkView
 from .hooks import HookView, OpenHookListView, RunHookView
 from .pauses import PauseView
 from .runs import RunActionView
@@ -12,6 +13,10 @@ from .workflows import AgentListView, PromptAgentView, StartWorkflowView, Workfl
 app_name = "workflows-api"
 
 urlpatterns = [
+    # Before every api/runs/<id> route (the root URLconf includes these first): "bulk" is no run.
+    path("api/runs/bulk", BulkView.as_view(), name="bulk"),
+    path("api/runs/bulk/<str:pk>", BulkJobView.as_view(), name="bulk-job"),
+    path("api/runs/bulk/<str:pk>/stop", BulkStopView.as_view(), name="bulk-stop"),
     path("api/workflows", WorkflowListView.as_view(), name="workflow-list"),
     path("api/workflows/<slug:slug>", StartWorkflowView.as_view(), name="workflow-start"),
     path("api/agents", AgentListView.as_view(), name="agent-list"),

@@ -11,6 +11,7 @@ import httpx
 from . import config
 from .agents import agents
 from .api_keys import api_keys
+from .bulk import bulk_cancel, bulk_job, bulk_retry
 from .client import Client
 from .common import (
     client,
@@ -237,6 +238,10 @@ def history_get(run_id: str, include: str, summary: bool, fmt: str, field: str |
     show_run(
         client().get(f"/api/runs/{run_id}", params=include_params(include)), fmt, field, summary
     )
+
+
+for command in (bulk_cancel, bulk_retry, bulk_job):  # workflows.cli.bulk
+    history.add_command(command)
 
 
 # -- hooks -------------------------------------------------------------------------------------

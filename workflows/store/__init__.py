@@ -7,6 +7,7 @@ broker message after commit (``workflows.queue``).
 
 * ``runs``: creating a run (from its ``RunOrigin``), cancel, retry, the rerun's lock
 * ``copies``: a retry from a chosen step, with the steps it copies
+* ``bulk``: bulk jobs and their batches
 * ``leases``: a worker's claim and heartbeat, and how a pass ends
 * ``wakeups``: hooks and children waking runs, timers, the sweeper
 * ``steps``: step records with their usage, hook answers
@@ -21,6 +22,7 @@ broker message after commit (``workflows.queue``).
 
 from __future__ import annotations
 
+from . import bulk
 from .copies import create_retry_run_txn
 from .counters import fold_counts
 from .events import DatabaseEventLog
@@ -43,6 +45,7 @@ from .prune import (
 from .runs import (
     cancel_descendants_txn,
     cancel_run_txn,
+    cancel_tree_txn,
     create_run_txn,
     lock_run_txn,
     retry_run_txn,
@@ -75,8 +78,10 @@ __all__ = [
     "add_states",
     "answer_hook_txn",
     "audit_prune_txn",
+    "bulk",
     "cancel_descendants_txn",
     "cancel_run_txn",
+    "cancel_tree_txn",
     "claim_run",
     "conclude_run",
     "count_old_deliveries",

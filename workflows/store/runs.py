@@ -14,6 +14,7 @@ from .. import metrics, queue
 from ..origins import RunOrigin
 from ..redact import redact
 from . import counters, steps
+from .wakeups import settle_parent_step_txn
 
 
 def create_run_txn(
@@ -72,6 +73,18 @@ def cancel_run_txn(run_pk: int) -> bool:
     if canceled:
         counters.count_canceled_txn(run_pk)
     return bool(canceled)
+
+
+def cancel_tree_txn(run: Run) -> bool:
+    """Cancel an active run with its active descendants, and fail the parent step waiting on it;
+    False if the run is not active (any more).
+    """
+    if not cancel_run_txn(run.pk):
+        return False
+    cancel_descendants_txn(run.pk)
+    if run.parent_id:
+        settle_parent_step_txn(run, Run.Status.CANCELED, None)
+    return True
 
 
 def cancel_descendants_txn(run_pk: int) -> None:

@@ -172,16 +172,19 @@ def forget_unfinished_steps_txn(run: Run) -> None:
     """
     failed = Step.objects.filter(run_id=run.pk, status=Step.Status.FAILED)
     if run.step_numbering == Run.StepNumbering.PER_BRANCH:
-        top = run.steps.filter(parent_position__isnull=True).values_list("position", "step_id")
-        last = last_positions(top)
+        top = list(
+            run.steps.filter(parent_position__isnull=True).values_list(
+                "position", "step_id", "status"
+            )
+        )
+        last = last_positions((position, step_id) for position, step_id, _ in top)
         caught = [
             position
-            for position, step_id in failed.filter(parent_position__isnull=True).values_list(
-                "position", "step_id"
-            )
-            if last[branch_of(step_id)] > position
+            for position, step_id, status in top
+            if status == Step.Status.FAILED and last[branch_of(step_id)] > position
         ]
-        failed = failed.exclude(position__in=caught)
+        if caught:
+            failed = failed.exclude(position__in=caught)
     failed.delete()
     Step.objects.filter(
         run_id=run.pk,

@@ -54,7 +54,7 @@
       return;
     }
     var row = event.target.closest("#run-rows tr[data-run-url]");
-    if (row && !event.target.closest("a, button")) openRow(row);
+    if (row && !event.target.closest("a, button, input")) openRow(row);
     else if (row) select(row);
   });
 
