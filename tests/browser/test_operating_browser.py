@@ -134,3 +134,19 @@ def test_an_organization_admin_cancels_in_the_admin_and_sees_no_other_organizati
     page.goto(f"{live_server.url}/admin/history/run/{theirs.pk}/change/")
     expect(page.locator("body")).not_to_contain_text("acme-only-workflow")
     page.close()
+
+
+def test_a_viewer_gets_no_admin_link_and_the_admin_does_not_let_them_in(
+    browser: Browser, live_server, org: Organization
+) -> None:
+    person(org, "victor", Role.VIEWER)
+    run = make_run(org, "approval", status="waiting")
+    page = browser.new_page()
+    sign_in(page, live_server.url, "victor")
+    expect(page.locator(".sidebar")).not_to_contain_text("Admin")
+    page.goto(f"{live_server.url}/admin/history/run/")
+    expect(page.locator("#result_list")).to_have_count(0)
+    expect(page.locator("body")).to_contain_text("not authorized to access this page")
+    run.refresh_from_db()
+    assert run.status == "waiting"
+    page.close()
