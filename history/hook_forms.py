@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from .jsonbody import BadJSON, check_storable
+from .errors import HistoryError
+from .jsonbody import BadJSON, check_storable, parse_json
 from .models import Step
 
 JSON_FIELD = "payload_json"  # the editor's name in the form, for schemas that are not flat
@@ -44,6 +45,7 @@ class HookForm:
     json_text: str | None = None  # set: the answer is edited as JSON
     errors: Mapping[str, list[str]] = field(default_factory=dict)
     json_schema: dict[str, Any] | None = None
+    gone: str = ""  # set: the schema no longer imports, and the hook cannot be answered here
 
     @property
     def form_errors(self) -> list[str]:
@@ -57,16 +59,26 @@ class HookForm:
         ]
 
 
+class SchemaGone(HistoryError):
+    """The hook's schema no longer imports: the deployed code moved or renamed it."""
+
+
 def hook_schema(step: Step) -> type[BaseModel] | None:
     """The model a hook's answer must match, from the path its step recorded; None for any
-    JSON object."""
+    JSON object. Raises SchemaGone when the path no longer imports."""
     path = (step.input or {}).get("schema")
     if not path:
         return None
     module, _, name = path.partition(":")
-    target: Any = importlib.import_module(module)
-    for part in name.split("."):
-        target = getattr(target, part)
+    try:
+        target: Any = importlib.import_module(module)
+        for part in name.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError):
+        raise SchemaGone(
+            f"Hook {step.step_id} expects an answer of {path}, which the deployed code no longer "
+            "has: deploy it again to answer, or cancel the run."
+        ) from None
     return typing.cast(type[BaseModel], target)
 
 
@@ -77,9 +89,12 @@ def build_form(
 ) -> HookForm:
     """The form for ``schema``, showing ``values`` (what was submitted, or a link's query)."""
     errors = dict(errors or {})
-    if schema is None:  # any JSON object: what the link's query holds, to be checked
+    if schema is None:
+        # Any JSON object: a link's query, shown as fields to be checked, or else an editor.
         fields = [HookField(name, value) for name, value in values.items() if name != JSON_FIELD]
-        return HookForm(fields, errors=errors)
+        if fields:
+            return HookForm(fields, errors=errors)
+        return HookForm([], json_text=values.get(JSON_FIELD) or "{}", errors=errors)
     if not is_flat(schema):
         text = values.get(JSON_FIELD) or json.dumps(skeleton(schema), indent=2)
         return HookForm([], json_text=text, errors=errors, json_schema=schema.model_json_schema())
@@ -93,11 +108,11 @@ def build_form(
 def read_payload(schema: type[BaseModel] | None, form: Mapping[str, str]) -> dict[str, Any]:
     """The answer a submitted form holds; raises BadJSON for an editor that holds no JSON
     object, or a value that cannot be stored."""
-    if schema is not None and not is_flat(schema):
-        try:
-            payload = json.loads(form.get(JSON_FIELD, ""))
-        except json.JSONDecodeError as exc:
-            raise BadJSON(f"The answer is not JSON: {exc.msg} at line {exc.lineno}.") from None
+    if JSON_FIELD in form or (schema is not None and not is_flat(schema)):
+        # Depth, huge numbers, NaN and NUL are refused by name, as in a JSON body.
+        payload = parse_json(
+            form.get(JSON_FIELD, "").encode("utf-8", "surrogatepass"), "The answer"
+        )
         if not isinstance(payload, dict):
             raise BadJSON("The answer must be a JSON object, {…}.")
     else:
@@ -165,7 +180,9 @@ def _scalar(annotation: Any) -> Any:
         args = typing.get_args(annotation)
         return tuple(str(a) for a in args) if all(isinstance(a, str) for a in args) else None
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return tuple(str(member.value) for member in annotation)
+        # A form sends text: only an enum of strings is a choice, the rest are edited as JSON.
+        values = [member.value for member in annotation]
+        return tuple(values) if all(isinstance(v, str) for v in values) else None
     return annotation if annotation in WIDGETS else None
 
 

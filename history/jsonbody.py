@@ -32,11 +32,12 @@ def read_limited(stream: IO[bytes], limit: int | None = None) -> bytes:
     return body
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, what: str = "The body") -> Any:
+    """JSON as this server accepts it; BadJSON says why not, of ``what`` ("The body")."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadJSON(f"The body is not UTF-8: byte {exc.start} cannot be decoded.") from None
+        raise BadJSON(f"{what} is not UTF-8: byte {exc.start} cannot be decoded.") from None
     try:
         data = json.loads(
             text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_int
@@ -45,7 +46,7 @@ def parse_json(raw: bytes) -> Any:
         raise BadJSON(f"The JSON is nested deeper than {MAX_DEPTH} levels, the limit.") from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno} (char {exc.pos})"
-        raise BadJSON(f"The body is not valid JSON: {exc.msg} at {where}.") from None
+        raise BadJSON(f"{what} is not valid JSON: {exc.msg} at {where}.") from None
     check_storable(data)
     return data
 

@@ -18,7 +18,7 @@ from .errors import Refused
 from .models import Run, Step
 
 Action = Callable[[Run, Actor], Run]
-HookResume = Callable[[Actor, Run, str, Any], Step]  # actor, run, hook name, payload
+HookResume = Callable[[Actor, Step, Any], Step]  # actor, the open hook step, payload
 # (run, actor, from_step, new input or None) -> the new run; raises Refused or BadInput
 RetryFrom = Callable[[Run, Actor, str, "dict[str, Any] | None"], Run]
 
@@ -69,12 +69,12 @@ def perform(action: str, run: Run, actor: Actor) -> Run:
         raise Refused(str(exc)) from exc
 
 
-def resume_hook(run: Run, name: str, payload: Any, actor: Actor) -> Step:
-    """Answer ``run``'s open hook ``name`` as ``actor`` (the engine audits it). Raises Refused
-    when it is not open, pydantic.ValidationError when its schema refuses ``payload``."""
+def resume_hook(step: Step, payload: Any, actor: Actor) -> Step:
+    """Answer the open hook ``step`` as ``actor`` (the engine audits it). Raises Refused when it
+    is not open, pydantic.ValidationError when its schema refuses ``payload``."""
     if _engine.resume is None:
         raise ImproperlyConfigured("No engine resumes hooks: is workflows in INSTALLED_APPS?")
     try:
-        return _engine.resume(actor, run, name, payload)
+        return _engine.resume(actor, step, payload)
     except _engine.refusals as exc:
         raise Refused(str(exc)) from exc

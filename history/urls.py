@@ -48,7 +48,7 @@ urlpatterns = [
     path(
         "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"
     ),
-    path("<str:run_id>/hooks/<str:name>/", hooks.answer_hook, name="answer-hook"),
+    path("<str:run_id>/hooks/<int:position>/", hooks.answer_hook, name="answer-hook"),
     re_path(
         r"^(?P<run_id>[^/]+)/(?P<action>cancel|retry|rerun)/$",
         actions.run_action,

@@ -17,7 +17,7 @@ from history.models import Run
 from .bulk import start_bulk, stop_bulk
 from .errors import HookNotFound, InvalidState, ServiceError
 from .retry_from_step import retry_from_step
-from .runs import cancel_run, rerun_run, resume_named_hook, retry_run
+from .runs import cancel_run, rerun_run, resume_hook_step, retry_run
 
 ACTIONS = {"cancel": cancel_run, "retry": retry_run, "rerun": rerun_run}
 
@@ -25,7 +25,7 @@ ACTIONS = {"cancel": cancel_run, "retry": retry_run, "rerun": rerun_run}
 def provide_to_history() -> None:
     run_actions.provide(
         ACTIONS,
-        resume_named_hook,
+        resume_hook_step,
         _retry_from_for_history,
         refusals=(InvalidState, HookNotFound),
     )

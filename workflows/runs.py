@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from pydantic import ValidationError
 
 from history.access import Actor
-from history.hook_forms import hook_schema
+from history.hook_forms import SchemaGone, hook_schema
 from history.models import Run, Step, TriggerDelivery
 from history.waits import hook_name
 
@@ -147,6 +147,13 @@ def find_hook(token: str) -> Step:
     return step
 
 
+def resume_hook_step(actor: Actor, step: Step, payload: Any) -> Step:
+    """Answer this open hook step as ``actor`` (an operator), audited: History's form."""
+    return resume_hook(
+        step.token, payload, resumed_by=actor.label, address=actor.address, actor=actor
+    )
+
+
 def resume_named_hook(actor: Actor, run: Run, name: str, payload: Any) -> Step:
     """Answer the run's open hook called ``name``, as ``actor`` (an operator), audited."""
     steps = Step.objects.filter(run=run, kind=Step.Kind.HOOK).order_by("position")
@@ -180,7 +187,10 @@ def resume_hook(
         raise InvalidState(
             f"Hook {step.step_id} of run {step.run.public_id} {state} (run {step.run.status})."
         )
-    schema = hook_schema(step)
+    try:
+        schema = hook_schema(step)
+    except SchemaGone as exc:
+        raise InvalidState(str(exc)) from None
     if not isinstance(payload, dict):
         raise ValidationError.from_exception_data(
             "payload", [{"type": "dict_type", "loc": (), "input": payload}]

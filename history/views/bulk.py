@@ -18,12 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from .. import bulk
 from ..access import Actor
 from ..errors import Refused
+from ..jsonbody import BadJSON, parse_json
 from ..models import AuditEvent, BulkJob
 from ..models.accounts import Role
 from .common import actor_or_403
 
 # Parameters of the run list and of the bulk form that are not run filters.
-NOT_FILTERS = ("action", "all", "id", "back", "before", "partial", "csrfmiddlewaretoken")
+# ``pick`` holds the ticked rows; ``id`` is a filter like the others (the list takes it too).
+NOT_FILTERS = ("action", "all", "pick", "back", "before", "partial", "csrfmiddlewaretoken")
 LISTED_JOBS = 50
 
 
@@ -49,15 +51,15 @@ def _asked_filter(data: QueryDict) -> Any:
     previewed) the filter as JSON."""
     if "filter" in data:
         try:
-            return json.loads(str(data["filter"]))
-        except ValueError:
-            raise bulk.BulkInputError("filter", "The form's filter is not JSON.") from None
+            return parse_json(str(data["filter"]).encode("utf-8", "surrogatepass"), "The filter")
+        except BadJSON as exc:
+            raise bulk.BulkInputError("filter", str(exc)) from None
     if data.get("all") == "1":
         return list_filter(data)
-    ids = [i for i in data.getlist("id") if i]
+    ids = [i for i in data.getlist("pick") if i]
     if not ids:
         raise bulk.BulkInputError(
-            "id", "Select runs first, or choose all runs matching the filter."
+            "pick", "Select runs first, or choose all runs matching the filter."
         )
     return {"id": ids}
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from ..access import Actor, get_run_for_actor
 from ..conversation import display_messages
-from ..hook_forms import HookForm, build_form, hook_schema
+from ..hook_forms import HookForm, SchemaGone, build_form, hook_schema
 from ..models import Run, Step, UsageItem
 from ..models.accounts import Role
 from ..pauses import held_by
@@ -55,6 +55,11 @@ def _live(request: HttpRequest, actor: Actor, run: Run, tab: str) -> HttpRespons
         "can_operate": actor.can(Role.OPERATOR),
         "oob": True,
     }
+    if tab == "overview" and context["can_operate"]:
+        # Hook forms come again only when the hooks waiting changed, so typing is never lost.
+        context["hook_forms"] = _hook_forms(run, {})
+        open_now = ",".join(str(step.position) for _, step, _ in context["hook_forms"])
+        context["hooks_changed"] = request.GET.get("hooks", "") != open_now
     if tab == "steps":
         context |= _steps(request, run, context["can_operate"])
         known = _known_rows(request.GET.get("rows", ""))
@@ -70,7 +75,7 @@ def _known_rows(value: str) -> dict[int, str]:
     rows = {}
     for item in value.split(",")[: STEPS_PER_PAGE * 2]:
         position, _, state = item.partition(":")
-        if position.isdigit():
+        if position.isascii() and position.isdigit():
             rows[int(position)] = state
     return rows
 
@@ -81,7 +86,7 @@ def render_detail(
     run: Run,
     tab: str,
     status: int = 200,
-    answering: Mapping[str, HookForm] | None = None,
+    answering: Mapping[int, HookForm] | None = None,
 ) -> HttpResponse:
     """The run's page, or its panel for htmx; ``answering`` holds hook forms being corrected."""
     can_operate = actor.can(Role.OPERATOR)
@@ -116,15 +121,18 @@ def _overview(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, An
     }
 
 
-def _hook_forms(run: Run, answering: Mapping[str, HookForm]) -> list[tuple[str, Step, HookForm]]:
+def _hook_forms(run: Run, answering: Mapping[int, HookForm]) -> list[tuple[str, Step, HookForm]]:
     """An operator's form for each hook the run waits on, generated from the hook's schema."""
     if run.status not in WAITING_RUNS:
         return []
     hooks = run.steps.filter(kind=Step.Kind.HOOK, status=Step.Status.WAITING).order_by("position")
     forms = []
     for step in hooks:
-        name = hook_name(step.step_id)
-        forms.append((name, step, answering.get(name) or build_form(hook_schema(step), {})))
+        try:
+            form = answering.get(step.position) or build_form(hook_schema(step), {})
+        except SchemaGone as exc:
+            form = HookForm([], gone=str(exc))
+        forms.append((hook_name(step.step_id), step, form))
     return forms
 
 

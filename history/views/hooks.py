@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from .. import run_actions
 from ..access import get_run_for_actor
 from ..errors import field_errors
-from ..hook_forms import build_form, hook_schema, read_payload
+from ..hook_forms import SchemaGone, build_form, hook_schema, read_payload
 from ..jsonbody import BadJSON
 from ..models import Step
 from ..models.accounts import Role
@@ -24,24 +24,26 @@ from .detail import render_detail
 
 @login_required
 @require_POST
-def answer_hook(request: HttpRequest, run_id: str, name: str) -> HttpResponse:
-    """Resume the run's open hook ``name`` with the form's answer, audited as the user; a
+def answer_hook(request: HttpRequest, run_id: str, position: int) -> HttpResponse:
+    """Resume the run's open hook at ``position`` with the form's answer, audited as the user; a
     refused answer shows the form again with the errors next to its fields (400)."""
     actor = actor_or_403(request)
     if not actor.can(Role.OPERATOR):
         raise PermissionDenied("Answering a hook needs the operator role.")
     run = get_run_for_actor(actor, run_id)
     overview = f"{run.get_absolute_url()}?tab=overview"
-    hooks = run.steps.filter(kind=Step.Kind.HOOK, status=Step.Status.WAITING)
-    step = next((s for s in hooks if hook_name(s.step_id) == name), None)
+    step = run.steps.filter(
+        kind=Step.Kind.HOOK, status=Step.Status.WAITING, position=position
+    ).first()
     if step is None:
-        messages.error(request, f"Run {run.public_id} has no open hook named {name!r}.")
+        messages.error(request, f"Run {run.public_id} no longer waits on that hook.")
         return redirect(overview)
+    name = hook_name(step.step_id)
     submitted = {k: str(v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
-    schema = hook_schema(step)
     try:
-        run_actions.resume_hook(run, name, read_payload(schema, submitted), actor)
-    except run_actions.Refused as exc:
+        schema = hook_schema(step)
+        run_actions.resume_hook(step, read_payload(schema, submitted), actor)
+    except (run_actions.Refused, SchemaGone) as exc:
         messages.error(request, str(exc))
         return redirect(overview)
     except BadJSON as exc:
@@ -53,5 +55,5 @@ def answer_hook(request: HttpRequest, run_id: str, name: str) -> HttpResponse:
         return redirect(overview)
     # Shown again as typed, less what cannot be shown (a NUL).
     shown = {k.replace("\x00", ""): v.replace("\x00", "") for k, v in submitted.items()}
-    corrected = {name: build_form(schema, shown, errors)}
+    corrected = {step.position: build_form(schema, shown, errors)}
     return render_detail(request, actor, run, "overview", status=400, answering=corrected)

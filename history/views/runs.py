@@ -71,7 +71,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "filter_params": [
             (key, value)
             for key in request.GET
-            if key not in ("before", "partial", "id")  # rows are selected by their checkboxes
+            if key not in ("before", "partial", "pick")  # ticked rows are the checkboxes' own
             for value in request.GET.getlist(key)
             if value
         ],

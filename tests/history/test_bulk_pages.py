@@ -27,7 +27,7 @@ def test_operators_get_a_checkbox_per_run_and_the_bulk_form_keeps_the_filters(
 ) -> None:
     run = make_run(org, status="waiting")
     page = member(org, Role.OPERATOR).get("/history/?status=waiting&slug=greeting").content.decode()
-    assert f'name="id" value="{run.public_id}" form="bulk"' in page
+    assert f'name="pick" value="{run.public_id}" form="bulk"' in page
     assert '<input type="hidden" name="status" value="waiting">' in page
     assert '<input type="hidden" name="slug" value="greeting">' in page
     viewer = member(org, Role.VIEWER).get("/history/?status=waiting").content.decode()
@@ -41,12 +41,12 @@ def test_the_preview_counts_selected_rows_or_every_run_matching_the_filter(
     picked, other = make_run(org, status="waiting"), make_run(org, status="waiting")
     make_run(org, status="success")
     operator = member(org, Role.OPERATOR)
-    selected = operator.get("/history/bulk/new/", {"action": "cancel", "id": [picked.public_id]})
+    selected = operator.get("/history/bulk/new/", {"action": "cancel", "pick": [picked.public_id]})
     assert selected.status_code == 200
     assert selected.context["preview"].count == 1
     assert json.loads(selected.context["filter_json"]) == {"id": [picked.public_id]}
     everything = operator.get(
-        "/history/bulk/new/", {"action": "cancel", "all": "1", "slug": "greeting", "id": "x"}
+        "/history/bulk/new/", {"action": "cancel", "all": "1", "slug": "greeting", "pick": "x"}
     )
     assert (everything.context["preview"].count, everything.context["preview"].matching) == (2, 3)
     assert "the other 1 is left as it is" in everything.content.decode()
@@ -54,13 +54,29 @@ def test_the_preview_counts_selected_rows_or_every_run_matching_the_filter(
     assert not BulkJob.objects.exists() and other.status == "waiting"
 
 
+def test_all_matching_keeps_an_id_filter_of_the_list(org: Organization) -> None:
+    one = make_run(org, status="waiting")
+    for _ in range(5):
+        make_run(org, status="waiting")
+    operator = member(org, Role.OPERATOR)
+    listing = operator.get("/history/", {"id": one.public_id}).content.decode()
+    assert f'<input type="hidden" name="id" value="{one.public_id}"' in listing, (
+        "the bulk form carries the list's id filter"
+    )
+    assert operator.get("/history/bulk/count/", {"id": one.public_id}).content == b"1"
+    everything = operator.get(
+        "/history/bulk/new/", {"action": "cancel", "all": "1", "id": one.public_id}
+    )
+    assert everything.context["preview"].count == 1
+
+
 @pytest.mark.parametrize(
     ("query", "says"),
     [
         ({"action": "cancel"}, "Select runs first"),
-        ({"action": "nuke", "id": "run_" + "0" * 32}, "use cancel or retry"),
+        ({"action": "nuke", "pick": "run_" + "0" * 32}, "use cancel or retry"),
         ({"action": "cancel", "all": "1", "status": "nope"}, "nope"),
-        ({"action": "cancel", "id": "run_x"}, "is not a run id"),
+        ({"action": "cancel", "pick": "run_x"}, "is not a run id"),
     ],
 )
 def test_a_preview_that_cannot_be_made_says_why(
@@ -134,3 +150,10 @@ def test_another_organizations_job_is_a_404_and_a_malformed_id_a_400(org: Organi
     assert operator.get("/history/bulk/nope/").status_code == 400
     assert Run.objects.get().status == "waiting" and BulkJob.objects.get().status == "queued"
     assert Client().get(f"/history/bulk/{theirs.public_id}/").status_code == 302  # sign in first
+
+
+def test_a_previewed_filter_that_is_not_json_we_accept_is_a_400(org: Organization) -> None:
+    operator = member(org, Role.OPERATOR)
+    for text in ("[" * 5000, '{"status": NaN}', "{"):
+        page = operator.get("/history/bulk/new/", {"action": "cancel", "filter": text})
+        assert page.status_code == 400 and "JSON" in page.content.decode(), text[:10]

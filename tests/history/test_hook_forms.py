@@ -72,7 +72,7 @@ def test_a_nested_schema_gets_a_json_editor_with_a_skeleton() -> None:
 
 
 def test_the_editor_must_hold_one_json_object() -> None:
-    with pytest.raises(BadJSON, match="not JSON"):
+    with pytest.raises(BadJSON, match="not valid JSON"):
         read_payload(Order, {JSON_FIELD: "{"})
     with pytest.raises(BadJSON, match="JSON object"):
         read_payload(Order, {JSON_FIELD: "[1]"})
@@ -94,3 +94,18 @@ def test_any_note_typed_in_a_flat_form_is_the_answer_or_refused_by_name(note: st
         return
     answer = Flat.model_validate(payload)
     assert answer.note == note and answer.approved is True
+
+
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+
+
+class Rated(BaseModel):
+    level: Level
+
+
+def test_an_enum_of_numbers_is_edited_as_json_so_its_values_keep_their_type() -> None:
+    assert not is_flat(Rated)
+    payload = read_payload(Rated, {JSON_FIELD: '{"level": 2}'})
+    assert Rated.model_validate(payload).level is Level.HIGH

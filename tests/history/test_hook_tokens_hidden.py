@@ -66,6 +66,7 @@ def urls_of(run: Run) -> list[str]:
                 "slug": "leaky-hook",
                 "endpoint": "signup",
                 "name": "approval",
+                "position": 0,
             }
             found.append(route.path(values))
     return found

@@ -12,7 +12,7 @@ from django.test import Client
 from history.models import Organization, Run, Step
 from history.models.accounts import Role
 
-from ..factories import make_run, member
+from ..factories import make_run, member, waiting_run
 
 pytestmark = pytest.mark.django_db
 SECRET_INPUT = "a-payload-that-is-drawn-once"
@@ -118,3 +118,18 @@ def test_the_live_part_costs_a_fixed_number_of_queries(
     # Session, user, membership, the run, its page of steps.
     with django_assert_num_queries(5):
         live(client, running, "steps", "0:success.1")
+
+
+def test_rows_with_digits_that_are_not_ascii_are_ignored(org: Organization, running: Run) -> None:
+    assert 'id="step-0"' in live(member(org, Role.VIEWER), running, "steps", "²:x,٣:y")
+
+
+def test_hook_forms_come_again_only_when_the_hooks_waiting_changed(org: Organization) -> None:
+    run = waiting_run(org, "a" * 40)
+    client = member(org, Role.OPERATOR)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert 'data-open-hooks="0"' in page
+    same = client.get(run.get_absolute_url(), {"part": "live", "hooks": "0"}).content.decode()
+    assert "hook-forms" not in same, "what the operator is typing stays"
+    new = client.get(run.get_absolute_url(), {"part": "live", "hooks": ""}).content.decode()
+    assert '<div id="hook-forms" data-open-hooks="0" hx-swap-oob="true">' in new

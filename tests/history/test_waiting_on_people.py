@@ -34,7 +34,7 @@ def test_it_lists_the_organizations_open_hooks_and_a_viewer_gets_no_token(
 def test_an_operator_answers_in_the_runs_overview_without_its_token(org: Organization) -> None:
     run = waiting_run(org, "a" * 40)
     text = member(org, Role.OPERATOR).get("/history/waiting-on-people/").content.decode()
-    assert f'href="/history/{run.public_id}/?tab=overview#hook-approval"' in text
+    assert f'href="/history/{run.public_id}/?tab=overview#hook-0"' in text
     assert "a" * 40 not in text
 
 

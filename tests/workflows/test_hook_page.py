@@ -116,7 +116,7 @@ def test_a_schema_that_is_not_flat_gets_a_json_editor_with_its_defaults(
     bad = Client().post(
         "/hooks/t2", urlencode({"payload_json": '{"approved": true,'}), content_type=FORM
     )
-    assert bad.status_code == 400 and "not JSON" in bad.content.decode()
+    assert bad.status_code == 400 and "not valid JSON" in bad.content.decode()
     wrong = Client().post(
         "/hooks/t2",
         urlencode({"payload_json": '{"approved": true, "urgency": "later"}'}),

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from pydantic import ValidationError
 
 from history.errors import field_errors
-from history.hook_forms import build_form, hook_schema, read_payload
+from history.hook_forms import SchemaGone, build_form, hook_schema, read_payload
 from history.jsonbody import BadJSON
 from history.models import Step
 from history.throttle import client_ip
@@ -40,7 +40,11 @@ def hook_page(
         return _hook_answer(
             request, f"Hook {step.step_id} of run {step.run.public_id} is no longer open.", 409
         )
-    context = {"step": step, "run": step.run, "form": build_form(hook_schema(step), values, errors)}
+    try:
+        form = build_form(hook_schema(step), values, errors)
+    except SchemaGone as exc:
+        return _hook_answer(request, str(exc), 409)
+    context = {"step": step, "run": step.run, "form": form}
     return render(request, "hooks/resume.html", context, status=status)
 
 
@@ -53,6 +57,8 @@ def resume_from_form(request: HttpRequest, token: str, form: dict[str, str]) -> 
         step = runs.resume_hook(token, payload, resumed_by="hook URL", address=client_ip(request))
     except (HookNotFound, InvalidState) as exc:
         return _hook_answer(request, str(exc), exc.status)
+    except SchemaGone as exc:
+        return _hook_answer(request, str(exc), 409)
     except BadJSON as exc:
         return hook_page(request, token, shown, errors={"(body)": [str(exc)]}, status=400)
     except ValidationError as exc:

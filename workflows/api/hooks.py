@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from history.access import get_run_for_actor
 from history.api.base import ActorAPIView
-from history.hook_forms import hook_schema
+from history.hook_forms import SchemaGone, hook_schema
 from history.models import Step
 from history.models.accounts import Role
 from history.parsers import StorableJSONParser
@@ -116,6 +116,10 @@ class RunHookView(ActorAPIView):
 
 
 def _json_schema(step: Step) -> dict[str, Any] | None:
-    """The JSON Schema a hook's answer must match; None when it takes any JSON object."""
-    schema = hook_schema(step)
+    """The JSON Schema a hook's answer must match; None when it takes any JSON object, or when
+    its model is gone from the deployed code (answering it is refused until it is back)."""
+    try:
+        schema = hook_schema(step)
+    except SchemaGone:
+        return None
     return schema.model_json_schema() if schema is not None else None
