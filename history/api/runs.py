@@ -1,6 +1,7 @@
 """GET /api/runs and GET /api/runs/<id>: the record, read-only (actions live in workflows.api).
 
-A list carries previews of each run's payloads; the run's own URL carries them whole.
+A list carries previews of each run's payloads; the run's own URL carries them whole, as JSON
+or, with ``?format=md``, as the Markdown of history.markdown.
 """
 
 from __future__ import annotations
@@ -9,20 +10,36 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import get_run_for_actor
 from ..filters import RunFilter
 from ..listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
+from ..markdown import run_markdown
 from ..models import Run
 from .base import ActsForActor
 from .serializers import RunListSerializer, RunSerializer, parse_include
 
 MAX_UTC_OFFSET = timedelta(hours=14)
+FORMATS = ("json", "md")
+
+
+class MarkdownRenderer(BaseRenderer):
+    media_type = "text/markdown"
+    format = "md"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return str(data).encode()
 
 
 class RunCursorPagination(CursorPagination):
@@ -62,6 +79,7 @@ class RunCursorPagination(CursorPagination):
 
 class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
     serializer_class = RunSerializer
+    renderer_classes = [JSONRenderer, MarkdownRenderer]
     filterset_class = RunFilter
     pagination_class = RunCursorPagination
     lookup_value_regex = "[^/]+"
@@ -104,6 +122,48 @@ class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "include": self.include()}
 
+    def get_renderers(self) -> list[BaseRenderer]:
+        if self.action == "list":
+            return [JSONRenderer()]
+        return super().get_renderers()
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # DRF answers an unknown ?format= with a bare 404; it is a mistake in the request.
+        fmt = request.query_params.get("format")
+        if not force and fmt is not None and fmt not in FORMATS:
+            raise ValidationError(
+                {"format": [f"format={fmt} is not known: choose from {', '.join(FORMATS)}."]}
+            )
+        if not force and fmt == "md" and self.action == "list":
+            raise ValidationError(
+                {"format": ["format=md is served for one run only: GET /api/runs/<id>?format=md"]}
+            )
+        return super().perform_content_negotiation(request, force)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # Errors are the API's JSON envelope, whatever format was asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=FORMATS,
+                description="`md`: the run as Markdown (identity, status, input, output or "
+                "error, steps, usage; payloads cut), for an issue or an AI assistant.",
+            )
+        ],
+        responses={
+            (200, "application/json"): RunSerializer,
+            (200, "text/markdown"): OpenApiTypes.STR,
+        },
+    )
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         run = get_run_for_actor(self.actor, pk or "")
+        if request.accepted_renderer.format == "md":
+            return Response(run_markdown(run, request.build_absolute_uri))
         return Response(self.get_serializer(run).data)
