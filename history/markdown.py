@@ -215,7 +215,7 @@ def _usage_table(run: Run, items: list[UsageItem], total: int) -> str:
     ]
     for item in items:
         what = item.model_name if item.kind == UsageItem.Kind.MODEL else item.service or "—"
-        quantity = f"{item.quantity.normalize():f} {item.unit}".strip()
+        quantity = f"{item.quantity.normalize():f} {item.unit}".strip() if item.quantity else ""
         lines.append(
             f"| {item.get_kind_display()} | {text(what)} | {item.tokens_in} | {item.tokens_out} "
             f"| {text(quantity)} | {cost(item.cost)} |"

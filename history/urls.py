@@ -7,6 +7,7 @@ from .views import (
     bulk,
     detail,
     hooks,
+    markdown,
     payloads,
     retry_from,
     runs,
@@ -44,6 +45,7 @@ urlpatterns = [
         retry_from.retry_from_step,
         name="retry-from-step",
     ),
+    path("<str:run_id>/markdown/", markdown.run_markdown_view, name="run-markdown"),
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
     path(
         "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"

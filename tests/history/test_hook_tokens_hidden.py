@@ -56,6 +56,8 @@ def urls_of(run: Run) -> list[str]:
             base = route.path({"pk": run.public_id})
             parts = INCLUDES if route.name == "history-api:run-detail" else LIST_INCLUDES
             found += [base, f"{base}?include={','.join(parts)}", f"{base}?q={run.public_id}"]
+            if route.name == "history-api:run-detail":
+                found.append(f"{base}?format=md")
         elif not route.params:
             found.append(route.path({}) + f"?q={run.public_id}")
         else:
