@@ -29,6 +29,19 @@ class Client:
     def get(self, path: str, params: Any = None) -> Any:
         return self.request("GET", path, params=params)
 
+    def get_text(self, path: str, media_type: str, params: Any = None) -> str:
+        """The body of a GET that answers text (errors are still the API's JSON envelope)."""
+        try:
+            response = self._http.get(path, params=params, headers={"Accept": media_type})
+        except httpx.ConnectError:
+            hint = "is the server running? (start it with keystroke dev)"
+            raise CliError(f"cannot reach {self.base_url}: {hint}") from None
+        except httpx.HTTPError as exc:
+            raise CliError(f"GET {self.base_url}{path} failed: {exc}") from None
+        if response.is_error:
+            raise error_from(response)
+        return response.text
+
     def post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, json=body if body is not None else {})
 
