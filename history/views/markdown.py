@@ -14,7 +14,9 @@ from .common import actor_or_403
 def run_markdown_view(request: HttpRequest, run_id: str) -> HttpResponse:
     """The run as Markdown: read by the Copy as Markdown button, saved by the download link."""
     run = get_run_for_actor(actor_or_403(request), run_id)
-    response = HttpResponse(run_markdown(run, request.build_absolute_uri), content_type=CONTENT_TYPE)
+    response = HttpResponse(
+        run_markdown(run, request.build_absolute_uri), content_type=CONTENT_TYPE
+    )
     if "download" in request.GET:
         response["Content-Disposition"] = f'attachment; filename="{run.public_id}.md"'
     return response

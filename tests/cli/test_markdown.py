@@ -34,4 +34,6 @@ def test_it_refuses_a_bad_or_unknown_run_id_in_one_line(cli: Cli) -> None:
     bad = cli.fails("history", "markdown", "run_nope").stderr
     assert bad.startswith("error: ") and "run_<32 hex digits>" in bad
     unknown = "run_" + "0" * 32
-    assert f"No run {unknown} in your organization" in cli.fails("history", "markdown", unknown).stderr
+    assert (
+        f"No run {unknown} in your organization" in cli.fails("history", "markdown", unknown).stderr
+    )

@@ -1,4 +1,5 @@
-"""A run as Markdown (history.markdown): what it says, what it cuts, and text that cannot break it."""
+"""A run as Markdown (history.markdown): what it says, what it cuts, and text that cannot break
+it."""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ def test_it_states_the_runs_identity_with_an_absolute_link(org: Organization) ->
     run = finished_run(org, input={"email": "ada@acme.io"}, output={"welcomed": True})
     markdown = run_markdown(run, lambda path: f"https://ks.example{path}")
     assert markdown.startswith(f"# signup-pipeline · {run.public_id}\n")
+    page = f"https://ks.example/history/{run.public_id}/"
     for row in (
-        f"| Run | {run.public_id} ([open in History](https://ks.example/history/{run.public_id}/)) |",
+        f"| Run | {run.public_id} ([open in History]({page})) |",
         "| Workflow | signup-pipeline |",
         "| Project | default |",
         "| Status | Success |",
@@ -153,9 +155,8 @@ def test_a_failed_run_shows_its_error_failing_step_and_the_end_of_its_traceback(
     assert f"<history/{run.public_id}/payload/error/?format=json>" not in error  # paths, no host
     assert f"</history/{run.public_id}/payload/error/?format=json>" in error
     assert "## Output" not in markdown
-    assert (
-        r"| 0 | step:charge#0 | action | failed | 3 | 340 ms | no such plan \| pro |"
-        in section(markdown, "Steps (1)")
+    assert r"| 0 | step:charge#0 | action | failed | 3 | 340 ms | no such plan \| pro |" in section(
+        markdown, "Steps (1)"
     )
 
 
@@ -168,7 +169,9 @@ def test_it_lists_the_first_steps_and_says_how_many_more(org: Organization) -> N
     steps = section(run_markdown(run), f"Steps ({STEP_ROWS + 7})")
     rows = [line for line in steps.splitlines() if line.startswith("| ") and "step:s#" in line]
     assert len(rows) == STEP_ROWS
-    assert rows[-1].startswith(f"| {STEP_ROWS - 1} | step:s#{STEP_ROWS - 1} | action | success | 1 ")
+    assert rows[-1].startswith(
+        f"| {STEP_ROWS - 1} | step:s#{STEP_ROWS - 1} | action | success | 1 "
+    )
     assert f"_7 more steps are not listed: </history/{run.public_id}/?tab=steps>_" in steps
 
 

@@ -63,6 +63,8 @@ def test_an_unknown_format_is_a_400_naming_the_ones_there_are(api: APIClient, fa
     assert response.json()["error"]["details"] == {
         "format": ["format=xml is not known: choose from json, md."]
     }
+    refused = api.get(f"/api/runs/{failed.public_id}?format=md", HTTP_ACCEPT="application/json")
+    assert refused.status_code == 406 and refused["Content-Type"] == "application/json"
     listed = api.get("/api/runs?format=md")
     assert listed.status_code == 400
     assert "one run only" in listed.json()["error"]["details"]["format"][0]
@@ -73,9 +75,14 @@ def test_another_organizations_run_is_a_json_404(failed: Run) -> None:
     response = stranger.get(f"/api/runs/{failed.public_id}?format=md")
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "not_found"
-    assert failed.public_id not in Client().get(f"/history/{failed.public_id}/markdown/").content.decode()
+    assert (
+        failed.public_id
+        not in Client().get(f"/history/{failed.public_id}/markdown/").content.decode()
+    )
     acme = Organization.objects.get(slug="acme")
-    assert member(acme, Role.VIEWER).get(f"/history/{failed.public_id}/markdown/").status_code == 404
+    assert (
+        member(acme, Role.VIEWER).get(f"/history/{failed.public_id}/markdown/").status_code == 404
+    )
 
 
 def test_a_bad_run_id_and_no_credentials_are_refused(api: APIClient) -> None:
@@ -133,7 +140,9 @@ def test_it_reads_a_run_in_a_fixed_number_of_statements(
             Step(run=run, position=n, step_id=f"step:s#{n}", kind="action", status="success")
             for n in range(steps)
         )
-        UsageItem.objects.bulk_create(UsageItem(run=run, kind="model", model="m") for _ in range(steps))
+        UsageItem.objects.bulk_create(
+            UsageItem(run=run, kind="model", model="m") for _ in range(steps)
+        )
         # the key, the run, its first steps with their count, its first usage lines
         with django_assert_num_queries(4):
             return str(api.get(f"/api/runs/{run.public_id}?format=md").content.decode())

@@ -245,7 +245,9 @@ def history_get(run_id: str, include: str, summary: bool, fmt: str, field: str |
 def history_markdown(run_id: str) -> None:
     """One run as Markdown (identity, status, input, output or error, steps, usage), to paste
     into an issue or hand to an AI assistant."""
-    click.echo(client().get_text(f"/api/runs/{run_id}", "text/markdown", {"format": "md"}), nl=False)
+    click.echo(
+        client().get_text(f"/api/runs/{run_id}", "text/markdown", {"format": "md"}), nl=False
+    )
 
 
 for command in (bulk_cancel, bulk_retry, bulk_job):  # workflows.cli.bulk
