@@ -13,6 +13,7 @@ from .agents import agents
 from .api_keys import api_keys
 from .bulk import bulk_cancel, bulk_job, bulk_retry
 from .client import Client
+from .compare import history_compare
 from .common import (
     client,
     include_option,
@@ -240,7 +241,7 @@ def history_get(run_id: str, include: str, summary: bool, fmt: str, field: str |
     )
 
 
-for command in (bulk_cancel, bulk_retry, bulk_job):  # workflows.cli.bulk
+for command in (bulk_cancel, bulk_retry, bulk_job, history_compare):
     history.add_command(command)
 
 
