@@ -3,8 +3,6 @@ aligned by step id, the first divergence, and who may compare which runs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,30 +13,9 @@ from history.models import Organization, Run, Step
 from history.models.accounts import Role
 
 from ..conftest import api_client
-from ..factories import make_run, member
+from ..factories import add_steps, make_run, member
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-
-def add_steps(run: Run, *steps: tuple[str, str, Any]) -> None:
-    """Steps of ``run`` in order: (key, status, output); each takes a second and costs $0.01."""
-    Step.objects.bulk_create(
-        Step(
-            run=run,
-            position=position,
-            step_id=f"step:{key}#0",
-            kind="action",
-            status=status,
-            output=output if status == "success" else None,
-            error={"type": "Boom", "message": output} if status == "failed" else None,
-            started_at=T0 + timedelta(seconds=position),
-            finished_at=T0 + timedelta(seconds=position + 1),
-            cost=Decimal("0.01"),
-        )
-        for position, (key, status, output) in enumerate(steps)
-    )
 
 
 def signups(org: Organization) -> tuple[Run, Run]:
