@@ -114,6 +114,8 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
                     answered[url] = min(answered.get(url, 999), response.status_code)
         trace_tab = operator.get(f"/history/{run.public_id}/?tab=trace").content.decode()
         assert token in trace_tab, "operators see what the workflow logged, token included"
+        compared = operator.get(f"/history/compare/{run.public_id}/{other.public_id}/")
+        assert token in compared.content.decode(), "a comparison shows what viewers must not see"
     shown = [url for url, status in answered.items() if status == 200]
     assert len(shown) > 60, sorted(answered.items())
     assert any("include=steps,usage,trace,trigger" in url for url in shown), (
