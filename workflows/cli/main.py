@@ -13,7 +13,6 @@ from .agents import agents
 from .api_keys import api_keys
 from .bulk import bulk_cancel, bulk_job, bulk_retry
 from .client import Client
-from .compare import history_compare
 from .common import (
     client,
     include_option,
@@ -26,6 +25,7 @@ from .common import (
     summary_option,
     wait_options,
 )
+from .compare import history_compare
 from .completion import completion, workflow_slugs
 from .dev import dev
 from .errors import CliError
