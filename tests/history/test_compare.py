@@ -91,8 +91,11 @@ def test_the_first_divergence_is_the_step_that_failed_in_one_run(org: Organizati
     page = member(org, Role.VIEWER).get(f"/history/compare/{worked.public_id}/{failed.public_id}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="step-stepmail0" class="diverges first-divergence" data-first-divergence' in html
-    assert 'First divergence: <a href="#step-stepmail0"><code>step:mail#0</code></a>' in html
+    assert (
+        '<tr data-step="step:mail#0" id="first-divergence" class="diverges first-divergence"'
+        in html
+    )
+    assert 'First divergence: <a href="#first-divergence"><code>step:mail#0</code></a>' in html
     assert "success in A, failed in B" in html
     assert "<code>input.email</code>" in html and "&quot;bob@acme.io&quot;" in html
 
@@ -181,4 +184,4 @@ def test_a_comparison_of_large_runs_reads_each_runs_first_steps_in_one_statement
     viewer.get(page)
     with django_assert_num_queries(7):  # session, user, membership, each run, each run's steps
         html = viewer.get(page).content.decode()
-    assert "No divergence" in html and html.count('<tr id="step-') == STEP_LIMIT
+    assert "No divergence" in html and html.count("<tr data-step=") == STEP_LIMIT
