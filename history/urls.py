@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from .views import (
     actions,
     bulk,
+    compare,
     detail,
     hooks,
     markdown,
@@ -28,6 +29,8 @@ urlpatterns = [
     path("bulk/count/", bulk.bulk_count, name="bulk-count"),
     path("bulk/<str:job_id>/", bulk.bulk_job, name="bulk-job"),
     path("bulk/<str:job_id>/stop/", bulk.bulk_stop, name="bulk-stop"),
+    path("compare/", compare.compare_picked, name="compare-picked"),
+    path("compare/<str:run_id>/<str:other_id>/", compare.compare, name="compare"),
     path("waiting-on-people/", waiting.waiting_on_people, name="waiting-on-people"),
     path("workflows/", workflows.workflow_list, name="workflow-list"),
     *(

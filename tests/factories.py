@@ -1,10 +1,12 @@
-"""What tests make, in one place: runs, hook steps, run origins, and members signed in by role."""
+"""What tests make, in one place: runs and their steps, hook steps, run origins, and members signed
+in by role."""
 
 from __future__ import annotations
 
 import itertools
 import sys
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,6 +25,28 @@ HOOK_OPENED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 def make_run(org: Organization, slug: str = "greeting", **fields: Any) -> Run:
     """A run of ``org``'s default project; its fields as given, queued by default."""
     return Run.objects.create(organization=org, project=org.default_project(), slug=slug, **fields)
+
+
+STEPS_START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def add_steps(run: Run, *steps: tuple[str, str, Any]) -> None:
+    """Steps of ``run`` in order: (key, status, output); each takes a second and costs $0.01."""
+    Step.objects.bulk_create(
+        Step(
+            run=run,
+            position=position,
+            step_id=f"step:{key}#0",
+            kind="action",
+            status=status,
+            output=output if status == "success" else None,
+            error={"type": "Boom", "message": output} if status == "failed" else None,
+            started_at=STEPS_START + timedelta(seconds=position),
+            finished_at=STEPS_START + timedelta(seconds=position + 1),
+            cost=Decimal("0.01"),
+        )
+        for position, (key, status, output) in enumerate(steps)
+    )
 
 
 def api_origin(org: Organization) -> RunOrigin:

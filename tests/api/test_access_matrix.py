@@ -137,6 +137,9 @@ def values_for(route: Route, own: Tenant, target: Tenant) -> dict[str, str]:
         "run_id": target.run.public_id,
         "job_id": target.job.public_id,
         "pk": pk,
+        # the second run of a comparison: the caller's own, so the first decides
+        "other_id": own.run.public_id,
+        "other": own.run.public_id,
         "slug": slug,
         "token": own.token,
         "name": "hook:approval",  # the hook of the target's run

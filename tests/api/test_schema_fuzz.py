@@ -51,6 +51,7 @@ def api_routes() -> set[str]:
                     .replace("<str:slug>", "{slug}")
                     .replace("<str:token>", "{token}")
                     .replace("<str:name>", "{name}")
+                    .replace("<str:other>", "{other}")
                 )
     return routes
 

@@ -32,7 +32,9 @@ def test_operators_get_a_checkbox_per_run_and_the_bulk_form_keeps_the_filters(
     assert '<input type="hidden" name="slug" value="greeting">' in page
     viewer = member(org, Role.VIEWER).get("/history/?status=waiting").content.decode()
     assert run.public_id in viewer
-    assert "data-select-run" not in viewer and "data-bulk" not in viewer
+    # A viewer ticks rows only to compare two runs: no bulk action, no "all matching".
+    assert "data-bulk-action" not in viewer and "data-select-all" not in viewer
+    assert "data-select-page" not in viewer and 'name="back"' not in viewer
 
 
 def test_the_preview_counts_selected_rows_or_every_run_matching_the_filter(

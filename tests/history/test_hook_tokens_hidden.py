@@ -28,8 +28,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CHAT_TOKEN = "chat-secret-0123456789"
 
 
-def urls_of(run: Run) -> list[str]:
-    """Every GET URL of the site that can show something of ``run``."""
+def urls_of(run: Run, other: Run) -> list[str]:
+    """Every GET URL of the site that can show something of ``run`` (compared with ``other``)."""
     positions = list(run.steps.values_list("position", flat=True))
     found = []
     for route in routes():
@@ -52,6 +52,13 @@ def urls_of(run: Run) -> list[str]:
             found += [route.path({"run_id": run.public_id, "position": p}) for p in positions]
         elif route.name == "history:run-detail":
             found += [route.path({"run_id": run.public_id}) + f"?tab={tab}" for tab in TABS]
+        elif route.name in ("history:compare", "history-api:run-compare"):
+            found += [
+                route.path({"run_id": x, "other_id": y, "pk": x, "other": y})
+                for x, y in ((run.public_id, other.public_id), (run.public_id, run.public_id))
+            ]
+        elif route.name == "history:compare-picked":
+            found.append(route.path({}) + f"?pick={run.public_id}&pick={other.public_id}")
         elif route.name in ("history-api:run-detail", "history-api:run-list"):
             base = route.path({"pk": run.public_id})
             parts = INCLUDES if route.name == "history-api:run-detail" else LIST_INCLUDES
@@ -96,9 +103,9 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
     viewers = {"session": member(org, Role.VIEWER), "api key": api_client(org, Role.VIEWER)}
     operator = member(org, Role.OPERATOR)
     answered: dict[str, int] = {}
-    for run in (waiting, failed):
+    for run, other in ((waiting, failed), (failed, waiting)):
         token = tokens[run.public_id]
-        for url in urls_of(run):
+        for url in urls_of(run, other):
             for who, client in viewers.items():
                 for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
                     response = client.get(url, **headers)
@@ -109,6 +116,8 @@ def test_a_viewer_finds_no_hook_token_in_any_page_or_api_answer(
                     answered[url] = min(answered.get(url, 999), response.status_code)
         trace_tab = operator.get(f"/history/{run.public_id}/?tab=trace").content.decode()
         assert token in trace_tab, "operators see what the workflow logged, token included"
+        compared = operator.get(f"/history/compare/{run.public_id}/{other.public_id}/")
+        assert token in compared.content.decode(), "a comparison shows what viewers must not see"
     shown = [url for url, status in answered.items() if status == 200]
     assert len(shown) > 60, sorted(answered.items())
     assert any("include=steps,usage,trace,trigger" in url for url in shown), (

@@ -25,6 +25,7 @@ from .common import (
     summary_option,
     wait_options,
 )
+from .compare import history_compare
 from .completion import completion, workflow_slugs
 from .dev import dev
 from .errors import CliError
@@ -250,7 +251,7 @@ def history_markdown(run_id: str) -> None:
     )
 
 
-for command in (bulk_cancel, bulk_retry, bulk_job):  # workflows.cli.bulk
+for command in (bulk_cancel, bulk_retry, bulk_job, history_compare):  # .bulk, .compare
     history.add_command(command)
 
 

@@ -1,5 +1,6 @@
-// Bulk cancel and retry: the run list's selection (rows, or every run matching the filter), and
-// the job page's Stop, which asks first.
+// The run list's selection: Compare for exactly two ticked rows (everyone), bulk cancel and retry
+// of rows or of every run matching the filter (operators); and the job page's Stop, which asks
+// first.
 (function () {
   "use strict";
 
@@ -14,16 +15,20 @@
     var page = document.querySelector("[data-select-page]");
     var everything = bar.querySelector("[data-select-all]");
     var wholePage = all.length > 0 && chosen.length === all.length;
-    page.checked = wholePage;
-    page.indeterminate = chosen.length > 0 && !wholePage;
-    // "All N runs matching this filter" is offered once the whole page is selected.
-    bar.querySelector("[data-select-all-choice]").hidden = !wholePage;
-    if (!wholePage) everything.checked = false;
-    bar.querySelector("[data-selected-count]").textContent = everything.checked
+    bar.querySelector("[data-compare]").disabled = chosen.length !== 2;
+    if (page) {  // operators only: a viewer's list has no bulk actions
+      page.checked = wholePage;
+      page.indeterminate = chosen.length > 0 && !wholePage;
+      // "All N runs matching this filter" is offered once the whole page is selected.
+      bar.querySelector("[data-select-all-choice]").hidden = !wholePage;
+      if (!wholePage) everything.checked = false;
+    }
+    var allMatching = Boolean(everything && everything.checked);
+    bar.querySelector("[data-selected-count]").textContent = allMatching
       ? "All runs matching this filter selected"
       : chosen.length ? chosen.length + " selected" : "No runs selected";
     bar.querySelectorAll("[data-bulk-action]").forEach(function (button) {
-      button.disabled = !chosen.length && !everything.checked;
+      button.disabled = !chosen.length && !allMatching;
     });
   }
 
