@@ -11,26 +11,15 @@ from history.models import Run, Step
 
 from ..origins import RunOrigin
 from .runs import create_run_txn
+from .steps import STEP_FIELDS
 
 # What a copy keeps of a step: everything but its run, its row id and its cost (the new run paid
 # nothing for it). A hook keeps its token, so the resume URL the workflow handed to later steps
 # replays unchanged; the copy is settled, so the token resumes nothing.
 _KEPT = (
-    "position",
-    "step_id",
-    "kind",
-    "status",
-    "input",
-    "output",
-    "error",
-    "attempts",
-    "started_at",
-    "finished_at",
-    "wake_at",
-    "token",
+    *(name for name in STEP_FIELDS if name != "cost"),
     "child_run_id",
     "resumed_by",
-    "parent_position",
 )
 
 
