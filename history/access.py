@@ -44,13 +44,18 @@ def actor_for_request(request: Any) -> Actor | None:
 
     Found once per request: the view, the run filter and the hook-token middleware all ask.
     """
-    underlying = getattr(request, "_request", request)  # a DRF request wraps Django's
-    actor = getattr(underlying, "_keystroke_actor", None)
+    actor = known_actor(request)
     if actor is None:
         actor = _find_actor(request)
         if actor is not None:  # an answer of nobody may change once DRF has authenticated
-            underlying._keystroke_actor = actor
+            getattr(request, "_request", request)._keystroke_actor = actor
     return actor
+
+
+def known_actor(request: Any) -> Actor | None:
+    """The request's actor if something has asked for it already; never a query."""
+    underlying = getattr(request, "_request", request)  # a DRF request wraps Django's
+    return getattr(underlying, "_keystroke_actor", None)
 
 
 def _find_actor(request: Any) -> Actor | None:

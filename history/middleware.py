@@ -17,7 +17,7 @@ from django.http import (
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 
-from .access import actor_for_request
+from .access import actor_for_request, known_actor
 from .hook_tokens import candidates, hide_in_text, mentions_hooks
 from .models import Step
 from .models.accounts import Role
@@ -125,6 +125,9 @@ class HideHookTokensMiddleware:
                 response.streaming_content = _hidden_stream(response.streaming_content)
                 del response["Content-Length"]  # masking changes the length
             return response
+        known = known_actor(request)
+        if known is not None and known.can(Role.OPERATOR):
+            return response  # the view found its actor: no search of the page (5 ms at 70 KB)
         text = response.content.decode("latin-1")
         if not mentions_hooks(text) or _sees_tokens(request):
             return response  # most answers: nothing of a token's shape, no query

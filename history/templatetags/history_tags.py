@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -22,6 +23,42 @@ def payload(
     link.
     """
     return {"preview": preview(value), "title": title, "download_url": download_url}
+
+
+@register.filter
+def status_badge(run: Any) -> SafeString:
+    """A run's status as a coloured badge; a filter, not a partial, as the list shows fifty."""
+    return format_html(
+        '<span class="status status-{}"><span class="dot" aria-hidden="true"></span>{}</span>',
+        run.status,
+        run.get_status_display(),
+    )
+
+
+@register.filter
+def wait_text(wait: Any) -> SafeString:
+    """What a run waits on, in words, its times as ``<time>`` elements."""
+    if wait.kind == "sleep":
+        return format_html("sleeps until {}", moment(wait.until))
+    if wait.kind == "retry":
+        of = format_html(" of {}", wait.max_attempts) if wait.max_attempts else ""
+        return format_html(
+            "retrying <code>{}</code> (attempt {}{}) at {}",
+            wait.step_id,
+            wait.attempt,
+            of,
+            moment(wait.until),
+        )
+    if wait.kind == "hook":
+        times_out = format_html(" (times out {})", moment(wait.until)) if wait.until else ""
+        return format_html(
+            "waiting on hook <code>{}</code> since {}{}", wait.name, moment(wait.since), times_out
+        )
+    return format_html(
+        'waiting on child run <a href="{}"><code>{}</code></a>',
+        reverse("history:run-detail", args=[wait.child_run_id]),
+        wait.child_run_id,
+    )
 
 
 @register.filter
