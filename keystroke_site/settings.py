@@ -309,7 +309,8 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: the database is the source of truth, so no result backend is needed.
 _broker_dir = KEYSTROKE_HOME / "broker"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# With a hostname, which the transport ignores, kombu does not warn on every connection.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
