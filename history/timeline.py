@@ -19,12 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import BadRequest
+from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .listing import JsonArrayLength
 from .models import Run, Span
 
-PAGE_ROWS = 100
+PAGE_ROWS = 50
 WAIT_KINDS = ("backoff", "sleep", "hook", "child")
 # Executed kinds whose failed attempts wait for a retry (agent steps wait on their calls).
 _RETRIED = ("action", "model", "llm")
@@ -49,8 +52,13 @@ _SPAN_FIELDS = (
     "status",
     "started_at",
     "ended_at",
-    "attributes",
 )
+# A page reads the three attributes it shows, not the whole JSON of each span.
+_SPAN_KEYS = {
+    "step_id": KT("attributes__keystroke.step_id"),
+    "step_kind": KT("attributes__keystroke.step_kind"),
+    "attempt": KT("attributes__keystroke.attempt"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +139,7 @@ def page(run: Run, after: str = "", size: int = PAGE_ROWS) -> Page:
         spans = spans.filter(started_at__gte=cursor[0]).exclude(
             started_at=cursor[0], id__lte=cursor[1]
         )
-    found = list(spans.values(*_SPAN_FIELDS)[: size + 1])
+    found = list(spans.values(*_SPAN_FIELDS, **_SPAN_KEYS)[: size + 1])
     more = len(found) > size
     found = found[:size]
     steps = run.steps.exclude(started_at=None)
@@ -139,9 +147,8 @@ def page(run: Run, after: str = "", size: int = PAGE_ROWS) -> Page:
         steps = steps.filter(started_at__gte=cursor[0])
     if more:
         steps = steps.filter(started_at__lt=found[-1]["started_at"])
-    wait_steps = steps.filter(kind__in=("sleep", "hook", "workflow", *_RETRIED))
     rows = sorted(
-        [*span_rows(found, {r[0] for r in roots}), *wait_rows(wait_steps.values(*_STEP_FIELDS))],
+        [*span_rows(found, {r[0] for r in roots}), *wait_rows(_waiting(steps))],
         key=lambda r: r.started_at,
     )
     start, end = _extent(run, roots)
@@ -161,7 +168,6 @@ def span_rows(spans: Iterable[dict[str, Any]], roots: set[str]) -> Iterator[Row]
     depths: dict[str, int] = {}
     number = 0
     for span in spans:
-        attrs = span["attributes"] or {}
         parent = span["parent_span_id"]
         if not parent:
             depth = 0
@@ -170,11 +176,11 @@ def span_rows(spans: Iterable[dict[str, Any]], roots: set[str]) -> Iterator[Row]
             # An agent's span may be on an earlier page: its calls are two levels down.
             depth = depths.get(parent, 0 if parent in roots else 1) + 1
         depths[span["span_id"]] = depth
-        step_id = str(attrs.get("keystroke.step_id") or "")
-        kind = str(attrs.get("keystroke.step_kind") or ("pass" if not parent else "span"))
+        step_id = str(span["step_id"] or "")
+        kind = str(span["step_kind"] or ("pass" if not parent else "span"))
         if depth > 1 and kind == "action":
             kind = "tool"
-        attempt = attrs.get("keystroke.attempt")
+        attempt = int(span["attempt"]) if str(span["attempt"] or "").isdigit() else None
         yield Row(
             kind=kind,
             name=step_key(step_id) if step_id else span["name"].removeprefix("workflow "),
@@ -184,7 +190,7 @@ def span_rows(spans: Iterable[dict[str, Any]], roots: set[str]) -> Iterator[Row]
             ended_at=span["ended_at"],
             status=span["status"] or "unset",
             step_id=step_id,
-            attempt=attempt if isinstance(attempt, int) else None,
+            attempt=attempt,
             span_id=span["span_id"],
         )
 
@@ -287,14 +293,25 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat(timespec="milliseconds") if value else "?"
 
 
+def _waiting(steps: Any) -> Any:
+    """The steps among ``steps`` that waited: sleeps, hooks, child runs, and retried steps
+    (only those read their attempts)."""
+    retried = Q(kind__in=_RETRIED) & (Q(status="sleeping") | Q(attempt_count__gt=1))
+    return (
+        steps.annotate(attempt_count=JsonArrayLength("attempts"))
+        .filter(Q(kind__in=("sleep", "hook", "workflow")) | retried)
+        .values(*_STEP_FIELDS)
+    )
+
+
 def spans_of(run: Run) -> Any:
     """Every span of the run as plain dicts, for the export."""
-    return Span.objects.filter(run=run).order_by("started_at", "id").values(*_SPAN_FIELDS)
+    spans = Span.objects.filter(run=run).order_by("started_at", "id")
+    return spans.values(*_SPAN_FIELDS, "attributes", **_SPAN_KEYS)
 
 
 def waits_of_run(run: Run) -> list[Row]:
     """Every wait of the run, for the export."""
-    steps = run.steps.exclude(started_at=None).filter(
-        kind__in=("sleep", "hook", "workflow", *_RETRIED)
+    return sorted(
+        wait_rows(_waiting(run.steps.exclude(started_at=None))), key=lambda r: r.started_at
     )
-    return sorted(wait_rows(steps.values(*_STEP_FIELDS)), key=lambda r: r.started_at)

@@ -115,4 +115,3 @@ def _line(row: Row, start: datetime | None) -> str:
     failed = " **error**" if row.status == "error" else ""
     attempt = f" attempt {row.attempt}" if row.attempt else ""
     return f"{indent}- {at} {what}{attempt} {lasted}{failed}"
-

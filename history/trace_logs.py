@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from .models import LogRecord, Run, Step
 
-LOG_ROWS = 200
+LOG_ROWS = 100
 # Loggers of the libraries the worker runs on, not of the user's workflows.
 FRAMEWORK_LOGGERS = (
     "amqp",
@@ -36,7 +36,7 @@ FRAMEWORK_LOGGERS = (
 )
 LEVELS = ("debug", "info", "warning", "error", "critical")
 STATUSES = ("success", "failed")
-_FIELDS = ("id", "span_id", "created_at", "level", "logger", "message", "attributes")
+_FIELDS = ("id", "span_id", "created_at", "level", "logger", "message")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,9 @@ def parse_filter(params: Mapping[str, str]) -> LogFilter:
     kind, status = params.get("kind", ""), params.get("status", "")
     level = params.get("level", "").lower()
     if kind and kind not in Step.Kind.values:
-        raise BadRequest(f"kind={kind!r} is not a step kind: choose one of {_or(Step.Kind.values)}.")
+        raise BadRequest(
+            f"kind={kind!r} is not a step kind: choose one of {_or(Step.Kind.values)}."
+        )
     if status and status not in STATUSES:
         raise BadRequest(f"status={status!r} is not a status: choose one of {_or(STATUSES)}.")
     if level and level not in LEVELS:
@@ -98,7 +100,9 @@ def _spans(run: Run, chosen: LogFilter) -> Any:
     if chosen.step.startswith("step:"):
         spans = spans.filter(attributes__contains={"keystroke.step_id": chosen.step})
     elif chosen.step:  # a key names every call of the step: step:<key>#0, #1…
-        spans = spans.filter(**{"attributes__keystroke.step_id__startswith": f"step:{chosen.step}#"})
+        spans = spans.filter(
+            **{"attributes__keystroke.step_id__startswith": f"step:{chosen.step}#"}
+        )
     if chosen.kind:
         spans = spans.filter(attributes__contains={"keystroke.step_kind": chosen.kind})
     if chosen.status == "failed":
