@@ -183,7 +183,7 @@ def span_rows(spans: Iterable[dict[str, Any]], roots: set[str]) -> Iterator[Row]
         attempt = int(span["attempt"]) if str(span["attempt"] or "").isdigit() else None
         yield Row(
             kind=kind,
-            name=step_key(step_id) if step_id else span["name"].removeprefix("workflow "),
+            name=step_key(step_id) if step_id else _plain(span["name"]),
             title=_title(span["name"], step_id, attempt, number if not parent else 0),
             depth=depth,
             started_at=span["started_at"],
@@ -193,6 +193,14 @@ def span_rows(spans: Iterable[dict[str, Any]], roots: set[str]) -> Iterator[Row]
             attempt=attempt,
             span_id=span["span_id"],
         )
+
+
+def _plain(name: str) -> str:
+    """A span's name less the kind the badge shows: ``step step:x#0`` and ``step x`` are ``x``."""
+    kind, _, rest = name.partition(" ")
+    if kind not in ("workflow", "step") or not rest:
+        return name
+    return step_key(rest) if rest.startswith("step:") else rest
 
 
 def _title(name: str, step_id: str, attempt: Any, pass_number: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,7 +19,9 @@ from .runs import FORMATS, MarkdownRenderer
 class RunTraceView(ActorAPIView):
     renderer_classes = [JSONRenderer, MarkdownRenderer]
 
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> object:
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
         # DRF answers an unknown ?format= with a bare 404; it is a mistake in the request.
         fmt = request.query_params.get("format")
         if not force and fmt is not None and fmt not in FORMATS:

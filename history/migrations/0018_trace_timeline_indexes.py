@@ -4,26 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('history', '0017_bulk_jobs'),
+        ("history", "0017_bulk_jobs"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='logrecord',
-            index=models.Index(fields=['run', 'created_at', 'id'], name='history_log_run_created'),
+            model_name="logrecord",
+            index=models.Index(fields=["run", "created_at", "id"], name="history_log_run_created"),
         ),
         migrations.AddIndex(
-            model_name='span',
-            index=models.Index(fields=['run', 'started_at', 'id'], name='history_span_run_started'),
+            model_name="span",
+            index=models.Index(fields=["run", "started_at", "id"], name="history_span_run_started"),
         ),
         migrations.AddIndex(
-            model_name='span',
-            index=models.Index(condition=models.Q(('parent_span_id', '')), fields=['run', 'started_at'], name='history_span_run_passes'),
+            model_name="span",
+            index=models.Index(
+                condition=models.Q(("parent_span_id", "")),
+                fields=["run", "started_at"],
+                name="history_span_run_passes",
+            ),
         ),
         migrations.AddIndex(
-            model_name='step',
-            index=models.Index(fields=['run', 'started_at'], name='history_step_run_started'),
+            model_name="step",
+            index=models.Index(fields=["run", "started_at"], name="history_step_run_started"),
         ),
     ]

@@ -8,7 +8,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from history.models import Organization, Run
 from history.timeline import PAGE_ROWS

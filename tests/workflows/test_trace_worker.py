@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from history.models import Organization, Run
