@@ -148,7 +148,7 @@ def page(run: Run, after: str = "", size: int = PAGE_ROWS) -> Page:
     if more:
         steps = steps.filter(started_at__lt=found[-1]["started_at"])
     rows = sorted(
-        [*span_rows(found, {r[0] for r in roots}), *wait_rows(_waiting(steps))],
+        [*span_rows(found, [r[0] for r in roots]), *wait_rows(_waiting(steps))],
         key=lambda r: r.started_at,
     )
     start, end = _extent(run, roots)
@@ -163,18 +163,19 @@ def page(run: Run, after: str = "", size: int = PAGE_ROWS) -> Page:
     )
 
 
-def span_rows(spans: Iterable[dict[str, Any]], roots: set[str]) -> Iterator[Row]:
-    """Rows of recorded spans: passes, attempts, and the model and tool calls of agents."""
+def span_rows(spans: Iterable[dict[str, Any]], roots: list[str]) -> Iterator[Row]:
+    """Rows of recorded spans: passes, attempts, and the model and tool calls of agents.
+
+    ``roots`` are the run's pass spans in time order, wherever the page starts."""
+    numbers = {span_id: number for number, span_id in enumerate(roots, start=1)}
     depths: dict[str, int] = {}
-    number = 0
     for span in spans:
         parent = span["parent_span_id"]
         if not parent:
             depth = 0
-            number += 1
         else:
             # An agent's span may be on an earlier page: its calls are two levels down.
-            depth = depths.get(parent, 0 if parent in roots else 1) + 1
+            depth = depths.get(parent, 0 if parent in numbers else 1) + 1
         depths[span["span_id"]] = depth
         step_id = str(span["step_id"] or "")
         kind = str(span["step_kind"] or ("pass" if not parent else "span"))
@@ -184,7 +185,7 @@ def span_rows(spans: Iterable[dict[str, Any]], roots: set[str]) -> Iterator[Row]
         yield Row(
             kind=kind,
             name=step_key(step_id) if step_id else _plain(span["name"]),
-            title=_title(span["name"], step_id, attempt, number if not parent else 0),
+            title=_title(span["name"], step_id, attempt, numbers.get(span["span_id"], 0)),
             depth=depth,
             started_at=span["started_at"],
             ended_at=span["ended_at"],

@@ -77,7 +77,7 @@ def trace_markdown(run: Run, absolute: Callable[[str], str] | None = None) -> st
     """The timeline as a Markdown list, one line per pass, attempt and wait, in time order."""
     link = absolute or (lambda path: path)
     spans = list(spans_of(run))
-    roots = {s["span_id"] for s in spans if not s["parent_span_id"]}
+    roots = [s["span_id"] for s in spans if not s["parent_span_id"]]
     rows = sorted([*span_rows(spans, roots), *waits_of_run(run)], key=lambda r: r.started_at)
     start = rows[0].started_at if rows else None
     lines = [

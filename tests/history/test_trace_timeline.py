@@ -147,3 +147,14 @@ def test_a_bad_cursor_is_a_400_that_says_what_to_pass(alice: Client, org: Organi
     response = alice.get(f"/history/{run.public_id}/trace/rows/?after=yesterday")
     assert response.status_code == 400
     assert alice.get(f"/history/{run.public_id}/trace/rows/?nest=-1").status_code == 400
+
+
+def test_passes_are_numbered_across_pages(org: Organization) -> None:
+    run = investigated_run(org)
+    titles, after = [], ""
+    while True:
+        part = page(run, after, size=2)
+        titles += [p.row.title for p in part.rows if p.row.kind == "pass"]
+        if not (after := part.after):
+            break
+    assert titles == [f"pass {n}" for n in range(1, 6)]
