@@ -13,6 +13,7 @@ from .views import (
     retry_from,
     runs,
     saved,
+    trace,
     waiting,
     workflows,
 )
@@ -49,6 +50,9 @@ urlpatterns = [
         name="retry-from-step",
     ),
     path("<str:run_id>/markdown/", markdown.run_markdown_view, name="run-markdown"),
+    path("<str:run_id>/trace/rows/", trace.trace_rows, name="trace-rows"),
+    path("<str:run_id>/trace/logs/", trace.trace_log_rows, name="trace-logs"),
+    path("<str:run_id>/trace/download/", trace.trace_download, name="trace-download"),
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
     path(
         "<str:run_id>/steps/<int:position>/<str:field>/", payloads.step_payload, name="step-payload"

@@ -7,12 +7,14 @@ from .api_keys import ApiKeyListView, ApiKeyRevokeView
 from .compare import RunCompareView
 from .runs import RunViewSet
 from .schema import SwaggerDocsView
+from .trace import RunTraceView
 
 app_name = "history-api"
 
 urlpatterns = [
     path("api/runs", RunViewSet.as_view({"get": "list"}), name="run-list"),
     path("api/runs/<str:pk>/compare/<str:other>", RunCompareView.as_view(), name="run-compare"),
+    path("api/runs/<str:pk>/trace", RunTraceView.as_view(), name="run-trace"),
     path("api/runs/<str:pk>", RunViewSet.as_view({"get": "retrieve"}), name="run-detail"),
     path("api/api-keys", ApiKeyListView.as_view(), name="api-key-list"),
     path("api/api-keys/<str:pk>/revoke", ApiKeyRevokeView.as_view(), name="api-key-revoke"),

@@ -64,6 +64,10 @@ class Step(models.Model):
 
     class Meta:
         ordering = ["position"]
+        indexes = [
+            # Used by history.timeline: the waits of the steps that started within a page.
+            models.Index(fields=["run", "started_at"], name="history_step_run_started"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["run", "position"], name="history_step_run_position"),
             # Used by POST /hooks/<token>. A copy in a retry from a later step keeps its

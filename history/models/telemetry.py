@@ -58,6 +58,16 @@ class Span(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+        indexes = [
+            # Used by history.timeline: a page of a run's spans, keyset on (started_at, id).
+            models.Index(fields=["run", "started_at", "id"], name="history_span_run_started"),
+            # Used by history.timeline: a run's passes (its root spans).
+            models.Index(
+                fields=["run", "started_at"],
+                name="history_span_run_passes",
+                condition=models.Q(parent_span_id=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -76,6 +86,10 @@ class LogRecord(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # Used by history.trace_logs: a page of a run's logs, keyset on (created_at, id).
+            models.Index(fields=["run", "created_at", "id"], name="history_log_run_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.level} {self.message[:60]}"

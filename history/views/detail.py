@@ -17,13 +17,12 @@ from ..models import Run, Step, UsageItem
 from ..models.accounts import Role
 from ..pauses import held_by
 from ..templatetags.history_tags import step_state
-from ..trace import waterfall
 from ..waits import WAITING_RUNS, hook_name, waits_of
 from .common import actor_or_403
+from .trace import trace_context
 
 TABS = ("overview", "steps", "metadata", "trace")
 STEPS_PER_PAGE = 50
-SPAN_LIMIT = 2000
 
 
 @login_required
@@ -176,28 +175,7 @@ def _metadata(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, An
 
 
 def _trace(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
-    spans = list(run.spans.all()[:SPAN_LIMIT])
-    logs = list(run.log_records.all()[:SPAN_LIMIT])
-    raw = [
-        {
-            "trace_id": s.trace_id,
-            "span_id": s.span_id,
-            "parent_span_id": s.parent_span_id,
-            "name": s.name,
-            "kind": s.kind,
-            "status": s.status,
-            "started_at": s.started_at,
-            "ended_at": s.ended_at,
-            "attributes": s.attributes,
-        }
-        for s in spans
-    ]
-    return {
-        "bars": waterfall(spans, logs),
-        "raw_spans": raw,
-        "logs": logs,
-        "span_limit": SPAN_LIMIT,
-    }
+    return trace_context(request, run)
 
 
 TAB_CONTEXT = {"overview": _overview, "steps": _steps, "metadata": _metadata, "trace": _trace}

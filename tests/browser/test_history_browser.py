@@ -164,7 +164,7 @@ def test_an_operator_finds_a_failed_run_copies_its_input_and_cancels_a_sleeping_
     for tab, expected in (
         ("Steps", "3 attempts"),
         ("Metadata", runs["failed"].public_id),
-        ("Trace", "step lookup-company"),
+        ("Trace", "lookup-company"),
     ):
         panel.get_by_role("link", name=tab, exact=True).click()
         expect(panel.locator(".tabs [aria-current=page]")).to_have_text(tab)

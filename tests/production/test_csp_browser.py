@@ -102,7 +102,7 @@ def test_history_works_under_the_policy_without_a_single_violation(
     for tab, expected in (
         ("Steps", "3 attempts"),
         ("Metadata", runs["failed"].public_id),
-        ("Trace", "step lookup"),
+        ("Trace", "lookup-company"),
     ):
         panel.get_by_role("link", name=tab, exact=True).click()
         expect(panel.locator(".tabs [aria-current=page]")).to_have_text(tab)

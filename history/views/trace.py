@@ -1,0 +1,83 @@
+"""The Trace tab's parts that load on their own: more timeline rows, a child run's timeline,
+filtered logs, and the export."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from .. import timeline, trace_logs
+from ..access import get_run_for_actor
+from ..markdown import CONTENT_TYPE
+from ..models import Run
+from ..trace_export import trace_document, trace_markdown
+from .common import actor_or_403
+
+MAX_DEPTH = 5  # a child's child's… timeline nests at most this deep
+
+
+def trace_context(request: HttpRequest, run: Run) -> dict[str, Any]:
+    """The first page of the timeline and of the logs, as the tab shows them."""
+    chosen = trace_logs.parse_filter(request.GET)
+    logs, log_after = trace_logs.page(run, chosen, request.GET.get("log_after", ""))
+    return {
+        "timeline": timeline.page(run, request.GET.get("after", "")),
+        "logs": logs,
+        "log_after": log_after,
+        "log_filter": chosen,
+        "log_levels": trace_logs.LEVELS,
+        "log_statuses": trace_logs.STATUSES,
+        "step_kinds": run.steps.model.Kind.values,
+        "nest": 0,
+    }
+
+
+@login_required
+@require_safe
+def trace_rows(request: HttpRequest, run_id: str) -> HttpResponse:
+    """More rows of a run's timeline (``after``), or a child run's own timeline (``nest``)."""
+    run = get_run_for_actor(actor_or_403(request), run_id)
+    nest = request.GET.get("nest", "0")
+    if not (nest.isascii() and nest.isdigit()) or int(nest) > MAX_DEPTH:
+        raise BadRequest(f"nest must be a whole number from 0 to {MAX_DEPTH}.")
+    context = {
+        "run": run,
+        "timeline": timeline.page(run, request.GET.get("after", "")),
+        "nest": int(nest),
+    }
+    return render(request, "history/_trace_rows.html", context)
+
+
+@login_required
+@require_safe
+def trace_log_rows(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = get_run_for_actor(actor_or_403(request), run_id)
+    chosen = trace_logs.parse_filter(request.GET)
+    logs, log_after = trace_logs.page(run, chosen, request.GET.get("log_after", ""))
+    context = {"run": run, "logs": logs, "log_after": log_after, "log_filter": chosen}
+    return render(request, "history/_trace_logs.html", context)
+
+
+@login_required
+@require_safe
+def trace_download(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The trace as a file: JSON (``format=json``, the default) or Markdown (``format=md``)."""
+    run = get_run_for_actor(actor_or_403(request), run_id)
+    fmt = request.GET.get("format", "json")
+    if fmt == "md":
+        body, content_type = trace_markdown(run, request.build_absolute_uri), CONTENT_TYPE
+    elif fmt == "json":
+        body = json.dumps(trace_document(run), cls=DjangoJSONEncoder, indent=2)
+        content_type = "application/json"
+    else:
+        raise BadRequest(f"format={fmt!r} is not known: choose json or md.")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{run.public_id}.trace.{fmt}"'
+    return response
