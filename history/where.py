@@ -232,12 +232,11 @@ class _Probe(Func):
                 f"WHERE t IN ({marks}){same})"
             )
             return sql, [*params, path, *params, path, *types, *extra]
-        text = value
-        if self.mask:
-            text = f"regexp_replace({value}, '{HEX_RUN}', '', 'g')"
+        masked = f"regexp_replace({value}, '{HEX_RUN}', '', 'g')" if self.mask else value
         if clause.op == "~":
-            return f"{text} LIKE %s ESCAPE '\\'", [*params, path, _like(clause.value)]
+            return f"{masked} LIKE %s ESCAPE '\\'", [*params, path, _like(clause.value)]
         op, types = ORDERING[clause.op], _sqlite_type(clause.value)
+        text = masked if types == ("text",) else value  # a number is no token, and stays one
         marks = ", ".join("%s" for _ in types)
         sql = f"({kind} IN ({marks}) AND {text} {op} %s)"
         return sql, [*params, path, *types, *params, path, clause.value]

@@ -18,8 +18,39 @@ ADA = {"email": "ada@acme.io", "user": {"name": "Ada", "age": 36}, "items": [{"s
 BOB = {"email": "bob@acme.io", "user": {"name": "Bob", "age": 52}, "items": [{"sku": "B-2"}]}
 
 
-@pytest.fixture
-def runs(org: Organization) -> dict[str, Run]:
+CASES = [
+    ("input.email=ada@acme.io", ["ada"]),
+    ("input.email!=ada@acme.io", ["bob", "eve"]),
+    ("output.score>80.5", ["ada"]),
+    ("output.score>=80.5", ["ada", "bob"]),
+    ("output.score<91", ["bob"]),
+    ("output.score<=91", ["ada", "bob"]),
+    ("output.score>=h", ["eve"]),  # text compares as text; numbers are not text
+    ("output.score<b", []),
+    ("input.email~ACME.IO", ["ada", "bob", "eve"]),
+    ("input.email~ob@", ["bob"]),
+    ("error.type~timeout", ["eve"]),
+    ("input.user.name=Ada", ["ada"]),
+    ("input.user.age>40", ["bob"]),
+    ("output.tags=vip", ["ada"]),
+    ("output.tags~late", ["bob"]),
+    ("input.items.0.sku=A-1", ["ada"]),
+    ("input.items.1.sku=A-1", ["eve"]),
+    ("input.items.0.sku!=A-1", ["bob", "eve"]),
+    ("output.ok=true", ["ada"]),
+    ("output.ok=false", ["bob"]),
+    ("output.ok=null", ["eve"]),
+    ("output.ok!=null", ["ada", "bob"]),
+    ('output.score="91"', []),  # quoted: the text 91, not the number
+    ("output.score=91", ["ada"]),
+    ("output.score=91.0", ["ada"]),
+    ("input.nothing.here=1", []),  # a path that is not there: no match, no error
+    ("input.nothing!=1", []),
+    ("output.score.deeper>1", []),
+]
+
+
+def make_payload_runs(org: Organization) -> dict[str, Run]:
     return {
         "ada": make_run(
             org, input=ADA, output={"score": 91, "tags": ["urgent", "vip"], "ok": True}
@@ -35,6 +66,11 @@ def runs(org: Organization) -> dict[str, Run]:
     }
 
 
+@pytest.fixture
+def runs(org: Organization) -> dict[str, Run]:
+    return make_payload_runs(org)
+
+
 def found(api: APIClient, *clauses: str, **params: Any) -> set[str]:
     response = api.get("/api/runs", {"where": list(clauses), **params})
     assert response.status_code == 200, response.json()
@@ -45,39 +81,7 @@ def ids(runs: dict[str, Run], *names: str) -> set[str]:
     return {runs[name].public_id for name in names}
 
 
-@pytest.mark.parametrize(
-    ("clause", "expected"),
-    [
-        ("input.email=ada@acme.io", ["ada"]),
-        ("input.email!=ada@acme.io", ["bob", "eve"]),
-        ("output.score>80.5", ["ada"]),
-        ("output.score>=80.5", ["ada", "bob"]),
-        ("output.score<91", ["bob"]),
-        ("output.score<=91", ["ada", "bob"]),
-        ("output.score>=h", ["eve"]),  # text compares as text; numbers are not text
-        ("output.score<b", []),
-        ("input.email~ACME.IO", ["ada", "bob", "eve"]),
-        ("input.email~ob@", ["bob"]),
-        ("error.type~timeout", ["eve"]),
-        ("input.user.name=Ada", ["ada"]),
-        ("input.user.age>40", ["bob"]),
-        ("output.tags=vip", ["ada"]),
-        ("output.tags~late", ["bob"]),
-        ("input.items.0.sku=A-1", ["ada"]),
-        ("input.items.1.sku=A-1", ["eve"]),
-        ("input.items.0.sku!=A-1", ["bob", "eve"]),
-        ("output.ok=true", ["ada"]),
-        ("output.ok=false", ["bob"]),
-        ("output.ok=null", ["eve"]),
-        ("output.ok!=null", ["ada", "bob"]),
-        ('output.score="91"', []),  # quoted: the text 91, not the number
-        ("output.score=91", ["ada"]),
-        ("output.score=91.0", ["ada"]),
-        ("input.nothing.here=1", []),  # a path that is not there: no match, no error
-        ("input.nothing!=1", []),
-        ("output.score.deeper>1", []),
-    ],
-)
+@pytest.mark.parametrize(("clause", "expected"), CASES)
 def test_each_operator_and_path(
     api: APIClient, runs: dict[str, Run], clause: str, expected: list[str]
 ) -> None:
