@@ -30,7 +30,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, F, Func, Q
-from django.db.models.fields.json import compile_json_path
 
 ROOTS = ("input", "output", "error")
 OPERATORS = ("!=", ">=", "<=", "=", ">", "<", "~")
@@ -86,6 +85,8 @@ def parse(text: str) -> Clause:
         raise _bad(text, f"name a key after {root}. with no empty key, as in input.user.email")
     if len(keys) > MAX_KEYS:
         raise _bad(text, f"a path goes at most {MAX_KEYS} keys deep")
+    if any(_is_index(key.strip()) and len(key.strip()) > 9 for key in keys):
+        raise _bad(text, "an array index has at most 9 digits")
     return Clause(root, tuple(key.strip() for key in keys), op, _value(text, op, raw))
 
 
@@ -144,9 +145,13 @@ def _bad(text: str, problem: str) -> ValidationError:
     return ValidationError(f"where={text!r} is not a clause: {problem} ({EXAMPLE}).")
 
 
+def _is_index(key: str) -> bool:
+    return key.isascii() and key.isdigit()
+
+
 def _nest(keys: tuple[str, ...], value: Any) -> Any:
     for key in reversed(keys):
-        value = [value] if key.isdigit() else {key: value}
+        value = [value] if _is_index(key) else {key: value}
     return value
 
 
@@ -157,7 +162,7 @@ def _equals(clause: Clause, vendor: str) -> Q:
     found = Q(**{f"{clause.root}__contains": _nest(clause.keys, clause.value)}) | Q(
         **{f"{clause.root}__contains": _nest(clause.keys, [clause.value])}
     )
-    if any(key.isdigit() for key in clause.keys):
+    if any(_is_index(key) for key in clause.keys):
         # Containment finds the value at any index of the array: the probe checks the one named.
         found &= Q(_Probe(clause, vendor, "equals"))
     return found
@@ -188,7 +193,7 @@ class _Probe(Func):
         super().__init__(F(clause.root))
         self.clause, self.vendor, self.test, self.mask = clause, vendor, test, mask
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # noqa: ARG002
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
         column, params = compiler.compile(self.source_expressions[0])
         if connection.vendor == "postgresql":
             return self._postgresql(column, list(params))
@@ -216,7 +221,7 @@ class _Probe(Func):
 
     def _sqlite(self, column: str, params: list[Any]) -> tuple[str, list[Any]]:
         clause = self.clause
-        path = compile_json_path(clause.keys)
+        path = _json_path(clause.keys)
         kind, value = f"json_type({column}, %s)", f"json_extract({column}, %s)"
         if self.test == "exists":
             return f"{kind} IS NOT NULL", [*params, path]
@@ -240,6 +245,11 @@ class _Probe(Func):
         marks = ", ".join("%s" for _ in types)
         sql = f"({kind} IN ({marks}) AND {text} {op} %s)"
         return sql, [*params, path, *types, *params, path, clause.value]
+
+
+def _json_path(keys: tuple[str, ...]) -> str:
+    """SQLite's JSON path, as Django writes it: ``$."items"[0]."sku"``."""
+    return "$" + "".join(f"[{key}]" if _is_index(key) else f".{json.dumps(key)}" for key in keys)
 
 
 def _like(text: str) -> str:

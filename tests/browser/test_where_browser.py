@@ -30,8 +30,9 @@ def test_a_payload_clause_finds_the_run_and_it_opens(browser: Browser, live_serv
     expect(table.get_by_role("link", name="onboarding")).to_be_visible()
 
     payload = page.get_by_label("Payload")
-    expect(payload).to_have_attribute("placeholder", "input.email=ada@acme.io\noutput.score>=80\n"
-                                      "error.type~Timeout")
+    expect(payload).to_have_attribute(
+        "placeholder", "input.email=ada@acme.io\noutput.score>=80\nerror.type~Timeout"
+    )
     payload.fill("input.email")
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#where-error")).to_contain_text("it has no operator")

@@ -110,6 +110,7 @@ def test_clauses_are_anded_and_combine_with_the_other_filters(
         ("input.score>true", "true, false and null take = or !="),
         ("input.email!x", "! must be followed by ="),
         ("input.score>1e999", "out of range"),
+        ("input.items.1234567890=1", "at most 9 digits"),
     ],
 )
 def test_a_bad_clause_is_a_400_naming_it(
@@ -148,6 +149,36 @@ def test_below_operator_hook_tokens_inside_payloads_are_not_searchable(org: Orga
     ordered = {"where": f"output.resume>=/hooks/{token[:20]}"}
     assert viewer.get("/api/runs", ordered).json()["results"] == []
     assert len(operator.get("/api/runs", ordered).json()["results"]) == 1
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "input.it's=o'clock",
+        'input.a"b=c',
+        "input.a\\b~\\",
+        "input.x=1; DROP TABLE history_run",
+        "input.x=99999999999999999999999999",
+        "input.x>-1e308",
+        "input.ünï=çødé",
+        "input.0=0",
+        "input.items.²=1",
+        "input.items.000000001.sku=1",
+        "input." + "k." * 31 + "k=1",
+        "input.x~" + "%" * 200,
+    ],
+)
+def test_hostile_clauses_answer_and_never_fail(
+    api: APIClient, runs: dict[str, Run], clause: str
+) -> None:
+    assert api.get("/api/runs", {"where": clause}).status_code == 200
+
+
+def test_like_wildcards_are_plain_text(api: APIClient, org: Organization) -> None:
+    percent = make_run(org, input={"note": "100% sure_ish"})
+    make_run(org, input={"note": "100 sure ish"})
+    assert found(api, "input.note~0% s") == {percent.public_id}
+    assert found(api, "input.note~e_i") == {percent.public_id}
 
 
 def test_the_schema_documents_where(api: APIClient) -> None:

@@ -1,10 +1,10 @@
 """The indexes behind payload search are used: EXPLAIN on PostgreSQL.
 
 A few thousand rows are too few for the planner to prefer an index over reading the table, so
-``SET LOCAL enable_seqscan = off`` takes the table scan away (and ``enable_indexscan = off``
-the keyset scan that reads rows until a page is full, right when many runs match); what is asserted is that the
-filter's SQL is one an index can answer (its expression matches the index's), which is what
-makes it fast at a million rows.
+``SET LOCAL enable_seqscan = off`` takes the table scan away, and ``enable_indexscan = off`` the
+keyset scan that reads rows until a page is full (right when many runs match). What is asserted
+is that the filter's SQL is one an index can answer (its expression matches the index's), which
+is what makes it fast at a million rows.
 """
 
 from __future__ import annotations
