@@ -30,3 +30,13 @@ def test_it_lists_the_runs_whose_payloads_match(cli: Cli) -> None:
 def test_a_bad_clause_prints_the_servers_error(cli: Cli) -> None:
     failed = cli.fails("history", "list", "--where", "input.email")
     assert "where='input.email' is not a clause: it has no operator" in failed.stderr
+
+
+def test_a_bulk_dry_run_counts_the_runs_the_clauses_match(cli: Cli) -> None:
+    org = Organization.objects.default()
+    make_run(org, "signup", status="failed", input={"email": "ada@acme.io", "note": "a, b"})
+    make_run(org, "signup", status="failed", input={"email": "bob@acme.io"})
+    counted = cli.ok(
+        "history", "retry", "--where", "input.note=a, b", "--reason", "flaky", "--dry-run"
+    )
+    assert counted.json() == {"count": 1, "matching": 1, "job_id": None}
