@@ -20,7 +20,7 @@ from .access import actor_for_request
 from .models import Run, Step, parse_run_id
 from .models.accounts import Role
 from .waits import RETRIED_KINDS
-from .where import Clause, parse_all
+from .where import HEX_RUN, Clause, parse_all
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -208,7 +208,7 @@ class RunFilter(django_filters.FilterSet):
 def _masked(text: Any) -> Func:
     return Func(
         text,
-        Value("[0-9a-fA-F]{40,}"),
+        Value(HEX_RUN),
         Value(""),
         Value("g"),
         function="regexp_replace",

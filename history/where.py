@@ -61,8 +61,8 @@ class Clause:
         if self.op == "=":
             return _equals(self, vendor)
         if self.op == "!=":
-            return Q(_Probe(self, vendor, "exists")) & ~_equals(self, vendor)
-        return Q(_Probe(self, vendor, "compare", mask=mask))
+            return Q(_Probe(self, "exists")) & ~_equals(self, vendor)
+        return Q(_Probe(self, "compare", mask=mask))
 
 
 def parse(text: str) -> Clause:
@@ -157,14 +157,14 @@ def _nest(keys: tuple[str, ...], value: Any) -> Any:
 
 def _equals(clause: Clause, vendor: str) -> Q:
     if vendor != "postgresql":
-        return Q(_Probe(clause, vendor, "equals"))
+        return Q(_Probe(clause, "equals"))
     # Containment, which the GIN index serves; ``[value]`` matches an array holding it.
     found = Q(**{f"{clause.root}__contains": _nest(clause.keys, clause.value)}) | Q(
         **{f"{clause.root}__contains": _nest(clause.keys, [clause.value])}
     )
     if any(_is_index(key) for key in clause.keys):
         # Containment finds the value at any index of the array: the probe checks the one named.
-        found &= Q(_Probe(clause, vendor, "equals"))
+        found &= Q(_Probe(clause, "equals"))
     return found
 
 
@@ -189,9 +189,9 @@ class _Probe(Func):
 
     output_field = BooleanField()
 
-    def __init__(self, clause: Clause, vendor: str, test: str, mask: bool = False) -> None:
+    def __init__(self, clause: Clause, test: str, mask: bool = False) -> None:
         super().__init__(F(clause.root))
-        self.clause, self.vendor, self.test, self.mask = clause, vendor, test, mask
+        self.clause, self.test, self.mask = clause, test, mask
 
     def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
         column, params = compiler.compile(self.source_expressions[0])
