@@ -30,7 +30,8 @@ def _sqlite_functions(connection: Any, **_: Any) -> None:
         )
 
 
-def _regexp_replace(text: str | None, pattern: str, replacement: str, flags: str) -> str | None:
+def _regexp_replace(text: object, pattern: str, replacement: str, flags: str) -> str | None:
     if text is None:
         return None
-    return re.sub(pattern, replacement, text, count=0 if "g" in flags else 1)
+    # A payload's number reaches here as one (json_extract); PostgreSQL's would be text.
+    return re.sub(pattern, replacement, str(text), count=0 if "g" in flags else 1)

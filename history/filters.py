@@ -10,8 +10,9 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
@@ -19,6 +20,7 @@ from .access import actor_for_request
 from .models import Run, Step, parse_run_id
 from .models.accounts import Role
 from .waits import RETRIED_KINDS
+from .where import HEX_RUN, Clause, parse_all
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -56,6 +58,25 @@ class RunIdsField(forms.Field):
             return [parse_run_id(part) for part in ids]
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+
+class WhereField(forms.Field):
+    """Payload clauses (history.where), repeated or one a line; each one checked."""
+
+    widget = forms.MultipleHiddenInput  # reads every value of a repeated parameter
+
+    def to_python(self, value: Any) -> list[Clause]:
+        return parse_all([str(item) for item in value or []])
+
+
+class WhereFilter(django_filters.Filter):
+    field_class = WhereField
+
+    def filter(self, qs: QuerySet[Run], value: list[Clause]) -> QuerySet[Run]:
+        mask = not self.parent._sees_hook_tokens()
+        for clause in value or []:
+            qs = qs.filter(clause.q(connection.vendor, mask=mask))
+        return qs
 
 
 class RunIdsFilter(django_filters.Filter):
@@ -96,6 +117,7 @@ class RunFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__slug")
     actor = django_filters.CharFilter(field_name="actor")
     q = django_filters.CharFilter(method="filter_text")
+    where = WhereFilter(label="Payload: input.email=ada@acme.io, output.score>=80 (repeatable)")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     range = django_filters.ChoiceFilter(
@@ -149,9 +171,10 @@ class RunFilter(django_filters.FilterSet):
         return queryset.filter(created_at__gte=timezone.now() - RANGES[value])
 
     def filter_text(self, queryset: QuerySet[Run], name: str, value: Any) -> QuerySet[Run]:
-        """A run id matches exactly; otherwise the slug or the error message contains the text.
+        """A run id matches exactly; otherwise the slug, the error message, or the JSON text of
+        the input or output contains the text.
 
-        Below operator the message is searched without its runs of 40 or more hex digits: a
+        Below operator the texts are searched without their runs of 40 or more hex digits: a
         hook token is masked where it is shown, and a search that still matched it would spell
         it out digit by digit (``q=hooks/a``, ``q=hooks/ab``…).
         """
@@ -160,20 +183,34 @@ class RunFilter(django_filters.FilterSet):
             return queryset.filter(uid=parse_run_id(value))
         except ValueError:
             pass
-        if self._sees_hook_tokens():
-            return queryset.filter(Q(slug__icontains=value) | Q(error__message__icontains=value))
-        masked = Func(
-            KT("error__message"),
-            Value("[0-9a-fA-F]{40,}"),
-            Value(""),
-            Value("g"),
-            function="regexp_replace",
-            output_field=TextField(),
+        # Each text as a trigram index holds it (migrations 0004 and 0018), so icontains uses it.
+        queryset = queryset.alias(
+            input_text=Cast("input", TextField()), output_text=Cast("output", TextField())
         )
-        # The plain match first, which the trigram index serves; the masked one only confirms it.
-        matched = Q(error__message__icontains=value) & Q(searched_error__icontains=value)
-        return queryset.alias(searched_error=masked).filter(Q(slug__icontains=value) | matched)
+        texts = {"error__message": KT("error__message"), "input_text": F("input_text")}
+        texts["output_text"] = F("output_text")
+        matched = Q(slug__icontains=value)
+        sees_tokens = self._sees_hook_tokens()
+        for text, expression in texts.items():
+            found = Q(**{f"{text}__icontains": value})
+            if not sees_tokens:  # the plain match first, which the index serves, then the masked
+                masked = f"masked_{text.replace('__', '_')}"
+                queryset = queryset.alias(**{masked: _masked(expression)})
+                found &= Q(**{f"{masked}__icontains": value})
+            matched |= found
+        return queryset.filter(matched)
 
     def _sees_hook_tokens(self) -> bool:
         actor = actor_for_request(self.request) if self.request is not None else None
         return actor is not None and actor.can(Role.OPERATOR)
+
+
+def _masked(text: Any) -> Func:
+    return Func(
+        text,
+        Value(HEX_RUN),
+        Value(""),
+        Value("g"),
+        function="regexp_replace",
+        output_field=TextField(),
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
@@ -77,6 +77,22 @@ class RunCursorPagination(CursorPagination):
         return cursor
 
 
+WHERE = OpenApiParameter(
+    "where",
+    str,
+    many=True,
+    explode=True,
+    description="Search inside payloads, repeatable and ANDed: `PATH OP VALUE`, e.g. "
+    "`input.email=ada@acme.io`, `output.score>=80`, `error.type~Timeout`. PATH is `input`, "
+    "`output` or `error` then keys (`input.user.email`; digits index an array, "
+    "`input.items.0.sku`). OP is `=` (the value, or an array holding it), `!=`, `>`, `>=`, `<`, "
+    "`<=` (numbers numerically, text as text) or `~` (contains, case-insensitive). VALUE is a "
+    'number, `true`, `false`, `null`, a JSON string in quotes (`"80"` is text) or plain text. '
+    "A missing path matches nothing; a malformed clause is a 400 naming it.",
+)
+
+
+@extend_schema_view(list=extend_schema(parameters=[WHERE]))
 class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
     serializer_class = RunSerializer
     renderer_classes = [JSONRenderer, MarkdownRenderer]

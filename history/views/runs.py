@@ -66,6 +66,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "slugs": _slugs(actor.organization.pk),
         "projects": actor.organization.projects.values_list("slug", flat=True),
         "runs": [],
+        # The payload clauses, one a line, whether they came from the textarea or repeated.
+        "where_text": "\n".join(v.strip() for v in request.GET.getlist("where") if v.strip()),
         # Operators select rows for bulk cancel and retry; the form carries the list's filters.
         "can_operate": actor.can(Role.OPERATOR),
         "filter_params": [

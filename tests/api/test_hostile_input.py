@@ -128,6 +128,7 @@ def test_nul_in_a_query_or_a_header_is_a_400(org: Organization, api: APIClient) 
             HTTP_IDEMPOTENCY_KEY="k\x00",
         ),
         api.get("/api/runs?q=%00"),
+        api.get("/api/runs?where=input.email%3Da%00b"),
     ]
     for response in cases:
         assert_refused(response, 400, "NUL")

@@ -32,6 +32,7 @@ FILTER_OPTIONS = {
     "created_after": "created_after",
     "created_before": "created_before",
     "run_ids": "id",
+    "where": "where",
 }
 
 
@@ -44,7 +45,8 @@ def filter_options(fn: F) -> F:
         click.option("--project", help="Project slug."),
         click.option("--trigger", help="Trigger type: api, cli, ui, webhook, schedule, poll…"),
         click.option("--trigger-id", help="A trigger (signup) or one attachment of it."),
-        click.option("--search", help="Run id, slug or error text, as History's search."),
+        click.option("--search", help="Run id, slug, error or payload text, as History's search."),
+        click.option("--where", multiple=True, help="A payload clause (repeatable), as in list."),
         click.option("--created-after", help="ISO 8601 time, e.g. 2026-11-20T09:00:00Z."),
         click.option("--created-before", help="ISO 8601 time."),
         click.option("--id", "run_ids", multiple=True, help="Only these runs (repeatable)."),
@@ -75,7 +77,9 @@ def run_filter(options: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for option, key in FILTER_OPTIONS.items():
         value = options.get(option)
-        if isinstance(value, tuple):
+        if option == "where":  # a clause is never split: its value may hold a comma
+            value = [v.strip() for v in value or () if v.strip()]
+        elif isinstance(value, tuple):
             value = [part.strip() for v in value for part in v.split(",") if part.strip()]
         if value:
             found[key] = value

@@ -67,6 +67,12 @@ def list_runs(params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     return results[:limit]
 
 
+WHERE_HELP = (
+    "Search inside payloads (repeatable, ANDed): PATH OP VALUE, e.g. input.email=ada@acme.io, "
+    "output.score>=80, error.type~Timeout; OP is = != > >= < <= or ~ (contains)."
+)
+
+
 def statuses(values: tuple[str, ...]) -> list[str]:
     return [s.strip() for v in values for s in v.split(",") if s.strip()]
 
@@ -214,18 +220,28 @@ def history() -> None:
 @click.option("--kind", type=click.Choice(("workflow", "agent")))
 @status_option
 @click.option("--project", help="Project slug.")
+@click.option("--search", help="Run id, slug, error, input or output text.")
+@click.option("--where", "where", multiple=True, help=WHERE_HELP)
 @limit_option(50)
 @output_options
 def history_list(
     kind: str | None,
     status: tuple[str, ...],
     project: str | None,
+    search: str | None,
+    where: tuple[str, ...],
     limit: int,
     fmt: str,
     field: str | None,
 ) -> None:
     """Recent runs of every kind, newest first."""
-    params = {"kind": kind, "status": statuses(status), "project": project}
+    params = {
+        "kind": kind,
+        "status": statuses(status),
+        "project": project,
+        "q": search,
+        "where": list(where),  # never split on commas: a value may hold one
+    }
     emit(list_runs({k: v for k, v in params.items() if v}, limit), fmt, field)
 
 

@@ -1,0 +1,67 @@
+"""Payload search on SQLite, the embedded default: the same clauses, through JSON1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from .test_where import CASES
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = """
+import json
+from urllib.parse import quote
+from django.core.management import call_command
+from django.http import QueryDict
+from history.filters import RunFilter
+from history.models import Organization, Run
+from tests.history.test_where import CASES, make_payload_runs
+call_command('migrate', verbosity=0)
+org = Organization.objects.default()
+names = {run.pk: name for name, run in make_payload_runs(org).items()}
+names[Run.objects.create(organization=org, project=org.default_project(), slug='x',
+    output={'resume': '/hooks/' + 'ab' * 20}).pk] = 'hook'
+
+def found(query):
+    runs = RunFilter(query, queryset=Run.objects.order_by('-created_at', '-id'))
+    if not runs.is_valid():
+        return dict(runs.errors)
+    return sorted(names[pk] for pk in runs.qs.values_list('pk', flat=True))
+
+print(json.dumps({
+    'cases': [found(QueryDict('where=' + quote(c))) for c, _ in CASES],
+    'anded': found(QueryDict('where=input.email~acme&where=output.score>=85')),
+    'q': found(QueryDict('q=URGENT')),
+    'masked': found(QueryDict('q=hooks/ab')),
+    'bad': found(QueryDict('where=input.email')),
+}))
+"""
+
+
+def test_the_same_clauses_work_on_sqlite(tmp_path: Any) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "KEYSTROKE_HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "keystroke_site.settings",
+        "DEBUG": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup()\n{SCRIPT}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for (clause, expected), got in zip(CASES, result["cases"], strict=True):
+        assert got == sorted(expected), clause
+    assert result["anded"] == ["ada"]
+    assert result["q"] == ["ada"]
+    assert result["masked"] == []  # no request: searched as a viewer, without hook tokens
+    assert "no operator" in result["bad"]["where"][0]
