@@ -36,6 +36,6 @@ def run_on_postgres(statements: list[str]):  # noqa: ANN201
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
 
-    dependencies = [("history", "0017_bulk_jobs")]
+    dependencies = [("history", "0018_trace_timeline_indexes")]
 
     operations = [migrations.RunPython(run_on_postgres(CREATE), run_on_postgres(DROP))]
