@@ -1,14 +1,17 @@
-"""History benchmark: the run list and a run's detail at a million runs.
+"""History benchmark: the run list, search, counts and a run's detail and trace at a million runs.
 
 Run by hand from the repository root; it is not a test:
 
     .venv/bin/python bench/history.py [--runs 1000000] [--requests 50] [--keep] [--markdown]
+    .venv/bin/python bench/history.py --database NAME   # an already seeded database, kept
 
 It needs PostgreSQL on 127.0.0.1:5432 (user postgres). It creates a throwaway database, fills it
 with ``manage.py seed_history``, runs VACUUM ANALYZE, and times the History pages through Django's
-test client: the view, its queries and the template, without an HTTP server. It prints the SQL
-plans of the list queries, and drops the database at the end, also on failure or Ctrl-C, unless
---keep. docs/benchmarks.md has the results.
+test client: the view, its queries and the template, without an HTTP server. Each page is timed on
+its own, then the list pages are timed again in turn with the trace and detail pages, which is
+where garbage collections after big renders show. It prints the SQL plans of the list queries,
+and drops the database at the end, also on failure or Ctrl-C, unless --keep. docs/benchmarks.md
+has the results.
 """
 
 from __future__ import annotations
@@ -16,22 +19,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import re
 import secrets
 import shutil
 import signal
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import psycopg
+from history_report import Collections, Page, Seeding, markdown_report, text_report
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,42 +41,8 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 WORKFLOW = "signup-pipeline"
 WORD = "timed"  # "ConnectionError: CRM timed out after 30s" and three more messages
 RARE_WORD = "PagerDuty"  # one message of one step of one workflow
-LIST_AIM_MS, DETAIL_AIM_MS = 100, 150
-
-
-@dataclass
-class Page:
-    label: str
-    url: str
-    aim_ms: float | None  # None: not one of the aims, shown for context
-    times_ms: list[float] = field(default_factory=list)
-    queries: list[tuple[str, float]] = field(default_factory=list)  # (sql, ms) of one request
-    plan: str = ""
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]  # nearest rank
-
-    @property
-    def verdict(self) -> str:
-        if self.aim_ms is None:
-            return "context"
-        return f"{'met' if self.p95 < self.aim_ms else 'MISSED'} (< {self.aim_ms:g})"
-
-
-@dataclass
-class Seeding:
-    runs: int = 0
-    seconds: float = 0.0
-    vacuum_seconds: float = 0.0
-    big_run: str = ""
-    rows: dict[str, int] = field(default_factory=dict)
-    database_size: str = ""
+LIST_AIM_MS, SEARCH_AIM_MS, COUNTS_AIM_MS, TRACE_AIM_MS, DETAIL_AIM_MS = 50, 100, 50, 100, 150
+TRACE_MAX_BYTES = 200_000
 
 
 # -- environment and database ----------------------------------------------------------------------
@@ -153,6 +121,24 @@ def seed(args: argparse.Namespace) -> Seeding:
     return result
 
 
+def existing(dbname: str) -> Seeding:
+    """A database seeded before (``--keep``): migrated to this code, its rows counted."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    result = Seeding(big_run=the_big_run())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        for table in ("run", "step", "span", "logrecord"):
+            cursor.execute(
+                f"SELECT reltuples::bigint FROM pg_class WHERE relname = 'history_{table}'"
+            )
+            result.rows[table] = cursor.fetchone()[0]
+    result.runs = result.rows["run"]
+    return result
+
+
 def logged_in_client() -> Any:
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -160,9 +146,9 @@ def logged_in_client() -> Any:
     from history.models import Membership, Organization
     from history.models.accounts import Role
 
-    user = get_user_model().objects.create_user("bench", is_staff=True)
-    Membership.objects.create(
-        user=user, organization=Organization.objects.default(), role=Role.ADMIN
+    user, _ = get_user_model().objects.get_or_create(username="bench", is_staff=True)
+    Membership.objects.get_or_create(
+        user=user, organization=Organization.objects.default(), defaults={"role": Role.ADMIN}
     )
     client = Client()
     client.force_login(user)
@@ -172,7 +158,10 @@ def logged_in_client() -> Any:
 # -- measuring -------------------------------------------------------------------------------------
 
 
-def pages(big_run: str, failed_run: str) -> list[Page]:
+def pages(big_run: str, failed_run: str, email: str) -> list[Page]:
+    def where(*clauses: str) -> str:
+        return "/history/?" + urlencode([("where", c) for c in clauses])
+
     return [
         Page("List, no filter", "/history/", LIST_AIM_MS),
         Page("List, status=failed", "/history/?status=failed", LIST_AIM_MS),
@@ -181,23 +170,49 @@ def pages(big_run: str, failed_run: str) -> list[Page]:
             f"/history/?status=failed&workflow={WORKFLOW}",
             LIST_AIM_MS,
         ),
-        Page(f"List, q={WORD} (error text)", f"/history/?q={WORD}", LIST_AIM_MS),
+        # q reads the payloads' text as well as the error's now: a search, with a search's aim.
+        Page(f"Search, q={WORD} (error text and payloads)", f"/history/?q={WORD}", SEARCH_AIM_MS),
+        Page(
+            "Search, where input.email=<one person>", where(f"input.email={email}"), SEARCH_AIM_MS
+        ),
+        Page("Search, where output.score>=80", where("output.score>=80"), SEARCH_AIM_MS),
+        Page("Search, q=<an e-mail address> (in input)", f"/history/?q={email}", SEARCH_AIM_MS),
+        Page("Counts, no filter", "/history/counts/", COUNTS_AIM_MS),
+        Page(
+            f"Counts, failed + workflow={WORKFLOW}",
+            f"/history/counts/?status=failed&workflow={WORKFLOW}",
+            COUNTS_AIM_MS,
+        ),
+        Page(
+            "Trace tab, 5,000-step run",
+            f"/history/{big_run}/?tab=trace",
+            TRACE_AIM_MS,
+            TRACE_MAX_BYTES,
+        ),
         Page("Detail, 5,000-step run, Steps tab", f"/history/{big_run}/?tab=steps", DETAIL_AIM_MS),
         Page(
             "Detail, 5,000-step run, Overview tab",
             f"/history/{big_run}/?tab=overview",
             DETAIL_AIM_MS,
         ),
-        # Not in the aims: the saved view "Running", a rarer word, and a typical failed run.
+        # Not in the aims: the Failures view, the saved view "Running", a rarer word, a failed run.
+        Page("Failures view, no filter", "/history/failures/", None),
         Page(
             "List, saved view Running (4 statuses)",
             "/history/?"
             + "&".join(f"status={s}" for s in ("queued", "running", "sleeping", "waiting")),
             None,
         ),
-        Page(f"List, q={RARE_WORD} (rare error text)", f"/history/?q={RARE_WORD}", None),
+        Page(f"Search, q={RARE_WORD} (rare error text)", f"/history/?q={RARE_WORD}", None),
         Page("Detail, a failed run, Overview tab", f"/history/{failed_run}/?tab=overview", None),
     ]
+
+
+def time_request(client: Any, page: Page) -> None:
+    started = time.perf_counter()
+    response = client.get(page.url)
+    page.times_ms.append((time.perf_counter() - started) * 1000)
+    assert_ok(response, page)
 
 
 def time_page(client: Any, page: Page, requests: int, warm_up: int) -> None:
@@ -207,13 +222,29 @@ def time_page(client: Any, page: Page, requests: int, warm_up: int) -> None:
     for _ in range(warm_up):
         assert_ok(client.get(page.url), page)
     for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(page.url)
-        page.times_ms.append((time.perf_counter() - started) * 1000)
-        assert_ok(response, page)
+        time_request(client, page)
     with CaptureQueriesContext(connection) as captured:
-        assert_ok(client.get(page.url), page)
+        response = client.get(page.url)
+        assert_ok(response, page)
+    page.size = len(response.content)
     page.queries = [(q["sql"], float(q["time"]) * 1000) for q in captured.captured_queries]
+
+
+def time_interleaved(client: Any, measured: list[Page], requests: int) -> list[Page]:
+    """The aimed list pages again, each request followed by the trace and the Steps tab, as a
+    server answering several people sees them.
+    """
+    lists = [p for p in measured if p.aim_ms == LIST_AIM_MS]
+    heavy = [p for p in measured if "tab=trace" in p.url or "tab=steps" in p.url]
+    again = [Page(f"{p.label}, in turn with trace and Steps", p.url, p.aim_ms) for p in lists]
+    for _ in range(requests):
+        for page in again:
+            time_request(client, page)
+            for big in heavy:
+                assert_ok(client.get(big.url), big)
+    for page, alone in zip(again, lists, strict=True):
+        page.size, page.queries = alone.size, alone.queries
+    return again
 
 
 def assert_ok(response: Any, page: Page) -> None:
@@ -246,104 +277,21 @@ def a_failed_run() -> str:
     return Run.objects.filter(status="failed").only("uid").order_by("-created_at").first().public_id  # type: ignore[union-attr]
 
 
-# -- report ----------------------------------------------------------------------------------------
+def an_email() -> str:
+    """The address of a person some signup runs are about (the seeder reuses its people)."""
+    from history.models import Run
+
+    run = Run.objects.filter(slug=WORKFLOW).only("input").order_by("-created_at").first()
+    return run.input["email"]  # type: ignore[union-attr,index]
 
 
-def machine() -> str:
-    import django
-    from django.db import connection
+def the_big_run() -> str:
+    from django.db.models import Count
 
-    version = connection.cursor().connection.info.server_version
-    load = os.getloadavg()[0]
-    return (
-        f"{os.cpu_count()} cores, PostgreSQL {version // 10000}.{version % 10000}, Python "
-        f"{platform.python_version()}, Django {django.get_version()}; load {load:.2f} at the end"
-    )
+    from history.models import Run
 
-
-def short_plan(plan: str) -> str:
-    """The plan's nodes without costs and buffers, and its execution time."""
-    lines = plan.split("\n\n", 1)[-1].splitlines()
-    kept = []
-    for i, line in enumerate(lines):
-        text = re.sub(r"\s*\(cost=[^)]*\)", "", line).replace("  ->  ", "  -> ")
-        if (
-            i == 0
-            or i == 1
-            and "Buffers:" in text
-            or "->" in text
-            or re.search(r"Execution Time|Filter:|Cond:", text)
-        ):
-            kept.append(
-                re.sub(
-                    r"\(actual time=[\d.]+\.\.([\d.]+) rows=(\d+) loops=(\d+)\)",
-                    r"(\1 ms, \2 rows)",
-                    text,
-                )
-            )
-    return "\n".join(kept)
-
-
-def slowest_query(page: Page) -> str:
-    if not page.queries:
-        return "-"
-    sql_text, ms = max(page.queries, key=lambda q: q[1])
-    return f"{ms:.1f} ms: {' '.join(sql_text.split())[:160]}"
-
-
-def text_report(args: argparse.Namespace, seeding: Seeding, measured: list[Page]) -> str:
-    rate = seeding.runs / seeding.seconds
-    lines = [
-        f"History benchmark: {machine()}",
-        f"Seeded {seeding.runs:,} runs in {seeding.seconds:.1f} s ({rate:,.0f} runs/s); VACUUM "
-        f"ANALYZE {seeding.vacuum_seconds:.1f} s; database {seeding.database_size}",
-        "Rows: " + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items()),
-        f"{args.requests} requests per page after {args.warm_up} warm-ups; server time through "
-        "Django's test client",
-        "",
-        f"{'page':<46} {'median':>8} {'p95':>8} {'queries':>7} {'sql ms':>7}  aim",
-    ]
-    for page in measured:
-        sql_ms = sum(ms for _, ms in page.queries)
-        lines.append(
-            f"{page.label:<46} {page.median:>8.1f} {page.p95:>8.1f} {len(page.queries):>7} "
-            f"{sql_ms:>7.1f}  {page.verdict}"
-        )
-    for page in measured:
-        lines += ["", f"== {page.label}: {page.url}", f"slowest query {slowest_query(page)}"]
-        lines += [page.plan] if page.plan else []
-    return "\n".join(lines)
-
-
-def markdown_report(args: argparse.Namespace, seeding: Seeding, measured: list[Page]) -> str:
-    rate = seeding.runs / seeding.seconds
-    lines = [
-        f"#### Keystroke History benchmark — {machine()}",
-        "",
-        f"`seed_history --runs {args.runs:,}` (plus one run of {args.big_run_steps:,} steps): "
-        f"{seeding.runs:,} runs "
-        f"in {seeding.seconds:.0f} s, **{rate:,.0f} runs/s**; then VACUUM ANALYZE "
-        f"{seeding.vacuum_seconds:.0f} s. Database {seeding.database_size}: "
-        + ", ".join(f"{t} {n:,}" for t, n in seeding.rows.items())
-        + ".",
-        "",
-        f"Server time of {args.requests} requests per page after {args.warm_up} warm-ups (Django "
-        "test client, session login as an organization admin):",
-        "",
-        "| Page | Median | p95 | Queries (SQL ms) | Aim, p95 |",
-        "| --- | ---: | ---: | ---: | --- |",
-    ]
-    for page in measured:
-        sql_ms = sum(ms for _, ms in page.queries)
-        lines.append(
-            f"| {page.label} `{page.url.split('/history/', 1)[1][:60] or '/history/'}` | "
-            f"{page.median:.1f} ms | {page.p95:.1f} ms | {len(page.queries)} ({sql_ms:.1f}) | "
-            f"{page.verdict.replace('context', '—')} |"
-        )
-    for page in measured:
-        if page.plan:
-            lines += ["", f"{page.label}:", "", "```text", short_plan(page.plan), "```"]
-    return "\n".join(lines)
+    biggest = Run.objects.annotate(n=Count("steps")).order_by("-n").only("uid").first()
+    return biggest.public_id  # type: ignore[union-attr]
 
 
 # -- main ------------------------------------------------------------------------------------------
@@ -365,6 +313,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="Keep the database and print its URL.")
+    parser.add_argument(
+        "--database",
+        help="Measure this already seeded database instead (migrated first, never dropped).",
+    )
+    parser.add_argument(
+        "--only", help="Time only the pages whose label matches this regular expression."
+    )
     parser.add_argument("--markdown", action="store_true", help="Also print a Markdown section.")
     return parser.parse_args(argv)
 
@@ -374,15 +329,32 @@ def run(args: argparse.Namespace, dbname: str, home: Path) -> tuple[str, str]:
     import django
 
     django.setup()
-    seeding = seed(args)
+    import keystroke_site.wsgi  # noqa: F401  the web server's start-up, garbage collector included
+
+    if args.database:
+        seeding = existing(dbname)
+    else:
+        seeding = seed(args)
     client = logged_in_client()
-    measured = pages(seeding.big_run, a_failed_run())
+    measured = pages(seeding.big_run, a_failed_run(), an_email())
+    if args.only:
+        measured = [p for p in measured if re.search(args.only, p.label, re.IGNORECASE)]
+    collections: dict[str, Collections] = {}
+    with Collections() as collections["each page on its own"]:
+        for page in measured:
+            time_page(client, page, args.requests, args.warm_up)
+            print(
+                f"{page.label}: median {page.median:.1f} ms, p95 {page.p95:.1f} ms", file=sys.stderr
+            )
+    with Collections() as collections["lists in turn with trace and Steps"]:
+        measured += time_interleaved(client, measured, args.requests)
     for page in measured:
-        time_page(client, page, args.requests, args.warm_up)
-        if page.url.split("?")[0] == "/history/":
+        if page.url.split("?")[0] == "/history/" and not page.plan:
             explain_list_query(page)
-        print(f"{page.label}: median {page.median:.1f} ms, p95 {page.p95:.1f} ms", file=sys.stderr)
-    return text_report(args, seeding, measured), markdown_report(args, seeding, measured)
+    return (
+        text_report(args, seeding, measured, collections),
+        markdown_report(args, seeding, measured, collections),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,8 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     home = Path(tempfile.mkdtemp(prefix="keystroke-hbench-"))
     try:
-        with throwaway_database(args.keep) as dbname:
-            text, markdown = run(args, dbname, home)
+        if args.database:
+            text, markdown = run(args, args.database, home)
+        else:
+            with throwaway_database(args.keep) as dbname:
+                text, markdown = run(args, dbname, home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print(text)
