@@ -2,7 +2,7 @@
 happened, when first and last, and one run that shows it.
 
 The grouping reads only the partial index history_run_org_fingerprint when no other filter
-applies; the page's representatives (the newest run of each group) come in one more query.
+applies; the page's representatives (the latest recorded run of each group) come in one more query.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Max, Min, QuerySet
 from django.db.models.fields.json import KT
 from django.db.models.functions import Left
+from django.http import QueryDict
 
 from .fingerprints import error_pattern
 from .listing import PREVIEW_CHARS, short_text
@@ -29,7 +30,7 @@ PAGE_ERROR = "page must be a whole number from 1, e.g. page=2."
 class FailureGroup:
     fingerprint: str
     error_type: str
-    message: str  # of the group's newest run, cut to PREVIEW_CHARS
+    message: str  # of the group's latest recorded run, cut to PREVIEW_CHARS
     count: int
     first_seen: datetime
     last_seen: datetime
@@ -53,6 +54,13 @@ def page_number(query: Mapping[str, Any]) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) > 0 else None
 
 
+def failure_filters(query: QueryDict) -> QueryDict:
+    """The list's filters as Failures takes them: every one but the status, always failed."""
+    data = query.copy()
+    data.pop("status", None)
+    return data
+
+
 def failed_runs(runs: QuerySet[Run]) -> QuerySet[Run]:
     return runs.filter(status=Run.Status.FAILED).exclude(error_fingerprint="")
 
@@ -68,7 +76,7 @@ def failure_groups(runs: QuerySet[Run], number: int = 1) -> FailurePage:
             count=Count("pk"),
             first_seen=Min("created_at"),
             last_seen=Max("created_at"),
-            newest=Max("pk"),
+            latest=Max("pk"),
         )
         .order_by("-count", "-last_seen", "error_fingerprint")
     )
@@ -77,7 +85,7 @@ def failure_groups(runs: QuerySet[Run], number: int = 1) -> FailurePage:
     shown = rows[:PAGE_SIZE]
     examples = {
         pk: (uid, error_type, message)
-        for pk, uid, error_type, message in Run.objects.filter(pk__in=[r["newest"] for r in shown])
+        for pk, uid, error_type, message in Run.objects.filter(pk__in=[r["latest"] for r in shown])
         .annotate(
             error_type=KT("error__type"), error_message=Left(KT("error__message"), PREVIEW_CHARS)
         )
@@ -85,7 +93,7 @@ def failure_groups(runs: QuerySet[Run], number: int = 1) -> FailurePage:
     }
     groups = []
     for row in shown:
-        uid, error_type, message = examples[row["newest"]]
+        uid, error_type, message = examples[row["latest"]]
         groups.append(
             FailureGroup(
                 fingerprint=row["error_fingerprint"],

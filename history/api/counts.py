@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..counts import STATUSES, StatusCount, count_by_status
-from ..failures import PAGE_ERROR, FailureGroup, failure_groups, page_number
+from ..failures import PAGE_ERROR, FailureGroup, failure_filters, failure_groups, page_number
 from ..filters import RunFilter
 from ..models import Run
 from .base import ActsForActor
@@ -46,12 +46,12 @@ class RunCountsSerializer(serializers.Serializer):
 class FailureGroupSerializer(serializers.Serializer):
     fingerprint = serializers.CharField(help_text="Pass it as `fingerprint=` to list the runs.")
     type = serializers.CharField()
-    message = serializers.CharField(help_text="The message of the group's newest run.")
+    message = serializers.CharField(help_text="The message of the group's latest recorded run.")
     pattern = serializers.CharField(help_text="The message as grouped, e.g. `after <n>s`.")
     count = serializers.IntegerField()
     first_seen = serializers.DateTimeField()
     last_seen = serializers.DateTimeField()
-    example_run_id = serializers.CharField(help_text="The group's newest run.")
+    example_run_id = serializers.CharField(help_text="The group's latest recorded run.")
     runs_url = serializers.CharField(help_text="GET /api/runs of the group's runs.")
 
 
@@ -110,7 +110,12 @@ class RunFailuresViewSet(FilteredRuns):
         number = page_number(request.query_params)
         if number is None:
             raise ValidationError({"page": [PAGE_ERROR]})
-        page = failure_groups(self.filter_queryset(self.get_queryset()), number)
+        filterset = RunFilter(
+            failure_filters(request.query_params), self.get_queryset(), request=request
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = failure_groups(filterset.qs, number)
         kept = request.query_params.copy()
         for name in ("status", "fingerprint", "page", "cursor"):
             kept.pop(name, None)

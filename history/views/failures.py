@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from ..failures import PAGE_ERROR, failure_groups, page_number
+from ..failures import PAGE_ERROR, failure_filters, failure_groups, page_number
 from ..filters import RunFilter
 from ..models import Run
 from .common import actor_or_403, query_without
@@ -21,7 +21,7 @@ from .common import actor_or_403, query_without
 def failure_list(request: HttpRequest) -> HttpResponse:
     actor = actor_or_403(request)
     runs = Run.objects.for_organization(actor.organization.pk)
-    filterset = RunFilter(request.GET, queryset=runs, request=request)
+    filterset = RunFilter(failure_filters(request.GET), queryset=runs, request=request)
     # The groups' links keep the filters and add their own status and fingerprint.
     kept = query_without(request.GET, "status", "fingerprint", "page", "before", "partial")
     number = page_number(request.GET)
