@@ -28,8 +28,8 @@ from .common import (
 from .compare import history_compare
 from .completion import completion, workflow_slugs
 from .dev import dev
-from .failures import history_counts, history_failures
 from .errors import CliError
+from .failures import history_counts, history_failures
 from .output import emit, to_json
 from .pauses import PAUSED_COLUMNS, pause, resume
 from .serve import serve
