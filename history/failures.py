@@ -34,7 +34,7 @@ class FailureGroup:
     count: int
     first_seen: datetime
     last_seen: datetime
-    run_id: str  # the public id of that run
+    run_id: str  # the public id of that run; "" if it was pruned meanwhile
 
     @property
     def pattern(self) -> str:
@@ -93,7 +93,8 @@ def failure_groups(runs: QuerySet[Run], number: int = 1) -> FailurePage:
     }
     groups = []
     for row in shown:
-        uid, error_type, message = examples[row["latest"]]
+        # A run pruned between the two statements leaves its group without an example.
+        uid, error_type, message = examples.get(row["latest"], (None, None, None))
         groups.append(
             FailureGroup(
                 fingerprint=row["error_fingerprint"],
@@ -102,7 +103,7 @@ def failure_groups(runs: QuerySet[Run], number: int = 1) -> FailurePage:
                 count=row["count"],
                 first_seen=row["first_seen"],
                 last_seen=row["last_seen"],
-                run_id=f"{RUN_ID_PREFIX}{uid.hex}",
+                run_id=f"{RUN_ID_PREFIX}{uid.hex}" if uid else "",
             )
         )
     return FailurePage(groups, number, has_next=len(rows) > PAGE_SIZE)

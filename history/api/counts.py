@@ -104,7 +104,10 @@ class RunFailuresViewSet(FilteredRuns):
     @extend_schema(
         operation_id="list_failures",
         summary="Failed runs grouped by error type and message fingerprint, most frequent first",
-        parameters=[OpenApiParameter("page", int, description="From 1; 25 groups a page.")],
+        parameters=[
+            OpenApiParameter("page", int, description="From 1; 25 groups a page."),
+            OpenApiParameter("status", exclude=True),  # failed, always
+        ],
     )
     def list(self, request: Request) -> Response:
         number = page_number(request.query_params)
