@@ -127,6 +127,9 @@ class RunFilter(django_filters.FilterSet):
     model = django_filters.CharFilter(
         method="filter_model", label="Model used, e.g. openai:gpt-4o-mini"
     )
+    fingerprint = django_filters.CharFilter(
+        method="filter_fingerprint", label="One kind of failure: a fingerprint from Failures"
+    )
 
     class Meta:
         model = Run
@@ -203,6 +206,10 @@ class RunFilter(django_filters.FilterSet):
     def _sees_hook_tokens(self) -> bool:
         actor = actor_for_request(self.request) if self.request is not None else None
         return actor is not None and actor.can(Role.OPERATOR)
+
+    def filter_fingerprint(self, queryset: QuerySet[Run], name: str, value: str) -> QuerySet[Run]:
+        # Failed runs only: the partial index history_run_org_fingerprint serves them.
+        return queryset.filter(status=Run.Status.FAILED, error_fingerprint=value.strip())
 
 
 def _masked(text: Any) -> Func:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from .api_keys import ApiKeyListView, ApiKeyRevokeView
 from .compare import RunCompareView
+from .counts import RunCountsViewSet, RunFailuresViewSet
 from .runs import RunViewSet
 from .schema import SwaggerDocsView
 from .trace import RunTraceView
@@ -13,6 +14,9 @@ app_name = "history-api"
 
 urlpatterns = [
     path("api/runs", RunViewSet.as_view({"get": "list"}), name="run-list"),
+    # Before api/runs/<pk>: "counts" and "failures" are no run ids.
+    path("api/runs/counts", RunCountsViewSet.as_view({"get": "list"}), name="run-counts"),
+    path("api/runs/failures", RunFailuresViewSet.as_view({"get": "list"}), name="run-failures"),
     path("api/runs/<str:pk>/compare/<str:other>", RunCompareView.as_view(), name="run-compare"),
     path("api/runs/<str:pk>/trace", RunTraceView.as_view(), name="run-trace"),
     path("api/runs/<str:pk>", RunViewSet.as_view({"get": "retrieve"}), name="run-detail"),

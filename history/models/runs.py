@@ -85,6 +85,13 @@ class Run(models.Model):
     error = models.JSONField(
         null=True, blank=True, help_text="type, message, traceback and step_id of the failure."
     )
+    # Written with the error by workflows.store (history.fingerprints): Failures groups by it.
+    error_fingerprint = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The error type and message with numbers, ids and quoted text left out.",
+    )
 
     actor = models.CharField(max_length=200, blank=True, help_text="Who started the run.")
     actor_user = models.ForeignKey(
@@ -169,6 +176,18 @@ class Run(models.Model):
             models.Index(
                 fields=["organization", "trigger_id", "-created_at", "-id"],
                 name="history_run_org_trigger_id",
+            ),
+            # Used by history.counts (the counts per status of one workflow or agent).
+            models.Index(
+                fields=["organization", "slug", "status", "kind"],
+                name="history_run_org_slug_status",
+            ),
+            # Used by history.failures (failed runs grouped by fingerprint, the representative is
+            # the highest id) and by the list's fingerprint filter.
+            models.Index(
+                fields=["organization", "error_fingerprint", "-created_at", "-id"],
+                name="history_run_org_fingerprint",
+                condition=Q(status="failed"),
             ),
             # Used by workflows.store.wakeups.due_run_ids() (the timer beat).
             models.Index(

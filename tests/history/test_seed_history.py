@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from history.fingerprints import fingerprint_of
 from history.management.seeding.rows import TABLES
 from history.management.seeding.runs import Seeder, SeedOptions
 from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
@@ -74,6 +75,8 @@ def test_failed_runs_carry_an_error_naming_their_failed_step(output: str) -> Non
         assert "Traceback (most recent call last)" in run.error["traceback"]
         step = run.steps.get(step_id=run.error["step_id"])
         assert step.status == "failed" and step.error["attempts"] and run.output is None
+        assert run.error_fingerprint == fingerprint_of(run.error), "as the store writes it"
+    assert not Run.objects.exclude(status="failed").exclude(error_fingerprint="").exists()
 
 
 def test_agent_runs_have_models_a_cost_and_a_conversation(output: str) -> None:

@@ -174,3 +174,22 @@ def test_a_run_started_after_the_default_project_was_removed_brings_it_back(
     with transaction.atomic():
         run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, api_origin(org))
     assert run.project == org.default_project()
+
+
+def test_a_failed_run_is_stored_with_its_fingerprint_and_a_retry_clears_it(
+    org: Organization,
+) -> None:
+    from history.fingerprints import error_fingerprint
+    from workflows.engine import Failed
+
+    runs = [store.claim_run(make_run(org).pk, "worker-a") for _ in range(2)]
+    for seconds, run in zip((30, 31), runs, strict=True):
+        error = {"type": "Timeout", "message": f"CRM timed out after {seconds}s", "step_id": None}
+        store.conclude_run(run, "worker-a", Failed(error))
+        run.refresh_from_db()
+    assert runs[0].error_fingerprint == runs[1].error_fingerprint
+    assert runs[0].error_fingerprint == error_fingerprint("Timeout", "CRM timed out after 1s")
+    with transaction.atomic():
+        assert store.retry_run_txn(runs[0], None)
+    runs[0].refresh_from_db()
+    assert (runs[0].status, runs[0].error, runs[0].error_fingerprint) == ("queued", None, "")

@@ -11,6 +11,7 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from history.fingerprints import fingerprint_of
 from history.models import Organization, Run, Step, parse_run_id
 from workflows import store
 from workflows.registry import registry
@@ -135,13 +136,14 @@ def test_a_failed_run_retried_continues_at_its_failing_step(
     assert run.error["step_id"] == "step:effect#1"
     assert "flag does not exist yet" in run.error["message"]
     assert "RuntimeError" in run.error["traceback"]
+    assert run.error_fingerprint == fingerprint_of(run.error), "Failures groups it"
 
     flag.touch()
     response = api.post(f"/api/runs/{run.public_id}/retry")
     assert response.status_code == 200 and response.json()["attempt"] == 2
     status_becomes(run, "success")
     assert lines(marker) == ["one", "two:failed", "two", "three"], "step one is not repeated"
-    assert run.attempt == 2 and run.error is None
+    assert run.attempt == 2 and run.error is None and run.error_fingerprint == ""
 
 
 def test_cancel_stops_queued_sleeping_waiting_and_running_runs(

@@ -29,6 +29,7 @@ from .compare import history_compare
 from .completion import completion, workflow_slugs
 from .dev import dev
 from .errors import CliError
+from .failures import history_counts, history_failures
 from .output import emit, to_json
 from .pauses import PAUSED_COLUMNS, pause, resume
 from .serve import serve
@@ -267,7 +268,15 @@ def history_markdown(run_id: str) -> None:
     )
 
 
-for command in (bulk_cancel, bulk_retry, bulk_job, history_compare):  # .bulk, .compare
+# .bulk, .compare, .failures
+for command in (
+    bulk_cancel,
+    bulk_retry,
+    bulk_job,
+    history_compare,
+    history_counts,
+    history_failures,
+):
     history.add_command(command)
 
 

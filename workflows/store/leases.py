@@ -11,6 +11,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from history.fingerprints import fingerprint_of
 from history.models import Run, Step, UsageItem
 
 from .. import metrics, queue
@@ -92,6 +93,7 @@ def finish_run_txn(run: Run, owner: str, outcome: Completed | Failed) -> bool:
         status=status,
         output=outcome.output if isinstance(outcome, Completed) else None,
         error=outcome.error if isinstance(outcome, Failed) else None,
+        error_fingerprint=fingerprint_of(outcome.error) if isinstance(outcome, Failed) else "",
         finished_at=now,
         duration_ms=_ms(now - started),
         queue_ms=_ms(started - run.queued_at),

@@ -111,6 +111,7 @@ def retry_run_txn(run: Run, timeout: timedelta | None) -> bool:
         status=Run.Status.QUEUED,
         attempt=run.attempt + 1,
         error=None,
+        error_fingerprint="",
         output=None,
         finished_at=None,
         duration_ms=None,

@@ -9,8 +9,11 @@ from bisect import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import accumulate
+from typing import Any
 
+from history.fingerprints import error_fingerprint
 from history.models import Run
 
 from .catalogue import (
@@ -235,6 +238,9 @@ class Seeder:
             input=data_in,
             output=data_out if status == "success" else None,
             error=draft.failure.run_error if draft.failure else None,
+            error_fingerprint=_fingerprint(draft.failure.error)
+            if draft.failure and status == "failed"
+            else "",
             actor=trigger.actor,
             # Seeded actors are names, not accounts of this database.
             actor_user_id=None,
@@ -266,3 +272,13 @@ class Seeder:
             wakeups=0,
             step_numbering=Run.StepNumbering.PER_BRANCH,
         )
+
+
+def _fingerprint(error: dict[str, Any]) -> str:
+    return _cached_fingerprint(error["type"], error["message"])
+
+
+@cache
+def _cached_fingerprint(error_type: str, message: str) -> str:
+    # Seeded failures repeat a few hundred messages: each is fingerprinted once.
+    return error_fingerprint(error_type, message)
