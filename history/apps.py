@@ -23,11 +23,13 @@ class HistoryConfig(AppConfig):
 
 
 def _sqlite_functions(connection: Any, **_: Any) -> None:
-    """PostgreSQL's regexp_replace for SQLite, which the run search uses."""
+    """PostgreSQL's regexp_replace for SQLite, which the run search uses, and a lower() that
+    folds every letter (SQLite's folds ASCII only), for the payload search's ``~``."""
     if connection.vendor == "sqlite":
         connection.connection.create_function(
             "regexp_replace", 4, _regexp_replace, deterministic=True
         )
+        connection.connection.create_function("keystroke_lower", 1, _lower, deterministic=True)
 
 
 def _regexp_replace(text: object, pattern: str, replacement: str, flags: str) -> str | None:
@@ -35,3 +37,7 @@ def _regexp_replace(text: object, pattern: str, replacement: str, flags: str) ->
         return None
     # A payload's number reaches here as one (json_extract); PostgreSQL's would be text.
     return re.sub(pattern, replacement, str(text), count=0 if "g" in flags else 1)
+
+
+def _lower(text: object) -> str | None:
+    return None if text is None else str(text).lower()

@@ -16,8 +16,10 @@ A clause is ``PATH OPERATOR VALUE``:
 path that is not there matches nothing.
 
 On PostgreSQL ``=`` is jsonb containment (``@>``), served by the ``jsonb_path_ops`` GIN
-indexes of migration 0018; the other operators filter the rows the other filters and the
-keyset scan reach.
+indexes ``history_run_input_path_gin`` and ``history_run_output_path_gin``; the other operators
+filter the rows the other filters and the keyset scan reach. SQLite answers the same: its
+``~`` folds case in Python (``keystroke_lower``, history.apps) and reads true and false as
+words, and an integer beyond 64 bits is compared there as the float SQLite stored.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ OPERATORS = ("!=", ">=", "<=", "=", ">", "<", "~")
 ORDERING = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
 OPERATOR_CHARS = "=!<>~"
 LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+# PostgreSQL's ``#>`` reads a key like -1 or +1 as an array index (from the end for -1), SQLite
+# and containment as an object key: refused rather than answered two ways.
+SIGNED_INDEX = re.compile(r"[+-][0-9]+")
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 MAX_CLAUSES = 20
 MAX_LENGTH = 1000
@@ -69,8 +74,7 @@ def parse(text: str) -> Clause:
     """One clause, or a ValidationError that names it and says how to write it."""
     if len(text) > MAX_LENGTH:
         raise _bad(text[:40] + "…", f"it is longer than {MAX_LENGTH} characters")
-    if "\x00" in text:
-        raise _bad(text, "it holds a NUL character")
+    _check_text(text, text)
     at = next((i for i, char in enumerate(text) if char in OPERATOR_CHARS), -1)
     if at < 0:
         raise _bad(text, "it has no operator: use =, !=, >, >=, <, <= or ~")
@@ -87,6 +91,9 @@ def parse(text: str) -> Clause:
         raise _bad(text, f"a path goes at most {MAX_KEYS} keys deep")
     if any(_is_index(key.strip()) and len(key.strip()) > 9 for key in keys):
         raise _bad(text, "an array index has at most 9 digits")
+    signed = next((key.strip() for key in keys if SIGNED_INDEX.fullmatch(key.strip())), None)
+    if signed:
+        raise _bad(text, f"{signed} is no array index: an index counts from 0 with digits only")
     return Clause(root, tuple(key.strip() for key in keys), op, _value(text, op, raw))
 
 
@@ -108,6 +115,7 @@ def _value(text: str, op: str, raw: str) -> Any:
             value = None
         if not isinstance(value, str):
             raise _bad(text, 'a quoted value is one JSON string: close the quote, escape \\"')
+        _check_text(text, value)  # its escapes can spell what the raw text cannot
         return value
     if op == "~":
         return raw
@@ -117,12 +125,26 @@ def _value(text: str, op: str, raw: str) -> Any:
         return LITERALS[raw]
     if NUMBER.fullmatch(raw):
         number = float(raw) if any(c in raw for c in ".eE") else int(raw)
-        if isinstance(number, int) and abs(number) >= 2**63:
-            number = float(number)  # SQLite takes no larger integer
-        if not math.isfinite(number):
+        # An integer stays exact (PostgreSQL compares it so); SQLite gets it as a float, which
+        # must exist.
+        try:
+            finite = math.isfinite(float(number))
+        except OverflowError:
+            finite = False
+        if not finite:
             raise _bad(text, "the number is out of range")
         return number
     return raw
+
+
+def _check_text(text: str, value: str) -> None:
+    """Neither database stores a NUL or a lone surrogate in text: refused, never a 500."""
+    if "\x00" in value:
+        raise _bad(text, "it holds a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(text, "it holds a lone surrogate, which is no character") from None
 
 
 def _show(value: Any) -> str:
@@ -229,7 +251,7 @@ class _Probe(Func):
             types = _sqlite_type(clause.value)
             marks = ", ".join("%s" for _ in types)
             same = "" if clause.value is None or isinstance(clause.value, bool) else " AND v = %s"
-            extra = [] if not same else [clause.value]
+            extra = [] if not same else [_sqlite_value(clause.value)]
             # json_each reads an array's elements, or a scalar as one row; objects are left out.
             sql = (
                 f"EXISTS (SELECT 1 FROM (SELECT e.type AS t, e.value AS v FROM "
@@ -237,14 +259,27 @@ class _Probe(Func):
                 f"WHERE t IN ({marks}){same})"
             )
             return sql, [*params, path, *params, path, *types, *extra]
-        masked = f"regexp_replace({value}, '{HEX_RUN}', '', 'g')" if self.mask else value
         if clause.op == "~":
-            return f"{masked} LIKE %s ESCAPE '\\'", [*params, path, _like(clause.value)]
+            # true and false as PostgreSQL's text has them (json_extract gives 1 and 0), and
+            # case folded in Python: SQLite's LIKE folds ASCII letters only.
+            words = (
+                f"CASE {kind} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE {value} END"
+            )
+            if self.mask:
+                words = f"regexp_replace({words}, '{HEX_RUN}', '', 'g')"
+            sql = f"keystroke_lower({words}) LIKE %s ESCAPE '\\'"
+            return sql, [*params, path, *params, path, _like(clause.value.lower())]
+        masked = f"regexp_replace({value}, '{HEX_RUN}', '', 'g')" if self.mask else value
         op, types = ORDERING[clause.op], _sqlite_type(clause.value)
         text = masked if types == ("text",) else value  # a number is no token, and stays one
         marks = ", ".join("%s" for _ in types)
         sql = f"({kind} IN ({marks}) AND {text} {op} %s)"
-        return sql, [*params, path, *types, *params, path, clause.value]
+        return sql, [*params, path, *types, *params, path, _sqlite_value(clause.value)]
+
+
+def _sqlite_value(value: Any) -> Any:
+    """SQLite binds no integer beyond 64 bits, and stored such a number as a float."""
+    return float(value) if isinstance(value, int) and abs(value) >= 2**63 else value
 
 
 def _json_path(keys: tuple[str, ...]) -> str:

@@ -111,6 +111,13 @@ def test_clauses_are_anded_and_combine_with_the_other_filters(
         ("input.email!x", "! must be followed by ="),
         ("input.score>1e999", "out of range"),
         ("input.items.1234567890=1", "at most 9 digits"),
+        ('input.a="\\u0000"', "NUL"),
+        ('input.a>"\\u0000"', "NUL"),
+        ('input.a="\\ud800"', "lone surrogate"),
+        ('input.a~"x\\udfff"', "lone surrogate"),
+        ("input.x=1" + "0" * 400, "out of range"),
+        ("input.tags.-1=3", "-1 is no array index"),
+        ("input.tags.+1>2", "+1 is no array index"),
     ],
 )
 def test_a_bad_clause_is_a_400_naming_it(

@@ -91,3 +91,12 @@ def test_a_bulk_action_reads_the_same_clauses(org: Organization) -> None:
     assert "input.email=ada@acme.io" in describe(raw)
     with pytest.raises(ValueError, match="filter.where"):
         normalize_filter({"where": "input.email"})
+
+
+@pytest.mark.parametrize("query", ["input.a%3D%22%5Cu0000%22", "input.a%3D%22%5Cud800%22"])
+def test_a_quoted_nul_or_lone_surrogate_is_a_400_at_the_field(
+    alice: Client, org: Organization, query: str
+) -> None:
+    page = alice.get(f"/history/?where={query}")
+    assert page.status_code == 400 and page.context["runs"] == []
+    assert "where=" in page.content.decode()
