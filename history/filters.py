@@ -186,7 +186,8 @@ class RunFilter(django_filters.FilterSet):
             return queryset.filter(uid=parse_run_id(value))
         except ValueError:
             pass
-        # Each text as a trigram index holds it (migrations 0004 and 0018), so icontains uses it.
+        # Each text as a trigram index holds it (history_run_slug_trgm, history_run_error_trgm,
+        # history_run_input_trgm, history_run_output_trgm), so icontains uses it.
         queryset = queryset.alias(
             input_text=Cast("input", TextField()), output_text=Cast("output", TextField())
         )

@@ -3,8 +3,8 @@
 A clause is ``PATH OPERATOR VALUE``:
 
 * PATH is ``input``, ``output`` or ``error`` and one or more keys after a dot
-  (``input.user.email``); a key of digits is an array index (``input.items.0.sku``). Keys hold
-  no ``.``, ``=``, ``!``, ``<``, ``>`` or ``~``.
+  (``input.user.email``); a key of digits is an array index (``input.items.0.sku``), and a
+  signed one (``-1``, ``+1``) is refused. Keys hold no ``.``, ``=``, ``!``, ``<``, ``>`` or ``~``.
 * OPERATOR is the first of those characters: ``=``, ``!=``, ``>``, ``>=``, ``<``, ``<=``, ``~``.
 * VALUE is the rest, trimmed: a number (``80``, ``-1.5``, ``2e3``), ``true``, ``false``,
   ``null``, a JSON string in double quotes (``"80"`` is text, ``" a "`` keeps its spaces), or
@@ -16,10 +16,10 @@ A clause is ``PATH OPERATOR VALUE``:
 path that is not there matches nothing.
 
 On PostgreSQL ``=`` is jsonb containment (``@>``), served by the ``jsonb_path_ops`` GIN
-indexes ``history_run_input_path_gin`` and ``history_run_output_path_gin``; the other operators
-filter the rows the other filters and the keyset scan reach. SQLite answers the same: its
-``~`` folds case in Python (``keystroke_lower``, history.apps) and reads true and false as
-words, and an integer beyond 64 bits is compared there as the float SQLite stored.
+indexes ``history_run_input_gin``, ``history_run_output_gin`` and ``history_run_error_gin``; the
+other operators filter the rows the other filters and the keyset scan reach. SQLite answers
+the same: its ``~`` folds case in Python (``keystroke_lower``, history.apps) and reads true
+and false as words; an integer beyond 64 bits is compared there as the float SQLite stored.
 """
 
 from __future__ import annotations

@@ -79,3 +79,19 @@ def test_one_clause_a_line_and_at_most_twenty() -> None:
     assert len(parse_all(["input.a=1\n\n output.b~x \r\n", "error.type=E"])) == 3
     with pytest.raises(ValidationError, match="at most 20"):
         parse_all(["input.a=1"] * 21)
+
+
+ESCAPED = st.lists(
+    st.one_of(st.text(max_size=3), st.integers(0, 0xFFFF).map(lambda code: f"\\u{code:04x}"))
+).map(lambda parts: 'input.a="' + "".join(parts) + '"')
+
+
+@given(ESCAPED)
+def test_a_parsed_value_holds_no_nul_nor_lone_surrogate(text: str) -> None:
+    try:
+        clause = parse(text)
+    except ValidationError as exc:
+        assert "where=" in exc.messages[0]
+    else:
+        assert "\x00" not in clause.value
+        clause.value.encode("utf-8")  # no lone surrogate

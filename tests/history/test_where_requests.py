@@ -37,14 +37,18 @@ def clause_texts(draw: st.DrawFn) -> str:
     return path + draw(st.sampled_from(OPERATORS)) + draw(VALUE)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.fixture
+def payload_run(org: Organization) -> None:
+    make_run(org, input={"a": "x", "items": [{"sku": "A"}], "0": 1}, output={"n": 2})
+
+
+# The fixtures run once for all examples: each example's request reads the same run.
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.one_of(clause_texts(), st.text(max_size=30)), min_size=1, max_size=3))
 def test_any_where_answers_200_or_400_never_500(
-    api: APIClient, org: Organization, clauses: list[str]
+    api: APIClient, payload_run: None, clauses: list[str]
 ) -> None:
-    if not hasattr(org, "_payload_run"):
-        org._payload_run = make_run(  # type: ignore[attr-defined]
-            org, input={"a": "x", "items": [{"sku": "A"}], "0": 1}, output={"n": 2}
-        )
     response = api.get("/api/runs", {"where": clauses})
     assert response.status_code in (200, 400), (clauses, response.content[:500])

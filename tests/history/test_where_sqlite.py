@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from history.models import Organization
+
 from .test_where import CASES
+from .where_table import answers
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
@@ -41,7 +46,8 @@ print(json.dumps({
 """
 
 
-def test_the_same_clauses_work_on_sqlite(tmp_path: Any) -> None:
+def run_on_sqlite(tmp_path: Any, script: str) -> Any:
+    """The last line ``script`` prints, as JSON, from a process on a fresh SQLite database."""
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "KEYSTROKE_HOME": str(tmp_path),
@@ -50,7 +56,7 @@ def test_the_same_clauses_work_on_sqlite(tmp_path: Any) -> None:
         "PATH": "/usr/bin:/bin",
     }
     done = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup()\n{SCRIPT}"],
+        [sys.executable, "-c", f"import django; django.setup()\n{script}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -58,10 +64,35 @@ def test_the_same_clauses_work_on_sqlite(tmp_path: Any) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_same_clauses_work_on_sqlite(tmp_path: Any) -> None:
+    result = run_on_sqlite(tmp_path, SCRIPT)
     for (clause, expected), got in zip(CASES, result["cases"], strict=True):
         assert got == sorted(expected), clause
     assert result["anded"] == ["ada"]
     assert result["q"] == ["ada"]
     assert result["masked"] == []  # no request: searched as a viewer, without hook tokens
     assert "no operator" in result["bad"]["where"][0]
+
+
+@pytest.mark.django_db
+def test_postgresql_and_sqlite_answer_the_clause_table_alike(
+    tmp_path: Any, org: Organization
+) -> None:
+    on_postgresql = answers(org)
+    on_sqlite = run_on_sqlite(
+        tmp_path,
+        "import json\nfrom django.core.management import call_command\n"
+        "from history.models import Organization\nfrom tests.history.where_table import answers\n"
+        "call_command('migrate', verbosity=0)\n"
+        "print(json.dumps(answers(Organization.objects.default())))",
+    )
+    assert on_sqlite == on_postgresql
+    assert on_postgresql["input.flag~true"] == ["flag"]
+    assert on_postgresql["input.flag~FALSE"] == ["flagf"]
+    assert on_postgresql["input.flag~1"] == []
+    assert on_postgresql["input.name~ölaf"] == ["unicode"]
+    assert on_postgresql["input.n=12345678901234567890"] == ["big"]
+    assert on_postgresql["input.tags.-1>2"] == "refused"
