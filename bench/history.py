@@ -197,8 +197,16 @@ def pages(big_run: str, failed_run: str, email: str) -> list[Page]:
             f"/history/{big_run}/?tab=overview",
             DETAIL_AIM_MS,
         ),
-        # Not in the aims: the Failures view, the saved view "Running", a rarer word, a failed run.
+        # Not in the aims: the API's answers to the same searches, the Failures view, the saved
+        # view "Running", a rarer word, a failed run.
+        Page(
+            "API, where input.email=<one person>",
+            "/api/runs?" + urlencode([("where", f"input.email={email}")]),
+            None,
+        ),
+        Page("API, counts, no filter", "/api/runs/counts", None),
         Page("Failures view, no filter", "/history/failures/", None),
+        Page("Failures view, range=7d", "/history/failures/?range=7d", None),
         Page(
             "List, saved view Running (4 statuses)",
             "/history/?"
