@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .hook_tokens import cut
 from .markdown import text
 from .models import Run
 from .templatetags.history_tags import duration
@@ -26,6 +27,8 @@ from .timeline import WAIT_KINDS, Row, span_rows, spans_of, waits_of_run
 
 VERSION = 1
 MARKDOWN_ROWS = 500
+# A log line's characters in the Markdown; cut() drops a token the cut went through.
+LOG_CHARS = 300
 _LOG_FIELDS = ("span_id", "created_at", "level", "logger", "message", "attributes")
 
 
@@ -97,7 +100,7 @@ def trace_markdown(run: Run, absolute: Callable[[str], str] | None = None) -> st
         lines += ["", "## Logs", ""]
         lines += [
             f"- `{log['created_at'].isoformat(timespec='milliseconds')}` {log['level']} "
-            f"{text(log['logger'])}: {text(log['message'][:300])}"
+            f"{text(log['logger'])}: {text(cut(log['message'], LOG_CHARS))}"
             for log in logs
         ]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from django.core.exceptions import BadRequest
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from .hook_tokens import cut
 from .models import LogRecord, Run, Step
 
 LOG_ROWS = 100
@@ -65,7 +66,7 @@ def parse_filter(params: Mapping[str, str]) -> LogFilter:
         raise BadRequest(f"status={status!r} is not a status: choose one of {_or(STATUSES)}.")
     if level and level not in LEVELS:
         raise BadRequest(f"level={level!r} is not a level: choose one of {_or(LEVELS)}.")
-    return LogFilter(step=params.get("step", "")[:200], kind=kind, status=status, level=level)
+    return LogFilter(step=cut(params.get("step", ""), 200), kind=kind, status=status, level=level)
 
 
 def _or(values: Any) -> str:
