@@ -97,15 +97,16 @@ def filtered(run: Run, chosen: LogFilter) -> QuerySet[LogRecord]:
 
 
 def _spans(run: Run, chosen: LogFilter) -> Any:
+    # Key transforms, not attributes__contains: SQLite has no JSON containment.
     spans = run.spans.all()
     if chosen.step.startswith("step:"):
-        spans = spans.filter(attributes__contains={"keystroke.step_id": chosen.step})
+        spans = spans.filter(**{"attributes__keystroke.step_id": chosen.step})
     elif chosen.step:  # a key names every call of the step: step:<key>#0, #1…
         spans = spans.filter(
             **{"attributes__keystroke.step_id__startswith": f"step:{chosen.step}#"}
         )
     if chosen.kind:
-        spans = spans.filter(attributes__contains={"keystroke.step_kind": chosen.kind})
+        spans = spans.filter(**{"attributes__keystroke.step_kind": chosen.kind})
     if chosen.status == "failed":
         spans = spans.filter(status="error")
     elif chosen.status == "success":
