@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import BadRequest
@@ -113,17 +113,24 @@ def step_key(step_id: str) -> str:
     return step_id.removeprefix("step:").rpartition("#")[0] or step_id
 
 
-def parse_cursor(value: str) -> tuple[datetime, int] | None:
-    """``after=<started_at ISO>~<id>`` as the Load more link wrote it; 400 if it is not one."""
+def parse_cursor(
+    value: str,
+    error: str = "after is not a cursor: pass back the Load more link's value unchanged.",
+) -> tuple[datetime, int] | None:
+    """``<time ISO>~<id>`` as a Load more link wrote it; 400 with ``error`` if it is not one.
+
+    The time is brought to UTC here: an offset that takes it out of datetime's range (year 1 at
+    +23:00) would otherwise fail in the database adapter, a 500."""
     if not value:
         return None
     stamp, _, pk = value.rpartition("~")
     try:
-        started = parse_datetime(stamp)
-    except ValueError:
+        stamp_at = parse_datetime(stamp)
+        started = stamp_at.astimezone(UTC) if stamp_at and stamp_at.tzinfo else None
+    except (ValueError, OverflowError):
         started = None
-    if started is None or started.tzinfo is None or not (pk.isascii() and pk.isdigit()):
-        raise BadRequest("after is not a cursor: pass back the Load more link's value unchanged.")
+    if started is None or not (pk.isascii() and pk.isdigit()):
+        raise BadRequest(error)
     return started, int(pk)
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from django.core.exceptions import BadRequest
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
 from .hook_tokens import cut
 from .models import LogRecord, Run, Step
+from .timeline import parse_cursor
 
 LOG_ROWS = 100
 # Loggers of the libraries the worker runs on, not of the user's workflows.
@@ -128,15 +128,6 @@ def page(run: Run, chosen: LogFilter, after: str = "") -> tuple[list[dict[str, A
 
 
 def _cursor(value: str) -> tuple[datetime, int] | None:
-    if not value:
-        return None
-    stamp, _, pk = value.rpartition("~")
-    try:
-        created = parse_datetime(stamp)
-    except ValueError:
-        created = None
-    if created is None or created.tzinfo is None or not (pk.isascii() and pk.isdigit()):
-        raise BadRequest(
-            "log_after is not a cursor: pass back the More logs link's value unchanged."
-        )
-    return created, int(pk)
+    return parse_cursor(
+        value, "log_after is not a cursor: pass back the More logs link's value unchanged."
+    )

@@ -158,3 +158,23 @@ def test_passes_are_numbered_across_pages(org: Organization) -> None:
         if not (after := part.after):
             break
     assert titles == [f"pass {n}" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "trace/rows/?after={}",
+        "trace/logs/?log_after={}",
+        "?tab=trace&after={}",
+        "?tab=trace&log_after={}",
+    ],
+)
+@pytest.mark.parametrize(
+    "stamp", ["0001-01-01T00:00:00%2B23:00", "9999-12-31T23:59:59-23:00", "2026-11-30T09:00:00"]
+)
+def test_a_cursor_out_of_range_or_without_offset_is_a_400(
+    alice: Client, org: Organization, path: str, stamp: str
+) -> None:
+    run = investigated_run(org)
+    response = alice.get(f"/history/{run.public_id}/" + path.format(f"{stamp}~1"))
+    assert response.status_code == 400
