@@ -71,7 +71,7 @@ class Row:
     depth: int
     started_at: datetime
     ended_at: datetime | None
-    status: str  # a span's "unset"/"ok"/"error"; a wait's "waiting" or "done"
+    status: str  # a span's "unset"/"ok"/"error"; a wait's "waiting", "done" or "error"
     step_id: str = ""
     attempt: int | None = None
     span_id: str = ""
@@ -224,6 +224,8 @@ def wait_rows(steps: Iterable[dict[str, Any]]) -> Iterator[Row]:
         kind, step_id = step["kind"], step["step_id"]
         base = {"name": step_key(step_id), "step_id": step_id, "depth": depth}
         waiting = step["status"] in ("sleeping", "waiting")
+        # A hook that timed out, or a child run that failed, left its step failed.
+        ended = "error" if step["status"] == "failed" else "done"
         if kind in _RETRIED:
             yield from _backoffs(step, base)
         elif kind == "sleep":
@@ -238,12 +240,14 @@ def wait_rows(steps: Iterable[dict[str, Any]]) -> Iterator[Row]:
             )
         elif kind == "hook":
             timeout = f", times out {_iso(step['wake_at'])}" if step["wake_at"] else ""
+            if ended == "error":
+                timeout = f", timed out at {_iso(step['finished_at'])}"
             yield Row(
                 kind="hook",
                 title=f"{step_id} waits for an answer{timeout}",
                 started_at=step["started_at"],
                 ended_at=None if waiting else step["finished_at"],
-                status="waiting" if waiting else "done",
+                status="waiting" if waiting else ended,
                 wakes_at=step["wake_at"],
                 **base,
             )
@@ -254,7 +258,7 @@ def wait_rows(steps: Iterable[dict[str, Any]]) -> Iterator[Row]:
                 title=f"{step_id} waits on child run {child}",
                 started_at=step["started_at"],
                 ended_at=None if waiting else step["finished_at"],
-                status="waiting" if waiting else "done",
+                status="waiting" if waiting else ended,
                 child_run=child,
                 **base,
             )

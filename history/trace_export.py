@@ -5,7 +5,8 @@ The JSON shape, version 1::
     {"version": 1, "run": {"id", "slug", "status", "trace_id"},
      "spans": [{"span_id", "parent_span_id", "name", "kind", "status", "started_at",
                 "ended_at", "attributes"}],
-     "waits": [{"kind": "backoff"|"sleep"|"hook"|"child", "step_id", "started_at",
+     "waits": [{"kind": "backoff"|"sleep"|"hook"|"child", "step_id",
+                "status": "waiting"|"done"|"error", "started_at",
                 "ended_at", "wakes_at", "attempt", "child_run"}],
      "logs": [{"span_id", "created_at", "level", "logger", "message", "attributes"}]}
 
@@ -64,6 +65,7 @@ def _wait(row: Row) -> dict[str, Any]:
     return {
         "kind": row.kind,
         "step_id": row.step_id,
+        "status": row.status,
         "started_at": _time(row.started_at),
         "ended_at": _time(row.ended_at),
         "wakes_at": _time(row.wakes_at),
@@ -114,7 +116,10 @@ def _line(row: Row, start: datetime | None) -> str:
     if row.kind in WAIT_KINDS:
         until = f", wakes {row.wakes_at.isoformat(timespec='milliseconds')}" if row.wakes_at else ""
         child = f", child {row.child_run}" if row.child_run else ""
-        return f"{indent}- {at} {what} waits {lasted}{until}{child}"
+        failed = ""
+        if row.status == "error":
+            failed = " **timed out**" if row.kind == "hook" else " **failed**"
+        return f"{indent}- {at} {what} waits {lasted}{until}{child}{failed}"
     failed = " **error**" if row.status == "error" else ""
     attempt = f" attempt {row.attempt}" if row.attempt else ""
     return f"{indent}- {at} {what}{attempt} {lasted}{failed}"

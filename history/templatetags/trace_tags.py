@@ -55,14 +55,17 @@ def _details(row: Row) -> SafeString:
     parts.append(
         format_html('<span class="muted">{} · {}</span>', moment(row.started_at, "ms"), lasted)
     )
-    if row.wakes_at:
+    timed_out = row.kind == "hook" and row.status == "error"
+    if row.wakes_at and not timed_out:
         label = "times out" if row.kind == "hook" else "wakes"
         parts.append(
             format_html('<span class="wakes">{} {}</span>', label, moment(row.wakes_at, "ms"))
         )
     if row.kind == "hook" and row.ended_at:
+        # A hook's step fails only when its timeout came before an answer.
+        label = "timed out at" if timed_out else "resumed"
         parts.append(
-            format_html('<span class="wakes">resumed {}</span>', moment(row.ended_at, "ms"))
+            format_html('<span class="wakes">{} {}</span>', label, moment(row.ended_at, "ms"))
         )
     if row.status == "error":
         parts.append(mark_safe('<span class="status status-failed">error</span>'))

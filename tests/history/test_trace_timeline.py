@@ -178,3 +178,38 @@ def test_a_cursor_out_of_range_or_without_offset_is_a_400(
     run = investigated_run(org)
     response = alice.get(f"/history/{run.public_id}/" + path.format(f"{stamp}~1"))
     assert response.status_code == 400
+
+
+def test_a_timed_out_hook_and_a_failed_child_run_show_as_errors(
+    alice: Client, org: Organization
+) -> None:
+    run = investigated_run(org)
+    hook = run.steps.get(kind="hook")
+    hook.status, hook.finished_at = "failed", at(25)
+    hook.error = {"type": "HookTimeout", "message": "Hook step:hook:approval#0 was not resumed."}
+    hook.save()
+    run.steps.filter(kind="workflow").update(
+        status="failed", error={"type": "ChildWorkflowFailed", "message": "child run failed"}
+    )
+    waits = {p.row.kind: p.row for p in page(run).rows if p.row.is_wait}
+    assert (waits["hook"].status, waits["child"].status) == ("error", "error")
+    assert (waits["sleep"].status, waits["backoff"].status) == ("done", "done")
+    text = alice.get(f"/history/{run.public_id}/?tab=trace").content.decode()
+    hook_row = re.search(r'<li class="[^"]*span-hook[^"]*".*?</li>', text, re.S)
+    assert hook_row is not None
+    assert "timed out at" in hook_row.group() and "resumed" not in hook_row.group()
+    assert "status-failed" in hook_row.group()
+    child_row = re.search(r'<li class="[^"]*span-child[^"]*".*?</details>', text, re.S)
+    assert child_row is not None and "status-failed" in child_row.group()
+    document = alice.get(f"/history/{run.public_id}/trace/download/?format=md").content.decode()
+    assert "**hook:approval** `hook` waits 4.50 s" in document
+    assert "timed out" in document.split("**hook:approval** `hook`")[1].splitlines()[0]
+
+
+def test_an_answered_hook_shows_when_it_was_resumed(alice: Client, org: Organization) -> None:
+    run = investigated_run(org)
+    text = alice.get(f"/history/{run.public_id}/?tab=trace").content.decode()
+    hook_row = re.search(r'<li class="[^"]*span-hook[^"]*".*?</li>', text, re.S)
+    assert hook_row is not None
+    assert "resumed" in hook_row.group() and "timed out at" not in hook_row.group()
+    assert "status-failed" not in hook_row.group()
