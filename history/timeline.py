@@ -28,6 +28,10 @@ from .listing import JsonArrayLength
 from .models import Run, Span
 
 PAGE_ROWS = 50
+# Child runs expand in place down to this many levels below the run; deeper ones are links.
+MAX_NEST = 5
+# A level indents its rows by at most 3 (a nested step's wait is at depth 2, its child below).
+MAX_INDENT = 3 * MAX_NEST
 WAIT_KINDS = ("backoff", "sleep", "hook", "child")
 # Executed kinds whose failed attempts wait for a retry (agent steps wait on their calls).
 _RETRIED = ("action", "model", "llm")

@@ -20,8 +20,6 @@ from ..models import Run
 from ..trace_export import trace_document, trace_markdown
 from .common import actor_or_403
 
-MAX_DEPTH = 5  # a child's child's… timeline nests at most this deep
-
 
 def trace_context(request: HttpRequest, run: Run) -> dict[str, Any]:
     """The first page of the timeline and of the logs, as the tab shows them."""
@@ -36,23 +34,30 @@ def trace_context(request: HttpRequest, run: Run) -> dict[str, Any]:
         "log_statuses": trace_logs.STATUSES,
         "step_kinds": run.steps.model.Kind.values,
         "nest": 0,
+        "indent": 0,
     }
 
 
 @login_required
 @require_safe
 def trace_rows(request: HttpRequest, run_id: str) -> HttpResponse:
-    """More rows of a run's timeline (``after``), or a child run's own timeline (``nest``)."""
+    """More rows of a run's timeline (``after``), or a child run's own timeline: ``nest`` is its
+    level below the run the tab shows, ``indent`` how deep its rows are drawn."""
     run = get_run_for_actor(actor_or_403(request), run_id)
-    nest = request.GET.get("nest", "0")
-    if not (nest.isascii() and nest.isdigit()) or int(nest) > MAX_DEPTH:
-        raise BadRequest(f"nest must be a whole number from 0 to {MAX_DEPTH}.")
     context = {
         "run": run,
         "timeline": timeline.page(run, request.GET.get("after", "")),
-        "nest": int(nest),
+        "nest": _whole(request, "nest", timeline.MAX_NEST),
+        "indent": _whole(request, "indent", timeline.MAX_INDENT),
     }
     return render(request, "history/_trace_rows.html", context)
+
+
+def _whole(request: HttpRequest, name: str, most: int) -> int:
+    value = request.GET.get(name, "0")
+    if not (value.isascii() and value.isdigit()) or int(value) > most:
+        raise BadRequest(f"{name} must be a whole number from 0 to {most}.")
+    return int(value)
 
 
 @login_required
