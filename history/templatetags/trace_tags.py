@@ -25,7 +25,8 @@ def timeline_rows(rows: Iterable[Placed], nest: int, indent: int) -> SafeString:
 
 def _row(placed: Placed, nest: int, indent: int) -> SafeString:
     row = placed.row
-    classes = f"span depth-{row.depth + indent} span-{row.kind}" + (" wait" if row.is_wait else "")
+    classes = f"span depth-{row.depth + indent} span-{row.kind} span-status-{row.status}"
+    classes += " wait" if row.is_wait else ""
     return format_html(
         '<li class="{}" data-kind="{}" data-step="{}"><div class="span-label" title="{}">'
         '<span class="span-name">{}</span> <span class="badge kind-{}">{}</span>{}</div>'

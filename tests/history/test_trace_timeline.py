@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from history.models import Organization, Run
@@ -255,3 +256,16 @@ def test_the_deepest_level_links_its_child_run_without_expanding_it(
     assert "trace/rows/" not in deepest
     too_deep = alice.get(f"/history/{runs[0].public_id}/trace/rows/?nest=6")
     assert too_deep.status_code == 400
+
+
+def test_a_failed_attempts_row_carries_the_class_that_draws_it_red(
+    alice: Client, org: Organization
+) -> None:
+    run = investigated_run(org)
+    text = alice.get(f"/history/{run.public_id}/?tab=trace").content.decode()
+    classes = re.findall(r'<li class="([^"]*)" data-kind="action"', text)
+    assert len(classes) == 2
+    assert "span-status-error" in classes[0].split(), "attempt 1 failed"
+    assert "span-status-error" not in classes[1].split(), "attempt 2 succeeded"
+    css = (settings.BASE_DIR / "static/history/css/base.css").read_text()
+    assert ".span.span-status-error .span-bar rect" in css
