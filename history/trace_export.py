@@ -27,6 +27,8 @@ from .templatetags.history_tags import duration
 from .timeline import WAIT_KINDS, Row, span_rows, spans_of, waits_of_run
 
 VERSION = 1
+# The Trace tab's Raw spans show this many; the JSON export has them all.
+RAW_SPANS = 500
 MARKDOWN_ROWS = 500
 # A log line's characters in the Markdown; cut() drops a token the cut went through.
 LOG_CHARS = 300
@@ -50,6 +52,12 @@ def trace_document(run: Run) -> dict[str, Any]:
             for log in run.log_records.order_by("created_at", "id").values(*_LOG_FIELDS)
         ],
     }
+
+
+def raw_spans(run: Run, limit: int = RAW_SPANS) -> tuple[list[dict[str, Any]], bool]:
+    """The run's first ``limit`` spans as the JSON export has them, and whether there are more."""
+    spans = [_span(span) for span in spans_of(run)[: limit + 1]]
+    return spans[:limit], len(spans) > limit
 
 
 def _span(span: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from .. import timeline, trace_logs
 from ..access import get_run_for_actor
 from ..markdown import CONTENT_TYPE
 from ..models import Run
-from ..trace_export import trace_document, trace_markdown
+from ..payloads import as_yaml
+from ..trace_export import RAW_SPANS, raw_spans, trace_document, trace_markdown
 from .common import actor_or_403
 
 
@@ -72,8 +73,20 @@ def trace_log_rows(request: HttpRequest, run_id: str) -> HttpResponse:
 
 @login_required
 @require_safe
+def trace_spans(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The run's first spans as stored, with the JSON/YAML toggle and Copy: loaded when the
+    tab's Raw spans disclosure opens, so a big run's tab does not carry them."""
+    run = get_run_for_actor(actor_or_403(request), run_id)
+    spans, more = raw_spans(run)
+    context = {"run": run, "spans": spans, "more": more, "limit": RAW_SPANS}
+    return render(request, "history/_trace_spans.html", context)
+
+
+@login_required
+@require_safe
 def trace_download(request: HttpRequest, run_id: str) -> HttpResponse:
-    """The trace as a file: JSON (``format=json``, the default) or Markdown (``format=md``)."""
+    """The trace as a file: JSON (``format=json``, the default), its YAML (``format=yaml``, the
+    Raw spans' download link) or Markdown (``format=md``)."""
     run = get_run_for_actor(actor_or_403(request), run_id)
     fmt = request.GET.get("format", "json")
     if fmt == "md":
@@ -81,8 +94,10 @@ def trace_download(request: HttpRequest, run_id: str) -> HttpResponse:
     elif fmt == "json":
         body = json.dumps(trace_document(run), cls=DjangoJSONEncoder, indent=2)
         content_type = "application/json"
+    elif fmt == "yaml":
+        body, content_type = as_yaml(trace_document(run)), "application/yaml"
     else:
-        raise BadRequest(f"format={fmt!r} is not known: choose json or md.")
+        raise BadRequest(f"format={fmt!r} is not known: choose json, yaml or md.")
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{run.public_id}.trace.{fmt}"'
     return response

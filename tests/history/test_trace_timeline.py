@@ -244,7 +244,7 @@ def test_every_level_of_a_chain_of_child_runs_expands(alice: Client, org: Organi
         response = alice.get(found.group(1).replace("&amp;", "&"))
         assert response.status_code == 200
         page_of = response.content.decode()
-    assert "span-name\">r3<" in page_of
+    assert 'span-name">r3<' in page_of
 
 
 def test_the_deepest_level_links_its_child_run_without_expanding_it(
