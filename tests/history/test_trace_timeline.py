@@ -269,3 +269,13 @@ def test_a_failed_attempts_row_carries_the_class_that_draws_it_red(
     assert "span-status-error" not in classes[1].split(), "attempt 2 succeeded"
     css = (settings.BASE_DIR / "static/history/css/base.css").read_text()
     assert ".span.span-status-error .span-bar rect" in css
+
+
+@pytest.mark.parametrize("path", ["trace/rows/?after={}", "?tab=trace&log_after={}"])
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00-23:59", "9999-12-31T00:00:00%2B23:59"])
+def test_a_cursor_at_the_edge_of_the_range_is_not_a_500(
+    alice: Client, org: Organization, path: str, stamp: str
+) -> None:
+    run = investigated_run(org)
+    response = alice.get(f"/history/{run.public_id}/" + path.format(f"{stamp}~1"))
+    assert response.status_code == 200, "a time in range pages from there"
