@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import BadRequest
@@ -28,6 +28,10 @@ from .listing import JsonArrayLength
 from .models import Run, Span
 
 PAGE_ROWS = 50
+# Child runs expand in place down to this many levels below the run; deeper ones are links.
+MAX_NEST = 5
+# A level indents its rows by at most 3 (a nested step's wait is at depth 2, its child below).
+MAX_INDENT = 3 * MAX_NEST
 WAIT_KINDS = ("backoff", "sleep", "hook", "child")
 # Executed kinds whose failed attempts wait for a retry (agent steps wait on their calls).
 _RETRIED = ("action", "model", "llm")
@@ -71,7 +75,7 @@ class Row:
     depth: int
     started_at: datetime
     ended_at: datetime | None
-    status: str  # a span's "unset"/"ok"/"error"; a wait's "waiting" or "done"
+    status: str  # a span's "unset"/"ok"/"error"; a wait's "waiting", "done" or "error"
     step_id: str = ""
     attempt: int | None = None
     span_id: str = ""
@@ -113,17 +117,24 @@ def step_key(step_id: str) -> str:
     return step_id.removeprefix("step:").rpartition("#")[0] or step_id
 
 
-def parse_cursor(value: str) -> tuple[datetime, int] | None:
-    """``after=<started_at ISO>~<id>`` as the Load more link wrote it; 400 if it is not one."""
+def parse_cursor(
+    value: str,
+    error: str = "after is not a cursor: pass back the Load more link's value unchanged.",
+) -> tuple[datetime, int] | None:
+    """``<time ISO>~<id>`` as a Load more link wrote it; 400 with ``error`` if it is not one.
+
+    The time is brought to UTC here: an offset that takes it out of datetime's range (year 1 at
+    +23:00) would otherwise fail in the database adapter, a 500."""
     if not value:
         return None
     stamp, _, pk = value.rpartition("~")
     try:
-        started = parse_datetime(stamp)
-    except ValueError:
+        stamp_at = parse_datetime(stamp)
+        started = stamp_at.astimezone(UTC) if stamp_at and stamp_at.tzinfo else None
+    except (ValueError, OverflowError):
         started = None
-    if started is None or started.tzinfo is None or not (pk.isascii() and pk.isdigit()):
-        raise BadRequest("after is not a cursor: pass back the Load more link's value unchanged.")
+    if started is None or not (pk.isascii() and pk.isdigit()):
+        raise BadRequest(error)
     return started, int(pk)
 
 
@@ -217,6 +228,8 @@ def wait_rows(steps: Iterable[dict[str, Any]]) -> Iterator[Row]:
         kind, step_id = step["kind"], step["step_id"]
         base = {"name": step_key(step_id), "step_id": step_id, "depth": depth}
         waiting = step["status"] in ("sleeping", "waiting")
+        # A hook that timed out, or a child run that failed, left its step failed.
+        ended = "error" if step["status"] == "failed" else "done"
         if kind in _RETRIED:
             yield from _backoffs(step, base)
         elif kind == "sleep":
@@ -231,12 +244,14 @@ def wait_rows(steps: Iterable[dict[str, Any]]) -> Iterator[Row]:
             )
         elif kind == "hook":
             timeout = f", times out {_iso(step['wake_at'])}" if step["wake_at"] else ""
+            if ended == "error":
+                timeout = f", timed out at {_iso(step['finished_at'])}"
             yield Row(
                 kind="hook",
                 title=f"{step_id} waits for an answer{timeout}",
                 started_at=step["started_at"],
                 ended_at=None if waiting else step["finished_at"],
-                status="waiting" if waiting else "done",
+                status="waiting" if waiting else ended,
                 wakes_at=step["wake_at"],
                 **base,
             )
@@ -247,7 +262,7 @@ def wait_rows(steps: Iterable[dict[str, Any]]) -> Iterator[Row]:
                 title=f"{step_id} waits on child run {child}",
                 started_at=step["started_at"],
                 ended_at=None if waiting else step["finished_at"],
-                status="waiting" if waiting else "done",
+                status="waiting" if waiting else ended,
                 child_run=child,
                 **base,
             )

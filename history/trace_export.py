@@ -5,7 +5,8 @@ The JSON shape, version 1::
     {"version": 1, "run": {"id", "slug", "status", "trace_id"},
      "spans": [{"span_id", "parent_span_id", "name", "kind", "status", "started_at",
                 "ended_at", "attributes"}],
-     "waits": [{"kind": "backoff"|"sleep"|"hook"|"child", "step_id", "started_at",
+     "waits": [{"kind": "backoff"|"sleep"|"hook"|"child", "step_id",
+                "status": "waiting"|"done"|"error", "started_at",
                 "ended_at", "wakes_at", "attempt", "child_run"}],
      "logs": [{"span_id", "created_at", "level", "logger", "message", "attributes"}]}
 
@@ -19,13 +20,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .hook_tokens import cut
 from .markdown import text
 from .models import Run
 from .templatetags.history_tags import duration
 from .timeline import WAIT_KINDS, Row, span_rows, spans_of, waits_of_run
 
 VERSION = 1
+# The Trace tab's Raw spans show this many; the JSON export has them all.
+RAW_SPANS = 500
 MARKDOWN_ROWS = 500
+# A log line's characters in the Markdown; cut() drops a token the cut went through.
+LOG_CHARS = 300
 _LOG_FIELDS = ("span_id", "created_at", "level", "logger", "message", "attributes")
 
 
@@ -48,6 +54,12 @@ def trace_document(run: Run) -> dict[str, Any]:
     }
 
 
+def raw_spans(run: Run, limit: int = RAW_SPANS) -> tuple[list[dict[str, Any]], bool]:
+    """The run's first ``limit`` spans as the JSON export has them, and whether there are more."""
+    spans = [_span(span) for span in spans_of(run)[: limit + 1]]
+    return spans[:limit], len(spans) > limit
+
+
 def _span(span: dict[str, Any]) -> dict[str, Any]:
     fields = ("trace_id", "span_id", "parent_span_id", "name", "kind", "status", "attributes")
     return {
@@ -61,6 +73,7 @@ def _wait(row: Row) -> dict[str, Any]:
     return {
         "kind": row.kind,
         "step_id": row.step_id,
+        "status": row.status,
         "started_at": _time(row.started_at),
         "ended_at": _time(row.ended_at),
         "wakes_at": _time(row.wakes_at),
@@ -97,7 +110,7 @@ def trace_markdown(run: Run, absolute: Callable[[str], str] | None = None) -> st
         lines += ["", "## Logs", ""]
         lines += [
             f"- `{log['created_at'].isoformat(timespec='milliseconds')}` {log['level']} "
-            f"{text(log['logger'])}: {text(log['message'][:300])}"
+            f"{text(log['logger'])}: {text(cut(log['message'], LOG_CHARS))}"
             for log in logs
         ]
     return "\n".join(lines) + "\n"
@@ -111,7 +124,10 @@ def _line(row: Row, start: datetime | None) -> str:
     if row.kind in WAIT_KINDS:
         until = f", wakes {row.wakes_at.isoformat(timespec='milliseconds')}" if row.wakes_at else ""
         child = f", child {row.child_run}" if row.child_run else ""
-        return f"{indent}- {at} {what} waits {lasted}{until}{child}"
+        failed = ""
+        if row.status == "error":
+            failed = " **timed out**" if row.kind == "hook" else " **failed**"
+        return f"{indent}- {at} {what} waits {lasted}{until}{child}{failed}"
     failed = " **error**" if row.status == "error" else ""
     attempt = f" attempt {row.attempt}" if row.attempt else ""
     return f"{indent}- {at} {what}{attempt} {lasted}{failed}"

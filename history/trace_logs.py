@@ -14,9 +14,10 @@ from typing import Any
 
 from django.core.exceptions import BadRequest
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
+from .hook_tokens import cut
 from .models import LogRecord, Run, Step
+from .timeline import parse_cursor
 
 LOG_ROWS = 100
 # Loggers of the libraries the worker runs on, not of the user's workflows.
@@ -65,7 +66,7 @@ def parse_filter(params: Mapping[str, str]) -> LogFilter:
         raise BadRequest(f"status={status!r} is not a status: choose one of {_or(STATUSES)}.")
     if level and level not in LEVELS:
         raise BadRequest(f"level={level!r} is not a level: choose one of {_or(LEVELS)}.")
-    return LogFilter(step=params.get("step", "")[:200], kind=kind, status=status, level=level)
+    return LogFilter(step=cut(params.get("step", ""), 200), kind=kind, status=status, level=level)
 
 
 def _or(values: Any) -> str:
@@ -96,15 +97,16 @@ def filtered(run: Run, chosen: LogFilter) -> QuerySet[LogRecord]:
 
 
 def _spans(run: Run, chosen: LogFilter) -> Any:
+    # Key transforms, not attributes__contains: SQLite has no JSON containment.
     spans = run.spans.all()
     if chosen.step.startswith("step:"):
-        spans = spans.filter(attributes__contains={"keystroke.step_id": chosen.step})
+        spans = spans.filter(**{"attributes__keystroke.step_id": chosen.step})
     elif chosen.step:  # a key names every call of the step: step:<key>#0, #1…
         spans = spans.filter(
             **{"attributes__keystroke.step_id__startswith": f"step:{chosen.step}#"}
         )
     if chosen.kind:
-        spans = spans.filter(attributes__contains={"keystroke.step_kind": chosen.kind})
+        spans = spans.filter(**{"attributes__keystroke.step_kind": chosen.kind})
     if chosen.status == "failed":
         spans = spans.filter(status="error")
     elif chosen.status == "success":
@@ -126,15 +128,6 @@ def page(run: Run, chosen: LogFilter, after: str = "") -> tuple[list[dict[str, A
 
 
 def _cursor(value: str) -> tuple[datetime, int] | None:
-    if not value:
-        return None
-    stamp, _, pk = value.rpartition("~")
-    try:
-        created = parse_datetime(stamp)
-    except ValueError:
-        created = None
-    if created is None or created.tzinfo is None or not (pk.isascii() and pk.isdigit()):
-        raise BadRequest(
-            "log_after is not a cursor: pass back the More logs link's value unchanged."
-        )
-    return created, int(pk)
+    return parse_cursor(
+        value, "log_after is not a cursor: pass back the More logs link's value unchanged."
+    )

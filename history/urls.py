@@ -56,6 +56,7 @@ urlpatterns = [
     path("<str:run_id>/markdown/", markdown.run_markdown_view, name="run-markdown"),
     path("<str:run_id>/trace/rows/", trace.trace_rows, name="trace-rows"),
     path("<str:run_id>/trace/logs/", trace.trace_log_rows, name="trace-logs"),
+    path("<str:run_id>/trace/spans/", trace.trace_spans, name="trace-spans"),
     path("<str:run_id>/trace/download/", trace.trace_download, name="trace-download"),
     path("<str:run_id>/payload/<str:field>/", payloads.run_payload, name="run-payload"),
     path(

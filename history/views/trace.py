@@ -17,10 +17,9 @@ from .. import timeline, trace_logs
 from ..access import get_run_for_actor
 from ..markdown import CONTENT_TYPE
 from ..models import Run
-from ..trace_export import trace_document, trace_markdown
+from ..payloads import as_yaml
+from ..trace_export import RAW_SPANS, raw_spans, trace_document, trace_markdown
 from .common import actor_or_403
-
-MAX_DEPTH = 5  # a child's child's… timeline nests at most this deep
 
 
 def trace_context(request: HttpRequest, run: Run) -> dict[str, Any]:
@@ -36,23 +35,30 @@ def trace_context(request: HttpRequest, run: Run) -> dict[str, Any]:
         "log_statuses": trace_logs.STATUSES,
         "step_kinds": run.steps.model.Kind.values,
         "nest": 0,
+        "indent": 0,
     }
 
 
 @login_required
 @require_safe
 def trace_rows(request: HttpRequest, run_id: str) -> HttpResponse:
-    """More rows of a run's timeline (``after``), or a child run's own timeline (``nest``)."""
+    """More rows of a run's timeline (``after``), or a child run's own timeline: ``nest`` is its
+    level below the run the tab shows, ``indent`` how deep its rows are drawn."""
     run = get_run_for_actor(actor_or_403(request), run_id)
-    nest = request.GET.get("nest", "0")
-    if not (nest.isascii() and nest.isdigit()) or int(nest) > MAX_DEPTH:
-        raise BadRequest(f"nest must be a whole number from 0 to {MAX_DEPTH}.")
     context = {
         "run": run,
         "timeline": timeline.page(run, request.GET.get("after", "")),
-        "nest": int(nest),
+        "nest": _whole(request, "nest", timeline.MAX_NEST),
+        "indent": _whole(request, "indent", timeline.MAX_INDENT),
     }
     return render(request, "history/_trace_rows.html", context)
+
+
+def _whole(request: HttpRequest, name: str, most: int) -> int:
+    value = request.GET.get(name, "0")
+    if not (value.isascii() and value.isdigit()) or int(value) > most:
+        raise BadRequest(f"{name} must be a whole number from 0 to {most}.")
+    return int(value)
 
 
 @login_required
@@ -67,8 +73,20 @@ def trace_log_rows(request: HttpRequest, run_id: str) -> HttpResponse:
 
 @login_required
 @require_safe
+def trace_spans(request: HttpRequest, run_id: str) -> HttpResponse:
+    """The run's first spans as stored, with the JSON/YAML toggle and Copy: loaded when the
+    tab's Raw spans disclosure opens, so a big run's tab does not carry them."""
+    run = get_run_for_actor(actor_or_403(request), run_id)
+    spans, more = raw_spans(run)
+    context = {"run": run, "spans": spans, "more": more, "limit": RAW_SPANS}
+    return render(request, "history/_trace_spans.html", context)
+
+
+@login_required
+@require_safe
 def trace_download(request: HttpRequest, run_id: str) -> HttpResponse:
-    """The trace as a file: JSON (``format=json``, the default) or Markdown (``format=md``)."""
+    """The trace as a file: JSON (``format=json``, the default), its YAML (``format=yaml``, the
+    Raw spans' download link) or Markdown (``format=md``)."""
     run = get_run_for_actor(actor_or_403(request), run_id)
     fmt = request.GET.get("format", "json")
     if fmt == "md":
@@ -76,8 +94,10 @@ def trace_download(request: HttpRequest, run_id: str) -> HttpResponse:
     elif fmt == "json":
         body = json.dumps(trace_document(run), cls=DjangoJSONEncoder, indent=2)
         content_type = "application/json"
+    elif fmt == "yaml":
+        body, content_type = as_yaml(trace_document(run)), "application/yaml"
     else:
-        raise BadRequest(f"format={fmt!r} is not known: choose json or md.")
+        raise BadRequest(f"format={fmt!r} is not known: choose json, yaml or md.")
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{run.public_id}.trace.{fmt}"'
     return response

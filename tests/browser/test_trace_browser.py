@@ -50,3 +50,27 @@ def test_a_viewer_expands_the_child_run_and_filters_logs_by_level(
     page.get_by_role("button", name="Filter").click()
     expect(logs).to_contain_text("connected to broker")
     expect(logs).to_contain_text("HTTP Request: GET https://crm.example")
+
+
+def test_raw_spans_open_as_json_and_yaml_and_failed_attempts_are_red(
+    browser: Browser, live_server
+) -> None:
+    org = Organization.objects.default()
+    person(org, "olga", Role.OPERATOR)
+    run = investigated_run(org)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server.url, "olga")
+    page.goto(f"{live_server.url}/history/{run.public_id}/?tab=trace")
+
+    failed = page.locator("#timeline li[data-kind=action].span-status-error rect").first
+    fill = failed.evaluate("rect => getComputedStyle(rect).fill")
+    ok = page.locator("#timeline li[data-kind=action]:not(.span-status-error) rect").first
+    assert fill != ok.evaluate("rect => getComputedStyle(rect).fill")
+
+    page.get_by_text("Raw spans (JSON or YAML, to copy)").click()
+    raw = page.locator("details.raw-spans [data-payload]")
+    expect(raw.locator("code[data-format=json]")).to_contain_text('"span_id"')
+    raw.get_by_role("button", name="YAML").click()
+    expect(raw.locator("code[data-format=yaml]")).to_be_visible()
+    expect(raw.locator("code[data-format=yaml]")).to_contain_text("span_id:")
+    expect(raw.get_by_role("button", name="Copy")).to_be_visible()

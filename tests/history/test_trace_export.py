@@ -11,9 +11,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from history.models import Organization, Run
+from history.models.accounts import Role
 
-from ..factories import make_run, member
-from .trace_runs import at, investigated_run
+from ..conftest import api_client
+from ..factories import make_hook, make_run, member
+from .trace_runs import at, investigated_run, log
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,21 @@ def test_a_run_without_spans_exports_empty_lists(api: APIClient, org: Organizati
     run: Run = make_run(org)
     document = api.get(f"/api/runs/{run.public_id}/trace").json()
     assert (document["spans"], document["waits"], document["logs"]) == ([], [], [])
+
+
+def test_a_viewer_gets_no_prefix_of_a_token_the_markdown_cut_through(org: Organization) -> None:
+    """The Markdown logs are cut at 300 characters; a token straddling the cut must not leave
+    its first 39 digits, which the middleware (masking whole tokens only) would let through."""
+    run = investigated_run(org)
+    token = "ab" * 20
+    make_hook(run, token, position=9, step_id="step:hook:later#0")
+    owner = run.spans.filter(parent_span_id="").first()
+    assert owner is not None
+    log(run, owner, 51, "INFO", "signup", "x" * 261 + token + " tail")
+    viewer = member(org, Role.VIEWER)
+    tab = viewer.get(f"/history/{run.public_id}/trace/download/?format=md")
+    api = api_client(org, Role.VIEWER).get(f"/api/runs/{run.public_id}/trace?format=md")
+    for response in (tab, api):
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "x" * 261 in body and token[:16] not in body

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from history.models import Organization, Run
@@ -94,9 +95,9 @@ def test_a_child_run_row_links_to_the_child_and_lazy_loads_its_timeline(
     child = run.steps.get(kind="workflow").child_run
     text = alice.get(f"/history/{run.public_id}/?tab=trace").content.decode()
     assert f'href="/history/{child.public_id}/?tab=trace"' in text
-    lazy = f'hx-get="/history/{child.public_id}/trace/rows/?nest=2"'
+    lazy = f'hx-get="/history/{child.public_id}/trace/rows/?nest=1&amp;indent=2"'
     assert lazy in text
-    rows = alice.get(f"/history/{child.public_id}/trace/rows/?nest=2").content.decode()
+    rows = alice.get(f"/history/{child.public_id}/trace/rows/?nest=1&indent=2").content.decode()
     assert re.findall(r'<span class="span-name">([^<]+)</span>', rows) == ["greeting", "greet"]
     assert "depth-2" in rows and "depth-3" in rows, "nested one level below the child row"
 
@@ -146,7 +147,8 @@ def test_a_bad_cursor_is_a_400_that_says_what_to_pass(alice: Client, org: Organi
     run = investigated_run(org)
     response = alice.get(f"/history/{run.public_id}/trace/rows/?after=yesterday")
     assert response.status_code == 400
-    assert alice.get(f"/history/{run.public_id}/trace/rows/?nest=-1").status_code == 400
+    for query in ("nest=-1", "nest=6", "indent=x", "indent=16"):
+        assert alice.get(f"/history/{run.public_id}/trace/rows/?{query}").status_code == 400
 
 
 def test_passes_are_numbered_across_pages(org: Organization) -> None:
@@ -158,3 +160,122 @@ def test_passes_are_numbered_across_pages(org: Organization) -> None:
         if not (after := part.after):
             break
     assert titles == [f"pass {n}" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "trace/rows/?after={}",
+        "trace/logs/?log_after={}",
+        "?tab=trace&after={}",
+        "?tab=trace&log_after={}",
+    ],
+)
+@pytest.mark.parametrize(
+    "stamp", ["0001-01-01T00:00:00%2B23:00", "9999-12-31T23:59:59-23:00", "2026-11-30T09:00:00"]
+)
+def test_a_cursor_out_of_range_or_without_offset_is_a_400(
+    alice: Client, org: Organization, path: str, stamp: str
+) -> None:
+    run = investigated_run(org)
+    response = alice.get(f"/history/{run.public_id}/" + path.format(f"{stamp}~1"))
+    assert response.status_code == 400
+
+
+def test_a_timed_out_hook_and_a_failed_child_run_show_as_errors(
+    alice: Client, org: Organization
+) -> None:
+    run = investigated_run(org)
+    hook = run.steps.get(kind="hook")
+    hook.status, hook.finished_at = "failed", at(25)
+    hook.error = {"type": "HookTimeout", "message": "Hook step:hook:approval#0 was not resumed."}
+    hook.save()
+    run.steps.filter(kind="workflow").update(
+        status="failed", error={"type": "ChildWorkflowFailed", "message": "child run failed"}
+    )
+    waits = {p.row.kind: p.row for p in page(run).rows if p.row.is_wait}
+    assert (waits["hook"].status, waits["child"].status) == ("error", "error")
+    assert (waits["sleep"].status, waits["backoff"].status) == ("done", "done")
+    text = alice.get(f"/history/{run.public_id}/?tab=trace").content.decode()
+    hook_row = re.search(r'<li class="[^"]*span-hook[^"]*".*?</li>', text, re.S)
+    assert hook_row is not None
+    assert "timed out at" in hook_row.group() and "resumed" not in hook_row.group()
+    assert "status-failed" in hook_row.group()
+    child_row = re.search(r'<li class="[^"]*span-child[^"]*".*?</details>', text, re.S)
+    assert child_row is not None and "status-failed" in child_row.group()
+    document = alice.get(f"/history/{run.public_id}/trace/download/?format=md").content.decode()
+    assert "**hook:approval** `hook` waits 4.50 s" in document
+    assert "timed out" in document.split("**hook:approval** `hook`")[1].splitlines()[0]
+
+
+def test_an_answered_hook_shows_when_it_was_resumed(alice: Client, org: Organization) -> None:
+    run = investigated_run(org)
+    text = alice.get(f"/history/{run.public_id}/?tab=trace").content.decode()
+    hook_row = re.search(r'<li class="[^"]*span-hook[^"]*".*?</li>', text, re.S)
+    assert hook_row is not None
+    assert "resumed" in hook_row.group() and "timed out at" not in hook_row.group()
+    assert "status-failed" not in hook_row.group()
+
+
+def chain(org: Organization, length: int) -> list[Run]:
+    """Runs r0 -> r1 -> ... each waiting on the next as its child run, the last one plain."""
+    runs = [make_run(org, f"r{n}", status="success", started_at=at(0)) for n in range(length)]
+    for n, run in enumerate(runs):
+        span(run, f"workflow r{n}", 0, 10)
+        if n + 1 < length:
+            run.steps.create(
+                position=0,
+                step_id=f"step:child:r{n + 1}#0",
+                kind="workflow",
+                status="success",
+                started_at=at(1),
+                finished_at=at(9),
+                child_run=runs[n + 1],
+            )
+    return runs
+
+
+def test_every_level_of_a_chain_of_child_runs_expands(alice: Client, org: Organization) -> None:
+    runs = chain(org, 4)
+    page_of = alice.get(f"/history/{runs[0].public_id}/?tab=trace").content.decode()
+    for child in runs[1:]:
+        found = re.search(rf'hx-get="(/history/{child.public_id}/trace/rows/\?[^"]+)"', page_of)
+        assert found is not None, f"{child.public_id} can be expanded"
+        response = alice.get(found.group(1).replace("&amp;", "&"))
+        assert response.status_code == 200
+        page_of = response.content.decode()
+    assert 'span-name">r3<' in page_of
+
+
+def test_the_deepest_level_links_its_child_run_without_expanding_it(
+    alice: Client, org: Organization
+) -> None:
+    runs = chain(org, 2)
+    deepest = alice.get(f"/history/{runs[0].public_id}/trace/rows/?nest=5").content.decode()
+    assert f'href="/history/{runs[1].public_id}/?tab=trace"' in deepest
+    assert "trace/rows/" not in deepest
+    too_deep = alice.get(f"/history/{runs[0].public_id}/trace/rows/?nest=6")
+    assert too_deep.status_code == 400
+
+
+def test_a_failed_attempts_row_carries_the_class_that_draws_it_red(
+    alice: Client, org: Organization
+) -> None:
+    run = investigated_run(org)
+    text = alice.get(f"/history/{run.public_id}/?tab=trace").content.decode()
+    classes = re.findall(r'<li class="([^"]*)" data-kind="action"', text)
+    assert len(classes) == 2
+    assert "span-status-error" in classes[0].split(), "attempt 1 failed"
+    assert "span-status-error" not in classes[1].split(), "attempt 2 succeeded"
+    css = (settings.BASE_DIR / "static/history/css/base.css").read_text()
+    assert ".span.span-status-error .span-bar rect" in css
+
+
+@pytest.mark.parametrize("path", ["trace/rows/?after={}", "?tab=trace&log_after={}"])
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00-23:59", "9999-12-31T00:00:00%2B23:59"])
+def test_a_cursor_at_the_edge_of_the_range_is_not_a_500(
+    alice: Client, org: Organization, path: str, stamp: str
+) -> None:
+    run = investigated_run(org)
+    response = alice.get(f"/history/{run.public_id}/" + path.format(f"{stamp}~1"))
+    assert response.status_code == 200, "a time in range pages from there"
