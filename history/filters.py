@@ -19,6 +19,7 @@ from django_filters.fields import IsoDateTimeField
 from .access import actor_for_request
 from .models import Run, Step, parse_run_id
 from .models.accounts import Role
+from .validation import refused
 from .waits import RETRIED_KINDS
 from .where import HEX_RUN, Clause, parse_all
 
@@ -57,7 +58,7 @@ class RunIdsField(forms.Field):
         try:
             return [parse_run_id(part) for part in ids]
         except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+            raise refused(str(exc)) from None
 
 
 class WhereField(forms.Field):

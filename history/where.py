@@ -33,6 +33,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, F, Func, Q
 
+from .validation import refused
+
 ROOTS = ("input", "output", "error")
 OPERATORS = ("!=", ">=", "<=", "=", ">", "<", "~")
 ORDERING = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
@@ -101,7 +103,7 @@ def parse_all(texts: list[str]) -> list[Clause]:
     clauses = [line.strip() for text in texts for line in str(text).splitlines()]
     clauses = [clause for clause in clauses if clause]
     if len(clauses) > MAX_CLAUSES:
-        raise ValidationError(f"{len(clauses)} clauses is too many: give at most {MAX_CLAUSES}.")
+        raise refused(f"{len(clauses)} clauses is too many: give at most {MAX_CLAUSES}.")
     return [parse(clause) for clause in clauses]
 
 
@@ -164,7 +166,7 @@ def _show(value: Any) -> str:
 
 
 def _bad(text: str, problem: str) -> ValidationError:
-    return ValidationError(f"where={text!r} is not a clause: {problem} ({EXAMPLE}).")
+    return refused(f"where={text!r} is not a clause: {problem} ({EXAMPLE}).")
 
 
 def _is_index(key: str) -> bool:

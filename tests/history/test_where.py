@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from history.models import Organization, Run
 
 from ..conftest import api_client
-from ..factories import make_run
+from ..factories import make_run, member
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,8 @@ def test_clauses_are_anded_and_combine_with_the_other_filters(
         ("input.x=1" + "0" * 400, "out of range"),
         ("input.tags.-1=3", "-1 is no array index"),
         ("input.tags.+1>2", "+1 is no array index"),
+        ("input.discount 100%", "no operator"),  # the message echoes it: no %-formatting
+        ("100%s=1", "input, output or error"),
     ],
 )
 def test_a_bad_clause_is_a_400_naming_it(
@@ -127,6 +129,16 @@ def test_a_bad_clause_is_a_400_naming_it(
     assert response.status_code == 400
     [message] = response.json()["error"]["details"]["where"]
     assert repr(clause) in message and problem in message
+
+
+def test_a_refused_run_id_with_a_percent_sign_is_a_400_in_the_api_and_the_page(
+    api: APIClient, runs: dict[str, Run], org: Organization
+) -> None:
+    browser = member(org)
+    for client in (api, browser):
+        assert client.get("/api/runs", {"id": "run_%s%"}).status_code == 400
+    page = browser.get("/history/", {"id": "run_%s%", "where": "x 5%"})
+    assert page.status_code == 400 and "where=&#x27;x 5%&#x27;" in page.content.decode()
 
 
 def test_another_organizations_run_with_the_same_payload_is_not_returned(
