@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 
 from .models import Run
@@ -99,9 +99,7 @@ def _estimates(runs: QuerySet[Run], statuses: Sequence[str]) -> dict[str, int]:
         sql, part_params = _sql(runs.filter(status=status).values_list("pk"))
         parts.append(f"({sql})")
         params += part_params
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {' UNION ALL '.join(parts)}", params)
-        plan = cursor.fetchone()[0]
+    plan = _serial_plan(f"EXPLAIN (FORMAT JSON) {' UNION ALL '.join(parts)}", params)
     top = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
     branches = top.get("Plans", []) if len(statuses) > 1 else [top]
     if len(branches) != len(statuses):
@@ -109,10 +107,32 @@ def _estimates(runs: QuerySet[Run], statuses: Sequence[str]) -> dict[str, int]:
     return {status: int(b["Plan Rows"]) for status, b in zip(statuses, branches, strict=True)}
 
 
-def rounded(value: int) -> int:
-    """An estimate to two significant digits: 71,234 shows as 71,000."""
+class _Undo(Exception):
+    pass
+
+
+def _serial_plan(explain: str, params: Sequence[Any]) -> Any:
+    """The plan without parallel workers: a parallel one is Gather -> Parallel Append with rows
+    per worker, not an Append with one branch per status. The savepoint is rolled back so that
+    the setting ends with it, inside an enclosing transaction too."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute(explain, params)
+            plan = cursor.fetchone()[0]
+            raise _Undo
+    except _Undo:
+        pass
+    return plan
+
+
+def rounded(value: int, above: int = 0) -> int:
+    """An estimate to two significant digits: 71,234 shows as 71,000; with more digits where two
+    would read as ``above`` or less (10,049 past a cap of 10,000 shows as 10,050, not 10,000)."""
     digits = len(str(value))
     if digits <= 2:
         return value
     step = 10 ** (digits - 2)
+    while step > 1 and round(value / step) * step <= above:
+        step //= 10  # one more digit, until the estimate reads as more than the cap
     return round(value / step) * step

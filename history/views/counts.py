@@ -24,7 +24,7 @@ def shown(count: StatusCount) -> str:
     if count.exact:
         return f"{count.count:,}"
     if count.estimate is not None:
-        return f"≈ {rounded(count.estimate):,}"
+        return f"≈ {rounded(count.estimate, above=count.count):,}"
     return f"more than {count.count:,}"
 
 
