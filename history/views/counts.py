@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from ..counts import StatusCount, count_by_status, rounded
-from ..filters import RunFilter
+from ..filters import RETRYING, RunFilter
 from ..models import Run
 from .common import actor_or_403, query_without
 
@@ -44,14 +44,27 @@ def run_counts(request: HttpRequest) -> HttpResponse:
         # The list shows the filter's errors itself.
         return HttpResponse(status=400)
     base = query_without(request.GET, "status", "before", "partial")
-    links = [
-        {
-            "count": count,
-            "text": shown(count),
-            "query": f"{base}&status={count.status}" if base else f"status={count.status}",
-            "title": explained(count),
-        }
-        for count in count_by_status(filterset.qs).statuses
-        if count.count
-    ]
+    renamed = retrying_only(filterset.form.cleaned_data.get("status") or [])
+    links = []
+    for count in count_by_status(filterset.qs).statuses:
+        if not count.count:
+            continue
+        status, label = renamed.get(count.status, (count.status, count.label))
+        links.append(
+            {
+                "status": status,
+                "label": label,
+                "text": shown(count),
+                "query": f"{base}&status={status}" if base else f"status={status}",
+                "title": explained(count),
+            }
+        )
     return render(request, "history/_status_counts.html", {"links": links})
+
+
+def retrying_only(requested: list[str]) -> dict[str, tuple[str, str]]:
+    """With ``retrying`` asked for and not ``sleeping``, the sleeping runs counted are the
+    retrying ones: their link says so and keeps listing them, not every sleeping run."""
+    if RETRYING in requested and Run.Status.SLEEPING not in requested:
+        return {Run.Status.SLEEPING: (RETRYING, "Retrying")}
+    return {}

@@ -182,7 +182,62 @@ def test_the_counts_fragment_and_api_take_one_statement_exact_and_two_estimated(
     for _ in range(5):
         make_run(org, status="failed")
     analyze()
-    with django_assert_num_queries(5):  # ... and one EXPLAIN for every status past the cap
+    # ... and one EXPLAIN for every status past the cap, with parallel plans off for it in a
+    # savepoint rolled back after it (savepoint, SET LOCAL, EXPLAIN, rollback, release); outside
+    # a transaction, as in production, only SET LOCAL and EXPLAIN are statements
+    with django_assert_num_queries(9):
         assert "≈" in browser.get("/history/counts/").content.decode()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(7):
         assert api.get("/api/runs/counts").json()["counts"]["failed"]["exact"] is False
+
+
+def test_a_retrying_count_is_labelled_and_linked_as_retrying(org: Organization) -> None:
+    from .test_waits import retrying, sleeping
+
+    retrying(org)
+    sleeping(org)
+    make_run(org, status="failed")
+    html = member(org).get("/history/counts/?status=retrying&status=failed").content.decode()
+    assert 'data-status-count="retrying"' in html and "Retrying <strong>1</strong>" in html
+    assert 'href="/history/?status=retrying"' in html, "the link keeps listing retrying runs"
+    assert "Sleeping" not in html and 'href="/history/?status=sleeping"' not in html
+    both = member(org).get("/history/counts/?status=retrying&status=sleeping").content.decode()
+    assert "Sleeping <strong>2</strong>" in both and 'href="/history/?status=sleeping"' in both
+
+
+def test_estimates_survive_a_parallel_plan(
+    org: Organization, capped: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for status in ("failed", "success"):
+        for _ in range(8):
+            make_run(org, status=status)
+    analyze()
+    with connection.cursor() as cursor:
+        for setting in (
+            "parallel_setup_cost=0",
+            "parallel_tuple_cost=0",
+            "min_parallel_table_scan_size=0",
+            "min_parallel_index_scan_size=0",
+            "enable_indexscan=off",
+            "enable_bitmapscan=off",
+            "enable_indexonlyscan=off",
+        ):
+            cursor.execute(f"SET {setting}")
+    try:
+        found = counts.count_by_status(Run.objects.filter(organization=org))
+        by_status = {c.status: c for c in found.statuses}
+        assert by_status["failed"].estimate == 8 and by_status["success"].estimate == 8
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ALL")
+
+
+def test_an_estimate_near_the_cap_never_rounds_down_to_it() -> None:
+    from history.views.counts import shown
+
+    near = counts.StatusCount("failed", "Failed", 10_000, False, 10_049)
+    assert shown(near) == "≈ 10,050", "never the cap itself, which reads as no more than it"
+    assert shown(counts.StatusCount("failed", "Failed", 10_000, False, 10_001)) == "≈ 10,001"
+    assert shown(counts.StatusCount("failed", "Failed", 10_000, False, 10_400)) == "≈ 10,400"
+    assert shown(counts.StatusCount("failed", "Failed", 10_000, False, 71_234)) == "≈ 71,000"
+    assert shown(counts.StatusCount("failed", "Failed", 5, False, 8)) == "≈ 8"
