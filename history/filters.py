@@ -88,6 +88,7 @@ class RunIdsFilter(django_filters.Filter):
 
 
 MAX_RUN_IDS = 1000
+MAX_SEARCH = 1000
 RETRYING = "retrying"
 
 RANGES = {
@@ -117,7 +118,15 @@ class RunFilter(django_filters.FilterSet):
     )
     project = django_filters.CharFilter(field_name="project__slug")
     actor = django_filters.CharFilter(field_name="actor")
-    q = django_filters.CharFilter(method="filter_text")
+    # A longer pattern is a 500 on SQLite ("LIKE or GLOB pattern too complex").
+    q = django_filters.CharFilter(
+        method="filter_text",
+        max_length=MAX_SEARCH,
+        error_messages={
+            "max_length": f"The search text q is too long: use at most {MAX_SEARCH:,} "
+            "characters, or search payloads with where=."
+        },
+    )
     where = WhereFilter(label="Payload: input.email=ada@acme.io, output.score>=80 (repeatable)")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -208,3 +208,13 @@ def test_generated_hostile_bodies_never_answer_5xx_and_a_refusal_creates_nothing
     if response.status_code >= 400:
         assert set(response.json()["error"]) == {"type", "message", "details"}
         assert (Run.objects.count(), TriggerDelivery.objects.count()) == (runs, deliveries)
+
+
+def test_a_search_text_past_its_limit_is_a_400_naming_q(org: Organization, api: APIClient) -> None:
+    # 50,000 characters was a 500 on SQLite: "LIKE or GLOB pattern too complex".
+    refused = api.get("/api/runs", {"q": "a" * 1001})
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "q" in refused.json()["error"]["details"] and "1000" in text.replace(",", "")
+    assert api.get("/api/runs", {"q": "a" * 1000}).status_code == 200
+    assert api.get("/api/runs/counts", {"q": "a" * 50_000}).status_code == 400
