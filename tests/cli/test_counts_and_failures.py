@@ -42,3 +42,48 @@ def test_it_prints_the_counts_and_the_failures_of_the_filters(cli: Cli) -> None:
     assert "--filter 'range': write it as key=value" in refused.stderr
     refused = cli.fails("history", "failures", "--filter", "range=1y")
     assert "range" in refused.stderr
+
+
+def test_history_list_lists_the_runs_of_one_failure_group(cli: Cli) -> None:
+    org = Organization.objects.default()
+    timeout = {"type": "Timeout", "message": "CRM timed out after 30s"}
+    other = {"type": "KeyError", "message": "'email'"}
+    grouped = make_run(
+        org, "signup", status="failed", error=timeout, error_fingerprint=fingerprint_of(timeout)
+    )
+    make_run(org, "signup", status="failed", error=other, error_fingerprint=fingerprint_of(other))
+    make_run(org, "signup", status="success")
+
+    failures = cli.ok("history", "failures").json()["failures"]
+    fp = next(g["fingerprint"] for g in failures if g["type"] == "Timeout")
+    runs = cli.ok("history", "list", "--fingerprint", fp).json()
+    assert [run["id"] for run in runs] == [grouped.public_id]
+    help_text = cli.ok("history", "failures", "--help").stdout
+    assert "history list --fingerprint" in help_text and "--filter fingerprint" not in help_text
+
+
+def test_counts_and_failures_take_comma_separated_statuses_where_and_search(cli: Cli) -> None:
+    org = Organization.objects.default()
+    timeout = {"type": "Timeout", "message": "CRM timed out after 30s"}
+    for email in ("ada@acme.io", "bob@acme.io"):
+        make_run(
+            org,
+            "signup",
+            status="failed",
+            input={"email": email},
+            error=timeout,
+            error_fingerprint=fingerprint_of(timeout),
+        )
+    make_run(org, "signup", status="canceled", input={"email": "ada@acme.io"})
+    make_run(org, "report", status="success")
+
+    counts = cli.ok("history", "counts", "--status", "failed,canceled").json()
+    assert counts["total"] == 3 and counts["counts"]["canceled"]["count"] == 1
+    counts = cli.ok("history", "counts", "--where", "input.email=ada@acme.io").json()
+    assert counts["counts"]["failed"]["count"] == 1 and counts["total"] == 2
+    assert cli.ok("history", "counts", "--search", "report").json()["total"] == 1
+
+    failures = cli.ok("history", "failures", "--where", "input.email=bob@acme.io").json()
+    assert [g["count"] for g in failures["failures"]] == [1]
+    assert cli.ok("history", "failures", "--search", "report").json()["failures"] == []
+    assert cli.ok("history", "failures", "--search", "CRM").json()["failures"][0]["count"] == 2

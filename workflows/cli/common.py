@@ -32,6 +32,17 @@ def output_options(fn: F) -> F:
     )(fn)
 
 
+WHERE_HELP = (
+    "Search inside payloads (repeatable, ANDed): PATH OP VALUE, e.g. input.email=ada@acme.io, "
+    "output.score>=80, error.type~Timeout; OP is = != > >= < <= or ~ (contains)."
+)
+SEARCH_HELP = "Run id, slug, error, input or output text."
+
+
+def statuses(values: tuple[str, ...]) -> list[str]:
+    return [s.strip() for v in values for s in v.split(",") if s.strip()]
+
+
 def status_option(fn: F) -> F:
     text = "Only runs with this status (repeatable, or comma-separated)."
     return click.option("--status", multiple=True, help=text)(fn)

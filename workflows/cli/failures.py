@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .common import client, output_options
+from .common import SEARCH_HELP, WHERE_HELP, client, output_options, status_option, statuses
 from .errors import CliError
 from .output import cell, emit, grid, paint
 
@@ -25,6 +25,8 @@ def filter_options(fn: F) -> F:
         metavar="KEY=VALUE",
         help="Any filter of GET /api/runs, e.g. trigger=webhook (repeatable).",
     )(fn)
+    fn = click.option("--where", "where", multiple=True, help=WHERE_HELP)(fn)
+    fn = click.option("--search", help=SEARCH_HELP)(fn)
     fn = click.option("--range", "time_range", type=click.Choice(("1h", "24h", "7d", "30d")))(fn)
     fn = click.option("--project", help="Project slug.")(fn)
     fn = click.option("--slug", help="Workflow or agent slug.")(fn)
@@ -36,9 +38,12 @@ def query(
     slug: str | None,
     project: str | None,
     time_range: str | None,
+    search: str | None,
+    where: tuple[str, ...],
     filters: tuple[str, ...],
 ) -> list[tuple[str, str]]:
     found = [("kind", kind), ("slug", slug), ("project", project), ("range", time_range)]
+    found += [("q", search)] + [("where", clause) for clause in where]  # never split on commas
     params = [(key, value) for key, value in found if value]
     for item in filters:
         key, sep, value = item.partition("=")
@@ -50,20 +55,23 @@ def query(
 
 @click.command("counts")
 @filter_options
-@click.option("--status", multiple=True, help="Only these statuses (repeatable).")
+@status_option
 @output_options
 def history_counts(
     kind: str | None,
     slug: str | None,
     project: str | None,
     time_range: str | None,
+    search: str | None,
+    where: tuple[str, ...],
     filters: tuple[str, ...],
     status: tuple[str, ...],
     fmt: str,
     field: str | None,
 ) -> None:
     """How many runs of each status match the filters: exact up to the cap, estimated past it."""
-    params = query(kind, slug, project, time_range, filters) + [("status", s) for s in status]
+    params = query(kind, slug, project, time_range, search, where, filters)
+    params += [("status", s) for s in statuses(status)]
     counts = client().get("/api/runs/counts", params=params)
     if fmt == "table" and not field:
         rows = [
@@ -93,14 +101,18 @@ def history_failures(
     slug: str | None,
     project: str | None,
     time_range: str | None,
+    search: str | None,
+    where: tuple[str, ...],
     filters: tuple[str, ...],
     page: int,
     fmt: str,
     field: str | None,
 ) -> None:
     """Failed runs grouped by error type and message (numbers, ids and quoted text left out),
-    the most frequent first; list a group's runs with `--filter fingerprint=<fingerprint>`."""
-    params = query(kind, slug, project, time_range, filters) + [("page", str(page))]
+    the most frequent first; list a group's runs with `keystroke history list --fingerprint
+    <fingerprint>`."""
+    params = query(kind, slug, project, time_range, search, where, filters)
+    params.append(("page", str(page)))
     found = client().get("/api/runs/failures", params=params)
     if fmt == "table" and not field:
         columns = ("runs", "type", "pattern", "last_seen", "fingerprint")

@@ -14,6 +14,8 @@ from .api_keys import api_keys
 from .bulk import bulk_cancel, bulk_job, bulk_retry
 from .client import Client
 from .common import (
+    SEARCH_HELP,
+    WHERE_HELP,
     client,
     include_option,
     include_params,
@@ -22,6 +24,7 @@ from .common import (
     show_run,
     start_and_follow,
     status_option,
+    statuses,
     summary_option,
     wait_options,
 )
@@ -66,16 +69,6 @@ def list_runs(params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         page = api.get(httpx.URL(page["next"]).raw_path.decode())
         results.extend(page["results"])
     return results[:limit]
-
-
-WHERE_HELP = (
-    "Search inside payloads (repeatable, ANDed): PATH OP VALUE, e.g. input.email=ada@acme.io, "
-    "output.score>=80, error.type~Timeout; OP is = != > >= < <= or ~ (contains)."
-)
-
-
-def statuses(values: tuple[str, ...]) -> list[str]:
-    return [s.strip() for v in values for s in v.split(",") if s.strip()]
 
 
 def limit_option(default: int) -> Any:
@@ -221,8 +214,12 @@ def history() -> None:
 @click.option("--kind", type=click.Choice(("workflow", "agent")))
 @status_option
 @click.option("--project", help="Project slug.")
-@click.option("--search", help="Run id, slug, error, input or output text.")
+@click.option("--search", help=SEARCH_HELP)
 @click.option("--where", "where", multiple=True, help=WHERE_HELP)
+@click.option(
+    "--fingerprint",
+    help="Only the failed runs of one kind of failure: a fingerprint from `history failures`.",
+)
 @limit_option(50)
 @output_options
 def history_list(
@@ -231,6 +228,7 @@ def history_list(
     project: str | None,
     search: str | None,
     where: tuple[str, ...],
+    fingerprint: str | None,
     limit: int,
     fmt: str,
     field: str | None,
@@ -242,6 +240,7 @@ def history_list(
         "project": project,
         "q": search,
         "where": list(where),  # never split on commas: a value may hold one
+        "fingerprint": fingerprint,
     }
     emit(list_runs({k: v for k, v in params.items() if v}, limit), fmt, field)
 
