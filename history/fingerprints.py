@@ -11,8 +11,12 @@ import hashlib
 import re
 
 # Only the start of a long message counts: it names the failure, and the rest is often a dump.
+# The replacements run over a longer start, so a variable part's length never moves the cut.
 FINGERPRINTED_CHARS = 500
+REPLACED_CHARS = 4000
 FINGERPRINT_LENGTH = 16
+# Quoted text longer than this is data, not an identifier ('email', 'NoneType').
+IDENTIFIER_CHARS = 32
 
 # In this order: a URL or an e-mail address holds numbers and quotes of its own.
 _VARIABLE_PARTS = (
@@ -25,9 +29,19 @@ _VARIABLE_PARTS = (
         "<id>",
     ),
     (re.compile(r"\brun_[0-9a-f]{32}\b", re.IGNORECASE), "<id>"),
-    # A quote that is not an apostrophe: no letter or digit just outside it.
-    (re.compile(r"(?<![\w'])'[^'\n]*'(?![\w'])"), "<str>"),
-    (re.compile(r'"[^"\n]*"'), "<str>"),
+    # A quote that is not an apostrophe (no letter or digit just outside it) and that looks
+    # variable: a digit or a space in it, or long. Short identifiers ('email') name the failure.
+    (
+        re.compile(
+            rf"(?<![\w'])'(?:(?=[^'\n]*[\d\s])[^'\n]*|[^'\n]{{{IDENTIFIER_CHARS + 1},}})'(?![\w'])"
+        ),
+        "<str>",
+    ),
+    (re.compile(rf'"(?:(?=[^"\n]*[\d\s])[^"\n]*|[^"\n]{{{IDENTIFIER_CHARS + 1},}})"'), "<str>"),
+    # Long hex runs even glued to a word (hook_<token>): a word boundary would leave the letters
+    # of a hook token for viewers to read. After the quotes, which judge their text as written;
+    # <n> as for any number, so a long number and a short one are one kind.
+    (re.compile(r"[0-9a-f]{16,}", re.IGNORECASE), "<n>"),
     # Hex words with a digit (ids, hashes, addresses) and numbers, with decimals and separators.
     (
         re.compile(
@@ -44,29 +58,40 @@ _VARIABLE_PARTS = (
 
 def error_pattern(message: str) -> str:
     """The message with numbers, ids, hex, quoted strings, e-mail addresses and URLs replaced by
-    placeholders (``<n>``, ``<id>``, ``<str>``, ``<email>``, ``<url>``); idempotent.
+    placeholders (``<n>``, ``<id>``, ``<str>``, ``<email>``, ``<url>``), cut to
+    FINGERPRINTED_CHARS; idempotent.
     """
-    text = message[:FINGERPRINTED_CHARS]
+    text = message[:REPLACED_CHARS]
     for pattern, placeholder in _VARIABLE_PARTS:
         text = pattern.sub(placeholder, text)
-    return text.strip()
+    return text.strip()[:FINGERPRINTED_CHARS].strip()
 
 
-def error_fingerprint(error_type: str | None, message: str | None) -> str:
-    """A short hex digest of the type and the message's pattern: the same for one kind of
-    failure.
+def step_key(step_id: str) -> str:
+    """The step's key without its numbering: ``step:lookup#2/0`` is ``lookup``."""
+    return step_id.removeprefix("step:").rpartition("#")[0] or step_id.removeprefix("step:")
+
+
+def error_fingerprint(
+    error_type: str | None, message: str | None, step_id: str | None = None
+) -> str:
+    """A short hex digest of the type, the failing step's key and the message's pattern: the
+    same for one kind of failure.
     """
-    key = f"{error_type or ''}\n{error_pattern(message or '')}"
+    step = step_key(step_id) if step_id else ""
+    key = f"{error_type or ''}\n{step}\n{error_pattern(message or '')}"
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_LENGTH]
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def fingerprint_of(error: object) -> str:
-    """The fingerprint of a run's ``error`` column (a dict with ``type`` and ``message``), or ""
-    when there is none."""
+    """The fingerprint of a run's ``error`` column (a dict with ``type``, ``message`` and
+    ``step_id``), or "" when there is none. The store, the seeder and the backfill all call it."""
     if not isinstance(error, dict):
         return ""
-    error_type, message = error.get("type"), error.get("message")
     return error_fingerprint(
-        error_type if isinstance(error_type, str) else None,
-        message if isinstance(message, str) else None,
+        _text(error.get("type")), _text(error.get("message")), _text(error.get("step_id"))
     )

@@ -13,7 +13,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Any
 
-from history.fingerprints import error_fingerprint
+from history.fingerprints import fingerprint_of
 from history.models import Run
 
 from .catalogue import (
@@ -275,10 +275,11 @@ class Seeder:
 
 
 def _fingerprint(error: dict[str, Any]) -> str:
-    return _cached_fingerprint(error["type"], error["message"])
+    return _cached_fingerprint(error["type"], error["message"], error.get("step_id"))
 
 
 @cache
-def _cached_fingerprint(error_type: str, message: str) -> str:
-    # Seeded failures repeat a few hundred messages: each is fingerprinted once.
-    return error_fingerprint(error_type, message)
+def _cached_fingerprint(error_type: str, message: str, step_id: str | None) -> str:
+    # Seeded failures repeat a few hundred messages: each is fingerprinted once, as the store
+    # fingerprints the run's error column.
+    return fingerprint_of({"type": error_type, "message": message, "step_id": step_id})
