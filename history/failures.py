@@ -1,5 +1,5 @@
 """Failed runs grouped by fingerprint (history.fingerprints): how often each kind of failure
-happened, when first and last, and one run that shows it.
+happened, when first and last (when the runs failed: finished_at), and one run that shows it.
 
 The grouping reads only the partial index history_run_org_fingerprint when no other filter
 applies; the page's representatives (the latest recorded run of each group) come in one more query.
@@ -74,8 +74,9 @@ def failure_groups(runs: QuerySet[Run], number: int = 1) -> FailurePage:
         .values("error_fingerprint")
         .annotate(
             count=Count("pk"),
-            first_seen=Min("created_at"),
-            last_seen=Max("created_at"),
+            # When the runs failed: a run queued long ago that failed today was seen today.
+            first_seen=Min("finished_at"),
+            last_seen=Max("finished_at"),
             latest=Max("pk"),
         )
         .order_by("-count", "-last_seen", "error_fingerprint")

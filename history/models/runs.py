@@ -90,6 +90,8 @@ class Run(models.Model):
         max_length=16,
         blank=True,
         default="",
+        # Processes of the previous release insert runs without the column during a deploy.
+        db_default="",
         help_text="The error type and message with numbers, ids and quoted text left out.",
     )
 
@@ -183,9 +185,10 @@ class Run(models.Model):
                 name="history_run_org_slug_status",
             ),
             # Used by history.failures (failed runs grouped by fingerprint, the representative is
-            # the highest id) and by the list's fingerprint filter.
+            # the highest id, first and last seen are finished_at) and by the list's fingerprint
+            # filter.
             models.Index(
-                fields=["organization", "error_fingerprint", "-created_at", "-id"],
+                fields=["organization", "error_fingerprint", "-finished_at", "-id"],
                 name="history_run_org_fingerprint",
                 condition=Q(status="failed"),
             ),

@@ -13,8 +13,10 @@ from history import failures
 from history.fingerprints import fingerprint_of
 from history.models import Organization, Run
 
+from history.models.accounts import Role
+
 from ..conftest import api_client
-from ..factories import make_run, member
+from ..factories import make_hook, make_run, member
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,7 @@ def fail(org: Organization, error_type: str, message: str, at: datetime, **field
         error=error,
         error_fingerprint=fingerprint_of(error),
         created_at=at,
+        finished_at=fields.pop("finished_at", at),
         **fields,
     )
 
@@ -149,3 +152,38 @@ def test_the_failures_page_and_api_take_two_statements(
 def test_history_links_to_failures(org: Organization) -> None:
     html = member(org).get("/history/").content.decode()
     assert '<a href="/history/failures/">Failures</a>' in html
+
+
+def test_first_and_last_seen_are_when_the_runs_failed(org: Organization) -> None:
+    fail(org, "Timeout", "CRM timed out after 1s", MONDAY, finished_at=MONDAY + timedelta(days=3))
+    fail(org, "Timeout", "CRM timed out after 2s", MONDAY + timedelta(days=1))
+    late = fail(
+        org, "Dns", "no host", MONDAY - timedelta(days=1), finished_at=MONDAY + timedelta(days=4)
+    )
+    groups = api_client(org).get("/api/runs/failures").json()["failures"]
+    assert [g["type"] for g in groups] == ["Timeout", "Dns"]
+    timeout = groups[0]
+    assert timeout["first_seen"].startswith("2026-12-01T09:00:00")
+    assert timeout["last_seen"].startswith("2026-12-03T09:00:00")
+    assert groups[1]["first_seen"] == groups[1]["last_seen"]
+    assert groups[1]["example_run_id"] == late.public_id
+
+
+# Long runs of letters: the pieces a rule replacing only digits would leave.
+TOKEN = "abcdef" * 3 + "12" + "fedcba" * 3 + "34"
+
+
+def test_a_viewer_finds_no_piece_of_a_hook_token_glued_to_a_word(org: Organization) -> None:
+    waiting = make_run(org, status="waiting")
+    make_hook(waiting, TOKEN)
+    for glued in (f"hook_{TOKEN}", f"x{TOKEN}s", f"u00e9{TOKEN}", f"{TOKEN.upper()}_1"):
+        fail(org, "HookError", f"no answer to {glued} in time", MONDAY)
+    pieces = {TOKEN[i : i + 16] for i in range(len(TOKEN) - 15)}
+    answers = {
+        "api": api_client(org, Role.VIEWER).get("/api/runs/failures").content.decode(),
+        "page": member(org, Role.VIEWER).get("/history/failures/").content.decode(),
+    }
+    assert "no answer to" in answers["api"] and "no answer to" in answers["page"]
+    for where, body in answers.items():
+        leaked = [piece for piece in pieces if piece in body.lower()]
+        assert not leaked, f"the {where} shows a viewer {leaked}"
