@@ -12,7 +12,6 @@ from django.test import Client
 from history import failures
 from history.fingerprints import fingerprint_of
 from history.models import Organization, Run
-
 from history.models.accounts import Role
 
 from ..conftest import api_client
