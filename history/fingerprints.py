@@ -18,9 +18,21 @@ FINGERPRINT_LENGTH = 16
 # Quoted text longer than this is data, not an identifier ('email', 'NoneType').
 IDENTIFIER_CHARS = 32
 
+_VARIABLE_QUOTE = re.compile(rf"[\d\s]|.{{{IDENTIFIER_CHARS + 3},}}", re.DOTALL)
+
+
+def _quoted(match: re.Match[str]) -> str:
+    """<str> for quoted text that looks variable: a digit or a space in it, or long. Short
+    identifiers ('email', 'NoneType') name the failure and stay."""
+    return "<str>" if _VARIABLE_QUOTE.search(match.group()) else match.group()
+
+
 # In this order: a URL or an e-mail address holds numbers and quotes of its own.
 _VARIABLE_PARTS = (
-    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE), "<url>"),
+    # First: a quote that spans lines is one quote, and no later pass finds a new one.
+    (re.compile(r"\s+"), " "),
+    # No word boundary: the digits glued before a URL become <n>, and the next pass would find it.
+    (re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE), "<url>"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
     (
         re.compile(
@@ -29,15 +41,10 @@ _VARIABLE_PARTS = (
         "<id>",
     ),
     (re.compile(r"\brun_[0-9a-f]{32}\b", re.IGNORECASE), "<id>"),
-    # A quote that is not an apostrophe (no letter or digit just outside it) and that looks
-    # variable: a digit or a space in it, or long. Short identifiers ('email') name the failure.
-    (
-        re.compile(
-            rf"(?<![\w'])'(?:(?=[^'\n]*[\d\s])[^'\n]*|[^'\n]{{{IDENTIFIER_CHARS + 1},}})'(?![\w'])"
-        ),
-        "<str>",
-    ),
-    (re.compile(rf'"(?:(?=[^"\n]*[\d\s])[^"\n]*|[^"\n]{{{IDENTIFIER_CHARS + 1},}})"'), "<str>"),
+    # A quote that is not an apostrophe (no letter, digit or placeholder just outside it, as
+    # a number glued to it becomes one). Both kinds in one pass, paired left to right (a double
+    # quote inside single ones is text); only those that look variable are replaced.
+    (re.compile(r"(?<![\w'>])'[^'\n]*'(?![\w'<])" r'|"[^"\n]*"'), _quoted),
     # Long hex runs even glued to a word (hook_<token>): a word boundary would leave the letters
     # of a hook token for viewers to read. After the quotes, which judge their text as written;
     # <n> as for any number, so a long number and a short one are one kind.
@@ -52,14 +59,13 @@ _VARIABLE_PARTS = (
     ),
     # Digits inside a word: 30s, v2, step3.
     (re.compile(r"\d+(?:[.,:]\d+)*"), "<n>"),
-    (re.compile(r"\s+"), " "),
 )
 
 
 def error_pattern(message: str) -> str:
     """The message with numbers, ids, hex, quoted strings, e-mail addresses and URLs replaced by
     placeholders (``<n>``, ``<id>``, ``<str>``, ``<email>``, ``<url>``), cut to
-    FINGERPRINTED_CHARS; idempotent.
+    FINGERPRINTED_CHARS; idempotent (short of odd mixes of apostrophes and quotes).
     """
     text = message[:REPLACED_CHARS]
     for pattern, placeholder in _VARIABLE_PARTS:

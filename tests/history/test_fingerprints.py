@@ -143,3 +143,9 @@ def test_the_failing_steps_key_is_part_of_the_fingerprint() -> None:
     assert of("step:lookup-company#0") != of("step:send-mail#0")
     assert of(None) == of(5) == fingerprint_of({"type": "Timeout", "message": "timed out"})
     assert of(None) != of("step:send-mail#0")
+
+
+def test_the_pattern_of_a_pattern_is_itself_for_quotes_and_urls_next_to_numbers() -> None:
+    for message in ("' '5 retries", '"\n"', "1http://b.example", '"<"\'1"a "', ">:\" '\"a.' @.'"):
+        pattern = error_pattern(message)
+        assert error_pattern(pattern) == pattern, message
