@@ -15,6 +15,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .access import actor_for_request
 from .models import Run, Step, parse_run_id
@@ -70,6 +72,7 @@ class WhereField(forms.Field):
         return parse_all([str(item) for item in value or []])
 
 
+@extend_schema_field(OpenApiTypes.STR)  # no model field to read a type from: each clause is text
 class WhereFilter(django_filters.Filter):
     field_class = WhereField
 
