@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -135,3 +136,24 @@ def start_web(log_dir: Path, port: int, **env: str) -> Process:
     keystroke = str(Path(sys.executable).with_name("keystroke"))
     args = [keystroke, "serve", "--port", str(port), "--workers", "2"]
     return Process("web", args, log_dir, ready_text="Booting worker", env=env)
+
+
+def run_on_sqlite(tmp_path: Any, script: str) -> Any:
+    """The last line ``script`` prints, as JSON, from a process on a fresh SQLite database."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "KEYSTROKE_HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "keystroke_site.settings",
+        "DEBUG": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup()\n{script}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -3,13 +3,10 @@ status, through JSON1 (``attributes__contains`` is PostgreSQL's only)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..support import run_on_sqlite
+
 SCRIPT = """
 import json
 from django.core.management import call_command
@@ -34,23 +31,7 @@ print(json.dumps({
 
 
 def test_the_log_filters_work_on_sqlite(tmp_path: Any) -> None:
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "KEYSTROKE_HOME": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "keystroke_site.settings",
-        "DEBUG": "1",
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup()\n{SCRIPT}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_on_sqlite(tmp_path, SCRIPT)
     lookup = ["CRM slow", "No hostname was supplied", "found acme"]
     assert result == {
         "id": lookup,

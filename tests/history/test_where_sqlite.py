@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from history.models import Organization
 
+from ..support import run_on_sqlite
 from .test_where import CASES
 from .where_table import answers
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json
 from urllib.parse import quote
@@ -44,27 +40,6 @@ print(json.dumps({
     'bad': found(QueryDict('where=input.email')),
 }))
 """
-
-
-def run_on_sqlite(tmp_path: Any, script: str) -> Any:
-    """The last line ``script`` prints, as JSON, from a process on a fresh SQLite database."""
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "KEYSTROKE_HOME": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "keystroke_site.settings",
-        "DEBUG": "1",
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup()\n{script}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_the_same_clauses_work_on_sqlite(tmp_path: Any) -> None:
