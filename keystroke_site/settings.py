@@ -157,7 +157,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off, for poolers that cannot keep them. The
+    # engine's hot statements ask for preparation by name (workflows/store/dialect.py); a
+    # threshold no statement reaches keeps every other one unprepared. DB_PREPARED_STATEMENTS=0
+    # for a pooler older than PgBouncer 1.21 in transaction mode.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        2**31 - 1 if env_bool("DB_PREPARED_STATEMENTS", True) else None
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     KEYSTROKE_HOME.mkdir(parents=True, exist_ok=True)
     # Web, worker and beat share one file: WAL lets readers run beside the writer, and
     # IMMEDIATE transactions queue writers instead of failing with "database is locked".

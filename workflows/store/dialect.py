@@ -7,6 +7,9 @@ what a DELETE removed from its RETURNING rows; the portable path says the same i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial, reduce
 from typing import Any
 
 import psycopg
@@ -24,18 +27,37 @@ def pick(postgresql: str, portable: str) -> str:
 
 def fetch_prepared(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     """Run ``sql`` as a statement PostgreSQL prepares once per connection; its first row."""
-    connection.ensure_connection()
-    # Django's cursors bind on the client and cannot prepare; a plain psycopg cursor can.
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
+    with _prepared_cursor() as cursor:
+        _execute(cursor, sql, params)
         return cursor.fetchone()
 
 
 def execute_prepared(statements: list[tuple[str, list[Any]]]) -> None:
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with _prepared_cursor() as cursor:
         for sql, params in statements:
-            cursor.execute(sql, params, prepare=True)
+            _execute(cursor, sql, params)
+
+
+@contextmanager
+def _prepared_cursor() -> Iterator[psycopg.Cursor[Any]]:
+    connection.ensure_connection()
+    # Django's cursors bind on the client and cannot prepare; a plain psycopg cursor can.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+def _execute(cursor: psycopg.Cursor[Any], sql: str, params: list[Any]) -> None:
+    """Execute through the connection's execute wrappers, as Django's own cursors do, so that
+    whoever counts statements (a test, the benchmark) sees these too.
+    """
+
+    def run(sql: str, params: Any, many: bool, context: dict[str, Any]) -> None:
+        cursor.execute(sql, params, prepare=True)
+
+    execute = reduce(
+        lambda inner, wrapper: partial(wrapper, inner), connection.execute_wrappers, run
+    )
+    execute(sql, params, False, {"connection": connection, "cursor": cursor})
 
 
 def any_of(column: str, values: list[Any]) -> tuple[str, list[Any]]:
