@@ -245,51 +245,25 @@ def burst(slug: str, n: int, client: Client) -> tuple[list[int], float, dict[str
     return pks, (last - first).total_seconds(), {"submit_seconds": submit_seconds}
 
 
-class PreparedSteps:
-    """Counts and times store.record_step, whose prepared statement bypasses Django's cursor
-    wrappers.
-    """
-
-    def __init__(self, record_step: Callable[..., bool], times: StatementTimes) -> None:
-        self.record_step, self.times, self.sql = record_step, times, []
-
-    def __call__(self, *args: Any, **kwargs: Any) -> bool:
-        start = time.perf_counter()
-        try:
-            return self.record_step(*args, **kwargs)
-        finally:
-            self.times.seen.append((STEP_SQL, time.perf_counter() - start))
-            self.sql.append(STEP_SQL)
-
-
-STEP_SQL = "INSERT INTO history_step (prepared, WITH guard … ON CONFLICT)"
-
-
 def in_process(bench: Bench, slug: str, n: int) -> InProcess:
     """resume_run called here, without Celery: its SQL statements, commits and time per pass."""
     from unittest import mock
 
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from history.models import Run
     from workflows import queue
     from workflows.runner import resume_run
     from workflows.sdk import execute_workflow
-    from workflows.store import steps as step_rows
 
     with mock.patch.object(queue, "enqueue_on_commit"):  # executed here, so no worker message
         pks = [bench.client.submit(slug) for _ in range(n + 1)]
     before, times = bench.settle(), StatementTimes()
     resume_run(pks[0])  # opens the connection settle() closed: kept out of the timings
-    steps = PreparedSteps(step_rows.record_step, times)
-    with mock.patch.object(step_rows, "record_step", steps), connection.execute_wrapper(times):
+    with connection.execute_wrapper(times):
         seconds = [timed(lambda pk=pk: resume_run(pk)) for pk in pks[1:-1]]
-    steps.sql.clear()
-    with (
-        mock.patch.object(step_rows, "record_step", steps),
-        CaptureQueriesContext(connection) as queries,
-    ):
+    last = StatementTimes()
+    with connection.execute_wrapper(last):
         resume_run(pks[-1])
     commits = delta(before, bench.settle())["xact_commit"] / (n + 1)
     assert set(Run.objects.filter(pk__in=pks).values_list("status", flat=True)) == {
@@ -297,7 +271,7 @@ def in_process(bench: Bench, slug: str, n: int) -> InProcess:
     }
     workflow = bench.client.registry.workflow(slug)
     alone = [timed(lambda: execute_workflow(workflow, {})) for _ in range(n)]
-    statements = [q["sql"] for q in queries.captured_queries] + steps.sql
+    statements = [sql for sql, _ in last.seen]
     return InProcess(seconds, commits, statements, times, alone)
 
 

@@ -218,7 +218,7 @@ def marginal_ms(ten: list[float], zero: list[float]) -> float:
 
 
 def report_passes(report: Report, passes: dict[str, InProcess]) -> None:
-    report.section("One pass in this process, without Celery (resume_run; CaptureQueriesContext)")
+    report.section("One pass in this process, without Celery (resume_run; an execute wrapper)")
     ten, zero = passes[TEN], passes[ZERO]
     for slug, result in passes.items():
         report.add(
