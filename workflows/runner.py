@@ -104,9 +104,10 @@ class Heartbeat:
 def resume_run(run_pk: int) -> str:
     """Execute one pass of a run if it is ours to run; return what happened, for logs."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    run = claim_run(run_pk, owner)
-    if run is None:
+    claim = claim_run(run_pk, owner)
+    if claim is None:
         return "skipped: not queued, another worker holds it, or its workflow is paused"
+    run = claim.run
     workflow = registry.workflow(run.slug)
     if workflow is None:
         message = (
@@ -121,7 +122,7 @@ def resume_run(run_pk: int) -> str:
             ),
         )
         return "failed: unknown workflow"
-    log = DatabaseEventLog(run, owner)
+    log = DatabaseEventLog(run, owner, claim.steps)
     outcome: Outcome | None = None
     interrupted = False
     with (

@@ -20,19 +20,25 @@ from ..factories import api_origin, make_run
 pytestmark = pytest.mark.django_db
 
 
+def claimed(run_pk: int, owner: str) -> Run:
+    claim = store.claim_run(run_pk, owner)
+    assert claim is not None, "the run could be claimed"
+    return claim.run
+
+
 def test_a_run_is_claimed_by_one_worker_at_a_time(org: Organization) -> None:
     run = make_run(org)
-    first = store.claim_run(run.pk, "worker-a")
-    assert first is not None and first.status == "running" and first.lease_owner == "worker-a"
+    first = claimed(run.pk, "worker-a")
+    assert first.status == "running" and first.lease_owner == "worker-a"
     assert store.claim_run(run.pk, "worker-b") is None
     Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    taken = store.claim_run(run.pk, "worker-b")
-    assert taken is not None and taken.lease_owner == "worker-b"
+    taken = claimed(run.pk, "worker-b")
+    assert taken.lease_owner == "worker-b"
     assert taken.started_at == first.started_at, "the first start time is kept"
 
 
 def test_only_the_lease_holder_records_steps(org: Organization) -> None:
-    run = store.claim_run(make_run(org).pk, "worker-a")
+    run = claimed(make_run(org).pk, "worker-a")
     record = StepRecord(0, "step:greet#0", "action", "success", output={"m": 1})
     assert not store.record_step(run.pk, "worker-b", record)
     assert store.record_step(run.pk, "worker-a", record)
@@ -44,7 +50,7 @@ def test_only_the_lease_holder_records_steps(org: Organization) -> None:
 
 
 def test_a_settled_step_is_never_overwritten(org: Organization) -> None:
-    run = store.claim_run(make_run(org).pk, "worker-a")
+    run = claimed(make_run(org).pk, "worker-a")
     hook = StepRecord(0, "step:approval#0", "hook", "waiting", token="t0k3n")
     assert store.record_step(run.pk, "worker-a", hook)
     Step.objects.filter(token="t0k3n").update(status="success", output={"approved": True})
@@ -56,7 +62,7 @@ def test_a_settled_step_is_never_overwritten(org: Organization) -> None:
 def test_a_run_woken_while_suspending_goes_back_to_the_queue(
     org: Organization, django_capture_on_commit_callbacks
 ) -> None:
-    run = store.claim_run(make_run(org).pk, "worker-a")
+    run = claimed(make_run(org).pk, "worker-a")
     store.wake_run_txn(run.pk)  # a hook resume lands while the worker is still running
     outcome = Suspended([SuspendItem("hook", "step:approval#0")])
     with django_capture_on_commit_callbacks() as sent:
@@ -67,7 +73,7 @@ def test_a_run_woken_while_suspending_goes_back_to_the_queue(
 
 
 def test_a_suspended_run_records_its_status_and_timer(org: Organization) -> None:
-    run = store.claim_run(make_run(org).pk, "worker-a")
+    run = claimed(make_run(org).pk, "worker-a")
     wake = timezone.now() + timedelta(hours=1)
     store.conclude_run(
         run, "worker-a", Suspended([SuspendItem("sleep", "step:sleep#0", wake)], wake)
@@ -124,7 +130,7 @@ def test_the_sweeper_requeues_dead_and_lost_runs_only(org: Organization) -> None
 def test_a_finished_parent_cancels_its_active_children(org: Organization) -> None:
     from workflows.engine import Failed
 
-    parent = store.claim_run(make_run(org).pk, "worker-a")
+    parent = claimed(make_run(org).pk, "worker-a")
     child = make_run(org, status="waiting", parent=parent)
     grandchild = make_run(
         org, status="running", parent=child, lease_owner="w", lease_expires_at=timezone.now()
@@ -162,9 +168,9 @@ def test_a_new_run_numbers_its_steps_per_branch_and_an_old_one_as_it_was_recorde
     with transaction.atomic():
         run = store.create_run_txn(registry.workflow("greeting"), {"name": "Ada"}, api_origin(org))
     assert run.step_numbering == Run.StepNumbering.PER_BRANCH
-    assert store.DatabaseEventLog(run, "worker-1").per_branch_numbering
+    assert store.DatabaseEventLog(run, "worker-1", {}).per_branch_numbering
     old = make_run(org, step_numbering=Run.StepNumbering.ONE_COUNTER)
-    assert not store.DatabaseEventLog(old, "worker-1").per_branch_numbering
+    assert not store.DatabaseEventLog(old, "worker-1", {}).per_branch_numbering
 
 
 def test_a_run_started_after_the_default_project_was_removed_brings_it_back(
@@ -182,7 +188,7 @@ def test_a_failed_run_is_stored_with_its_fingerprint_and_a_retry_clears_it(
     from history.fingerprints import error_fingerprint
     from workflows.engine import Failed
 
-    runs = [store.claim_run(make_run(org).pk, "worker-a") for _ in range(2)]
+    runs = [claimed(make_run(org).pk, "worker-a") for _ in range(2)]
     for seconds, run in zip((30, 31), runs, strict=True):
         error = {"type": "Timeout", "message": f"CRM timed out after {seconds}s", "step_id": None}
         store.conclude_run(run, "worker-a", Failed(error))

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from history.models import Run, Step
+from history.models import Run
 
 from .. import faults, log_output, metrics
 from ..conf import engine_settings
@@ -24,16 +24,14 @@ from .runs import create_run_txn
 class DatabaseEventLog:
     """The replay core's event log, on ``history.Step`` rows, guarded by the run's lease."""
 
-    def __init__(self, run: Run, owner: str) -> None:
+    def __init__(self, run: Run, owner: str, records: dict[int, StepRecord]) -> None:
         self.run, self.owner, self.run_id = run, owner, run.public_id
+        self.records = records  # read with the claim
         self.per_branch_numbering = run.step_numbering == Run.StepNumbering.PER_BRANCH
         self.timings = metrics.StepTimings()  # counted when the pass concludes, not per step
 
     def load(self) -> dict[int, StepRecord]:
-        rows = Step.objects.filter(run_id=self.run.pk).values(
-            *steps.STEP_FIELDS, "copied", "child_run__uid"
-        )
-        return {row["position"]: _to_record(row) for row in rows}
+        return self.records
 
     def record(self, record: StepRecord) -> None:
         if record.status == "success":
@@ -63,9 +61,3 @@ class DatabaseEventLog:
         # may log the token, and this process's log output hides it.
         log_output.hold_token(self.owner, token)
         return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
-
-
-def _to_record(row: dict[str, Any]) -> StepRecord:
-    child = row.pop("child_run__uid")
-    row["token"] = row["token"] or None
-    return StepRecord(**row, child_run_id=f"run_{child.hex}" if child else None)

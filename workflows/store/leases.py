@@ -4,9 +4,10 @@ suspended, or handed back to the queue).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -16,33 +17,64 @@ from history.models import Run, Step, UsageItem
 
 from .. import metrics, queue
 from ..conf import engine_settings
-from ..engine import Completed, Failed, Suspended
-from . import counters
+from ..engine import Completed, Failed, StepRecord, Suspended
+from . import counters, dialect, steps
 from .runs import cancel_descendants_txn
 from .traces import Trace, save_trace_txn
 from .wakeups import settle_parent_step_txn
 
 # A queued run of a workflow paused in its organization is held; one whose worker died goes on.
-_CLAIM_SQL = """
-UPDATE history_run SET status = 'running', lease_owner = %s, lease_expires_at = %s,
-       started_at = COALESCE(started_at, %s)
+_CLAIMABLE = """
 WHERE id = %s AND (
     (status = 'queued' AND NOT EXISTS (
         SELECT 1 FROM history_workflowpause p
         WHERE p.organization_id = history_run.organization_id AND p.slug = history_run.slug))
     OR (status = 'running' AND lease_expires_at < %s))
-RETURNING *
 """
+_TAKE = (
+    "UPDATE history_run SET status = 'running', lease_owner = %s, lease_expires_at = %s, "
+    "started_at = COALESCE(started_at, %s)"
+)
+# Columns a pass never reads, left in the database.
+_UNREAD = ("output", "error", "conversation", "trigger_raw")
+_FIELDS = [f for f in Run._meta.concrete_fields if f.name not in _UNREAD]
+_COLUMNS = ", ".join(f'"{f.column}"' for f in _FIELDS)
+# On PostgreSQL the claim reads the run's step log in the same statement: one round trip and
+# one transaction where a claim and a SELECT were two of each.
+_CLAIM_SQL = f"""
+WITH claimed AS ({_TAKE} {_CLAIMABLE} RETURNING {_COLUMNS})
+SELECT claimed.*, ({steps.LOG_SQL} WHERE s.run_id = claimed.id) FROM claimed
+"""
+_CLAIM_SQL_PORTABLE = f"{_TAKE} {_CLAIMABLE} RETURNING {_COLUMNS}"
+_CONVERTERS = [(i, f) for i, f in enumerate(_FIELDS) if hasattr(f, "from_db_value")]
 
 
-def claim_run(run_pk: int, owner: str) -> Run | None:
+@dataclass(frozen=True)
+class Claim:
+    """A run a worker holds the lease on, with the steps recorded so far."""
+
+    run: Run
+    steps: dict[int, StepRecord]
+
+
+def claim_run(run_pk: int, owner: str) -> Claim | None:
     """Take the lease on a queued run (or one whose worker died); None if it is not ours to run,
     or its workflow is paused.
     """
     now = timezone.now()
     lease = now + timedelta(seconds=engine_settings()["LEASE_SECONDS"])
-    rows = list(Run.objects.raw(_CLAIM_SQL, [owner, lease, now, run_pk, now]))
-    return rows[0] if rows else None
+    params = [owner, lease, now, run_pk, now]
+    if not dialect.on_postgresql():
+        rows = list(Run.objects.raw(_CLAIM_SQL_PORTABLE, params))
+        return Claim(rows[0], steps.log_of(run_pk)) if rows else None
+    row = dialect.fetch_prepared(_CLAIM_SQL, params)
+    if row is None:
+        return None
+    values = list(row[:-1])
+    for i, field in _CONVERTERS:
+        values[i] = field.from_db_value(values[i], None, connection)
+    run = Run.from_db(connection.alias, [f.attname for f in _FIELDS], values)
+    return Claim(run, steps.log_from_json(row[-1]))
 
 
 def renew_lease(run_pk: int, owner: str) -> bool:

@@ -5,8 +5,10 @@ the steps a retry runs again.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import F
@@ -34,6 +36,42 @@ STEP_FIELDS = (
     "parent_position",
     "cost",
 )
+
+# A run's step log as one JSON array, for the claim to read in its own statement. Timestamps
+# travel as ISO text and the cost as text, so nothing is rounded on the way.
+LOG_SQL = (
+    "SELECT json_agg(json_build_object("
+    + ", ".join(f"'{name}', s.{name}" for name in STEP_FIELDS if name != "cost")
+    + ", 'cost', s.cost::text, 'copied', s.copied, 'child_run', c.uid) ORDER BY s.position)"
+    " FROM history_step s LEFT JOIN history_run c ON c.id = s.child_run_id"
+)
+_TIMES = ("started_at", "finished_at", "wake_at")
+
+
+def log_from_json(rows: list[dict[str, Any]] | None) -> dict[int, StepRecord]:
+    """The step log ``LOG_SQL`` read (psycopg decodes json, which Django leaves to jsonb), as
+    records by position.
+    """
+    log = {}
+    for row in rows or ():
+        for name in _TIMES:
+            if row[name]:
+                row[name] = datetime.fromisoformat(row[name])
+        row["cost"] = Decimal(row["cost"])
+        log[row["position"]] = _to_record(row, row.pop("child_run"))
+    return log
+
+
+def log_of(run_pk: int) -> dict[int, StepRecord]:
+    """A run's step log, by position (the portable path's second statement)."""
+    rows = Step.objects.filter(run_id=run_pk).values(*STEP_FIELDS, "copied", "child_run__uid")
+    return {row["position"]: _to_record(row, row.pop("child_run__uid")) for row in rows}
+
+
+def _to_record(row: dict[str, Any], child: Any) -> StepRecord:
+    row["token"] = row["token"] or None
+    return StepRecord(**row, child_run_id=f"run_{UUID(str(child)).hex}" if child else None)
+
 
 # Explicit casts let PostgreSQL prepare the statement once per connection. There is no row
 # lock on the run: a cancel committed between the check and the insert records one finished
