@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from history.models import Organization, Run, Step
+from history.models import MetricIncrement, Organization, Run, Step
 from workflows import store
 from workflows.engine import StepRecord, Suspended, SuspendItem
 from workflows.origins import RunOrigin
@@ -66,7 +66,7 @@ def test_a_run_woken_while_suspending_goes_back_to_the_queue(
     store.wake_run_txn(run.pk)  # a hook resume lands while the worker is still running
     outcome = Suspended([SuspendItem("hook", "step:approval#0")])
     with django_capture_on_commit_callbacks() as sent:
-        store.conclude_run(run, "worker-a", outcome)
+        store.conclude_run(run, "worker-a", outcome, store.PassEnd(steps=0))
     run.refresh_from_db()
     assert run.status == "queued" and run.lease_owner == ""
     assert len(sent) == 1
@@ -76,7 +76,10 @@ def test_a_suspended_run_records_its_status_and_timer(org: Organization) -> None
     run = claimed(make_run(org).pk, "worker-a")
     wake = timezone.now() + timedelta(hours=1)
     store.conclude_run(
-        run, "worker-a", Suspended([SuspendItem("sleep", "step:sleep#0", wake)], wake)
+        run,
+        "worker-a",
+        Suspended([SuspendItem("sleep", "step:sleep#0", wake)], wake),
+        store.PassEnd(steps=1),
     )
     run.refresh_from_db()
     assert (run.status, run.wake_at, run.lease_owner) == ("sleeping", wake, "")
@@ -136,7 +139,12 @@ def test_a_finished_parent_cancels_its_active_children(org: Organization) -> Non
         org, status="running", parent=child, lease_owner="w", lease_expires_at=timezone.now()
     )
     done = make_run(org, status="success", parent=parent)
-    store.conclude_run(parent, "worker-a", Failed({"type": "X", "message": "m", "step_id": None}))
+    store.conclude_run(
+        parent,
+        "worker-a",
+        Failed({"type": "X", "message": "m", "step_id": None}),
+        store.PassEnd(steps=0, children=True),
+    )
     statuses = dict(Run.objects.values_list("pk", "status"))
     assert (statuses[child.pk], statuses[grandchild.pk], statuses[done.pk]) == (
         "canceled",
@@ -191,7 +199,7 @@ def test_a_failed_run_is_stored_with_its_fingerprint_and_a_retry_clears_it(
     runs = [claimed(make_run(org).pk, "worker-a") for _ in range(2)]
     for seconds, run in zip((30, 31), runs, strict=True):
         error = {"type": "Timeout", "message": f"CRM timed out after {seconds}s", "step_id": None}
-        store.conclude_run(run, "worker-a", Failed(error))
+        store.conclude_run(run, "worker-a", Failed(error), store.PassEnd(steps=0))
         run.refresh_from_db()
     assert runs[0].error_fingerprint == runs[1].error_fingerprint
     assert runs[0].error_fingerprint == error_fingerprint("Timeout", "CRM timed out after 1s")
@@ -199,3 +207,74 @@ def test_a_failed_run_is_stored_with_its_fingerprint_and_a_retry_clears_it(
         assert store.retry_run_txn(runs[0], None)
     runs[0].refresh_from_db()
     assert (runs[0].status, runs[0].error, runs[0].error_fingerprint) == ("queued", None, "")
+
+
+def _pass_trace() -> store.Trace:
+    now = timezone.now()
+    span = {
+        "trace_id": "a" * 32,
+        "span_id": "b" * 16,
+        "parent_span_id": "",
+        "name": "workflow greeting",
+        "kind": "internal",
+        "status": "ok",
+        "started_at": now,
+        "ended_at": now,
+        "attributes": {"keystroke.attempt": 1},
+    }
+    log = {
+        "span_id": "b" * 16,
+        "created_at": now,
+        "level": "INFO",
+        "logger": "app",
+        "message": "hello",
+        "attributes": {},
+    }
+    return store.Trace([span], [log])
+
+
+def test_a_finished_pass_writes_its_run_duration_counts_and_trace_together(
+    org: Organization,
+) -> None:
+    from workflows.engine import Failed
+    from workflows.metrics import StepTimings
+
+    timings = StepTimings()
+    now = timezone.now()
+    timings.observe(
+        StepRecord(0, "step:greet#0", "action", "success", started_at=now, finished_at=now)
+    )
+    run = claimed(make_run(org).pk, "worker-a")
+    error = {"type": "Boom", "message": "no", "step_id": None}
+    store.conclude_run(
+        run, "worker-a", Failed(error), store.PassEnd(3, False, _pass_trace(), timings)
+    )
+    run.refresh_from_db()
+    assert (run.status, run.error, run.step_count, run.lease_owner) == ("failed", error, 3, "")
+    assert Run.objects.filter(pk=run.pk, output__isnull=True).exists(), "SQL NULL, not JSON null"
+    assert run.usage_items.get().kind == "duration"
+    assert (run.spans.get().name, run.log_records.get().message) == ("workflow greeting", "hello")
+    names = [count[0] for row in MetricIncrement.objects.all() for count in row.counts]
+    assert "runs_finished" in names and "step_duration_seconds_sum" in names
+
+
+def test_a_pass_that_lost_its_run_keeps_its_trace_and_step_counts_only(org: Organization) -> None:
+    from workflows.engine import Completed
+    from workflows.metrics import StepTimings
+
+    timings = StepTimings()
+    now = timezone.now()
+    timings.observe(
+        StepRecord(0, "step:greet#0", "action", "success", started_at=now, finished_at=now)
+    )
+    run = claimed(make_run(org).pk, "worker-a")
+    Run.objects.filter(pk=run.pk).update(status="canceled", lease_owner="")
+    store.conclude_run(
+        run, "worker-a", Completed({"ok": 1}), store.PassEnd(1, False, _pass_trace(), timings)
+    )
+    run.refresh_from_db()
+    assert (run.status, run.output) == ("canceled", None)
+    assert not run.usage_items.exists()
+    assert run.spans.count() == 1 and run.log_records.count() == 1
+    names = [count[0] for row in MetricIncrement.objects.all() for count in row.counts]
+    assert "runs_finished" not in names and "step_duration_seconds_sum" in names

@@ -8,7 +8,8 @@ broker message after commit (``workflows.queue``).
 * ``runs``: creating a run (from its ``RunOrigin``), cancel, retry, the rerun's lock
 * ``copies``: a retry from a chosen step, with the steps it copies
 * ``bulk``: bulk jobs and their batches
-* ``leases``: a worker's claim and heartbeat, and how a pass ends
+* ``leases``: a worker's claim and heartbeat, and handing a run back to the queue
+* ``ending``: how a pass ends (finished or suspended)
 * ``wakeups``: hooks and children waking runs, timers, the sweeper
 * ``steps``: step records with their usage, hook answers
 * ``events``: ``DatabaseEventLog``, what the engine writes through
@@ -25,10 +26,11 @@ from __future__ import annotations
 from . import bulk
 from .copies import create_retry_run_txn
 from .counters import fold_counts
+from .ending import PassEnd, conclude_run
 from .events import DatabaseEventLog
 from .leases import (
+    Claim,
     claim_run,
-    conclude_run,
     release_run,
     renew_lease,
 )
@@ -73,7 +75,9 @@ from .wakeups import (
 )
 
 __all__ = [
+    "Claim",
     "DatabaseEventLog",
+    "PassEnd",
     "Trace",
     "add_states",
     "answer_hook_txn",

@@ -7,7 +7,7 @@ what a DELETE removed from its RETURNING rows; the portable path says the same i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial, reduce
 from typing import Any
@@ -25,7 +25,7 @@ def pick(postgresql: str, portable: str) -> str:
     return postgresql if on_postgresql() else portable
 
 
-def fetch_prepared(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+def fetch_prepared(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | None:
     """Run ``sql`` as a statement PostgreSQL prepares once per connection; its first row."""
     with _prepared_cursor() as cursor:
         _execute(cursor, sql, params)
@@ -46,7 +46,9 @@ def _prepared_cursor() -> Iterator[psycopg.Cursor[Any]]:
         yield cursor
 
 
-def _execute(cursor: psycopg.Cursor[Any], sql: str, params: list[Any]) -> None:
+def _execute(
+    cursor: psycopg.Cursor[Any], sql: str, params: Sequence[Any] | Mapping[str, Any]
+) -> None:
     """Execute through the connection's execute wrappers, as Django's own cursors do, so that
     whoever counts statements (a test, the benchmark) sees these too.
     """

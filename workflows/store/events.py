@@ -18,7 +18,9 @@ from ..engine import StepRecord
 from ..errors import RunStopped
 from ..origins import RunOrigin
 from . import steps
+from .ending import PassEnd
 from .runs import create_run_txn
+from .traces import Trace
 
 
 class DatabaseEventLog:
@@ -27,17 +29,24 @@ class DatabaseEventLog:
     def __init__(self, run: Run, owner: str, records: dict[int, StepRecord]) -> None:
         self.run, self.owner, self.run_id = run, owner, run.public_id
         self.records = records  # read with the claim
+        # What the pass's end records without asking the database again.
+        self.positions = set(records)
+        self.children = any(record.child_run_id for record in records.values())
         self.per_branch_numbering = run.step_numbering == Run.StepNumbering.PER_BRANCH
         self.timings = metrics.StepTimings()  # counted when the pass concludes, not per step
 
     def load(self) -> dict[int, StepRecord]:
         return self.records
 
+    def end(self, trace: Trace | None) -> PassEnd:
+        return PassEnd(len(self.positions), self.children, trace, self.timings)
+
     def record(self, record: StepRecord) -> None:
         if record.status == "success":
             faults.reach("step-returned", record.step_id)
         if not steps.record_step(self.run.pk, self.owner, record):
             raise RunStopped
+        self.positions.add(record.position)
         self.timings.observe(record)
 
     def start_child(
@@ -50,6 +59,8 @@ class DatabaseEventLog:
             record = replace(record, child_run_id=child.public_id)
             if not steps.record_step(self.run.pk, self.owner, record, child_pk=child.pk):
                 raise RunStopped  # rolls the child back with the step
+        self.positions.add(record.position)
+        self.children = True
         return record
 
     def hook_token(self, step_id: str) -> str:

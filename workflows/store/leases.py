@@ -1,5 +1,5 @@
-"""A worker's hold on a run: taking and renewing its lease, and how a pass ends (finished,
-suspended, or handed back to the queue).
+"""A worker's hold on a run: taking and renewing its lease, and handing it back to the queue
+(``ending`` records how a pass ends otherwise).
 """
 
 from __future__ import annotations
@@ -8,20 +8,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from history.fingerprints import fingerprint_of
-from history.models import Run, Step, UsageItem
+from history.models import Run
 
 from .. import metrics, queue
 from ..conf import engine_settings
-from ..engine import Completed, Failed, StepRecord, Suspended
+from ..engine import StepRecord
 from . import counters, dialect, steps
-from .runs import cancel_descendants_txn
 from .traces import Trace, save_trace_txn
-from .wakeups import settle_parent_step_txn
 
 # A queued run of a workflow paused in its organization is held; one whose worker died goes on.
 _CLAIMABLE = """
@@ -86,100 +81,6 @@ def renew_lease(run_pk: int, owner: str) -> bool:
     )
 
 
-def _step_count() -> Coalesce:
-    steps = (
-        Step.objects.filter(run=OuterRef("pk")).values("run").annotate(n=Count("id")).values("n")
-    )
-    return Coalesce(Subquery(steps), 0)
-
-
-@transaction.atomic
-def conclude_run(
-    run: Run,
-    owner: str,
-    outcome: Completed | Failed | Suspended,
-    trace: Trace | None = None,
-    timings: metrics.StepTimings | None = None,
-) -> None:
-    """Record how a pass ended, with its trace; a run woken while it was suspending goes back to the
-    queue.
-    """
-    if trace:
-        save_trace_txn(run.pk, trace)
-    counts = timings.counts() if timings else []
-    if isinstance(outcome, Suspended):
-        if not suspend_run(run, owner, outcome):
-            release_run_txn(run.pk, owner)
-    elif finish_run_txn(run, owner, outcome):
-        counts += metrics.run_finished(
-            run.slug, "success" if isinstance(outcome, Completed) else "failed"
-        )
-    counters.add_txn(counts)  # the whole pass in one statement
-
-
-def finish_run_txn(run: Run, owner: str, outcome: Completed | Failed) -> bool:
-    now = timezone.now()
-    started = run.started_at or now
-    status = Run.Status.SUCCESS if isinstance(outcome, Completed) else Run.Status.FAILED
-    updated = Run.objects.filter(pk=run.pk, lease_owner=owner, status=Run.Status.RUNNING).update(
-        status=status,
-        output=outcome.output if isinstance(outcome, Completed) else None,
-        error=outcome.error if isinstance(outcome, Failed) else None,
-        error_fingerprint=fingerprint_of(outcome.error) if isinstance(outcome, Failed) else "",
-        finished_at=now,
-        duration_ms=_ms(now - started),
-        queue_ms=_ms(started - run.queued_at),
-        lease_owner="",
-        lease_expires_at=None,
-        wake_at=None,
-        step_count=_step_count(),
-    )
-    if updated:
-        UsageItem.objects.create(
-            run_id=run.pk, kind=UsageItem.Kind.DURATION, quantity=_ms(now - started), unit="ms"
-        )
-        if run.kind == Run.Kind.AGENT:
-            save_conversation_txn(run.pk)
-        cancel_descendants_txn(run.pk)  # children still waiting or running have no one to report to
-        if run.parent_id:
-            settle_parent_step_txn(run, status, outcome)
-    return bool(updated)
-
-
-def save_conversation_txn(run_pk: int) -> None:
-    """Copy an agent run's conversation from its agent step (its output, or the error it ended
-    with).
-    """
-    step = Step.objects.filter(run_id=run_pk, kind=Step.Kind.AGENT, parent_position=None).order_by(
-        "position"
-    )
-    row = step.values("output", "error").first()
-    if row is None:
-        return
-    if row["output"]:
-        messages = row["output"].get("conversation", [])
-    else:
-        causes = (row["error"] or {}).get("attempts") or [{}]
-        messages = causes[-1].get("conversation", [])
-    Run.objects.filter(pk=run_pk).update(conversation=messages, message_count=len(messages))
-
-
-def suspend_run(run: Run, owner: str, outcome: Suspended) -> bool:
-    status = Run.Status.WAITING if outcome.waits_on_others else Run.Status.SLEEPING
-    # wakeups unchanged since the claim: no hook resume or child completion slipped in.
-    return bool(
-        Run.objects.filter(
-            pk=run.pk, lease_owner=owner, status=Run.Status.RUNNING, wakeups=run.wakeups
-        ).update(
-            status=status,
-            wake_at=outcome.wake_at,
-            lease_owner="",
-            lease_expires_at=None,
-            step_count=_step_count(),
-        )
-    )
-
-
 @transaction.atomic
 def release_run(
     run_pk: int, owner: str, trace: Trace | None = None, timings: metrics.StepTimings | None = None
@@ -206,7 +107,3 @@ def release_run_txn(run_pk: int, owner: str) -> bool:
     if updated:
         queue.enqueue_on_commit(run_pk)
     return bool(updated)
-
-
-def _ms(delta: timedelta) -> int:
-    return max(0, int(delta.total_seconds() * 1000))

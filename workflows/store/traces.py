@@ -35,15 +35,30 @@ _LOG_COLUMNS = "span_id, created_at, level, logger, message, attributes"
 _LOG_TYPES = (
     "span_id text, created_at timestamptz, level text, logger text, message text, attributes jsonb"
 )
+_TABLES = (
+    ("history_span", "spans", _SPAN_COLUMNS, _SPAN_TYPES),
+    ("history_logrecord", "logs", _LOG_COLUMNS, _LOG_TYPES),
+)
 # One statement and one parameter per table, however many rows: the batch travels as a JSON array.
 _TRACE_SQL = {
     table: f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns}"
     f" FROM jsonb_to_recordset(%s::jsonb) AS r({types})"
-    for table, columns, types in (
-        ("history_span", _SPAN_COLUMNS, _SPAN_TYPES),
-        ("history_logrecord", _LOG_COLUMNS, _LOG_TYPES),
-    )
+    for table, _, columns, types in _TABLES
 }
+# The same inserts as parts of the statement that ends a pass (``ending``), named parameters
+# ``run``, ``spans`` and ``logs``.
+TRACE_CTES = ", ".join(
+    f"{name} AS (INSERT INTO {table} (run_id, {columns}) SELECT %(run)s, {columns}"
+    f" FROM jsonb_to_recordset(%({name})s::jsonb) AS r({types}))"
+    for table, name, columns, types in _TABLES
+)
+
+
+def trace_params(trace: Trace | None) -> dict[str, str]:
+    return {
+        "spans": _jsonb_text(trace.spans if trace else []),
+        "logs": _jsonb_text(trace.logs if trace else []),
+    }
 
 
 def save_trace_txn(run_pk: int, trace: Trace) -> None:
