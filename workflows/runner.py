@@ -1,24 +1,24 @@
-"""Drive one run for a worker: claim it, replay it under a heartbeat, record how it ended."""
+"""Drive one run for a worker: claim it, replay it while its lease is renewed, record how it
+ended.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
-import threading
-import time
 import uuid
 from contextlib import nullcontext
-from types import TracebackType
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError
 
 from . import log_output
 from .conf import engine_settings
 from .engine import Failed, Outcome, error_dict, execute
 from .errors import RunStopped, WorkerStopping
+from .heartbeat import heartbeats
 from .registry import registry
-from .store import DatabaseEventLog, claim_run, conclude_run, release_run, renew_lease
+from .store import DatabaseEventLog, claim_run, conclude_run, release_run
 from .tracing import RunTrace, tracing_enabled
 
 logger = logging.getLogger("keystroke.runner")
@@ -48,59 +48,6 @@ draining = Flag()
 executing = Flag()
 
 
-class Heartbeat:
-    """Renews the run's lease in a thread; ``stop`` is set once the run is no longer ours."""
-
-    def __init__(self, run_pk: int, owner: str) -> None:
-        self.run_pk, self.owner = run_pk, owner
-        self.stop = threading.Event()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_pk}", daemon=True)
-
-    def __enter__(self) -> threading.Event:
-        self._thread.start()
-        return self.stop
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self._done.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        lease = engine_settings()["LEASE_SECONDS"]
-        renewed = time.monotonic()
-        try:
-            while not self._done.wait(lease / 3):
-                result = self._renew()
-                if result:
-                    renewed = time.monotonic()
-                elif result is False or self._renew_failed_for_good(renewed, lease):
-                    # canceled, taken over, or the lease lapsed while the database was away
-                    self.stop.set()
-                    return
-        finally:
-            connection.close()  # this thread's own connection
-
-    def _renew(self) -> bool | None:
-        """True when renewed, False when the run is no longer ours, None when the database
-        failed.
-        """
-        try:
-            return renew_lease(self.run_pk, self.owner)
-        except DatabaseError:
-            logger.warning(
-                "heartbeat of run %s could not reach the database; retrying",
-                self.run_pk,
-                exc_info=True,
-            )
-            connection.close()  # reconnect on the next beat
-            return None
-
-    def _renew_failed_for_good(self, renewed: float, lease: float) -> bool:
-        # A transient error keeps the step going while the lease still holds; past it, another
-        # worker may already have the run, so this one must stop.
-        return time.monotonic() - renewed >= lease
-
-
 def resume_run(run_pk: int) -> str:
     """Execute one pass of a run if it is ours to run; return what happened, for logs."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -120,6 +67,7 @@ def resume_run(run_pk: int) -> str:
             Failed(
                 {"type": "UnknownWorkflow", "message": message, "step_id": None, "traceback": ""}
             ),
+            DatabaseEventLog(run, owner, claim.steps).end(None),
         )
         return "failed: unknown workflow"
     log = DatabaseEventLog(run, owner, claim.steps)
@@ -127,7 +75,7 @@ def resume_run(run_pk: int) -> str:
     interrupted = False
     with (
         RunTrace(run) if tracing_enabled() else nullcontext() as tracer,
-        Heartbeat(run.pk, owner) as stop,
+        heartbeats.hold(run.pk, owner) as stop,
     ):
         try:
             executing.set()
@@ -169,5 +117,5 @@ def resume_run(run_pk: int) -> str:
             )
             return "released: the worker is shutting down"
         return "stopped"
-    conclude_run(run, owner, outcome, trace, log.timings)
+    conclude_run(run, owner, outcome, log.end(trace))
     return type(outcome).__name__.lower()
