@@ -26,7 +26,10 @@ class Step(models.Model):
         SLEEPING = "sleeping", "Sleeping"
         WAITING = "waiting", "Waiting"
 
-    run = models.ForeignKey("history.Run", on_delete=models.CASCADE, related_name="steps")
+    # Indexed by (run, position), which every query of a run's steps starts with.
+    run = models.ForeignKey(
+        "history.Run", on_delete=models.CASCADE, related_name="steps", db_index=False
+    )
     position = models.PositiveIntegerField(help_text="Call order within the run, from 0.")
     step_id = models.CharField(max_length=200, help_text="step:<key>#<n>")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -46,7 +49,12 @@ class Step(models.Model):
         max_length=64, blank=True, default="", help_text="A hook's resume token."
     )
     child_run = models.ForeignKey(
-        "history.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="parent_steps"
+        "history.Run",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="parent_steps",
+        db_index=False,  # indexed where set (Meta): most steps start no child
     )
     resumed_by = models.CharField(max_length=200, blank=True)
     cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
@@ -67,6 +75,11 @@ class Step(models.Model):
         indexes = [
             # Used by history.timeline: the waits of the steps that started within a page.
             models.Index(fields=["run", "started_at"], name="history_step_run_started"),
+            models.Index(
+                fields=["child_run"],
+                name="history_step_child_run",
+                condition=Q(child_run__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["run", "position"], name="history_step_run_position"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -16,7 +17,12 @@ class UsageItem(models.Model):
 
     run = models.ForeignKey("history.Run", on_delete=models.CASCADE, related_name="usage_items")
     step = models.ForeignKey(
-        "history.Step", null=True, blank=True, on_delete=models.CASCADE, related_name="usage"
+        "history.Step",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="usage",
+        db_index=False,  # indexed where set (Meta): a run's duration line has no step
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     provider = models.CharField(max_length=100, blank=True)
@@ -33,6 +39,13 @@ class UsageItem(models.Model):
     cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal(0))
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["step"], name="history_usage_step", condition=Q(step__isnull=False)
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.kind} {self.model or self.service} {self.cost}"
 
@@ -45,7 +58,10 @@ class UsageItem(models.Model):
 class Span(models.Model):
     """An OpenTelemetry span recorded for a run."""
 
-    run = models.ForeignKey("history.Run", on_delete=models.CASCADE, related_name="spans")
+    # Indexed by (run, started_at, id) (Meta), which every query of a run's spans starts with.
+    run = models.ForeignKey(
+        "history.Run", on_delete=models.CASCADE, related_name="spans", db_index=False
+    )
     trace_id = models.CharField(max_length=32)
     span_id = models.CharField(max_length=16)
     parent_span_id = models.CharField(max_length=16, blank=True)
@@ -76,7 +92,10 @@ class Span(models.Model):
 class LogRecord(models.Model):
     """A Python logging record made while a run executed, attached to its span."""
 
-    run = models.ForeignKey("history.Run", on_delete=models.CASCADE, related_name="log_records")
+    # Indexed by (run, created_at, id) (Meta), which every query of a run's logs starts with.
+    run = models.ForeignKey(
+        "history.Run", on_delete=models.CASCADE, related_name="log_records", db_index=False
+    )
     span_id = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField()
     level = models.CharField(max_length=16)

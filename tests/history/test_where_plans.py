@@ -59,4 +59,4 @@ def test_q_is_answered_by_the_trigram_indexes(many: None) -> None:
     # Unscoped: at this size reading the organization's few thousand rows costs less than four
     # trigram scans, and with the organization's index gone the plan shows whether they apply.
     found = plan(None, "q=user77@")
-    assert "history_run_input_trgm" in found and "history_run_output_trgm" in found
+    assert "history_run_input_trgm" in found and "history_run_output_trgm" in found, found
