@@ -1,0 +1,227 @@
+"""compare.py's figures: each repetition's, their medians, and the table with the goals."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from compare_dbos import DbosRuns
+from compare_keystroke import Runs
+from engine_report import STEPS
+
+Figures = dict[str, float]
+
+
+def ms(values: list[float], per: int = 1) -> float:
+    return statistics.fmean(values) * 1000 / per
+
+
+def floor_figures(seconds: list[float]) -> Figures:
+    return {"floor": ms(seconds), "floor_p50": statistics.median(seconds) * 1000}
+
+
+def keystroke_figures(phases: dict[str, Runs]) -> Figures:
+    ten, zero = phases["ten"], phases["zero"]
+    figures = {
+        "k_step": ms(ten.durations, STEPS),
+        "k_marginal": (ms(ten.durations) - ms(zero.durations)) / STEPS,
+        "k_fixed": ms(zero.durations),
+        "k_e2e": ms(ten.latencies),
+        "k_post": ms(ten.posts),
+        "k_pickup": ms(ten.pickups),
+        "k_run": ms(ten.durations),
+        "k_seen": ms(ten.seen),
+        "k_writes": ten.wal.commits / ten.count,
+        "k_writes_zero": zero.wal.commits / zero.count,
+        "k_wal": ten.wal.bytes / ten.count,
+        "k_wal_zero": zero.wal.bytes / zero.count,
+    }
+    if "burst" in phases:
+        burst = phases["burst"]
+        figures |= {
+            "k_burst": burst.count / burst.wall,
+            "k_writes_burst": burst.wal.commits / burst.count,
+            "k_wal_burst": burst.wal.bytes / burst.count,
+        }
+    return figures
+
+
+def dbos_figures(phases: dict[str, DbosRuns]) -> Figures:
+    ten, zero = phases["ten"], phases["zero"]
+    figures = {
+        "d_step": ms(ten.seconds, STEPS),
+        "d_marginal": (ms(ten.seconds) - ms(zero.seconds)) / STEPS,
+        "d_fixed": ms(zero.seconds),
+        "d_e2e": ms(ten.seconds),
+        "d_writes": ten.wal.commits / ten.count,
+        "d_writes_zero": zero.wal.commits / zero.count,
+        "d_wal": ten.wal.bytes / ten.count,
+        "d_wal_zero": zero.wal.bytes / zero.count,
+    }
+    if "burst" in phases:
+        burst = phases["burst"]
+        figures |= {
+            "d_burst": burst.count / burst.wall,
+            "d_writes_burst": burst.wal.commits / burst.count,
+            "d_wal_burst": burst.wal.bytes / burst.count,
+        }
+    return figures
+
+
+class Medians:
+    """Each figure's median across the repetitions, shown with its range when there are several."""
+
+    def __init__(self, repetitions: list[Figures]) -> None:
+        self.repetitions = repetitions
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.repetitions[0]
+
+    def __getitem__(self, name: str) -> float:
+        return statistics.median(r[name] for r in self.repetitions)
+
+    def show(self, name: str, fmt: Callable[[float], str]) -> str:
+        values = [r[name] for r in self.repetitions]
+        shown = fmt(statistics.median(values))
+        return f"{shown} ({fmt(min(values))}–{fmt(max(values))})" if len(values) > 1 else shown
+
+
+def msf(value: float) -> str:
+    return f"{value:.2f} ms"
+
+
+def count(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def kb(value: float) -> str:
+    return f"{value / 1000:.1f} KB"
+
+
+def rate(value: float) -> str:
+    return f"{value:.1f} runs/s"
+
+
+def rows(m: Medians, setup: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(measure, Keystroke, DBOS Transact, floor) rows of the side-by-side table."""
+    e2e = (
+        f"{m.show('k_e2e', msf)}: POST {m['k_post']:.2f}, pickup {m['k_pickup']:.2f}, "
+        f"run {m['k_run']:.2f}, result seen {m['k_seen']:.2f}"
+    )
+    table = [
+        (
+            "per recorded step, sequential (run time / 10)",
+            m.show("k_step", msf),
+            m.show("d_step", msf),
+            f"{m.show('floor', msf)} (p50 {m['floor_p50']:.2f})",
+        ),
+        (
+            "marginal step ((10-step − 0-step) / 10)",
+            m.show("k_marginal", msf),
+            m.show("d_marginal", msf),
+            "",
+        ),
+        ("fixed cost of a run (0-step run)", m.show("k_fixed", msf), m.show("d_fixed", msf), ""),
+        ("10-step run end to end, one at a time", e2e, f"{m.show('d_e2e', msf)} in-process", ""),
+    ]
+    if "k_burst" in m:
+        table.append(
+            (
+                f"{setup['burst']:,} ten-step runs at once",
+                f"{m.show('k_burst', rate)} (worker -c 2)",
+                f"{m.show('d_burst', rate)} (queue, 2 workers × {setup['concurrency']})",
+                "",
+            )
+        )
+    table += [
+        (
+            "write transactions per 10-step run (with its start)",
+            m.show("k_writes", count),
+            m.show("d_writes", count),
+            str(STEPS),
+        ),
+        (
+            "write transactions per 0-step run",
+            m.show("k_writes_zero", count),
+            m.show("d_writes_zero", count),
+            "",
+        ),
+        ("WAL bytes per 10-step run", m.show("k_wal", kb), m.show("d_wal", kb), ""),
+        ("WAL bytes per 0-step run", m.show("k_wal_zero", kb), m.show("d_wal_zero", kb), ""),
+    ]
+    if "k_burst" in m:
+        table += [
+            (
+                "write transactions per run (burst)",
+                m.show("k_writes_burst", count),
+                m.show("d_writes_burst", count),
+                "",
+            ),
+            ("WAL bytes per run (burst)", m.show("k_wal_burst", kb), m.show("d_wal_burst", kb), ""),
+        ]
+    return table
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def goals(m: Medians) -> list[tuple[str, str]]:
+    floor = m["floor"]
+    step, marginal = m["k_step"] / floor, m["k_marginal"] / floor
+    checks = [
+        (
+            "per step ≤ 2× floor",
+            f"{verdict(step <= 2)}: {step:.1f}× (DBOS {m['d_step'] / floor:.1f}×)",
+        ),
+        (
+            "marginal step ≤ 1.5× floor",
+            f"{verdict(marginal <= 1.5)}: {marginal:.1f}× (DBOS {m['d_marginal'] / floor:.1f}×)",
+        ),
+        (
+            "10-step run end to end through the API ≤ 8 ms",
+            f"{verdict(m['k_e2e'] <= 8)}: {m['k_e2e']:.2f} ms (DBOS in-process {m['d_e2e']:.2f})",
+        ),
+    ]
+    if "k_burst" in m:
+        burst = m["k_burst"] / m["d_burst"]
+        checks.append(("burst ≥ 3× DBOS queue", f"{verdict(burst >= 3)}: {burst:.2f}×"))
+    checks += [
+        (
+            "write transactions per 10-step run ≤ 11",
+            f"{verdict(m['k_writes'] <= 11)}: {m['k_writes']:.2f} (DBOS {m['d_writes']:.2f})",
+        ),
+        (
+            "WAL bytes per run halved (≤ 10 KB, half the issue's ~20 KB)",
+            f"{verdict(m['k_wal'] <= 10_000)}: {kb(m['k_wal'])}, "
+            f"{m['k_wal'] / m['d_wal']:.2f}× DBOS's {kb(m['d_wal'])}",
+        ),
+    ]
+    return checks
+
+
+def text(title: str, m: Medians, setup: dict[str, Any]) -> str:
+    table = [("", "Keystroke", "DBOS Transact 3.4", "floor"), *rows(m, setup)]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    lines = [title, "=" * len(title), ""]
+    lines += [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table
+    ]
+    lines += ["", "Goals (ratios against the floor's mean)", "-" * 39]
+    width = max(len(label) for label, _ in goals(m)) + 2
+    lines += [f"  {label.ljust(width)}{value}" for label, value in goals(m)]
+    return "\n".join(lines)
+
+
+def markdown(title: str, m: Medians, setup: dict[str, Any]) -> str:
+    lines = [
+        f"### {title}",
+        "",
+        "| | Keystroke | DBOS Transact 3.4 | the floor |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in rows(m, setup)]
+    lines += ["", "| Goal | Result |", "|---|---|"]
+    lines += [f"| {label} | {value} |" for label, value in goals(m)]
+    return "\n".join(lines)
