@@ -111,7 +111,7 @@ class PrivateCluster:
 
     def lsn(self) -> str:
         with self.admin() as conn:
-            row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+            row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
         assert row is not None
         return str(row[0])
 
@@ -127,8 +127,8 @@ class PrivateCluster:
             text=True,
             check=False,
         )
-        if dump.returncode != 0 and not dump.stdout:
-            raise RuntimeError(f"pg_waldump failed: {dump.stderr[-2000:]}")
+        if dump.returncode != 0:
+            raise RuntimeError(f"pg_waldump {start}..{end} failed: {dump.stderr[-2000:]}")
         commits = len(re.findall(r"desc: COMMIT\b", dump.stdout))
         return Wal(int(row[0]), commits)
 

@@ -57,7 +57,7 @@ def launch(url: str, executor: str, queues: list[str] | None = None) -> None:
 
 
 def lsn(db: psycopg.Connection[Any]) -> str:
-    row = db.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+    row = db.execute("SELECT pg_current_wal_lsn()::text").fetchone()
     assert row is not None
     return str(row[0])
 
