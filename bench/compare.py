@@ -37,6 +37,7 @@ from compare_report import (
     markdown,
     text,
 )
+from engine_report import cpu_times, steal_share
 from private_pg import PrivateCluster, private_cluster
 
 # A step's output as the floor writes it: a 500-byte JSON document.
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace, home: Path) -> str:
     def say(what: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {what}", file=sys.stderr)
 
+    load, cpu = os.getloadavg()[0], cpu_times()
     with private_cluster() as cluster:
         say(f"private PostgreSQL 15 on port {cluster.port}; migrating Keystroke")
         cluster.create_database("floor")
@@ -90,7 +92,8 @@ def run(args: argparse.Namespace, home: Path) -> str:
     title = (
         f"Keystroke vs DBOS Transact 3.4 — {os.cpu_count()} cores, private PostgreSQL {version} "
         f"(fsync on), {args.repeat} interleaved repetitions, {args.sequential} sequential runs "
-        f"each, medians"
+        f"each, medians; load {load:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
+        f"{steal_share(cpu, cpu_times())}"
     )
     setup = {"burst": args.burst, "concurrency": args.dbos_concurrency}
     medians = Medians(repetitions)

@@ -185,7 +185,7 @@ class KeystrokeSite:
                 [uids],
             ).fetchall()
         by_uid = {uid.replace("-", ""): times for uid, *times in rows}
-        return [tuple(by_uid[uid]) for uid in uids]  # type: ignore[misc]
+        return [tuple(by_uid[uid]) for uid in uids]
 
     # -- phases ------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from compare_dbos import DbosRuns
@@ -81,84 +81,99 @@ class Medians:
     def __getitem__(self, name: str) -> float:
         return statistics.median(r[name] for r in self.repetitions)
 
-    def show(self, name: str, fmt: Callable[[float], str]) -> str:
+    def show(self, name: str, unit: Unit) -> str:
         values = [r[name] for r in self.repetitions]
-        shown = fmt(statistics.median(values))
-        return f"{shown} ({fmt(min(values))}–{fmt(max(values))})" if len(values) > 1 else shown
+        shown = unit.show(statistics.median(values))
+        if len(values) == 1:
+            return shown
+        return f"{shown} ({unit.bare(min(values))}–{unit.bare(max(values))})"
 
 
-def msf(value: float) -> str:
-    return f"{value:.2f} ms"
+@dataclass(frozen=True)
+class Unit:
+    scale: float
+    decimals: int
+    suffix: str
+
+    def bare(self, value: float) -> str:
+        return f"{value / self.scale:.{self.decimals}f}"
+
+    def show(self, value: float) -> str:
+        return f"{self.bare(value)}{self.suffix}"
 
 
-def count(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def kb(value: float) -> str:
-    return f"{value / 1000:.1f} KB"
-
-
-def rate(value: float) -> str:
-    return f"{value:.1f} runs/s"
+MS = Unit(1, 2, " ms")
+COUNT = Unit(1, 2, "")
+KB = Unit(1000, 1, " KB")
+RATE = Unit(1, 1, " runs/s")
 
 
 def rows(m: Medians, setup: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(measure, Keystroke, DBOS Transact, floor) rows of the side-by-side table."""
     e2e = (
-        f"{m.show('k_e2e', msf)}: POST {m['k_post']:.2f}, pickup {m['k_pickup']:.2f}, "
+        f"{m.show('k_e2e', MS)}: POST {m['k_post']:.2f}, pickup {m['k_pickup']:.2f}, "
         f"run {m['k_run']:.2f}, result seen {m['k_seen']:.2f}"
     )
     table = [
         (
             "per recorded step, sequential (run time / 10)",
-            m.show("k_step", msf),
-            m.show("d_step", msf),
-            f"{m.show('floor', msf)} (p50 {m['floor_p50']:.2f})",
+            m.show("k_step", MS),
+            m.show("d_step", MS),
+            f"{m.show('floor', MS)} (p50 {m['floor_p50']:.2f})",
         ),
         (
             "marginal step ((10-step − 0-step) / 10)",
-            m.show("k_marginal", msf),
-            m.show("d_marginal", msf),
+            m.show("k_marginal", MS),
+            m.show("d_marginal", MS),
             "",
         ),
-        ("fixed cost of a run (0-step run)", m.show("k_fixed", msf), m.show("d_fixed", msf), ""),
-        ("10-step run end to end, one at a time", e2e, f"{m.show('d_e2e', msf)} in-process", ""),
+        ("fixed cost of a run (0-step run)", m.show("k_fixed", MS), m.show("d_fixed", MS), ""),
+        ("10-step run end to end, one at a time", e2e, f"{m.show('d_e2e', MS)} in-process", ""),
     ]
     if "k_burst" in m:
         table.append(
             (
                 f"{setup['burst']:,} ten-step runs at once",
-                f"{m.show('k_burst', rate)} (worker -c 2)",
-                f"{m.show('d_burst', rate)} (queue, 2 workers × {setup['concurrency']})",
+                f"{m.show('k_burst', RATE)} (worker -c 2)",
+                f"{m.show('d_burst', RATE)} (queue, 2 workers × {setup['concurrency']})",
                 "",
             )
         )
     table += [
         (
             "write transactions per 10-step run (with its start)",
-            m.show("k_writes", count),
-            m.show("d_writes", count),
+            m.show("k_writes", COUNT),
+            m.show("d_writes", COUNT),
             str(STEPS),
         ),
         (
             "write transactions per 0-step run",
-            m.show("k_writes_zero", count),
-            m.show("d_writes_zero", count),
+            m.show("k_writes_zero", COUNT),
+            m.show("d_writes_zero", COUNT),
             "",
         ),
-        ("WAL bytes per 10-step run", m.show("k_wal", kb), m.show("d_wal", kb), ""),
-        ("WAL bytes per 0-step run", m.show("k_wal_zero", kb), m.show("d_wal_zero", kb), ""),
+        ("WAL bytes per 10-step run", m.show("k_wal", KB), m.show("d_wal", KB), ""),
+        (
+            "WAL bytes per 0-step run",
+            m.show("k_wal_zero", KB),
+            m.show("d_wal_zero", KB),
+            "",
+        ),
     ]
     if "k_burst" in m:
         table += [
             (
                 "write transactions per run (burst)",
-                m.show("k_writes_burst", count),
-                m.show("d_writes_burst", count),
+                m.show("k_writes_burst", COUNT),
+                m.show("d_writes_burst", COUNT),
                 "",
             ),
-            ("WAL bytes per run (burst)", m.show("k_wal_burst", kb), m.show("d_wal_burst", kb), ""),
+            (
+                "WAL bytes per run (burst)",
+                m.show("k_wal_burst", KB),
+                m.show("d_wal_burst", KB),
+                "",
+            ),
         ]
     return table
 
@@ -194,8 +209,8 @@ def goals(m: Medians) -> list[tuple[str, str]]:
         ),
         (
             "WAL bytes per run halved (≤ 10 KB, half the issue's ~20 KB)",
-            f"{verdict(m['k_wal'] <= 10_000)}: {kb(m['k_wal'])}, "
-            f"{m['k_wal'] / m['d_wal']:.2f}× DBOS's {kb(m['d_wal'])}",
+            f"{verdict(m['k_wal'] <= 10_000)}: {KB.show(m['k_wal'])}, "
+            f"{m['k_wal'] / m['d_wal']:.2f}× DBOS's {KB.show(m['d_wal'])}",
         ),
     ]
     return checks
