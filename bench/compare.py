@@ -36,6 +36,7 @@ from compare_report import (
     keystroke_figures,
     markdown,
     text,
+    wal_detail,
 )
 from engine_report import cpu_times, steal_share
 from private_pg import PrivateCluster, private_cluster
@@ -81,12 +82,24 @@ def run(args: argparse.Namespace, home: Path) -> str:
                 say(f"repetition {i}/{args.repeat}: floor")
                 figures = floor_figures(floor(cluster, args.floor))
                 say(f"repetition {i}/{args.repeat}: Keystroke")
-                figures |= keystroke_figures(site.repetition(args.sequential, args.burst))
+                keystroke = site.repetition(args.sequential, args.burst)
                 say(f"repetition {i}/{args.repeat}: DBOS Transact")
-                figures |= dbos_figures(dbos.repetition(args.sequential, args.burst))
+                dbos_phases = dbos.repetition(args.sequential, args.burst)
+                figures |= keystroke_figures(keystroke) | dbos_figures(dbos_phases)
                 repetitions.append(figures)
         finally:
             site.close()
+        detail = ""
+        if args.wal_detail:
+            # the last repetition's 10-step runs, one at a time
+            detail = wal_detail(
+                {
+                    "Keystroke": cluster.wal_by_relation(keystroke["ten"].wal),
+                    "DBOS Transact": cluster.wal_by_relation(dbos_phases["ten"].wal),
+                },
+                args.sequential,
+                args.wal_detail,
+            )
         with cluster.admin() as admin:
             version = (admin.info.parameter_status("server_version") or "?").split()[0]
     title = (
@@ -97,7 +110,7 @@ def run(args: argparse.Namespace, home: Path) -> str:
     )
     setup = {"burst": args.burst, "concurrency": args.dbos_concurrency}
     medians = Medians(repetitions)
-    report = text(title, medians, setup)
+    report = text(title, medians, setup) + detail
     if args.markdown:
         report += f"\n\n{markdown(title, medians, setup)}"
     return report
@@ -128,6 +141,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=0.01,
         help="seconds between a DBOS queue worker's polls (DBOS's default, 1 s, idles the workers)",
+    )
+    parser.add_argument(
+        "--wal-detail",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the N relations that took the most WAL per 10-step run (pg_waldump)",
     )
     parser.add_argument(
         "--markdown", action="store_true", help="also print the table for docs/benchmarks.md"

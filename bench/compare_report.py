@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,4 +240,23 @@ def markdown(title: str, m: Medians, setup: dict[str, Any]) -> str:
     lines += [f"| {' | '.join(row)} |" for row in rows(m, setup)]
     lines += ["", "| Goal | Result |", "|---|---|"]
     lines += [f"| {label} | {value} |" for label, value in goals(m)]
+    return "\n".join(lines)
+
+
+def wal_detail(by_engine: dict[str, Counter[str]], runs: int, top: int) -> str:
+    """Each engine's WAL per 10-step run, by relation, largest first."""
+    lines = [
+        "",
+        "",
+        f"WAL per 10-step run by relation (pg_waldump, the last repetition, top {top})",
+    ]
+    lines.append("-" * len(lines[-1]))
+    for engine, sizes in by_engine.items():
+        total = sum(sizes.values())
+        lines.append(f"  {engine}: {KB.show(total / runs)} in records")
+        width = max(len(name) for name, _ in sizes.most_common(top)) + 2
+        lines += [
+            f"    {name.ljust(width)}{size / runs:>8,.0f} B  {100 * size / total:3.0f}%"
+            for name, size in sizes.most_common(top)
+        ]
     return "\n".join(lines)

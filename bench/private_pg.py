@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,12 @@ from typing import Any
 import psycopg
 
 BIN = Path("/usr/lib/postgresql/15/bin")
+# A pg_waldump line: its resource manager, its total length and the relation of its first block.
+RECORD = re.compile(
+    r"^rmgr: (\w+)\s+len \(rec/tot\):\s*\d+/\s*(\d+),"
+    r"[^\n]*?(?:blkref #0: rel \d+/(\d+)/(\d+)[^\n]*)?$",
+    re.MULTILINE,
+)
 # PostgreSQL refuses to run as root; under root the cluster belongs to this account instead.
 SERVER_USER = "postgres"
 
@@ -36,6 +43,8 @@ class Wal:
 
     bytes: int
     commits: int  # commit records: one per transaction that wrote anything
+    start: str = ""
+    end: str = ""
 
 
 class PrivateCluster:
@@ -130,7 +139,47 @@ class PrivateCluster:
         if dump.returncode != 0:
             raise RuntimeError(f"pg_waldump {start}..{end} failed: {dump.stderr[-2000:]}")
         commits = len(re.findall(r"desc: COMMIT\b", dump.stdout))
-        return Wal(int(row[0]), commits)
+        return Wal(int(row[0]), commits, start, end)
+
+    def wal_by_relation(self, wal: Wal) -> Counter[str]:
+        """The length of each record between the two positions (full-page images included; page
+        headers and alignment left out), by the relation of its first block, or by its resource
+        manager when it has none.
+        """
+        dump = subprocess.run(
+            [str(BIN / "pg_waldump"), "-p", str(self.data / "pg_wal"), "-s", wal.start]
+            + ["-e", wal.end],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        by_file: Counter[tuple[int, int]] = Counter()
+        by_name: Counter[str] = Counter()
+        for match in RECORD.finditer(dump.stdout):
+            rmgr, size, database, filenode = match.groups()
+            if filenode:
+                by_file[int(database), int(filenode)] += int(size)
+            else:
+                by_name[f"({rmgr} records)"] += int(size)
+        names = self.relation_names({database for database, _ in by_file})
+        for (database, filenode), size in by_file.items():
+            by_name[names.get((database, filenode), f"filenode {database}/{filenode}")] += size
+        return by_name
+
+    def relation_names(self, databases: set[int]) -> dict[tuple[int, int], str]:
+        names: dict[tuple[int, int], str] = {}
+        with self.admin() as admin:
+            found = admin.execute(
+                "SELECT oid::int, datname FROM pg_database WHERE oid = ANY(%s)", [list(databases)]
+            ).fetchall()
+        for oid, datname in found:
+            with self.admin(datname) as conn:
+                rows = conn.execute(
+                    "SELECT pg_relation_filenode(oid)::int, relname FROM pg_class "
+                    "WHERE pg_relation_filenode(oid) IS NOT NULL"
+                ).fetchall()
+            names.update({(oid, filenode): relname for filenode, relname in rows})
+        return names
 
 
 @contextlib.contextmanager
