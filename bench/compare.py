@@ -104,8 +104,9 @@ def run(args: argparse.Namespace, home: Path) -> str:
             version = (admin.info.parameter_status("server_version") or "?").split()[0]
     title = (
         f"Keystroke vs DBOS Transact 3.4 — {os.cpu_count()} cores, private PostgreSQL {version} "
-        f"(fsync on), {args.repeat} interleaved repetitions, {args.sequential} sequential runs "
-        f"each, medians; load {load:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
+        f"(fsync on), {args.repeat} interleaved repetition{'s' * (args.repeat > 1)}, "
+        f"{args.sequential} sequential runs each, medians; load {load:.2f} at start, "
+        f"{os.getloadavg()[0]:.2f} at end; "
         f"{steal_share(cpu, cpu_times())}"
     )
     setup = {"burst": args.burst, "concurrency": args.dbos_concurrency}
