@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -16,15 +17,17 @@ from history.models import ApiKey, Organization, Project, Run
 from history.models.accounts import DEFAULT_SLUG, Role
 
 from ..conftest import api_client
+from ..factories import member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def start(client: APIClient) -> int:
-    return client.post("/api/workflows/greeting", {"name": "Ada"}, format="json").status_code
+def start(client: Client) -> int:
+    body = {"name": "Ada"}
+    return client.post("/api/workflows/greeting", body, content_type="application/json").status_code
 
 
-def statements(client: APIClient) -> list[str]:
+def statements(client: Client) -> list[str]:
     """The statements of one start, each as its verb and table."""
     with CaptureQueriesContext(connection) as captured:
         assert start(client) == 202
@@ -33,7 +36,7 @@ def statements(client: APIClient) -> list[str]:
 
 def _verb_and_table(sql: str) -> str:
     words = sql.split()
-    table = next((w for w in words if w.startswith('"history_')), "").split(".")[0]
+    table = next((w for w in words if w.startswith('"')), "").split(".")[0]
     return " ".join([words[0], table.strip('"')]).strip()
 
 
@@ -51,6 +54,22 @@ def test_a_start_reads_the_key_with_its_default_project_then_writes_in_one_trans
     ]
     run = Run.objects.latest("id")
     assert run.project == org.default_project() and run.actor == "key:test-operator"
+
+
+def test_a_start_from_the_web_ui_reads_the_default_project_with_the_membership(
+    org: Organization,
+) -> None:
+    browser = member(org, Role.OPERATOR)
+
+    assert statements(browser) == [
+        "SELECT django_session",
+        "SELECT auth_user",
+        "SELECT history_membership",  # the organization, its default project and the role
+        "BEGIN",
+        "INSERT history_run",
+        "INSERT history_metricincrement",
+        "COMMIT",
+    ]
 
 
 def test_a_key_unused_for_over_a_minute_records_its_use_once(api: APIClient) -> None:
