@@ -9,7 +9,7 @@ from django.core.exceptions import BadRequest
 from django.http import Http404
 
 from .models import ApiKey, AuditEvent, Membership, Organization, Run
-from .models.accounts import Role, role_allows
+from .models.accounts import Role, default_project_id_of_organization, role_allows
 from .throttle import client_ip
 
 
@@ -21,6 +21,8 @@ class Actor:
     user: Any = None
     api_key: ApiKey | None = None
     address: str | None = None  # the client's, for requests: recorded with every change it makes
+    # The organization's default project, when the lookup of the actor read it (requests do).
+    default_project_id: int | None = None
 
     def can(self, role: str) -> bool:
         return role_allows(self.role, role)
@@ -63,12 +65,22 @@ def _find_actor(request: Any) -> Actor | None:
     address = client_ip(request)
     if isinstance(auth, ApiKey):
         return Actor(
-            auth.organization, auth.role, f"key:{auth.name}", api_key=auth, address=address
+            auth.organization,
+            auth.role,
+            f"key:{auth.name}",
+            api_key=auth,
+            address=address,
+            default_project_id=getattr(auth, "default_project_id", None),
         )
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    membership = Membership.objects.select_related("organization").filter(user=user).first()
+    membership = (
+        Membership.objects.select_related("organization")
+        .annotate(default_project_id=default_project_id_of_organization())
+        .filter(user=user)
+        .first()
+    )
     if membership is not None:
         return Actor(
             membership.organization,
@@ -76,6 +88,7 @@ def _find_actor(request: Any) -> Actor | None:
             user.get_username(),
             user=user,
             address=address,
+            default_project_id=getattr(membership, "default_project_id", None),
         )
     if user.is_superuser:
         return Actor(

@@ -44,12 +44,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = _raw_key(request)
         if raw is None:
             return None
-        key = (
-            ApiKey.objects.active()
-            .select_related("organization")
-            .filter(hashed_key=hash_api_key(raw))
-            .first()
-        )
+        key = ApiKey.objects.for_requests().filter(hashed_key=hash_api_key(raw)).first()
         if key is None:
             # Only unknown keys are throttled: a good key from a throttled address (a shared NAT
             # with one misconfigured client) still works, and keys are far too long to guess.

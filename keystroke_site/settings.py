@@ -389,7 +389,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
-        # runserver's request lines (keystroke dev), which show paths such as /hooks/<token>
+        # runserver's request lines (manage.py runserver), which show paths such as /hooks/<token>
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -42,7 +42,12 @@ class RunOrigin:
     ) -> RunOrigin:
         """A start over the API by a script, the CLI or the web UI, as ``trigger_type`` says."""
         return cls(
-            actor.organization.pk, trigger_type, _label(trigger_type), raw=raw or {}, **_who(actor)
+            actor.organization.pk,
+            trigger_type,
+            _label(trigger_type),
+            project_id=actor.default_project_id,
+            raw=raw or {},
+            **_who(actor),
         )
 
     @classmethod

@@ -21,10 +21,15 @@ import httpx
 
 from . import config
 from .errors import CliError
+from .serve import bind_address, gunicorn_args
 
 READY_SECONDS = 60
 MODEL_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 STOP_SECONDS = 10
+# A sync worker serves one request at a time: two, so the CLI need not wait behind a browser.
+WEB_WORKERS = 2
+# Shorter than STOP_SECONDS, so gunicorn stops its own workers before the group is killed.
+WEB_GRACEFUL_SECONDS = 5
 
 
 @click.command()
@@ -99,7 +104,6 @@ def models_notice(env: dict[str, str]) -> list[str]:
 
 
 def commands(host: str, port: int) -> dict[str, list[str]]:
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     # no banners around ours
     celery = [
         sys.executable,
@@ -110,10 +114,22 @@ def commands(host: str, port: int) -> dict[str, list[str]]:
         "--quiet",
     ]
     return {
-        "web server": [sys.executable, "manage.py", "runserver", bind, "--noreload"],
+        "web server": web_server(host, port),
         "Celery worker": [*celery, "worker", "-l", "warning", "--concurrency", "2"],
         "Celery beat": [*celery, "beat", "-l", "warning"],
     }
+
+
+def web_server(host: str, port: int) -> list[str]:
+    """Production's gunicorn, not runserver, whose kept-alive responses wait about 40 ms each.
+
+    runserver sends a response's status line, headers and body in separate small writes on a
+    socket without TCP_NODELAY, so each write after the first waits for the client's delayed ACK.
+    """
+    # timeout 0: as under runserver, a request stopped at a breakpoint() is not killed. No
+    # control socket: gunicorn's default path is one per user, which a second server takes over.
+    args = gunicorn_args(bind_address(host, port), WEB_WORKERS, 0, WEB_GRACEFUL_SECONDS)
+    return [*args, "--log-level", "warning", "--no-control-socket"]
 
 
 def manage(root: Path, env: dict[str, str], *args: str) -> str:

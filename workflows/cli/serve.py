@@ -1,7 +1,8 @@
 """``keystroke serve``: the production web server (gunicorn) with sensible defaults.
 
-``runserver`` is for ``keystroke dev`` only. This replaces the process with gunicorn, so a
-process manager's signals (SIGTERM for a graceful stop, SIGHUP to reload) reach it directly.
+``keystroke dev`` runs the same gunicorn with development options. This replaces the process
+with gunicorn, so a process manager's signals (SIGTERM for a graceful stop, SIGHUP to reload)
+reach it directly.
 """
 
 from __future__ import annotations
@@ -17,20 +18,26 @@ def default_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
-def gunicorn_args(host: str, port: int, workers: int, timeout: int) -> list[str]:
+def bind_address(host: str, port: int) -> str:
+    # gunicorn reads an IPv6 address only in brackets.
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def gunicorn_args(bind: str, workers: int, timeout: int, graceful_timeout: int) -> list[str]:
+    """``timeout`` 0: a request may take as long as it takes (gunicorn's own meaning)."""
     args = [
         sys.executable,
         "-m",
         "gunicorn",
         "keystroke_site.wsgi:application",
         "--bind",
-        f"{host}:{port}",
+        bind,
         "--workers",
         str(workers),
         "--timeout",
         str(timeout),
         "--graceful-timeout",
-        str(timeout),
+        str(graceful_timeout),
         "--keep-alive",
         "5",
         # Recycling workers now and then bounds the memory a leak or a huge payload can hold.
@@ -82,5 +89,5 @@ def gunicorn_args(host: str, port: int, workers: int, timeout: int) -> list[str]
 )
 def serve(host: str, port: int, workers: int, timeout: int) -> None:
     """Serve the web app and the API with gunicorn (run migrate and collectstatic first)."""
-    args = gunicorn_args(host, port, workers, timeout)
+    args = gunicorn_args(bind_address(host, port), workers, timeout, timeout)
     os.execv(args[0], args)
