@@ -14,8 +14,12 @@ KEY = st.text(
     min_size=1,
     max_size=12,
 ).filter(lambda key: key == key.strip() and key != "")
+# Any text a clause may hold: a NUL is refused by design (a test below holds that).
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
 SCALAR = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+    TEXT,
     st.integers(min_value=-(2**62), max_value=2**62),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
@@ -26,7 +30,7 @@ SCALAR = st.one_of(
 @st.composite
 def clauses(draw: st.DrawFn) -> Clause:
     op = draw(st.sampled_from(["=", "!=", ">", ">=", "<", "<=", "~"]))
-    value = draw(st.text(max_size=20)) if op == "~" else draw(SCALAR)
+    value = draw(TEXT) if op == "~" else draw(SCALAR)
     if op in ORDERING and (value is None or isinstance(value, bool)):
         value = "text"
     root = draw(st.sampled_from(ROOTS))
