@@ -14,7 +14,7 @@ from django.utils import timezone
 from history.fingerprints import fingerprint_of
 from history.management.seeding.rows import TABLES
 from history.management.seeding.runs import Seeder, SeedOptions
-from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
+from history.models import LogRecord, Organization, Run, RunSlug, Span, Step, UsageItem
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +163,18 @@ def test_every_reference_resolves(output: str) -> None:
     assert not Step.objects.filter(kind="workflow").filter(
         Q(child_run__isnull=True) & ~Q(run__status="queued")
     )
+
+
+def test_it_records_each_slug_with_its_first_run_as_the_store_does(output: str) -> None:
+    first = {
+        slug: (kind, created)
+        for slug, kind, created in Run.objects.order_by("-created_at").values_list(
+            "slug", "kind", "created_at"
+        )
+    }
+    org = Organization.objects.default()
+    recorded = RunSlug.objects.filter(organization=org).values_list("slug", "kind", "first_seen")
+    assert {slug: (kind, seen) for slug, kind, seen in recorded} == first
 
 
 def test_seeding_again_adds_new_runs() -> None:

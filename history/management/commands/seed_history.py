@@ -22,6 +22,7 @@ from history.management.seeding.writing import (
     copy_batch,
     create_batch,
     in_background,
+    record_slugs,
     reset_sequences,
 )
 from history.models import Organization
@@ -71,6 +72,7 @@ class Command(BaseCommand):
             )
         )
         totals, statuses, big_run = self._write_all(seeder, options["runs"], started)
+        record_slugs(organization.pk, seeder.first_seen)
         self._summary(organization, totals, statuses, big_run, time.perf_counter() - started)
 
     def _organization(self, options: dict[str, Any]) -> Organization:

@@ -62,6 +62,8 @@ class Seeder:
         self.window = max(20, options.runs // 400)  # active runs are only among the newest
         self.last_of: dict[str, Draft] = {}
         self.last_failed: dict[str, Draft] = {}
+        # Each slug's earliest run, for history.models.RunSlug: slug -> (created, kind).
+        self.first_seen: dict[str, tuple[float, str]] = {}
 
     def batches(self) -> Iterator[Batch]:
         made = 0
@@ -131,6 +133,8 @@ class Seeder:
                 1 if status == "success" else self.rng.uniform(0.1, 0.9)
             )
         self.last_of[target.slug] = draft
+        if created < self.first_seen.get(target.slug, (created + 1,))[0]:
+            self.first_seen[target.slug] = (created, target.kind)
         return draft
 
     def _trigger(self, draft: Draft) -> Trigger:
