@@ -81,12 +81,19 @@ class Batch:
 class Rows:
     """The batch being made and the ids its rows take, shared by everything that drafts rows."""
 
-    def __init__(self, first_ids: dict[str, int]) -> None:
+    def __init__(self, first_ids: dict[str, int], limits: dict[str, int] | None = None) -> None:
         self.ids = {table: count(first_ids[table]) for table in TABLES}
+        self.limits = limits or {}
         self.batch = Batch()
 
     def new_id(self, table: str) -> int:
-        return next(self.ids[table])
+        pk = next(self.ids[table])
+        if pk >= self.limits.get(table, pk + 1):  # into the ids of the next chunk
+            raise RuntimeError(
+                f"A seeded chunk made more {table} rows than the ids set aside for it "
+                f"(up to {self.limits[table]}): seeding/chunks.py must set aside more per run."
+            )
+        return pk
 
     def add(self, table: str, **values: Any) -> None:
         """Add a row given as ``column=value``; every column of the table, and no other."""

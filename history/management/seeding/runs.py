@@ -48,6 +48,15 @@ class SeedOptions:
     big_run_steps: int = 5000
     seed: int = 1
     batch_size: int = 5000
+    # The share of the runs this seeder makes, by index into all ``runs`` (a chunk, see
+    # ``chunks``), and where its ids must stop: None, all of them and no limit.
+    start: int = 0
+    stop: int | None = None
+    id_limits: dict[str, int] | None = None
+
+    @property
+    def end(self) -> int:
+        return self.runs if self.stop is None else self.stop
 
 
 class Seeder:
@@ -55,7 +64,7 @@ class Seeder:
         self.o = options
         # The first run id is part of the seed, so seeding a database twice makes new uids.
         self.rng = random.Random(f"{options.seed}:{options.first_ids['run']}")
-        self.rows = Rows(options.first_ids)
+        self.rows = Rows(options.first_ids, options.id_limits)
         self.now = options.now.timestamp()
         self.steps = StepDrafter(self.rows, self.rng, self.now)
         self.cum_weights = list(accumulate(t.weight for t in TARGETS))
@@ -66,12 +75,12 @@ class Seeder:
         self.first_seen: dict[str, tuple[float, str]] = {}
 
     def batches(self) -> Iterator[Batch]:
-        made = 0
-        while made < self.o.runs:
+        made = self.o.start
+        while made < self.o.end:
             made += self._add_run(made)
             if len(self.rows.batch) >= self.o.batch_size:
                 yield self.rows.take()
-        if self.o.big_run_steps:
+        if self.o.big_run_steps and self.o.end == self.o.runs:
             self._add_big_run()
         if len(self.rows.batch):
             yield self.rows.take()
@@ -81,7 +90,7 @@ class Seeder:
         draft = self._draft(target, self._status(target, index), self._created_at(index))
         trigger = self._trigger(draft)
         steps = plan(target, self.rng.randint(*target.loops), self.o.steps_per_run)
-        self._emit(draft, steps, trigger, can_spawn=index + 1 < self.o.runs)
+        self._emit(draft, steps, trigger, can_spawn=index + 1 < self.o.end)
         if draft.child_pk is None:
             return 1
         self._add_child(draft)
