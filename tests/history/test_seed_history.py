@@ -222,6 +222,11 @@ def test_bad_arguments_are_refused_with_a_clear_message(args: list[str], message
     assert not Run.objects.exists()
 
 
+def test_inside_a_transaction_the_chunks_are_seeded_in_this_process() -> None:
+    seed("--runs", "800", "--batch-size", "100", "--big-run-steps", "0", "--processes", "2")
+    assert Run.objects.count() == 800, "seen by this transaction, which forked ones could not"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_seed_the_same_runs_as_one_with_every_index_back() -> None:
     def index_names() -> set[str]:
