@@ -75,7 +75,7 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
         )
         try:
-            with self._indexes_after_load():
+            with self._indexes_after_load(processes):
                 result = self._write_all(seeding, processes, started)
         finally:
             reset_sequences()  # past the ids of every chunk, whichever finished last
@@ -104,9 +104,9 @@ class Command(BaseCommand):
             )
         return organization
 
-    def _indexes_after_load(self) -> contextlib.AbstractContextManager[None]:
+    def _indexes_after_load(self, processes: int) -> contextlib.AbstractContextManager[None]:
         if connection.vendor == "postgresql" and indexes.tables_are_empty():
-            return indexes.built_after_load(self.stderr.write)
+            return indexes.built_after_load(processes, self.stderr.write)
         return contextlib.nullcontext()
 
     def _write_all(self, seeding: SeedOptions, processes: int, started: float) -> ChunkResult:
