@@ -222,6 +222,13 @@ def test_bad_arguments_are_refused_with_a_clear_message(args: list[str], message
     assert not Run.objects.exists()
 
 
+def test_a_chunk_that_runs_past_its_ids_is_refused_before_it_is_written() -> None:
+    first = {t: 1 for t in TABLES}
+    options = SeedOptions(1, 1, 50, timezone.now(), first, big_run_steps=0, id_limits={"step": 20})
+    with pytest.raises(RuntimeError, match="more step rows than the ids set aside"):
+        list(Seeder(options).batches())
+
+
 def test_inside_a_transaction_the_chunks_are_seeded_in_this_process() -> None:
     seed("--runs", "800", "--batch-size", "100", "--big-run-steps", "0", "--processes", "2")
     assert Run.objects.count() == 800, "seen by this transaction, which forked ones could not"

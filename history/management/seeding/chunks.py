@@ -2,9 +2,9 @@
 ids, so that several processes can seed at once (each with a database connection of its own)
 and the same seed still gives the same runs, whatever the number of processes.
 
-A chunk sets aside ``CHILD_IDS_PER_RUN`` ids in each other table per run, more than a run ever
-takes (``Rows.new_id`` refuses to run past them); the ids left over are gaps, as rolled back
-inserts leave.
+A chunk sets aside ``child_ids_per_run`` ids in each other table per run, more than a run ever
+takes (``Rows.take`` refuses a batch that runs past them); the ids left over are gaps, as rolled
+back inserts leave.
 """
 
 from __future__ import annotations

@@ -87,13 +87,7 @@ class Rows:
         self.batch = Batch()
 
     def new_id(self, table: str) -> int:
-        pk = next(self.ids[table])
-        if pk >= self.limits.get(table, pk + 1):  # into the ids of the next chunk
-            raise RuntimeError(
-                f"A seeded chunk made more {table} rows than the ids set aside for it "
-                f"(up to {self.limits[table]}): seeding/chunks.py must set aside more per run."
-            )
-        return pk
+        return next(self.ids[table])
 
     def add(self, table: str, **values: Any) -> None:
         """Add a row given as ``column=value``; every column of the table, and no other."""
@@ -111,6 +105,16 @@ class Rows:
         self.batch.rows[table].append(row)
 
     def take(self) -> Batch:
-        """The batch made so far; the rows added next go into a new one."""
+        """The batch made so far; the rows added next go into a new one.
+
+        Checked here, once a batch rather than once an id, and before anything is written: no
+        row took an id past its chunk's block (``id`` is every table's first column).
+        """
         batch, self.batch = self.batch, Batch()
+        for table, limit in self.limits.items():
+            if batch.rows[table] and max(row[0] for row in batch.rows[table]) >= limit:
+                raise RuntimeError(
+                    f"A seeded chunk made more {table} rows than the ids set aside for it "
+                    f"(below {limit}): seeding/chunks.py must set aside more per run."
+                )
         return batch
