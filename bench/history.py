@@ -4,14 +4,18 @@ Run by hand from the repository root; it is not a test:
 
     .venv/bin/python bench/history.py [--runs 1000000] [--requests 50] [--keep] [--markdown]
     .venv/bin/python bench/history.py --database NAME   # an already seeded database, kept
+    .venv/bin/python bench/history.py --database NAME --mixed --only '^Mixed'
 
 It needs PostgreSQL on 127.0.0.1:5432 (user postgres). It creates a throwaway database, fills it
 with ``manage.py seed_history``, runs VACUUM ANALYZE, and times the History pages through Django's
 test client: the view, its queries and the template, without an HTTP server. Each page is timed on
 its own, then the list pages are timed again in turn with the trace and detail pages, which is
-where garbage collections after big renders show. It prints the SQL plans of the list queries,
-and drops the database at the end, also on failure or Ctrl-C, unless --keep. docs/benchmarks.md
-has the results.
+where garbage collections after big renders show. With --mixed, list pages and the detail tabs
+(Overview, Steps, Trace, Metadata) of different runs, picked by random ids, are timed in one
+stream, each kind's p95 against its aim. Nothing it does to pick runs or count rows reads a whole
+table, so it runs against ten million runs as against one. It prints the SQL plans of the list
+queries, and drops the database at the end, also on failure or Ctrl-C, unless --keep.
+docs/benchmarks.md has the results.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ WORKFLOW = "signup-pipeline"
 WORD = "timed"  # "ConnectionError: CRM timed out after 30s" and three more messages
 RARE_WORD = "PagerDuty"  # one message of one step of one workflow
 LIST_AIM_MS, SEARCH_AIM_MS, COUNTS_AIM_MS, TRACE_AIM_MS, DETAIL_AIM_MS = 50, 100, 50, 100, 150
+MIXED_TAB_AIM_MS = 100  # a tab of an ordinary run, amid list traffic
+MIXED_TABS = ("overview", "steps", "trace", "metadata")
+BIG_RUN_SLUG, BIG_RUN_MIN_STEPS = "nightly-export", 1000  # as seed_history makes the big run
 TRACE_MAX_BYTES = 200_000
 
 
@@ -112,16 +119,23 @@ def seed(args: argparse.Namespace) -> Seeding:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         result.vacuum_seconds = time.perf_counter() - started
-        for table in ("run", "step", "usageitem", "span", "logrecord"):
-            cursor.execute(f"SELECT count(*) FROM history_{table}")
-            result.rows[table] = cursor.fetchone()[0]
+        result.rows = row_estimates(cursor)
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         result.database_size = cursor.fetchone()[0]
     result.runs = result.rows["run"]
     return result
 
 
-def existing(dbname: str) -> Seeding:
+def row_estimates(cursor: Any) -> dict[str, int]:
+    """Rows per table as ANALYZE counted them: count(*) reads every row, minutes at 10 M runs."""
+    rows = {}
+    for table in ("run", "step", "usageitem", "span", "logrecord"):
+        cursor.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = 'history_{table}'")
+        rows[table] = cursor.fetchone()[0]
+    return rows
+
+
+def existing(dbname: str, big_run: str | None) -> Seeding:
     """A database seeded before (``--keep``): migrated to this code (VACUUM after, as a
     migration that fills a column leaves pages an index-only scan must visit), its rows counted.
     """
@@ -129,14 +143,10 @@ def existing(dbname: str) -> Seeding:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    result = Seeding(big_run=the_big_run())
+    result = Seeding(big_run=big_run or the_big_run())
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-        for table in ("run", "step", "span", "logrecord"):
-            cursor.execute(
-                f"SELECT reltuples::bigint FROM pg_class WHERE relname = 'history_{table}'"
-            )
-            result.rows[table] = cursor.fetchone()[0]
+        result.rows = row_estimates(cursor)
     result.runs = result.rows["run"]
     return result
 
@@ -226,13 +236,18 @@ def time_request(client: Any, page: Page) -> None:
 
 
 def time_page(client: Any, page: Page, requests: int, warm_up: int) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     for _ in range(warm_up):
         assert_ok(client.get(page.url), page)
     for _ in range(requests):
         time_request(client, page)
+    capture(client, page)
+
+
+def capture(client: Any, page: Page) -> None:
+    """One more request, untimed: its size and its queries, for the report."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     with CaptureQueriesContext(connection) as captured:
         response = client.get(page.url)
         assert_ok(response, page)
@@ -255,6 +270,30 @@ def time_interleaved(client: Any, measured: list[Page], requests: int) -> list[P
     for page, alone in zip(again, lists, strict=True):
         page.size, page.queries = alone.size, alone.queries
     return again
+
+
+def time_mixed(client: Any, every_page: list[Page], requests: int, seed: int) -> list[Page]:
+    """The aimed list pages in turn with the four tabs of a different run each time, as mixed
+    traffic: one Page per kind, so each kind's p95 meets its aim or not (--only or not)."""
+    lists = [p for p in every_page if p.label.startswith("List") and p.aim_ms == LIST_AIM_MS]
+    runs = random_runs(requests * len(lists), seed)
+    list_page = Page("Mixed: list pages, in turn with tabs of other runs", "/history/", LIST_AIM_MS)
+    list_page.plan = "(the list pages' plans are above)"
+    tabs = {
+        tab: Page(f"Mixed: {tab.capitalize()} tab, a different run each time", "", MIXED_TAB_AIM_MS)
+        for tab in MIXED_TABS
+    }
+    for i, run in enumerate(runs):
+        page = lists[i % len(lists)]
+        list_page.url = page.url
+        time_request(client, list_page)
+        for tab, tab_page in tabs.items():
+            tab_page.url = f"/history/{run}/?tab={tab}"
+            time_request(client, tab_page)
+    mixed = [list_page, *tabs.values()]
+    for page in mixed:
+        capture(client, page)  # of the last run picked
+    return mixed
 
 
 def assert_ok(response: Any, page: Page) -> None:
@@ -281,27 +320,50 @@ def explain_list_query(page: Page) -> None:
     page.plan = f"{candidates[0]}\n\n{page.plan}"
 
 
-def a_failed_run() -> str:
-    from history.models import Run
+def seeded_runs() -> Any:
+    """The seeded organization's runs: filtering by it lets each pick below use an index."""
+    from history.models import Organization, Run
 
-    return Run.objects.filter(status="failed").only("uid").order_by("-created_at").first().public_id  # type: ignore[union-attr]
+    return Run.objects.for_organization(Organization.objects.default().pk)
+
+
+def a_failed_run() -> str:
+    newest = seeded_runs().filter(status="failed").only("uid").order_by("-created_at", "-id")
+    return newest.first().public_id  # type: ignore[union-attr]
 
 
 def an_email() -> str:
     """The address of a person some signup runs are about (the seeder reuses its people)."""
-    from history.models import Run
-
-    run = Run.objects.filter(slug=WORKFLOW).only("input").order_by("-created_at").first()
+    run = seeded_runs().filter(slug=WORKFLOW).only("input").order_by("-created_at", "-id").first()
     return run.input["email"]  # type: ignore[union-attr,index]
 
 
 def the_big_run() -> str:
-    from django.db.models import Count
+    """The newest nightly export of a thousand steps or more: seed_history's big run, found by
+    the slug index from the newest run back (it is three hours old), not by counting steps."""
+    big = seeded_runs().filter(slug=BIG_RUN_SLUG, step_count__gte=BIG_RUN_MIN_STEPS)
+    found = big.only("uid").order_by("-created_at", "-id").first()
+    if found is None:
+        raise SystemExit(f"No {BIG_RUN_SLUG} run of {BIG_RUN_MIN_STEPS}+ steps: pass --big-run.")
+    return found.public_id
 
-    from history.models import Run
 
-    biggest = Run.objects.annotate(n=Count("steps")).order_by("-n").only("uid").first()
-    return biggest.public_id  # type: ignore[union-attr]
+def random_runs(n: int, seed: int) -> list[str]:
+    """``n`` runs spread over the table, each the first at or after a random id: one primary
+    key lookup each, where ORDER BY random() would sort every run."""
+    import random
+
+    from django.db.models import Max, Min
+
+    runs = seeded_runs()
+    bounds = runs.aggregate(low=Min("pk"), high=Max("pk"))
+    rng = random.Random(seed)
+    picked = []
+    for _ in range(n):
+        pk = rng.randint(bounds["low"], bounds["high"])
+        run = runs.filter(pk__gte=pk).only("uid").order_by("pk").first()
+        picked.append(run.public_id)  # type: ignore[union-attr]
+    return picked
 
 
 # -- main ------------------------------------------------------------------------------------------
@@ -330,6 +392,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", help="Time only the pages whose label matches this regular expression."
     )
+    parser.add_argument(
+        "--big-run", help="The public id of the many-step run, as seed_history printed it."
+    )
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="Also time list pages in turn with the detail tabs of different runs.",
+    )
     parser.add_argument("--markdown", action="store_true", help="Also print a Markdown section.")
     return parser.parse_args(argv)
 
@@ -342,13 +412,14 @@ def run(args: argparse.Namespace, dbname: str, home: Path) -> tuple[str, str]:
     import keystroke_site.wsgi  # noqa: F401  the web server's start-up, garbage collector included
 
     if args.database:
-        seeding = existing(dbname)
+        seeding = existing(dbname, args.big_run)
     else:
         seeding = seed(args)
     client = logged_in_client()
-    measured = pages(seeding.big_run, a_failed_run(), an_email())
+    every_page = pages(seeding.big_run, a_failed_run(), an_email())
+    measured = every_page
     if args.only:
-        measured = [p for p in measured if re.search(args.only, p.label, re.IGNORECASE)]
+        measured = [p for p in every_page if re.search(args.only, p.label, re.IGNORECASE)]
     collections: dict[str, Collections] = {}
     with Collections() as collections["each page on its own"]:
         for page in measured:
@@ -357,7 +428,11 @@ def run(args: argparse.Namespace, dbname: str, home: Path) -> tuple[str, str]:
                 f"{page.label}: median {page.median:.1f} ms, p95 {page.p95:.1f} ms", file=sys.stderr
             )
     with Collections() as collections["lists in turn with trace and Steps"]:
-        measured += time_interleaved(client, measured, args.requests)
+        interleaved = time_interleaved(client, measured, args.requests)
+    if args.mixed:
+        with Collections() as collections["lists in turn with tabs of other runs"]:
+            interleaved += time_mixed(client, every_page, args.requests, args.seed)
+    measured += interleaved
     for page in measured:
         if page.url.split("?")[0] == "/history/" and not page.plan:
             explain_list_query(page)

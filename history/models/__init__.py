@@ -9,6 +9,7 @@ from .metrics import MetricIncrement, MetricTotal
 from .pauses import WorkflowPause
 from .runs import Run, RunQuerySet, parse_run_id
 from .saved_views import SavedView
+from .slugs import RunSlug
 from .steps import Step
 from .telemetry import LogRecord, Span, UsageItem
 from .triggers import TriggerDelivery, TriggerState
@@ -26,6 +27,7 @@ __all__ = [
     "Role",
     "Run",
     "RunQuerySet",
+    "RunSlug",
     "SavedView",
     "Span",
     "Step",

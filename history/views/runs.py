@@ -4,11 +4,11 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User  # login_required: never the anonymous user
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from ..choices import workflow_choices
 from ..filters import RunFilter
 from ..models import Run, SavedView
 from ..models.accounts import Role
@@ -41,15 +41,6 @@ BUILTIN_VIEWS = [
 ]
 
 
-def _slugs(organization_id: int) -> list[str]:
-    # DISTINCT over every run is a full index scan at millions of rows: cached briefly.
-    def load() -> list[str]:
-        runs = Run.objects.for_organization(organization_id)
-        return sorted(set(runs.order_by().values_list("slug", flat=True).distinct()[:500]))
-
-    return cache.get_or_set(f"history:slugs:{organization_id}", load, 300) or []
-
-
 @login_required
 @require_safe
 def run_list(request: HttpRequest) -> HttpResponse:
@@ -63,7 +54,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "builtin_views": BUILTIN_VIEWS,
         "saved_views": SavedView.objects.filter(user=cast(User, request.user)),
         "query": query_without(request.GET, "before", "partial"),
-        "slugs": _slugs(actor.organization.pk),
+        "slugs": workflow_choices(actor.organization.pk),
         "projects": actor.organization.projects.values_list("slug", flat=True),
         "runs": [],
         # The payload clauses, one a line, whether they came from the textarea or repeated.

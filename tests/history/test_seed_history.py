@@ -8,13 +8,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from history.fingerprints import fingerprint_of
 from history.management.seeding.rows import TABLES
 from history.management.seeding.runs import Seeder, SeedOptions
-from history.models import LogRecord, Organization, Run, Span, Step, UsageItem
+from history.models import LogRecord, Organization, Run, RunSlug, Span, Step, UsageItem
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +166,18 @@ def test_every_reference_resolves(output: str) -> None:
     )
 
 
+def test_it_records_each_slug_with_its_first_run_as_the_store_does(output: str) -> None:
+    first = {
+        slug: (kind, created)
+        for slug, kind, created in Run.objects.order_by("-created_at").values_list(
+            "slug", "kind", "created_at"
+        )
+    }
+    org = Organization.objects.default()
+    recorded = RunSlug.objects.filter(organization=org).values_list("slug", "kind", "first_seen")
+    assert {slug: (kind, seen) for slug, kind, seen in recorded} == first
+
+
 def test_seeding_again_adds_new_runs() -> None:
     seed("--runs", "20", "--big-run-steps", "0")
     seed("--runs", "20", "--big-run-steps", "0")
@@ -200,9 +213,55 @@ def test_the_same_seed_gives_the_same_runs() -> None:
         (["--runs", "10", "--steps-per-run", "0"], "--steps-per-run must be a positive number"),
         (["--runs", "10", "--big-run-steps", "-1"], "--big-run-steps must be 0"),
         (["--runs", "10", "--org", "nope"], "No organization 'nope'"),
+        (["--runs", "10", "--processes", "0"], "--processes must be a positive number"),
     ],
 )
 def test_bad_arguments_are_refused_with_a_clear_message(args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         seed(*args)
     assert not Run.objects.exists()
+
+
+def test_a_chunk_that_runs_past_its_ids_is_refused_before_it_is_written() -> None:
+    first = {t: 1 for t in TABLES}
+    options = SeedOptions(1, 1, 50, timezone.now(), first, big_run_steps=0, id_limits={"step": 20})
+    with pytest.raises(RuntimeError, match="more step rows than the ids set aside"):
+        list(Seeder(options).batches())
+
+
+def test_inside_a_transaction_the_chunks_are_seeded_in_this_process() -> None:
+    seed("--runs", "800", "--batch-size", "100", "--big-run-steps", "0", "--processes", "2")
+    assert Run.objects.count() == 800, "seen by this transaction, which forked ones could not"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_seed_the_same_runs_as_one_with_every_index_back() -> None:
+    def index_names() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename LIKE 'history_%%'")
+            return {name for (name,) in cursor.fetchall()}
+
+    def seeded(processes: str) -> tuple[list[tuple[object, ...]], set[str]]:
+        out = seed(
+            "--runs", "2000", "--batch-size", "125", "--big-run-steps", "20",
+            "--processes", processes,
+        )  # fmt: skip
+        assert "Seeded 2,001 runs" in out
+        # each chunk's ids are its own: every reference lands in the chunk that made it
+        runs = Run.objects.filter(pk=OuterRef("run_id"))
+        for model in (Step, UsageItem, Span, LogRecord):
+            assert not model.objects.exclude(Exists(runs)).exists(), model
+        assert not UsageItem.objects.filter(step_id__isnull=False).exclude(
+            Exists(Step.objects.filter(pk=OuterRef("step_id")))
+        )
+        seeded_runs = list(Run.objects.order_by("pk").values_list("pk", "uid", "slug", "status"))
+        names = index_names()
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE history_run, history_runslug CASCADE")
+        return seeded_runs, names
+
+    migrated = index_names()
+    assert "history_run_input_trgm" in migrated and "history_step_run_started" in migrated
+    one = seeded("1")
+    assert one[1] == migrated, "dropped for the load, built again after it"
+    assert seeded("2") == one, "the same runs, ids and indexes"

@@ -293,4 +293,6 @@ def test_copying_many_steps_takes_the_same_statements_as_copying_one(
         return len(queries)
 
     statements(1)  # the first request of a test also reads what later ones have cached
-    assert statements(2) == statements(40) == 13, "one insert copies them all"
+    # 14 with the store's record of the slug, which it skips once a commit shows it recorded:
+    # never inside a test's transaction (tests/history/test_workflow_choices.py pins that)
+    assert statements(2) == statements(40) == 14, "one insert copies them all"

@@ -13,7 +13,7 @@ from history.models import Run
 from .. import metrics, queue
 from ..origins import RunOrigin
 from ..redact import redact
-from . import counters, steps
+from . import counters, slugs, steps
 from .wakeups import settle_parent_step_txn
 
 
@@ -52,6 +52,7 @@ def create_run_txn(
         step_numbering=step_numbering,
     )
     counters.add_txn(metrics.run_started(run.slug))
+    slugs.note_txn(run.organization_id, run.slug, run.kind, now)
     queue.enqueue_on_commit(run.pk)
     return run
 

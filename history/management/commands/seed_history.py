@@ -1,29 +1,28 @@
 """``manage.py seed_history --runs N``: realistic runs for demos and benchmarks.
 
-On PostgreSQL the rows go in with COPY, a batch per transaction; elsewhere (SQLite demos) with
-``bulk_create``. Run it on a database the engine is not writing to at the same time: it numbers
+On PostgreSQL the rows go in with COPY, a batch per transaction, from ``--processes`` processes
+seeding chunks of the runs at once (``seeding.chunks``); into empty tables, with their secondary
+indexes built after the load (``seeding.indexes``). Elsewhere (SQLite demos) with ``bulk_create``
+in this process. Run it on a database the engine is not writing to at the same time: it numbers
 the rows itself, after the largest existing ids, and moves the id sequences on after each batch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import Max
 from django.utils import timezone
 
+from history.management.seeding import indexes
+from history.management.seeding.chunks import ChunkResult, chunks, seed_chunks
 from history.management.seeding.rows import MODELS, TABLES
-from history.management.seeding.runs import Seeder, SeedOptions
-from history.management.seeding.writing import (
-    copy_batch,
-    create_batch,
-    in_background,
-    reset_sequences,
-)
+from history.management.seeding.runs import SeedOptions
+from history.management.seeding.writing import record_slugs, reset_sequences
 from history.models import Organization
 
 
@@ -53,28 +52,38 @@ class Command(BaseCommand):
             "--seed", type=int, default=1, help="Same seed, same database: same runs."
         )
         parser.add_argument("--batch-size", type=int, default=5000, help="Runs per transaction.")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=2,
+            help="Processes seeding chunks at once on PostgreSQL (default 2; SQLite: 1).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization = self._organization(options)
+        processes = options["processes"] if connection.vendor == "postgresql" else 1
         started = time.perf_counter()
-        seeder = Seeder(
-            SeedOptions(
-                organization_id=organization.pk,
-                project_id=organization.default_project().pk,
-                runs=options["runs"],
-                now=timezone.now(),
-                first_ids={table: _next_id(MODELS[table]) for table in TABLES},
-                steps_per_run=options["steps_per_run"],
-                big_run_steps=options["big_run_steps"],
-                seed=options["seed"],
-                batch_size=options["batch_size"],
-            )
+        seeding = SeedOptions(
+            organization_id=organization.pk,
+            project_id=organization.default_project().pk,
+            runs=options["runs"],
+            now=timezone.now(),
+            first_ids={table: _next_id(MODELS[table]) for table in TABLES},
+            steps_per_run=options["steps_per_run"],
+            big_run_steps=options["big_run_steps"],
+            seed=options["seed"],
+            batch_size=options["batch_size"],
         )
-        totals, statuses, big_run = self._write_all(seeder, options["runs"], started)
-        self._summary(organization, totals, statuses, big_run, time.perf_counter() - started)
+        try:
+            with self._indexes_after_load(processes):
+                result = self._write_all(seeding, processes, started)
+        finally:
+            reset_sequences()  # past the ids of every chunk, whichever finished last
+        record_slugs(organization.pk, result.first_seen)
+        self._summary(organization, result, time.perf_counter() - started)
 
     def _organization(self, options: dict[str, Any]) -> Organization:
-        for name in ("runs", "steps_per_run", "batch_size"):
+        for name in ("runs", "steps_per_run", "batch_size", "processes"):
             if options[name] <= 0:
                 flag = "--" + name.replace("_", "-")
                 raise CommandError(f"{flag} must be a positive number, not {options[name]}.")
@@ -95,34 +104,26 @@ class Command(BaseCommand):
             )
         return organization
 
-    def _write_all(
-        self, seeder: Seeder, runs: int, started: float
-    ) -> tuple[Counter[str], Counter[str], str]:
-        write = copy_batch if connection.vendor == "postgresql" else create_batch
-        totals: Counter[str] = Counter()
-        statuses: Counter[str] = Counter()
-        big_run = ""
-        for batch in in_background(seeder.batches()):
-            with transaction.atomic():
-                write(batch)
-                reset_sequences()
-            totals.update({table: len(rows) for table, rows in batch.rows.items()})
-            statuses.update(batch.values("run", "status"))
-            big_run = batch.big_run or big_run
-            elapsed = time.perf_counter() - started
-            self.stderr.write(
-                f"{totals['run']:,} / {runs:,} runs, {totals['run'] / elapsed:,.0f} runs/s"
-            )
-        return totals, statuses, big_run
+    def _indexes_after_load(self, processes: int) -> contextlib.AbstractContextManager[None]:
+        if connection.vendor == "postgresql" and indexes.tables_are_empty():
+            return indexes.built_after_load(processes, self.stderr.write)
+        return contextlib.nullcontext()
 
-    def _summary(
-        self,
-        organization: Organization,
-        totals: Counter[str],
-        statuses: Counter[str],
-        big_run: str,
-        seconds: float,
-    ) -> None:
+    def _write_all(self, seeding: SeedOptions, processes: int, started: float) -> ChunkResult:
+        done = ChunkResult()
+        for result in seed_chunks(chunks(seeding), processes):
+            done.totals.update(result.totals)
+            done.statuses.update(result.statuses)
+            done.big_run = result.big_run or done.big_run
+            for slug, seen in result.first_seen.items():
+                done.first_seen[slug] = min(seen, done.first_seen.get(slug, seen))
+            elapsed = time.perf_counter() - started
+            runs = done.totals["run"]
+            self.stderr.write(f"{runs:,} / {seeding.runs:,} runs, {runs / elapsed:,.0f} runs/s")
+        return done
+
+    def _summary(self, organization: Organization, result: ChunkResult, seconds: float) -> None:
+        totals = result.totals
         rate = totals["run"] / seconds if seconds else 0.0
         self.stdout.write(
             f"Seeded {totals['run']:,} runs into {organization.slug} in {seconds:.1f} s "
@@ -131,10 +132,10 @@ class Command(BaseCommand):
         rows = ", ".join(f"{totals[t]:,} {MODELS[t]._meta.verbose_name_plural}" for t in TABLES[1:])
         self.stdout.write(f"Also {rows}.")
         self.stdout.write(
-            "Statuses: " + ", ".join(f"{s} {n:,}" for s, n in statuses.most_common()) + "."
+            "Statuses: " + ", ".join(f"{s} {n:,}" for s, n in result.statuses.most_common()) + "."
         )
-        if big_run:
-            self.stdout.write(f"Big run: {big_run}")
+        if result.big_run:
+            self.stdout.write(f"Big run: {result.big_run}")
 
 
 def _next_id(model: type[models.Model]) -> int:

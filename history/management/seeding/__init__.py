@@ -5,6 +5,7 @@
 (``writing``). The rows are shaped as the engine records runs: agent and prompt_llm steps hold
 the model and tool calls made inside them (``plans``, ``steps``). JSON columns hold JSON *text*,
 and payloads come from pools rendered once (``texts``), which keeps a million runs within
-minutes. Primary keys are assigned here, after the largest existing ones. The same seed on the
+minutes. Primary keys are assigned here, after the largest existing ones, a block per chunk
+of runs (``chunks``). The same seed on the
 same database state gives the same rows, apart from times, which count back from ``now``.
 """

@@ -81,8 +81,9 @@ class Batch:
 class Rows:
     """The batch being made and the ids its rows take, shared by everything that drafts rows."""
 
-    def __init__(self, first_ids: dict[str, int]) -> None:
+    def __init__(self, first_ids: dict[str, int], limits: dict[str, int] | None = None) -> None:
         self.ids = {table: count(first_ids[table]) for table in TABLES}
+        self.limits = limits or {}
         self.batch = Batch()
 
     def new_id(self, table: str) -> int:
@@ -104,6 +105,16 @@ class Rows:
         self.batch.rows[table].append(row)
 
     def take(self) -> Batch:
-        """The batch made so far; the rows added next go into a new one."""
+        """The batch made so far; the rows added next go into a new one.
+
+        Checked here, once a batch rather than once an id, and before anything is written: no
+        row took an id past its chunk's block (``id`` is every table's first column).
+        """
         batch, self.batch = self.batch, Batch()
+        for table, limit in self.limits.items():
+            if batch.rows[table] and max(row[0] for row in batch.rows[table]) >= limit:
+                raise RuntimeError(
+                    f"A seeded chunk made more {table} rows than the ids set aside for it "
+                    f"(below {limit}): seeding/chunks.py must set aside more per run."
+                )
         return batch

@@ -48,6 +48,15 @@ class SeedOptions:
     big_run_steps: int = 5000
     seed: int = 1
     batch_size: int = 5000
+    # The share of the runs this seeder makes, by index into all ``runs`` (a chunk, see
+    # ``chunks``), and where its ids must stop: None, all of them and no limit.
+    start: int = 0
+    stop: int | None = None
+    id_limits: dict[str, int] | None = None
+
+    @property
+    def end(self) -> int:
+        return self.runs if self.stop is None else self.stop
 
 
 class Seeder:
@@ -55,21 +64,23 @@ class Seeder:
         self.o = options
         # The first run id is part of the seed, so seeding a database twice makes new uids.
         self.rng = random.Random(f"{options.seed}:{options.first_ids['run']}")
-        self.rows = Rows(options.first_ids)
+        self.rows = Rows(options.first_ids, options.id_limits)
         self.now = options.now.timestamp()
         self.steps = StepDrafter(self.rows, self.rng, self.now)
         self.cum_weights = list(accumulate(t.weight for t in TARGETS))
         self.window = max(20, options.runs // 400)  # active runs are only among the newest
         self.last_of: dict[str, Draft] = {}
         self.last_failed: dict[str, Draft] = {}
+        # Each slug's earliest run, for history.models.RunSlug: slug -> (created, kind).
+        self.first_seen: dict[str, tuple[float, str]] = {}
 
     def batches(self) -> Iterator[Batch]:
-        made = 0
-        while made < self.o.runs:
+        made = self.o.start
+        while made < self.o.end:
             made += self._add_run(made)
             if len(self.rows.batch) >= self.o.batch_size:
                 yield self.rows.take()
-        if self.o.big_run_steps:
+        if self.o.big_run_steps and self.o.end == self.o.runs:
             self._add_big_run()
         if len(self.rows.batch):
             yield self.rows.take()
@@ -79,7 +90,7 @@ class Seeder:
         draft = self._draft(target, self._status(target, index), self._created_at(index))
         trigger = self._trigger(draft)
         steps = plan(target, self.rng.randint(*target.loops), self.o.steps_per_run)
-        self._emit(draft, steps, trigger, can_spawn=index + 1 < self.o.runs)
+        self._emit(draft, steps, trigger, can_spawn=index + 1 < self.o.end)
         if draft.child_pk is None:
             return 1
         self._add_child(draft)
@@ -131,6 +142,8 @@ class Seeder:
                 1 if status == "success" else self.rng.uniform(0.1, 0.9)
             )
         self.last_of[target.slug] = draft
+        if created < self.first_seen.get(target.slug, (created + 1,))[0]:
+            self.first_seen[target.slug] = (created, target.kind)
         return draft
 
     def _trigger(self, draft: Draft) -> Trigger:

@@ -13,7 +13,9 @@ from typing import Any
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 
-from .rows import COLUMNS, JSON_COLUMNS, MODELS, TABLES, Batch
+from history.models import RunSlug
+
+from .rows import COLUMNS, JSON_COLUMNS, MODELS, TABLES, Batch, stamp
 
 
 def in_background(batches: Iterator[Batch]) -> Iterator[Batch]:
@@ -119,3 +121,20 @@ def reset_sequences() -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+def record_slugs(organization_id: int, first_seen: dict[str, tuple[float, str]]) -> None:
+    """The seeded slugs as the store records them (history.models.RunSlug), each with its
+    earliest run; a slug already recorded keeps its row."""
+    RunSlug.objects.bulk_create(
+        [
+            RunSlug(
+                organization_id=organization_id,
+                slug=slug,
+                kind=kind,
+                first_seen=stamp(created),  # the text of its run's created_at
+            )
+            for slug, (created, kind) in sorted(first_seen.items())
+        ],
+        ignore_conflicts=True,
+    )
