@@ -26,7 +26,7 @@ from ..factories import api_origin, make_run, member
 
 pytestmark = pytest.mark.django_db
 
-fill = importlib.import_module("history.migrations.0023_fill_run_slugs")
+fill = importlib.import_module("history.migrations.0024_fill_run_slugs")
 # A workflow a deploy removed: its runs stay, the registry no longer holds it.
 RETIRED = SimpleNamespace(kind="workflow", slug="retired-export", timeout=None)
 

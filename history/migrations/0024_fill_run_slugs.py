@@ -1,11 +1,11 @@
-"""Record the slugs of the runs made before 0022 (and of runs that processes of the previous
+"""Record the slugs of the runs made before 0023 (and of runs that processes of the previous
 release create during the deploy).
 
 It never scans the runs: per organization it walks the index on (organization, slug, created
 at) from one slug to the next, two index lookups per slug (the next slug; its first run), and
 inserts each slug in a statement of its own, skipping one already recorded. So it is quick at
 millions of runs, holds no long transaction and can be run again after a rolling deploy with
-``manage.py migrate history 0022 && manage.py migrate``.
+``manage.py migrate history 0023 && manage.py migrate``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,6 @@ def fill_run_slugs(apps, schema_editor):  # noqa: ANN001, ANN201
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("history", "0022_run_slugs")]
+    dependencies = [("history", "0023_run_slugs")]
 
     operations = [migrations.RunPython(fill_run_slugs, migrations.RunPython.noop)]

@@ -1,5 +1,5 @@
 """The slugs each organization has run (history.models.RunSlug): the filter bar's workflow and
-agent choices, besides the registry's, without a DISTINCT over every run. Migration 0023 fills it.
+agent choices, besides the registry's, without a DISTINCT over every run. Migration 0024 fills it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("history", "0021_fill_error_fingerprint")]
+    dependencies = [("history", "0022_fewer_index_entries")]
 
     operations = [
         migrations.CreateModel(
