@@ -11,7 +11,7 @@ from .runs import Run
 
 class RunSlug(models.Model):
     """One row per slug an organization has run, written by the store as it creates the first
-    run of that slug (and by the seeder and migration 0022 for runs made otherwise)."""
+    run of that slug (and by the seeder and migration 0024 for runs made otherwise)."""
 
     organization = models.ForeignKey(
         "history.Organization", on_delete=models.CASCADE, related_name="run_slugs"
