@@ -73,6 +73,12 @@ def spread(values: list[float], per: int = 1) -> str:
 
 
 def statement_label(text: str) -> str:
+    """``VERB table`` of a statement; a statement of data-modifying CTEs by its first one, so the
+    claim reads ``UPDATE history_run (WITH claimed)``.
+    """
+    cte = re.match(r"WITH (\w+) AS \(\s*(UPDATE|INSERT INTO|DELETE FROM) \"?(\w+)", text.strip())
+    if cte:
+        return f"{cte.group(2).split()[0]} {cte.group(3)} (WITH {cte.group(1)})"
     patterns = (
         ("INSERT", r"INSERT INTO \"?(\w+)"),
         ("UPDATE", r"^UPDATE \"?(\w+)"),
@@ -271,10 +277,10 @@ def report_aims(
         "≤ 1 commit per recorded step",
         f"{verdict(commits <= 1)}: {commits:.2f} marginal, {all_in:.2f} all-in",
     )
-    loads = [statement_label(s) for s in passes[TEN].statements].count("SELECT history_step")
+    loads = sum("FROM history_step" in s for s in passes[TEN].statements)
     report.add(
         "a run's replay loaded in one query",
-        f"{verdict(loads == 1)}: {loads} step-log query per pass",
+        f"{verdict(loads == 1)}: {loads} statement per pass reads the step log",
     )
     for name in ("sequential", "burst"):
         if name in phases:
