@@ -106,10 +106,14 @@ class Definition:
         }
 
 
+STEP_COMMITS = ("each", "deferred")
+
+
 class Workflow(Definition):
     """A durable workflow. Start runs through the API or CLI; in tests, ``execute_workflow``."""
 
     kind = "workflow"
+    defers_step_records = False  # step_commits="deferred" (define_workflow)
 
     def check_function(self, what: str, run: Any) -> None:
         if not inspect.iscoroutinefunction(run) or _positional_count(run) != 2:
@@ -206,8 +210,15 @@ def define_workflow(
     timeout: float | str | timedelta | None = None,
     retries: int | RetryPolicy | None = None,
     retention: str | dict[str, Any] | None = None,
+    step_commits: str = "each",
 ) -> Workflow:
     """Define and register a workflow. See ``workflows.sdk`` for the full docs.
+
+    ``step_commits="deferred"`` commits a step's record with the pass's next write (the next
+    step's record, a sleep, a hook, the run's end) instead of on its own: one transaction fewer
+    per run, since the last step is committed with the run's end. The price is the at-least-once
+    window: a crash after a step and before that next write runs the step again, not only a crash
+    during it. The default, ``"each"``, commits every step as it finishes.
 
     ``retention`` says how long this workflow's finished runs are kept, by status, instead of
     ``KEYSTROKE_RETENTION``: ``"success=7d,failed=90d"``, ``{"success": "7d"}``, one duration for
@@ -227,6 +238,12 @@ def define_workflow(
         retention=retention,
         source=_caller_file(),
     )
+    if step_commits not in STEP_COMMITS:
+        raise ValueError(
+            f"define_workflow(slug={slug!r}, step_commits={step_commits!r}): step_commits is "
+            f"{' or '.join(map(repr, STEP_COMMITS))}."
+        )
+    workflow.defers_step_records = step_commits == "deferred"
     registry.add(workflow)
     return workflow
 

@@ -70,7 +70,7 @@ def resume_run(run_pk: int) -> str:
             DatabaseEventLog(run, owner, claim.steps).end(None),
         )
         return "failed: unknown workflow"
-    log = DatabaseEventLog(run, owner, claim.steps)
+    log = DatabaseEventLog(run, owner, claim.steps, defer=workflow.defers_step_records)
     outcome: Outcome | None = None
     interrupted = False
     with (
@@ -109,7 +109,7 @@ def resume_run(run_pk: int) -> str:
         )
         return "interrupted: the worker was told again to stop"
     if outcome is None:
-        released = release_run(run.pk, owner, trace, log.timings)
+        released = release_run(run.pk, owner, log.end(trace))
         if released and draining.is_set():
             logger.info(
                 "run %s released: this worker is shutting down, another one continues it",

@@ -26,10 +26,11 @@ from __future__ import annotations
 from . import bulk
 from .copies import create_retry_run_txn
 from .counters import fold_counts
-from .ending import PassEnd, conclude_run
+from .ending import conclude_run
 from .events import DatabaseEventLog
 from .leases import (
     Claim,
+    PassEnd,
     claim_run,
     release_run,
     renew_lease,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,20 +21,10 @@ from history.models import Run, Step, UsageItem
 from .. import metrics
 from ..engine import Completed, Failed, Suspended
 from . import counters, dialect
-from .leases import release_run_txn
+from .leases import PassEnd, record_pending_txn, release_run_txn
 from .runs import cancel_descendants_txn
 from .traces import TRACE_CTES, Trace, save_trace_txn, trace_params
 from .wakeups import settle_parent_step_txn
-
-
-@dataclass(frozen=True)
-class PassEnd:
-    """What the worker knows when a pass ends."""
-
-    steps: int  # step rows the run has: those read with the claim and those this pass added
-    children: bool = False  # a step of the run started a child run
-    trace: Trace | None = None
-    timings: metrics.StepTimings | None = None
 
 
 def conclude_run(
@@ -47,6 +36,7 @@ def conclude_run(
     counts = end.timings.counts() if end.timings else []
     if isinstance(outcome, Suspended):
         with transaction.atomic():
+            record_pending_txn(run, owner, end)
             if end.trace:
                 save_trace_txn(run.pk, end.trace)
             if not _suspend_txn(run, owner, outcome, end.steps):
@@ -54,8 +44,9 @@ def conclude_run(
             counters.add_txn(counts)
         return
     finish = _Finish(run, owner, outcome, end.steps)
-    more = run.kind == Run.Kind.AGENT or run.parent_id is not None or end.children
+    more = run.kind == Run.Kind.AGENT or run.parent_id is not None or end.children or end.pending
     with transaction.atomic() if more or not dialect.on_postgresql() else nullcontext():
+        record_pending_txn(run, owner, end)
         if dialect.on_postgresql():
             finished = finish.in_one_statement(counts, end.trace)
         else:

@@ -18,7 +18,7 @@ from ..engine import StepRecord
 from ..errors import RunStopped
 from ..origins import RunOrigin
 from . import steps
-from .ending import PassEnd
+from .leases import PassEnd
 from .runs import create_run_txn
 from .traces import Trace
 
@@ -26,8 +26,13 @@ from .traces import Trace
 class DatabaseEventLog:
     """The replay core's event log, on ``history.Step`` rows, guarded by the run's lease."""
 
-    def __init__(self, run: Run, owner: str, records: dict[int, StepRecord]) -> None:
+    def __init__(
+        self, run: Run, owner: str, records: dict[int, StepRecord], defer: bool = False
+    ) -> None:
         self.run, self.owner, self.run_id = run, owner, run.public_id
+        # step_commits="deferred": a finished step waits here for the pass's next write.
+        self.defer = defer
+        self.pending: StepRecord | None = None
         self.records = records  # read with the claim
         # What the pass's end records without asking the database again.
         self.positions = set(records)
@@ -39,19 +44,28 @@ class DatabaseEventLog:
         return self.records
 
     def end(self, trace: Trace | None) -> PassEnd:
-        return PassEnd(len(self.positions), self.children, trace, self.timings)
+        return PassEnd(len(self.positions), self.children, trace, self.timings, self.pending)
 
     def record(self, record: StepRecord) -> None:
         if record.status == "success":
             faults.reach("step-returned", record.step_id)
-        if not steps.record_step(self.run.pk, self.owner, record):
+        self._flush()
+        if self.defer and record.status == "success" and not record.usage:
+            self.pending = record
+        elif not steps.record_step(self.run.pk, self.owner, record):
             raise RunStopped
         self.positions.add(record.position)
         self.timings.observe(record)
 
+    def _flush(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending and not steps.record_step(self.run.pk, self.owner, pending):
+            raise RunStopped
+
     def start_child(
         self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
     ) -> StepRecord:
+        self._flush()
         with transaction.atomic():
             child = create_run_txn(
                 workflow, input, RunOrigin.child(self.run, record.step_id, tool_of)

@@ -81,17 +81,36 @@ def renew_lease(run_pk: int, owner: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class PassEnd:
+    """What the worker knows when a pass ends."""
+
+    steps: int  # step rows the run has: those read with the claim and those this pass added
+    children: bool = False  # a step of the run started a child run
+    trace: Trace | None = None
+    timings: metrics.StepTimings | None = None
+    # A finished step whose record waited for this write (step_commits="deferred").
+    pending: StepRecord | None = None
+
+
+def record_pending_txn(run: Run, owner: str, end: PassEnd) -> None:
+    """The deferred step's record, in the transaction that ends the pass; the run's own UPDATE
+    after it finds whether the run was still ours."""
+    if end.pending:
+        steps.record_step(run.pk, owner, end.pending)
+
+
 @transaction.atomic
-def release_run(
-    run_pk: int, owner: str, trace: Trace | None = None, timings: metrics.StepTimings | None = None
-) -> bool:
+def release_run(run_pk: int, owner: str, end: PassEnd) -> bool:
     """Give a run we still hold back to the queue (it was woken, or a step was settled
-    meanwhile).
+    meanwhile, or the worker is shutting down), with what the pass did so far.
     """
-    if trace:
-        save_trace_txn(run_pk, trace)
-    if timings:
-        counters.add_txn(timings.counts())  # the steps this pass settled before it stopped
+    if end.pending:
+        steps.record_step(run_pk, owner, end.pending)
+    if end.trace:
+        save_trace_txn(run_pk, end.trace)
+    if end.timings:
+        counters.add_txn(end.timings.counts())  # the steps this pass settled before it stopped
     return release_run_txn(run_pk, owner)
 
 
