@@ -151,9 +151,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also list the N relations that took the most WAL per 10-step run (pg_waldump)",
     )
     parser.add_argument(
+        "--step-commits",
+        choices=("each", "deferred"),
+        default="each",
+        help="the benchmark workflows' step_commits (deferred: committed with the next write)",
+    )
+    parser.add_argument(
         "--markdown", action="store_true", help="also print the table for docs/benchmarks.md"
     )
     args = parser.parse_args(argv)
+    os.environ["BENCH_STEP_COMMITS"] = (
+        args.step_commits
+    )  # read by bench/project, here and in workers
     if min(args.sequential, args.repeat, args.floor, args.dbos_concurrency) < 1 or args.burst < 0:
         parser.error("--sequential, --repeat, --floor and --dbos-concurrency must be at least 1")
     return args

@@ -390,6 +390,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--in-process", type=int, default=100, help="passes per workflow run here, without Celery"
     )
     parser.add_argument(
+        "--step-commits",
+        choices=("each", "deferred"),
+        default="each",
+        help="the benchmark workflows' step_commits (deferred: committed with the next write)",
+    )
+    parser.add_argument(
         "--markdown", action="store_true", help="also print a section for docs/benchmarks.md"
     )
     parser.add_argument(
@@ -400,6 +406,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    os.environ["BENCH_STEP_COMMITS"] = (
+        args.step_commits
+    )  # read by bench/project, here and in workers
     # SIGTERM ends the benchmark as Ctrl-C does: through the finally blocks that drop the database.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     home = Path(tempfile.mkdtemp(prefix="keystroke-bench-"))

@@ -1,6 +1,11 @@
-"""Benchmark workflows: ten no-op steps in sequence, and none at all for the fixed cost of a run."""
+"""Benchmark workflows: ten no-op steps in sequence, and none at all for the fixed cost of a run.
+
+BENCH_STEP_COMMITS=deferred (the benchmarks' --step-commits) measures step_commits="deferred".
+"""
 
 from __future__ import annotations
+
+import os
 
 from pydantic import BaseModel
 
@@ -27,9 +32,10 @@ async def zero_steps(input: Empty, ctx: Context) -> Count:
     return Count(steps=0)
 
 
+STEP_COMMITS = os.environ.get("BENCH_STEP_COMMITS", "each")
 ten_steps_workflow = define_workflow(
-    slug="bench-ten-steps", input=Empty, output=Count, run=ten_steps
+    slug="bench-ten-steps", input=Empty, output=Count, run=ten_steps, step_commits=STEP_COMMITS
 )
 zero_steps_workflow = define_workflow(
-    slug="bench-zero-steps", input=Empty, output=Count, run=zero_steps
+    slug="bench-zero-steps", input=Empty, output=Count, run=zero_steps, step_commits=STEP_COMMITS
 )
