@@ -64,16 +64,18 @@ def stack(
 # only runs in its place.
 LONG_MODULES = [
     "tests/production/test_production_install.py",
+    "tests/api/test_access_matrix.py",
     "tests/workflows/test_worker_shutdown.py",
     "tests/workflows/test_worker.py",
     "tests/production/test_broker_restart.py",
     "tests/cli/test_runs.py",
+    "tests/history/test_hook_tokens_hidden.py",
     "tests/workflows/test_bulk_jobs.py",
-    "tests/workflows/test_agents_worker.py",
-    "tests/api/test_access_matrix.py",
-    "tests/production/test_database_outage.py",
+    "tests/history/test_where_sqlite.py",
     "tests/production/test_metrics.py",
     "tests/test_dev_smoke.py",
+    "tests/workflows/test_agents_worker.py",
+    "tests/production/test_database_outage.py",
     "tests/production/test_reverse_proxy.py",
     "tests/production/test_broker_outage.py",
 ]
