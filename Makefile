@@ -32,8 +32,11 @@ lint: install
 	DATABASE_URL=sqlite:///:memory: $(BIN)/mypy history workflows keystroke_site
 	DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Most tests wait on workers, servers and browsers rather than on the CPU: three run at a time
+# on two cores (a module to each xdist worker), then the ones marked alone run by themselves.
 test: install
 	bash scripts/ensure_services.sh
 	bash scripts/ensure_chromium.sh
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3 --dist loadfile -m "not alone"
+	$(BIN)/pytest -m alone

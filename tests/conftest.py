@@ -59,6 +59,35 @@ def stack(
         print(stack.logs())
 
 
+# Modules that take the better part of a minute or more: under pytest-xdist they are handed out
+# first, so that no worker starts one while the others sit idle at the end. One missing here
+# only runs in its place.
+LONG_MODULES = [
+    "tests/production/test_production_install.py",
+    "tests/api/test_access_matrix.py",
+    "tests/workflows/test_worker_shutdown.py",
+    "tests/workflows/test_worker.py",
+    "tests/production/test_broker_restart.py",
+    "tests/cli/test_runs.py",
+    "tests/history/test_hook_tokens_hidden.py",
+    "tests/workflows/test_bulk_jobs.py",
+    "tests/history/test_where_sqlite.py",
+    "tests/production/test_metrics.py",
+    "tests/test_dev_smoke.py",
+    "tests/workflows/test_agents_worker.py",
+    "tests/production/test_database_outage.py",
+    "tests/production/test_reverse_proxy.py",
+    "tests/production/test_broker_outage.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {module: n for n, module in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield

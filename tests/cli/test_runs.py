@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,15 @@ def started_id(stderr: str) -> str:
     match = re.match(rf"({RUN_ID}) \w+: http", stderr)
     assert match, stderr
     return match.group(1)
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A directory of a short path: the summary cuts a failed run's error at 160 characters, and
+    the error names a path in it (pytest-xdist's tmp_path is a level deeper than pytest's).
+    """
+    with tempfile.TemporaryDirectory(prefix="ks-") as name:
+        yield Path(name)
 
 
 def status_becomes(run_id: str, status: str) -> None:
@@ -139,10 +150,10 @@ def assert_history(cli: Cli, newest_first: list[str]) -> None:
 
 
 def test_a_failed_run_exits_1_and_a_retry_finishes_it(
-    cli: Cli, stack: Stack, tmp_path: Path
+    cli: Cli, stack: Stack, tmp_path: Path, short_dir: Path
 ) -> None:
     stack.worker()
-    marker, flag = tmp_path / "effects", tmp_path / "flag"
+    marker, flag = tmp_path / "effects", short_dir / "flag"
 
     failed = cli("workflows", "run", "three-steps", "--input", script(marker, flag=str(flag)))
     assert failed.code == 1 and failed.stdout == ""

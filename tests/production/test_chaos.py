@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ..chaos import Chaos, ChaosPlan
+
+# It counts the faults it manages to inject in a fixed time: beside other tests it gets fewer.
+pytestmark = pytest.mark.alone
 
 
 def test_it_loses_nothing_while_workers_die_and_postgres_and_redis_restart(tmp_path: Path) -> None:
