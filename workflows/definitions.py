@@ -58,6 +58,7 @@ class Definition:
     """What workflows and actions share: a slug, typed input and output, a function, a policy."""
 
     kind = ""
+    defers_step_records = False  # a workflow's step_commits="deferred" (define_workflow)
 
     def __init__(
         self,
@@ -113,7 +114,6 @@ class Workflow(Definition):
     """A durable workflow. Start runs through the API or CLI; in tests, ``execute_workflow``."""
 
     kind = "workflow"
-    defers_step_records = False  # step_commits="deferred" (define_workflow)
 
     def check_function(self, what: str, run: Any) -> None:
         if not inspect.iscoroutinefunction(run) or _positional_count(run) != 2:

@@ -34,15 +34,22 @@ class _Held:
 
 class Heartbeats:
     def __init__(self) -> None:
-        self._held: dict[int, _Held] = {}
+        self._reset()
+        # A forked child inherits neither the thread nor, safely, the lock or the parent's runs.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        # By owner, which is unique to a pass: two passes of one run in a process (a thread pool,
+        # a pass that lost its lease still running) each keep their own.
+        self._held: dict[str, _Held] = {}
         self._lock = threading.Lock()
-        self._pid = 0  # the process whose thread is running: a fork inherits no thread
+        self._pid = 0  # the process whose thread is running
 
     @contextmanager
     def hold(self, run_pk: int, owner: str) -> Iterator[threading.Event]:
         held = _Held(run_pk, owner)
         with self._lock:
-            self._held[run_pk] = held
+            self._held[owner] = held
             if self._pid != os.getpid():
                 self._pid = os.getpid()
                 threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
@@ -50,7 +57,7 @@ class Heartbeats:
             yield held.stop
         finally:
             with self._lock:
-                self._held.pop(run_pk, None)
+                self._held.pop(owner, None)
 
     def _beat(self) -> None:
         lease = engine_settings()["LEASE_SECONDS"]
@@ -60,13 +67,17 @@ class Heartbeats:
                 time.sleep(lease / 6)
                 with self._lock:
                     if not self._held:  # idle: the next hold starts a thread again
-                        self._pid = 0
                         return
                     now = time.monotonic()
                     due = [h for h in self._held.values() if now - h.renewed >= lease / 3]
                 for held in due:
-                    self._renew(held, lease)
+                    try:
+                        self._renew(held, lease)
+                    except Exception:  # one run's failure must not end every run's renewals
+                        logger.exception("heartbeat of run %s failed", held.run_pk)
         finally:
+            with self._lock:
+                self._pid = 0  # however it ended, the next hold starts a thread
             connection.close()  # this thread's own connection
 
     def _renew(self, held: _Held, lease: float) -> None:

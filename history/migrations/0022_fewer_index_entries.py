@@ -55,9 +55,10 @@ def _statements(schema_editor, forwards: bool) -> list[str]:  # noqa: ANN001
     create, drop = [], []
     for table, column, partial in WHERE_SET:
         if forwards:
+            # An interrupted run may have left it INVALID, which IF NOT EXISTS would keep.
+            create.append(f"DROP INDEX {now}IF EXISTS {partial}")
             create.append(
-                f"CREATE INDEX {now}IF NOT EXISTS {partial} ON {table} ({column}) "
-                f"WHERE {column} IS NOT NULL"
+                f"CREATE INDEX {now}{partial} ON {table} ({column}) WHERE {column} IS NOT NULL"
             )
             drop.append(f"DROP INDEX {now}IF EXISTS {full(table, column)}")
         else:

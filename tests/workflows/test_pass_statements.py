@@ -76,6 +76,26 @@ def workflows(scratch_registry: Registry) -> Iterator[None]:
         run=drained_midway,
         step_commits="deferred",
     )
+
+    class Ratio(BaseModel):
+        value: float
+
+    # Its input, made by the workflow's own code, is one jsonb refuses; its output is not.
+    ratio = define_action(
+        slug="pass-ratio", input=Ratio, output=Ratio, run=lambda r: Ratio(value=0)
+    )
+
+    async def not_a_number(input: Empty, ctx: Context) -> Count:
+        await ratio.run(Ratio(value=float("nan")))
+        return Count(steps=1)
+
+    define_workflow(
+        slug="pass-nan-deferred",
+        input=Empty,
+        output=Count,
+        run=not_a_number,
+        step_commits="deferred",
+    )
     define_workflow(slug="pass-ten", input=Empty, output=Count, run=ten)
     define_workflow(slug="pass-zero", input=Empty, output=Count, run=zero)
     define_workflow(
@@ -169,6 +189,15 @@ def test_a_deferred_step_is_committed_when_a_shutting_down_worker_hands_the_run_
     run = Run.objects.get(slug="pass-drained-deferred")
     assert run.status == Run.Status.QUEUED
     assert list(run.steps.values_list("step_id", "status")) == [("step:pass-drain#0", "success")]
+
+
+@pytest.mark.usefixtures("workflows")
+def test_a_deferred_step_the_database_refuses_fails_the_run_as_an_immediate_one_would(
+    org: Organization,
+) -> None:
+    _pass(org, "pass-nan-deferred", ending="failed")
+    run = Run.objects.get(slug="pass-nan-deferred")
+    assert run.status == Run.Status.FAILED and run.lease_owner == ""
 
 
 def test_step_commits_takes_each_or_deferred(scratch_registry: Registry) -> None:

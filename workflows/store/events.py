@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..conf import engine_settings
 from ..engine import StepRecord
 from ..errors import RunStopped
 from ..origins import RunOrigin
+from ..storable import has_json_nul
 from . import steps
 from .leases import PassEnd
 from .runs import create_run_txn
@@ -50,7 +52,7 @@ class DatabaseEventLog:
         if record.status == "success":
             faults.reach("step-returned", record.step_id)
         self._flush()
-        if self.defer and record.status == "success" and not record.usage:
+        if self.defer and record.status == "success" and not record.usage and _storable(record):
             self.pending = record
         elif not steps.record_step(self.run.pk, self.owner, record):
             raise RunStopped
@@ -86,3 +88,13 @@ class DatabaseEventLog:
         # may log the token, and this process's log output hides it.
         log_output.hold_token(self.owner, token)
         return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
+
+
+def _storable(record: StepRecord) -> bool:
+    """Whether the database will take the record: one it refuses is written at once, so the
+    failure ends the pass as it does for any step, not the write that ends the run."""
+    try:
+        text = json.dumps([record.input, record.output], allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return not has_json_nul(text)

@@ -35,10 +35,19 @@ _UNREAD = ("output", "error", "conversation", "trigger_raw")
 _FIELDS = [f for f in Run._meta.concrete_fields if f.name not in _UNREAD]
 _COLUMNS = ", ".join(f'"{f.column}"' for f in _FIELDS)
 # On PostgreSQL the claim reads the run's step log in the same statement: one round trip and
-# one transaction where a claim and a SELECT were two of each.
+# one transaction where a claim and a SELECT were two of each. The log is read as the statement
+# began; the run's row, as it was after any writer the UPDATE waited for (a hook answered, a
+# child finished). So the statement also says whether the row it began with was already the
+# queued run it took, with the same wake-ups: otherwise (someone woke it meanwhile, or the run
+# is taken over from a worker whose lease lapsed, which may still be recording) the log is read
+# again, after the claim.
 _CLAIM_SQL = f"""
 WITH claimed AS ({_TAKE} {_CLAIMABLE} RETURNING {_COLUMNS})
-SELECT claimed.*, ({steps.LOG_SQL} WHERE s.run_id = claimed.id) FROM claimed
+SELECT claimed.*,
+       (SELECT r.status = 'queued' AND r.wakeups = claimed.wakeups
+        FROM history_run r WHERE r.id = claimed.id),
+       ({steps.LOG_SQL} WHERE s.run_id = claimed.id)
+FROM claimed
 """
 _CLAIM_SQL_PORTABLE = f"{_TAKE} {_CLAIMABLE} RETURNING {_COLUMNS}"
 _CONVERTERS = [(i, f) for i, f in enumerate(_FIELDS) if hasattr(f, "from_db_value")]
@@ -65,11 +74,12 @@ def claim_run(run_pk: int, owner: str) -> Claim | None:
     row = dialect.fetch_prepared(_CLAIM_SQL, params)
     if row is None:
         return None
-    values = list(row[:-1])
+    values = list(row[:-2])
     for i, field in _CONVERTERS:
         values[i] = field.from_db_value(values[i], None, connection)
     run = Run.from_db(connection.alias, [f.attname for f in _FIELDS], values)
-    return Claim(run, steps.log_from_json(row[-1]))
+    as_it_began, log = row[-2:]
+    return Claim(run, steps.log_from_json(log) if as_it_began else steps.log_of(run_pk))
 
 
 def renew_lease(run_pk: int, owner: str) -> bool:
