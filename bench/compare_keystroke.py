@@ -22,6 +22,7 @@ from private_pg import PrivateCluster, Wal, free_port
 DATABASE = "keystroke_compare"
 WARM_UP = 5  # runs per worker lifetime that import code and open connections, not measured
 POLL_SECONDS = 0.001
+WAIT_SECONDS = 10  # a sequential start's ?wait=: the server answers when the run has finished
 
 
 @dataclass
@@ -32,10 +33,11 @@ class Runs:
     wal: Wal
     count: int
     latencies: list[float] = field(default_factory=list)  # POST sent → success seen
-    posts: list[float] = field(default_factory=list)  # the POST's round trip
+    posts: list[float] = field(default_factory=list)  # POST sent → queued_at
     pickups: list[float] = field(default_factory=list)  # queued_at → started_at
     durations: list[float] = field(default_factory=list)  # started_at → finished_at
     seen: list[float] = field(default_factory=list)  # finished_at → the client saw success
+    waited: int = 0  # sequential runs whose POST ?wait= answered with the finished run
 
 
 class KeystrokeSite:
@@ -130,19 +132,17 @@ class KeystrokeSite:
 
     # -- the API -----------------------------------------------------------------------------------
 
-    def start(self, slug: str) -> str:
-        response = self.http.post(f"/api/workflows/{slug}", json={})
+    def start(self, slug: str, wait: float = 0) -> tuple[str, str]:
+        """The new run's id and its status when the POST answered."""
+        path = f"/api/workflows/{slug}" + (f"?wait={wait:g}" if wait else "")
+        response = self.http.post(path, json={})
         if response.status_code != 202:
-            raise RuntimeError(
-                f"POST /api/workflows/{slug}: {response.status_code} {response.text}"
-            )
-        return str(response.json()["run_id"])
+            raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
+        body = response.json()
+        return str(body["run_id"]), str(body["status"])
 
-    def wait(self, run_id: str, head_start: float = 0, timeout: float = 30) -> None:
-        """Poll every millisecond, after sleeping through most of the expected latency, so the
-        polling does not take the cores the worker needs.
-        """
-        time.sleep(head_start)
+    def wait(self, run_id: str, timeout: float = 30) -> None:
+        """Poll every millisecond."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             run = self.http.get(f"/api/runs/{run_id}").json()
@@ -194,7 +194,7 @@ class KeystrokeSite:
         worker = Worker(concurrency, self.home)
         try:
             worker.wait_ready(self.app)
-            warm = [self.start(slug) for _ in range(WARM_UP)]
+            warm = [self.start(slug)[0] for _ in range(WARM_UP)]
             self.wait_all(warm)
             start = self.cluster.lsn()
             result = self.burst(slug, runs) if burst else self.sequential(slug, runs)
@@ -208,23 +208,31 @@ class KeystrokeSite:
         return result
 
     def sequential(self, slug: str, n: int) -> Runs:
+        """One run at a time, each started with ?wait= as a client that wants the result would;
+        a POST that answers before the run has finished (the server's waits all taken) is
+        followed by polling.
+        """
         run_ids: list[str] = []
         result = Runs(0.0, Wal(0, 0), n)
+        sent_at: list[float] = []
         seen_at: list[float] = []
         began = time.perf_counter()
         for _ in range(n):
+            sent_at.append(time.time())
             sent = time.perf_counter()
-            run_ids.append(self.start(slug))
-            result.posts.append(time.perf_counter() - sent)
-            # the head start counts from the POST, whose round trip is part of the latency
-            expected = 0.8 * min(result.latencies, default=0)
-            self.wait(run_ids[-1], head_start=max(0.0, expected - (time.perf_counter() - sent)))
+            run_id, status = self.start(slug, wait=WAIT_SECONDS)
+            run_ids.append(run_id)
+            if status == "success":
+                result.waited += 1
+            else:
+                self.wait(run_id)
             seen_at.append(time.time())
             result.latencies.append(time.perf_counter() - sent)
         result.wall = time.perf_counter() - began
-        for (queued, started, finished), seen in zip(
-            self.timestamps(run_ids), seen_at, strict=True
+        for (queued, started, finished), sent_wall, seen in zip(
+            self.timestamps(run_ids), sent_at, seen_at, strict=True
         ):
+            result.posts.append(queued - sent_wall)
             result.pickups.append(started - queued)
             result.durations.append(finished - started)
             result.seen.append(seen - finished)
@@ -232,7 +240,7 @@ class KeystrokeSite:
 
     def burst(self, slug: str, n: int) -> Runs:
         first = time.time()
-        run_ids = [self.start(slug) for _ in range(n)]
+        run_ids = [self.start(slug)[0] for _ in range(n)]
         self.wait_all(run_ids)
         times = self.timestamps(run_ids)
         result = Runs(max(done for _, _, done in times) - first, Wal(0, 0), n)

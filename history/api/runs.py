@@ -26,6 +26,7 @@ from ..markdown import run_markdown
 from ..models import Run
 from .base import ActsForActor
 from .serializers import RunListSerializer, RunSerializer, parse_include
+from .waiting import MOVING, WAIT, wait_seconds, wait_while_moving
 
 MAX_UTC_OFFSET = timedelta(hours=14)
 FORMATS = ("json", "md")
@@ -171,7 +172,8 @@ class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
                 enum=FORMATS,
                 description="`md`: the run as Markdown (identity, status, input, output or "
                 "error, steps, usage; payloads cut), for an issue or an AI assistant.",
-            )
+            ),
+            WAIT,
         ],
         responses={
             (200, "application/json"): RunSerializer,
@@ -179,7 +181,11 @@ class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
         },
     )
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        seconds = wait_seconds(request)
         run = get_run_for_actor(self.actor, pk or "")
+        if seconds and run.status in MOVING:
+            wait_while_moving(run.pk, seconds)
+            run = get_run_for_actor(self.actor, pk or "")
         if request.accepted_renderer.format == "md":
             return Response(run_markdown(run, request.build_absolute_uri))
         return Response(self.get_serializer(run).data)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from history.api.serializers import RunSerializer
+
 ERROR = inline_serializer(
     "Error",
     {
@@ -28,6 +30,7 @@ STARTED = inline_serializer(
         "run_id": serializers.CharField(),
         "status": serializers.CharField(),
         "url": serializers.URLField(),
+        "run": RunSerializer(required=False, help_text="With ?wait: the run as it is then."),
     },
 )
 RESUMED = inline_serializer(

@@ -15,8 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from history import pauses
-from history.access import Actor
+from history.access import Actor, get_run_for_actor
 from history.api.base import ActorAPIView
+from history.api.serializers import RunSerializer
+from history.api.waiting import MOVING, WAIT, wait_seconds, wait_while_moving
 from history.models import Run
 from history.models.accounts import Role
 from history.permissions import require_role
@@ -57,6 +59,7 @@ def described(actor: Actor, kind: str) -> list[dict[str, Any]]:
 class StartWorkflowView(ActorAPIView):
     @extend_schema(
         request=OpenApiTypes.OBJECT,
+        parameters=[WAIT],
         responses={202: STARTED, **ERRORS},
         summary="Start a run; the body is its input",
     )
@@ -67,6 +70,7 @@ class StartWorkflowView(ActorAPIView):
 class PromptAgentView(ActorAPIView):
     @extend_schema(
         request=inline_serializer("AgentPrompt", {"message": serializers.CharField()}),
+        parameters=[WAIT],
         responses={202: STARTED, **ERRORS},
         summary="Start an agent run with a message",
     )
@@ -78,20 +82,34 @@ def start(request: Request, actor: Actor, slug: str, kind: str) -> Response:
     """Start a workflow or agent run: 202 with its id, 400 naming bad fields and no run row.
 
     With an Idempotency-Key, a repeat answers 200 with the first run's body instead of
-    starting another.
+    starting another. With ``?wait=S`` the body also holds the run's envelope as
+    GET /api/runs/<id>?wait=S would answer it.
     """
     require_role(actor, Role.OPERATOR)
     target = registry.target(slug, kind)
     if target is None:
         raise NotFound(f"No {kind} {slug!r} is registered: GET /api/{kind}s lists them.")
     key = idempotency_key(request)
+    seconds = wait_seconds(request)
     body = read_json(request)
     once = runs.Once(key, request_digest(kind, slug, body)) if key else None
     trigger = CLIENT_TRIGGERS.get(request.headers.get("X-Keystroke-Client", ""), Run.Trigger.API)
     raw = {"user_agent": request.headers.get("User-Agent", ""), "idempotency_key": key}
     with validating(f"input for {slug}"):
         started, new = runs.start_once(target, body, RunOrigin.api(actor, trigger, raw), once)
+    if seconds:
+        started = {**started, "run": _run_after(request, actor, started["run_id"], seconds)}
+        started["status"] = started["run"]["status"]
     return _started(request, started, status.HTTP_202_ACCEPTED if new else status.HTTP_200_OK)
+
+
+def _run_after(request: Request, actor: Actor, run_id: str, seconds: float) -> dict[str, Any]:
+    """The run's envelope once it has ended, slept or begun waiting, or after ``seconds``."""
+    run = get_run_for_actor(actor, run_id)
+    if run.status in MOVING:
+        wait_while_moving(run.pk, seconds)
+        run = get_run_for_actor(actor, run_id)
+    return RunSerializer(run, context={"request": request}).data
 
 
 def request_digest(kind: str, slug: str, body: Any) -> str:

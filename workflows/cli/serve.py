@@ -34,6 +34,9 @@ def gunicorn_args(bind: str, workers: int, timeout: int, graceful_timeout: int) 
         bind,
         "--workers",
         str(workers),
+        # How many of them may hold a run's ?wait (history.api.waiting) follows from it.
+        "--env",
+        f"KEYSTROKE_WEB_WORKERS={workers}",
         "--timeout",
         str(timeout),
         "--graceful-timeout",

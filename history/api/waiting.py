@@ -1,0 +1,107 @@
+"""``?wait=S``: answer when a run stops moving (it ended, sleeps or waits on a hook) or after S
+seconds, so a client sees a short run's result as it is written instead of polling for it.
+
+A wait holds a web worker process (gunicorn's sync workers serve one request at a time, and keep
+their request timeout), so at most half of a host's web workers wait at once: a wait takes one of
+that many PostgreSQL advisory locks, and when none is free, or on SQLite, ``?wait`` answers at
+once, as if it had not been asked, and the client's own polling carries on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+
+from ..models import Run
+
+MAX_WAIT_SECONDS = 30.0
+# Each pause is a quarter longer than the last: a run that ends after t is seen about t/8 late,
+# in some ten looks for a run of milliseconds; a long run is looked at twenty times a second.
+FIRST_LOOK_SECONDS, LOOK_GROWTH, LONGEST_LOOK_SECONDS = 0.001, 1.25, 0.05
+MOVING = (Run.Status.QUEUED, Run.Status.RUNNING)
+WAIT = OpenApiParameter(
+    "wait",
+    float,
+    description=f"Seconds (at most {MAX_WAIT_SECONDS:g}) to hold the answer while the run is "
+    "queued or running: it comes as soon as the run ends, sleeps or waits on a hook. A busy "
+    "server may answer sooner, with the run as it is; ask again.",
+)
+
+
+# pg_try_advisory_lock(classid, objid): the class names these locks, the object this host and
+# a slot number.
+LOCK_CLASS = 0x4B57_0001
+
+
+def _wait_slots() -> int:
+    # `keystroke serve` and `keystroke dev` export their number of web workers.
+    return max(1, int(os.environ.get("KEYSTROKE_WEB_WORKERS") or 2) // 2)
+
+
+def _host_key() -> int:
+    return (zlib.crc32(socket.gethostname().encode()) & 0xFFFF) << 8
+
+
+def wait_seconds(request: Request) -> float:
+    """The ``wait`` query parameter in seconds (0 when absent), or a 400 that names it."""
+    raw = request.query_params.get("wait")
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT_SECONDS:  # also refuses nan and inf
+        raise ValidationError(
+            {"wait": [f"wait={raw} is not a number of seconds from 0 to {MAX_WAIT_SECONDS:g}."]}
+        )
+    return seconds
+
+
+def wait_while_moving(run_pk: int, seconds: float) -> None:
+    """Return when the run is no longer queued or running, or after ``seconds``."""
+    if seconds <= 0:
+        return
+    with _slot() as granted:
+        if not granted:
+            return
+        deadline = time.monotonic() + seconds
+        pause = FIRST_LOOK_SECONDS
+        while _status(run_pk) in MOVING:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(pause, left))
+            pause = min(pause * LOOK_GROWTH, LONGEST_LOOK_SECONDS)
+
+
+@contextmanager
+def _slot() -> Iterator[bool]:
+    if connection.vendor != "postgresql":
+        yield False
+        return
+    for key in range(_host_key(), _host_key() + _wait_slots()):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, key])
+            if not cursor.fetchone()[0]:
+                continue
+        try:
+            yield True
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, key])
+        return
+    yield False
+
+
+def _status(run_pk: int) -> str | None:
+    return Run.objects.filter(pk=run_pk).values_list("status", flat=True).first()

@@ -1,0 +1,116 @@
+"""``?wait`` on a start and on a run's URL: the answer comes once the run stops moving, a bad
+value names the parameter and starts nothing, and a host whose waits are all taken answers at
+once instead of holding another web worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from history.api import waiting
+from history.models import Organization, Run
+from history.models.runs import parse_run_id
+
+from ..conftest import Stack
+from ..factories import make_run
+from ..workflows.test_worker import status_becomes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+LONG_WAIT = waiting.MAX_WAIT_SECONDS
+
+
+def test_a_start_with_wait_answers_with_the_run_it_finished(stack: Stack, api: APIClient) -> None:
+    stack.worker()
+    # A first run, so the worker has started before the measured one.
+    first = api.post("/api/workflows/greeting", {"name": "Grace"}, format="json").json()
+    status_becomes(Run.objects.get(uid=parse_run_id(first["run_id"])), "success")
+
+    response = api.post(
+        f"/api/workflows/greeting?wait={LONG_WAIT:g}", {"name": "Ada"}, format="json"
+    )
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["run"]["id"] == body["run_id"]
+    assert body["run"]["output"] == {"message": "Hello, Ada!"}
+
+
+def test_a_look_with_wait_answers_when_the_run_ends(api: APIClient, org: Organization) -> None:
+    run = make_run(org, status=Run.Status.RUNNING)
+    ends = threading.Timer(0.3, _finish, [run.pk])
+    ends.start()
+    try:
+        asked = time.monotonic()
+        body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+    finally:
+        ends.join()
+    # Running when asked, finished in the answer, and not held for the whole wait.
+    assert body["status"] == "success"
+    assert time.monotonic() - asked < LONG_WAIT
+
+
+def test_a_run_that_does_not_move_is_answered_at_once(api: APIClient, org: Organization) -> None:
+    for status in (Run.Status.SLEEPING, Run.Status.WAITING, Run.Status.FAILED):
+        run = make_run(org, status=status)
+        asked = time.monotonic()
+        body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+        assert body["status"] == status
+        assert time.monotonic() - asked < LONG_WAIT
+
+
+def test_when_every_wait_of_the_host_is_taken_a_look_is_answered_at_once(
+    api: APIClient, org: Organization
+) -> None:
+    run = make_run(org, status=Run.Status.RUNNING)
+    with _every_wait_slot_taken():
+        asked = time.monotonic()
+        body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+    assert body["status"] == "running"
+    assert time.monotonic() - asked < LONG_WAIT
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "31", "nan", "inf", "1e400"])
+def test_a_bad_wait_names_the_parameter_and_starts_nothing(
+    api: APIClient, org: Organization, value: str
+) -> None:
+    run = make_run(org)
+    looked = api.get(f"/api/runs/{run.public_id}?wait={value}")
+    started = api.post(f"/api/workflows/greeting?wait={value}", {}, format="json")
+
+    for response in (looked, started):
+        assert response.status_code == 400
+        assert "wait" in response.json()["error"]["details"]
+        assert "seconds from 0 to 30" in str(response.json()["error"]["details"]["wait"])
+    assert Run.objects.count() == 1
+
+
+def _finish(run_pk: int) -> None:
+    try:
+        Run.objects.filter(pk=run_pk).update(status=Run.Status.SUCCESS)
+    finally:
+        connections.close_all()
+
+
+class _every_wait_slot_taken:
+    """The host's advisory locks, held from another session as other web workers would."""
+
+    def __enter__(self) -> None:
+        params = connection.get_connection_params()
+        self.session = psycopg.connect(
+            dbname=connection.settings_dict["NAME"],
+            **{k: v for k, v in params.items() if k in ("host", "port", "user", "password")},
+            autocommit=True,
+        )
+        first = waiting._host_key()
+        for key in range(first, first + waiting._wait_slots()):
+            self.session.execute("SELECT pg_advisory_lock(%s, %s)", [waiting.LOCK_CLASS, key])
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
