@@ -152,9 +152,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--step-commits",
-        choices=("each", "deferred"),
+        choices=("each", "deferred", "batched"),
         default="each",
-        help="the benchmark workflows' step_commits (deferred: committed with the next write)",
+        help="the benchmark workflows' step_commits",
     )
     parser.add_argument(
         "--markdown", action="store_true", help="also print the table for docs/benchmarks.md"

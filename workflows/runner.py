@@ -9,6 +9,7 @@ import os
 import socket
 import uuid
 from contextlib import nullcontext
+from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 
@@ -70,7 +71,7 @@ def resume_run(run_pk: int) -> str:
             DatabaseEventLog(run, owner, claim.steps).end(None),
         )
         return "failed: unknown workflow"
-    log = DatabaseEventLog(run, owner, claim.steps, defer=workflow.defers_step_records)
+    log = DatabaseEventLog(run, owner, claim.steps, workflow.step_commits)
     outcome: Outcome | None = None
     interrupted = False
     with (
@@ -103,6 +104,7 @@ def resume_run(run_pk: int) -> str:
             log_output.release_tokens(owner)
     trace = tracer.batch if tracer else None
     if interrupted:
+        _keep_finished_steps(run, log)
         logger.warning(
             "run %s interrupted: this worker was told again to stop; its lease lapses",
             run.public_id,
@@ -119,3 +121,17 @@ def resume_run(run_pk: int) -> str:
         return "stopped"
     conclude_run(run, owner, outcome, log.end(trace))
     return type(outcome).__name__.lower()
+
+
+def _keep_finished_steps(run: Any, log: DatabaseEventLog) -> None:
+    """A pass told again to stop still commits the steps it finished and had not committed yet
+    (step_commits "deferred" or "batched"), so the next pass does not run them again."""
+    try:
+        log.flush()
+    except RunStopped:
+        pass  # the run is no longer ours: whoever holds it now records its steps
+    except DatabaseError:
+        logger.exception(
+            "run %s: the finished steps of its interrupted pass were not committed; they run again",
+            run.public_id,
+        )

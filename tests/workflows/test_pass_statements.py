@@ -131,7 +131,7 @@ class Statements:
         return execute(sql, params, many, context)
 
 
-def _pass(org: Organization, slug: str, ending: str = "completed") -> Statements:
+def one_pass(org: Organization, slug: str, ending: str = "completed") -> Statements:
     run = make_run(org, slug)
     statements = Statements()
     with connection.execute_wrapper(statements):
@@ -147,8 +147,8 @@ def _pass(org: Organization, slug: str, ending: str = "completed") -> Statements
 
 @pytest.mark.usefixtures("workflows")
 def test_a_pass_costs_a_fixed_number_of_statements_and_one_per_step(org: Organization) -> None:
-    _pass(org, "pass-zero")  # this process's first pass loads what every later one reuses
-    zero, ten = _pass(org, "pass-zero").sql, _pass(org, "pass-ten").sql
+    one_pass(org, "pass-zero")  # this process's first pass loads what every later one reuses
+    zero, ten = one_pass(org, "pass-zero").sql, one_pass(org, "pass-ten").sql
     assert len(zero) == 2, zero
     assert len(ten) - len(zero) == 10, "one statement per recorded step"
     assert sum("INSERT INTO history_step" in sql for sql in ten) == 10
@@ -158,8 +158,8 @@ def test_a_pass_costs_a_fixed_number_of_statements_and_one_per_step(org: Organiz
 def test_a_ten_step_pass_is_twelve_transactions_and_eleven_with_deferred_step_commits(
     org: Organization,
 ) -> None:
-    _pass(org, "pass-zero")
-    each, deferred = _pass(org, "pass-ten"), _pass(org, "pass-ten-deferred")
+    one_pass(org, "pass-zero")
+    each, deferred = one_pass(org, "pass-ten"), one_pass(org, "pass-ten-deferred")
     assert each.transactions == 12, "the claim, a commit per step, the end"
     assert deferred.transactions == 11, "the last step is committed with the run's end"
     assert len(deferred.sql) == len(each.sql), "the same statements"
@@ -169,7 +169,7 @@ def test_a_ten_step_pass_is_twelve_transactions_and_eleven_with_deferred_step_co
 
 @pytest.mark.usefixtures("workflows")
 def test_a_deferred_step_is_committed_before_the_sleep_that_follows_it(org: Organization) -> None:
-    _pass(org, "pass-sleep-deferred", ending="suspended")
+    one_pass(org, "pass-sleep-deferred", ending="suspended")
     run = Run.objects.get(slug="pass-sleep-deferred")
     assert run.status == Run.Status.SLEEPING
     assert list(run.steps.values_list("step_id", "status")) == [
@@ -183,7 +183,7 @@ def test_a_deferred_step_is_committed_when_a_shutting_down_worker_hands_the_run_
     org: Organization,
 ) -> None:
     try:
-        _pass(org, "pass-drained-deferred", ending="released: the worker is shutting down")
+        one_pass(org, "pass-drained-deferred", ending="released: the worker is shutting down")
     finally:
         runner.draining.clear()
     run = Run.objects.get(slug="pass-drained-deferred")
@@ -195,7 +195,7 @@ def test_a_deferred_step_is_committed_when_a_shutting_down_worker_hands_the_run_
 def test_a_deferred_step_the_database_refuses_fails_the_run_as_an_immediate_one_would(
     org: Organization,
 ) -> None:
-    _pass(org, "pass-nan-deferred", ending="failed")
+    one_pass(org, "pass-nan-deferred", ending="failed")
     run = Run.objects.get(slug="pass-nan-deferred")
     assert run.status == Run.Status.FAILED and run.lease_owner == ""
 
@@ -204,13 +204,13 @@ def test_step_commits_takes_each_or_deferred(scratch_registry: Registry) -> None
     async def flow(input: Empty, ctx: Context) -> Count:
         return Count(steps=0)
 
-    with pytest.raises(ValueError, match="step_commits is 'each' or 'deferred'"):
+    with pytest.raises(ValueError, match="step_commits is one of 'each', 'deferred', 'batched'"):
         define_workflow(slug="bad-commits", input=Empty, output=Count, run=flow, step_commits="x")
 
 
 @pytest.mark.usefixtures("workflows")
 def test_the_step_record_is_prepared_on_the_server(org: Organization) -> None:
-    _pass(org, "pass-ten")
+    one_pass(org, "pass-ten")
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
         prepared = [row[0] for row in cursor.fetchall()]

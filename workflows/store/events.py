@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -24,17 +25,23 @@ from .leases import PassEnd
 from .runs import create_run_txn
 from .traces import Trace
 
+# step_commits="batched": finished steps wait together for the pass's next durable point, but
+# no more than this many, and none longer than this once the next step finishes.
+BATCH_MOST_RECORDS, BATCH_MOST_SECONDS = 100, 1.0
+
 
 class DatabaseEventLog:
     """The replay core's event log, on ``history.Step`` rows, guarded by the run's lease."""
 
     def __init__(
-        self, run: Run, owner: str, records: dict[int, StepRecord], defer: bool = False
+        self, run: Run, owner: str, records: dict[int, StepRecord], commits: str = "each"
     ) -> None:
         self.run, self.owner, self.run_id = run, owner, run.public_id
-        # step_commits="deferred": a finished step waits here for the pass's next write.
-        self.defer = defer
-        self.pending: StepRecord | None = None
+        # The workflow's step_commits: "each", or finished steps waiting in `pending` for the
+        # pass's next write ("deferred") or for a batch ("batched").
+        self.commits = commits
+        self.pending: list[StepRecord] = []
+        self.pending_since = 0.0
         self.records = records  # read with the claim
         # What the pass's end records without asking the database again.
         self.positions = set(records)
@@ -46,28 +53,44 @@ class DatabaseEventLog:
         return self.records
 
     def end(self, trace: Trace | None) -> PassEnd:
-        return PassEnd(len(self.positions), self.children, trace, self.timings, self.pending)
+        return PassEnd(len(self.positions), self.children, trace, self.timings, tuple(self.pending))
 
     def record(self, record: StepRecord) -> None:
         if record.status == "success":
             faults.reach("step-returned", record.step_id)
-        self._flush()
-        if self.defer and record.status == "success" and not record.usage and _storable(record):
-            self.pending = record
-        elif not steps.record_step(self.run.pk, self.owner, record):
+        if self.commits != "each" and record.status == "success" and not record.usage:
+            if _storable(record):
+                self._wait_with_others(record)
+                self.positions.add(record.position)
+                self.timings.observe(record)
+                return
+        self.flush()
+        if not steps.record_step(self.run.pk, self.owner, record):
             raise RunStopped
         self.positions.add(record.position)
         self.timings.observe(record)
 
-    def _flush(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending and not steps.record_step(self.run.pk, self.owner, pending):
+    def _wait_with_others(self, record: StepRecord) -> None:
+        if self.pending and (
+            self.commits == "deferred"
+            or len(self.pending) >= BATCH_MOST_RECORDS
+            or time.monotonic() - self.pending_since >= BATCH_MOST_SECONDS
+        ):
+            self.flush()
+        if not self.pending:
+            self.pending_since = time.monotonic()
+        self.pending.append(record)
+
+    def flush(self) -> None:
+        """Commit the finished steps that wait; RunStopped when the run is no longer ours."""
+        pending, self.pending = self.pending, []
+        if pending and not steps.record_steps(self.run.pk, self.owner, pending):
             raise RunStopped
 
     def start_child(
         self, record: StepRecord, workflow: Any, input: dict[str, Any], tool_of: str | None = None
     ) -> StepRecord:
-        self._flush()
+        self.flush()
         with transaction.atomic():
             child = create_run_txn(
                 workflow, input, RunOrigin.child(self.run, record.step_id, tool_of)

@@ -99,15 +99,15 @@ class PassEnd:
     children: bool = False  # a step of the run started a child run
     trace: Trace | None = None
     timings: metrics.StepTimings | None = None
-    # A finished step whose record waited for this write (step_commits="deferred").
-    pending: StepRecord | None = None
+    # Finished steps whose records waited for this write (step_commits "deferred", "batched").
+    pending: tuple[StepRecord, ...] = ()
 
 
 def record_pending_txn(run: Run, owner: str, end: PassEnd) -> None:
-    """The deferred step's record, in the transaction that ends the pass; the run's own UPDATE
-    after it finds whether the run was still ours."""
-    if end.pending:
-        steps.record_step(run.pk, owner, end.pending)
+    """The waiting steps' records, in the transaction that ends the pass; the run's own UPDATE
+    after them finds whether the run was still ours."""
+    for record in end.pending:
+        steps.record_step(run.pk, owner, record)
 
 
 @transaction.atomic
@@ -115,8 +115,8 @@ def release_run(run_pk: int, owner: str, end: PassEnd) -> bool:
     """Give a run we still hold back to the queue (it was woken, or a step was settled
     meanwhile, or the worker is shutting down), with what the pass did so far.
     """
-    if end.pending:
-        steps.record_step(run_pk, owner, end.pending)
+    for record in end.pending:
+        steps.record_step(run_pk, owner, record)
     if end.trace:
         save_trace_txn(run_pk, end.trace)
     if end.timings:

@@ -116,6 +116,19 @@ def record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | Non
         return step_pk is not None
 
 
+def record_steps(run_pk: int, owner: str, records: list[StepRecord]) -> bool:
+    """Several finished steps in one transaction (step_commits "deferred" and "batched"); False,
+    and none of them recorded, when the run is no longer ours."""
+    if len(records) == 1:
+        return record_step(run_pk, owner, records[0])
+    with transaction.atomic():
+        for record in records:
+            if not record_step(run_pk, owner, record):
+                transaction.set_rollback(True)
+                return False
+    return True
+
+
 def _record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | None) -> int | None:
     if not dialect.on_postgresql():
         return _record_step_portable(run_pk, owner, record, child_pk)

@@ -1,6 +1,6 @@
 """Benchmark workflows: ten no-op steps in sequence, and none at all for the fixed cost of a run.
 
-BENCH_STEP_COMMITS=deferred (the benchmarks' --step-commits) measures step_commits="deferred".
+BENCH_STEP_COMMITS=deferred or batched (the benchmarks' --step-commits) measures that step_commits.
 """
 
 from __future__ import annotations
