@@ -320,6 +320,8 @@ _broker_dir = KEYSTROKE_HOME / "broker"
 # With a hostname, which the transport ignores, kombu does not warn on every connection.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Publishes each message whole (see workflows/filesystem_broker.py).
+    CELERY_BROKER_TRANSPORT = "workflows.filesystem_broker:Transport"
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
