@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection
 
 from .conf import engine_settings
 from .store import renew_lease
+from .thread_signals import leave_stop_signals_to_the_main_thread
 
 logger = logging.getLogger("keystroke.runner")
 
@@ -60,6 +61,7 @@ class Heartbeats:
                 self._held.pop(owner, None)
 
     def _beat(self) -> None:
+        leave_stop_signals_to_the_main_thread()
         lease = engine_settings()["LEASE_SECONDS"]
         try:
             while True:

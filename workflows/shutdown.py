@@ -29,8 +29,8 @@ from celery.signals import task_prerun, worker_process_init, worker_shutting_dow
 
 from .errors import WorkerStopping
 from .runner import draining, executing
+from .thread_signals import DRAIN_SIGNAL
 
-DRAIN_SIGNAL = signal.SIGUSR2
 # Signals of one stop arrive this close together; a SIGTERM after that is a second request.
 SAME_STOP_SECONDS = 5.0
 

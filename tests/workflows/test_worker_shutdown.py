@@ -123,3 +123,32 @@ def test_an_idle_worker_stops_at_once_after_running_a_task(
     os.killpg(worker.proc.pid, signal.SIGTERM)
     assert exits(worker, 20) < 10
     assert worker.proc.returncode == 0, worker.output()[-2000:]
+
+
+def blocked_signals(pid: int, tid: int) -> set[int]:
+    status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+    mask = int(
+        next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
+    )
+    return {n for n in range(1, 65) if mask & (1 << (n - 1))}
+
+
+def test_during_a_pass_only_the_main_thread_takes_a_stop_signal(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
+    # Python runs handlers in the main thread only, when it next runs Python code: a stop
+    # signal the kernel handed to the heartbeat thread left a main thread asleep in its step.
+    marker = tmp_path / "effects"
+    worker = stack.worker()
+    start(api, "slow-steps", {"marker": str(marker), "count": 1, "seconds": 6})
+    wait_for(lambda: "s0:start" in lines(marker), 30, what="the step to start")
+    helpers = {
+        (pid, int(tid))
+        for pid in pool_processes(worker)
+        for tid in os.listdir(f"/proc/{pid}/task")
+        if int(tid) != pid
+    }
+    assert helpers, "a pass runs with its heartbeat thread beside the main thread"
+    stop_signals = {signal.SIGINT, signal.SIGTERM, signal.SIGUSR2}
+    for pid, tid in helpers:
+        assert stop_signals <= blocked_signals(pid, tid), f"thread {tid} of pool process {pid}"
