@@ -182,6 +182,7 @@ class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
     )
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         seconds = wait_seconds(request)
+        self.include()  # a bad include is refused before the wait, not after it
         run = get_run_for_actor(self.actor, pk or "")
         if seconds and run.status in MOVING:
             wait_while_moving(run.pk, seconds)

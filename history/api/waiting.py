@@ -4,7 +4,10 @@ seconds, so a client sees a short run's result as it is written instead of polli
 A wait holds a web worker process (gunicorn's sync workers serve one request at a time, and keep
 their request timeout), so at most half of a host's web workers wait at once: a wait takes one of
 that many PostgreSQL advisory locks, and when none is free, or on SQLite, ``?wait`` answers at
-once, as if it had not been asked, and the client's own polling carries on.
+once, as if it had not been asked, and the client's own polling carries on. The locks belong to
+the wait's transaction, which a pooler in transaction mode keeps on one server session and which
+ends, releasing them, however the request ends. A wait also ends a few seconds before the
+worker's request timeout, which would otherwise kill the worker in the middle of it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -37,9 +40,21 @@ WAIT = OpenApiParameter(
 )
 
 
-# pg_try_advisory_lock(classid, objid): the class names these locks, the object this host and
+# pg_try_advisory_xact_lock(classid, objid): the class names these locks, the object this host and
 # a slot number.
 LOCK_CLASS = 0x4B57_0001
+
+
+# Left of the worker's request timeout for the answer once a wait ends.
+TIMEOUT_MARGIN_SECONDS = 5
+
+
+def _longest_wait() -> float:
+    # `keystroke serve` and `keystroke dev` export gunicorn's request timeout.
+    timeout = int(os.environ.get("KEYSTROKE_WEB_TIMEOUT") or 0)
+    if not timeout:
+        return MAX_WAIT_SECONDS
+    return min(MAX_WAIT_SECONDS, max(0, timeout - TIMEOUT_MARGIN_SECONDS))
 
 
 def _wait_slots() -> int:
@@ -69,6 +84,7 @@ def wait_seconds(request: Request) -> float:
 
 def wait_while_moving(run_pk: int, seconds: float) -> None:
     """Return when the run is no longer queued or running, or after ``seconds``."""
+    seconds = min(seconds, _longest_wait())
     if seconds <= 0:
         return
     with _slot() as granted:
@@ -89,18 +105,14 @@ def _slot() -> Iterator[bool]:
     if connection.vendor != "postgresql":
         yield False
         return
-    for key in range(_host_key(), _host_key() + _wait_slots()):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, key])
-            if not cursor.fetchone()[0]:
-                continue
-        try:
-            yield True
-        finally:
+    with transaction.atomic():
+        for key in range(_host_key(), _host_key() + _wait_slots()):
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, key])
-        return
-    yield False
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, key])
+                if cursor.fetchone()[0]:
+                    yield True
+                    return
+        yield False
 
 
 def _status(run_pk: int) -> str | None:

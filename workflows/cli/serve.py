@@ -34,9 +34,12 @@ def gunicorn_args(bind: str, workers: int, timeout: int, graceful_timeout: int) 
         bind,
         "--workers",
         str(workers),
-        # How many of them may hold a run's ?wait (history.api.waiting) follows from it.
+        # How many of them may hold a run's ?wait, and for how long, follow from these
+        # (history.api.waiting).
         "--env",
         f"KEYSTROKE_WEB_WORKERS={workers}",
+        "--env",
+        f"KEYSTROKE_WEB_TIMEOUT={timeout}",
         "--timeout",
         str(timeout),
         "--graceful-timeout",
@@ -86,9 +89,9 @@ def gunicorn_args(bind: str, workers: int, timeout: int, graceful_timeout: int) 
 @click.option(
     "--timeout",
     type=click.IntRange(1, 3600),
-    default=30,
-    show_default=True,
-    help="Seconds before a stuck request's worker is restarted.",
+    default=lambda: int(os.environ.get("KEYSTROKE_WEB_TIMEOUT") or 30),
+    show_default="30",
+    help="Seconds before a stuck request's worker is restarted (KEYSTROKE_WEB_TIMEOUT).",
 )
 def serve(host: str, port: int, workers: int, timeout: int) -> None:
     """Serve the web app and the API with gunicorn (run migrate and collectstatic first)."""
