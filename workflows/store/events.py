@@ -83,8 +83,13 @@ class DatabaseEventLog:
 
     def flush(self) -> None:
         """Commit the finished steps that wait; RunStopped when the run is no longer ours."""
-        pending, self.pending = self.pending, []
-        if pending and not steps.record_steps(self.run.pk, self.owner, pending):
+        if not self.pending:
+            return
+        # Cleared once committed: a commit interrupted (a second stop, the database away) leaves
+        # them for the pass's last flush.
+        kept = steps.record_steps(self.run.pk, self.owner, self.pending)
+        self.pending = []
+        if not kept:
             raise RunStopped
 
     def start_child(
