@@ -79,3 +79,54 @@ def test_a_worker_reading_while_three_processes_publish_gets_every_message(tmp_p
     assert received == PUBLISHERS * PER_PUBLISHER
     leftovers = os.listdir(broker["options"]["data_folder_in"])
     assert leftovers == [], f"files left in the queue folder: {leftovers[:5]}"
+
+
+BIND = """
+import sys
+from kombu import Connection
+transport, folders, me = sys.argv[1], eval(sys.argv[2]), sys.argv[3]
+with Connection("filesystem://localhost/", transport=transport, transport_options=folders) as c:
+    channel = c.default_channel
+    channel.queue_declare(me)
+    for n in range(int(sys.argv[4])):
+        channel.exchange_declare(f"broadcast{n}", "fanout")
+        channel.queue_bind(me, f"broadcast{n}", me)
+"""
+BINDERS, EXCHANGES = 4, 200
+
+
+def test_processes_binding_to_new_exchanges_at_once_keep_every_binding_and_a_readable_table(
+    tmp_path: Path,
+) -> None:
+    # Celery's broadcasts (remote control, mingle) read an exchange's bindings while workers
+    # bind their own queues to it; the first binders of an exchange create its file.
+    broker = embedded_broker(tmp_path)
+    binders = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                BIND,
+                broker["transport"],
+                repr(broker["options"]),
+                f"p{n}",
+                str(EXCHANGES),
+            ],
+            cwd=ROOT,
+        )
+        for n in range(BINDERS)
+    ]
+    with Connection(
+        "filesystem://localhost/",
+        transport=broker["transport"],
+        transport_options=broker["options"],
+    ) as connection:
+        channel = connection.default_channel
+        while any(binder.poll() is None for binder in binders):
+            for n in range(EXCHANGES):
+                channel.get_table(f"broadcast{n}")  # read a half-written file
+        tables = [channel.get_table(f"broadcast{n}") for n in range(EXCHANGES)]
+    assert [binder.returncode for binder in binders] == [0] * BINDERS
+    everyone = {f"p{n}" for n in range(BINDERS)}
+    lost = [n for n, table in enumerate(tables) if {b.queue for b in table} != everyone]
+    assert not lost, f"exchanges that lost a binding: {lost[:10]}"
