@@ -20,7 +20,7 @@ from django.db import DatabaseError, connection
 
 from .conf import engine_settings
 from .store import renew_lease
-from .thread_signals import leave_stop_signals_to_the_main_thread
+from .thread_signals import stop_signals_blocked
 
 logger = logging.getLogger("keystroke.runner")
 
@@ -53,7 +53,8 @@ class Heartbeats:
             self._held[owner] = held
             if self._pid != os.getpid():
                 self._pid = os.getpid()
-                threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
+                with stop_signals_blocked():
+                    threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
         try:
             yield held.stop
         finally:
@@ -61,7 +62,6 @@ class Heartbeats:
                 self._held.pop(owner, None)
 
     def _beat(self) -> None:
-        leave_stop_signals_to_the_main_thread()
         lease = engine_settings()["LEASE_SECONDS"]
         try:
             while True:

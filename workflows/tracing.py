@@ -36,6 +36,7 @@ from keystroke_site.env import env_bool
 
 from .redact import redact, redact_text
 from .store import Trace
+from .thread_signals import stop_signals_blocked
 
 LOG_LIMIT = 2000  # records kept per pass; a chatty step must not balloon the run
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
@@ -129,7 +130,8 @@ def _exporter() -> Any:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    processor = BatchSpanProcessor(OTLPSpanExporter())
+    with stop_signals_blocked():  # its export thread starts here
+        processor = BatchSpanProcessor(OTLPSpanExporter())
     atexit.register(processor.shutdown)
     return processor
 

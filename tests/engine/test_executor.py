@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -73,13 +72,3 @@ def test_a_stop_while_steps_run_stops_the_round() -> None:
             StepExecutor().run([(lambda: attempt("x", 1), timedelta(seconds=5), "s")], stop, clock)
     finally:
         timer.cancel()
-
-
-def test_step_threads_leave_the_stop_signals_to_the_main_thread() -> None:
-    def blocked() -> Attempt:
-        return Attempt(True, output=sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
-
-    calls = [(blocked, timedelta(seconds=5), f"step:b#{n}") for n in range(2)]
-    for result in StepExecutor().run(calls, None, clock):
-        assert {signal.SIGINT, signal.SIGTERM, signal.SIGUSR2} <= set(result.output)
-    assert not signal.pthread_sigmask(signal.SIG_BLOCK, []), "the caller's thread is unchanged"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
+
+from workflows import tracing
 
 from ..conftest import Stack
 from ..support import Process, wait_for
@@ -152,3 +155,23 @@ def test_during_a_pass_only_the_main_thread_takes_a_stop_signal(
     stop_signals = {signal.SIGINT, signal.SIGTERM, signal.SIGUSR2}
     for pid, tid in helpers:
         assert stop_signals <= blocked_signals(pid, tid), f"thread {tid} of pool process {pid}"
+
+
+def test_the_span_export_thread_leaves_the_stop_signals_to_the_main_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")  # nothing listens
+    tracing._exporter.cache_clear()
+    before = {thread.native_id for thread in threading.enumerate()}
+    processor = tracing._exporter()
+    try:
+        started = [t.native_id for t in threading.enumerate() if t.native_id not in before]
+        assert started, "the batch span processor starts its export thread"
+        for tid in started:
+            assert {signal.SIGINT, signal.SIGTERM, signal.SIGUSR2} <= blocked_signals(
+                os.getpid(), tid
+            )
+        assert not signal.pthread_sigmask(signal.SIG_BLOCK, []), "the caller's mask is unchanged"
+    finally:
+        processor.shutdown()
+        tracing._exporter.cache_clear()

@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 from ..errors import RunStopped, StepTimeout
 from ..storable import check_storable
-from ..thread_signals import leave_stop_signals_to_the_main_thread
 from .attempts import Attempt
 from .failures import exception_detail
 from .runtime import StepTarget
@@ -84,11 +83,7 @@ class StepExecutor:
             # Nothing to run beside it and no deadline to enforce: spare the thread hand-off.
             return [calls[0][0]()]
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                self.max_workers,
-                thread_name_prefix="keystroke-step",
-                initializer=leave_stop_signals_to_the_main_thread,
-            )
+            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="keystroke-step")
         started = clock()
         futures = [self._pool.submit(call) for call, _, _ in calls]
         pending = set(futures)
