@@ -89,8 +89,9 @@ def gunicorn_args(bind: str, workers: int, timeout: int, graceful_timeout: int) 
 @click.option(
     "--timeout",
     type=click.IntRange(1, 3600),
-    default=lambda: int(os.environ.get("KEYSTROKE_WEB_TIMEOUT") or 30),
-    show_default="30",
+    default=30,
+    envvar="KEYSTROKE_WEB_TIMEOUT",
+    show_default=True,
     help="Seconds before a stuck request's worker is restarted (KEYSTROKE_WEB_TIMEOUT).",
 )
 def serve(host: str, port: int, workers: int, timeout: int) -> None:
