@@ -175,6 +175,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 
+# ?wait hears a run settle through LISTEN on a session of its own; DB_LISTEN=0 behind a pooler in
+# transaction mode, which cannot keep a session's LISTEN (waits then look with growing pauses).
+KEYSTROKE_WAIT_LISTEN = env_bool("DB_LISTEN", True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

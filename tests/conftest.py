@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from history import listening
 from history.models import ApiKey, Organization
 from history.models.accounts import Role
 from workflows.registry import Registry, registry
@@ -119,6 +120,13 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_listener_left() -> Iterator[None]:
+    """A ?wait's listening connection is closed after each test, so its database can be dropped."""
+    yield
+    listening.close()
 
 
 @pytest.fixture

@@ -8,6 +8,10 @@ once, as if it had not been asked, and the client's own polling carries on. The 
 the wait's transaction, which a pooler in transaction mode keeps on one server session and which
 ends, releasing them, however the request ends. A wait also ends a few seconds before the
 worker's request timeout, which would otherwise kill the worker in the middle of it.
+
+A wait hears the run settle through PostgreSQL's LISTEN (history.listening) and looks at it again
+only then, or each second in case a notice was lost; without a listener it looks with growing
+pauses.
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from ..listening import listening
 from ..models import Run
 
 MAX_WAIT_SECONDS = 30.0
-# Each pause is a quarter longer than the last: a run that ends after t is seen about t/8 late,
-# in some ten looks for a run of milliseconds; a long run is looked at twenty times a second.
+# Without a listener, each pause is a quarter longer than the last: a run that ends after t is seen
+# about t/8 late, in some ten looks for a run of milliseconds; a long run is looked at twenty times
+# a second.
 FIRST_LOOK_SECONDS, LOOK_GROWTH, LONGEST_LOOK_SECONDS = 0.001, 1.25, 0.05
+# With one, a look each second makes up for a notice that never came.
+HEARING_LOOK_SECONDS = 1.0
 MOVING = (Run.Status.QUEUED, Run.Status.RUNNING)
 WAIT = OpenApiParameter(
     "wait",
@@ -91,13 +99,19 @@ def wait_while_moving(run_pk: int, seconds: float) -> None:
         if not granted:
             return
         deadline = time.monotonic() + seconds
-        pause = FIRST_LOOK_SECONDS
-        while _status(run_pk) in MOVING:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(pause, left))
-            pause = min(pause * LOOK_GROWTH, LONGEST_LOOK_SECONDS)
+        # Listening starts before the first look, so an end committed after it is heard.
+        with listening() as listener:
+            pause = FIRST_LOOK_SECONDS
+            while _status(run_pk) in MOVING:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                if listener and listener.working:
+                    if listener.heard(run_pk, min(left, HEARING_LOOK_SECONDS)):
+                        return
+                else:
+                    time.sleep(min(pause, left))
+                    pause = min(pause * LOOK_GROWTH, LONGEST_LOOK_SECONDS)
 
 
 @contextmanager

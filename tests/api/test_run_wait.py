@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import psycopg
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from history.api import waiting
+from history.listening import listening
 from history.models import Organization, Run
 from history.models.runs import parse_run_id
 
@@ -138,3 +141,81 @@ class _every_wait_slot_taken:
 
     def __exit__(self, *exc: object) -> None:
         self.session.close()
+
+
+def _looks(queries: CaptureQueriesContext) -> int:
+    return sum('"history_run"."status"' in q["sql"] and "LIMIT 1" in q["sql"] for q in queries)
+
+
+def test_a_wait_hears_the_run_end_instead_of_looking_again_and_again(
+    api: APIClient, org: Organization
+) -> None:
+    run = make_run(org, status=Run.Status.RUNNING)
+    ends = threading.Timer(1.5, _finish, [run.pk])
+    with CaptureQueriesContext(connection) as queries:
+        ends.start()
+        try:
+            body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+        finally:
+            ends.join()
+    assert body["status"] == "success"
+    # One look before listening's first second and one after it; looking with growing pauses
+    # would have taken some forty over 1.5 s.
+    assert _looks(queries) <= 2
+
+
+@pytest.mark.parametrize("end", [Run.Status.SLEEPING, Run.Status.WAITING, Run.Status.CANCELED])
+def test_every_way_a_run_settles_is_heard(org: Organization, end: str) -> None:
+    run = make_run(org, status=Run.Status.RUNNING)
+    with listening() as listener:
+        assert listener is not None
+        Run.objects.filter(pk=run.pk).update(status=end)
+        assert listener.heard(run.pk, LONG_WAIT)
+
+
+def test_a_run_that_keeps_moving_sends_nothing(org: Organization) -> None:
+    queued = make_run(org, status=Run.Status.QUEUED)
+    with listening() as listener:
+        assert listener is not None
+        Run.objects.filter(pk=queued.pk).update(status=Run.Status.RUNNING)
+        Run.objects.filter(pk=queued.pk).update(error_fingerprint="x")
+        assert not listener.heard(queued.pk, 0.5)
+
+
+def test_a_broken_listener_falls_back_to_looking_and_is_replaced(
+    api: APIClient, org: Organization
+) -> None:
+    with listening() as listener:
+        assert listener is not None
+        pid = listener.conn.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    run = make_run(org, status=Run.Status.RUNNING)
+    ends = threading.Timer(0.3, _finish, [run.pk])
+    ends.start()
+    try:
+        asked = time.monotonic()
+        body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+    finally:
+        ends.join()
+    assert body["status"] == "success"
+    assert time.monotonic() - asked < PROMPT
+    with listening() as listener:
+        assert listener is not None
+        assert listener.conn.info.backend_pid != pid
+
+
+def test_without_listening_a_wait_looks_with_growing_pauses(
+    api: APIClient, org: Organization, settings: Any
+) -> None:
+    settings.KEYSTROKE_WAIT_LISTEN = False
+    run = make_run(org, status=Run.Status.RUNNING)
+    ends = threading.Timer(0.3, _finish, [run.pk])
+    with CaptureQueriesContext(connection) as queries:
+        ends.start()
+        try:
+            body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+        finally:
+            ends.join()
+    assert body["status"] == "success"
+    assert _looks(queries) > 2
