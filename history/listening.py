@@ -1,5 +1,5 @@
 """Hearing a run stop moving: on PostgreSQL, a trigger on the run's status (migration 0025) sends
-a notification on ``keystroke_run_settled`` at commit, with the run's id.
+a notification on ``keystroke_run_settled`` at commit, with the run's uid.
 
 Notifications reach a session only between its transactions, and a wait holds one (its advisory
 lock, history.api.waiting), so each web process listens on a connection of its own, opened the
@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from django.conf import settings
@@ -38,9 +39,9 @@ class Listener:
     def working(self) -> bool:
         return not self.conn.closed
 
-    def heard(self, run_pk: int, seconds: float) -> bool:
+    def heard(self, run_uid: UUID, seconds: float) -> bool:
         """Whether the run was heard to settle within ``seconds``."""
-        wanted = str(run_pk)
+        wanted = str(run_uid)
         try:
             for notice in self.conn.notifies(timeout=max(0.0, seconds)):
                 if notice.payload == wanted:

@@ -185,7 +185,7 @@ class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
         self.include()  # a bad include is refused before the wait, not after it
         run = get_run_for_actor(self.actor, pk or "")
         if seconds and run.status in MOVING:
-            wait_while_moving(run.pk, seconds)
+            wait_while_moving(run.uid, seconds)
             run = get_run_for_actor(self.actor, pk or "")
         if request.accepted_renderer.format == "md":
             return Response(run_markdown(run, request.build_absolute_uri))

@@ -22,6 +22,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from uuid import UUID
 
 from django.db import connection, transaction
 from drf_spectacular.utils import OpenApiParameter
@@ -90,7 +91,7 @@ def wait_seconds(request: Request) -> float:
     return seconds
 
 
-def wait_while_moving(run_pk: int, seconds: float) -> None:
+def wait_while_moving(run_uid: UUID, seconds: float) -> None:
     """Return when the run is no longer queued or running, or after ``seconds``."""
     seconds = min(seconds, _longest_wait())
     if seconds <= 0:
@@ -102,12 +103,12 @@ def wait_while_moving(run_pk: int, seconds: float) -> None:
         # Listening starts before the first look, so an end committed after it is heard.
         with listening() as listener:
             pause = FIRST_LOOK_SECONDS
-            while _status(run_pk) in MOVING:
+            while _status(run_uid) in MOVING:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
                 if listener and listener.working:
-                    if listener.heard(run_pk, min(left, HEARING_LOOK_SECONDS)):
+                    if listener.heard(run_uid, min(left, HEARING_LOOK_SECONDS)):
                         return
                 else:
                     time.sleep(min(pause, left))
@@ -129,5 +130,5 @@ def _slot() -> Iterator[bool]:
         yield False
 
 
-def _status(run_pk: int) -> str | None:
-    return Run.objects.filter(pk=run_pk).values_list("status", flat=True).first()
+def _status(run_uid: UUID) -> str | None:
+    return Run.objects.filter(uid=run_uid).values_list("status", flat=True).first()

@@ -1,5 +1,5 @@
 """On PostgreSQL, a run that stops moving (it leaves queued or running, whichever code path moves
-it) sends a notification on the ``keystroke_run_settled`` channel with its id as the payload, so a
+it) sends a notification on the ``keystroke_run_settled`` channel with its uid as the payload, so a
 ``?wait`` hears it at commit instead of looking at the run again and again (history.listening).
 NOTIFY writes no WAL; a status change that stays within queued and running fires nothing.
 """
@@ -11,7 +11,7 @@ from django.db import migrations
 CREATE = """
 CREATE FUNCTION history_run_notify_settled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('keystroke_run_settled', NEW.id::text);
+    PERFORM pg_notify('keystroke_run_settled', NEW.uid::text);
     RETURN NULL;
 END $$;
 CREATE TRIGGER history_run_settled

@@ -170,7 +170,7 @@ def test_every_way_a_run_settles_is_heard(org: Organization, end: str) -> None:
     with listening() as listener:
         assert listener is not None
         Run.objects.filter(pk=run.pk).update(status=end)
-        assert listener.heard(run.pk, LONG_WAIT)
+        assert listener.heard(run.uid, LONG_WAIT)
 
 
 def test_a_run_that_keeps_moving_sends_nothing(org: Organization) -> None:
@@ -179,7 +179,7 @@ def test_a_run_that_keeps_moving_sends_nothing(org: Organization) -> None:
         assert listener is not None
         Run.objects.filter(pk=queued.pk).update(status=Run.Status.RUNNING)
         Run.objects.filter(pk=queued.pk).update(error_fingerprint="x")
-        assert not listener.heard(queued.pk, 0.5)
+        assert not listener.heard(queued.uid, 0.5)
 
 
 def test_a_broken_listener_falls_back_to_looking_and_is_replaced(

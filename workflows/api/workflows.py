@@ -18,9 +18,10 @@ from history import pauses
 from history.access import Actor, get_run_for_actor
 from history.api.base import ActorAPIView
 from history.api.serializers import RunSerializer
-from history.api.waiting import MOVING, WAIT, wait_seconds, wait_while_moving
+from history.api.waiting import WAIT, wait_seconds, wait_while_moving
 from history.models import Run
 from history.models.accounts import Role
+from history.models.runs import parse_run_id
 from history.permissions import require_role
 
 from .. import runs
@@ -104,11 +105,11 @@ def start(request: Request, actor: Actor, slug: str, kind: str) -> Response:
 
 
 def _run_after(request: Request, actor: Actor, run_id: str, seconds: float) -> dict[str, Any]:
-    """The run's envelope once it has ended, slept or begun waiting, or after ``seconds``."""
+    """The run's envelope once it has ended, slept or begun waiting, or after ``seconds``; the
+    wait's first look at its status comes before the run is read whole.
+    """
+    wait_while_moving(parse_run_id(run_id), seconds)
     run = get_run_for_actor(actor, run_id)
-    if run.status in MOVING:
-        wait_while_moving(run.pk, seconds)
-        run = get_run_for_actor(actor, run_id)
     return RunSerializer(run, context={"request": request}).data
 
 
