@@ -37,8 +37,9 @@ MAX_WAIT_SECONDS = 30.0
 # about t/8 late, in some ten looks for a run of milliseconds; a long run is looked at twenty times
 # a second.
 FIRST_LOOK_SECONDS, LOOK_GROWTH, LONGEST_LOOK_SECONDS = 0.001, 1.25, 0.05
-# With one, a look each second makes up for a notice that never came.
-HEARING_LOOK_SECONDS = 1.0
+# With one, a look each second makes up for a notice that never came; a run found ended unheard
+# is given this long for its notice before the process stops listening.
+HEARING_LOOK_SECONDS, MISS_SECONDS = 1.0, 0.1
 MOVING = (Run.Status.QUEUED, Run.Status.RUNNING)
 WAIT = OpenApiParameter(
     "wait",
@@ -101,18 +102,23 @@ def wait_while_moving(run_uid: UUID, seconds: float) -> None:
             return
         deadline = time.monotonic() + seconds
         # Listening starts before the first look, so an end committed after it is heard.
-        with listening() as listener:
-            pause = FIRST_LOOK_SECONDS
-            while _status(run_uid) in MOVING:
+        with listening(run_uid) as listener:
+            pause, listened = FIRST_LOOK_SECONDS, False
+            while (status := _status(run_uid)) in MOVING:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
                 if listener and listener.working:
-                    if listener.heard(run_uid, min(left, HEARING_LOOK_SECONDS)):
+                    if listener.heard(min(left, HEARING_LOOK_SECONDS)):
                         return
+                    listened = listener.working
                 else:
+                    listened = False
                     time.sleep(min(pause, left))
                     pause = min(pause * LOOK_GROWTH, LONGEST_LOOK_SECONDS)
+            # Ended (not deleted) unheard: unless its notice was only just behind the look.
+            if listened and listener and status is not None and not listener.heard(MISS_SECONDS):
+                listener.missed()
 
 
 @contextmanager

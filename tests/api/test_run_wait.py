@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from history.api import waiting
-from history.listening import listening
+from history.listening import CHANNEL, WAITER_LOCK_CLASS, listening
 from history.models import Organization, Run
 from history.models.runs import parse_run_id
 
@@ -125,16 +125,21 @@ def _finish(run_pk: int) -> None:
         connections.close_all()
 
 
+def _session(autocommit: bool = True) -> psycopg.Connection[Any]:
+    """A session of the test database's own, as another process would have."""
+    params = connection.get_connection_params()
+    return psycopg.connect(
+        dbname=connection.settings_dict["NAME"],
+        **{k: v for k, v in params.items() if k in ("host", "port", "user", "password")},
+        autocommit=autocommit,
+    )
+
+
 class _every_wait_slot_taken:
     """The host's advisory locks, held from another session as other web workers would."""
 
     def __enter__(self) -> None:
-        params = connection.get_connection_params()
-        self.session = psycopg.connect(
-            dbname=connection.settings_dict["NAME"],
-            **{k: v for k, v in params.items() if k in ("host", "port", "user", "password")},
-            autocommit=True,
-        )
+        self.session = _session()
         first = waiting._host_key()
         for key in range(first, first + waiting._wait_slots()):
             self.session.execute("SELECT pg_advisory_lock(%s, %s)", [waiting.LOCK_CLASS, key])
@@ -147,45 +152,101 @@ def _looks(queries: CaptureQueriesContext) -> int:
     return sum('"history_run"."status"' in q["sql"] and "LIMIT 1" in q["sql"] for q in queries)
 
 
+# Far above PROMPT: a wait that did not hear its run end answers only after this.
+DEAF_LOOK_SECONDS = 20
+
+
+@pytest.fixture
+def hearing_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(waiting, "HEARING_LOOK_SECONDS", DEAF_LOOK_SECONDS)
+
+
+@pytest.mark.usefixtures("hearing_only")
 def test_a_wait_hears_the_run_end_instead_of_looking_again_and_again(
     api: APIClient, org: Organization
 ) -> None:
     run = make_run(org, status=Run.Status.RUNNING)
-    ends = threading.Timer(1.5, _finish, [run.pk])
+    ends = threading.Timer(0.5, _finish, [run.pk])
     with CaptureQueriesContext(connection) as queries:
         ends.start()
         try:
+            asked = time.monotonic()
             body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
         finally:
             ends.join()
     assert body["status"] == "success"
-    # One look before listening's first second and one after it; looking with growing pauses
-    # would have taken some forty over 1.5 s.
-    assert _looks(queries) <= 2
+    assert time.monotonic() - asked < PROMPT
+    # The one look before listening; looking with growing pauses would have taken some twenty.
+    assert _looks(queries) == 1
+
+
+@pytest.mark.usefixtures("hearing_only")
+def test_the_engine_s_ends_and_suspends_are_heard(stack: Stack, api: APIClient) -> None:
+    stack.worker()
+    first = api.post("/api/workflows/greeting", {"name": "Grace"}, format="json").json()
+    status_becomes(Run.objects.get(uid=parse_run_id(first["run_id"])), "success")
+    starts = [
+        ("greeting", {"name": "Ada"}, "success"),
+        ("three-steps", {"marker": "m", "sleep_seconds": 600}, "sleeping"),
+        ("approval", {"marker": "m"}, "waiting"),
+    ]
+    for slug, body, settled in starts:
+        with CaptureQueriesContext(connection) as queries:
+            asked = time.monotonic()
+            answer = api.post(f"/api/workflows/{slug}?wait={LONG_WAIT:g}", body, format="json")
+        assert answer.json()["status"] == settled, slug
+        assert time.monotonic() - asked < DEAF_LOOK_SECONDS - 5, slug
+        assert _looks(queries) == 1, slug
 
 
 @pytest.mark.parametrize("end", [Run.Status.SLEEPING, Run.Status.WAITING, Run.Status.CANCELED])
 def test_every_way_a_run_settles_is_heard(org: Organization, end: str) -> None:
     run = make_run(org, status=Run.Status.RUNNING)
-    with listening() as listener:
+    with listening(run.uid) as listener:
         assert listener is not None
         Run.objects.filter(pk=run.pk).update(status=end)
-        assert listener.heard(run.uid, LONG_WAIT)
+        assert listener.heard(LONG_WAIT)
 
 
 def test_a_run_that_keeps_moving_sends_nothing(org: Organization) -> None:
     queued = make_run(org, status=Run.Status.QUEUED)
-    with listening() as listener:
+    with listening(queued.uid) as listener:
         assert listener is not None
         Run.objects.filter(pk=queued.pk).update(status=Run.Status.RUNNING)
         Run.objects.filter(pk=queued.pk).update(error_fingerprint="x")
-        assert not listener.heard(queued.uid, 0.5)
+        assert not listener.heard(0.5)
 
 
-def test_a_broken_listener_falls_back_to_looking_and_is_replaced(
+def test_a_run_nobody_waits_on_sends_nothing(org: Organization) -> None:
+    # A committed NOTIFY serializes commits server-wide: runs without a waiter do not pay it.
+    run = make_run(org, status=Run.Status.RUNNING)
+    with _session() as session:
+        session.execute(f"LISTEN {CHANNEL}")
+        Run.objects.filter(pk=run.pk).update(status=Run.Status.SUCCESS)
+        assert list(session.notifies(timeout=0.5)) == []
+
+
+@pytest.mark.usefixtures("hearing_only")
+def test_a_wait_that_comes_while_its_run_settles_sees_it_settled(
     api: APIClient, org: Organization
 ) -> None:
-    with listening() as listener:
+    run = make_run(org, status=Run.Status.RUNNING)
+    with _session(autocommit=False) as settling:
+        # The trigger has fired; the commit comes after the wait has begun.
+        settling.execute("UPDATE history_run SET status = 'success' WHERE id = %s", [run.pk])
+        commits = threading.Timer(0.5, settling.commit)
+        commits.start()
+        try:
+            asked = time.monotonic()
+            body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+        finally:
+            commits.join()
+    assert body["status"] == "success"
+    assert time.monotonic() - asked < PROMPT
+
+
+def test_a_listener_broken_between_waits_is_replaced(api: APIClient, org: Organization) -> None:
+    with listening(make_run(org).uid) as listener:
         assert listener is not None
         pid = listener.conn.info.backend_pid
     with connection.cursor() as cursor:
@@ -200,9 +261,50 @@ def test_a_broken_listener_falls_back_to_looking_and_is_replaced(
         ends.join()
     assert body["status"] == "success"
     assert time.monotonic() - asked < PROMPT
-    with listening() as listener:
+    with listening(run.uid) as listener:
         assert listener is not None
         assert listener.conn.info.backend_pid != pid
+
+
+@pytest.mark.usefixtures("hearing_only")
+def test_a_listener_broken_during_a_wait_falls_back_to_looking(
+    api: APIClient, org: Organization
+) -> None:
+    run = make_run(org, status=Run.Status.RUNNING)
+    breaks = threading.Timer(0.3, _terminate_waiters)
+    ends = threading.Timer(0.8, _finish, [run.pk])
+    breaks.start()
+    ends.start()
+    try:
+        asked = time.monotonic()
+        body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+    finally:
+        breaks.join()
+        ends.join()
+    assert body["status"] == "success"
+    assert time.monotonic() - asked < PROMPT
+
+
+def test_a_process_whose_notices_never_come_stops_listening_and_says_so(
+    api: APIClient,
+    org: Organization,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As behind a pooler in transaction mode: LISTEN is accepted and nothing arrives.
+    monkeypatch.setattr("history.listening.CHANNEL", "keystroke_nothing")
+    monkeypatch.setattr(waiting, "HEARING_LOOK_SECONDS", 0.2)
+    run = make_run(org, status=Run.Status.RUNNING)
+    ends = threading.Timer(0.3, _finish, [run.pk])
+    ends.start()
+    try:
+        body = api.get(f"/api/runs/{run.public_id}?wait={LONG_WAIT:g}").json()
+    finally:
+        ends.join()
+    assert body["status"] == "success"
+    assert "DB_LISTEN=0" in caplog.text
+    with listening(run.uid) as listener:
+        assert listener is None
 
 
 def test_without_listening_a_wait_looks_with_growing_pauses(
@@ -219,3 +321,12 @@ def test_without_listening_a_wait_looks_with_growing_pauses(
             ends.join()
     assert body["status"] == "success"
     assert _looks(queries) > 2
+
+
+def _terminate_waiters() -> None:
+    with _session() as session:
+        session.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks "
+            "WHERE locktype = 'advisory' AND classid = %s",
+            [WAITER_LOCK_CLASS],
+        )
