@@ -6,3 +6,7 @@ one
 two
 before
 http://127.0.0.1:8000/hooks/a02e4b83c74b7c517509a41a2a5c2d6a620f63ba
+one
+two
+before
+http://127.0.0.1:8000/hooks/3c38c5999326bc1a907e9368a4f1a471a3f67e68

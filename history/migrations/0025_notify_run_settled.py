@@ -7,7 +7,9 @@ commits of every notifying transaction on the server, which runs nobody waits on
 wait holds a shared advisory lock on its run's key (class 0x4B570002, the hash of its uid); the
 trigger's attempt at the exclusive lock fails exactly when one is held. A wait that comes while
 the run is settling blocks on that lock until the settle commits, then sees it in its first look.
-NOTIFY and advisory locks write no WAL.
+A transaction that settles many runs (a cancel of a large tree) holds at most 64 such locks, so
+the server's lock table cannot fill; its later settles notify whether or not anyone waits. NOTIFY
+and advisory locks write no WAL.
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ from django.db import migrations
 CREATE = [
     """
 CREATE FUNCTION history_run_notify_settled() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    held integer := coalesce(nullif(current_setting('keystroke.settle_locks', true), ''), '0');
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(1263992834, hashtext(NEW.uid::text)) THEN
+    IF held >= 64 THEN
+        PERFORM pg_notify('keystroke_run_settled', NEW.uid::text);
+    ELSIF pg_try_advisory_xact_lock(1263992834, hashtext(NEW.uid::text)) THEN
+        PERFORM set_config('keystroke.settle_locks', (held + 1)::text, true);
+    ELSE
         PERFORM pg_notify('keystroke_run_settled', NEW.uid::text);
     END IF;
     RETURN NULL;

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -330,3 +330,21 @@ def _terminate_waiters() -> None:
             "WHERE locktype = 'advisory' AND classid = %s",
             [WAITER_LOCK_CLASS],
         )
+
+
+def test_settling_many_runs_at_once_holds_a_bounded_number_of_locks(org: Organization) -> None:
+    # A lock per settled run would fill the server's lock table on a cancel of a large tree.
+    runs = [make_run(org, status=Run.Status.RUNNING) for _ in range(100)]
+    with _session() as session:
+        session.execute(f"LISTEN {CHANNEL}")
+        with transaction.atomic():
+            Run.objects.filter(pk__in=[run.pk for run in runs]).update(status=Run.Status.CANCELED)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND classid = %s AND pid = pg_backend_pid()",
+                    [WAITER_LOCK_CLASS],
+                )
+                assert cursor.fetchone()[0] == 64
+        # Past the bound every settle notifies, waited on or not.
+        assert len(list(session.notifies(timeout=0.5))) == 36
