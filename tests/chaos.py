@@ -34,6 +34,7 @@ class ChaosPlan:
     workers: int = 3
     submit_seconds: float = 30.0
     kill_every: float = 4.0
+    kills: int = 4  # the worker kills the chaos goes on to, however slowly they come
     settle_seconds: float = 120.0
     step_seconds: float = 0.2
     seed: int = 0
@@ -246,13 +247,15 @@ class Chaos:
             for index in range(self.plan.runs):
                 self.submit(index, client, deadline)
                 time.sleep(gap)
-            chaos_ends = time.monotonic() + max(
-                0.0, self.plan.submit_seconds - (time.monotonic() - began)
-            )
+            # Until both restarts and the plan's kills are done: on a slow machine each kill waits
+            # for its replacement worker to start, so fewer fit in the submissions' time.
             while (
                 chaos.is_alive()
-                and time.monotonic() < chaos_ends
-                and self.report.restarts != ["postgres", "redis"]
+                and time.monotonic() < deadline
+                and (
+                    self.report.restarts != ["postgres", "redis"]
+                    or self.report.kills < self.plan.kills
+                )
             ):
                 time.sleep(0.5)
             stop.set()
