@@ -10,3 +10,11 @@ one
 two
 before
 http://127.0.0.1:8000/hooks/3c38c5999326bc1a907e9368a4f1a471a3f67e68
+one
+two
+before
+http://127.0.0.1:8000/hooks/35c5b29145c675116809cfd642e24d774cb801c7
+one
+two
+before
+http://127.0.0.1:8000/hooks/833888cf4724e1c7d69573f7ce76f684feec0f16

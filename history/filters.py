@@ -143,6 +143,9 @@ class RunFilter(django_filters.FilterSet):
     fingerprint = django_filters.CharFilter(
         method="filter_fingerprint", label="One kind of failure: a fingerprint from Failures"
     )
+    version = django_filters.CharFilter(
+        field_name="version", label="The project version runs were started on"
+    )
 
     class Meta:
         model = Run

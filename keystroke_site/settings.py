@@ -377,6 +377,7 @@ _ENGINE_ENV = {
     "RETENTION": ("KEYSTROKE_RETENTION", str),
     "DELIVERY_RETENTION": ("KEYSTROKE_DELIVERY_RETENTION", str),
     "PRUNE_SECONDS": ("KEYSTROKE_PRUNE_SECONDS", float),
+    "VERSION": ("KEYSTROKE_VERSION", str),
 }
 KEYSTROKE_WORKFLOWS = {
     key: env_number(name, 0, cast) if cast is not str else os.environ[name]

@@ -58,17 +58,20 @@ def check_registry(app_configs: Any, **kwargs: Any) -> list[Any]:
     ]
 
 
-@register("retention")
-def check_retention(app_configs: Any, **kwargs: Any) -> list[Any]:
-    """A policy that cannot be read must stop start-up, not make the prune delete the wrong runs."""
+@register("settings")
+def check_readable_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
+    """A setting that cannot be read must stop start-up: a policy read wrong makes the prune
+    delete the wrong runs, a version read wrong files runs under a name nobody deployed."""
     from django.core.exceptions import ImproperlyConfigured
 
     from .retention import configured_policy, delivery_window
+    from .versions import configured_version
 
     problems: list[CheckMessage] = []
     for read, name, id in (
         (configured_policy, "KEYSTROKE_RETENTION", "workflows.E010"),
         (delivery_window, "KEYSTROKE_DELIVERY_RETENTION", "workflows.E011"),
+        (configured_version, "KEYSTROKE_VERSION", "workflows.E012"),
     ):
         try:
             read()

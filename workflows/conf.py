@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     # Runs deleted per transaction by the prune, and how long one beat's prune may go on.
     "PRUNE_BATCH_SIZE": 500,
     "PRUNE_SECONDS": 60.0,
+    # The project version runs record (workflows.versions); empty: a hash of the project's code.
+    "VERSION": "",
 }
 
 

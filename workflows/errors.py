@@ -23,10 +23,20 @@ class WorkflowError(KeystrokeError):
 
 
 class NonDeterminismError(WorkflowError):
-    """The workflow asked for a different step than the one recorded at that position."""
+    """The workflow asked for a different step than the one recorded at that position.
+
+    ``versions`` are the project version the run was started on and the one running now, when
+    known: a changed deploy and nondeterministic code call for different fixes.
+    """
 
     def __init__(
-        self, run_id: str, position: int, recorded: str, requested: str, copied: bool = False
+        self,
+        run_id: str,
+        position: int,
+        recorded: str,
+        requested: str,
+        copied: bool = False,
+        versions: tuple[str, str] = ("", ""),
     ) -> None:
         if copied:
             # Not a bug in the workflow: the retry's new input took the code down another path.
@@ -37,10 +47,10 @@ class NonDeterminismError(WorkflowError):
                 "an earlier step so it runs again."
             )
         else:
+            asks = f"now asks for {requested}" if requested else "no longer asks for it"
             message = (
                 f"Run {run_id}: at position {position} the history has {recorded} but the code "
-                f"now asks for {requested}; check that your workflow is deterministic (no "
-                "random, clock or I/O outside steps) and that a deploy did not reorder its steps."
+                f"{asks}; {_version_advice(*versions)}"
             )
         super().__init__(message)
         self.run_id, self.position, self.recorded, self.requested = (
@@ -49,6 +59,26 @@ class NonDeterminismError(WorkflowError):
             recorded,
             requested,
         )
+        self.started_on, self.running = versions
+
+    def to_dict(self) -> dict[str, Any]:
+        detail = super().to_dict()
+        if self.started_on or self.running:
+            detail |= {"started_on_version": self.started_on, "running_version": self.running}
+        return detail
+
+
+def _version_advice(started_on: str, running: str) -> str:
+    if started_on and running and started_on != running:
+        return (
+            f"the run was started on version {started_on} and this worker runs {running}: keep "
+            'the old code path behind ctx.patched("<change-id>") until the runs started before '
+            f"the change have finished (History's version={started_on} filter lists them)."
+        )
+    check = "check that your workflow is deterministic (no random, clock or I/O outside steps)"
+    if started_on and started_on == running:
+        return f"the run was started on this same version ({running}), so {check}."
+    return f"{check} and that a deploy did not reorder its steps."
 
 
 class CopiedStepChanged(WorkflowError):

@@ -20,6 +20,10 @@ repeats that step, so pass ``StepContext.idempotency_key`` to the systems you ca
 ``asyncio.gather(a.run(x), b.run(y))`` runs steps concurrently. Each task a workflow creates
 is a branch that numbers its own steps (``step:<slug>#<branch>/<n>``, branches counted in
 creation order), so a retry that delays one branch never changes another's step ids.
+
+A deploy that changes which steps a workflow asks for puts the change behind
+``if ctx.patched("change-id"):``, keeping the old path in the ``else`` for runs whose history was
+recorded by the old code; otherwise their replay fails with a NonDeterminismError.
 """
 
 from __future__ import annotations

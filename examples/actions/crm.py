@@ -1,4 +1,4 @@
-"""Offline stand-ins for a CRM and a chat tool: deterministic, no network."""
+"""Offline stand-ins for a CRM, a chat tool and a mailer: deterministic, no network."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ class Posted(BaseModel):
     message_id: str
 
 
+class Email(BaseModel):
+    to: EmailStr
+    subject: str
+    text: str
+
+
 def _lookup_company(lead: Lead) -> Company:
     domain = lead.email.split("@", 1)[1]
     size = int(hashlib.sha256(domain.encode()).hexdigest()[:4], 16) % 5000 + 5
@@ -51,6 +57,12 @@ def _post_message(post: Post, ctx: StepContext) -> Posted:
     # A real integration passes ctx.idempotency_key so that a repeated step posts once.
     ctx.logger.info("posting to %s: %s", post.channel, post.text)
     return Posted(message_id=f"msg_{(ctx.idempotency_key or 'local')[:12]}")
+
+
+def _send_email(email: Email, ctx: StepContext) -> Posted:
+    # A real mailer takes ctx.idempotency_key as its message id, so a repeated step sends once.
+    ctx.logger.info("emailing %s: %s", email.to, email.subject)
+    return Posted(message_id=f"mail_{(ctx.idempotency_key or 'local')[:12]}")
 
 
 lookup_company = define_action(
@@ -74,4 +86,11 @@ post_message = define_action(
     input=Post,
     output=Posted,
     run=_post_message,
+)
+send_email = define_action(
+    slug="send-email",
+    description="Send an email.",
+    input=Email,
+    output=Posted,
+    run=_send_email,
 )

@@ -102,6 +102,7 @@ class RunSerializer(serializers.ModelSerializer):
             "parent_id",
             "rerun_of_id",
             "attempt",
+            "version",
             "created_at",
             "started_at",
             "finished_at",

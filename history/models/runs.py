@@ -163,6 +163,16 @@ class Run(models.Model):
     step_numbering = models.PositiveSmallIntegerField(
         choices=StepNumbering.choices, default=StepNumbering.PER_BRANCH
     )
+    # The project version the run was started on (workflows.versions): a retry in place keeps
+    # it, so a NonDeterminismError can name the version its history was recorded by.
+    version = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        # Processes of the previous release insert runs without the column during a deploy.
+        db_default="",
+        help_text="The project version the run was started on.",
+    )
     # Bumped by every hook resume and child completion, so a worker that suspends the run
     # at the same moment can tell it was woken meanwhile (see workflows.store.leases.suspend_run).
     wakeups = models.PositiveIntegerField(default=0)
@@ -200,6 +210,10 @@ class Run(models.Model):
             models.Index(
                 fields=["organization", "trigger_id", "-created_at", "-id"],
                 name="history_run_org_trigger_id",
+            ),
+            models.Index(
+                fields=["organization", "version", "-created_at", "-id"],
+                name="history_run_org_version",
             ),
             # Used by history.counts (the counts per status of one workflow or agent).
             models.Index(

@@ -19,6 +19,7 @@ class Step(models.Model):
         HOOK = "hook", "Hook"
         NOW = "now", "Clock"
         UUID = "uuid", "UUID"
+        PATCH = "patch", "Patch marker"
 
     class Status(models.TextChoices):
         SUCCESS = "success", "Success"

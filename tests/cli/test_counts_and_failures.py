@@ -62,6 +62,17 @@ def test_history_list_lists_the_runs_of_one_failure_group(cli: Cli) -> None:
     assert "history list --fingerprint" in help_text and "--filter fingerprint" not in help_text
 
 
+def test_history_list_lists_the_active_runs_still_on_an_old_version(cli: Cli) -> None:
+    org = Organization.objects.default()
+    asleep = make_run(org, "signup", status="sleeping", version="release-41")
+    make_run(org, "signup", status="success", version="release-41")
+    make_run(org, "signup", status="sleeping", version="release-42")
+
+    old = cli.ok("history", "list", "--version", "release-41", "--status", "sleeping").json()
+    assert [(run["id"], run["version"]) for run in old] == [(asleep.public_id, "release-41")]
+    assert "--version VERSION" in cli.ok("history", "list", "--help").stdout
+
+
 def test_counts_and_failures_take_comma_separated_statuses_where_and_search(cli: Cli) -> None:
     org = Organization.objects.default()
     timeout = {"type": "Timeout", "message": "CRM timed out after 30s"}

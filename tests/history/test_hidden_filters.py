@@ -44,6 +44,19 @@ def test_the_run_list_keeps_the_fingerprint_and_shows_it_as_a_removable_chip(
     assert "data-filter-chip" not in plain and hidden(form_of(plain, "/history/")) == []
 
 
+def test_the_run_list_keeps_the_version_from_a_runs_metadata_as_a_removable_chip(
+    org: Organization,
+) -> None:
+    old = make_run(org, status="sleeping", version="release-41")
+    make_run(org, status="sleeping", version="release-42")
+    page = member(org).get("/history/?version=release-41&status=sleeping").content.decode()
+    assert ("version", "release-41") in hidden(form_of(page, "/history/")), "Apply keeps it"
+    chip = re.search(r'<a [^>]*data-filter-chip="version"[^>]*>.*?</a>', page, re.S)
+    assert chip and "release-41" in chip.group(0)
+    assert 'href="/history/?status=sleeping"' in chip.group(0)
+    assert page.count("<tr data-run-url=") == 1 and f"/history/{old.public_id}/" in page
+
+
 def test_the_failures_form_carries_every_filter_it_does_not_show(org: Organization) -> None:
     carried = [
         ("kind", "workflow"),
@@ -58,6 +71,7 @@ def test_the_failures_form_carries_every_filter_it_does_not_show(org: Organizati
         ("created_before", "2026-12-01T00:00"),
         ("workflow", "signup"),
         ("fingerprint", FP),
+        ("version", "release-41"),
     ]
     shown = [("slug", "signup"), ("project", "default"), ("range", "30d"), ("q", "crm")]
     dropped = [("status", "success"), ("page", "1"), ("before", "x"), ("partial", "rows")]

@@ -107,7 +107,7 @@ def dataset(org: Organization) -> None:
             "total_cost": Decimal("2"),
             "input": {"email": "ada@acme.io", "seats": 12},
         },
-        {"slug": "report", "status": "success", "project": billing},
+        {"slug": "report", "status": "success", "project": billing, "version": "v2"},
         {"slug": "report", "status": "queued", "created_at": now - timedelta(days=3)},
         {"slug": "report", "status": "canceled", "created_at": now - timedelta(days=40)},
         {"slug": "signup", "status": "sleeping", "trigger_type": "schedule"},
@@ -144,6 +144,7 @@ def filter_values(org: Organization) -> dict[str, str]:
         "model": "model=openai:gpt",
         "fingerprint": f"fingerprint={fingerprint_of(CRM_TIMEOUT)}",
         "where": "where=input.email%3Dada%40acme.io&where=input.seats%3E%3D10",
+        "version": "version=v2",
     }
 
 

@@ -76,7 +76,7 @@ def test_it_refuses_a_bad_KEYSTROKE_RETENTION_at_start_up_naming_the_variable(
     with pytest.raises(
         SystemCheckError, match=r"workflows\.E010.*KEYSTROKE_RETENTION='success=30 days'"
     ):
-        call_command("check", tags=["retention"])
+        call_command("check", tags=["settings"])
     with pytest.raises(ImproperlyConfigured, match="KEYSTROKE_RETENTION"):
         retention.prune()
 
@@ -87,14 +87,14 @@ def test_it_refuses_a_delivery_window_shorter_than_a_day(settings: Any) -> None:
     with pytest.raises(
         SystemCheckError, match=r"workflows\.E011.*KEYSTROKE_DELIVERY_RETENTION='1h'.*24h"
     ):
-        call_command("check", tags=["retention"])
+        call_command("check", tags=["settings"])
 
 
 def test_it_passes_a_good_configuration(settings: Any) -> None:
     settings.KEYSTROKE_WORKFLOWS = {**settings.KEYSTROKE_WORKFLOWS, "RETENTION": "success=30d"}
-    from workflows.checks import check_retention
+    from workflows.checks import check_readable_settings
 
-    assert check_retention(None) == []
+    assert check_readable_settings(None) == []
 
 
 @pytest.mark.parametrize("define", ["workflow", "agent"])

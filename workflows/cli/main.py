@@ -220,6 +220,13 @@ def history() -> None:
     "--fingerprint",
     help="Only the failed runs of one kind of failure: a fingerprint from `history failures`.",
 )
+@click.option(
+    "--version",
+    "version",
+    metavar="VERSION",
+    help="Only the runs started on this project version (a run's `version`), e.g. to see which "
+    "runs still need an old code path.",
+)
 @limit_option(50)
 @output_options
 def history_list(
@@ -229,6 +236,7 @@ def history_list(
     search: str | None,
     where: tuple[str, ...],
     fingerprint: str | None,
+    version: str | None,
     limit: int,
     fmt: str,
     field: str | None,
@@ -241,6 +249,7 @@ def history_list(
         "q": search,
         "where": list(where),  # never split on commas: a value may hold one
         "fingerprint": fingerprint,
+        "version": version,
     }
     emit(list_runs({k: v for k, v in params.items() if v}, limit), fmt, field)
 

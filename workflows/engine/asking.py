@@ -46,7 +46,8 @@ class Asks:
     ) -> None:
         self.log, self.records, self.loop, self.clock = log, records, loop, clock
         self._attempt, self.tracer = attempt, tracer
-        self.slots = Allocator(log.run_id, records, log.per_branch_numbering)
+        versions = (log.version, log.code_version)
+        self.slots = Allocator(log.run_id, records, log.per_branch_numbering, versions)
         self.parents: dict[int, int] = {}  # child position -> its agent/prompt_llm step's
         self.batch: list[Request] = []  # awaited steps, answered by the next round
         self.unflushed: list[StepRecord] = []  # written before the next round
@@ -95,6 +96,37 @@ class Asks:
 
     async def record_value(self, kind: StepKind, compute: Callable[[], Any]) -> Any:
         return await self._await(self._allocate(kind.value), kind, compute=compute)
+
+    def patched(self, change_id: str) -> bool:
+        """True where the run reaches ``change_id``'s new code path (a marker step records it),
+        False where its history was recorded by the code before the change.
+        """
+        key = f"patch:{change_id}"
+        recorded = self.slots.marker_recorded(key, branches.branch_path())
+        if recorded is False:
+            return False
+        slot = self._allocate(key)
+        if slot.record is None:
+            now = self.clock()
+            marker = StepRecord(
+                slot.position,
+                slot.step_id,
+                StepKind.PATCH.value,
+                SUCCESS,
+                input={"change_id": change_id},
+                output=True,
+                started_at=now,
+                finished_at=now,
+                parent_position=self.parents.get(slot.position),
+            )
+            self._queue(marker)
+        return True
+
+    def deprecate_patch(self, change_id: str) -> None:
+        """Take the marker of ``change_id`` where the history has it, and record none."""
+        key = f"patch:{change_id}"
+        if self.slots.marker_recorded(key, branches.branch_path()):
+            self._allocate(key)
 
     def open_hook(self, name: str, input: dict[str, Any], timeout: timedelta | None) -> StepRecord:
         slot = self._allocate(name)

@@ -15,6 +15,16 @@ from .log import StepRecord
 from .runtime import Runtime, WorkflowDef
 
 _HOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+_CHANGE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}\Z")
+
+
+def _change_id(call: str, change_id: Any) -> str:
+    if not isinstance(change_id, str) or not _CHANGE_ID.match(change_id):
+        raise ValueError(
+            f"{call}({change_id!r}): the change id must be 1 to 100 of a-z 0-9 _ . - starting "
+            "with a letter or digit, e.g. 'send-receipt-by-email'."
+        )
+    return change_id
 
 
 def _hook_schema_path(name: str, schema: Any) -> str | None:
@@ -86,6 +96,30 @@ class Context:
         delay = parse_duration(timeout, "ctx.hook(timeout=…)") if timeout is not None else None
         record = self._runtime.open_hook(name, {"schema": schema_path}, delay)
         return HookHandle(self._runtime, record, schema)
+
+    def patched(self, change_id: str) -> bool:
+        """Whether this run takes the new code path of the change ``change_id``.
+
+        True for a run that reaches this point on code that has the change (recorded as a
+        marker step, so its replays say True again); False for a run whose history was recorded
+        here by the code before the change, so it replays the old path::
+
+            if ctx.patched("receipt-by-email"):
+                await send_email(receipt)
+            else:
+                await send_letter(receipt)
+
+        Once no run started before the change is left, drop the old path and call
+        ``ctx.deprecate_patch("receipt-by-email")`` in place of the ``if``.
+        """
+        return self._runtime.patched(_change_id("ctx.patched", change_id))
+
+    def deprecate_patch(self, change_id: str) -> None:
+        """Mark where a ``ctx.patched(change_id)`` was, once its old code path is gone: runs that
+        recorded its marker still replay, new runs record nothing. Delete this call in turn when
+        no run that took the marker is left.
+        """
+        self._runtime.deprecate_patch(_change_id("ctx.deprecate_patch", change_id))
 
     async def now(self) -> datetime:
         """The current time, recorded so that replay sees the same value."""

@@ -17,6 +17,7 @@ class StepKind(StrEnum):
     UUID = "uuid"
     AGENT = "agent"  # an agent prompt: its model calls and tool calls are its children
     LLM = "llm"  # a prompt_llm call, with its model calls as children
+    PATCH = "patch"  # ctx.patched(): the run took a changed workflow's new branch here
 
 
 SUCCESS, FAILED, SLEEPING, WAITING = "success", "failed", "sleeping", "waiting"

@@ -47,6 +47,10 @@ class EventLog(Protocol):
     run_id: str
     # False for runs recorded with one counter per run, before branches had numbers of their own.
     per_branch_numbering: bool
+    # The project version the run was started on, and the one this process runs ("" unknown):
+    # named by a NonDeterminismError.
+    version: str
+    code_version: str
 
     def load(self) -> dict[int, StepRecord]:
         """Every recorded step of the run, by position, in one read."""
@@ -89,9 +93,12 @@ class MemoryEventLog:
         run_id: str = "run_memory",
         run_child: ChildRunner | None = None,
         per_branch_numbering: bool = True,
+        version: str = "",
+        code_version: str = "",
     ) -> None:
         self.run_id, self.run_child = run_id, run_child
         self.per_branch_numbering = per_branch_numbering
+        self.version, self.code_version = version, code_version
         self.records: dict[int, StepRecord] = {r.position: r for r in records or []}
         self.children: dict[str, MemoryEventLog] = {}
         self.usage: list[dict[str, Any]] = []  # every usage line recorded, with its step's position

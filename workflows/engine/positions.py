@@ -53,8 +53,15 @@ class Allocator:
     added to it by the pass.
     """
 
-    def __init__(self, run_id: str, records: dict[int, StepRecord], per_branch: bool) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        records: dict[int, StepRecord],
+        per_branch: bool,
+        versions: tuple[str, str] = ("", ""),
+    ) -> None:
         self.run_id, self.records, self.per_branch = run_id, records, per_branch
+        self.versions = versions  # the run's and the running code's, for NonDeterminismError
         ordered = sorted(records.values(), key=lambda r: r.position)
         self.by_id = {r.step_id: r.position for r in ordered}
         self.recorded: defaultdict[str, list[str]] = defaultdict(list)
@@ -71,6 +78,21 @@ class Allocator:
         self.claimed.add(slot.position)
         return slot
 
+    def marker_recorded(self, key: str, branch: str) -> bool | None:
+        """Whether the history has the marker ``key`` where the code asks for it next: True, False
+        when it has another step there (recorded by the code before the marker was added), None
+        when it has nothing there yet. Takes no slot.
+        """
+        if self.per_branch:
+            step_id = step_id_for(key, branch, self.counts[branch][key])
+            ask, recorded = self.asks[branch], self.recorded[branch]
+            there = recorded[ask] if ask < len(recorded) else None
+        else:
+            step_id = step_id_for(key, "", self.counts[""][key])
+            record = self.records.get(self.asked)
+            there = record.step_id if record is not None else None
+        return None if there is None else there == step_id
+
     def unclaimed(self) -> list[StepRecord]:
         """Recorded steps this pass never asked for: a workflow that changed since."""
         return [r for p, r in sorted(self.records.items()) if p not in self.claimed]
@@ -81,7 +103,9 @@ class Allocator:
         self.counts[""][key] += 1
         record = self.records.get(position)
         if record is not None and record.step_id != step_id:
-            raise NonDeterminismError(self.run_id, position, record.step_id, step_id, record.copied)
+            raise NonDeterminismError(
+                self.run_id, position, record.step_id, step_id, record.copied, self.versions
+            )
         return Slot(position, step_id, record)
 
     def _branch_slot(self, key: str, branch: str) -> Slot:
@@ -94,7 +118,9 @@ class Allocator:
         if ask < len(recorded) and recorded[ask] != step_id:
             position = self.by_id[recorded[ask]]
             copied = self.records[position].copied
-            raise NonDeterminismError(self.run_id, position, recorded[ask], step_id, copied)
+            raise NonDeterminismError(
+                self.run_id, position, recorded[ask], step_id, copied, self.versions
+            )
         known = self.by_id.get(step_id)
         if known is not None:
             return Slot(known, step_id, self.records.get(known))

@@ -132,9 +132,9 @@ class Pass:
         unclaimed = self.asks.slots.unclaimed() if self.log.per_branch_numbering else []
         if isinstance(outcome, Completed) and unclaimed:
             first = unclaimed[0]
-            asked = "" if first.copied else "no step there"
+            versions = self.asks.slots.versions
             changed = NonDeterminismError(
-                self.log.run_id, first.position, first.step_id, asked, first.copied
+                self.log.run_id, first.position, first.step_id, "", first.copied, versions
             )
             return Failed(error_dict(changed))
         return outcome

@@ -98,6 +98,14 @@ class Runtime(Protocol):
         """``compute()`` on the first pass, its recorded value on every later one."""
         ...
 
+    def patched(self, change_id: str) -> bool:
+        """Whether the run takes ``change_id``'s new code path (recorded as a marker step)."""
+        ...
+
+    def deprecate_patch(self, change_id: str) -> None:
+        """Take ``change_id``'s marker where the history has one; record none."""
+        ...
+
     def open_hook(self, name: str, input: dict[str, Any], timeout: timedelta | None) -> StepRecord:
         """Record a hook when first asked for, so its URL works before the run waits on it."""
         ...

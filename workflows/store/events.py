@@ -14,7 +14,7 @@ from django.db import transaction
 
 from history.models import Run
 
-from .. import faults, log_output, metrics
+from .. import faults, log_output, metrics, versions
 from ..conf import engine_settings
 from ..engine import StepRecord
 from ..errors import RunStopped
@@ -47,6 +47,7 @@ class DatabaseEventLog:
         self.positions = set(records)
         self.children = any(record.child_run_id for record in records.values())
         self.per_branch_numbering = run.step_numbering == Run.StepNumbering.PER_BRANCH
+        self.version, self.code_version = run.version, versions.current()
         self.timings = metrics.StepTimings()  # counted when the pass concludes, not per step
 
     def load(self) -> dict[int, StepRecord]:

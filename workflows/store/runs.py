@@ -10,7 +10,7 @@ from django.utils import timezone
 from history.defaults import default_project_id
 from history.models import Run
 
-from .. import metrics, queue
+from .. import metrics, queue, versions
 from ..origins import RunOrigin
 from ..redact import redact
 from . import counters, slugs, steps
@@ -50,6 +50,7 @@ def create_run_txn(
         parent_id=origin.parent_id,
         rerun_of_id=origin.rerun_of_id,
         step_numbering=step_numbering,
+        version=versions.current(),
     )
     counters.add_txn(metrics.run_started(run.slug))
     slugs.note_txn(run.organization_id, run.slug, run.kind, now)

@@ -8,7 +8,7 @@ import random
 from bisect import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from itertools import accumulate
 from typing import Any
@@ -284,7 +284,23 @@ class Seeder:
             deadline_at=deadline,
             wakeups=0,
             step_numbering=Run.StepNumbering.PER_BRANCH,
+            version=_release(draft.created),
         )
+
+
+# Seeded runs were started on weekly releases, named after their Monday (1970-01-05, 00:00 UTC,
+# is the first Monday of the epoch).
+_WEEK, _FIRST_MONDAY = 7 * 86400, 4 * 86400
+
+
+def _release(created: float) -> str:
+    return _release_of_week(int((created - _FIRST_MONDAY) // _WEEK))
+
+
+@cache
+def _release_of_week(week: int) -> str:
+    monday = datetime.fromtimestamp(_FIRST_MONDAY + week * _WEEK, UTC)
+    return f"release-{monday.date().isoformat()}"
 
 
 def _fingerprint(error: dict[str, Any]) -> str:
