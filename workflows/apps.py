@@ -11,7 +11,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from history.models import Organization
 
-        from . import checks  # noqa: F401  registers the system checks
+        from . import checks, versions  # noqa: F401  checks registers the system checks
         from .conf import project_dirs
         from .pauses import provide_to_history as provide_pauses
         from .project import load_project
@@ -23,6 +23,8 @@ class WorkflowsConfig(AppConfig):
         provide_to_history()
         provide_pauses()
         load_project(project_dirs())
+        # The version runs record is the code imported now, not files changed on disk later.
+        versions.code_hash(tuple(project_dirs()))
         send_with(execute_run, run_bulk_batch)  # see workflows.queue
         # Trigger state rows are made ahead of reads, not by them (workflows.triggers.sync).
         post_migrate.connect(sync_after_migrate, sender=apps.get_app_config("history"))

@@ -42,6 +42,8 @@ _LE = tuple(floatToGoString(bound) for bound in STEP_BUCKETS)
 # Waits, not work: a worker does not execute these steps, it waits for a timer, a person or a child
 # run.
 WAITS = frozenset({"sleep", "hook", "workflow"})
+# Recorded without running anything: no duration worth a histogram.
+UNTIMED = WAITS | {"patch"}
 
 Count = list[Any]  # [name, {label: value}, amount], as stored
 
@@ -57,7 +59,7 @@ class StepTimings:
         if (
             record.finished_at is not None
             and record.started_at is not None
-            and record.kind not in WAITS
+            and record.kind not in UNTIMED
         ):
             self.seen.append(
                 (record.kind, max(0.0, (record.finished_at - record.started_at).total_seconds()))

@@ -7,9 +7,10 @@ asks ``ctx.patched("welcome-by-email")``, so it answers False and they replay th
 gets a welcome at the end of their trial). Trials started after the deploy get True, and a
 marker step that keeps it True on every replay.
 
-Once no run started before the change is left (History: ``version=<the old version>`` and an
-active status), delete the ``else`` path and put ``ctx.deprecate_patch("welcome-by-email")`` in
-place of the ``if``; once no run with the marker is left either, delete that call too.
+Once no run started before the change is left (History: the active statuses and
+``created_before=`` the deploy), delete the ``else`` path and put
+``ctx.deprecate_patch("welcome-by-email")`` in place of the ``if``; once no run with the marker
+is left either, delete that call too.
 """
 
 from __future__ import annotations

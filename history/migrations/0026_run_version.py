@@ -1,40 +1,18 @@
-"""The project version each run was started on (workflows.versions), the index the ``version=``
-filter reads, and the marker steps of ``ctx.patched`` (a choice only: no change in the database).
+"""The project version each run was started on (workflows.versions), and the marker steps of
+``ctx.patched`` (a choice only: no change in the database).
 
 The column has a database default, so processes of the previous release, which insert runs
-without it, keep working during a rolling deploy; runs created before it have no version (""). The
-index is built CONCURRENTLY on PostgreSQL, so a large table keeps taking writes while it builds
-(hence ``atomic = False``); the model's Meta index matches it through SeparateDatabaseAndState.
+without it, keep working during a rolling deploy; runs created before it have no version ("").
+The ``version=`` filter's index is built by the next migration, on its own: a concurrent build
+that fails leaves this one applied, and running ``migrate`` again starts only the build again.
 """
 
 from __future__ import annotations
 
 from django.db import migrations, models
 
-INDEX = models.Index(
-    fields=["organization", "version", "-created_at", "-id"], name="history_run_org_version"
-)
-
-
-def add_index(apps, schema_editor):  # noqa: ANN001, ANN201
-    run = apps.get_model("history", "Run")
-    if schema_editor.connection.vendor == "postgresql":
-        # A build that was interrupted leaves an invalid index behind: start it again.
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX.name}")
-        schema_editor.add_index(run, INDEX, concurrently=True)
-    else:
-        schema_editor.add_index(run, INDEX)
-
-
-def remove_index(apps, schema_editor):  # noqa: ANN001, ANN201
-    run = apps.get_model("history", "Run")
-    concurrently = schema_editor.connection.vendor == "postgresql"
-    schema_editor.remove_index(run, INDEX, **({"concurrently": True} if concurrently else {}))
-
 
 class Migration(migrations.Migration):
-    atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
-
     dependencies = [("history", "0025_notify_run_settled")]
 
     operations = [
@@ -67,9 +45,5 @@ class Migration(migrations.Migration):
                 ],
                 max_length=16,
             ),
-        ),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="run", index=INDEX)],
-            database_operations=[migrations.RunPython(add_index, remove_index)],
         ),
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -181,14 +182,17 @@ def test_a_wait_hears_the_run_end_instead_of_looking_again_and_again(
 
 
 @pytest.mark.usefixtures("hearing_only")
-def test_the_engine_s_ends_and_suspends_are_heard(stack: Stack, api: APIClient) -> None:
+def test_the_engine_s_ends_and_suspends_are_heard(
+    stack: Stack, api: APIClient, tmp_path: Path
+) -> None:
+    marker = str(tmp_path / "effects")
     stack.worker()
     first = api.post("/api/workflows/greeting", {"name": "Grace"}, format="json").json()
     status_becomes(Run.objects.get(uid=parse_run_id(first["run_id"])), "success")
     starts = [
         ("greeting", {"name": "Ada"}, "success"),
-        ("three-steps", {"marker": "m", "sleep_seconds": 600}, "sleeping"),
-        ("approval", {"marker": "m"}, "waiting"),
+        ("three-steps", {"marker": marker, "sleep_seconds": 600}, "sleeping"),
+        ("approval", {"marker": marker}, "waiting"),
     ]
     for slug, body, settled in starts:
         with CaptureQueriesContext(connection) as queries:

@@ -202,7 +202,7 @@ def test_dropping_the_marker_too_early_fails_naming_it() -> None:
     assert "started on version a1 and this worker runs b2" in outcome.error["message"]
 
 
-def test_each_concurrent_branch_keeps_its_own_answer() -> None:
+def test_concurrent_branches_share_the_run_s_one_answer() -> None:
     before = MemoryEventLog()
     assert execute_workflow(in_branches_before, {"name": "x"}, before) == Completed(
         {"texts": ["ada", "bob"]}
@@ -217,13 +217,59 @@ def test_each_concurrent_branch_keeps_its_own_answer() -> None:
     assert execute_workflow(in_branches, {"name": "x"}, after) == Completed(
         {"texts": ["ADA", "BOB"]}
     )
-    markers = sorted(r.step_id for r in after.records.values() if r.kind == "patch")
-    assert len(markers) == 2 and all(m.startswith("step:patch:loud#") for m in markers)
+    markers = [r.step_id for r in after.records.values() if r.kind == "patch"]
+    assert len(markers) == 1 and markers[0].startswith("step:patch:loud#")
     CALLS.clear()
     assert execute_workflow(in_branches, {"name": "x"}, after) == Completed(
         {"texts": ["ADA", "BOB"]}
     )
     assert CALLS == []
+
+
+def test_a_branch_that_had_not_reached_the_change_follows_the_one_that_had() -> None:
+    """One answer per run: the first branch replays the old path, so the second takes it too."""
+    log = MemoryEventLog()
+    assert isinstance(execute_workflow(in_branches_before, {"name": "x"}, log), Completed)
+    second = max(log.records)
+    del log.records[second]  # as if the deploy came before the second branch's step ran
+    CALLS.clear()
+    assert execute_workflow(in_branches, {"name": "x"}, log) == Completed({"texts": ["ada", "bob"]})
+    assert CALLS == ["reverse:bob"]
+
+
+async def _asked_twice(item: Item, ctx: Context) -> Texts:
+    first = ctx.patched("loud")
+    await ctx.sleep("1h")
+    return Texts(texts=[str(first), str(ctx.patched("loud"))])
+
+
+asked_twice = _workflow("patch-asked-twice", _asked_twice)
+
+
+def test_a_change_id_asked_twice_gets_the_first_answer_and_one_marker() -> None:
+    log = MemoryEventLog()
+    _asleep(asked_twice, log, 0)
+    assert _kinds(log) == ["patch", "sleep"], "the marker is written before the run sleeps"
+    assert _pass(asked_twice, log, 2) == Completed({"texts": ["True", "True"]})
+    assert _kinds(log) == ["patch", "sleep"]
+
+
+async def _marks_then_waits(item: Item, ctx: Context) -> Texts:
+    async def mark() -> None:
+        await upper.run(item)  # answered in the round where the sleep starts to wait
+        ctx.patched("loud")
+
+    await asyncio.gather(ctx.sleep("1h"), mark())
+    return Texts(texts=[])
+
+
+marks_then_waits = _workflow("patch-marks-then-waits", _marks_then_waits)
+
+
+def test_a_marker_asked_for_as_the_run_suspends_is_recorded() -> None:
+    log = MemoryEventLog()
+    _asleep(marks_then_waits, log, 0)
+    assert sorted(_kinds(log)) == ["action", "patch", "sleep"]
 
 
 @pytest.mark.parametrize("change_id", ["", "Email", "has space", "x" * 101, 7])

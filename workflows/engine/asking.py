@@ -52,6 +52,7 @@ class Asks:
         self.batch: list[Request] = []  # awaited steps, answered by the next round
         self.unflushed: list[StepRecord] = []  # written before the next round
         self.fatal: WorkflowError | None = None
+        self.patches: dict[str, bool] = {}  # ctx.patched's answer, by change id
 
     @property
     def run_id(self) -> str:
@@ -99,11 +100,15 @@ class Asks:
 
     def patched(self, change_id: str) -> bool:
         """True where the run reaches ``change_id``'s new code path (a marker step records it),
-        False where its history was recorded by the code before the change.
+        False where its history was recorded by the code before the change. A run gets one answer
+        per change id: where it was asked first (a later call records nothing).
         """
+        if change_id in self.patches:
+            return self.patches[change_id]
         key = f"patch:{change_id}"
-        recorded = self.slots.marker_recorded(key, branches.branch_path())
-        if recorded is False:
+        taken = self.slots.marker_recorded(key, branches.branch_path()) is not False
+        self.patches[change_id] = taken
+        if not taken:
             return False
         slot = self._allocate(key)
         if slot.record is None:

@@ -118,6 +118,7 @@ class Pass:
                 batch = sorted(self.asks.batch, key=lambda r: r.position)
                 self.asks.batch.clear()
                 if not batch:
+                    self._flush()  # a marker or hook recorded since the last round
                     return suspended(self.workflow, self.waiting, self.deadline)
                 self._round(batch, executor)
         finally:

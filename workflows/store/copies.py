@@ -30,7 +30,12 @@ def create_retry_run_txn(
     positions and ids, numbered as the original was, so its first pass replays them; one
     transaction makes both, and the run's message is sent after it commits.
     """
-    run = create_run_txn(workflow, input, origin, step_numbering=original.step_numbering)
+    # Steps copied from the original were recorded by its version's code, which a replay of
+    # them must still find (ctx.patched); with none copied the run is all today's code.
+    version = original.version if steps else None
+    run = create_run_txn(
+        workflow, input, origin, step_numbering=original.step_numbering, version=version
+    )
     copies = [
         Step(
             run=run,

@@ -22,9 +22,11 @@ def create_run_txn(
     input: dict[str, Any],
     origin: RunOrigin,
     step_numbering: int = Run.StepNumbering.PER_BRANCH,
+    version: str | None = None,
 ) -> Run:
     """A queued run of ``workflow``, started as ``origin`` says; its message is sent after
-    commit. ``step_numbering`` is the original's for a run that replays another's steps.
+    commit. ``step_numbering`` and ``version`` are the original's for a run that replays another's
+    steps; otherwise the run is on the version this process runs.
     """
     now = timezone.now()
     project_id = origin.project_id or default_project_id(origin.organization_id)
@@ -50,7 +52,7 @@ def create_run_txn(
         parent_id=origin.parent_id,
         rerun_of_id=origin.rerun_of_id,
         step_numbering=step_numbering,
-        version=versions.current(),
+        version=versions.current() if version is None else version,
     )
     counters.add_txn(metrics.run_started(run.slug))
     slugs.note_txn(run.organization_id, run.slug, run.kind, now)
