@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from history.models import ApiKey, Organization
 from history.models.accounts import Role
 from workflows.registry import Registry, registry
 
-from .support import Process, start_beat, start_worker
+from .support import ROOT, Process, start_beat, start_worker
+
+_CHECKOUT_BEFORE = pytest.StashKey[set[str]]()
 
 # Agents answer offline, in this process and the workers it starts, unless a test points a
 # worker at its loopback model server (tests/llm_server.py). A developer's own keys stay unused.
@@ -87,6 +90,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     rank = {module: n for n, module in enumerate(LONG_MODULES)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+def _checkout_changes() -> set[str]:
+    """What git sees changed or new in the checkout, ignored files aside (none without git)."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return set(done.stdout.splitlines()) if done.returncode == 0 else set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_CHECKOUT_BEFORE] = _checkout_changes()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Tests write to temporary folders: a file they leave in the checkout fails the run."""
+    if hasattr(session.config, "workerinput"):  # the xdist controller checks once, for all
+        return
+    left = sorted(_checkout_changes() - session.config.stash.get(_CHECKOUT_BEFORE, set()))
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "The tests changed the checkout (write to tmp_path instead): " + ", ".join(left),
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
