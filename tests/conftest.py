@@ -108,14 +108,15 @@ def _checkout_changes() -> set[str]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config.stash[_CHECKOUT_BEFORE] = _checkout_changes()
+    if not hasattr(session.config, "workerinput"):  # the xdist controller checks for all
+        session.config.stash[_CHECKOUT_BEFORE] = _checkout_changes()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Tests write to temporary folders: a file they leave in the checkout fails the run."""
-    if hasattr(session.config, "workerinput"):  # the xdist controller checks once, for all
+    if _CHECKOUT_BEFORE not in session.config.stash:
         return
-    left = sorted(_checkout_changes() - session.config.stash.get(_CHECKOUT_BEFORE, set()))
+    left = sorted(_checkout_changes() - session.config.stash[_CHECKOUT_BEFORE])
     if left:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
