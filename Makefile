@@ -19,6 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 install: $(STAMP)
 
 dev: install
+	bash scripts/ensure_packages.sh --runtime
 	$(BIN)/keystroke dev --port $(PORT)
 
 # Recompile the locks after editing requirements.in or requirements-dev.in.
@@ -36,7 +37,7 @@ lint: install
 # on two cores (a module to each xdist worker), then the ones marked alone run by themselves.
 test: install
 	bash scripts/ensure_services.sh
-	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_packages.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -n 3 --dist loadfile -m "not alone"
 	$(BIN)/pytest -m alone

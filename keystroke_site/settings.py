@@ -198,6 +198,11 @@ WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Run workspaces (define_workflow(workspace=True)): content-addressed files, a folder per run.
+    "workspaces": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(KEYSTROKE_HOME / "workspaces")},
+    },
 }
 
 LOGIN_URL = "/accounts/login/"
@@ -378,6 +383,11 @@ _ENGINE_ENV = {
     "DELIVERY_RETENTION": ("KEYSTROKE_DELIVERY_RETENTION", str),
     "PRUNE_SECONDS": ("KEYSTROKE_PRUNE_SECONDS", float),
     "VERSION": ("KEYSTROKE_VERSION", str),
+    "WORKSPACE_MAX_BYTES": ("KEYSTROKE_WORKSPACE_MAX_BYTES", int),
+    "WORKSPACE_MAX_FILES": ("KEYSTROKE_WORKSPACE_MAX_FILES", int),
+    "COMMAND_TIMEOUT": ("KEYSTROKE_COMMAND_TIMEOUT", float),
+    "COMMAND_MEMORY": ("KEYSTROKE_COMMAND_MEMORY", int),
+    "BWRAP": ("KEYSTROKE_BWRAP", str),
 }
 KEYSTROKE_WORKFLOWS = {
     key: env_number(name, 0, cast) if cast is not str else os.environ[name]

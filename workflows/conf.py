@@ -31,6 +31,13 @@ DEFAULTS: dict[str, Any] = {
     "PRUNE_SECONDS": 60.0,
     # The project version runs record (workflows.versions); empty: a hash of the project's code.
     "VERSION": "",
+    # A run's workspace (define_workflow(workspace=True)): the most it may hold after a step.
+    "WORKSPACE_MAX_BYTES": 256 * 1024 * 1024,
+    "WORKSPACE_MAX_FILES": 10_000,
+    # A sandboxed command's limits (run_command), and the bubblewrap it runs in.
+    "COMMAND_TIMEOUT": 60.0,
+    "COMMAND_MEMORY": 1024 * 1024 * 1024,
+    "BWRAP": "bwrap",
 }
 
 

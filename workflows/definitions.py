@@ -59,6 +59,7 @@ class Definition:
 
     kind = ""
     step_commits = "each"  # how a workflow's step records are committed (define_workflow)
+    workspace = False  # whether its runs have a workspace folder (define_workflow, define_agent)
 
     def __init__(
         self,
@@ -211,6 +212,7 @@ def define_workflow(
     retries: int | RetryPolicy | None = None,
     retention: str | dict[str, Any] | None = None,
     step_commits: str = "each",
+    workspace: bool = False,
 ) -> Workflow:
     """Define and register a workflow. See ``workflows.sdk`` for the full docs.
 
@@ -225,6 +227,13 @@ def define_workflow(
     crash runs again every step since the last commit, so keep it for steps that are safe to
     repeat (reads, pure computation, idempotent writes); History shows such steps when they are
     committed, and a cancel takes effect at the next commit.
+
+    ``workspace=True`` gives each run a folder, ``ctx.workspace`` in the workflow and
+    ``StepContext.workspace`` in its actions, that its steps and agents share: what a step leaves
+    there is stored when it finishes (only content not stored yet) and restored for the next
+    step, on whichever worker runs it, after a crash or a sleep too. ``StepContext.run_command``
+    and the agent tools of ``workspace_tools()`` work in it. It is bounded by
+    KEYSTROKE_WORKSPACE_MAX_BYTES and KEYSTROKE_WORKSPACE_MAX_FILES, and deleted with the run.
 
     ``retention`` says how long this workflow's finished runs are kept, by status, instead of
     ``KEYSTROKE_RETENTION``: ``"success=7d,failed=90d"``, ``{"success": "7d"}``, one duration for
@@ -250,6 +259,11 @@ def define_workflow(
             f"one of {', '.join(map(repr, STEP_COMMITS))}."
         )
     workflow.step_commits = step_commits
+    if not isinstance(workspace, bool):
+        raise ValueError(
+            f"define_workflow(slug={slug!r}, workspace={workspace!r}): workspace is True or False."
+        )
+    workflow.workspace = workspace
     registry.add(workflow)
     return workflow
 

@@ -170,6 +170,18 @@ class ModelRefused(NonRetryableError):
     """The provider refused the request in a way a retry would not fix."""
 
 
+class WorkspaceError(NonRetryableError):
+    """A workspace refused what a step asked: a path outside it, a limit passed, a file lost."""
+
+
+class SandboxUnavailable(NonRetryableError):
+    """bubblewrap cannot run here, so a command is refused rather than run unsandboxed."""
+
+
+class CommandTimeout(NonRetryableError):
+    """A sandboxed command ran past its time limit and was killed."""
+
+
 class StepTimeout(KeystrokeError):
     """One attempt of an action ran past the action's timeout."""
 

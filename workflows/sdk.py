@@ -21,6 +21,10 @@ repeats that step, so pass ``StepContext.idempotency_key`` to the systems you ca
 is a branch that numbers its own steps (``step:<slug>#<branch>/<n>``, branches counted in
 creation order), so a retry that delays one branch never changes another's step ids.
 
+``define_workflow(..., workspace=True)`` gives a run a folder its steps share (``ctx.workspace``,
+``StepContext.workspace``), stored after every step and restored on any worker; actions run
+sandboxed commands in it with ``StepContext.run_command``, agents get ``workspace_tools()``.
+
 A deploy that changes which steps a workflow asks for puts the change behind
 ``if ctx.patched("change-id"):``, keeping the old path in the ``else`` for runs whose history was
 recorded by the old code; otherwise their replay fails with a NonDeterminismError.
@@ -52,16 +56,19 @@ from .engine.replay import utcnow
 from .engine.runtime import Runtime
 from .errors import (
     ChildWorkflowFailed,
+    CommandTimeout,
     HookTimeout,
     MissingModelKey,
     NonDeterminismError,
     NonRetryableError,
     OutputValidationError,
     RetriesExhausted,
+    SandboxUnavailable,
     StepFailed,
     StepTimeout,
     WorkflowError,
     WorkflowTimeout,
+    WorkspaceError,
 )
 from .llm import Agent, AgentResult, define_agent, prompt_llm
 from .retry import RetryPolicy
@@ -74,6 +81,15 @@ from .triggers.definitions import (
     define_schedule,
     define_webhook,
 )
+from .workspace import CommandResult
+from .workspace.tools import (
+    delete_file,
+    list_files,
+    read_file,
+    run_command,
+    workspace_tools,
+    write_file,
+)
 
 __all__ = [
     "Action",
@@ -81,6 +97,8 @@ __all__ = [
     "AgentResult",
     "Attachment",
     "ChildWorkflowFailed",
+    "CommandResult",
+    "CommandTimeout",
     "Completed",
     "Context",
     "Failed",
@@ -95,6 +113,7 @@ __all__ = [
     "Poll",
     "RetriesExhausted",
     "RetryPolicy",
+    "SandboxUnavailable",
     "Schedule",
     "StepContext",
     "StepFailed",
@@ -105,17 +124,24 @@ __all__ = [
     "Workflow",
     "WorkflowError",
     "WorkflowTimeout",
+    "WorkspaceError",
     "define_action",
     "define_agent",
     "define_poll",
     "define_schedule",
     "define_webhook",
     "define_workflow",
+    "delete_file",
     "execute_workflow",
+    "list_files",
     "now",
     "prompt_llm",
+    "read_file",
+    "run_command",
     "sleep",
     "uuid4",
+    "workspace_tools",
+    "write_file",
 ]
 
 

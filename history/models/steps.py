@@ -70,6 +70,14 @@ class Step(models.Model):
         db_default=False,
         help_text="Copied from the run this one retries from a later step; not executed here.",
     )
+    # The run's workspace as this step left it: the digest of a manifest in the workspace storage.
+    workspace = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Digest of the run's workspace after this step (empty: none stored).",
+    )
 
     class Meta:
         ordering = ["position"]

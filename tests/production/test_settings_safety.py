@@ -276,6 +276,12 @@ def test_every_variable_the_settings_read_is_in_env_example() -> None:
     read |= set(
         re.findall(r"""os\.environ(?:\.get)?[\[(]\s*["']([A-Z_]+)["']""", SETTINGS.read_text())
     )
+    # The engine's knobs, read through a table of (variable, type).
+    read |= set(
+        re.findall(
+            r"""\(\s*["'](KEYSTROKE_[A-Z_]+)["'],\s*(?:str|int|float)\)""", SETTINGS.read_text()
+        )
+    )
     # A NAME_FILE variant is documented on the line of its NAME.
     missing = sorted(
         name for name in read if name not in env_example() and not name.endswith("_FILE")

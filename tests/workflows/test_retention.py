@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -20,7 +21,9 @@ from pydantic import BaseModel
 from history.models import AuditEvent, Organization, Run, Step, TriggerDelivery, TriggerState
 from workflows import retention, store, tasks
 from workflows.definitions import Workflow
+from workflows.errors import WorkspaceError
 from workflows.registry import registry
+from workflows.workspace.blobs import StorageBlobs
 
 from .retention_support import DAY, census, make_run, rows_of, with_rows
 
@@ -380,3 +383,24 @@ def test_a_tree_whose_child_a_worker_holds_is_kept_without_waiting(
     assert pruned.total == 0
     assert Run.objects.filter(pk__in=[parent.pk, child.pk]).count() == 2
     assert retention.prune().total == 2
+
+
+def test_it_deletes_a_pruned_runs_workspace_once_the_delete_commits(
+    org: Organization, django_capture_on_commit_callbacks: Any
+) -> None:
+    expired, kept = make_run(org, age=31 * DAY), make_run(org, age=29 * DAY)
+    stored = {}
+    for run in (expired, kept):
+        blobs = StorageBlobs(run.uid.hex)
+        stored[run.pk] = blobs.put_manifest({"notes.md": {"type": "dir"}})
+        assert blobs.manifest(stored[run.pk])
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        retention.prune()
+    assert StorageBlobs(expired.uid.hex).manifest(stored[expired.pk])  # not before the commit
+    for callback in pending:
+        callback()
+    with pytest.raises(WorkspaceError, match="missing"):
+        StorageBlobs(expired.uid.hex).manifest(stored[expired.pk])
+    folder = Path(StorageBlobs(expired.uid.hex).storage.path(expired.uid.hex))
+    assert not folder.exists()
+    assert StorageBlobs(kept.uid.hex).manifest(stored[kept.pk])

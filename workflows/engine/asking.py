@@ -12,6 +12,7 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..errors import StepFailed, WorkflowError, restore_step_error
@@ -24,6 +25,7 @@ from .positions import Allocator, Slot
 from .resolvers import Request
 from .runtime import Attributes, StepTarget, WorkflowDef
 from .tracer import Tracer
+from .workspaces import RunWorkspace
 
 # The position of the agent or prompt_llm step whose body is running: steps asked for there
 # are its children.
@@ -43,9 +45,10 @@ class Asks:
         clock: Callable[[], datetime],
         attempt: int,
         tracer: Tracer,
+        workspace: RunWorkspace,
     ) -> None:
         self.log, self.records, self.loop, self.clock = log, records, loop, clock
-        self._attempt, self.tracer = attempt, tracer
+        self._attempt, self.tracer, self._workspace = attempt, tracer, workspace
         versions = (log.version, log.code_version)
         self.slots = Allocator(log.run_id, records, log.per_branch_numbering, versions)
         self.parents: dict[int, int] = {}  # child position -> its agent/prompt_llm step's
@@ -67,6 +70,9 @@ class Asks:
 
     def hook_url(self, token: str) -> str:
         return self.log.hook_url(token)
+
+    def workspace(self) -> Path | None:
+        return self._workspace.path()
 
     async def run_step(
         self,

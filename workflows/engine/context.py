@@ -7,9 +7,11 @@ import re
 import uuid
 from collections.abc import Generator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..durations import parse_duration
+from ..errors import WorkspaceError
 from .kinds import StepKind
 from .log import StepRecord
 from .runtime import Runtime, WorkflowDef
@@ -72,6 +74,22 @@ class Context:
         self.run_id: str = runtime.run_id
         self.attempt: int = runtime.attempt
         self.logger = logging.getLogger(f"keystroke.workflow.{workflow.slug}")
+
+    @property
+    def workspace(self) -> Path:
+        """The run's workspace folder (``define_workflow(..., workspace=True)``).
+
+        Change its files in steps (actions through ``StepContext.workspace``, agent tools,
+        ``ctx.run_command``): each step's changes are stored when it finishes. Code here, between
+        steps, runs again on every replay, and reads the files as the latest step left them.
+        """
+        path = self._runtime.workspace()
+        if path is None:
+            raise WorkspaceError(
+                f"ctx.workspace: workflow {self.workflow!r} has no workspace; define it with "
+                "define_workflow(..., workspace=True)."
+            )
+        return path
 
     async def sleep(self, duration: float | str | timedelta) -> None:
         """Suspend the run for ``duration``: seconds, ``"5m"``, ``"1h"``, ``"30d"`` or a

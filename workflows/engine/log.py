@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from ..workspace.blobs import Blobs, MemoryBlobs
 from .kinds import FAILED, SUCCESS, WAITING
 from .outcomes import Completed, Failed, Outcome
 
@@ -37,6 +38,7 @@ class StepRecord:
     parent_position: int | None = None  # the agent or prompt_llm step this step ran inside
     cost: Decimal = Decimal(0)  # the step's usage so far, priced
     copied: bool = False  # copied from the run this one retries from a later step
+    workspace: str = ""  # the digest of the run's workspace after this step ("" none stored)
     # Usage lines this write adds (model calls, paid services); not read back by load().
     usage: list[dict[str, Any]] = field(default_factory=list)
 
@@ -79,6 +81,10 @@ class EventLog(Protocol):
         """The absolute URL that resumes a hook."""
         ...
 
+    def workspace_blobs(self) -> Blobs:
+        """Where the run's workspace is stored (define_workflow(workspace=True))."""
+        ...
+
 
 class MemoryEventLog:
     """An event log held in memory, for tests and ``execute_workflow``.
@@ -103,6 +109,7 @@ class MemoryEventLog:
         self.children: dict[str, MemoryEventLog] = {}
         self.usage: list[dict[str, Any]] = []  # every usage line recorded, with its step's position
         self.writes = 0
+        self.blobs = MemoryBlobs()  # the run's workspace, if its workflow has one
 
     @classmethod
     def seeded(
@@ -153,6 +160,9 @@ class MemoryEventLog:
 
     def hook_url(self, token: str) -> str:
         return f"memory://hooks/{token}"
+
+    def workspace_blobs(self) -> MemoryBlobs:
+        return self.blobs
 
     def resume_hook(self, token: str, payload: dict[str, Any]) -> None:
         """Resume a waiting hook, as ``POST /hooks/<token>`` does on a server."""

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ..errors import (
@@ -22,6 +23,7 @@ from ..errors import (
     NonDeterminismError,
     RunStopped,
     WorkflowTimeout,
+    WorkspaceError,
 )
 from ..retry import DEFAULT_POLICY
 from . import branches
@@ -30,7 +32,7 @@ from .attempts import Attempt, attempt_number, settle
 from .context import Context
 from .endings import ended, suspended
 from .executor import StepExecutor, Stop, attempt_step, shared_executor
-from .failures import error_dict
+from .failures import error_dict, exception_detail
 from .kinds import SUCCESS
 from .log import EventLog, MemoryEventLog, StepRecord
 from .outcomes import Completed, Failed, Outcome, SuspendItem
@@ -38,6 +40,7 @@ from .resolvers import Deliver, Execute, Raise, Request, Resolution, Wait, resol
 from .runtime import StepTarget, WorkflowDef, bind
 from .step_context import StepContext, idempotency_key
 from .tracer import NoTracer, Tracer
+from .workspaces import RunWorkspace
 
 
 def utcnow() -> datetime:
@@ -88,7 +91,8 @@ class Pass:
         self.stop, self.deadline, self.tracer, self.drain = stop, deadline, tracer, drain
         self.records = log.load()
         self.loop = asyncio.new_event_loop()
-        self.asks = Asks(log, self.records, self.loop, clock, attempt, tracer)
+        self.workspace = RunWorkspace(log, self.records, workflow.workspace)
+        self.asks = Asks(log, self.records, self.loop, clock, attempt, tracer, self.workspace)
         self.waiting: list[SuspendItem] = []
 
     def now(self) -> datetime:
@@ -125,6 +129,7 @@ class Pass:
             main.cancel()
             self._run_until_idle()
             self.loop.close()
+            self.workspace.close()
 
     def _checked(self, outcome: Outcome) -> Outcome:
         """A finished workflow must have asked for every recorded step: one it no longer asks for
@@ -163,10 +168,26 @@ class Pass:
         to_execute = [r for r in batch if self._apply(r, self._resolve(r))]
         if not to_execute or self.asks.fatal:
             return
-        calls = [(self._attempt_call(r), _target(r).timeout, r.step_id) for r in to_execute]
+        workspace = self.workspace.path()
+        calls = [
+            (self._attempt_call(r, workspace), _target(r).timeout, r.step_id) for r in to_execute
+        ]
         attempts = executor.run(calls, self.stop, self.clock)
+        digest = self._store_workspace(attempts)
         for request, attempt in zip(to_execute, attempts, strict=True):
-            self._after_attempt(request, attempt)
+            self._after_attempt(request, attempt, digest)
+
+    def _store_workspace(self, attempts: list[Attempt]) -> str:
+        """The workspace as the round's steps left it, stored; over its limits, each of them
+        fails (non-retryable) and the state before them stays the run's.
+        """
+        try:
+            return self.workspace.snapshot()
+        except WorkspaceError as exc:
+            detail = exception_detail(exc)
+            for i, attempt in enumerate(attempts):
+                attempts[i] = replace(attempt, ok=False, output=None, exc=exc, detail=detail)
+            return self.workspace.digest
 
     def _resolve(self, req: Request) -> Resolution:
         record = self.records.get(req.position)
@@ -202,7 +223,7 @@ class Pass:
         # repeat them.
         self.records[record.position] = replace(record, usage=[]) if record.usage else record
 
-    def _attempt_call(self, req: Request) -> Callable[[], Attempt]:
+    def _attempt_call(self, req: Request, workspace: Path | None) -> Callable[[], Attempt]:
         target = _target(req)
         number = attempt_number(self.records.get(req.position))
         ctx = StepContext(
@@ -211,6 +232,7 @@ class Pass:
             number,
             idempotency_key(self.log.run_id, req.step_id),
             logging.getLogger(f"keystroke.step.{target.slug}"),
+            workspace=workspace,
         )
         parent, started_at = self.asks.parent_step_id(req.position), self.clock()
         kind = req.kind.value
@@ -218,7 +240,7 @@ class Pass:
             target, req.input, ctx, self.tracer, kind, parent, req.attributes, started_at
         )
 
-    def _after_attempt(self, req: Request, attempt: Attempt) -> None:
+    def _after_attempt(self, req: Request, attempt: Attempt, digest: str) -> None:
         target = _target(req)
         asked = StepRecord(
             req.position,
@@ -227,6 +249,7 @@ class Pass:
             SUCCESS,
             input=req.input,
             parent_position=self.parent_of(req.position),
+            workspace=digest,
         )
         policy = target.retries or self.workflow.retries or DEFAULT_POLICY
         previous = self.records.get(req.position)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..retry import RetryPolicy
@@ -55,6 +56,11 @@ class WorkflowDef(Protocol):
 
     @property
     def fn(self) -> Callable[[Any, Any], Awaitable[Any]]: ...
+
+    @property
+    def workspace(self) -> bool:
+        """Whether its runs have a workspace folder, kept across steps and workers."""
+        ...
 
 
 class Runtime(Protocol):
@@ -115,6 +121,10 @@ class Runtime(Protocol):
         ...
 
     def hook_url(self, token: str) -> str: ...
+
+    def workspace(self) -> Path | None:
+        """The run's workspace folder, restored on first use (None: the workflow has none)."""
+        ...
 
     async def composite(
         self, kind: StepKind, key: str, input: Any, body: Callable[[], Awaitable[Any]]

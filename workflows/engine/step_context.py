@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
+
+from ..errors import WorkspaceError
+from ..workspace import CommandResult, run_command
 
 
 def idempotency_key(run_id: str, step_id: str) -> str:
@@ -25,6 +30,9 @@ class StepContext:
             repeated step (steps run at least once) does no harm.
         logger: A logger for this step.
         usage: The usage lines this attempt recorded (see ``charge``).
+        workspace: The run's workspace folder (``define_workflow(..., workspace=True)``), or
+            ``None``. What a step leaves there is stored when it finishes, and the next step
+            finds it, on whichever worker runs it.
     """
 
     run_id: str | None
@@ -33,6 +41,26 @@ class StepContext:
     idempotency_key: str | None
     logger: logging.Logger
     usage: list[dict[str, Any]] = field(default_factory=list)
+    workspace: Path | None = None
+
+    def run_command(
+        self, command: str | Sequence[str], *, timeout: float | None = None
+    ) -> CommandResult:
+        """Run ``command`` (a shell line, or a list of arguments) in the workspace, sandboxed:
+        the workspace writable at /workspace, the rest of the system read-only, no network,
+        KEYSTROKE_COMMAND_TIMEOUT and KEYSTROKE_COMMAND_MEMORY as limits. Returns its
+        ``CommandResult`` (exit_code, stdout, stderr); raises CommandTimeout past the time
+        limit and SandboxUnavailable where bubblewrap cannot run, never running it unsandboxed.
+        """
+        return run_command(self.require_workspace("run_command"), command, timeout)
+
+    def require_workspace(self, what: str) -> Path:
+        if self.workspace is None:
+            raise WorkspaceError(
+                f"{what} works in the run's workspace, and this run has none: define its "
+                "workflow (or agent) with workspace=True."
+            )
+        return self.workspace
 
     def charge(
         self, service: str, cost: Decimal | str | float, *, quantity: float = 1, unit: str = "call"

@@ -24,9 +24,10 @@ from pydantic_ai.tools import RunContext, Tool
 from ..definitions import Action, Definition, Workflow, _caller_file
 from ..durations import parse_duration
 from ..engine import StepKind, current_runtime
-from ..errors import AgentFailed
+from ..errors import AgentFailed, StepFailed
 from ..registry import registry
 from ..retry import RetryPolicy, as_policy
+from ..workspace.tools import WorkspaceTool, workspace_tools
 from .conversation import conversation
 from .model_call import DurableModel
 from .providers import check_model_name, used_name
@@ -70,6 +71,7 @@ class Agent(Definition):
         system_prompt: str = "",
         tools: list[Any] | tuple[Any, ...] = (),
         output: type[BaseModel] | None = None,
+        workspace: bool = False,
         **kwargs: Any,
     ) -> None:
         what = f"define_agent(slug={slug!r})"
@@ -83,6 +85,11 @@ class Agent(Definition):
                 "for text."
             )
         self.system_prompt, self.output_model = system_prompt, output
+        if not isinstance(workspace, bool):
+            raise ValueError(f"{what}: workspace={workspace!r} is True or False.")
+        if workspace:  # its own runs get a workspace, and it gets the tools that use it
+            tools = [*tools, *(t for t in workspace_tools() if t not in tools)]
+        self.workspace = workspace
         self.tools = _check_tools(what, slug, tools)
         # ``timeout`` bounds each model call; an agent run as a whole has no deadline.
         self.call_timeout, self.timeout = self.timeout, None
@@ -235,18 +242,28 @@ def _tool(agent_slug: str, target: Any) -> Tool[None]:
             return _plain(await target.start_child(data, tool_of=agent_slug))
         attributes = {
             "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": target.slug,
+            "gen_ai.tool.name": name,
             "gen_ai.tool.call.id": ctx.tool_call_id or "",
         }
-        return _plain(await target.call(data, attributes))
+        try:
+            return _plain(await target.call(data, attributes))
+        except StepFailed as exc:
+            # A path out of the workspace, a missing file: the model can fix its call. The step
+            # stays failed in the history, and its replay raises the same error, so the same
+            # retry is asked of the model.
+            refused = [e for e in exc.errors if e.get("type") == "WorkspaceError"]
+            if isinstance(target, WorkspaceTool) and refused:
+                raise ModelRetry(refused[-1].get("message", "")) from None
+            raise
 
+    name = getattr(target, "tool_name", target.slug)
     schema = target.input.model_json_schema()
     description = target.description or target.name
     # One tool call at a time: concurrent ones would ask for their steps in an order that
     # depends on timing (a retry in one branch), and replay needs the same order every pass.
     return Tool.from_schema(
         call,
-        name=target.slug,
+        name=name,
         description=description,
         json_schema=schema,
         takes_ctx=True,
@@ -270,8 +287,13 @@ def define_agent(
     timeout: float | str | timedelta | None = None,
     retries: int | RetryPolicy | None = None,
     retention: str | dict[str, Any] | None = None,
+    workspace: bool = False,
 ) -> Agent:
     """Define and register an agent. ``timeout`` and ``retries`` apply to each model call.
+
+    ``workspace=True`` gives the agent the tools of ``workspace_tools()`` (read_file,
+    write_file, list_files, delete_file, run_command) and its own runs a workspace; inside a
+    workflow, the tools work in the workflow's workspace, so define it with workspace=True too.
 
     ``retention`` keeps this agent's finished runs for their own time, by status, as it does
     for ``define_workflow``: e.g. ``"success=7d"``, ``{"failed": "90d"}`` or ``"forever"``;
@@ -288,6 +310,7 @@ def define_agent(
         timeout=timeout,
         retries=retries,
         retention=retention,
+        workspace=workspace,
         source=_caller_file(),
     )
     registry.add(agent)

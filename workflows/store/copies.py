@@ -10,6 +10,7 @@ from typing import Any
 from history.models import Run, Step
 
 from ..origins import RunOrigin
+from ..workspace.blobs import StorageBlobs
 from .runs import create_run_txn
 from .steps import STEP_FIELDS
 
@@ -46,6 +47,11 @@ def create_retry_run_txn(
         for step in steps
     ]
     Step.objects.bulk_create(copies)
+    # The workspace the copied steps left is the new run's to restore: its files are copied over
+    # (were the transaction to roll back, the copies would be orphans under an unused run id).
+    digests = {step.workspace for step in steps if step.workspace}
+    if digests:
+        StorageBlobs(run.uid.hex).copy_from(StorageBlobs(original.uid.hex), digests)
     Run.objects.filter(pk=run.pk).update(step_count=len(copies))
     run.step_count = len(copies)
     return run

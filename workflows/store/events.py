@@ -20,6 +20,7 @@ from ..engine import StepRecord
 from ..errors import RunStopped
 from ..origins import RunOrigin
 from ..storable import has_json_nul
+from ..workspace.blobs import StorageBlobs
 from . import steps
 from .leases import PassEnd
 from .runs import create_run_txn
@@ -117,6 +118,9 @@ class DatabaseEventLog:
         # may log the token, and this process's log output hides it.
         log_output.hold_token(self.owner, token)
         return f"{engine_settings()['PUBLIC_URL'].rstrip('/')}/hooks/{token}"
+
+    def workspace_blobs(self) -> StorageBlobs:
+        return StorageBlobs(self.run.uid.hex)
 
 
 def _storable(record: StepRecord) -> bool:

@@ -7,17 +7,21 @@ keys are checked at commit, so the order of the tables is free.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 
 from history.access import Actor
 from history.models import AuditEvent, Organization, Run
 from history.models.accounts import Role
 
+from ..workspace.blobs import StorageBlobs
 from . import dialect
+
+logger = logging.getLogger("keystroke.retention")
 
 _PRUNED_COLUMNS = ("id", "uid", "organization_id", "slug", "status", "finished_at")
 _ROWS_OF_A_RUN = (
@@ -110,6 +114,9 @@ def delete_runs_txn(runs: list[Run], delivered_before: datetime) -> dict[tuple[i
     """
     counts = _rows_of_runs(runs, delivered_before, None, delete=True)
     pks = [run.pk for run in runs]
+    # Stored files are no part of the transaction: they go once the rows are gone for good.
+    uids = [run.uid.hex for run in runs]
+    transaction.on_commit(lambda: delete_workspaces(uids))
     with connection.cursor() as cursor:
         for table, column in _LINKS_TO_A_RUN:
             match, params = dialect.any_of(column, pks)
@@ -117,6 +124,14 @@ def delete_runs_txn(runs: list[Run], delivered_before: datetime) -> dict[tuple[i
         match, params = dialect.any_of("id", pks)
         cursor.execute(f"DELETE FROM history_run WHERE {match}", params)
     return counts
+
+
+def delete_workspaces(uids: list[str]) -> None:
+    for uid in uids:
+        try:
+            StorageBlobs(uid).delete_all()
+        except OSError:
+            logger.exception("the workspace of run_%s could not be deleted; delete it by hand", uid)
 
 
 def count_runs_rows(

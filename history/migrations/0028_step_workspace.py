@@ -1,0 +1,27 @@
+"""The workspace digest of each step (define_workflow(workspace=True)).
+
+A database default, so workers of the previous release, whose insert does not name the column,
+keep working during a rolling deploy.
+"""
+
+from __future__ import annotations
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("history", "0027_run_version_index")]
+
+    operations = [
+        migrations.AddField(
+            model_name="step",
+            name="workspace",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="Digest of the run's workspace after this step (empty: none stored).",
+                max_length=64,
+            ),
+        ),
+    ]

@@ -1,0 +1,70 @@
+"""A pass's view of its run's workspace: restored when first needed, stored after each round.
+
+The folder is restored from the state the latest executed step left (the digest its record
+names) the first time the pass executes a step or workflow code reads ``ctx.workspace``; a pass
+that only replays to a sleep restores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ..workspace import Workspace, configured_limits
+from .log import EventLog, StepRecord
+
+
+class RunWorkspace:
+    def __init__(self, log: EventLog, records: dict[int, StepRecord], enabled: bool) -> None:
+        self.log, self.records, self.enabled = log, records, enabled
+        self.folder: Workspace | None = None
+
+    def path(self) -> Path | None:
+        """The workspace folder, restored on first use; None when the workflow has none."""
+        if not self.enabled:
+            return None
+        if self.folder is None:
+            folder = Workspace(self.log.workspace_blobs(), configured_limits())
+            try:
+                folder.restore(latest_digest(self.records))
+            except BaseException:
+                folder.close()
+                raise
+            self.folder = folder
+        return self.folder.path
+
+    def snapshot(self) -> str:
+        """Store the folder as it is now; its digest ("" when the workflow has no workspace).
+
+        Raises WorkspaceError when the workspace is over its limits.
+        """
+        if self.path() is None:
+            return ""
+        assert self.folder is not None
+        return self.folder.snapshot()
+
+    @property
+    def digest(self) -> str:
+        """The state last restored or stored."""
+        return self.folder.digest if self.folder is not None else latest_digest(self.records)
+
+    def close(self) -> None:
+        if self.folder is not None:
+            self.folder.close()
+
+
+def latest_digest(records: dict[int, StepRecord]) -> str:
+    """The workspace state the run's latest executed step left ("" before any)."""
+    stamped = [record for record in records.values() if record.workspace]
+    if not stamped:
+        return ""
+    return max(stamped, key=lambda r: (_stamped_at(r), r.position)).workspace
+
+
+def _stamped_at(record: StepRecord) -> datetime:
+    # A step waiting to retry has no finished_at; its last attempt's end is when it was stored.
+    if record.attempts and record.attempts[-1].get("finished_at"):
+        return datetime.fromisoformat(record.attempts[-1]["finished_at"])
+    moment = record.finished_at or record.started_at
+    assert moment is not None  # an executed step has started
+    return moment

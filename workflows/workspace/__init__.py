@@ -1,0 +1,46 @@
+"""Run workspaces: a folder per run that its steps and agents share, stored after every step
+(``blobs``, ``directory``), paths that cannot leave it (``paths``), commands sandboxed in it
+(``sandbox``) and the agent tools over it (``tools``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import storages
+
+from ..conf import engine_settings
+from .directory import Limits, Workspace
+from .sandbox import CommandResult, SandboxLimits, run_sandboxed
+
+__all__ = ["CommandResult", "Limits", "Workspace", "configured_limits", "run_command"]
+
+
+def configured_limits() -> Limits:
+    conf = engine_settings()
+    return Limits(int(conf["WORKSPACE_MAX_BYTES"]), int(conf["WORKSPACE_MAX_FILES"]))
+
+
+def run_command(
+    workspace: Path, command: str | Sequence[str], timeout: float | None = None
+) -> CommandResult:
+    """``command`` in the sandbox over ``workspace``, with the configured limits."""
+    conf = engine_settings()
+    most = float(conf["COMMAND_TIMEOUT"])
+    if timeout is not None and not 0 < timeout <= most:
+        raise ValueError(
+            f"run_command(timeout={timeout!r}): give a number of seconds above 0 and at most "
+            f"{most:g} (KEYSTROKE_COMMAND_TIMEOUT)."
+        )
+    limits = SandboxLimits(
+        timeout=timeout or most,
+        memory_bytes=int(conf["COMMAND_MEMORY"]),
+        file_bytes=int(conf["WORKSPACE_MAX_BYTES"]),
+    )
+    # Keystroke's home holds the database file, the broker's files and stored workspaces.
+    hidden = [str(Path(settings.KEYSTROKE_HOME).resolve())]
+    location = getattr(storages["workspaces"], "location", None)
+    if location:
+        hidden.append(str(Path(location).resolve()))
+    return run_sandboxed(workspace, command, limits, str(conf["BWRAP"]), hidden)
