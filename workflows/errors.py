@@ -170,7 +170,7 @@ class ModelRefused(NonRetryableError):
     """The provider refused the request in a way a retry would not fix."""
 
 
-class WorkspaceError(NonRetryableError):
+class WorkspaceError(NonRetryableError, WorkflowError):
     """A workspace refused what a step asked: a path outside it, a limit passed, a file lost."""
 
 

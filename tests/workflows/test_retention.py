@@ -19,11 +19,10 @@ from django.utils import timezone
 from pydantic import BaseModel
 
 from history.models import AuditEvent, Organization, Run, Step, TriggerDelivery, TriggerState
+from history.workspace_files import StorageBlobs, WorkspaceFileMissing
 from workflows import retention, store, tasks
 from workflows.definitions import Workflow
-from workflows.errors import WorkspaceError
 from workflows.registry import registry
-from workflows.workspace.blobs import StorageBlobs
 
 from .retention_support import DAY, census, make_run, rows_of, with_rows
 
@@ -399,7 +398,7 @@ def test_it_deletes_a_pruned_runs_workspace_once_the_delete_commits(
     assert StorageBlobs(expired.uid.hex).manifest(stored[expired.pk])  # not before the commit
     for callback in pending:
         callback()
-    with pytest.raises(WorkspaceError, match="missing"):
+    with pytest.raises(WorkspaceFileMissing, match="missing"):
         StorageBlobs(expired.uid.hex).manifest(stored[expired.pk])
     folder = Path(StorageBlobs(expired.uid.hex).storage.path(expired.uid.hex))
     assert not folder.exists()

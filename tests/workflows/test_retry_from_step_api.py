@@ -3,6 +3,8 @@ from_step, without a worker; and the retry without a body, which still continues
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +15,7 @@ from rest_framework.test import APIClient
 
 from history.models import AuditEvent, Organization, Run, Step
 from history.models.accounts import Role
+from history.workspace_files import StorageBlobs
 
 from ..conftest import api_client
 from ..factories import make_run
@@ -296,3 +299,24 @@ def test_copying_many_steps_takes_the_same_statements_as_copying_one(
     # 14 with the store's record of the slug, which it skips once a commit shows it recorded:
     # never inside a test's transaction (tests/history/test_workflow_choices.py pins that)
     assert statements(2) == statements(40) == 14, "one insert copies them all"
+
+
+def test_the_new_run_gets_the_workspace_its_copied_steps_left(
+    api: APIClient, org: Organization
+) -> None:
+    run = failed_checkout(org)
+    source = StorageBlobs(run.uid.hex)
+    content = b"reserved 1\n"
+    sha = hashlib.sha256(content).hexdigest()
+    source.put(sha, io.BytesIO(content))
+    digest = source.put_manifest(
+        {"log.txt": {"type": "file", "sha256": sha, "size": 11, "x": False}}
+    )
+    Step.objects.filter(run=run, position=0).update(workspace=digest)
+
+    assert retry(api, run, {"from_step": "step:effect#1"}).status_code == 201
+    new = Run.objects.get(rerun_of=run)
+    assert new.steps.get(position=0).workspace == digest
+    copied = StorageBlobs(new.uid.hex)
+    assert copied.manifest(digest)["log.txt"]["sha256"] == sha
+    assert copied.open(sha).read() == content

@@ -268,3 +268,16 @@ def test_the_tools_work_inside_and_refuse_escapes_as_failed_steps() -> None:
     assert outcome.output["listed"] == ["docs", "etc", "docs/readme.md"]
     uses, absolute, link = outcome.output["refused"]
     assert "uses '..'" in uses and "is absolute" in absolute and "symlink etc" in link
+
+
+def test_a_workspace_whose_stored_files_are_gone_fails_the_run_saying_so() -> None:
+    log, clock = MemoryEventLog(), Clock()
+    assert isinstance(
+        execute_workflow(notes, {"name": "a", "text": "b"}, log, clock=clock), Suspended
+    )
+    log.blobs.contents.clear()  # deleted outside Keystroke
+    clock.now += timedelta(hours=2)
+    outcome = execute_workflow(notes, {"name": "a", "text": "b"}, log, clock=clock)
+    assert isinstance(outcome, Failed)
+    assert outcome.error["type"] == "WorkspaceError"
+    assert "workspace cannot be restored" in outcome.error["message"]

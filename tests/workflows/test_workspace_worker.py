@@ -12,8 +12,8 @@ import pytest
 from django.db import transaction
 
 from history.models import Organization, Run
+from history.workspace_files import StorageBlobs
 from workflows import store
-from workflows.workspace.blobs import StorageBlobs
 
 from ..conftest import Stack
 from ..factories import api_origin

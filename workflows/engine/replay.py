@@ -168,7 +168,11 @@ class Pass:
         to_execute = [r for r in batch if self._apply(r, self._resolve(r))]
         if not to_execute or self.asks.fatal:
             return
-        workspace = self.workspace.path()
+        try:
+            workspace = self.workspace.path()
+        except WorkspaceError as exc:
+            self.asks.fatal = exc
+            return
         calls = [
             (self._attempt_call(r, workspace), _target(r).timeout, r.step_id) for r in to_execute
         ]

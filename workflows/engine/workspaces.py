@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import WorkspaceError
 from ..workspace import Workspace, configured_limits
+from ..workspace.blobs import WorkspaceFileMissing
 from .log import EventLog, StepRecord
 
 
@@ -27,6 +29,9 @@ class RunWorkspace:
             folder = Workspace(self.log.workspace_blobs(), configured_limits())
             try:
                 folder.restore(latest_digest(self.records))
+            except WorkspaceFileMissing as exc:
+                folder.close()
+                raise WorkspaceError(f"The run's workspace cannot be restored: {exc}") from None
             except BaseException:
                 folder.close()
                 raise

@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from history.models import Run, Step
+from history.workspace_files import StorageBlobs
 
 from ..origins import RunOrigin
-from ..workspace.blobs import StorageBlobs
 from .runs import create_run_txn
 from .steps import STEP_FIELDS
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from history.models import Run
+from history.workspace_files import StorageBlobs
 
 from .. import faults, log_output, metrics, versions
 from ..conf import engine_settings
@@ -20,7 +21,6 @@ from ..engine import StepRecord
 from ..errors import RunStopped
 from ..origins import RunOrigin
 from ..storable import has_json_nul
-from ..workspace.blobs import StorageBlobs
 from . import steps
 from .leases import PassEnd
 from .runs import create_run_txn

@@ -17,8 +17,8 @@ from django.db.models import Q
 from history.access import Actor
 from history.models import AuditEvent, Organization, Run
 from history.models.accounts import Role
+from history.workspace_files import StorageBlobs
 
-from ..workspace.blobs import StorageBlobs
 from . import dialect
 
 logger = logging.getLogger("keystroke.retention")

@@ -1,37 +1,16 @@
-"""Where a run's workspace is kept: content-addressed files and manifests, per run.
-
-A file's content is stored once per run under its sha256, whatever number of steps leave it
-unchanged; a manifest (which path holds which content) is stored the same way, so a step that
-changes nothing stores nothing. Everything of a run lies under a prefix of its own, which
-retention deletes with the run.
-"""
+"""What a run's workspace is stored in: the workspace storage (``history.workspace_files``) on a
+server, memory in ``execute_workflow``."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-import shutil
-from collections.abc import Iterator
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
-from django.core.files.base import File
-from django.core.files.storage import Storage, storages
+from history.workspace_files import Manifest, WorkspaceFileMissing, manifest_bytes
 
-from ..errors import WorkspaceError
-
-# A manifest maps a relative POSIX path to its entry: {"type": "file", "sha256", "size", "x"}
-# (x: executable), {"type": "dir"} or {"type": "link", "target"}.
-Manifest = dict[str, dict[str, Any]]
-STORAGE_ALIAS = "workspaces"
-
-
-def manifest_bytes(manifest: Manifest) -> bytes:
-    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
-
-
-def manifest_digest(manifest: Manifest) -> str:
-    return hashlib.sha256(manifest_bytes(manifest)).hexdigest()
+__all__ = ["Blobs", "Manifest", "MemoryBlobs", "WorkspaceFileMissing"]
 
 
 class Blobs(Protocol):
@@ -50,86 +29,6 @@ class Blobs(Protocol):
     def manifest(self, digest: str) -> Manifest: ...
 
 
-class StorageBlobs:
-    """A run's workspace in the ``workspaces`` storage (``KEYSTROKE_HOME/workspaces`` unless the
-    deployment configures another backend, such as S3)."""
-
-    def __init__(self, run_uid_hex: str, storage: Storage | None = None) -> None:
-        self.storage = storage if storage is not None else storages[STORAGE_ALIAS]
-        self.prefix = run_uid_hex
-
-    def _blob(self, sha256: str) -> str:
-        return f"{self.prefix}/blobs/{sha256[:2]}/{sha256}"
-
-    def has(self, sha256: str, size: int) -> bool:
-        # A write cut short (the worker killed) leaves a shorter file under the right name.
-        name = self._blob(sha256)
-        return self.storage.exists(name) and self.storage.size(name) == size
-
-    def put(self, sha256: str, content: IO[bytes]) -> None:
-        name = self._blob(sha256)
-        if self.storage.exists(name):
-            self.storage.delete(name)  # a truncated copy (has() said so)
-        saved = self.storage.save(name, File(content, name=sha256))
-        if saved != name:  # another writer got there first: its copy has the same content
-            self.storage.delete(saved)
-
-    def open(self, sha256: str) -> IO[bytes]:
-        try:
-            return self.storage.open(self._blob(sha256), "rb")
-        except FileNotFoundError:
-            raise WorkspaceError(
-                f"Workspace file content {sha256[:12]} of this run is missing from the "
-                "workspace storage: it was deleted outside Keystroke."
-            ) from None
-
-    def put_manifest(self, manifest: Manifest) -> str:
-        data = manifest_bytes(manifest)
-        digest = hashlib.sha256(data).hexdigest()
-        if not self.has(digest, len(data)):
-            self.put(digest, io.BytesIO(data))
-        return digest
-
-    def manifest(self, digest: str) -> Manifest:
-        with self.open(digest) as handle:
-            data = handle.read()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise WorkspaceError(f"Workspace manifest {digest[:12]} of this run is corrupt.")
-        manifest: Manifest = json.loads(data)
-        return manifest
-
-    def delete_all(self) -> None:
-        """Delete everything stored for the run."""
-        try:
-            folder = self.storage.path(self.prefix)
-        except NotImplementedError:  # object stores: no folders to leave behind
-            for name in list(self._names(self.prefix)):
-                self.storage.delete(name)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def copy_from(self, source: StorageBlobs, digests: set[str]) -> None:
-        """Store here what ``source`` holds for these manifests (a retry that copies steps)."""
-        for digest in digests:
-            manifest = source.manifest(digest)
-            for entry in manifest.values():
-                sha = entry.get("sha256")
-                if sha and not self.has(sha, entry["size"]):
-                    with source.open(sha) as content:
-                        self.put(sha, content)
-            self.put_manifest(manifest)
-
-    def _names(self, folder: str) -> Iterator[str]:
-        try:
-            folders, files = self.storage.listdir(folder)
-        except FileNotFoundError:
-            return
-        for name in files:
-            yield f"{folder}/{name}"
-        for sub in folders:
-            yield from self._names(f"{folder}/{sub}")
-
-
 class MemoryBlobs:
     """A workspace kept in memory, for ``MemoryEventLog`` and ``execute_workflow``."""
 
@@ -146,7 +45,7 @@ class MemoryBlobs:
 
     def open(self, sha256: str) -> IO[bytes]:
         if sha256 not in self.contents:
-            raise WorkspaceError(f"Workspace file content {sha256[:12]} is not in this log.")
+            raise WorkspaceFileMissing(f"Workspace file content {sha256[:12]} is not in this log.")
         return io.BytesIO(self.contents[sha256])
 
     def put_manifest(self, manifest: Manifest) -> str:
