@@ -18,6 +18,7 @@ from .views import (
     trace,
     waiting,
     workflows,
+    workspace,
 )
 
 app_name = "history"
@@ -54,6 +55,11 @@ urlpatterns = [
         name="retry-from-step",
     ),
     path("<str:run_id>/markdown/", markdown.run_markdown_view, name="run-markdown"),
+    path(
+        "<str:run_id>/workspace/<int:position>/file/",
+        workspace.workspace_file,
+        name="workspace-file",
+    ),
     path("<str:run_id>/trace/rows/", trace.trace_rows, name="trace-rows"),
     path("<str:run_id>/trace/logs/", trace.trace_log_rows, name="trace-logs"),
     path("<str:run_id>/trace/spans/", trace.trace_spans, name="trace-spans"),

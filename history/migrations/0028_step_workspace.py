@@ -1,4 +1,5 @@
-"""The workspace digest of each step (define_workflow(workspace=True)).
+"""The workspace digest of each step, and whether a run has a workspace
+(define_workflow(workspace=True)).
 
 A database default, so workers of the previous release, whose insert does not name the column,
 keep working during a rolling deploy.
@@ -13,6 +14,15 @@ class Migration(migrations.Migration):
     dependencies = [("history", "0027_run_version_index")]
 
     operations = [
+        migrations.AddField(
+            model_name="run",
+            name="has_workspace",
+            field=models.BooleanField(
+                db_default=False,
+                default=False,
+                help_text="Whether its workflow gives it a workspace folder (History's Workspace tab).",
+            ),
+        ),
         migrations.AddField(
             model_name="step",
             name="workspace",

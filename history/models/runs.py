@@ -173,6 +173,11 @@ class Run(models.Model):
         db_default="",
         help_text="The project version the run was started on.",
     )
+    has_workspace = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Whether its workflow gives it a workspace folder (History's Workspace tab).",
+    )
     # Bumped by every hook resume and child completion, so a worker that suspends the run
     # at the same moment can tell it was woken meanwhile (see workflows.store.leases.suspend_run).
     wakeups = models.PositiveIntegerField(default=0)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -133,3 +134,17 @@ def step_state(step: Any) -> str:
 def json_text(value: Any) -> str:
     """A small JSON value on one line, as an API client would send it (escaped by the template)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def command_output(step: Any) -> dict[str, Any] | None:
+    """A run_command step's command line, exit code and output, for its row; None for others."""
+    output = step.output
+    if not step.step_id.startswith("step:run-command#") or not isinstance(output, dict):
+        return None
+    command = output.get("command")
+    if not isinstance(command, list) or "exit_code" not in output:
+        return None
+    shell = len(command) == 3 and command[:2] == ["/bin/sh", "-c"]
+    line = command[2] if shell else shlex.join(str(arg) for arg in command)
+    return {**output, "line": line}

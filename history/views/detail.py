@@ -20,8 +20,10 @@ from ..templatetags.history_tags import step_state
 from ..waits import WAITING_RUNS, hook_name, waits_of
 from .common import actor_or_403
 from .trace import trace_context
+from .workspace import workspace_context
 
 TABS = ("overview", "steps", "metadata", "trace")
+WORKSPACE_TABS = (*TABS, "workspace")  # for runs whose workflow has a workspace
 STEPS_PER_PAGE = 50
 
 
@@ -31,8 +33,9 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     actor = actor_or_403(request)
     run = get_run_for_actor(actor, run_id)
     tab = request.GET.get("tab", "overview")
-    if tab not in TABS:
-        raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(TABS)}.")
+    tabs = tabs_of(run)
+    if tab not in tabs:
+        raise BadRequest(f"tab={tab!r} is not a tab: choose one of {', '.join(tabs)}.")
     if request.GET.get("part") == "live" and not run.is_terminal:
         return _live(request, actor, run, tab)
     response = render_detail(request, actor, run, tab)
@@ -41,6 +44,10 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         # panel polls no more.
         response["HX-Retarget"], response["HX-Reswap"] = "#panel", "innerHTML"
     return response
+
+
+def tabs_of(run: Run) -> tuple[str, ...]:
+    return WORKSPACE_TABS if run.has_workspace else TABS
 
 
 def _live(request: HttpRequest, actor: Actor, run: Run, tab: str) -> HttpResponse:
@@ -94,7 +101,7 @@ def render_detail(
         "waits": waits_of([run]).get(run.pk, []),
         "held_by": held_by(run),
         "tab": tab,
-        "tabs": TABS,
+        "tabs": tabs_of(run),
         "can_operate": can_operate,
     }
     context |= TAB_CONTEXT[tab](request, run, can_operate)
@@ -178,4 +185,10 @@ def _trace(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     return trace_context(request, run)
 
 
-TAB_CONTEXT = {"overview": _overview, "steps": _steps, "metadata": _metadata, "trace": _trace}
+TAB_CONTEXT = {
+    "overview": _overview,
+    "steps": _steps,
+    "metadata": _metadata,
+    "trace": _trace,
+    "workspace": workspace_context,
+}

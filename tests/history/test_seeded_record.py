@@ -29,8 +29,9 @@ UNFILLED = {
         "attempt",  # no seeded run is retried in place
         "wakeups",  # nothing resumes a seeded run
         "step_numbering",  # seeded runs are numbered as runs are today
+        "has_workspace",  # a workspace's files live in the workspace storage, which seeds skip
     },
-    "step": {"copied"},  # no seeded run is a retry from a step
+    "step": {"copied", "workspace"},  # no seeded run is a retry from a step or has a workspace
 }
 
 

@@ -53,6 +53,7 @@ def create_run_txn(
         rerun_of_id=origin.rerun_of_id,
         step_numbering=step_numbering,
         version=versions.current() if version is None else version,
+        has_workspace=bool(getattr(workflow, "workspace", False)),
     )
     counters.add_txn(metrics.run_started(run.slug))
     slugs.note_txn(run.organization_id, run.slug, run.kind, now)

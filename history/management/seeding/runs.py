@@ -285,6 +285,7 @@ class Seeder:
             wakeups=0,
             step_numbering=Run.StepNumbering.PER_BRANCH,
             version=_release(draft.created),
+            has_workspace=False,
         )
 
 

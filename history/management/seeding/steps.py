@@ -187,6 +187,7 @@ class StepDrafter:
             finished_at=ended,
             parent_position=planned.parent,
             copied=False,  # seeded runs are never retries from a step
+            workspace="",  # nor do their workflows have a workspace
             **columns,
         )
         self.rows.add(
