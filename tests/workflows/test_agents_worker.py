@@ -12,9 +12,10 @@ from genai_prices import Usage, calc_price
 from rest_framework.test import APIClient
 
 from history.models import Run, parse_run_id
+from history.workspace_files import StorageBlobs
 
 from ..conftest import Stack
-from ..llm_server import LoopbackOpenAI, loopback_openai, tool_reply
+from ..llm_server import LoopbackOpenAI, loopback_openai, text_reply, tool_reply
 from ..support import wait_for
 from .test_worker import lines, status_becomes
 
@@ -154,3 +155,37 @@ def test_bad_prompts_are_refused_and_create_nothing(api: APIClient) -> None:
     listed = api.get("/api/agents").json()["results"]
     assert {a["slug"] for a in listed} >= {"lead-researcher", "scripted-researcher"}
     assert "lead-researcher" not in {w["slug"] for w in api.get("/api/workflows").json()["results"]}
+
+
+def test_an_agent_fixes_its_script_in_its_workspace_on_a_worker(
+    stack: Stack, api: APIClient, openai: LoopbackOpenAI
+) -> None:
+    """The model (the loopback server) writes a script with a syntax error, runs it, reads the
+    error, tries to write outside the workspace (refused, and told why), fixes the script and
+    runs it: every step in the run's history, the files in the Workspace storage."""
+    openai.answer(
+        tool_reply("write_file", {"path": "sum.py", "content": "print(sum(range(10))\n"}, 100, 10),
+        tool_reply("run_command", {"command": "python3 sum.py"}, 100, 10),
+        tool_reply("write_file", {"path": "../escape.py", "content": "x"}, 100, 10),
+        tool_reply("write_file", {"path": "sum.py", "content": "print(sum(range(10)))\n"}, 100, 10),
+        tool_reply("run_command", {"command": "python3 sum.py"}, 100, 10),
+        text_reply("It prints 45; the script is sum.py.", 100, 10),
+    )
+    online_worker(stack, openai)
+    run = status_becomes(prompt(api, "script-writer", "Add up 0 to 9 with a script."), "success")
+    assert run.has_workspace and run.output["text"] == "It prints 45; the script is sum.py."
+    steps = list(run.steps.order_by("position"))
+    commands = [s.output for s in steps if s.step_id.startswith("step:run-command#")]
+    assert commands[0]["exit_code"] == 1 and "SyntaxError" in commands[0]["stderr"]
+    assert (commands[1]["exit_code"], commands[1]["stdout"]) == (0, "45\n")
+    refused = next(s for s in steps if s.status == "failed")
+    assert refused.step_id == "step:write-file#1"
+    assert "uses '..'" in refused.error["attempts"][0]["message"]
+    # The model was told why, and went on.
+    told = json.dumps(openai.requests[3]["messages"])
+    assert "paths cannot leave the workspace" in told
+
+    last = max((s for s in steps if s.workspace), key=lambda s: s.position)
+    blobs = StorageBlobs(run.uid.hex)
+    script = blobs.manifest(last.workspace)["sum.py"]
+    assert blobs.open(script["sha256"]).read() == b"print(sum(range(10)))\n"

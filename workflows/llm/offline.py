@@ -1,5 +1,7 @@
 """The offline ``test`` model (KEYSTROKE_OFFLINE_MODELS=1): pydantic-ai's TestModel, with
-made-up arguments that also pass string formats, so actions taking an email accept them."""
+made-up arguments that also pass string formats, so actions taking an email accept them, and
+that take a field's first example where it has one (the workspace tools write, then run, a
+script)."""
 
 from __future__ import annotations
 
@@ -56,6 +58,8 @@ class OfflineModel(TestModel):
             return {
                 key: self._fill(item, properties.get(key, {}), defs) for key, item in value.items()
             }
+        if schema.get("examples"):  # what the tool's author says a call looks like
+            return schema["examples"][0]
         if isinstance(value, str) and schema.get("format") in FORMATS:
             if schema["format"] == "email" and self._emails:
                 return self._emails[0]

@@ -125,12 +125,19 @@ def _list(data: ListIn, ctx: StepContext) -> ListOut:
     return ListOut(files=entries)
 
 
+class DeleteIn(BaseModel):
+    path: str = Field(
+        description="A file or folder relative to the workspace, e.g. 'scratch/'.",
+        examples=["scratch.txt"],
+    )
+
+
 class DeleteOut(BaseModel):
     path: str
     deleted: bool = Field(description="False when there was nothing at that path.")
 
 
-def _delete(data: PathIn, ctx: StepContext) -> DeleteOut:
+def _delete(data: DeleteIn, ctx: StepContext) -> DeleteOut:
     root = ctx.require_workspace("delete_file")
     target = inside(root, data.path)
     if target.is_dir():
@@ -216,7 +223,7 @@ list_files = _tool(
 delete_file = _tool(
     "delete_file",
     "Delete a file or a folder of the workspace.",
-    input=PathIn,
+    input=DeleteIn,
     output=DeleteOut,
     run=_delete,
 )
