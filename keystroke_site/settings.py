@@ -198,12 +198,27 @@ WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-    # Run workspaces (define_workflow(workspace=True)): content-addressed files, a folder per run.
+    # Run workspaces (define_workflow(workspace=True)): content-addressed files, a folder per run,
+    # under KEYSTROKE_HOME unless a bucket is named (workers and web processes must share them).
     "workspaces": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(KEYSTROKE_HOME / "workspaces")},
     },
 }
+if os.environ.get("KEYSTROKE_WORKSPACE_S3_BUCKET"):
+    # Credentials as boto3 finds them: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile,
+    # or the machine's role.
+    STORAGES["workspaces"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["KEYSTROKE_WORKSPACE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("KEYSTROKE_WORKSPACE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("KEYSTROKE_WORKSPACE_S3_REGION") or None,
+            "location": os.environ.get("KEYSTROKE_WORKSPACE_S3_PREFIX", "workspaces"),
+            "default_acl": None,  # the bucket's own policy: private unless it says otherwise
+            "file_overwrite": True,  # content-addressed: a name always holds the same bytes
+        },
+    }
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/history/"

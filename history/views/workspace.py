@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
 from .. import workspace_view
@@ -46,7 +46,7 @@ def _state(run: Run, at: str | None, choices: list[workspace_view.State]) -> Any
 
 @login_required
 @require_safe
-def workspace_file(request: HttpRequest, run_id: str, position: int) -> HttpResponse:
+def workspace_file(request: HttpRequest, run_id: str, position: int) -> FileResponse:
     """A workspace file as step ``position`` left it (``?path=``), always as a download: served
     inline, an HTML file written by a step would run in History's origin."""
     actor = actor_or_403(request)
