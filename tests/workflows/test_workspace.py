@@ -4,6 +4,8 @@ reached only through paths inside it."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from workflows.sdk import (
     read_file,
     write_file,
 )
+from workflows.workspace import directory
 from workflows.workspace.paths import inside
 
 pytestmark = pytest.mark.django_db
@@ -281,3 +284,18 @@ def test_a_workspace_whose_stored_files_are_gone_fails_the_run_saying_so() -> No
     assert isinstance(outcome, Failed)
     assert outcome.error["type"] == "WorkspaceError"
     assert "workspace cannot be restored" in outcome.error["message"]
+
+
+def test_folders_left_by_a_killed_process_are_deleted_by_the_next_one() -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    left = Path(directory._passes_folder(), f"{gone.stdout.strip()}-abc")
+    left.mkdir()
+    (left / "notes.md").write_text("left behind")
+    mine = Path(directory._passes_folder(), f"{os.getpid()}-live")
+    mine.mkdir()
+    directory._swept = False
+    directory._passes_folder()
+    assert not left.exists() and mine.exists()
+    mine.rmdir()

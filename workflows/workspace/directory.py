@@ -54,12 +54,41 @@ class _Seen:
 RACY_NS = 2_000_000_000
 
 
+PASSES = "keystroke-workspaces"  # under the system's temporary folder
+_swept = False
+
+
+def _passes_folder() -> Path:
+    """Where passes keep their folders; the first use in a process deletes those left by
+    processes of this machine that are gone (a worker killed mid-pass)."""
+    global _swept
+    folder = Path(tempfile.gettempdir(), PASSES)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if not _swept:
+        _swept = True
+        for left in folder.iterdir():
+            pid = left.name.split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(left, ignore_errors=True)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 class Workspace:
     """The directory of one run's workspace during one pass."""
 
-    def __init__(self, blobs: Blobs, limits: Limits, parent: str | None = None) -> None:
+    def __init__(self, blobs: Blobs, limits: Limits) -> None:
         self.blobs, self.limits = blobs, limits
-        self.path = Path(tempfile.mkdtemp(prefix="keystroke-workspace-", dir=parent))
+        self.path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=_passes_folder()))
         self.digest = ""  # the manifest the directory was last restored from or stored as
         self._seen: dict[str, _Seen] = {}
 
