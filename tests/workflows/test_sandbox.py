@@ -3,8 +3,10 @@ namespace; killed at their time limit; refused, never run bare, where bubblewrap
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 from django.conf import settings as django_settings
 from pydantic import BaseModel
 
-from workflows.errors import CommandTimeout, SandboxUnavailable
+from workflows.errors import CommandTimeout, SandboxUnavailable, WorkspaceError
 from workflows.sdk import (
     Completed,
     Context,
@@ -23,9 +25,13 @@ from workflows.sdk import (
     define_action,
     define_workflow,
     execute_workflow,
+    read_file,
     run_command,
+    write_file,
 )
 from workflows.workspace import run_command as run_in
+
+from ..support import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +204,43 @@ def test_a_command_step_over_its_time_limit_fails_with_a_timeout_error(settings:
     assert isinstance(outcome, Failed)
     cause = outcome.error["attempts"][-1]
     assert cause["type"] == "CommandTimeout" and "was killed" in cause["message"]
+
+
+def test_symlinks_a_command_leaves_out_of_the_workspace_are_removed_and_it_fails(
+    workspace: Path,
+) -> None:
+    with pytest.raises(WorkspaceError, match=r"out -> /etc/passwd.*removed"):
+        run_in(
+            workspace,
+            "ln -s /etc/passwd out; ln -s ../.. up; mkdir d; ln -s ../kept d/in; echo x > kept",
+        )
+    assert sorted(p.name for p in workspace.iterdir()) == ["d", "kept"]
+    assert (workspace / "d" / "in").is_symlink()  # within the workspace: kept
+
+
+def test_a_pipe_a_command_leaves_does_not_block_the_tools(workspace: Path) -> None:
+    run_in(workspace, "mkfifo pipe")
+    ctx = StepContext(
+        "run", "step:read-file#0", 1, "key", logging.getLogger("test"), workspace=workspace
+    )
+    with pytest.raises(WorkspaceError, match="not a regular file"):
+        read_file.execute({"path": "pipe"}, ctx)
+    with pytest.raises(WorkspaceError, match="not a regular file|cannot be opened"):
+        write_file.execute({"path": "pipe", "content": "x"}, ctx)
+
+
+def test_a_command_sees_none_of_the_machines_other_folders(workspace: Path) -> None:
+    passes = Path(tempfile.gettempdir(), "keystroke-workspaces")
+    probes = [
+        str(ROOT / "manage.py"),
+        str(django_settings.KEYSTROKE_HOME),
+        str(passes),
+        "/home",
+        "/root",
+        "/var/run/postgresql",
+        "/srv",
+    ]
+    result = run_in(
+        workspace, "for p in " + " ".join(probes) + '; do [ -e "$p" ] && echo "sees $p"; done; true'
+    )
+    assert result.stdout == "", result.stdout

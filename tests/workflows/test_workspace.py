@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from workflows.sdk import (
     read_file,
     write_file,
 )
-from workflows.workspace import directory
+from workflows.workspace import Limits, Workspace, directory
+from workflows.workspace.blobs import MemoryBlobs
 from workflows.workspace.paths import inside
 
 pytestmark = pytest.mark.django_db
@@ -251,11 +253,11 @@ def test_the_tools_work_inside_and_refuse_escapes_as_failed_steps() -> None:
 
     async def use_tools(note: Note, ctx: Context) -> Out:
         await write_file.run({"path": "docs/readme.md", "content": "# hello"})
-        os.symlink("/etc", ctx.workspace / "etc")
+        os.symlink("docs", ctx.workspace / "etc")  # within the workspace, still not followed
         text = (await read_file.run({"path": "docs/readme.md"})).content
         listed = [entry.path for entry in (await list_files.run({})).files]
         refused = []
-        for bad in ("../x", "/etc/hostname", "etc/hostname"):
+        for bad in ("../x", "/etc/hostname", "etc/readme.md"):
             try:
                 await read_file.run({"path": bad})
             except Exception as exc:  # the step failed: its error names why
@@ -299,3 +301,76 @@ def test_folders_left_by_a_killed_process_are_deleted_by_the_next_one() -> None:
     directory._passes_folder()
     assert not left.exists() and mine.exists()
     mine.rmdir()
+
+
+def _link_out(note: Note, ctx: StepContext) -> Text:
+    assert ctx.workspace is not None
+    (ctx.workspace / "passwd").symlink_to("/etc/passwd")
+    return Text(text="linked")
+
+
+link_out = define_action(slug="ws-link-out", input=Note, output=Text, run=_link_out)
+
+
+def test_a_step_that_leaves_a_symlink_out_of_the_workspace_fails_and_it_is_not_kept() -> None:
+    async def body(note: Note, ctx: Context) -> Text:
+        await write_note.run(Note(name="a", text="kept"))
+        try:
+            await link_out.run(note)
+        except Exception:
+            pass
+        return await read_note.run(Note(name="a"))  # the folder as the step before left it
+
+    workflow = define_workflow(slug="ws-link", input=Note, output=Text, run=body, workspace=True)
+    log = MemoryEventLog()
+    outcome = execute_workflow(workflow, {"name": "n"}, log)
+    assert outcome == Completed({"text": "kept"})
+    refused = log.records[1]
+    assert refused.status == "failed" and len(refused.attempts) == 1
+    assert "symlink passwd leads out of it (to /etc/passwd)" in refused.error["message"]
+    assert set(log.blobs.manifest(log.records[2].workspace)) == {"a"}
+
+
+def test_over_its_limits_the_folder_goes_back_so_later_steps_can_go_on(settings: object) -> None:
+    settings.KEYSTROKE_WORKFLOWS = {  # type: ignore[attr-defined]
+        **settings.KEYSTROKE_WORKFLOWS,  # type: ignore[attr-defined]
+        "WORKSPACE_MAX_BYTES": 1000,
+    }
+
+    async def body(note: Note, ctx: Context) -> Text:
+        await write_note.run(Note(name="small", text="ok"))
+        try:
+            await write_note.run(Note(name="huge.log", text="x" * 5000))
+        except Exception:
+            pass
+        await write_note.run(Note(name="more", text="fine"))
+        return Text(text=",".join(sorted(p.name for p in ctx.workspace.iterdir())))
+
+    workflow = define_workflow(
+        slug="ws-goes-back", input=Note, output=Text, run=body, workspace=True
+    )
+    log = MemoryEventLog()
+    assert execute_workflow(workflow, {"name": "n"}, log) == Completed({"text": "more,small"})
+    assert log.records[1].status == "failed" and log.records[2].status == "success"
+
+
+def test_an_edit_that_puts_the_old_modification_time_back_is_still_seen() -> None:
+    blobs = MemoryBlobs()
+    folder = Workspace(blobs, Limits(max_bytes=10**6, max_files=100))
+    try:
+        target = folder.path / "data.csv"
+        target.write_text("a,1\n")
+        old = time.time_ns() - 10 * 10**9
+        os.utime(target, ns=(old, old))
+        time.sleep(2.1)  # past the racy window: the first snapshot trusts what it hashed
+        first = folder.snapshot()
+        target.write_text("b,2\n")  # same size, as `cp -p` would leave it
+        os.utime(target, ns=(old, old))
+        second = folder.snapshot()
+        assert second != first
+        assert (
+            blobs.manifest(second)["data.csv"]["sha256"]
+            != blobs.manifest(first)["data.csv"]["sha256"]
+        )
+    finally:
+        folder.close()

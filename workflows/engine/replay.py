@@ -170,8 +170,8 @@ class Pass:
             return
         try:
             workspace = self.workspace.path()
-        except WorkspaceError as exc:
-            self.asks.fatal = exc
+        except Exception as exc:  # a run whose files cannot come back cannot go on
+            self.asks.fatal = _restore_failed(exc)
             return
         calls = [
             (self._attempt_call(r, workspace), _target(r).timeout, r.step_id) for r in to_execute
@@ -182,15 +182,22 @@ class Pass:
             self._after_attempt(request, attempt, digest)
 
     def _store_workspace(self, attempts: list[Attempt]) -> str:
-        """The workspace as the round's steps left it, stored; over its limits, each of them
-        fails (non-retryable) and the state before them stays the run's.
+        """The workspace as the round's steps left it, stored. When it cannot be (over its
+        limits, an unreadable file: non-retryable; the storage away: retried as the steps'
+        policies say), each of them fails and the folder goes back to the state before them.
         """
         try:
             return self.workspace.snapshot()
-        except WorkspaceError as exc:
+        except Exception as exc:
             detail = exception_detail(exc)
             for i, attempt in enumerate(attempts):
                 attempts[i] = replace(attempt, ok=False, output=None, exc=exc, detail=detail)
+            try:
+                self.workspace.roll_back()
+            except Exception as failed:
+                self.asks.fatal = WorkspaceError(
+                    f"The run's workspace cannot be restored: {failed}"
+                )
             return self.workspace.digest
 
     def _resolve(self, req: Request) -> Resolution:
@@ -265,6 +272,15 @@ class Pass:
             self._apply(req, Raise(settled.error))
         else:
             self._apply(req, Deliver(attempt.output))
+
+
+def _restore_failed(exc: Exception) -> WorkspaceError:
+    if isinstance(exc, WorkspaceError):
+        return exc
+    return WorkspaceError(
+        f"The run's workspace cannot be restored ({type(exc).__name__}: {exc}); retry the run "
+        "once the workspace storage answers."
+    )
 
 
 def _target(req: Request) -> StepTarget:

@@ -48,6 +48,22 @@ class RunWorkspace:
         assert self.folder is not None
         return self.folder.snapshot()
 
+    def roll_back(self) -> None:
+        """Put the folder back as the last stored state left it (a round that could not be
+        stored), so the next steps do not work on what was refused."""
+        if self.folder is None:
+            return
+        previous = self.folder.digest
+        self.folder.close()
+        self.folder = None
+        folder = Workspace(self.log.workspace_blobs(), configured_limits())
+        try:
+            folder.restore(previous)
+        except BaseException:
+            folder.close()
+            raise
+        self.folder = folder
+
     @property
     def digest(self) -> str:
         """The state last restored or stored."""

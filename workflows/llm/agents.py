@@ -228,6 +228,9 @@ def _check_tools(what: str, slug: str, tools: Any) -> list[Any]:
     return list(tools)
 
 
+TOLD_TO_THE_MODEL = ("WorkspaceError", "CommandTimeout")
+
+
 def _tool(agent_slug: str, target: Any) -> Tool[None]:
     """A pydantic-ai tool that runs ``target`` as a durable step of the agent's step."""
 
@@ -248,10 +251,10 @@ def _tool(agent_slug: str, target: Any) -> Tool[None]:
         try:
             return _plain(await target.call(data, attributes))
         except StepFailed as exc:
-            # A path out of the workspace, a missing file: the model can fix its call. The step
-            # stays failed in the history, and its replay raises the same error, so the same
-            # retry is asked of the model.
-            refused = [e for e in exc.errors if e.get("type") == "WorkspaceError"]
+            # A path out of the workspace, a missing file, a command past its time limit: the
+            # model can change its call. The step stays failed in the history, and its replay
+            # raises the same error, so the same retry is asked of the model.
+            refused = [e for e in exc.errors if e.get("type") in TOLD_TO_THE_MODEL]
             if isinstance(target, WorkspaceTool) and refused:
                 raise ModelRetry(refused[-1].get("message", "")) from None
             raise

@@ -130,7 +130,7 @@ def delete_workspaces(uids: list[str]) -> None:
     for uid in uids:
         try:
             StorageBlobs(uid).delete_all()
-        except OSError:
+        except Exception:  # the storage away (a file system or S3 error): the others still go
             logger.exception("the workspace of run_%s could not be deleted; delete it by hand", uid)
 
 

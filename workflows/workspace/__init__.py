@@ -4,14 +4,14 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from django.conf import settings
-from django.core.files.storage import storages
-
 from ..conf import engine_settings
+from ..errors import WorkspaceError
 from .directory import Limits, Workspace
+from .paths import links_out, lock_of
 from .sandbox import CommandResult, SandboxLimits, run_sandboxed
 
 __all__ = ["CommandResult", "Limits", "Workspace", "configured_limits", "run_command"]
@@ -38,9 +38,17 @@ def run_command(
         memory_bytes=int(conf["COMMAND_MEMORY"]),
         file_bytes=int(conf["WORKSPACE_MAX_BYTES"]),
     )
-    # Keystroke's home holds the database file, the broker's files and stored workspaces.
-    hidden = [str(Path(settings.KEYSTROKE_HOME).resolve())]
-    location = getattr(storages["workspaces"], "location", None)
-    if location:
-        hidden.append(str(Path(location).resolve()))
-    return run_sandboxed(workspace, command, limits, str(conf["BWRAP"]), hidden)
+    with lock_of(workspace):
+        result = run_sandboxed(workspace, command, limits, str(conf["BWRAP"]))
+        # Followed on the worker, by a tool or the step's own code, such a link would read or
+        # write the machine's files outside the sandbox.
+        escaping = links_out(workspace)
+        for path, _ in escaping:
+            (workspace / path).unlink()
+    if escaping:
+        named = ", ".join(f"{path} -> {target}" for path, target in escaping[:5])
+        raise WorkspaceError(
+            f"{shlex.join(result.command)} left symlinks that lead out of the workspace ({named}); "
+            "they were removed. Link within the workspace, with relative targets."
+        )
+    return result

@@ -10,6 +10,7 @@ the run is written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import stat
@@ -17,9 +18,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import WorkspaceError
 from .blobs import Blobs, Manifest
+from .paths import forget_lock, leads_out
+
+logger = logging.getLogger("keystroke.workspace")
 
 CHUNK = 1 << 20
 
@@ -36,17 +41,23 @@ class _Seen:
 
     size: int
     mtime_ns: int
+    ctime_ns: int  # set again by any write, even one that puts the old mtime back (cp -p)
     inode: int
     sha256: str
     hashed_ns: int  # when: a file changed within a clock tick of it is hashed again
 
+    @classmethod
+    def of(cls, info: os.stat_result, sha256: str, hashed_ns: int) -> _Seen:
+        return cls(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, sha256, hashed_ns)
+
     def still(self, info: os.stat_result) -> bool:
-        unchanged = (self.size, self.mtime_ns, self.inode) == (
+        unchanged = (self.size, self.mtime_ns, self.ctime_ns, self.inode) == (
             info.st_size,
             info.st_mtime_ns,
+            info.st_ctime_ns,
             info.st_ino,
         )
-        return unchanged and self.hashed_ns - self.mtime_ns > RACY_NS
+        return unchanged and self.hashed_ns - max(self.mtime_ns, self.ctime_ns) > RACY_NS
 
 
 # File systems stamp modification times by clock tick, not by write: a file rewritten with the
@@ -91,9 +102,21 @@ class Workspace:
         self.path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=_passes_folder()))
         self.digest = ""  # the manifest the directory was last restored from or stored as
         self._seen: dict[str, _Seen] = {}
+        self._stored: set[str] = set()  # contents known to be in storage: not asked for again
 
     def close(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        # A command may have left a folder it cannot be read or deleted from.
+        def writable_then_again(function: Any, path: str, _: Any) -> None:
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+            function(path)
+
+        try:
+            shutil.rmtree(self.path, onerror=writable_then_again)
+        except OSError:
+            logger.warning("the workspace folder %s could not be deleted", self.path)
+        forget_lock(self.path)
 
     def restore(self, digest: str) -> None:
         """Make the directory hold what manifest ``digest`` names (an empty one for "")."""
@@ -112,9 +135,9 @@ class Workspace:
                 restored_ns = time.time_ns() - 2 * RACY_NS
                 os.utime(target, ns=(restored_ns, restored_ns))
                 info = target.stat()
-                self._seen[relative] = _Seen(
-                    info.st_size, info.st_mtime_ns, info.st_ino, entry["sha256"], time.time_ns()
-                )
+                # just written and checked: trusted as if hashed well after its ctime (now)
+                self._seen[relative] = _Seen.of(info, entry["sha256"], time.time_ns() + RACY_NS + 1)
+                self._stored.add(entry["sha256"])
         self.digest = digest
 
     def _write(self, target: Path, entry: dict[str, object]) -> None:
@@ -153,9 +176,13 @@ class Workspace:
                 "not need, or raise KEYSTROKE_WORKSPACE_MAX_BYTES."
             )
         for relative, entry in manifest.items():
-            if entry["type"] == "file" and not self.blobs.has(entry["sha256"], entry["size"]):
-                with open(self.path / relative, "rb") as content:
-                    self.blobs.put(entry["sha256"], content)
+            sha = entry.get("sha256")
+            if sha is None or sha in self._stored:
+                continue
+            if not self.blobs.has(sha, entry["size"]):
+                with _readable(self.path / relative) as content:
+                    self.blobs.put(sha, content)
+            self._stored.add(sha)
         self.digest = self.blobs.put_manifest(manifest)
         return self.digest
 
@@ -163,21 +190,28 @@ class Workspace:
         manifest: Manifest = {}
         seen: dict[str, _Seen] = {}
         total = 0
-        for folder, dirs, names in os.walk(self.path):
+        for folder, dirs, names in os.walk(self.path, onerror=_unreadable):
             base = Path(folder)
             for name in [*dirs, *names]:
                 full = base / name
                 relative = full.relative_to(self.path).as_posix()
                 info = full.lstat()
                 if stat.S_ISLNK(info.st_mode):
+                    if (target := leads_out(self.path, full)) is not None:
+                        raise WorkspaceError(
+                            f"The workspace's symlink {relative} leads out of it (to {target}): "
+                            "only symlinks within the workspace, with relative targets, are kept."
+                        )
                     manifest[relative] = {"type": "link", "target": os.readlink(full)}
                 elif stat.S_ISDIR(info.st_mode):
                     manifest[relative] = {"type": "dir"}
                 elif stat.S_ISREG(info.st_mode):
-                    sha = self._sha(relative, full, info)
-                    seen[relative] = _Seen(
-                        info.st_size, info.st_mtime_ns, info.st_ino, sha, time.time_ns()
-                    )
+                    known = self._seen.get(relative)
+                    if known and known.still(info):
+                        seen[relative] = known
+                    else:
+                        seen[relative] = _Seen.of(info, _hash(full), time.time_ns())
+                    sha = seen[relative].sha256
                     executable = bool(info.st_mode & stat.S_IXUSR)
                     manifest[relative] = {
                         "type": "file",
@@ -190,12 +224,27 @@ class Workspace:
         self._seen = seen
         return manifest, total, len(manifest)
 
-    def _sha(self, relative: str, full: Path, info: os.stat_result) -> str:
-        known = self._seen.get(relative)
-        if known and known.still(info):
-            return known.sha256
-        digest = hashlib.sha256()
-        with open(full, "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
+
+def _hash(full: Path) -> str:
+    digest = hashlib.sha256()
+    with _readable(full) as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _readable(full: Path) -> Any:
+    try:
+        return open(full, "rb")
+    except OSError as exc:
+        raise WorkspaceError(
+            f"The workspace's file {full.name} cannot be read ({exc.strerror}), so it cannot be "
+            "stored: make it readable (chmod u+r) or delete it."
+        ) from None
+
+
+def _unreadable(error: OSError) -> None:
+    raise WorkspaceError(
+        f"A folder of the workspace cannot be read ({error.strerror}: {error.filename}), so it "
+        "cannot be stored: make it readable (chmod u+rx) or delete it."
+    )

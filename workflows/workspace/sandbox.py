@@ -14,7 +14,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,13 @@ from ..errors import CommandTimeout, SandboxUnavailable
 MOUNT = "/workspace"
 # Kept of each stream in the step's output; the rest is cut, and the output says so.
 OUTPUT_LIMIT = 64 * 1024
-# Hidden behind empty folders: home folders (credentials), temporary folders and /run (other
-# programs' files and sockets: a Unix socket reaches a database without any network).
-HIDDEN = ("/home", "/root", "/tmp", "/var/tmp", "/run")
+# What of the system a command sees, read-only: programs, libraries and configuration. Nothing
+# else is there: no home folders (credentials), no Keystroke home or project, no other run's
+# workspace, no /run or /tmp of the machine (a Unix socket there reaches a database without any
+# network).
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 BLANKED = ("/etc/shadow", "/etc/gshadow")
+TMP_BYTES = 64 * 1024 * 1024  # the sandbox's own /tmp, in memory
 INSTALL = "install Debian's bubblewrap package (apt-get install bubblewrap)"
 
 
@@ -69,16 +72,9 @@ def as_argv(command: str | Sequence[str]) -> list[str]:
 
 
 def run_sandboxed(
-    workspace: Path,
-    command: str | Sequence[str],
-    limits: SandboxLimits,
-    bwrap: str = "bwrap",
-    hidden: Iterable[str] = (),
+    workspace: Path, command: str | Sequence[str], limits: SandboxLimits, bwrap: str = "bwrap"
 ) -> CommandResult:
-    """Run ``command`` in ``workspace`` inside bubblewrap; raises CommandTimeout past the limit.
-
-    ``hidden`` names more folders to hide (Keystroke's home, where workspaces are stored).
-    """
+    """Run ``command`` in ``workspace`` inside bubblewrap; raises CommandTimeout past the limit."""
     argv = as_argv(command)
     binary = shutil.which(bwrap)
     if binary is None:
@@ -89,13 +85,14 @@ def run_sandboxed(
     prefix = [
         *_limits(limits),
         binary,
-        *_mounts(workspace, hidden),
+        *_mounts(workspace),
         "--unshare-all",
         "--unshare-user",
         "--uid",
         "1000",
         "--gid",
         "1000",
+        "--disable-userns",
         "--cap-drop",
         "ALL",
         "--die-with-parent",
@@ -164,34 +161,23 @@ def _limits(limits: SandboxLimits) -> list[str]:
     ]
 
 
-def _mounts(workspace: Path, hidden: Iterable[str]) -> list[str]:
-    """The system read-only but for the hidden folders, the workspace read-write at /workspace.
+def _mounts(workspace: Path) -> list[str]:
+    """The system's programs and libraries read-only, the workspace read-write at /workspace.
 
-    The sandbox's root is an empty folder: each top-level folder is bound into it read-only, so
-    that /workspace can be made there.
+    The sandbox's root is an empty folder; only the folders of ``SYSTEM`` are bound into it
+    (as the symlinks they are, on a merged-/usr system).
     """
     args: list[str] = []
-    for entry in sorted(os.scandir("/"), key=lambda e: e.name):
-        full = f"/{entry.name}"
-        if entry.is_symlink():
-            args += ["--symlink", os.readlink(full), full]
-        elif entry.is_dir() and full not in ("/proc", "/dev", *HIDDEN):
-            args += ["--ro-bind", full, full]
-    args += ["--dev", "/dev", "--proc", "/proc"]
-    for folder in HIDDEN:
-        if os.path.isdir(folder) and not os.path.islink(folder):
-            args += ["--tmpfs", folder]
-    for folder in hidden:
-        if os.path.isdir(folder) and not _under_hidden(folder):
-            args += ["--tmpfs", folder]
+    for folder in SYSTEM:
+        if os.path.islink(folder):
+            args += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            args += ["--ro-bind", folder, folder]
     for secret in BLANKED:
         if os.path.exists(secret):
             args += ["--ro-bind", "/dev/null", secret]
+    args += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     return [*args, "--bind", str(workspace), MOUNT]
-
-
-def _under_hidden(folder: str) -> bool:
-    return any(folder == h or folder.startswith(f"{h}/") for h in HIDDEN)
 
 
 _working: set[tuple[str, ...]] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field
 from ..definitions import Action
 from ..engine import StepContext
 from ..errors import WorkspaceError
-from .paths import inside, relative
+from .paths import inside, lock_of
 
 READ_LIMIT = 256 * 1024  # characters of a file read_file returns; the rest is cut, and it says so
 
@@ -46,11 +47,16 @@ class ReadOut(BaseModel):
 
 def _read(data: PathIn, ctx: StepContext) -> ReadOut:
     root = ctx.require_workspace("read_file")
-    target = _existing_file(inside(root, data.path), data.path)
-    with open(target, "rb") as handle:
-        raw = handle.read(READ_LIMIT * 4 + 1)
+    with lock_of(root):
+        target = inside(root, data.path)
+        if target.is_dir():
+            raise WorkspaceError(
+                f"read_file({data.path!r}): that is a folder; list_files shows what it holds."
+            )
+        with _open_file(target, os.O_RDONLY, f"read_file({data.path!r})") as handle:
+            raw = handle.read(READ_LIMIT * 4 + 1)
+            size = os.fstat(handle.fileno()).st_size
     text = raw.decode("utf-8", errors="replace")
-    size = target.stat().st_size
     return ReadOut(
         path=data.path,
         content=text[:READ_LIMIT],
@@ -77,13 +83,15 @@ class WriteOut(BaseModel):
 
 def _write(data: WriteIn, ctx: StepContext) -> WriteOut:
     root = ctx.require_workspace("write_file")
-    target = inside(root, data.path)
-    if target.is_dir():
-        raise _error(f"write_file({data.path!r}): that is a folder; name a file in it.")
-    inside(root, relative(root, target.parent), allow_root=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
     encoded = data.content.encode()
-    target.write_bytes(encoded)
+    with lock_of(root):
+        target = inside(root, data.path)
+        if target.is_dir():
+            raise WorkspaceError(f"write_file({data.path!r}): that is a folder; name a file in it.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with _open_file(target, flags, f"write_file({data.path!r})", "wb") as handle:
+            handle.write(encoded)
     return WriteOut(path=data.path, size=len(encoded))
 
 
@@ -107,9 +115,16 @@ class ListOut(BaseModel):
 
 def _list(data: ListIn, ctx: StepContext) -> ListOut:
     root = ctx.require_workspace("list_files")
+    with lock_of(root):
+        return _listed(root, data)
+
+
+def _listed(root: Any, data: ListIn) -> ListOut:
     folder = inside(root, data.path, allow_root=True)
     if not folder.is_dir():
-        raise _error(f"list_files({data.path!r}): there is no such folder in the workspace.")
+        raise WorkspaceError(
+            f"list_files({data.path!r}): there is no such folder in the workspace."
+        )
     entries = []
     for current, dirs, names in os.walk(folder):
         dirs.sort()
@@ -139,13 +154,14 @@ class DeleteOut(BaseModel):
 
 def _delete(data: DeleteIn, ctx: StepContext) -> DeleteOut:
     root = ctx.require_workspace("delete_file")
-    target = inside(root, data.path)
-    if target.is_dir():
-        shutil.rmtree(target)
-        return DeleteOut(path=data.path, deleted=True)
-    if not target.exists():
-        return DeleteOut(path=data.path, deleted=False)
-    target.unlink()
+    with lock_of(root):
+        target = inside(root, data.path)
+        if target.is_dir():
+            shutil.rmtree(target)  # never follows a symlink inside it
+            return DeleteOut(path=data.path, deleted=True)
+        if not target.exists():
+            return DeleteOut(path=data.path, deleted=False)
+        target.unlink()
     return DeleteOut(path=data.path, deleted=True)
 
 
@@ -176,16 +192,20 @@ def _command(data: CommandIn, ctx: StepContext) -> CommandOut:
     return CommandOut(**result.as_dict())
 
 
-def _existing_file(target: Any, path: str) -> Any:
-    if not target.exists():
-        raise _error(f"read_file({path!r}): there is no such file in the workspace.")
-    if target.is_dir():
-        raise _error(f"read_file({path!r}): that is a folder; list_files shows what it holds.")
-    return target
-
-
-def _error(message: str) -> WorkspaceError:
-    return WorkspaceError(message)
+def _open_file(target: Any, flags: int, what: str, mode: str = "rb") -> Any:
+    """``target`` opened as a regular file: never through a symlink, and never a pipe or a
+    device a command left there, which would block the step."""
+    try:
+        fd = os.open(target, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except FileNotFoundError:
+        raise WorkspaceError(f"{what}: there is no such file in the workspace.") from None
+    except OSError as exc:
+        raise WorkspaceError(f"{what}: the file cannot be opened ({exc.strerror}).") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise WorkspaceError(f"{what}: that is not a regular file (a pipe, socket or device).")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, mode)
 
 
 def _tool(tool_name: str, description: str, **kwargs: Any) -> WorkspaceTool:
