@@ -1,9 +1,11 @@
 """Where run workspaces are kept: content-addressed files and manifests, a folder per run.
 
 A file's content is stored once per run under its sha256, whatever number of steps leave it
-unchanged; a manifest (which path holds which content) is stored the same way, so a step that
-changes nothing stores nothing. Everything of a run lies under its id, which retention deletes
-with the run. The engine writes here after every step; History reads a step's files.
+unchanged. A manifest (which path holds which content) is stored as git stores trees: one
+content-addressed tree per folder, naming its subfolders' trees, so a step that changes one
+file stores that file and the trees on its path, and a step that changes nothing stores
+nothing. Everything of a run lies under its id, which retention deletes with the run. The
+engine writes here after every step; History reads a step's files.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import io
 import json
 import shutil
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.core.files.base import File
 from django.core.files.storage import Storage, storages
 
-# A manifest maps a relative POSIX path to its entry: {"type": "file", "sha256", "size", "x"}
-# (x: executable), {"type": "dir"} or {"type": "link", "target"}.
+# A manifest, as its readers see it, maps a relative POSIX path to its entry: {"type": "file",
+# "sha256", "size", "x"} (x: executable), {"type": "dir"} or {"type": "link", "target"}. Stored,
+# each folder is a tree of its own entries by name, a folder's entry naming its tree.
 Manifest = dict[str, dict[str, Any]]
 STORAGE_ALIAS = "workspaces"
 
@@ -28,8 +31,57 @@ class WorkspaceFileMissing(LookupError):
     """Stored content a manifest names is missing or damaged."""
 
 
-def manifest_bytes(manifest: Manifest) -> bytes:
-    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+class Contents(Protocol):
+    """Content-addressed storage of one run: what trees are written to and read from."""
+
+    def has(self, sha256: str, size: int) -> bool: ...
+
+    def put(self, sha256: str, content: IO[bytes]) -> None: ...
+
+    def open(self, sha256: str) -> IO[bytes]: ...
+
+
+def store_manifest(contents: Contents, manifest: Manifest, known: set[str] | None = None) -> str:
+    """Store ``manifest`` as one tree per folder; the digest of the root tree.
+
+    ``known`` holds digests already stored (not asked for again), and gains the new ones.
+    """
+    known = known if known is not None else set()
+    folders: dict[str, dict[str, dict[str, Any]]] = {"": {}}
+    for path, entry in manifest.items():
+        if entry["type"] == "dir":
+            folders.setdefault(path, {})
+    for path, entry in manifest.items():
+        parent, _, name = path.rpartition("/")
+        folders.setdefault(parent, {})[name] = dict(entry)
+    digest = ""
+    for folder in sorted(folders, key=lambda f: (f.count("/"), f), reverse=True):
+        data = json.dumps(folders[folder], sort_keys=True, separators=(",", ":")).encode()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in known and not contents.has(digest, len(data)):
+            contents.put(digest, io.BytesIO(data))
+        known.add(digest)
+        if folder:
+            parent, _, name = folder.rpartition("/")
+            folders[parent][name] = {"type": "dir", "tree": digest}
+    return digest  # the root's, which sorts last
+
+
+def load_manifest(contents: Contents, digest: str, prefix: str = "") -> Manifest:
+    """The manifest whose root tree is ``digest``, every folder read."""
+    with contents.open(digest) as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise WorkspaceFileMissing(f"Workspace manifest {digest[:12]} of this run is corrupt.")
+    manifest: Manifest = {}
+    for name, entry in json.loads(data).items():
+        path = f"{prefix}{name}"
+        if entry["type"] == "dir":
+            manifest[path] = {"type": "dir"}
+            manifest.update(load_manifest(contents, entry["tree"], f"{path}/"))
+        else:
+            manifest[path] = entry
+    return manifest
 
 
 class StorageBlobs:
@@ -65,20 +117,11 @@ class StorageBlobs:
                 "workspace storage: it was deleted outside Keystroke."
             ) from None
 
-    def put_manifest(self, manifest: Manifest) -> str:
-        data = manifest_bytes(manifest)
-        digest = hashlib.sha256(data).hexdigest()
-        if not self.has(digest, len(data)):
-            self.put(digest, io.BytesIO(data))
-        return digest
+    def put_manifest(self, manifest: Manifest, known: set[str] | None = None) -> str:
+        return store_manifest(self, manifest, known)
 
     def manifest(self, digest: str) -> Manifest:
-        with self.open(digest) as handle:
-            data = handle.read()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise WorkspaceFileMissing(f"Workspace manifest {digest[:12]} of this run is corrupt.")
-        manifest: Manifest = json.loads(data)
-        return manifest
+        return load_manifest(self, digest)
 
     def delete_all(self) -> None:
         """Delete everything stored for the run."""

@@ -374,3 +374,27 @@ def test_an_edit_that_puts_the_old_modification_time_back_is_still_seen() -> Non
         )
     finally:
         folder.close()
+
+
+def test_a_change_in_one_folder_stores_only_the_trees_on_its_path() -> None:
+    blobs = MemoryBlobs()
+    folder = Workspace(blobs, Limits(max_bytes=10**8, max_files=10_000))
+    try:
+        for group in ("a", "b"):
+            for i in range(50):
+                path = folder.path / group / "deep" / f"{i}.txt"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(f"{group}{i}")
+        first = folder.snapshot()
+        before = dict(blobs.contents)
+        (folder.path / "a" / "deep" / "0.txt").write_text("changed")
+        second = folder.snapshot()
+        new = {sha: data for sha, data in blobs.contents.items() if sha not in before}
+        # the file, and the trees of a/deep, a and the root: b's trees are shared
+        assert len(new) == 4
+        assert sum(map(len, new.values())) < 8000  # a flat manifest alone would be 13 KB
+        manifest = blobs.manifest(second)
+        assert len(manifest) == 2 * 50 + 4 and manifest["b/deep"] == {"type": "dir"}
+        assert blobs.manifest(first)["a/deep/0.txt"]["size"] == 2
+    finally:
+        folder.close()

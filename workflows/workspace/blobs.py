@@ -3,12 +3,15 @@ server, memory in ``execute_workflow``."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from typing import IO, Protocol
 
-from history.workspace_files import Manifest, WorkspaceFileMissing, manifest_bytes
+from history.workspace_files import (
+    Manifest,
+    WorkspaceFileMissing,
+    load_manifest,
+    store_manifest,
+)
 
 __all__ = ["Blobs", "Manifest", "MemoryBlobs", "WorkspaceFileMissing"]
 
@@ -22,8 +25,8 @@ class Blobs(Protocol):
 
     def open(self, sha256: str) -> IO[bytes]: ...
 
-    def put_manifest(self, manifest: Manifest) -> str:
-        """Store ``manifest`` (once) and return its digest."""
+    def put_manifest(self, manifest: Manifest, known: set[str] | None = None) -> str:
+        """Store ``manifest`` (what is not stored yet) and return its digest."""
         ...
 
     def manifest(self, digest: str) -> Manifest: ...
@@ -48,13 +51,8 @@ class MemoryBlobs:
             raise WorkspaceFileMissing(f"Workspace file content {sha256[:12]} is not in this log.")
         return io.BytesIO(self.contents[sha256])
 
-    def put_manifest(self, manifest: Manifest) -> str:
-        data = manifest_bytes(manifest)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest not in self.contents:
-            self.put(digest, io.BytesIO(data))
-        return digest
+    def put_manifest(self, manifest: Manifest, known: set[str] | None = None) -> str:
+        return store_manifest(self, manifest, known)
 
     def manifest(self, digest: str) -> Manifest:
-        loaded: Manifest = json.loads(self.open(digest).read())
-        return loaded
+        return load_manifest(self, digest)

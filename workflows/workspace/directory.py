@@ -183,7 +183,7 @@ class Workspace:
                 with _readable(self.path / relative) as content:
                     self.blobs.put(sha, content)
             self._stored.add(sha)
-        self.digest = self.blobs.put_manifest(manifest)
+        self.digest = self.blobs.put_manifest(manifest, self._stored)
         return self.digest
 
     def _scan(self) -> tuple[Manifest, int, int]:
