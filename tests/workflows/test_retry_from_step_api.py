@@ -320,3 +320,14 @@ def test_the_new_run_gets_the_workspace_its_copied_steps_left(
     copied = StorageBlobs(new.uid.hex)
     assert copied.manifest(digest)["log.txt"]["sha256"] == sha
     assert copied.open(sha).read() == content
+
+
+def test_a_retry_whose_workspace_files_are_gone_is_refused_with_a_reason(
+    api: APIClient, org: Organization
+) -> None:
+    run = failed_checkout(org)
+    Step.objects.filter(run=run, position=0).update(workspace="ab" * 32)  # stored nowhere
+    response = retry(api, run, {"from_step": "step:effect#1"})
+    assert response.status_code == 409, response.content
+    assert "workspace its earlier steps left is incomplete" in response.json()["error"]["message"]
+    assert not Run.objects.filter(rerun_of=run).exists()

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from history.models import Run, Step
-from history.workspace_files import StorageBlobs
+from history.workspace_files import StorageBlobs, WorkspaceFileMissing
 
+from ..errors import InvalidState
 from ..origins import RunOrigin
 from .runs import create_run_txn
 from .steps import STEP_FIELDS
@@ -51,7 +52,13 @@ def create_retry_run_txn(
     # (were the transaction to roll back, the copies would be orphans under an unused run id).
     digests = {step.workspace for step in steps if step.workspace}
     if digests:
-        StorageBlobs(run.uid.hex).copy_from(StorageBlobs(original.uid.hex), digests)
+        try:
+            StorageBlobs(run.uid.hex).copy_from(StorageBlobs(original.uid.hex), digests)
+        except WorkspaceFileMissing as exc:
+            raise InvalidState(
+                f"Run {original.public_id} cannot be retried from this step: the workspace its "
+                f"earlier steps left is incomplete ({exc}). Retry it from its first step."
+            ) from None
     Run.objects.filter(pk=run.pk).update(step_count=len(copies))
     run.step_count = len(copies)
     return run
