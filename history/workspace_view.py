@@ -60,10 +60,11 @@ class TextView:
 
 
 def states(run: Run) -> list[State]:
-    """The steps whose workspace differs from the step before, latest first."""
+    """The steps whose workspace differs from the state before, latest first (by the state's
+    number, as the engine restores them)."""
     rows = (
         run.steps.exclude(workspace="")
-        .order_by("-position")
+        .order_by("-workspace_seq", "-position")
         .values_list("position", "step_id", "workspace")[: MOST_STATES * 4]
     )
     found: list[State] = []

@@ -15,6 +15,15 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name="step",
+            name="workspace_seq",
+            field=models.PositiveIntegerField(
+                db_default=0,
+                default=0,
+                help_text="The number of that workspace state in the run; the highest is the latest.",
+            ),
+        ),
+        migrations.AddField(
             model_name="run",
             name="has_workspace",
             field=models.BooleanField(

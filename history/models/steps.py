@@ -78,6 +78,11 @@ class Step(models.Model):
         db_default="",
         help_text="Digest of the run's workspace after this step (empty: none stored).",
     )
+    workspace_seq = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="The number of that workspace state in the run; the highest is the latest.",
+    )
 
     class Meta:
         ordering = ["position"]

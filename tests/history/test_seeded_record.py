@@ -31,7 +31,11 @@ UNFILLED = {
         "step_numbering",  # seeded runs are numbered as runs are today
         "has_workspace",  # a workspace's files live in the workspace storage, which seeds skip
     },
-    "step": {"copied", "workspace"},  # no seeded run is a retry from a step or has a workspace
+    "step": {
+        "copied",
+        "workspace",
+        "workspace_seq",
+    },  # no seeded run is a retry from a step or has a workspace
 }
 
 

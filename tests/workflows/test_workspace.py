@@ -398,3 +398,27 @@ def test_a_change_in_one_folder_stores_only_the_trees_on_its_path() -> None:
         assert blobs.manifest(first)["a/deep/0.txt"]["size"] == 2
     finally:
         folder.close()
+
+
+def test_the_latest_state_is_the_one_stored_last_whatever_the_workers_clocks_say() -> None:
+    async def body(note: Note, ctx: Context) -> Text:
+        await write_note.run(Note(name="a", text="first"))
+        await ctx.hook("one")
+        await write_note.run(Note(name="a", text="second"))
+        await ctx.hook("two")
+        return await read_note.run(Note(name="a"))
+
+    workflow = define_workflow(slug="ws-skew", input=Note, output=Text, run=body, workspace=True)
+    log = MemoryEventLog()
+    assert isinstance(execute_workflow(workflow, {"name": "n"}, log), Suspended)
+    log.resume_hook(log.records[1].token or "", {})
+    assert isinstance(execute_workflow(workflow, {"name": "n"}, log), Suspended)
+    # The first write ran on a worker whose clock was an hour ahead.
+    first = log.records[0]
+    ahead = (first.finished_at or first.started_at) + timedelta(hours=1)  # type: ignore[operator]
+    first.finished_at = ahead
+    first.attempts = [{**first.attempts[-1], "finished_at": ahead.isoformat()}]
+    log.resume_hook(log.records[3].token or "", {})
+    outcome = execute_workflow(workflow, {"name": "n"}, log)
+    assert outcome == Completed({"text": "second"})
+    assert [log.records[p].workspace_seq for p in (0, 2, 4)] == [1, 2, 3]

@@ -107,6 +107,7 @@ def test_a_file_survives_the_worker_that_wrote_it_being_killed(
     # Stored once, under the run's own folder of the workspace storage; both steps name it.
     read = run.steps.get(step_id="step:read-report#0")
     assert read.workspace == written.workspace != ""
+    assert read.workspace_seq == written.workspace_seq + 1  # the next state, though unchanged
     blobs = StorageBlobs(run.uid.hex)
     manifest = blobs.manifest(written.workspace)
     assert manifest["out/report.bin"]["size"] == len(data) and manifest["out"] == {"type": "dir"}

@@ -39,6 +39,7 @@ class StepRecord:
     cost: Decimal = Decimal(0)  # the step's usage so far, priced
     copied: bool = False  # copied from the run this one retries from a later step
     workspace: str = ""  # the digest of the run's workspace after this step ("" none stored)
+    workspace_seq: int = 0  # that state's number in the run: the highest is the latest
     # Usage lines this write adds (model calls, paid services); not read back by load().
     usage: list[dict[str, Any]] = field(default_factory=list)
 

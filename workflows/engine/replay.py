@@ -178,8 +178,9 @@ class Pass:
         ]
         attempts = executor.run(calls, self.stop, self.clock)
         digest = self._store_workspace(attempts)
+        stamp = (digest, self.workspace.next_sequence() if digest else 0)
         for request, attempt in zip(to_execute, attempts, strict=True):
-            self._after_attempt(request, attempt, digest)
+            self._after_attempt(request, attempt, stamp)
 
     def _store_workspace(self, attempts: list[Attempt]) -> str:
         """The workspace as the round's steps left it, stored. When it cannot be (over its
@@ -251,7 +252,7 @@ class Pass:
             target, req.input, ctx, self.tracer, kind, parent, req.attributes, started_at
         )
 
-    def _after_attempt(self, req: Request, attempt: Attempt, digest: str) -> None:
+    def _after_attempt(self, req: Request, attempt: Attempt, stamp: tuple[str, int]) -> None:
         target = _target(req)
         asked = StepRecord(
             req.position,
@@ -260,7 +261,8 @@ class Pass:
             SUCCESS,
             input=req.input,
             parent_position=self.parent_of(req.position),
-            workspace=digest,
+            workspace=stamp[0],
+            workspace_seq=stamp[1],
         )
         policy = target.retries or self.workflow.retries or DEFAULT_POLICY
         previous = self.records.get(req.position)

@@ -7,7 +7,6 @@ that only replays to a sleep restores nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from ..errors import WorkspaceError
@@ -20,6 +19,8 @@ class RunWorkspace:
     def __init__(self, log: EventLog, records: dict[int, StepRecord], enabled: bool) -> None:
         self.log, self.records, self.enabled = log, records, enabled
         self.folder: Workspace | None = None
+        # The number of the run's last stored state: the next round's records get the next one.
+        self.sequence = max((r.workspace_seq for r in records.values() if r.workspace), default=0)
 
     def path(self) -> Path | None:
         """The workspace folder, restored on first use; None when the workflow has none."""
@@ -48,6 +49,10 @@ class RunWorkspace:
         assert self.folder is not None
         return self.folder.snapshot()
 
+    def next_sequence(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
     def roll_back(self) -> None:
         """Put the folder back as the last stored state left it (a round that could not be
         stored), so the next steps do not work on what was refused."""
@@ -75,17 +80,9 @@ class RunWorkspace:
 
 
 def latest_digest(records: dict[int, StepRecord]) -> str:
-    """The workspace state the run's latest executed step left ("" before any)."""
+    """The workspace state the run's latest executed step left ("" before any): by the state's
+    number, which each pass counts on from the last, not by clocks, which workers disagree on."""
     stamped = [record for record in records.values() if record.workspace]
     if not stamped:
         return ""
-    return max(stamped, key=lambda r: (_stamped_at(r), r.position)).workspace
-
-
-def _stamped_at(record: StepRecord) -> datetime:
-    # A step waiting to retry has no finished_at; its last attempt's end is when it was stored.
-    if record.attempts and record.attempts[-1].get("finished_at"):
-        return datetime.fromisoformat(record.attempts[-1]["finished_at"])
-    moment = record.finished_at or record.started_at
-    assert moment is not None  # an executed step has started
-    return moment
+    return max(stamped, key=lambda r: (r.workspace_seq, r.position)).workspace

@@ -36,6 +36,7 @@ STEP_FIELDS = (
     "parent_position",
     "cost",
     "workspace",
+    "workspace_seq",
 )
 
 # A run's step log as one JSON array, for the claim to read in its own statement. Timestamps
@@ -84,18 +85,20 @@ WITH guard AS (
 )
 INSERT INTO history_step (run_id, position, step_id, kind, status, input, output, error, attempts,
                           started_at, finished_at, wake_at, token, child_run_id, resumed_by, cost,
-                          parent_position, workspace)
+                          parent_position, workspace, workspace_seq)
 SELECT guard.id, %s::int, %s::varchar, %s::varchar, %s::varchar,
        %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb,
        %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::varchar, %s::bigint, '',
-       %s::numeric, %s::int, %s::varchar
+       %s::numeric, %s::int, %s::varchar, %s::int
 FROM guard
 ON CONFLICT (run_id, position) DO UPDATE SET
     status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error,
     cost = EXCLUDED.cost,
     attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at, wake_at = EXCLUDED.wake_at,
     child_run_id = COALESCE(EXCLUDED.child_run_id, history_step.child_run_id),
-    workspace = COALESCE(NULLIF(EXCLUDED.workspace, ''), history_step.workspace)
+    workspace = COALESCE(NULLIF(EXCLUDED.workspace, ''), history_step.workspace),
+    workspace_seq = CASE WHEN EXCLUDED.workspace = '' THEN history_step.workspace_seq
+                         ELSE EXCLUDED.workspace_seq END
     WHERE history_step.status NOT IN ('success', 'failed')
 RETURNING id
 """
@@ -154,6 +157,7 @@ def _record_step(run_pk: int, owner: str, record: StepRecord, child_pk: int | No
         record.cost,
         record.parent_position,
         record.workspace,
+        record.workspace_seq,
     ]
     row = dialect.fetch_prepared(_RECORD_SQL, params)
     return row[0] if row else None
@@ -173,7 +177,8 @@ def _record_step_portable(
             return None
         for name in ("status", "output", "error", "attempts", "finished_at", "wake_at", "cost"):
             setattr(step, name, values[name])
-        step.workspace = record.workspace or step.workspace
+        if record.workspace:
+            step.workspace, step.workspace_seq = record.workspace, record.workspace_seq
         step.child_run_id = child_pk or step.child_run_id
         step.save()
         return step.pk

@@ -188,6 +188,7 @@ class StepDrafter:
             parent_position=planned.parent,
             copied=False,  # seeded runs are never retries from a step
             workspace="",  # nor do their workflows have a workspace
+            workspace_seq=0,
             **columns,
         )
         self.rows.add(
