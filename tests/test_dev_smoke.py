@@ -105,6 +105,12 @@ def test_make_dev_runs_the_examples_offline_on_the_embedded_default(
         "offline: no key is set"
     )
 
+    # The workspace example: a script written, run in the sandbox and read, offline.
+    coder = cli(dev_stack, "agents", "prompt", "script-writer", "--message", "Say hello")
+    assert coder.returncode == 0, coder.stderr
+    assert "hello from the workspace" in json.loads(coder.stdout)["text"]
+    assert (home / "workspaces").is_dir(), "workspaces are stored under KEYSTROKE_HOME"
+
     started = cli(
         dev_stack,
         "workflows",
