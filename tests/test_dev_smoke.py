@@ -58,9 +58,27 @@ def dev_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
             assert make.poll() is None, log.read_text()
             yield env
         finally:
+            # Twice, as a terminal's Ctrl-C reaches make and keystroke dev both, and make passes
+            # it on: a second signal must not cut the stop short.
+            os.killpg(make.pid, signal.SIGTERM)
             os.killpg(make.pid, signal.SIGTERM)
             make.wait(timeout=30)
+    home = env["KEYSTROKE_HOME"]
+    wait_for(lambda: not _processes_of(home), 30, 0.5, "the dev stack's processes to stop")
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def _processes_of(home: str) -> list[str]:
+    """The processes whose environment names this KEYSTROKE_HOME (web, worker, beat)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"KEYSTROKE_HOME={home}".encode() in environ.split(b"\0"):
+            found.append(pid)
+    return found
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -189,8 +189,15 @@ class Stack:
             click.echo("\nStopping the web server, worker and beat…", err=True)
             return 0
         finally:
-            self.stop()
-            signal.signal(signal.SIGTERM, previous)
+            # A second Ctrl-C or SIGTERM (make passes one on) must not cut the stop short and
+            # leave a worker running.
+            interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            try:
+                self.stop()
+            finally:
+                signal.signal(signal.SIGINT, interrupt)
+                signal.signal(signal.SIGTERM, previous)
 
     def wait_until_up(self, url: str) -> None:
         deadline = time.monotonic() + READY_SECONDS
