@@ -74,12 +74,8 @@ def states(run: Run) -> list[State]:
     return found[::-1][:MOST_STATES]
 
 
-def state_at(run: Run, position: Any, choices: list[State]) -> State | None:
-    """The state picked (``at=<position>``), the latest when none is; None if there is none."""
-    if not choices:
-        return None
-    if position in (None, ""):
-        return choices[0]
+def state_at(run: Run, position: Any) -> State:
+    """The state step ``position`` left; LookupError when it stored none."""
     try:
         wanted = int(position)
     except (TypeError, ValueError):
@@ -91,24 +87,26 @@ def state_at(run: Run, position: Any, choices: list[State]) -> State | None:
     return State(wanted, found.step_id, found.workspace)
 
 
-def files(run: Run, state: State) -> list[FileRow]:
-    manifest = StorageBlobs(run.uid.hex).manifest(state.digest)
+def manifest_of(run: Run, state: State) -> Manifest:
+    return StorageBlobs(run.uid.hex).manifest(state.digest)
+
+
+def files(manifest: Manifest) -> list[FileRow]:
     return [
         FileRow(path, entry["type"], entry.get("size", 0), path.count("/"))
         for path, entry in sorted(manifest.items())
     ]
 
 
-def entry(run: Run, state: State, path: str) -> dict[str, Any]:
-    manifest: Manifest = StorageBlobs(run.uid.hex).manifest(state.digest)
+def entry(manifest: Manifest, state: State, path: str) -> dict[str, Any]:
     found = manifest.get(path)
     if found is None or found["type"] != "file":
         raise LookupError(f"The workspace at {state.step_id} has no file {path!r}.")
     return found
 
 
-def text_view(run: Run, state: State, path: str) -> TextView:
-    found = entry(run, state, path)
+def text_view(run: Run, state: State, manifest: Manifest, path: str) -> TextView:
+    found = entry(manifest, state, path)
     language = LANGUAGES.get(PurePosixPath(path).suffix.lower(), "plaintext")
     if found["size"] > MOST_TEXT_BYTES:
         return TextView(path, None, found["size"], language)
@@ -122,4 +120,4 @@ def text_view(run: Run, state: State, path: str) -> TextView:
 
 
 def open_file(run: Run, state: State, path: str) -> Any:
-    return StorageBlobs(run.uid.hex).open(entry(run, state, path)["sha256"])
+    return StorageBlobs(run.uid.hex).open(entry(manifest_of(run, state), state, path)["sha256"])

@@ -19,15 +19,17 @@ from .common import actor_or_403
 
 def workspace_context(request: HttpRequest, run: Run, can_operate: bool) -> dict[str, Any]:
     choices = workspace_view.states(run)
-    state = _state(run, request.GET.get("at"), choices)
+    at = request.GET.get("at")
+    state = _state(run, at) if at else choices[0] if choices else None
     context: dict[str, Any] = {"states": choices, "state": state, "files": [], "viewing": None}
     if state is None:
         return context
     try:
-        context["files"] = workspace_view.files(run, state)
+        manifest = workspace_view.manifest_of(run, state)
+        context["files"] = workspace_view.files(manifest)
         path = request.GET.get("file")
         if path:
-            context["viewing"] = workspace_view.text_view(run, state, path)
+            context["viewing"] = workspace_view.text_view(run, state, manifest, path)
     except WorkspaceFileMissing as exc:
         context["missing"] = str(exc)
     except LookupError as exc:
@@ -35,9 +37,9 @@ def workspace_context(request: HttpRequest, run: Run, can_operate: bool) -> dict
     return context
 
 
-def _state(run: Run, at: str | None, choices: list[workspace_view.State]) -> Any:
+def _state(run: Run, at: str) -> workspace_view.State:
     try:
-        return workspace_view.state_at(run, at, choices)
+        return workspace_view.state_at(run, at)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     except LookupError as exc:
@@ -52,9 +54,7 @@ def workspace_file(request: HttpRequest, run_id: str, position: int) -> FileResp
     actor = actor_or_403(request)
     run = get_run_for_actor(actor, run_id)
     path = request.GET.get("path", "")
-    state = _state(run, str(position), workspace_view.states(run))
-    if state is None:
-        raise Http404(f"Run {run.public_id} has no workspace.")
+    state = _state(run, str(position))
     try:
         content = workspace_view.open_file(run, state, path)
     except LookupError as exc:  # no such file, or its content is gone from the storage

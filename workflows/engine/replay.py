@@ -196,9 +196,7 @@ class Pass:
             try:
                 self.workspace.roll_back()
             except Exception as failed:
-                self.asks.fatal = WorkspaceError(
-                    f"The run's workspace cannot be restored: {failed}"
-                )
+                self.asks.fatal = _restore_failed(failed)
             return self.workspace.digest
 
     def _resolve(self, req: Request) -> Resolution:

@@ -20,7 +20,11 @@ class RunWorkspace:
         self.log, self.records, self.enabled = log, records, enabled
         self.folder: Workspace | None = None
         # The number of the run's last stored state: the next round's records get the next one.
-        self.sequence = max((r.workspace_seq for r in records.values() if r.workspace), default=0)
+        self.sequence = (
+            max((r.workspace_seq for r in records.values() if r.workspace), default=0)
+            if enabled
+            else 0
+        )
 
     def path(self) -> Path | None:
         """The workspace folder, restored on first use; None when the workflow has none."""

@@ -15,9 +15,10 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from pydantic import BaseModel
 
 from ..errors import CommandTimeout, SandboxUnavailable
 
@@ -34,9 +35,9 @@ TMP_BYTES = 64 * 1024 * 1024  # the sandbox's own /tmp, in memory
 INSTALL = "install Debian's bubblewrap package (apt-get install bubblewrap)"
 
 
-@dataclass(frozen=True)
-class CommandResult:
-    """What a command did: its exit code and what it printed (each stream up to 64 KiB)."""
+class CommandResult(BaseModel):
+    """What a command did: its exit code and what it printed (each stream up to 64 KiB); the
+    output of a run_command step too."""
 
     command: list[str]
     exit_code: int
@@ -44,9 +45,6 @@ class CommandResult:
     stderr: str
     duration_ms: int
     truncated: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,14 @@ def run_sandboxed(
         stderr, cut_err = _read(err_path)
     if code == 1 and stderr.startswith("bwrap: "):
         raise SandboxUnavailable(f"bubblewrap could not start the command: {stderr.strip()}")
-    return CommandResult(argv, code, stdout, stderr, duration, cut_out or cut_err)
+    return CommandResult(
+        command=argv,
+        exit_code=code,
+        stdout=stdout,
+        stderr=stderr,
+        duration_ms=duration,
+        truncated=cut_out or cut_err,
+    )
 
 
 def _limits(limits: SandboxLimits) -> list[str]:

@@ -19,6 +19,7 @@ from ..definitions import Action
 from ..engine import StepContext
 from ..errors import WorkspaceError
 from .paths import inside, lock_of
+from .sandbox import CommandResult
 
 READ_LIMIT = 256 * 1024  # characters of a file read_file returns; the rest is cut, and it says so
 
@@ -178,18 +179,8 @@ class CommandIn(BaseModel):
     )
 
 
-class CommandOut(BaseModel):
-    command: list[str]
-    exit_code: int
-    stdout: str
-    stderr: str
-    duration_ms: int
-    truncated: bool = False
-
-
-def _command(data: CommandIn, ctx: StepContext) -> CommandOut:
-    result = ctx.run_command(data.command, timeout=data.timeout_seconds)
-    return CommandOut(**result.as_dict())
+def _command(data: CommandIn, ctx: StepContext) -> CommandResult:
+    return ctx.run_command(data.command, timeout=data.timeout_seconds)
 
 
 def _open_file(target: Any, flags: int, what: str, mode: str = "rb") -> Any:
@@ -252,7 +243,7 @@ run_command = _tool(
     "Run a shell command in the workspace, sandboxed: no network, a time and a memory limit. "
     "Returns its exit code, stdout and stderr.",
     input=CommandIn,
-    output=CommandOut,
+    output=CommandResult,
     run=_command,
     retries=0,  # a command's effects are its own: the model decides whether to run it again
 )
