@@ -223,6 +223,12 @@ class UnknownFromStep(ServiceError):
     status, type = 400, "invalid_request"
 
 
+class InvalidSecret(ServiceError):
+    """A webhook secret not of the form its sender's scheme signs with."""
+
+    status, type = 400, "invalid_request"
+
+
 class InvalidState(ServiceError):
     """The run's status does not allow the change."""
 

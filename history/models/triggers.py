@@ -21,7 +21,9 @@ class TriggerState(models.Model):
     )
     enabled = models.BooleanField(default=True)
     secret = models.CharField(
-        max_length=64, blank=True, help_text="A webhook's secret (?token= and HMAC key)."
+        max_length=200,
+        blank=True,
+        help_text="A webhook's secret: its ?token= and HMAC key, or the sender's signing secret.",
     )
     cursor = models.JSONField(null=True, blank=True, help_text="A poll's saved state.")
     last_slot = models.DateTimeField(

@@ -58,6 +58,7 @@ ROLES: dict[str, dict[str, str]] = {
     "history:bulk-count": {"GET": Role.OPERATOR},
     "workflows-api:trigger-disable": {"POST": Role.ADMIN},
     "workflows-api:trigger-enable": {"POST": Role.ADMIN},
+    "workflows-api:trigger-secret": {"POST": Role.ADMIN},
 }
 # Parameters naming an object of one organization; the others name code (slugs) or credentials.
 OBJECT_PARAMS = {"run_id", "pk", "job_id"}

@@ -40,23 +40,29 @@ class Cli:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
 
-    def __call__(self, *args: str, **env: str | None) -> Result:
+    def __call__(self, *args: str, stdin: str = "", **env: str | None) -> Result:
         merged = {k: v for k, v in {**self.env, **env}.items() if v is not None}
         done = subprocess.run(
-            [KEYSTROKE, *args], env=merged, capture_output=True, text=True, timeout=120, check=False
+            [KEYSTROKE, *args],
+            env=merged,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         return Result(args, done.returncode, done.stdout, done.stderr)
 
-    def ok(self, *args: str, **env: str | None) -> Result:
-        result = self(*args, **env)
+    def ok(self, *args: str, stdin: str = "", **env: str | None) -> Result:
+        result = self(*args, stdin=stdin, **env)
         assert result.code == 0, (
             f"keystroke {' '.join(args)} exited {result.code}:\n{result.stderr}"
         )
         return result
 
-    def fails(self, *args: str, **env: str | None) -> Result:
+    def fails(self, *args: str, stdin: str = "", **env: str | None) -> Result:
         """Exit status 1, an ``error:`` line on stderr and nothing on stdout."""
-        result = self(*args, **env)
+        result = self(*args, stdin=stdin, **env)
         assert result.code == 1, (
             f"keystroke {' '.join(args)} exited {result.code}:\n{result.stdout}{result.stderr}"
         )

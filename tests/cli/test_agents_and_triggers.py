@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Cli, StubServer, base_env, run_of
+from .conftest import Cli, StubServer, base_env, issue_key, run_of
 
 RUN_ID = "run_" + "a" * 32
 FINISHED = {
@@ -169,3 +169,42 @@ def test_triggers_list_url_invoke_disable_enable_against_the_live_server(
         AuditEvent.objects.filter(target="weekly").values_list("action", flat=True).order_by("id")
     ) == ["trigger.disable", "trigger.enable"]
     assert Run.objects.filter(trigger_type="schedule").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_senders_secret_is_set_from_stdin_shown_by_url_and_rotated(
+    cli: Cli, live_server: Any
+) -> None:
+    import stripe
+
+    from history.models import AuditEvent, TriggerState
+
+    # Stripe makes the secret once it has the URL: none yet, and url says how to set it
+    first = cli.ok("triggers", "url", "stripe-events")
+    assert first.stdout.endswith("/triggers/stripe-events\n") and "--set" in first.stderr
+    assert "--set" in cli.fails("triggers", "secret", "stripe-events").stderr
+    secret = "whsec_" + "Q" * 32
+    assert cli.ok("triggers", "secret", "stripe-events", "--set", stdin=f"{secret}\n").stdout == (
+        f"{secret}\n"
+    )
+    lines = cli.ok("triggers", "url", "stripe-events").stdout.splitlines()
+    assert lines == [first.stdout.strip(), f"secret (stripe): {secret}"]
+    body = '{"id": "evt_cli", "type": "invoice.paid"}'
+    header = stripe.WebhookSignature.generate_signature_header(body, secret)
+    delivered = httpx.post(
+        f"{live_server.url}/triggers/stripe-events",
+        content=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+    assert delivered.status_code == 202, delivered.text
+    refused = cli.fails("triggers", "secret", "stripe-events", "--set", stdin="sk_live_oops\n")
+    assert "whsec_" in refused.stderr and "sk_live_oops" not in refused.stderr
+    assert "Stripe makes" in cli.fails("triggers", "secret", "stripe-events", "--rotate").stderr
+
+    old = cli.ok("triggers", "secret", "github-pushes").stdout.strip()
+    new = cli.ok("triggers", "secret", "github-pushes", "--rotate").stdout.strip()
+    assert new != old and TriggerState.objects.get(key="github-pushes").secret == new
+    assert AuditEvent.objects.filter(action="trigger.secret").count() == 2
+
+    viewer = cli.fails("triggers", "secret", "github-pushes", KEYSTROKE_API_KEY=issue_key("viewer"))
+    assert "Only admins" in viewer.stderr

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -74,6 +74,33 @@ class TriggerActionView(ActorAPIView):
         if not row["enabled"]:
             raise Conflict(f"{slug} is disabled: `keystroke triggers enable {slug}` first.")
         return _invoke(request, self.actor, trigger, attachment)
+
+
+class TriggerSecretView(ActorAPIView):
+    """POST /api/triggers/<slug>/secret: ``{"secret": "<the sender's>"}`` sets a webhook's secret,
+    ``{}`` makes a new one. Admins only.
+    """
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        summary="Set or rotate a webhook's secret",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        require_role(self.actor, Role.ADMIN)
+        body = read_json(request) or {}
+        secret = body.get("secret") if isinstance(body, dict) else None
+        if (
+            not isinstance(body, dict)
+            or set(body) - {"secret"}
+            or ("secret" in body and not isinstance(secret, str))
+        ):
+            raise ValidationError(
+                {"secret": ['Send {"secret": "<the sender\'s secret>"}, or {} for a new one.']}
+            )
+        state.set_secret(self.actor, slug, secret)
+        trigger, _ = state.find(slug)
+        return Response(state.describe(self.actor, trigger, None))
 
 
 def _invoke(request: Request, actor: Actor, trigger: Any, attachment: Any) -> Response:

@@ -6,7 +6,7 @@ from .bulk import BulkJobView, BulkStopView, BulkView
 from .hooks import HookView, OpenHookListView, RunHookView
 from .pauses import PauseView
 from .runs import RunActionView
-from .triggers import TriggerActionView, TriggerDetailView, TriggerListView
+from .triggers import TriggerActionView, TriggerDetailView, TriggerListView, TriggerSecretView
 from .webhooks import WebhookView
 from .workflows import AgentListView, PromptAgentView, StartWorkflowView, WorkflowListView
 
@@ -55,5 +55,6 @@ urlpatterns = [
         )
         for action in TriggerActionView.actions
     ),
+    path("api/triggers/<str:slug>/secret", TriggerSecretView.as_view(), name="trigger-secret"),
     path("triggers/<slug:endpoint>", WebhookView.as_view(), name="webhook"),
 ]

@@ -17,7 +17,7 @@ from history.jsonbody import BadJSON, TooLarge, parse_json, read_limited
 
 from ..registry import registry
 from ..triggers import firing
-from ..triggers.webhooks import SIGNATURE_HEADER, authenticate, raw_value, signature_key
+from ..triggers.webhooks import authenticate, raw_value
 from .bodies import check_size, idempotency_key
 from .errors import validating
 from .openapi import ANSWERS, ERRORS
@@ -42,23 +42,16 @@ class WebhookView(APIView):
         if webhook is None:
             raise NotFound(f"No webhook listens on /triggers/{endpoint}.")
         body = _body(request)
-        organization, auth = authenticate(
-            webhook,
-            request.query_params.get("token", ""),
-            request.headers.get(SIGNATURE_HEADER, ""),
-            body,
-        )
+        organization, proof = authenticate(webhook, request.headers, request.query_params, body)
         key = idempotency_key(request)
         with validating(f"payload for webhook {webhook.slug}"):
             event = webhook.payload.model_validate(_json(request, body))
-        raw = raw_value(request.headers, request.query_params, body, auth) | {"endpoint": endpoint}
+        raw = raw_value(request.headers, request.query_params, body, proof)
+        raw["endpoint"] = endpoint
         if key:
             raw["idempotency_key"] = key
-        keys = tuple(
-            k
-            for k in (key, signature_key(request.headers.get(SIGNATURE_HEADER, ""), body, auth))
-            if k
-        )
+        # a sender's redelivery repeats its delivery id, a replay its signed body
+        keys = tuple(k for k in (key, proof.delivery_key) if k)
         status, answer = firing.deliver(
             organization, webhook, event, raw, f"webhook:{webhook.slug}", keys
         )

@@ -64,6 +64,7 @@ from .triggers import (
     record_trigger_error,
     save_cursor_txn,
     set_enabled_txn,
+    set_secret_txn,
     take_slot_txn,
 )
 from .wakeups import (
@@ -116,6 +117,7 @@ __all__ = [
     "save_trace_txn",
     "send_held",
     "set_enabled_txn",
+    "set_secret_txn",
     "settle_parent_step_txn",
     "stale_run_ids",
     "take_slot_txn",

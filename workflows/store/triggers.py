@@ -56,6 +56,11 @@ def set_enabled_txn(row: TriggerState, on: bool) -> None:
     row.save(update_fields=["enabled"])
 
 
+def set_secret_txn(row: TriggerState, secret: str) -> None:
+    row.secret = secret
+    row.save(update_fields=["secret"])
+
+
 def mark_fired_txn(blanks: list[TriggerState], run: Run, now: datetime) -> None:
     """Record ``run`` as the last of these rows (a trigger and its attachment), making the ones
     missing from their blanks.

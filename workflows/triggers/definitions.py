@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from ..definitions import SLUG, Definition, _caller_file
 from ..registry import registry
 from .cron import check_cron
+from .senders import SCHEMES
 
 SLUG_LIMIT = 60  # an attachment id, <trigger>:<target>, must fit the run's trigger_id
 Filter = Callable[[Any], bool]
@@ -98,9 +99,16 @@ class Webhook(Trigger):
 
     type = "webhook"
 
-    def __init__(self, *, endpoint: str, payload: builtins.type[BaseModel], **common: Any) -> None:
+    def __init__(
+        self, *, endpoint: str, payload: builtins.type[BaseModel], verify: str, **common: Any
+    ) -> None:
         super().__init__(**common)
         what = f"define_webhook(slug={self.slug!r})"
+        if verify not in SCHEMES:
+            raise ValueError(
+                f"{what}, verify={verify!r}: verify is one of "
+                f"{', '.join(repr(name) for name in SCHEMES)}: how the sender signs its deliveries."
+            )
         if not isinstance(endpoint, str) or not SLUG.match(endpoint):
             raise ValueError(
                 f"{what}, endpoint={endpoint!r}: an endpoint is a URL segment like 'signup'."
@@ -109,11 +117,12 @@ class Webhook(Trigger):
             raise ValueError(
                 f"{what}, payload={payload!r}: payload must be a pydantic BaseModel subclass."
             )
-        self.endpoint, self.payload = endpoint, payload
+        self.endpoint, self.payload, self.verify = endpoint, payload, verify
 
     def describe(self) -> dict[str, Any]:
         return super().describe() | {
             "endpoint": self.endpoint,
+            "verify": self.verify,
             "payload_schema": self.payload.model_json_schema(),
         }
 
@@ -204,13 +213,20 @@ def define_webhook(
     filter: Filter | None = None,
     name: str | None = None,
     description: str = "",
+    verify: str = "keystroke",
 ) -> Webhook:
-    """A webhook trigger: ``POST /triggers/<endpoint>``, authenticated by its secret."""
+    """A webhook trigger: ``POST /triggers/<endpoint>``, authenticated by its secret.
+
+    ``verify`` is how deliveries prove it: ``"keystroke"`` (``?token=`` or
+    ``X-Keystroke-Signature``), ``"standard-webhooks"`` (Svix and the Standard Webhooks spec),
+    ``"github"`` or ``"stripe"``.
+    """
     return _register(
         Webhook(
             slug=slug,
             endpoint=endpoint,
             payload=payload,
+            verify=verify,
             filter=filter,
             name=name,
             description=description,

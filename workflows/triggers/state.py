@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.db import transaction
@@ -15,10 +14,11 @@ from history.models import Organization, TriggerState
 
 from .. import store
 from ..conf import engine_settings
-from ..errors import NotHere, UnknownTrigger
+from ..errors import InvalidSecret, InvalidState, NotHere, UnknownTrigger
 from ..registry import registry
 from .cron import next_slot
-from .definitions import Attachment, Trigger
+from .definitions import Attachment, Trigger, Webhook
+from .senders import SCHEMES
 
 DEFAULT_ORGANIZATION = "default"  # Organization.objects.default()'s slug
 
@@ -49,7 +49,7 @@ def find(slug: str) -> tuple[Trigger, Attachment | None]:
 def blank(organization: Organization, key: str) -> TriggerState:
     """A new row of a trigger or attachment, not saved; a webhook's has its secret."""
     trigger = registry.triggers.get(key)
-    secret = secrets.token_urlsafe(32) if trigger is not None and trigger.type == "webhook" else ""
+    secret = SCHEMES[trigger.verify].new_secret() if isinstance(trigger, Webhook) else ""
     return TriggerState(organization=organization, key=key, secret=secret)
 
 
@@ -90,10 +90,38 @@ def set_enabled(actor: Actor, slug: str, on: bool) -> TriggerState:
     return row
 
 
-def webhook_url(trigger: Trigger, row: TriggerState, with_token: bool) -> str:
+def webhook_url(trigger: Webhook, row: TriggerState, with_token: bool) -> str:
+    """The URL to give the sender; a Keystroke-verified webhook's carries its secret as
+    ``?token=`` for those allowed to see it.
+    """
     base = engine_settings()["PUBLIC_URL"].rstrip("/")
-    url = f"{base}/triggers/{trigger.endpoint}"  # type: ignore[attr-defined]
-    return f"{url}?token={row.secret}" if with_token and row.secret else url
+    url = f"{base}/triggers/{trigger.endpoint}"
+    token = with_token and row.secret and trigger.verify == "keystroke"
+    return f"{url}?token={row.secret}" if token else url
+
+
+@transaction.atomic(durable=True)
+def set_secret(actor: Actor, slug: str, secret: str | None) -> TriggerState:
+    """Give a webhook the sender's secret, or a new one of its scheme's form (``None``); recorded
+    in the audit log (without the secret). Deliveries signed with the old one are refused from now.
+    """
+    trigger, attachment = find(slug)
+    if not isinstance(trigger, Webhook) or attachment is not None:
+        raise InvalidState(f"{slug} is not a webhook: only a webhook trigger has a secret.")
+    scheme = SCHEMES[trigger.verify]
+    if secret is None:
+        if scheme.sender_makes_secret:
+            raise InvalidState(
+                f"{scheme.label} makes webhook {slug}'s signing secret: copy it from the sender "
+                f"and set it with `keystroke triggers secret {slug} --set`."
+            )
+        secret = scheme.new_secret()
+    elif error := scheme.secret_error(secret):
+        raise InvalidSecret(f"secret: {error}")
+    row = locked_state_txn(actor.organization, slug)
+    store.set_secret_txn(row, secret)
+    actor.audit("trigger.secret", slug)
+    return row
 
 
 def states(organization: Organization, keys: list[str]) -> dict[str, TriggerState]:
@@ -129,8 +157,13 @@ def describe(
         and own_row.enabled
         and fires_in(actor.organization, trigger),
         "url": webhook_url(trigger, trigger_row, with_token=actor.can("admin"))
-        if trigger.type == "webhook"
+        if isinstance(trigger, Webhook)
         else "",
+        "verify": getattr(trigger, "verify", ""),
+        # the secret a sender signs with, for admins: "" until a sender-made one is set
+        "secret": trigger_row.secret
+        if isinstance(trigger, Webhook) and actor.can("admin")
+        else None,
         "cron": cron or "",
         "timezone": getattr(trigger, "timezone", ""),
         "next_fire_at": next_slot(cron, trigger.zone, timezone.now()) if cron else None,  # type: ignore[attr-defined]

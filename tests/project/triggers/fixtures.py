@@ -72,3 +72,32 @@ def _flaky(payload: dict[str, Any]) -> dict[str, Any]:
 flaky = define_schedule(slug="flaky", cron="*/5 * * * *", payload={"marker": FLAKY_MARKER}).attach(
     three_steps_workflow, transform=_flaky
 )
+
+
+class Push(BaseModel):
+    ref: str
+
+
+class SvixEvent(BaseModel):
+    type: str
+    marker: str
+
+
+class StripeEvent(BaseModel):
+    id: str
+    type: str
+
+
+# Webhooks their senders sign, each starting three-steps with a marker from the event.
+github_pushes = define_webhook(
+    slug="github-pushes", endpoint="github-pushes", payload=Push, verify="github"
+)
+github_pushes.attach(three_steps_workflow, transform=lambda p: Script(marker=p.ref))
+svix_events = define_webhook(
+    slug="svix-events", endpoint="svix-events", payload=SvixEvent, verify="standard-webhooks"
+)
+svix_events.attach(three_steps_workflow, transform=lambda e: Script(marker=e.marker))
+stripe_events = define_webhook(
+    slug="stripe-events", endpoint="stripe-events", payload=StripeEvent, verify="stripe"
+)
+stripe_events.attach(three_steps_workflow, transform=lambda e: Script(marker=e.id))
