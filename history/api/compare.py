@@ -63,7 +63,6 @@ class RunCompareView(ActorAPIView):
     @extend_schema(
         responses=ComparisonSerializer,
         summary="Compare two runs: input and result diffs, steps aligned by step id",
-        operation_id="runs_compare",
     )
     def get(self, request: Request, pk: str, other: str) -> Response:
         a = get_run_for_actor(self.actor, pk)

@@ -81,7 +81,6 @@ class RunCountsViewSet(FilteredRuns):
     serializer_class = RunCountsSerializer
 
     @extend_schema(
-        operation_id="count_runs",
         summary="Count the runs of each status that the filters match",
         description="Exact up to `cap` runs per status; past it `exact` is false, `count` is the "
         "cap and `estimate` the database's estimate, so counting stays fast at millions of runs.",
@@ -102,7 +101,6 @@ class RunFailuresViewSet(FilteredRuns):
     serializer_class = FailuresSerializer
 
     @extend_schema(
-        operation_id="list_failures",
         summary="Failed runs grouped by error type and message fingerprint, most frequent first",
         parameters=[
             OpenApiParameter("page", int, description="From 1; 25 groups a page."),

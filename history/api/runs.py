@@ -25,7 +25,14 @@ from ..listing import LIST_INCLUDES, LIST_PAGE_WITH_PARTS, runs_for_list
 from ..markdown import run_markdown
 from ..models import Run
 from .base import ActsForActor
-from .serializers import RunListSerializer, RunSerializer, parse_include
+from .serializers import (
+    INCLUDES,
+    ListedRunWithParts,
+    RunListSerializer,
+    RunSerializer,
+    RunWithParts,
+    parse_include,
+)
 from .waiting import MOVING, WAIT, wait_seconds, wait_while_moving
 
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -93,7 +100,22 @@ WHERE = OpenApiParameter(
 )
 
 
-@extend_schema_view(list=extend_schema(parameters=[WHERE]))
+def include_parameter(parts: tuple[str, ...], where: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "include",
+        str,
+        description=f"Comma-separated parts to add {where}: "
+        + ", ".join(f"`{part}`" for part in parts)
+        + ". `trigger` adds the trigger's attachment id and raw value.",
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[WHERE, include_parameter(LIST_INCLUDES, "to each run (the first few)")],
+        responses=ListedRunWithParts(many=True),
+    )
+)
 class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
     serializer_class = RunSerializer
     renderer_classes = [JSONRenderer, MarkdownRenderer]
@@ -174,9 +196,10 @@ class RunViewSet(ActsForActor, viewsets.ReadOnlyModelViewSet):
                 "error, steps, usage; payloads cut), for an issue or an AI assistant.",
             ),
             WAIT,
+            include_parameter(INCLUDES, "to the run"),
         ],
         responses={
-            (200, "application/json"): RunSerializer,
+            (200, "application/json"): RunWithParts,
             (200, "text/markdown"): OpenApiTypes.STR,
         },
     )

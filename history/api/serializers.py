@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from .. import listing
 from ..models import Run, Step
+from . import shapes
 
 INCLUDES = ("steps", "trace", "usage", "trigger", "messages")
 USAGE_FIELDS = (
@@ -42,7 +44,8 @@ LOG_FIELDS = ("span_id", "created_at", "level", "logger", "message", "attributes
 class StepSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="step_id")
     attempts = serializers.SerializerMethodField()
-    attempt_errors = serializers.JSONField(source="attempts")
+    attempt_errors = shapes.AttemptsField(source="attempts")
+    error = shapes.StepErrorField()
     child_run_id = serializers.SerializerMethodField()
 
     class Meta:
@@ -78,12 +81,13 @@ class StepSerializer(serializers.ModelSerializer):
 
 class RunSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
-    trigger = serializers.SerializerMethodField()
+    error = shapes.RunErrorField()
+    trigger = shapes.RunTriggerField()
     project = serializers.CharField(source="project.slug")
     parent_id = serializers.SerializerMethodField()
     rerun_of_id = serializers.SerializerMethodField()
-    models = serializers.JSONField(source="models_used")
-    services = serializers.JSONField(source="services_used")
+    models = serializers.ListField(child=serializers.CharField(), source="models_used")
+    services = serializers.ListField(child=serializers.CharField(), source="services_used")
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -171,9 +175,9 @@ class ListedPayloads(serializers.Serializer):
     summary.
     """
 
-    input = serializers.SerializerMethodField()
-    output = serializers.SerializerMethodField()
-    error = serializers.SerializerMethodField()
+    input = shapes.PreviewField()
+    output = shapes.PreviewField()
+    error = shapes.ErrorSummaryField()
 
     def get_input(self, obj: Any) -> dict[str, Any] | None:
         return listing.preview(obj, "input")
@@ -185,7 +189,7 @@ class ListedPayloads(serializers.Serializer):
         return listing.error_summary(obj)
 
 
-class StepListSerializer(ListedPayloads, StepSerializer):
+class StepListSerializer(ListedPayloads, StepSerializer):  # type: ignore[misc]  # its error wins
     """A step as a list shows it: payload previews, the error's summary, the count of attempts."""
 
     class Meta(StepSerializer.Meta):
@@ -197,7 +201,7 @@ class StepListSerializer(ListedPayloads, StepSerializer):
         )
 
 
-class RunListSerializer(ListedPayloads, RunSerializer):
+class RunListSerializer(ListedPayloads, RunSerializer):  # type: ignore[misc]  # its error wins
     """A run in ``GET /api/runs``: previews of its payloads and at most a few of each included part.
 
     ``input`` and ``output`` are ``{"preview", "size", "truncated"}`` (the first 1,024 characters
@@ -206,6 +210,7 @@ class RunListSerializer(ListedPayloads, RunSerializer):
     """
 
     api_url = serializers.SerializerMethodField()
+    trigger = shapes.ListedRunTriggerField()  # type: ignore[assignment]
 
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "api_url"]
@@ -245,3 +250,29 @@ def parse_include(raw: str) -> tuple[str, ...]:
             f"include={','.join(unknown)} is not known: choose from {', '.join(INCLUDES)}."
         )
     return parts
+
+
+# For the schema: the envelopes with the parts ``include`` adds to them.
+@extend_schema_serializer(component_name="Run")
+class RunWithParts(RunSerializer):
+    steps = StepSerializer(many=True, required=False, help_text="With include=steps.")
+    usage = shapes.UsageItem(many=True, required=False, help_text="With include=usage.")
+    trace = shapes.TracePart(required=False, help_text="With include=trace.")
+    messages = shapes.Message(
+        many=True, required=False, help_text="An agent's conversation; with include=messages."
+    )
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "steps", "usage", "trace", "messages"]
+
+
+@extend_schema_serializer(component_name="ListedRun")
+class ListedRunWithParts(RunListSerializer):
+    steps = StepListSerializer(
+        many=True, required=False, help_text="With include=steps: the first few."
+    )
+    usage = shapes.UsageItem(many=True, required=False, help_text="With include=usage.")
+    trace = shapes.ListedTrace(required=False, help_text="With include=trace: the first few.")
+
+    class Meta(RunListSerializer.Meta):
+        fields = [*RunListSerializer.Meta.fields, "steps", "usage", "trace"]

@@ -14,6 +14,7 @@ from ..access import get_run_for_actor
 from ..trace_export import trace_document, trace_markdown
 from .base import ActorAPIView
 from .runs import FORMATS, MarkdownRenderer
+from .shapes import TraceDocument
 
 
 class RunTraceView(ActorAPIView):
@@ -38,7 +39,6 @@ class RunTraceView(ActorAPIView):
 
     @extend_schema(
         summary="A run's trace: spans, waits and logs",
-        operation_id="runs_trace",
         parameters=[
             OpenApiParameter(
                 "format",
@@ -48,7 +48,7 @@ class RunTraceView(ActorAPIView):
             )
         ],
         responses={
-            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/json"): TraceDocument,
             (200, "text/markdown"): OpenApiTypes.STR,
         },
     )

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from history import bulk as history_bulk
 from history.api.base import ActorAPIView
+from history.api.shapes import RunFilterField
 from history.bulk import BulkInputError
 from history.models import BulkJob
 from history.models.accounts import Role
@@ -32,7 +33,7 @@ BULK_REQUEST = inline_serializer(
     "BulkRequest",
     {
         "action": serializers.ChoiceField(choices=BulkJob.Action.choices),
-        "filter": serializers.JSONField(help_text='GET /api/runs\'s query, e.g. {"status": …}'),
+        "filter": RunFilterField(help_text='GET /api/runs\'s query, e.g. {"status": …}'),
         "reason": serializers.CharField(help_text="Required unless dry_run."),
         "dry_run": serializers.BooleanField(default=False),
     },
@@ -46,35 +47,29 @@ BULK_STARTED = inline_serializer(
         "url": serializers.URLField(required=False),
     },
 )
-BULK_JOB = OpenApiResponse(
-    inline_serializer(
-        "BulkJob",
-        {
-            "job_id": serializers.CharField(),
-            "action": serializers.CharField(),
-            "status": serializers.CharField(),
-            "filter": serializers.JSONField(),
-            "reason": serializers.CharField(),
-            "count": serializers.IntegerField(),
-            "processed": serializers.IntegerField(),
-            "changed": serializers.IntegerField(),
-            "skipped": serializers.IntegerField(),
-            "batches": serializers.IntegerField(),
-            "percent": serializers.IntegerField(),
-            "created_by": serializers.CharField(),
-            "stopped_by": serializers.CharField(),
-            "error": serializers.CharField(),
-            "created_at": serializers.DateTimeField(),
-            "started_at": serializers.DateTimeField(allow_null=True),
-            "finished_at": serializers.DateTimeField(allow_null=True),
-            "url": serializers.URLField(),
-        },
-    )
-)
-
-
+_BULK_JOB_FIELDS: dict[str, serializers.Field] = {
+    "job_id": serializers.CharField(),
+    "action": serializers.CharField(),
+    "status": serializers.CharField(),
+    "filter": RunFilterField(),
+    "reason": serializers.CharField(),
+    "count": serializers.IntegerField(),
+    "processed": serializers.IntegerField(),
+    "changed": serializers.IntegerField(),
+    "skipped": serializers.IntegerField(),
+    "batches": serializers.IntegerField(),
+    "percent": serializers.IntegerField(),
+    "created_by": serializers.CharField(),
+    "stopped_by": serializers.CharField(),
+    "error": serializers.CharField(),
+    "created_at": serializers.DateTimeField(),
+    "started_at": serializers.DateTimeField(allow_null=True),
+    "finished_at": serializers.DateTimeField(allow_null=True),
+    "url": serializers.URLField(),
+}
+BULK_JOB = OpenApiResponse(inline_serializer("BulkJob", _BULK_JOB_FIELDS))
 BULK_JOBS = inline_serializer(
-    "BulkJobPage", {"results": serializers.ListField(child=serializers.JSONField())}
+    "BulkJobPage", {"results": inline_serializer("BulkJob", _BULK_JOB_FIELDS, many=True)}
 )
 
 
@@ -104,7 +99,6 @@ class BulkView(ActorAPIView):
     @extend_schema(
         responses={200: BULK_JOBS, **ERRORS},
         summary="The organization's bulk jobs, newest first",
-        operation_id="runs_bulk_list",
     )
     def get(self, request: Request) -> Response:
         jobs = BulkJob.objects.filter(organization=self.actor.organization)
@@ -115,7 +109,6 @@ class BulkView(ActorAPIView):
         request=BULK_REQUEST,
         responses={200: BULK_STARTED, 202: BULK_STARTED, **ERRORS},
         summary="Cancel or retry every run a filter matches (dry_run counts them)",
-        operation_id="runs_bulk_create",
     )
     def post(self, request: Request) -> Response:
         require_role(self.actor, Role.OPERATOR)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from history.access import get_run_for_actor
 from history.api.base import ActorAPIView
-from history.api.serializers import RunSerializer
+from history.api.serializers import RunSerializer, RunWithParts
 from history.models.accounts import Role
 from history.permissions import require_role
 
@@ -39,7 +39,7 @@ class RunActionView(ActorAPIView):
 
     @extend_schema(
         request=RETRY_BODY,
-        responses={200: RunSerializer, 201: RunSerializer, **ERRORS},
+        responses={200: RunWithParts, 201: RunWithParts, **ERRORS},
         summary="Change a run",
         description=(
             "cancel and rerun take no body. retry without a body continues a failed or canceled "

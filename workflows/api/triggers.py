@@ -21,14 +21,13 @@ from ..errors import TriggerFailed
 from ..triggers import firing, state
 from .bodies import read_json
 from .errors import validating
-from .openapi import ANSWERS, ERRORS, TRIGGERS
+from .openapi import ANSWERS, ERRORS, SECRET_BODY, TRIGGER, TRIGGER_ROW, TRIGGERS
 
 
 class TriggerListView(ActorAPIView):
     @extend_schema(
         responses={200: TRIGGERS, **ERRORS},
         summary="List triggers: type, target, state, next fire time",
-        operation_id="triggers_list",
     )
     def get(self, request: Request) -> Response:
         return Response({"results": state.rows(self.actor)})
@@ -36,9 +35,8 @@ class TriggerListView(ActorAPIView):
 
 class TriggerDetailView(ActorAPIView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: TRIGGER, **ERRORS},
         summary="A trigger, or one attachment of it",
-        operation_id="triggers_get",
     )
     def get(self, request: Request, slug: str) -> Response:
         trigger, attachment = state.find(slug)
@@ -53,27 +51,38 @@ class TriggerDetailView(ActorAPIView):
         return Response(row | {"definition": trigger.describe()})
 
 
-class TriggerActionView(ActorAPIView):
-    """POST /api/triggers/<slug>/invoke | disable | enable."""
-
-    actions = ("invoke", "disable", "enable")
+class TriggerInvokeView(ActorAPIView):
+    """POST /api/triggers/<slug>/invoke: fire it now, as its webhook or next slot would."""
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
         responses={**ANSWERS},
-        summary="Fire, disable or enable a trigger",
+        summary="Fire a trigger now; a webhook's body is its event",
     )
-    def post(self, request: Request, slug: str, action: str) -> Response:
-        # Starting runs is an operator's right; switching triggers an admin's.
-        require_role(self.actor, Role.OPERATOR if action == "invoke" else Role.ADMIN)
+    def post(self, request: Request, slug: str) -> Response:
+        require_role(self.actor, Role.OPERATOR)  # starting runs is an operator's right
         trigger, attachment = state.find(slug)
-        if action != "invoke":
-            state.set_enabled(self.actor, slug, on=action == "enable")
-            return Response(state.describe(self.actor, trigger, attachment))
         row = state.describe(self.actor, trigger, attachment)
         if not row["enabled"]:
             raise Conflict(f"{slug} is disabled: `keystroke triggers enable {slug}` first.")
         return _invoke(request, self.actor, trigger, attachment)
+
+
+class TriggerSwitchView(ActorAPIView):
+    """POST /api/triggers/<slug>/disable | enable."""
+
+    actions = ("disable", "enable")
+
+    @extend_schema(
+        request=None,
+        responses={200: TRIGGER_ROW, **ERRORS},
+        summary="Disable or enable a trigger or one attachment, without a deploy",
+    )
+    def post(self, request: Request, slug: str, action: str) -> Response:
+        require_role(self.actor, Role.ADMIN)  # switching triggers is an admin's right
+        trigger, attachment = state.find(slug)
+        state.set_enabled(self.actor, slug, on=action == "enable")
+        return Response(state.describe(self.actor, trigger, attachment))
 
 
 class TriggerSecretView(ActorAPIView):
@@ -82,8 +91,8 @@ class TriggerSecretView(ActorAPIView):
     """
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        request=SECRET_BODY,
+        responses={200: TRIGGER_ROW, **ERRORS},
         summary="Set or rotate a webhook's secret",
     )
     def post(self, request: Request, slug: str) -> Response:

@@ -6,7 +6,13 @@ from .bulk import BulkJobView, BulkStopView, BulkView
 from .hooks import HookView, OpenHookListView, RunHookView
 from .pauses import PauseView
 from .runs import RunActionView
-from .triggers import TriggerActionView, TriggerDetailView, TriggerListView, TriggerSecretView
+from .triggers import (
+    TriggerDetailView,
+    TriggerInvokeView,
+    TriggerListView,
+    TriggerSecretView,
+    TriggerSwitchView,
+)
 from .webhooks import WebhookView
 from .workflows import AgentListView, PromptAgentView, StartWorkflowView, WorkflowListView
 
@@ -46,14 +52,15 @@ urlpatterns = [
     path("api/runs/<str:pk>/hooks/<str:name>", RunHookView.as_view(), name="run-hook"),
     path("api/triggers", TriggerListView.as_view(), name="trigger-list"),
     path("api/triggers/<str:slug>", TriggerDetailView.as_view(), name="trigger-detail"),
+    path("api/triggers/<str:slug>/invoke", TriggerInvokeView.as_view(), name="trigger-invoke"),
     *(
         path(
             f"api/triggers/<str:slug>/{action}",
-            TriggerActionView.as_view(),
+            TriggerSwitchView.as_view(),
             {"action": action},
             name=f"trigger-{action}",
         )
-        for action in TriggerActionView.actions
+        for action in TriggerSwitchView.actions
     ),
     path("api/triggers/<str:slug>/secret", TriggerSecretView.as_view(), name="trigger-secret"),
     path("triggers/<slug:endpoint>", WebhookView.as_view(), name="webhook"),

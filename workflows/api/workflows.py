@@ -29,7 +29,7 @@ from ..origins import RunOrigin
 from ..registry import registry
 from .bodies import idempotency_key, read_json
 from .errors import validating
-from .openapi import ERRORS, STARTED, WORKFLOWS
+from .openapi import AGENTS, ERRORS, STARTED, WORKFLOWS
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
 
@@ -45,7 +45,7 @@ class WorkflowListView(ActorAPIView):
 
 class AgentListView(ActorAPIView):
     @extend_schema(
-        responses={200: WORKFLOWS, **ERRORS}, summary="List agents with their models and tools"
+        responses={200: AGENTS, **ERRORS}, summary="List agents with their models and tools"
     )
     def get(self, request: Request) -> Response:
         return Response({"results": described(self.actor, "agent")})
