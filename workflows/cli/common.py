@@ -1,4 +1,5 @@
-"""Pieces every command group shares: the client, option decorators, JSON input, printing a run."""
+"""Pieces every command group shares: the client, reading runs, option decorators, JSON input,
+printing a run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+import httpx
 
 from . import config
 from .client import Client
@@ -21,6 +23,17 @@ F = Callable[..., Any]
 
 def client() -> Client:
     return Client(config.current_target())
+
+
+def list_runs(api: Client, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """Follows the cursor until ``limit`` runs are read (one request unless limit > a page)."""
+    page = api.get("/api/runs", params={**params, "limit": limit})
+    results = list(page["results"])
+    while page.get("next") and len(results) < limit:
+        # Only the path: the key goes to the target, whatever host the server put in the link.
+        page = api.get(httpx.URL(page["next"]).raw_path.decode())
+        results.extend(page["results"])
+    return results[:limit]
 
 
 def output_options(fn: F) -> F:

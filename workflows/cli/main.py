@@ -6,7 +6,6 @@ import sys
 from typing import Any
 
 import click
-import httpx
 
 from . import config
 from .agents import agents
@@ -19,6 +18,7 @@ from .common import (
     client,
     include_option,
     include_params,
+    list_runs,
     output_options,
     parse_json,
     show_run,
@@ -57,18 +57,6 @@ def report(exc: CliError, verbose: bool) -> None:
         click.echo(f"HTTP status: {exc.status}", err=True)
     if verbose and exc.details:
         click.echo(f"details: {to_json(exc.details)}", err=True)
-
-
-def list_runs(params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """Follows the cursor until ``limit`` runs are read (one request unless limit > a page)."""
-    api = client()
-    page = api.get("/api/runs", params={**params, "limit": limit})
-    results = list(page["results"])
-    while page.get("next") and len(results) < limit:
-        # Only the path: the key goes to the target, whatever host the server put in the link.
-        page = api.get(httpx.URL(page["next"]).raw_path.decode())
-        results.extend(page["results"])
-    return results[:limit]
 
 
 def limit_option(default: int) -> Any:
@@ -143,7 +131,7 @@ def workflow_runs() -> None:
 @output_options
 def runs_list(slug: str, status: tuple[str, ...], limit: int, fmt: str, field: str | None) -> None:
     """Recent runs of a workflow, newest first."""
-    emit(list_runs({"workflow": slug, "status": statuses(status)}, limit), fmt, field)
+    emit(list_runs(client(), {"workflow": slug, "status": statuses(status)}, limit), fmt, field)
 
 
 @workflow_runs.command("get")
@@ -251,7 +239,7 @@ def history_list(
         "fingerprint": fingerprint,
         "version": version,
     }
-    emit(list_runs({k: v for k, v in params.items() if v}, limit), fmt, field)
+    emit(list_runs(client(), {k: v for k, v in params.items() if v}, limit), fmt, field)
 
 
 @history.command("get")
@@ -334,6 +322,25 @@ def hooks_resume(
     current = config.current_target(require_token=False)
     api = Client(config.Target(current.name, current.url, None, current.source))
     emit(api.post(f"/hooks/{token.rstrip('/').rsplit('/', 1)[-1]}", body), fmt, field)
+
+
+# -- mcp ---------------------------------------------------------------------------------------
+
+
+@cli.command("mcp")
+def mcp() -> None:
+    """Serve the Model Context Protocol on stdin/stdout, for a coding agent: its tools list and
+    read runs, steps, traces and open hooks, and, with an operator key, cancel and retry runs
+    and answer hooks. They act on the current target with its key.
+
+    \b
+    In the agent's MCP config: {"command": "keystroke", "args": ["mcp"]}
+    """
+    api = client()  # no target or no key: one error line now, before the agent connects
+    # The MCP SDK takes a second to import: only this command pays for it.
+    from .mcp_server import serve_stdio
+
+    serve_stdio(api)
 
 
 for command in (agents, triggers, api_keys, target, completion, dev, serve):
