@@ -412,6 +412,7 @@ _ENGINE_ENV = {
     "COMMAND_TIMEOUT": ("KEYSTROKE_COMMAND_TIMEOUT", float),
     "COMMAND_MEMORY": ("KEYSTROKE_COMMAND_MEMORY", int),
     "BWRAP": ("KEYSTROKE_BWRAP", str),
+    "RECORD_CELERY_TASKS": ("KEYSTROKE_RECORD_CELERY_TASKS", str),
 }
 KEYSTROKE_WORKFLOWS = {
     key: env_number(name, 0, cast) if cast is not str else os.environ[name]

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "COMMAND_TIMEOUT": 60.0,
     "COMMAND_MEMORY": 1024 * 1024 * 1024,
     "BWRAP": "bwrap",
+    # The host project's own Celery tasks recorded as runs of kind task (workflows.task_recording):
+    # 1 for every task, a comma-separated list of task names for those, empty or 0 for none.
+    "RECORD_CELERY_TASKS": "",
 }
 
 

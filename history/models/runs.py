@@ -40,6 +40,9 @@ class Run(models.Model):
     class Kind(models.TextChoices):
         WORKFLOW = "workflow", "Workflow"
         AGENT = "agent", "Agent"
+        # A plain Celery task of the host project, recorded by workflows.task_recording; the
+        # engine never runs one.
+        TASK = "task", "Task"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -65,6 +68,7 @@ class Run(models.Model):
         WORKFLOW_TOOL = "workflow_tool", "Workflow tool"
         AGENT = "agent", "Agent"
         RETRY = "retry", "Retry"
+        CELERY = "celery", "Celery"
 
     TERMINAL = (Status.SUCCESS, Status.FAILED, Status.CANCELED)
     ACTIVE = (Status.QUEUED, Status.RUNNING, Status.SLEEPING, Status.WAITING)
