@@ -132,7 +132,12 @@ def matching_runs(organization_id: int, filter: dict[str, Any]) -> Any:
 
 
 def runs_to_act_on(organization_id: int, action: str, filter: dict[str, Any]) -> Any:
-    return matching_runs(organization_id, filter).filter(status__in=APPLIES_TO[action])
+    # A Celery task's run is a record the engine never runs (workflows.task_recording).
+    return (
+        matching_runs(organization_id, filter)
+        .filter(status__in=APPLIES_TO[action])
+        .exclude(kind=Run.Kind.TASK)
+    )
 
 
 def preview(organization_id: int, action: Any, raw_filter: Any) -> Preview:
@@ -140,7 +145,7 @@ def preview(organization_id: int, action: Any, raw_filter: Any) -> Preview:
     action, filter = parse_action(action), normalize_filter(raw_filter)
     newest = Run.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     matching = matching_runs(organization_id, filter).filter(pk__lte=newest)
-    count = matching.filter(status__in=APPLIES_TO[action]).count()
+    count = matching.filter(status__in=APPLIES_TO[action]).exclude(kind=Run.Kind.TASK).count()
     return Preview(action, filter, count, matching.count(), newest)
 
 

@@ -11,7 +11,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from history.models import Organization
 
-        from . import checks, versions  # noqa: F401  checks registers the system checks
+        from . import checks, task_recording, versions  # noqa: F401  checks registers the system checks
         from .conf import project_dirs
         from .pauses import provide_to_history as provide_pauses
         from .project import load_project
@@ -26,6 +26,7 @@ class WorkflowsConfig(AppConfig):
         # The version runs record is the code imported now, not files changed on disk later.
         versions.code_hash(tuple(project_dirs()))
         send_with(execute_run, run_bulk_batch)  # see workflows.queue
+        task_recording.connect()  # only when KEYSTROKE_RECORD_CELERY_TASKS selects tasks
         # Trigger state rows are made ahead of reads, not by them (workflows.triggers.sync).
         post_migrate.connect(sync_after_migrate, sender=apps.get_app_config("history"))
         post_save.connect(sync_new_organization, sender=Organization)

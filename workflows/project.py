@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .errors import ProjectError
 
-FOLDERS = ("actions", "agents", "workflows", "triggers")
+# tasks/: plain Celery tasks of the project, which workers run and History can record.
+FOLDERS = ("actions", "agents", "workflows", "triggers", "tasks")
 
 
 def package_name(index: int) -> str:
@@ -17,7 +18,8 @@ def package_name(index: int) -> str:
 
 
 def load_project(directories: list[Path]) -> None:
-    """Import every module under each directory's actions/, agents/, workflows/, triggers/.
+    """Import every module under each directory's actions/, agents/, workflows/, triggers/,
+    tasks/.
 
     Each directory becomes a package (``keystroke_project``, ``keystroke_project_2``…), so
     its modules can import each other relatively. Loading twice is a no-op.

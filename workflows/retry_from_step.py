@@ -25,6 +25,7 @@ from .engine.positions import branch_of, last_positions
 from .errors import InvalidState, UnknownFromStep
 from .origins import RunOrigin
 from .registry import registry
+from .runs import refuse_task
 
 SHOWN_IDS = 10  # how many valid step ids a refused from_step lists
 
@@ -35,6 +36,7 @@ def retry_from_step(run: Run, actor: Actor, from_step: str | None, input: Any | 
     ``input`` (None: the original's). Raises InvalidState (409), UnknownFromStep (400) or
     pydantic.ValidationError for input the workflow refuses; changes nothing then.
     """
+    refuse_task(run, "retried from a step")
     if not run.is_terminal:
         raise InvalidState(
             f"Run {run.public_id} is {run.status}; only a run that has ended can be retried from "

@@ -13,7 +13,7 @@ from history.hook_forms import SchemaGone, hook_schema
 from history.models import Run, Step, TriggerDelivery
 from history.waits import hook_name
 
-from . import store
+from . import store, task_recording
 from .errors import HookNotFound, IdempotencyKeyReused, InvalidState
 from .origins import RunOrigin
 from .registry import registry
@@ -92,9 +92,24 @@ def start_once(
         return first, False
 
 
+def refuse_task(run: Run, action: str) -> None:
+    """A Celery task's run is a record: the engine never runs it, so it is not retried or rerun."""
+    if run.kind == Run.Kind.TASK:
+        raise InvalidState(
+            f"Run {run.public_id} is a Celery task ({run.slug}), which Keystroke records but does "
+            f"not run, so it cannot be {action}: send the task again from your code."
+        )
+
+
 @transaction.atomic(durable=True)
 def cancel_run(run: Run, actor: Actor) -> Run:
-    """Cancel a run and its active descendants; a running one stops at its next step boundary."""
+    """Cancel a run and its active descendants; a running one stops at its next step boundary.
+
+    A Celery task's run is canceled only while queued, and its task is revoked: Celery stops a
+    running task only by killing the process that runs it, which History does not do.
+    """
+    if run.kind == Run.Kind.TASK:
+        return _cancel_task(run, actor)
     if not store.cancel_tree_txn(run):
         raise InvalidState(
             f"Run {run.public_id} is {run.status}; only queued, running, sleeping or waiting runs "
@@ -105,9 +120,23 @@ def cancel_run(run: Run, actor: Actor) -> Run:
     return run
 
 
+def _cancel_task(run: Run, actor: Actor) -> Run:
+    task_id = str(run.trigger_raw.get("task_id") or "")
+    if not task_id or not store.cancel_queued_task_txn(run.pk):
+        raise InvalidState(
+            f"Run {run.public_id} is a Celery task that is {run.status}; only a queued task can be "
+            "canceled (revoked), as Celery stops a running one only by killing its worker process."
+        )
+    transaction.on_commit(lambda: task_recording.revoke(task_id))
+    run.refresh_from_db()
+    actor.audit("run.cancel", run.public_id, task_id=task_id)
+    return run
+
+
 @transaction.atomic(durable=True)
 def retry_run(run: Run, actor: Actor) -> Run:
     """Continue a failed or canceled run in place from its first unfinished step."""
+    refuse_task(run, "retried")
     workflow = registry.workflow(run.slug)
     if not store.retry_run_txn(run, workflow.timeout if workflow is not None else None):
         raise InvalidState(
@@ -121,6 +150,7 @@ def retry_run(run: Run, actor: Actor) -> Run:
 @transaction.atomic(durable=True)
 def rerun_run(run: Run, actor: Actor) -> Run:
     """Start a new run with the same input, linked to the original."""
+    refuse_task(run, "rerun")
     workflow = registry.workflow(run.slug)
     if workflow is None:
         raise InvalidState(

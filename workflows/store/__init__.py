@@ -6,6 +6,7 @@ Every status change is a conditional UPDATE: a count other than 1 means someone 
 broker message after commit (``workflows.queue``).
 
 * ``runs``: creating a run (from its ``RunOrigin``), cancel, retry, the rerun's lock
+* ``task_runs``: the runs of the host project's Celery tasks, one upsert per signal
 * ``copies``: a retry from a chosen step, with the steps it copies
 * ``bulk``: bulk jobs and their batches
 * ``leases``: a worker's claim and heartbeat, and handing a run back to the queue
@@ -47,6 +48,7 @@ from .prune import (
 )
 from .runs import (
     cancel_descendants_txn,
+    cancel_queued_task_txn,
     cancel_run_txn,
     cancel_tree_txn,
     create_run_txn,
@@ -86,6 +88,7 @@ __all__ = [
     "audit_prune_txn",
     "bulk",
     "cancel_descendants_txn",
+    "cancel_queued_task_txn",
     "cancel_run_txn",
     "cancel_tree_txn",
     "claim_run",

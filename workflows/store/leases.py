@@ -19,8 +19,9 @@ from . import counters, dialect, steps
 from .traces import Trace, save_trace_txn
 
 # A queued run of a workflow paused in its organization is held; one whose worker died goes on.
+# A Celery task's run is only recorded (workflows.task_recording): the engine never takes one.
 _CLAIMABLE = """
-WHERE id = %s AND (
+WHERE id = %s AND kind <> 'task' AND (
     (status = 'queued' AND NOT EXISTS (
         SELECT 1 FROM history_workflowpause p
         WHERE p.organization_id = history_run.organization_id AND p.slug = history_run.slug))

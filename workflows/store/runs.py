@@ -80,6 +80,15 @@ def cancel_run_txn(run_pk: int) -> bool:
     return bool(canceled)
 
 
+def cancel_queued_task_txn(run_pk: int) -> bool:
+    """Cancel a Celery task's run that is still queued (its revoke is the caller's)."""
+    return bool(
+        Run.objects.filter(pk=run_pk, kind=Run.Kind.TASK, status=Run.Status.QUEUED).update(
+            status=Run.Status.CANCELED, finished_at=timezone.now()
+        )
+    )
+
+
 def cancel_tree_txn(run: Run) -> bool:
     """Cancel an active run with its active descendants, and fail the parent step waiting on it;
     False if the run is not active (any more).

@@ -1,0 +1,311 @@
+"""The host project's own Celery tasks as runs of kind task, recorded from Celery's signals.
+
+``KEYSTROKE_RECORD_CELERY_TASKS``: 1 records every task, ``app.tasks.a,app.tasks.b`` those;
+Keystroke's own (``workflows.*``) and Celery's (``celery.*``) never. ``WorkflowsConfig.ready``
+connects the handlers only when it is set, so a project without it pays nothing.
+
+Each signal is one upsert by the task id (``workflows.store.task_runs``). Recording must never
+change what the task does: every handler catches what goes wrong, logs it and returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from celery import current_app, signals
+from django.db import connection, transaction
+from django.utils import timezone
+
+from history.hook_tokens import cut
+from history.listing import PREVIEW_CHARS
+
+from .conf import engine_settings
+from .engine.failures import exception_detail
+from .redact import redact
+from .storable import storable
+from .store.task_runs import TaskEvent, record_task_event
+
+logger = logging.getLogger("keystroke.task_recording")
+
+ALL = "all"
+_ON = {"1", "true", "yes", "on"}
+_OFF = {"0", "false", "no", "off", ""}
+_OWN = ("workflows.", "celery.")
+_selected: str | frozenset[str] | None = None
+
+
+def selection(raw: str) -> str | frozenset[str] | None:
+    """``ALL``, the task names listed, or None: what ``KEYSTROKE_RECORD_CELERY_TASKS`` asks for."""
+    value = raw.strip()
+    if value.lower() in _ON:
+        return ALL
+    if value.lower() in _OFF:
+        return None
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
+
+
+def records(name: str | None) -> bool:
+    if not name or _selected is None or name.startswith(_OWN):
+        return False
+    return _selected == ALL or name in _selected
+
+
+# Arguments as JSON: the types Celery's JSON serializer carries become text, anything else a
+# placeholder naming its type, so a task with odd arguments still runs and is recorded.
+def plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    return f"<unserialisable: {type(value).__name__}>"
+
+
+def payload(value: Any) -> Any:
+    """``value`` as stored: plain, redacted, storable, and past KEYSTROKE_MAX_PAYLOAD bytes cut to
+    a preview that says its size.
+    """
+    stored = storable(redact(plain(value)))
+    text = json.dumps(stored, ensure_ascii=False)
+    size = len(text.encode())
+    if size > engine_settings()["MAX_PAYLOAD"]:
+        return {"truncated": True, "size": size, "preview": cut(text, PREVIEW_CHARS)}
+    return stored
+
+
+def _arguments(args: Any, kwargs: Any) -> Any:
+    return payload({"args": list(args or ()), "kwargs": dict(kwargs or {})})
+
+
+def _details(request: Any, **more: Any) -> dict[str, Any]:
+    """Where the task ran, from a worker's request or task context."""
+    details = {"task_id": request.id, **more}
+    delivery = getattr(request, "delivery_info", None) or {}
+    if delivery.get("routing_key"):
+        details["queue"] = delivery["routing_key"]
+    if getattr(request, "hostname", None):
+        details["worker"] = request.hostname
+    return details
+
+
+def _attempt(request: Any) -> int:
+    return int(getattr(request, "retries", 0) or 0) + 1
+
+
+def _record(make: Callable[[], TaskEvent], published: bool = False) -> None:
+    """Write the event; whatever fails is logged, never raised into Celery or the task."""
+    try:
+        event = make()
+        if connection.in_atomic_block:
+            # A publish inside the caller's transaction is written once it commits, so a worker
+            # never waits on its uncommitted row; any other write is a savepoint, so the
+            # caller's transaction survives a failed one.
+            if published:
+                transaction.on_commit(lambda: _record(lambda: event))
+                return
+            with transaction.atomic():
+                record_task_event(event)
+        else:
+            record_task_event(event)
+    except Exception:
+        logger.exception("could not record a Celery task in History; the task is unaffected")
+        try:
+            connection.close_if_unusable_or_obsolete()
+        except Exception:
+            logger.exception("could not close the broken database connection")
+
+
+def on_publish(
+    sender: Any = None, body: Any = None, headers: Any = None, routing_key: Any = None, **_: Any
+) -> None:
+    headers = headers or {}
+    name = sender if isinstance(sender, str) else headers.get("task")
+    if not records(name):
+        return
+
+    def make() -> TaskEvent:
+        if isinstance(body, dict):  # message protocol 1
+            args, kwargs = body.get("args"), body.get("kwargs")
+        else:
+            args, kwargs = body[0], body[1]
+        details = {"task_id": headers["id"], "queue": routing_key}
+        if headers.get("eta"):
+            details["eta"] = headers["eta"]
+        return TaskEvent(
+            task_id=headers["id"],
+            name=name,
+            status="queued",
+            attempt=int(headers.get("retries") or 0) + 1,
+            at=timezone.now(),
+            input=_arguments(args, kwargs),
+            details=details,
+        )
+
+    _record(make, published=True)
+
+
+def on_received(request: Any = None, **_: Any) -> None:
+    if request is None or not records(request.name):
+        return
+    now = timezone.now()
+    _record(
+        lambda: TaskEvent(
+            task_id=request.id,
+            name=request.name,
+            status="queued",
+            attempt=int(request.request_dict.get("retries") or 0) + 1,
+            at=now,
+            input=_arguments(request.args, request.kwargs),
+            details=_details(request, received_at=now.isoformat()),
+        )
+    )
+
+
+def on_prerun(
+    task_id: Any = None, task: Any = None, args: Any = None, kwargs: Any = None, **_: Any
+) -> None:
+    if task is None or not records(task.name):
+        return
+    _record(
+        lambda: TaskEvent(
+            task_id=task_id,
+            name=task.name,
+            status="running",
+            attempt=_attempt(task.request),
+            at=timezone.now(),
+            input=_arguments(args, kwargs),
+            details=_details(task.request),
+        )
+    )
+
+
+def on_retry(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
+    if sender is None or request is None or not records(sender.name):
+        return
+    cause = getattr(reason, "exc", None) or reason  # Retry carries the error it retries on
+
+    def make() -> TaskEvent:
+        return TaskEvent(
+            task_id=request.id,
+            name=sender.name,
+            status="queued",  # the next attempt waits in the broker
+            attempt=_attempt(request) + 1,
+            at=timezone.now(),
+            input=_arguments(request.args, request.kwargs),
+            error=exception_detail(cause) if isinstance(cause, BaseException) else None,
+            details=_details(request),
+        )
+
+    _record(make)
+
+
+def on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
+    if sender is None or not records(sender.name):
+        return
+    request = sender.request
+    _record(
+        lambda: TaskEvent(
+            task_id=request.id,
+            name=sender.name,
+            status="success",
+            attempt=_attempt(request),
+            at=timezone.now(),
+            input=_arguments(request.args, request.kwargs),
+            output=payload(result),
+            details=_details(request),
+        )
+    )
+
+
+def on_failure(
+    sender: Any = None,
+    task_id: Any = None,
+    exception: Any = None,
+    args: Any = None,
+    kwargs: Any = None,
+    **_: Any,
+) -> None:
+    if sender is None or not records(sender.name):
+        return
+    request = sender.request
+    _record(
+        lambda: TaskEvent(
+            task_id=task_id,
+            name=sender.name,
+            status="failed",
+            attempt=_attempt(request),
+            at=timezone.now(),
+            input=_arguments(args, kwargs),
+            error=exception_detail(exception),
+            details=_details(request),
+        )
+    )
+
+
+def on_revoked(
+    sender: Any = None, request: Any = None, terminated: Any = None, expired: Any = None, **_: Any
+) -> None:
+    if sender is None or request is None or not records(sender.name):
+        return
+    reason = "expired" if expired else "terminated" if terminated else "revoked"
+    _record(
+        lambda: TaskEvent(
+            task_id=request.id,
+            name=sender.name,
+            status="canceled",
+            attempt=_attempt(request),
+            at=timezone.now(),
+            input=_arguments(request.args, request.kwargs),
+            details=_details(request, revoked=reason),
+        )
+    )
+
+
+_HANDLERS = (
+    (signals.before_task_publish, on_publish),
+    (signals.task_received, on_received),
+    (signals.task_prerun, on_prerun),
+    (signals.task_retry, on_retry),
+    (signals.task_success, on_success),
+    (signals.task_failure, on_failure),
+    (signals.task_revoked, on_revoked),
+)
+
+
+def connect(raw: str | None = None) -> bool:
+    """Record the tasks ``raw`` selects (default: the setting); False, and nothing connected,
+    when it selects none.
+    """
+    global _selected
+    _selected = selection(engine_settings()["RECORD_CELERY_TASKS"] if raw is None else raw)
+    if _selected is None:
+        return False
+    for signal, handler in _HANDLERS:
+        signal.connect(handler, weak=False, dispatch_uid=f"keystroke:{handler.__name__}")
+    return True
+
+
+def disconnect() -> None:
+    global _selected
+    _selected = None
+    for signal, handler in _HANDLERS:
+        signal.disconnect(handler, dispatch_uid=f"keystroke:{handler.__name__}")
+
+
+def revoke(task_id: str) -> None:
+    """Ask the workers not to run the task (a queued task's cancel); a running one goes on."""
+    try:
+        current_app.control.revoke(task_id)
+    except Exception:
+        logger.exception("could not revoke Celery task %s; it may still run", task_id)
