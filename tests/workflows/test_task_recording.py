@@ -13,8 +13,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from keystroke_project_2.tasks import plain  # the test project's second package name
 from rest_framework.test import APIClient
@@ -34,6 +35,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ADD = "keystroke_project_2.tasks.plain.add"
 
 
+@pytest.fixture(autouse=True)
+def written_here(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Events wait for ``flush`` in the test's thread instead of the writer's, so each test
+    reads what it recorded and nothing else writes behind it."""
+    monkeypatch.setattr(task_recording.writer, "threaded", False)
+    yield
+    task_recording.writer._reset()  # what a test left queued is not the next one's
+
+
 @pytest.fixture
 def recording() -> Iterator[None]:
     task_recording.connect("1")
@@ -42,6 +52,7 @@ def recording() -> Iterator[None]:
 
 
 def task_run(task_id: str) -> Run:
+    task_recording.flush()
     return Run.objects.get(uid=run_uid(task_id))
 
 
@@ -64,20 +75,25 @@ def test_an_eager_task_is_one_run_of_kind_task_with_its_arguments_and_result(
     assert run.public_id == f"run_{uuid.UUID(result.id).hex}"  # found from the Celery id
 
 
-def test_a_recorded_task_costs_one_statement_per_signal(
-    recording: None, django_assert_num_queries: Any
-) -> None:
-    with django_assert_num_queries(2):  # task_prerun, task_success
+def _written(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+
+
+def test_a_task_costs_no_statement_and_its_signals_one_each_in_a_batch(recording: None) -> None:
+    with CaptureQueriesContext(connection) as in_the_task:
         plain.add.apply(args=(1, 1))
-    task_id = str(uuid.uuid4())
-    with django_assert_num_queries(1):
         task_recording.on_publish(
-            sender=ADD, body=((1, 1), {}, {}), headers={"id": task_id}, routing_key="q"
+            sender=ADD, body=((1, 1), {}, {}), headers={"id": str(uuid.uuid4())}, routing_key="q"
         )
-    with django_assert_num_queries(0):  # not selected: nothing is read or written
+        # not selected: nothing is read or written
         task_recording.on_publish(
             sender="workflows.tasks.execute_run", body=((1,), {}, {}), headers={"id": "x"}
         )
+    assert in_the_task.captured_queries == []
+    with CaptureQueriesContext(connection) as flushed:
+        task_recording.flush()
+    assert len(_written(flushed)) == 3  # task_prerun, task_success, the publish
+    assert len(flushed.captured_queries) == 5  # and the batch's savepoint and its release
 
 
 def test_a_task_with_arguments_json_cannot_hold_runs_and_records_a_placeholder(
@@ -115,18 +131,44 @@ def test_a_failed_task_records_its_error_and_traceback(recording: None) -> None:
     assert "in explode" in run.error["traceback"] and run.error_fingerprint
 
 
-def test_a_recorder_that_fails_is_logged_and_the_task_still_succeeds(
+def test_while_the_database_is_away_tasks_succeed_and_their_events_wait_for_it(
     recording: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(event: Any) -> None:
+    def away(event: Any) -> None:
         raise OperationalError("the database is gone")
 
-    monkeypatch.setattr(task_recording, "record_task_event", broken)
-    with caplog.at_level(logging.ERROR, logger="keystroke.task_recording"):
-        assert plain.add.apply(args=(2, 2)).get() == 4
-    assert "could not record a Celery task" in caplog.text
+    record = task_recording.record_task_event
+    monkeypatch.setattr(task_recording, "record_task_event", away)
+    with caplog.at_level(logging.WARNING, logger="keystroke.task_recording"):
+        result = plain.add.apply(args=(2, 2))
+        assert result.get() == 4
+        task_recording.flush()
+    assert "could not record a Celery task in History (2 events wait" in caplog.text
     assert "the database is gone" in caplog.text
     assert not Run.objects.filter(kind="task").exists()
+
+    monkeypatch.setattr(task_recording, "record_task_event", record)  # it is back
+    assert task_run(result.id).status == "success"
+
+
+def test_an_event_the_database_refuses_loses_only_itself(
+    recording: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    record = task_recording.record_task_event
+
+    def refuses_explode(event: Any) -> None:
+        if event.name.endswith(".explode"):
+            raise ValueError("a value the column refuses")
+        record(event)
+
+    monkeypatch.setattr(task_recording, "record_task_event", refuses_explode)
+    with caplog.at_level(logging.ERROR, logger="keystroke.task_recording"):
+        refused = plain.explode.apply(args=("acme",))
+        kept = plain.add.apply(args=(1, 2))
+        task_recording.flush()
+    assert f"could not record Celery task {refused.id}" in caplog.text
+    assert task_run(kept.id).status == "success"
+    assert not Run.objects.filter(uid=run_uid(refused.id)).exists()
 
 
 def test_with_the_setting_off_or_another_task_named_nothing_is_recorded() -> None:
@@ -138,6 +180,7 @@ def test_with_the_setting_off_or_another_task_named_nothing_is_recorded() -> Non
         plain.add.apply(args=(1, 2))
     finally:
         task_recording.disconnect()
+    task_recording.flush()
     assert list(Run.objects.values_list("kind", "slug")) == [("task", ADD)]
 
 
