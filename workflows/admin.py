@@ -42,7 +42,7 @@ class TriggerAdmin(OrganizationScoped, admin.ModelAdmin):
     list_select_related = ["organization", "last_run"]
     search_fields = ["key"]
     actions = ["enable_selected", "disable_selected"]
-    exclude = ["secret"]  # shown once, by `keystroke triggers url`
+    exclude = ["secret"]  # admins see it with `keystroke triggers secret`, set and rotate it there
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # triggers are defined in the project's triggers/ folder

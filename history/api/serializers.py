@@ -69,6 +69,7 @@ class StepSerializer(serializers.ModelSerializer):
             "cost",
             "copied",
         ]
+        read_only_fields = fields  # always written: a generated client's fields are not optional
 
     def get_attempts(self, step: Step) -> int:
         return len(step.attempts) or (
@@ -119,6 +120,7 @@ class RunSerializer(serializers.ModelSerializer):
             "message_count",
             "url",
         ]
+        read_only_fields = fields  # always written: a generated client's fields are not optional
 
     def get_trigger(self, run: Run) -> dict[str, Any]:
         trigger = {"type": run.trigger_type, "label": run.trigger_label}

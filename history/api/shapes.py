@@ -1,5 +1,6 @@
 """The shapes of the run envelope's parts, for the OpenAPI schema, so a generated client is typed
-end to end. They describe what ``history.api.serializers`` writes; they serialise nothing.
+end to end. They describe what ``history.api.serializers`` writes; the fields at the end are the
+JSON columns and computed values written as they are, typed by these shapes.
 
 Free-form (any JSON) only where the shape is the user's: workflow input and output, a trigger's
 raw value, span and log attributes, a tool call's arguments and results, an error's details.
@@ -126,8 +127,10 @@ class Message(serializers.Serializer):
     role = serializers.ChoiceField(MESSAGE_ROLES)
     content = ANY(help_text="Text, or what a tool returned.")
     model = serializers.CharField(required=False, allow_null=True)
-    name = serializers.CharField(required=False, help_text="The tool of a tool or retry message.")
-    tool_call_id = serializers.CharField(required=False)
+    name = serializers.CharField(
+        required=False, allow_null=True, help_text="The tool of a tool or retry message."
+    )
+    tool_call_id = serializers.CharField(required=False, allow_null=True)
     tool_calls = ToolCall(many=True, required=False)
 
 

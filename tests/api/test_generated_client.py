@@ -18,9 +18,11 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from django.utils import timezone
 
 from history.models import ApiKey, Organization, Run, Step, parse_run_id
 from history.models.accounts import Role
+from history.models.telemetry import LogRecord, Span, UsageItem
 
 from ..factories import add_steps, make_run, waiting_run
 
@@ -94,6 +96,28 @@ class Checked:
         return parsed
 
 
+def _telemetry(run: Run) -> None:
+    """A span, a log line and a model call of ``run``, as the engine records them."""
+    started = timezone.now()
+    Span.objects.create(
+        run=run,
+        trace_id=run.uid.hex,
+        span_id="a" * 16,
+        name="run greeting",
+        kind="internal",
+        status="ok",
+        started_at=started,
+        ended_at=started,
+        attributes={"keystroke.run_id": run.public_id},
+    )
+    LogRecord.objects.create(
+        run=run, span_id="a" * 16, created_at=started, level="INFO", logger="app", message="charged"
+    )
+    UsageItem.objects.create(
+        run=run, kind="llm", provider="openai", model="gpt-4o", tokens_in=120, tokens_out=30
+    )
+
+
 def _module(package: ModuleType, name: str) -> Any:
     return importlib.import_module(f"{PACKAGE}.api.{name}")
 
@@ -116,6 +140,25 @@ def test_the_main_calls_parse_into_typed_models(generated: ModuleType, api: Chec
         models_used=["openai:gpt-4o"],
     )
     add_steps(failed, ("a", "success", {"n": 1}), ("b", "failed", "no"))
+    _telemetry(failed)
+    agent = make_run(
+        org,
+        "researcher",
+        kind="agent",
+        status="success",
+        conversation=[
+            {"role": "user", "content": "Research Ada"},
+            {
+                "role": "assistant",
+                "content": "",
+                "model": "test",
+                "tool_calls": [{"id": "c1", "name": "search", "arguments": {"q": "Ada"}}],
+            },
+            {"role": "tool", "tool_call_id": "c1", "name": "search", "content": ["a", "b"]},
+            {"role": "retry", "tool_call_id": None, "name": None, "content": "try again"},
+            {"role": "assistant", "content": "Done.", "model": None},
+        ],
+    )
     waiting = waiting_run(org, "t" * 40)
 
     page = api.call(_module(generated, "runs.list_runs"), "/api/runs", "GET", include="steps")
@@ -138,7 +181,22 @@ def test_the_main_calls_parse_into_typed_models(generated: ModuleType, api: Chec
     assert run.models == ["openai:gpt-4o"]
     assert all(isinstance(step, models.Step) for step in run.steps)
     assert run.steps[1].status == models.StepStatusEnum.FAILED
-    assert isinstance(run.trace, models.TracePart) and run.usage == []
+    assert isinstance(run.trace, models.TracePart)
+    assert [span.name for span in run.trace.spans] == ["run greeting"]
+    assert run.trace.logs[0].message == "charged"
+    assert isinstance(run.usage[0], models.UsageItem) and run.usage[0].tokens_in == 120
+
+    talked = api.call(
+        _module(generated, "runs.get_run"),
+        "/api/runs/{id}",
+        "GET",
+        id=agent.public_id,
+        include="messages",
+    )
+    assert [m.role for m in talked.messages] == [
+        models.MessageRoleEnum(role) for role in ("user", "assistant", "tool", "retry", "assistant")
+    ]
+    assert talked.messages[1].tool_calls[0].name == "search"
 
     trace = api.call(
         _module(generated, "runs.get_run_trace"), "/api/runs/{id}/trace", "GET", id=failed.public_id

@@ -206,5 +206,10 @@ def test_a_senders_secret_is_set_from_stdin_shown_by_url_and_rotated(
     assert new != old and TriggerState.objects.get(key="github-pushes").secret == new
     assert AuditEvent.objects.filter(action="trigger.secret").count() == 2
 
-    viewer = cli.fails("triggers", "secret", "github-pushes", KEYSTROKE_API_KEY=issue_key("viewer"))
+    viewer_key = issue_key("viewer", name="viewer")
+    viewer = cli.fails("triggers", "secret", "github-pushes", KEYSTROKE_API_KEY=viewer_key)
     assert "Only admins" in viewer.stderr
+    # url still answers a viewer, with the URL alone, and a schedule with its (empty) URL
+    seen = cli.ok("triggers", "url", "github-pushes", KEYSTROKE_API_KEY=viewer_key)
+    assert seen.stdout.strip().endswith("/triggers/github-pushes") and "Only admins" in seen.stderr
+    assert cli.ok("triggers", "url", "weekly").stderr == ""

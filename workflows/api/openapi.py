@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from history.api.serializers import RunWithParts
@@ -21,6 +26,13 @@ ERROR = inline_serializer(
     },
 )
 ERRORS = {code: OpenApiResponse(ERROR) for code in (400, 401, 403, 404, 409, 413, 415)}
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Up to 200 printable ASCII characters (a UUID is a good key): a repeat answers "
+    "what the first request did instead of starting more runs.",
+)
 _DEFINITION: dict[str, serializers.Field] = {
     "slug": serializers.CharField(),
     "kind": serializers.CharField(),

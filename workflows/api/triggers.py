@@ -97,7 +97,7 @@ class TriggerSecretView(ActorAPIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         require_role(self.actor, Role.ADMIN)
-        body = read_json(request) or {}
+        body = read_json(request)  # no body at all reads as an empty one: a new secret
         secret = body.get("secret") if isinstance(body, dict) else None
         if (
             not isinstance(body, dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -20,7 +20,32 @@ from ..triggers import firing
 from ..triggers.webhooks import authenticate, raw_value
 from .bodies import check_size, idempotency_key
 from .errors import validating
-from .openapi import ANSWERS, ERRORS
+from .openapi import ANSWERS, IDEMPOTENCY_KEY
+
+
+def _header(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, str, OpenApiParameter.HEADER, description=description)
+
+
+DELIVERY_PARAMETERS = [
+    OpenApiParameter(
+        "token",
+        str,
+        description="The webhook's secret, for a webhook verified the Keystroke way "
+        "(`keystroke triggers url <slug>` prints the URL with it).",
+    ),
+    _header(
+        "X-Keystroke-Signature",
+        '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, instead of ?token=.',
+    ),
+    _header("webhook-id", "Standard Webhooks (Svix): the message id a redelivery repeats."),
+    _header("webhook-timestamp", "Standard Webhooks: unix seconds, within 5 minutes."),
+    _header("webhook-signature", "Standard Webhooks: `v1,<base64 HMAC-SHA256>`, space-separated."),
+    _header("X-Hub-Signature-256", "GitHub: `sha256=<hex HMAC-SHA256 of the body>`."),
+    _header("X-GitHub-Delivery", "GitHub: the delivery's id, which a redelivery repeats."),
+    _header("Stripe-Signature", "Stripe: `t=<unix seconds>,v1=<hex HMAC-SHA256>`."),
+    IDEMPOTENCY_KEY,
+]
 
 
 class WebhookView(APIView):
@@ -33,7 +58,8 @@ class WebhookView(APIView):
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        responses={**ANSWERS, 401: ERRORS[401]},
+        parameters=DELIVERY_PARAMETERS,
+        responses=ANSWERS,
         summary="Deliver a webhook event",
         auth=[],
     )
@@ -50,8 +76,7 @@ class WebhookView(APIView):
         raw["endpoint"] = endpoint
         if key:
             raw["idempotency_key"] = key
-        # a sender's redelivery repeats its delivery id, a replay its signed body
-        keys = tuple(k for k in (key, proof.delivery_key) if k)
+        keys = (key, *proof.delivery_keys) if key else proof.delivery_keys
         status, answer = firing.deliver(
             organization, webhook, event, raw, f"webhook:{webhook.slug}", keys
         )

@@ -29,7 +29,7 @@ from ..origins import RunOrigin
 from ..registry import registry
 from .bodies import idempotency_key, read_json
 from .errors import validating
-from .openapi import AGENTS, ERRORS, STARTED, WORKFLOWS
+from .openapi import AGENTS, ERRORS, IDEMPOTENCY_KEY, STARTED, WORKFLOWS
 
 CLIENT_TRIGGERS = {"cli": Run.Trigger.CLI, "ui": Run.Trigger.UI}
 
@@ -60,7 +60,7 @@ def described(actor: Actor, kind: str) -> list[dict[str, Any]]:
 class StartWorkflowView(ActorAPIView):
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        parameters=[WAIT],
+        parameters=[WAIT, IDEMPOTENCY_KEY],
         responses={202: STARTED, **ERRORS},
         summary="Start a run; the body is its input",
     )
@@ -71,7 +71,7 @@ class StartWorkflowView(ActorAPIView):
 class PromptAgentView(ActorAPIView):
     @extend_schema(
         request=inline_serializer("AgentPrompt", {"message": serializers.CharField()}),
-        parameters=[WAIT],
+        parameters=[WAIT, IDEMPOTENCY_KEY],
         responses={202: STARTED, **ERRORS},
         summary="Start an agent run with a message",
     )

@@ -36,7 +36,7 @@ def triggers_url(slug: str) -> None:
     """
     row = client().get(f"/api/triggers/{slug}")
     emit(row, field="url")
-    if row.get("verify", "keystroke") != "keystroke":
+    if row.get("type") == "webhook" and row.get("verify", "keystroke") != "keystroke":
         _show_secret(row)
 
 
@@ -70,18 +70,19 @@ def _show_secret(row: dict[str, Any], bare: bool = False) -> None:
             f"{slug} is a {row.get('type')} trigger: only webhooks have a secret."
         )
     if row.get("secret") is None:
-        raise click.ClickException(f"Only admins see webhook {slug}'s secret.")
-    if not row["secret"]:
-        # the sender shows its secret once it knows the URL: say so, the URL is still the answer
+        message = f"Only admins see webhook {slug}'s secret."
+    elif not row["secret"]:
+        # the sender shows its secret once it knows the URL
         message = (
             f"Webhook {slug} has no signing secret yet: copy it from the sender and run "
             f"`keystroke triggers secret {slug} --set`."
         )
-        if bare:
-            raise click.ClickException(message)
-        click.echo(f"note: {message}", err=True)
+    else:
+        click.echo(row["secret"] if bare else f"secret ({row['verify']}): {row['secret']}")
         return
-    click.echo(row["secret"] if bare else f"secret ({row['verify']}): {row['secret']}")
+    if bare:
+        raise click.ClickException(message)
+    click.echo(f"note: {message}", err=True)  # the URL printed is still the answer
 
 
 @triggers.command("invoke")

@@ -127,8 +127,9 @@ def deliver(
     """A webhook delivery: its HTTP status and body; a repeat of any of ``keys`` answers as the
     first did.
 
-    The keys are the sender's Idempotency-Key and, for a signed delivery, its signature, so a
-    captured signed request replayed inside its window starts nothing either.
+    The keys are the sender's Idempotency-Key and what its proof names (``Proof.delivery_keys``):
+    the sender's delivery id, which a redelivery repeats, and for a signature covering no delivery
+    id what it signs, so a captured request replayed starts nothing either.
     """
     if first := _first_delivery(organization, trigger, keys):
         return first

@@ -7,7 +7,6 @@ its sender repeats when it delivers an event again.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -39,11 +38,13 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Proof:
-    """A delivery proven with ``secret``: how (``auth``), and the key a redelivery repeats."""
+    """A delivery proven with ``secret``: how (``auth``), the keys a repeat of it carries (a
+    redelivery's id, a replayed body's digest), and the sender's delivery id.
+    """
 
     secret: str
     auth: str
-    delivery_key: str = ""
+    delivery_keys: tuple[str, ...] = ()
     delivery_id: str = ""
 
 
@@ -138,8 +139,7 @@ class KeystrokeScheme(Scheme):
                 if any(hmac.compare_digest(expected, digest) for digest in digests):
                     # A replay may spell the header differently (spaces, order, another v0=)
                     # while it proves the same thing: the key is what the signature signs.
-                    key = f"signature:{hashlib.sha256(signed).hexdigest()}"
-                    return Proof(secret, "signature", key)
+                    return Proof(secret, "signature", (_signed_key(signed),))
             raise self._no_match(webhook, self.header, "sign '<t>.<raw body>' with HMAC-SHA256")
         raise Unauthorized(
             f"Webhook {webhook} needs its secret: add ?token=<secret> (`keystroke triggers url "
@@ -199,7 +199,7 @@ class StandardWebhooksScheme(Scheme):
             if version == "v1":
                 try:
                     given.append(base64.b64decode(value, validate=True))
-                except binascii.Error:
+                except ValueError:  # binascii.Error, or characters past ASCII
                     continue
         signed = f"{msg_id}.{stamp}.".encode() + delivery.body
         for secret in candidates:
@@ -208,7 +208,7 @@ class StandardWebhooksScheme(Scheme):
                 continue
             expected = hmac.new(key, signed, hashlib.sha256).digest()
             if any(hmac.compare_digest(expected, digest) for digest in given):
-                return Proof(secret, self.name, f"webhook-id:{msg_id}", msg_id)
+                return Proof(secret, self.name, (f"webhook-id:{msg_id}",), msg_id)
         if not any(_whsec_key(secret) for secret in candidates):
             raise Unauthorized(
                 f"Webhook {webhook}'s secret is not a Standard Webhooks one ({self.secret_form}): "
@@ -221,8 +221,9 @@ class StandardWebhooksScheme(Scheme):
 
 class GitHubScheme(Scheme):
     """GitHub's ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>``; the secret is the
-    one typed into the webhook's settings. GitHub signs no timestamp: ``X-GitHub-Delivery``, which
-    a redelivery repeats, is what keeps a delivery from starting runs twice.
+    one typed into the webhook's settings. GitHub signs neither a time nor ``X-GitHub-Delivery``
+    (which a redelivery repeats), so a body seen before starts nothing either: anyone who saw one
+    delivery could otherwise send it again under a new id.
     """
 
     name, label = "github", "GitHub"
@@ -247,7 +248,8 @@ class GitHubScheme(Scheme):
         for secret in candidates:
             expected = _hmac_hex(secret, delivery.body)
             if hmac.compare_digest(expected.encode(), digest.lower().encode()):
-                return Proof(secret, self.name, f"github-delivery:{guid}" if guid else "", guid)
+                keys = (f"github-delivery:{guid}",) if guid else ()
+                return Proof(secret, self.name, (*keys, _signed_key(delivery.body)), guid)
         raise self._no_match(webhook, self.header, "GitHub signs the body with HMAC-SHA256")
 
 
@@ -285,7 +287,9 @@ class StripeScheme(Scheme):
             expected = _hmac_hex(secret, signed).encode()
             if any(hmac.compare_digest(expected, digest) for digest in digests):
                 event = _stripe_event_id(delivery.body)
-                return Proof(secret, self.name, f"stripe-event:{event}" if event else "", event)
+                # an event without an id (none that Stripe sends) is known by what was signed
+                key = f"stripe-event:{event}" if event else _signed_key(signed)
+                return Proof(secret, self.name, (key,), event)
         raise self._no_match(webhook, self.header, "Stripe signs '<t>.<body>' with HMAC-SHA256")
 
 
@@ -295,6 +299,11 @@ SCHEMES: dict[str, Scheme] = {
 }
 # Every scheme's proof headers, dropped from raw trigger values whichever scheme a webhook uses.
 PROOF_HEADERS = frozenset(name.lower() for s in SCHEMES.values() for name in s.headers)
+
+
+def _signed_key(signed: bytes) -> str:
+    """The delivery key of what a signature signs: a replay of it, however spelled, repeats it."""
+    return f"signature:{hashlib.sha256(signed).hexdigest()}"
 
 
 def _hmac_hex(secret: str, message: bytes) -> str:
@@ -320,7 +329,7 @@ def _whsec_key(secret: str) -> bytes | None:
         return None
     try:
         return base64.b64decode(secret.removeprefix("whsec_"), validate=True) or None
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or characters past ASCII
         return None
 
 
@@ -332,7 +341,7 @@ def _standard_header(headers: Mapping[str, str], name: str) -> str:
 def _stripe_event_id(body: bytes) -> str:
     try:
         event = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     event_id = event.get("id") if isinstance(event, dict) else None
     return event_id if isinstance(event_id, str) and _DELIVERY_ID.fullmatch(event_id) else ""

@@ -119,6 +119,16 @@ def set_secret(actor: Actor, slug: str, secret: str | None) -> TriggerState:
     elif error := scheme.secret_error(secret):
         raise InvalidSecret(f"secret: {error}")
     row = locked_state_txn(actor.organization, slug)
+    # A delivery goes to the organization whose secret proves it: two may not share one.
+    if (
+        TriggerState.objects.filter(key=slug, secret=secret)
+        .exclude(organization=actor.organization)
+        .exists()
+    ):
+        raise InvalidSecret(
+            f"secret: another organization's webhook {slug} has this secret; each organization's "
+            "sender must sign with a secret of its own."
+        )
     store.set_secret_txn(row, secret)
     actor.audit("trigger.secret", slug)
     return row

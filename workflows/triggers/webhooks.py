@@ -16,7 +16,6 @@ from ..redact import redact
 from .definitions import Webhook
 from .senders import PROOF_HEADERS, SCHEMES, Delivery, KeystrokeScheme, Proof
 
-SIGNATURE_HEADER = KeystrokeScheme.header
 # Credentials and signatures stay out of the run's raw trigger value.
 _DROPPED_HEADERS = {"authorization", "cookie", "x-api-key", *PROOF_HEADERS}
 
@@ -40,6 +39,7 @@ def authenticate(
         TriggerState.objects.filter(key=webhook.slug)
         .exclude(secret="")
         .select_related("organization")
+        .order_by("organization_id")
     )
     if scheme.name != "keystroke" and query.get("token"):
         raise Unauthorized(

@@ -196,7 +196,7 @@ def test_a_delivery_signed_with_another_secret_is_refused(
     assert not Run.objects.exists()
 
 
-# GitHub signs no timestamp: its delivery id is what stops a replay.
+# GitHub signs no timestamp: a body seen before is what stops a replay (the next test).
 @pytest.mark.parametrize("sender", [s for s in SENDERS if s.stale], ids=lambda s: s.slug)
 def test_a_stale_or_future_signature_is_refused_outside_the_senders_window(
     sender: Sender, secret_of: Callable[[Sender], str]
@@ -228,6 +228,70 @@ def test_a_delivery_without_the_senders_headers_is_refused(
     secret_of(sender)
     assert_error(deliver(sender.body("x"), endpoint=sender.slug), 401)
     assert not Run.objects.exists()
+
+
+def test_a_github_delivery_sent_again_under_a_new_id_starts_nothing(org: Organization) -> None:
+    # GitHub signs neither a time nor its delivery id: whoever saw one delivery (its "Recent
+    # deliveries" page shows them) must not start the runs again by changing the id.
+    secret = TriggerState.objects.get(organization=org, key="github-pushes").secret
+    body = body_of({"ref": "refs/heads/main"})
+    first = deliver(body, endpoint="github-pushes", **_github(secret, body, "guid-1", 0))
+    again = deliver(body, endpoint="github-pushes", **_github(secret, body, "guid-2", 0))
+    headers = _github(secret, body, "", 0)
+    del headers["HTTP_X_GITHUB_DELIVERY"]
+    without_id = deliver(body, endpoint="github-pushes", **headers)
+
+    assert first.status_code == again.status_code == without_id.status_code == 202
+    assert again.json() == first.json() == without_id.json()
+    assert Run.objects.count() == 1
+
+
+def test_a_signature_past_ascii_is_refused_not_an_error(org: Organization) -> None:
+    body = body_of({"type": "t", "marker": "m"})
+    response = deliver(
+        body,
+        endpoint="svix-events",
+        HTTP_WEBHOOK_ID="msg_1",
+        HTTP_WEBHOOK_TIMESTAMP=str(int(time.time())),
+        HTTP_WEBHOOK_SIGNATURE="v1,\u00e9\u00e9\u00e9\u00e9",
+    )
+    assert_error(response, 401)
+    assert not Run.objects.exists()
+
+
+def test_each_organization_has_its_own_sender_secret(admin: APIClient, org: Organization) -> None:
+    acme = Organization.objects.create(slug="acme", name="Acme")
+    acme_admin = api_client(acme, "admin")
+    acme_secret = TriggerState.objects.get(organization=acme, key="svix-events").secret
+    body = body_of({"type": "t", "marker": "for-acme"})
+
+    answer = deliver(body, endpoint="svix-events", **_standard(acme_secret, body, "m", time.time()))
+
+    assert answer.status_code == 202, answer.content
+    assert Run.objects.get().organization == acme
+    # the same delivery id in another organization is another delivery
+    ours = TriggerState.objects.get(organization=org, key="svix-events").secret
+    mine = deliver(body, endpoint="svix-events", **_standard(ours, body, "m", time.time()))
+    assert mine.status_code == 202 and Run.objects.filter(organization=org).count() == 1
+    # two organizations may not share a secret: a delivery would not know where to go
+    stripe_secret = {"secret": STRIPE_SECRET}
+    set_here = admin.post("/api/triggers/stripe-events/secret", stripe_secret, format="json")
+    assert set_here.status_code == 200, set_here.content
+    shared = acme_admin.post("/api/triggers/stripe-events/secret", stripe_secret, format="json")
+    assert "another organization" in assert_error(shared, 400)["message"]
+    assert TriggerState.objects.get(organization=acme, key="stripe-events").secret == ""
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "false", "0", '""', '{"secret": null}'])
+def test_a_secret_body_that_is_not_an_object_rotates_nothing(
+    admin: APIClient, org: Organization, body: str
+) -> None:
+    before = TriggerState.objects.get(organization=org, key="github-pushes").secret
+    response = admin.post(
+        "/api/triggers/github-pushes/secret", data=body, content_type="application/json"
+    )
+    assert_error(response, 400)
+    assert TriggerState.objects.get(organization=org, key="github-pushes").secret == before
 
 
 def test_githubs_published_example_signature_is_accepted(org: Organization) -> None:
@@ -388,10 +452,16 @@ def test_an_attachment_or_a_schedule_has_no_secret_to_set(admin: APIClient) -> N
         st.text(max_size=120),
     ),
     body=st.binary(max_size=200),
+    fresh=st.booleans(),
 )
 def test_any_headers_without_the_secret_are_refused_plainly(
-    scheme: str, headers: dict[str, str], body: bytes
+    scheme: str, headers: dict[str, str], body: bytes, fresh: bool
 ) -> None:
+    if fresh:  # a timestamp inside the window, so the signatures themselves are read
+        now = int(time.time())
+        headers = headers | {"webhook-timestamp": str(now)}
+        for name in ("Stripe-Signature", "X-Keystroke-Signature"):
+            headers[name] = f"t={now},{headers.get(name, '')}"
     delivery = Delivery(headers, {}, body, time.time())
     with pytest.raises(Unauthorized) as refused:
         SCHEMES[scheme].prove("w", delivery, [SCHEMES["standard-webhooks"].new_secret()])
