@@ -94,7 +94,8 @@ def build_server(api: Client) -> MCPServer:
             ),
         ] = None,
         kind: Annotated[
-            Literal["workflow", "agent"] | None, Field(description="Workflow runs or agent runs.")
+            Literal["workflow", "agent", "task"] | None,
+            Field(description="Workflow runs, agent runs, or recorded Celery tasks."),
         ] = None,
         search: Annotated[
             str | None,
