@@ -51,11 +51,12 @@ STEP_BUCKETS = (
 )
 
 # Each subquery matches the condition of a partial index: history_run_queued, history_run_active
-# and history_run_wake.
+# and history_run_wake. Recorded Celery tasks are no engine work: they wait for Celery's workers,
+# and one whose end was never seen would stay "queued" in the gauges for ever.
 GAUGES_SQL = """
 SELECT
-    (SELECT count(*) FROM history_run WHERE status = 'queued'),
-    (SELECT min(queued_at) FROM history_run WHERE status = 'queued'),
+    (SELECT count(*) FROM history_run WHERE status = 'queued' AND kind <> 'task'),
+    (SELECT min(queued_at) FROM history_run WHERE status = 'queued' AND kind <> 'task'),
     (SELECT count(*) FROM history_run WHERE status = 'running' AND lease_expires_at > %s),
     (SELECT count(*) FROM history_run WHERE status IN ('sleeping', 'waiting') AND wake_at <= %s)
 """

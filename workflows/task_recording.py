@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import traceback
 from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime, time
@@ -32,7 +33,7 @@ from history.hook_tokens import cut
 from history.listing import PREVIEW_CHARS
 
 from .conf import engine_settings
-from .engine.failures import exception_detail
+from .engine.failures import stored_text
 from .redact import redact
 from .storable import storable
 from .store.task_runs import TaskEvent, record_task_event
@@ -90,6 +91,17 @@ def payload(value: Any) -> Any:
     return stored
 
 
+def _error(exc: BaseException) -> dict[str, Any]:
+    """The failure as stored, its message and traceback cut to KEYSTROKE_MAX_PAYLOAD before they
+    are redacted (an HTTP error may carry a whole response body)."""
+    limit = engine_settings()["MAX_PAYLOAD"]
+    return {
+        "type": type(exc).__name__,
+        "message": stored_text(cut(str(exc), limit)),
+        "traceback": stored_text(cut("".join(traceback.format_exception(exc)), limit)),
+    }
+
+
 def _arguments(args: Any, kwargs: Any) -> Any:
     return payload({"args": list(args or ()), "kwargs": dict(kwargs or {})})
 
@@ -120,7 +132,9 @@ class Writer:
     """
 
     FLUSH_SECONDS = 0.2
+    BATCH = 500  # events per transaction: a backlog after an outage goes in steps
     RETRY_SECONDS = 1.0  # after the database could not be reached
+    IDLE_SECONDS = 2.0  # the connection is closed after this long without events
     LIMIT = 10_000  # while the database is away, older events are dropped, never the task
     threaded = True  # False: events wait for ``flush`` (tests that write in their own thread)
 
@@ -141,16 +155,19 @@ class Writer:
         with self._arrived:
             self._keep([event])
             if self.threaded and self._pid != os.getpid():
-                self._pid = os.getpid()
                 threading.Thread(
                     target=self._run, name="keystroke-task-recording", daemon=True
                 ).start()
+                self._pid = (
+                    os.getpid()
+                )  # once it runs: a thread that could not start is tried again
             self._arrived.notify()
 
     def flush(self) -> None:
         """Write what is queued now, in this thread, after any batch the writer is writing."""
         with self._writing:
-            self._write(self._take())
+            while self._write(batch := self._take()) and batch:
+                pass
 
     def _keep(self, events: list[TaskEvent], first: bool = False) -> None:
         """Queue ``events`` (before the others when ``first``), dropping the oldest past LIMIT."""
@@ -164,32 +181,38 @@ class Writer:
 
     def _run(self) -> None:
         while True:
-            with self._arrived:
-                self._arrived.wait_for(lambda: bool(self._events))
-            sleep(self.FLUSH_SECONDS)  # let the rest of the batch arrive
-            with self._writing:
-                written = self._write(self._take())
-                # no connection is held between batches: a test's database can be dropped,
-                # and a server restarted meanwhile is met with a new connection
-                connection.close()
-            if not written:
+            try:
+                self._write_next()
+            except Exception:  # the thread must outlive anything: it is the only writer
+                logger.exception("the Celery task recorder failed; it goes on")
                 sleep(self.RETRY_SECONDS)
+
+    def _write_next(self) -> None:
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: bool(self._events), timeout=self.IDLE_SECONDS):
+                # idle: give the connection back (a test's database can then be dropped)
+                connection.close()
+                return
+        sleep(self.FLUSH_SECONDS)  # let the rest of the batch arrive
+        connection.close_if_unusable_or_obsolete()
+        with self._writing:
+            written = self._write(self._take())
+        if not written:
+            sleep(self.RETRY_SECONDS)
 
     def _take(self) -> list[TaskEvent]:
         with self._arrived:
-            batch = list(self._events)
-            self._events.clear()
-            if self.dropped:
-                logger.warning(
-                    "%d Celery task events were dropped while History could not be written",
-                    self.dropped,
-                )
-                self.dropped = 0
+            batch = [self._events.popleft() for _ in range(min(self.BATCH, len(self._events)))]
+            dropped, self.dropped = self.dropped, 0
+        if dropped:
+            logger.warning(
+                "%d Celery task events were dropped while History could not be written", dropped
+            )
         return batch
 
     def _write(self, batch: list[TaskEvent]) -> bool:
         """Write ``batch`` in one transaction; False when the database could not be reached, and
-        the batch is queued again for the next one."""
+        what was not written is queued again for the next batch."""
         if not batch:
             return True
         try:
@@ -198,31 +221,36 @@ class Writer:
                     record_task_event(event)
             return True
         except (OperationalError, InterfaceError) as exc:
-            logger.warning(
-                "could not record a Celery task in History (%d events wait for the database; "
-                "the tasks are unaffected): %s",
-                len(batch),
-                exc,
-            )
-            connection.close_if_unusable_or_obsolete()
-            with self._arrived:
-                self._keep(batch, first=True)
-            return False
+            return self._wait_for_database(batch, exc)
         except Exception:
             logger.exception(
                 "could not record %d Celery task events in History together; trying each alone",
                 len(batch),
             )
-        for event in batch:  # one bad event must not lose the others
+        for n, event in enumerate(batch):  # one bad event must not lose the others
             try:
                 with transaction.atomic():
                     record_task_event(event)
+            except (OperationalError, InterfaceError) as exc:
+                return self._wait_for_database(batch[n:], exc)
             except Exception:
                 logger.exception(
                     "could not record Celery task %s in History; the task is unaffected",
                     event.task_id,
                 )
         return True
+
+    def _wait_for_database(self, events: list[TaskEvent], exc: Exception) -> bool:
+        logger.warning(
+            "could not record a Celery task in History (%d events wait for the database; "
+            "the tasks are unaffected): %s",
+            len(events),
+            exc,
+        )
+        connection.close_if_unusable_or_obsolete()
+        with self._arrived:
+            self._keep(events, first=True)
+        return False
 
 
 writer = Writer()
@@ -253,18 +281,20 @@ def on_publish(
         return
 
     def make() -> TaskEvent:
-        if isinstance(body, dict):  # message protocol 1
+        if isinstance(body, dict):  # message protocol 1: the id is in the body
             args, kwargs = body.get("args"), body.get("kwargs")
+            task_id, retries = body["id"], body.get("retries")
         else:
             args, kwargs = body[0], body[1]
-        details = {"task_id": headers["id"], "queue": routing_key}
+            task_id, retries = headers["id"], None
+        details = {"task_id": task_id, "queue": routing_key}
         if headers.get("eta"):
             details["eta"] = headers["eta"]
         return TaskEvent(
-            task_id=headers["id"],
+            task_id=task_id,
             name=name,
             status="queued",
-            attempt=int(headers.get("retries") or 0) + 1,
+            attempt=int(headers.get("retries") or retries or 0) + 1,
             at=timezone.now(),
             input=_arguments(args, kwargs),
             details=details,
@@ -321,7 +351,7 @@ def on_retry(sender: Any = None, request: Any = None, reason: Any = None, **_: A
             attempt=_attempt(request) + 1,
             at=timezone.now(),
             input=_arguments(request.args, request.kwargs),
-            error=exception_detail(cause) if isinstance(cause, BaseException) else None,
+            error=_error(cause) if isinstance(cause, BaseException) else None,
             details=_details(request),
         )
 
@@ -365,7 +395,7 @@ def on_failure(
             attempt=_attempt(request),
             at=timezone.now(),
             input=_arguments(args, kwargs),
-            error=exception_detail(exception),
+            error=_error(exception),
             details=_details(request),
         )
     )

@@ -30,6 +30,7 @@ from workflows.runs import cancel_run, rerun_run, retry_run
 from workflows.store.task_runs import run_uid
 
 from ..factories import make_run, member
+from ..support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ADD = "keystroke_project_2.tasks.plain.add"
@@ -129,6 +130,37 @@ def test_a_failed_task_records_its_error_and_traceback(recording: None) -> None:
     assert run.status == "failed" and run.error["type"] == "ValueError"
     assert "no plan for customer 'acme'" in run.error["message"]
     assert "in explode" in run.error["traceback"] and run.error_fingerprint
+
+
+def test_the_writer_thread_writes_the_events_without_a_flush(
+    recording: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(task_recording.writer, "threaded", True)
+    monkeypatch.setattr(task_recording.Writer, "IDLE_SECONDS", 0.2)  # its connection let go soon
+    result = plain.add.apply(args=(4, 5))
+
+    def written() -> Run | None:
+        return Run.objects.filter(uid=run_uid(result.id), status="success").first()
+
+    run = wait_for(written, 15, what="the writer thread to write the task's run")
+    assert run.output == 9
+
+
+def test_a_flush_writes_a_backlog_in_batches(
+    recording: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(task_recording.Writer, "BATCH", 3)
+    ids = [plain.add.apply(args=(n, n)).id for n in range(4)]  # 8 events, 3 batches
+    task_recording.flush()
+    assert Run.objects.filter(uid__in=[run_uid(i) for i in ids], status="success").count() == 4
+
+
+def test_a_failure_message_is_cut_to_the_payload_limit(recording: None, settings: Any) -> None:
+    settings.KEYSTROKE_WORKFLOWS = {**settings.KEYSTROKE_WORKFLOWS, "MAX_PAYLOAD": 300}
+    result = plain.explode.apply(args=("x" * 5000,))
+    error = task_run(result.id).error
+    assert error["type"] == "ValueError" and error["message"].startswith("no plan for customer")
+    assert len(error["message"]) <= 300 and len(error["traceback"]) <= 300
 
 
 def test_while_the_database_is_away_tasks_succeed_and_their_events_wait_for_it(

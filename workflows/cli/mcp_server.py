@@ -90,7 +90,8 @@ def build_server(api: Client) -> MCPServer:
             str | None,
             Field(
                 description="Only runs started this way: api, cli, ui, webhook, schedule, poll, "
-                "workflow (a child run), workflow_tool, agent or retry."
+                "workflow (a child run), workflow_tool, agent, retry or celery (a recorded "
+                "Celery task)."
             ),
         ] = None,
         kind: Annotated[
@@ -175,7 +176,8 @@ def build_server(api: Client) -> MCPServer:
     @server.tool(annotations=CANCELS)
     @api_tool
     def cancel_run(run_id: RunId) -> dict[str, Any]:
-        """Cancel a run that has not ended (needs an operator key). Answers the run."""
+        """Cancel a run that has not ended (needs an operator key); a recorded Celery task only
+        while it is queued. Answers the run."""
         result: dict[str, Any] = api.post(run_path(run_id, "cancel"))
         return result
 

@@ -4,9 +4,9 @@ signal, keyed by the task id.
 Celery's signals come from the publisher, the worker's main process and its pool processes, so
 they may arrive late, out of order or twice. Each is one INSERT … ON CONFLICT DO UPDATE that
 changes the row only if the event is not behind it: events rank by attempt, then by phase
-(queued, running, ended). An ended attempt is overwritten only by another end of the same
-attempt, which is how a task that started before its cancel reached the workers records how it
-really ended.
+(queued, running, ended). An ended attempt is overwritten only by a later attempt or by another
+end of the same attempt, which is how a task that started before its cancel reached the workers
+records how it really ended.
 """
 
 from __future__ import annotations
