@@ -303,102 +303,68 @@ def on_publish(
     _record(make)
 
 
+def _event(
+    request: Any,
+    name: str,
+    status: str,
+    attempt: int | None = None,
+    details: dict[str, Any] | None = None,
+    **fields: Any,
+) -> TaskEvent:
+    """What a signal says about the task a worker's ``request`` (or task context) describes."""
+    return TaskEvent(
+        task_id=request.id,
+        name=name,
+        status=status,
+        attempt=_attempt(request) if attempt is None else attempt,
+        at=timezone.now(),
+        input=_arguments(request.args, request.kwargs),
+        details=details or _details(request),
+        **fields,
+    )
+
+
 def on_received(request: Any = None, **_: Any) -> None:
     if request is None or not records(request.name):
         return
-    now = timezone.now()
+    received = timezone.now().isoformat()
+    attempt = int(request.request_dict.get("retries") or 0) + 1
     _record(
-        lambda: TaskEvent(
-            task_id=request.id,
-            name=request.name,
-            status="queued",
-            attempt=int(request.request_dict.get("retries") or 0) + 1,
-            at=now,
-            input=_arguments(request.args, request.kwargs),
-            details=_details(request, received_at=now.isoformat()),
+        lambda: _event(
+            request,
+            request.name,
+            "queued",
+            attempt,
+            details=_details(request, received_at=received),
         )
     )
 
 
-def on_prerun(
-    task_id: Any = None, task: Any = None, args: Any = None, kwargs: Any = None, **_: Any
-) -> None:
+def on_prerun(task: Any = None, **_: Any) -> None:
     if task is None or not records(task.name):
         return
-    _record(
-        lambda: TaskEvent(
-            task_id=task_id,
-            name=task.name,
-            status="running",
-            attempt=_attempt(task.request),
-            at=timezone.now(),
-            input=_arguments(args, kwargs),
-            details=_details(task.request),
-        )
-    )
+    _record(lambda: _event(task.request, task.name, "running"))
 
 
 def on_retry(sender: Any = None, request: Any = None, reason: Any = None, **_: Any) -> None:
     if sender is None or request is None or not records(sender.name):
         return
     cause = getattr(reason, "exc", None) or reason  # Retry carries the error it retries on
-
-    def make() -> TaskEvent:
-        return TaskEvent(
-            task_id=request.id,
-            name=sender.name,
-            status="queued",  # the next attempt waits in the broker
-            attempt=_attempt(request) + 1,
-            at=timezone.now(),
-            input=_arguments(request.args, request.kwargs),
-            error=_error(cause) if isinstance(cause, BaseException) else None,
-            details=_details(request),
-        )
-
-    _record(make)
+    error = _error(cause) if isinstance(cause, BaseException) else None
+    # the next attempt waits in the broker
+    _record(lambda: _event(request, sender.name, "queued", _attempt(request) + 1, error=error))
 
 
 def on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
     if sender is None or not records(sender.name):
         return
-    request = sender.request
-    _record(
-        lambda: TaskEvent(
-            task_id=request.id,
-            name=sender.name,
-            status="success",
-            attempt=_attempt(request),
-            at=timezone.now(),
-            input=_arguments(request.args, request.kwargs),
-            output=payload(result),
-            details=_details(request),
-        )
-    )
+    _record(lambda: _event(sender.request, sender.name, "success", output=payload(result)))
 
 
-def on_failure(
-    sender: Any = None,
-    task_id: Any = None,
-    exception: Any = None,
-    args: Any = None,
-    kwargs: Any = None,
-    **_: Any,
-) -> None:
+def on_failure(sender: Any = None, exception: Any = None, **_: Any) -> None:
     if sender is None or not records(sender.name):
         return
-    request = sender.request
-    _record(
-        lambda: TaskEvent(
-            task_id=task_id,
-            name=sender.name,
-            status="failed",
-            attempt=_attempt(request),
-            at=timezone.now(),
-            input=_arguments(args, kwargs),
-            error=_error(exception),
-            details=_details(request),
-        )
-    )
+    _record(lambda: _event(sender.request, sender.name, "failed", error=_error(exception)))
 
 
 def on_revoked(
@@ -408,15 +374,7 @@ def on_revoked(
         return
     reason = "expired" if expired else "terminated" if terminated else "revoked"
     _record(
-        lambda: TaskEvent(
-            task_id=request.id,
-            name=sender.name,
-            status="canceled",
-            attempt=_attempt(request),
-            at=timezone.now(),
-            input=_arguments(request.args, request.kwargs),
-            details=_details(request, revoked=reason),
-        )
+        lambda: _event(request, sender.name, "canceled", details=_details(request, revoked=reason))
     )
 
 

@@ -259,6 +259,7 @@ def test_signals_late_out_of_order_or_twice_leave_the_row_at_the_furthest_one() 
     run = task_run(task_id)
     assert (run.status, run.attempt, run.output, run.error) == ("success", 2, 3, None)
     assert run.trigger_raw["worker"] == "w1@host" and run.trigger_raw["queue"] == "default"
+    assert "received_at" in run.trigger_raw  # a late event's details still count
     assert Run.objects.filter(kind="task").count() == 1
 
 

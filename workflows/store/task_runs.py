@@ -2,11 +2,12 @@
 signal, keyed by the task id.
 
 Celery's signals come from the publisher, the worker's main process and its pool processes, so
-they may arrive late, out of order or twice. Each is one INSERT … ON CONFLICT DO UPDATE that
-changes the row only if the event is not behind it: events rank by attempt, then by phase
-(queued, running, ended). An ended attempt is overwritten only by a later attempt or by another
-end of the same attempt, which is how a task that started before its cancel reached the workers
-records how it really ended.
+they may arrive late, out of order or twice (each process writes its own batches). Each is one
+INSERT … ON CONFLICT DO UPDATE that changes the run's state only if the event is not behind it,
+though a late one still adds the details and the start it knows: events rank by attempt, then by
+phase (queued, running, ended). An ended attempt is overwritten only by a later attempt or by
+another end of the same attempt, which is how a task that started before its cancel reached the
+workers records how it really ended.
 """
 
 from __future__ import annotations
@@ -116,43 +117,53 @@ def _sql(status: str, postgresql: bool) -> str:
     fields = _fields()
     columns = ", ".join(f'"{f.column}"' for f in fields)
     placeholders = ", ".join(_SCOPE.get(f.attname, "%s") for f in fields)
-    merged = (
-        "history_run.trigger_raw || EXCLUDED.trigger_raw"
-        if postgresql
-        else "json_patch(history_run.trigger_raw, EXCLUDED.trigger_raw)"
-    )
+
+    def merged(first: str, then: str) -> str:  # the second's keys win
+        return f"{first} || {then}" if postgresql else f"json_patch({first}, {then})"
+
     elapsed = (
         "EXTRACT(EPOCH FROM EXCLUDED.finished_at - history_run.started_at) * 1000"
         if postgresql
         else "(julianday(EXCLUDED.finished_at) - julianday(history_run.started_at)) * 86400000"
     )
-    sets = [
-        "status = EXCLUDED.status",
-        "attempt = EXCLUDED.attempt",
-        f"trigger_raw = {merged}",
-        "started_at = COALESCE(history_run.started_at, EXCLUDED.started_at)",
-        "finished_at = EXCLUDED.finished_at",
-    ]
+    ahead = f"{_rank('EXCLUDED')} >= {_rank('history_run')}"
+    sets = {
+        "status": "EXCLUDED.status",
+        "attempt": "EXCLUDED.attempt",
+        "finished_at": "EXCLUDED.finished_at",
+    }
     if status in Run.TERMINAL:
         # a clock behind the one that started the task must not make a negative duration
-        sets.append(
-            "duration_ms = CASE WHEN history_run.started_at IS NULL THEN NULL "
+        sets["duration_ms"] = (
+            "CASE WHEN history_run.started_at IS NULL THEN NULL "
             "WHEN EXCLUDED.finished_at < history_run.started_at THEN 0 "
             f"ELSE CAST({elapsed} AS integer) END"
         )
     if status == Run.Status.SUCCESS:
-        sets += ["output = EXCLUDED.output", "error = NULL", "error_fingerprint = ''"]
+        sets |= {"output": "EXCLUDED.output", "error": "NULL", "error_fingerprint": "''"}
     elif status == Run.Status.FAILED:
-        sets += [
-            "output = NULL",
-            "error = EXCLUDED.error",
-            "error_fingerprint = EXCLUDED.error_fingerprint",
-        ]
+        sets |= {
+            "output": "NULL",
+            "error": "EXCLUDED.error",
+            "error_fingerprint": "EXCLUDED.error_fingerprint",
+        }
     elif status != Run.Status.CANCELED:
         # a retry's reason stays shown while the next attempt waits and runs
-        sets.append("error = COALESCE(EXCLUDED.error, history_run.error)")
+        sets["error"] = "COALESCE(EXCLUDED.error, history_run.error)"
+    # An event behind the row changes none of the above, but what it tells of the task still
+    # counts: a late received_at or worker fills in what is missing, a late start the start.
+    assignments = [
+        f"{column} = CASE WHEN {ahead} THEN {value} ELSE history_run.{column} END"
+        for column, value in sets.items()
+    ]
+    assignments += [
+        "trigger_raw = CASE WHEN "
+        f"{ahead} THEN {merged('history_run.trigger_raw', 'EXCLUDED.trigger_raw')} "
+        f"ELSE {merged('EXCLUDED.trigger_raw', 'history_run.trigger_raw')} END",
+        "started_at = COALESCE(history_run.started_at, EXCLUDED.started_at)",
+    ]
     return (
         f"INSERT INTO history_run ({columns}) VALUES ({placeholders}) "
-        f"ON CONFLICT (uid) DO UPDATE SET {', '.join(sets)} "
-        f"WHERE history_run.kind = 'task' AND {_rank('EXCLUDED')} >= {_rank('history_run')}"
+        f"ON CONFLICT (uid) DO UPDATE SET {', '.join(assignments)} "
+        "WHERE history_run.kind = 'task'"
     )
